@@ -1,0 +1,121 @@
+//! The one error type of the crate.
+
+use core::time::Duration;
+
+use crate::format::Format;
+use crate::{PartyId, Role};
+
+/// Everything that can go wrong in a call to `barge`.
+///
+/// Each variant carries the value that was given and says what was expected,
+/// so that its message alone is enough to find the mistake. A control call that
+/// returns an error has left the session exactly as it was.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The sample rate is not one of 8000, 16000, 24000, 32000 or 48000 Hz.
+    #[error(
+        "unsupported sample rate {given} Hz: expected one of 8000, 16000, 24000, 32000 or 48000 Hz"
+    )]
+    UnsupportedSampleRate {
+        /// The rate that was given, in Hz.
+        given: u32,
+    },
+
+    /// The frame duration (ptime) is not one of 10, 20, 30, 40 or 60 ms.
+    #[error("unsupported frame duration {given_us} µs: expected 10, 20, 30, 40 or 60 ms")]
+    UnsupportedPtime {
+        /// The duration that was given, in microseconds.
+        given_us: u64,
+    },
+
+    /// A frame handed to the session or the kernel has the wrong number of
+    /// samples for the session's format.
+    #[error("frame of {given} samples: expected {expected} samples ({format})")]
+    FrameLength {
+        /// Samples in the frame that was given.
+        given: usize,
+        /// Samples per frame of the format.
+        expected: usize,
+        /// The format the frame was checked against.
+        format: Format,
+    },
+
+    /// The party was never part of this session.
+    #[error("unknown party {party}: it never joined this session")]
+    UnknownParty {
+        /// The id that was given.
+        party: PartyId,
+    },
+
+    /// The party has left the session; its id is not reused.
+    #[error("party {party} has left this session: expected a party that is still on the call")]
+    PartyLeft {
+        /// The id that was given.
+        party: PartyId,
+    },
+
+    /// A supervisor mode was set on a party that is not a supervisor.
+    #[error("party {party} is a {role}: only a supervisor has a monitor, whisper or barge mode")]
+    NotASupervisor {
+        /// The party that was given.
+        party: PartyId,
+        /// Its role.
+        role: Role,
+    },
+
+    /// A route from a party to itself was given: nobody hears themselves.
+    #[error(
+        "route from party {party} to itself: a listener and a talker must be two different parties"
+    )]
+    SelfRoute {
+        /// The party given as both listener and talker.
+        party: PartyId,
+    },
+
+    /// The session already holds its maximum number of parties.
+    #[error("session is full: {max} parties at most, all {max} places taken")]
+    TooManyParties {
+        /// The maximum number of parties per session.
+        max: usize,
+    },
+
+    /// A gain (volume or route override) in dB is out of range or not a number.
+    #[error("gain of {given_db} dB: expected muted (-inf) or a finite value up to +{max_db} dB")]
+    GainOutOfRange {
+        /// The gain that was given, in dB.
+        given_db: f32,
+        /// The largest accepted gain, in dB.
+        max_db: f32,
+    },
+
+    /// The gain ramp is longer than one frame.
+    #[error("gain ramp of {given:?}: expected at most one frame ({max:?})")]
+    RampTooLong {
+        /// The ramp duration that was given.
+        given: Duration,
+        /// The frame duration of the session.
+        max: Duration,
+    },
+
+    /// A frame was handed in twice for the same party in the same tick.
+    #[error("party {party} already handed in a frame for tick {tick}: expected one frame per party per tick")]
+    DuplicateFrame {
+        /// The party.
+        party: PartyId,
+        /// The tick (frame index) the frame was meant for.
+        tick: u64,
+    },
+
+    /// The kernel was given a number of outputs or gains that does not match
+    /// its inputs.
+    #[error("{what}: got {given}, expected {expected}")]
+    MatrixShape {
+        /// What was miscounted.
+        what: &'static str,
+        /// How many were given.
+        given: usize,
+        /// How many were expected.
+        expected: usize,
+    },
+}

@@ -1,0 +1,139 @@
+//! # barge
+//!
+//! Sans-IO call mixing for supervisors: listen silently (**monitor**), coach
+//! the agent without the customer hearing (**whisper**), or join so that all
+//! three hear each other (**barge**), and switch between them mid-call.
+//!
+//! `barge` owns no socket, thread, timer or clock. The host (a dialer, a PBX,
+//! a WebRTC gateway) keeps its signalling and media transport, hands in one
+//! PCM frame per party per tick and reads back what each party must hear. It
+//! is fully deterministic: time is the frame counter.
+//!
+//! ## Usage
+//!
+//! ```
+//! use barge::{Format, Mode, Role, Session};
+//!
+//! // One session per call: 8 kHz, 20 ms frames of i16 ("slin").
+//! let mut call = Session::<i16>::new(Format::new(8000, 20)?);
+//! let customer = call.join(Role::Customer)?;
+//! let agent = call.join(Role::Agent)?;
+//! let supervisor = call.join(Role::Supervisor)?; // joins in monitor
+//!
+//! // Later, from the supervisor's UI:
+//! call.set_mode(supervisor, Mode::Whisper)?;
+//!
+//! // Every 20 ms, in the host's media loop:
+//! # let (from_customer, from_agent, from_supervisor) = ([0i16; 160], [0i16; 160], [0i16; 160]);
+//! call.put_frame(customer, &from_customer)?;
+//! call.put_frame(agent, &from_agent)?;
+//! call.put_frame(supervisor, &from_supervisor)?;
+//! call.mix();
+//! let to_customer: &[i16] = call.output(customer)?; // never holds the whisper
+//! let to_agent = call.output(agent)?;               // customer + whisper
+//! # let _ = (to_customer, to_agent);
+//! while let Some(event) = call.poll_event() {
+//!     // audit trail: joins, leaves, mode changes, overrides, volumes
+//!     # let _ = event;
+//! }
+//! # Ok::<(), barge::Error>(())
+//! ```
+//!
+//! ## Who hears whom
+//!
+//! | who hears → | customer | agent | supervisor (any mode) |
+//! |---|---|---|---|
+//! | customer speaks | – | yes | yes |
+//! | agent speaks | yes | – | yes |
+//! | supervisor in monitor | no | no | other supervisors: no |
+//! | supervisor in whisper | **no** | yes | other supervisors: yes |
+//! | supervisor in barge | yes | yes | other supervisors: yes |
+//!
+//! Several supervisors may share a call, each in its own mode. A
+//! [`Role::Recorder`] hears the call and is heard by nobody; whether it
+//! records whispers is the host's choice when it joins. On top of the table
+//! the host may override single routes ([`Session::override_route`]) and set
+//! each party's volume ([`Session::set_volume`]), from muted up to +12 dB.
+//!
+//! ## Run loop
+//!
+//! ```text
+//!   control calls (any time)          once per tick (10–60 ms)
+//!   join / leave / set_mode   ┌───────────────────────────────────┐
+//!   override_route ─────────► │ Session                           │
+//!   set_volume / set_ramp     │  put_frame(party, &frame)  × n    │
+//!                             │  mix()                            │
+//!   poll_event() ◄─────────── │  output(party) -> &[S]     × n    │
+//!   party(id).stats           └───────────────────────────────────┘
+//! ```
+//!
+//! Changes made between ticks take effect at the next [`Session::mix`]; the
+//! [`Event`]s that record them carry that tick's index. Routes that open, and
+//! gains that change, ramp linearly over [`Session::ramp`] (5 ms by default,
+//! at most one frame, zero allowed) so that nobody hears a click. A route
+//! that a supervisor's new mode closes closes at once, so that not one sample
+//! of a whisper reaches the customer.
+//!
+//! A party that hands in no frame for a tick is silence for everyone that
+//! tick (counted in [`PartyStats::frames_missing`]); frames never carry over.
+//! Every listener's frame is written every tick, so a whisper reaches the
+//! agent even when nothing else does.
+//!
+//! ## Design
+//!
+//! The crate is built in layers, each a module, each calling only downward:
+//!
+//! 1. [`format`]: sample rates (8–48 kHz), frame durations (10–60 ms) and
+//!    samples per frame; invalid combinations cannot be built.
+//! 2. [`kernel`]: pure functions that mix frames at route gains; `i16` sums
+//!    in `i32` and `f32` in `f32`, saturated once at the end; unity routes are
+//!    bit-exact; no allocation.
+//! 3. [`route`]: roles, supervisor modes and the table above.
+//! 4. [`session`]: the state machine of one call.
+//!
+//! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
+//! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
+//!
+//! ## Privacy guarantees
+//!
+//! These hold for every sequence of control calls and frames, and are tested
+//! with property tests:
+//!
+//! - While a supervisor is in monitor, the customer and the agent hear
+//!   exactly, bit for bit, what they would hear without the supervisor.
+//! - While a supervisor is in whisper, the customer hears exactly what they
+//!   would hear without the supervisor, including across mode changes.
+//! - Nobody hears themselves; a missing frame is silence; a non-finite `f32`
+//!   sample reaches nobody.
+//!
+//! ## Panics, errors and allocation
+//!
+//! A panic is a bug. Every bad input is answered with an [`Error`] that names
+//! the value given and what was expected, and a control call that fails
+//! leaves the session exactly as it was. Joining allocates the party's
+//! frames; [`Session::mix`], [`Session::put_frame`] and [`Session::output`]
+//! never allocate, lock, or read a clock.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod error;
+pub mod format;
+mod gain;
+pub mod kernel;
+pub mod route;
+pub mod session;
+
+pub use error::Error;
+pub use format::{Format, Ptime, SampleRate};
+pub use gain::Gain;
+pub use kernel::Sample;
+pub use route::{Mode, Role};
+pub use session::{Event, PartyId, PartyInfo, PartyStats, Session, MAX_PARTIES};

@@ -1,0 +1,695 @@
+//! The sans-IO state machine for one call.
+//!
+//! A [`Session`] holds the parties of one call, their roles and modes, the
+//! host's route overrides and volumes, one input and one output frame per
+//! party, an audit trail of [`Event`]s and per-party [`PartyStats`]. The host
+//! drives it once per tick:
+//!
+//! 1. hand in each party's frame with [`Session::put_frame`] (a party that
+//!    hands in nothing this tick is silence for everyone);
+//! 2. call [`Session::mix`];
+//! 3. read what each party hears with [`Session::output`];
+//! 4. drain [`Session::poll_event`].
+//!
+//! Control calls (join, leave, mode, overrides, volumes, ramp) may come at any
+//! time between ticks; they take effect at the next [`Session::mix`], and each
+//! either succeeds or returns an [`Error`] and changes nothing.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use smallvec::SmallVec;
+
+use crate::kernel::{mix_with, RouteGain, Sample, Talker};
+use crate::route::{mode_allows, Mode, Role, Seat};
+use crate::{Error, Format, Gain};
+
+/// The most parties one session holds. The next join is
+/// [`Error::TooManyParties`].
+pub const MAX_PARTIES: usize = 32;
+
+/// The gain ramp a new session uses for routes that open or close: 5 ms, or
+/// the whole frame when frames are shorter.
+pub const DEFAULT_RAMP: Duration = Duration::from_millis(5);
+
+/// A party's id, unique within its session and never reused, even after the
+/// party leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartyId(u32);
+
+impl PartyId {
+    /// The id as a number, in order of joining from 0.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Counters for one party, since it joined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartyStats {
+    /// Ticks in which the party handed in a frame that was mixed.
+    pub frames_mixed: u64,
+    /// Ticks in which the party was on the call but handed in no frame (and
+    /// was silence for everyone). `frames_mixed + frames_missing` is the
+    /// number of ticks the party was present for.
+    pub frames_missing: u64,
+    /// Samples of what this party heard that were clipped to full scale.
+    pub samples_clipped: u64,
+    /// Non-finite `f32` samples this party sent, replaced by silence.
+    pub samples_non_finite: u64,
+}
+
+/// What a party is, as [`Session::party`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct PartyInfo {
+    /// The party's id.
+    pub id: PartyId,
+    /// Its role.
+    pub role: Role,
+    /// Its mode, for a supervisor.
+    pub mode: Option<Mode>,
+    /// For a recorder: whether it hears whispers.
+    pub records_whisper: bool,
+    /// The volume at which everyone hears this party.
+    pub volume: Gain,
+    /// Its counters.
+    pub stats: PartyStats,
+}
+
+/// An entry of the audit trail. `at` is the frame index (tick) at which the
+/// change takes effect: the index of the next [`Session::mix`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A party joined.
+    Joined {
+        /// Who.
+        party: PartyId,
+        /// As what.
+        role: Role,
+        /// In which mode, for a supervisor.
+        mode: Option<Mode>,
+        /// First tick it is mixed in.
+        at: u64,
+    },
+    /// A party left; its id is never reused.
+    Left {
+        /// Who.
+        party: PartyId,
+        /// As what it had been on the call.
+        role: Role,
+        /// First tick it is no longer mixed in.
+        at: u64,
+    },
+    /// A supervisor changed mode.
+    ModeChanged {
+        /// Which supervisor.
+        party: PartyId,
+        /// The mode it left.
+        from: Mode,
+        /// The mode it is in now.
+        to: Mode,
+        /// First tick in the new mode.
+        at: u64,
+    },
+    /// The host set a route override: `listener` hears `talker` at `gain`
+    /// (muted: must not hear), whatever the modes say.
+    RouteOverridden {
+        /// Who hears.
+        listener: PartyId,
+        /// Whom.
+        talker: PartyId,
+        /// At which gain.
+        gain: Gain,
+        /// First tick it applies to.
+        at: u64,
+    },
+    /// The host cleared a route override; the modes decide again.
+    RouteOverrideCleared {
+        /// Who hears.
+        listener: PartyId,
+        /// Whom.
+        talker: PartyId,
+        /// First tick it applies to.
+        at: u64,
+    },
+    /// A party's volume changed.
+    VolumeChanged {
+        /// Whose.
+        party: PartyId,
+        /// The volume before.
+        from: Gain,
+        /// The volume now.
+        to: Gain,
+        /// First tick it applies to.
+        at: u64,
+    },
+}
+
+/// One route as the listener's row keeps it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RouteState {
+    /// The gain reached at the end of the last tick.
+    current: Gain,
+    /// The host's override, if any.
+    overridden: Option<Gain>,
+}
+
+impl RouteState {
+    const NEW: RouteState = RouteState {
+        current: Gain::MUTED,
+        overridden: None,
+    };
+}
+
+#[derive(Debug, Clone)]
+struct Party {
+    id: PartyId,
+    seat: Seat,
+    volume: Gain,
+    has_input: bool,
+    stats: PartyStats,
+    /// How this party hears each other party, indexed like `parties`.
+    heard: SmallVec<[RouteState; 4]>,
+}
+
+/// One call: its parties, their routes, and one frame per party per tick.
+///
+/// `S` is the sample type every party of the call uses: `i16` or `f32`.
+///
+/// ```
+/// use barge::{Format, Mode, Role, Session};
+/// let mut call = Session::<i16>::new(Format::new(8000, 20)?);
+/// let customer = call.join(Role::Customer)?;
+/// let agent = call.join(Role::Agent)?;
+/// let boss = call.join_supervisor(Mode::Whisper)?;
+/// call.set_ramp(std::time::Duration::ZERO)?;
+///
+/// call.put_frame(customer, &[100; 160])?;
+/// call.put_frame(agent, &[20; 160])?;
+/// call.put_frame(boss, &[3; 160])?;
+/// call.mix();
+/// assert_eq!(call.output(customer)?[0], 20);     // the agent, not the whisper
+/// assert_eq!(call.output(agent)?[0], 103);       // the customer and the whisper
+/// assert_eq!(call.output(boss)?[0], 120);        // both of them
+/// # Ok::<(), barge::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Session<S: Sample> {
+    format: Format,
+    spf: usize,
+    ramp: Duration,
+    ramp_samples: usize,
+    tick: u64,
+    next_id: u32,
+    parties: SmallVec<[Party; 3]>,
+    /// One input frame per party, in the order of `parties`.
+    inputs: Vec<S>,
+    /// One output frame per party, in the order of `parties`.
+    outputs: Vec<S>,
+    events: VecDeque<Event>,
+}
+
+impl<S: Sample> Session<S> {
+    /// A call with no parties yet, in `format`, with the [`DEFAULT_RAMP`].
+    pub fn new(format: Format) -> Session<S> {
+        let ramp = DEFAULT_RAMP.min(format.ptime().duration());
+        Session {
+            format,
+            spf: format.samples_per_frame(),
+            ramp,
+            ramp_samples: format.samples_in(ramp),
+            tick: 0,
+            next_id: 0,
+            parties: SmallVec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The session's format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The index of the next frame [`Session::mix`] will produce; 0 before
+    /// the first tick. Multiply by the ptime for the call's media time.
+    pub fn tick(&self) -> u64 {
+        self.tick
+    }
+
+    /// The ramp routes use when they open or close.
+    pub fn ramp(&self) -> Duration {
+        self.ramp
+    }
+
+    /// Sets how long a route takes to open or close (linear gain ramp), from
+    /// the next tick on. Zero switches at once; more than one frame is
+    /// [`Error::RampTooLong`].
+    ///
+    /// A route from a supervisor that its new mode closes (barge to whisper:
+    /// the customer; to monitor: everyone) always closes at once, so that not
+    /// one sample of a whisper or a monitoring supervisor reaches a party the
+    /// mode forbids.
+    pub fn set_ramp(&mut self, ramp: Duration) -> Result<(), Error> {
+        let max = self.format.ptime().duration();
+        if ramp > max {
+            return Err(Error::RampTooLong { given: ramp, max });
+        }
+        self.ramp = ramp;
+        self.ramp_samples = self.format.samples_in(ramp);
+        Ok(())
+    }
+
+    /// Adds a party in `role` (a supervisor joins in [`Mode::Monitor`], a
+    /// recorder without whispers) and returns its id. Its routes open at the
+    /// next tick, with the ramp. More than [`MAX_PARTIES`] is
+    /// [`Error::TooManyParties`].
+    pub fn join(&mut self, role: Role) -> Result<PartyId, Error> {
+        self.add(Seat::new(role))
+    }
+
+    /// Adds a supervisor in `mode`.
+    pub fn join_supervisor(&mut self, mode: Mode) -> Result<PartyId, Error> {
+        self.add(Seat {
+            mode,
+            ..Seat::new(Role::Supervisor)
+        })
+    }
+
+    /// Adds a recorder: a party that hears the call and is heard by no one.
+    /// With `records_whisper` it also hears supervisors who whisper (as the
+    /// agent does); without, it hears what the customer would, plus the
+    /// customer.
+    pub fn join_recorder(&mut self, records_whisper: bool) -> Result<PartyId, Error> {
+        self.add(Seat {
+            records_whisper,
+            ..Seat::new(Role::Recorder)
+        })
+    }
+
+    fn add(&mut self, seat: Seat) -> Result<PartyId, Error> {
+        if self.parties.len() >= MAX_PARTIES {
+            return Err(Error::TooManyParties { max: MAX_PARTIES });
+        }
+        let id = PartyId(self.next_id);
+        let n = self.parties.len();
+        // Reserve everything first: after this point nothing can fail, so
+        // the join is applied whole or not at all.
+        self.inputs.reserve_exact(self.spf);
+        self.outputs.reserve_exact(self.spf);
+        for p in self.parties.iter_mut() {
+            p.heard.reserve_exact(1);
+        }
+        self.next_id += 1;
+        for p in self.parties.iter_mut() {
+            p.heard.push(RouteState::NEW);
+        }
+        self.parties.push(Party {
+            id,
+            seat,
+            volume: Gain::UNITY,
+            has_input: false,
+            stats: PartyStats::default(),
+            heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
+        });
+        self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
+        self.outputs
+            .resize(self.outputs.len() + self.spf, S::SILENCE);
+        self.events.push_back(Event::Joined {
+            party: id,
+            role: seat.role,
+            mode: (seat.role == Role::Supervisor).then_some(seat.mode),
+            at: self.tick,
+        });
+        Ok(id)
+    }
+
+    /// Removes a party. From the next tick nobody hears it, and the others
+    /// hear each other as the table says without it: when the agent leaves a
+    /// barging supervisor and the customer go on talking; when the supervisor
+    /// leaves the call is the two parties again. Its frame, output and
+    /// overrides are gone; its id stays unused.
+    pub fn leave(&mut self, party: PartyId) -> Result<(), Error> {
+        let i = self.index(party)?;
+        let gone = self.parties.remove(i);
+        for p in self.parties.iter_mut() {
+            p.heard.remove(i);
+        }
+        let range = i * self.spf..(i + 1) * self.spf;
+        self.inputs.drain(range.clone());
+        self.outputs.drain(range);
+        self.events.push_back(Event::Left {
+            party,
+            role: gone.seat.role,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    /// Switches a supervisor to `mode` from the next tick. Setting the mode
+    /// it is already in is accepted and records nothing. A party that is not
+    /// a supervisor is [`Error::NotASupervisor`].
+    pub fn set_mode(&mut self, party: PartyId, mode: Mode) -> Result<(), Error> {
+        let i = self.index(party)?;
+        let seat = &mut self.parties[i].seat;
+        if seat.role != Role::Supervisor {
+            return Err(Error::NotASupervisor {
+                party,
+                role: seat.role,
+            });
+        }
+        let from = seat.mode;
+        if from != mode {
+            seat.mode = mode;
+            self.events.push_back(Event::ModeChanged {
+                party,
+                from,
+                to: mode,
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    /// A supervisor's mode; `None` for a party that is not a supervisor.
+    pub fn mode(&self, party: PartyId) -> Result<Option<Mode>, Error> {
+        let seat = self.parties[self.index(party)?].seat;
+        Ok((seat.role == Role::Supervisor).then_some(seat.mode))
+    }
+
+    /// Overrides one route whatever the modes say: from the next tick
+    /// `listener` hears `talker` at `gain_db` (`f32::NEG_INFINITY`: must not
+    /// hear), times the talker's volume. The gain is in dB up to
+    /// [`Gain::MAX_DB`].
+    pub fn override_route(
+        &mut self,
+        listener: PartyId,
+        talker: PartyId,
+        gain_db: f32,
+    ) -> Result<(), Error> {
+        let (l, t) = self.route_index(listener, talker)?;
+        let gain = Gain::from_db(gain_db)?;
+        self.parties[l].heard[t].overridden = Some(gain);
+        self.events.push_back(Event::RouteOverridden {
+            listener,
+            talker,
+            gain,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    /// Clears an override: from the next tick the modes decide whether
+    /// `listener` hears `talker`. Clearing a route with no override is
+    /// accepted and records nothing.
+    pub fn clear_route_override(
+        &mut self,
+        listener: PartyId,
+        talker: PartyId,
+    ) -> Result<(), Error> {
+        let (l, t) = self.route_index(listener, talker)?;
+        if self.parties[l].heard[t].overridden.take().is_some() {
+            self.events.push_back(Event::RouteOverrideCleared {
+                listener,
+                talker,
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    /// The host's override of a route, if any.
+    pub fn route_override(
+        &self,
+        listener: PartyId,
+        talker: PartyId,
+    ) -> Result<Option<Gain>, Error> {
+        let (l, t) = self.route_index(listener, talker)?;
+        Ok(self.parties[l].heard[t].overridden)
+    }
+
+    /// Sets the volume at which everyone hears `party`, in dB from muted
+    /// (`f32::NEG_INFINITY`) up to [`Gain::MAX_DB`]; default 0 dB. The change
+    /// ramps in at the next tick.
+    pub fn set_volume(&mut self, party: PartyId, db: f32) -> Result<(), Error> {
+        let i = self.index(party)?;
+        let to = Gain::from_db(db)?;
+        let p = &mut self.parties[i];
+        let from = p.volume;
+        if from != to {
+            p.volume = to;
+            self.events.push_back(Event::VolumeChanged {
+                party,
+                from,
+                to,
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    /// Hands in `party`'s frame for the next tick (copied). It must hold
+    /// exactly [`Format::samples_per_frame`] samples; a second frame for the
+    /// same party in the same tick is [`Error::DuplicateFrame`].
+    pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {
+        if frame.len() != self.spf {
+            return Err(Error::FrameLength {
+                given: frame.len(),
+                expected: self.spf,
+                format: self.format,
+            });
+        }
+        let slot = self.input_slot(party)?;
+        slot.copy_from_slice(frame);
+        Ok(())
+    }
+
+    /// The buffer for `party`'s frame for the next tick, zeroed, for a host
+    /// that decodes straight into it. The party counts as having handed in
+    /// a frame this tick, as with [`Session::put_frame`].
+    pub fn frame_mut(&mut self, party: PartyId) -> Result<&mut [S], Error> {
+        let slot = self.input_slot(party)?;
+        slot.fill(S::SILENCE);
+        Ok(slot)
+    }
+
+    fn input_slot(&mut self, party: PartyId) -> Result<&mut [S], Error> {
+        let i = self.index(party)?;
+        let p = &mut self.parties[i];
+        if p.has_input {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        p.has_input = true;
+        Ok(&mut self.inputs[i * self.spf..(i + 1) * self.spf])
+    }
+
+    /// Mixes one tick: every party's output frame becomes what it must hear
+    /// of the frames handed in since the last tick, which are then
+    /// forgotten. Never fails, never allocates, never panics.
+    pub fn mix(&mut self) {
+        let spf = self.spf;
+        let n = self.parties.len();
+        for (p, frame) in self
+            .parties
+            .iter_mut()
+            .zip(self.inputs.chunks_exact_mut(spf))
+        {
+            if p.has_input {
+                p.stats.samples_non_finite += S::sanitize(frame) as u64;
+            }
+        }
+        let inputs = &self.inputs;
+        for (l, out) in self.outputs.chunks_exact_mut(spf).enumerate() {
+            let mut gains = [RouteGain::MUTED; MAX_PARTIES];
+            let listener = &self.parties[l];
+            for (t, talker) in self.parties.iter().enumerate() {
+                if t != l {
+                    gains[t] = route_gain(listener, talker, t, self.ramp_samples);
+                }
+            }
+            let listener = &mut self.parties[l];
+            for (t, state) in listener.heard.iter_mut().enumerate() {
+                state.current = gains[t].to;
+            }
+            let parties = &self.parties;
+            let clipped = mix_with(out, n, |t| {
+                let gain = if parties[t].has_input {
+                    gains[t]
+                } else {
+                    RouteGain::MUTED
+                };
+                Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
+            });
+            self.parties[l].stats.samples_clipped += clipped as u64;
+        }
+        for p in self.parties.iter_mut() {
+            if p.has_input {
+                p.stats.frames_mixed += 1;
+            } else {
+                p.stats.frames_missing += 1;
+            }
+            p.has_input = false;
+        }
+        self.tick += 1;
+    }
+
+    /// What `party` heard in the last tick: silence before its first tick.
+    pub fn output(&self, party: PartyId) -> Result<&[S], Error> {
+        let i = self.index(party)?;
+        Ok(&self.outputs[i * self.spf..(i + 1) * self.spf])
+    }
+
+    /// The next entry of the audit trail, oldest first; `None` when there
+    /// is nothing more. Drain it after control calls or after each tick;
+    /// entries wait until drained.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// A party's role, mode, volume and counters.
+    pub fn party(&self, party: PartyId) -> Result<PartyInfo, Error> {
+        Ok(info(&self.parties[self.index(party)?]))
+    }
+
+    /// Every party on the call, in order of joining.
+    pub fn parties(&self) -> impl Iterator<Item = PartyInfo> + '_ {
+        self.parties.iter().map(info)
+    }
+
+    /// How many parties are on the call.
+    pub fn len(&self) -> usize {
+        self.parties.len()
+    }
+
+    /// Whether nobody is on the call.
+    pub fn is_empty(&self) -> bool {
+        self.parties.is_empty()
+    }
+
+    fn index(&self, party: PartyId) -> Result<usize, Error> {
+        match self.parties.iter().position(|p| p.id == party) {
+            Some(i) => Ok(i),
+            None if party.0 < self.next_id => Err(Error::PartyLeft { party }),
+            None => Err(Error::UnknownParty { party }),
+        }
+    }
+
+    fn route_index(&self, listener: PartyId, talker: PartyId) -> Result<(usize, usize), Error> {
+        let l = self.index(listener)?;
+        let t = self.index(talker)?;
+        if l == t {
+            return Err(Error::SelfRoute { party: listener });
+        }
+        Ok((l, t))
+    }
+}
+
+fn info(p: &Party) -> PartyInfo {
+    PartyInfo {
+        id: p.id,
+        role: p.seat.role,
+        mode: (p.seat.role == Role::Supervisor).then_some(p.seat.mode),
+        records_whisper: p.seat.role == Role::Recorder && p.seat.records_whisper,
+        volume: p.volume,
+        stats: p.stats,
+    }
+}
+
+/// The gain at which `listener` hears `talker` (at index `t` of its row)
+/// during the next tick.
+fn route_gain(listener: &Party, talker: &Party, t: usize, ramp: usize) -> RouteGain {
+    let state = listener.heard[t];
+    let target = match state.overridden {
+        Some(g) => g.then(talker.volume),
+        None if mode_allows(listener.seat, talker.seat) => talker.volume,
+        None => {
+            // Closed by the mode table: close at once. A ramp down would let
+            // the first milliseconds of a whisper reach the customer, or a
+            // monitoring supervisor be heard at all.
+            return RouteGain::MUTED;
+        }
+    };
+    RouteGain::ramp(state.current, target, ramp)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
+        let mut s = Session::new(Format::NARROWBAND_20MS);
+        let c = s.join(Role::Customer).unwrap();
+        let a = s.join(Role::Agent).unwrap();
+        let v = s.join(Role::Supervisor).unwrap();
+        s.set_ramp(Duration::ZERO).unwrap();
+        (s, c, a, v)
+    }
+
+    #[test]
+    fn supervisor_joins_in_monitor_and_events_say_when() {
+        let (mut s, c, _a, v) = call();
+        assert_eq!(s.mode(v), Ok(Some(Mode::Monitor)));
+        assert_eq!(s.mode(c), Ok(None));
+        let first = s.poll_event();
+        assert_eq!(
+            first,
+            Some(Event::Joined {
+                party: c,
+                role: Role::Customer,
+                mode: None,
+                at: 0
+            })
+        );
+        s.mix();
+        s.set_mode(v, Mode::Barge).unwrap();
+        while let Some(e) = s.poll_event() {
+            if let Event::ModeChanged { at, from, to, .. } = e {
+                assert_eq!((at, from, to), (1, Mode::Monitor, Mode::Barge));
+                return;
+            }
+        }
+        panic!("no ModeChanged event");
+    }
+
+    #[test]
+    fn departed_and_unknown_parties_are_told_apart() {
+        let (mut s, c, _a, _v) = call();
+        s.leave(c).unwrap();
+        assert_eq!(
+            s.put_frame(c, &[0; 160]),
+            Err(Error::PartyLeft { party: c })
+        );
+        assert_eq!(
+            s.output(PartyId(99)),
+            Err(Error::UnknownParty { party: PartyId(99) })
+        );
+    }
+
+    #[test]
+    fn inputs_do_not_carry_over_to_the_next_tick() {
+        let (mut s, c, a, _v) = call();
+        s.put_frame(c, &[500; 160]).unwrap();
+        s.mix();
+        assert_eq!(s.output(a).unwrap(), &[500; 160][..]);
+        s.mix();
+        assert_eq!(s.output(a).unwrap(), &[0; 160][..]);
+        let st = s.party(c).unwrap().stats;
+        assert_eq!((st.frames_mixed, st.frames_missing), (1, 1));
+    }
+}
