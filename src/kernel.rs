@@ -10,6 +10,22 @@
 //! intermediate. A unity route adds the sample unchanged, so a listener who
 //! hears one talker at unity hears it bit for bit.
 //!
+//! ## Arithmetic, exactly
+//!
+//! For `i16`, a route gain `g` (linear) becomes the fixed-point factor
+//! `q = (g * 16384.0 + 0.5) as i32` (unity is exactly 16384). Each talker adds
+//! `(x as i32 * q + 8192) >> 14` to the listener's `i32` sum (a unity route
+//! adds `x` itself), and the sum is clamped to `-32768..=32767` once. During a
+//! ramp of `len` samples from `q0` to `q1`, sample `i` of the frame (from 0)
+//! uses `q0 + (q1 - q0) * (i + 1) / len` (integer division) while
+//! `i + 1 < len`, and `q1` from then on.
+//!
+//! For `f32`, each talker adds `x * g` (or `x` at unity) to an `f32` sum in
+//! the order the talkers are given, and the sum is clamped to `-1.0..=1.0`
+//! (NaN, which only overflowing inputs can produce, becomes 0.0). During a
+//! ramp, sample `i` uses `g0 + ((g1 - g0) / len as f32) * (i + 1) as f32`
+//! while `i + 1 < len`, then `g1`.
+//!
 //! ```
 //! use barge::kernel::{mix, Talker, RouteGain};
 //! let customer = [1000i16; 160];
