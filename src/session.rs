@@ -172,7 +172,7 @@ impl RouteState {
     };
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Party {
     id: PartyId,
     seat: Seat,
@@ -204,7 +204,11 @@ struct Party {
 /// assert_eq!(call.output(boss)?[0], 120);        // both of them
 /// # Ok::<(), barge::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+///
+/// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call, and
+/// two sessions compare equal when their parties, routes, frames, pending
+/// events and counters are all the same.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Session<S: Sample> {
     format: Format,
     spf: usize,

@@ -1,0 +1,391 @@
+//! Call behaviour, specified tick by tick. Each party says a constant whose
+//! digits identify it (customer 1, agent 10, supervisor 100), so what a party
+//! hears reads as the set of parties it heard.
+
+mod common;
+
+use std::time::Duration;
+
+use barge::{Error, Event, Format, Gain, Mode, PartyId, Role, Session, MAX_PARTIES};
+use common::{dc, Call};
+
+const C: i16 = 1;
+const A: i16 = 10;
+const V: i16 = 100;
+
+#[test]
+fn monitoring_supervisor_hears_both_and_is_heard_by_nobody() {
+    let mut call = Call::new(Mode::Monitor);
+    assert_eq!(call.tick(C, A, V), (A, C, C + A));
+}
+
+#[test]
+fn whisper_reaches_the_agent_and_never_the_customer() {
+    let mut call = Call::new(Mode::Whisper);
+    assert_eq!(call.tick(C, A, V), (A, C + V, C + A));
+}
+
+#[test]
+fn barge_makes_a_three_way_call() {
+    let mut call = Call::new(Mode::Barge);
+    assert_eq!(call.tick(C, A, V), (A + V, C + V, C + A));
+}
+
+#[test]
+fn a_supervisor_joins_in_monitor_unless_told_otherwise() {
+    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+    let v = s.join(Role::Supervisor).unwrap();
+    assert_eq!(s.mode(v), Ok(Some(Mode::Monitor)));
+}
+
+#[test]
+fn modes_switch_any_number_of_times_and_take_effect_at_the_next_tick() {
+    let mut call = Call::new(Mode::Monitor);
+    let script = [
+        Mode::Whisper,
+        Mode::Barge,
+        Mode::Monitor,
+        Mode::Barge,
+        Mode::Whisper,
+        Mode::Monitor,
+        Mode::Whisper,
+    ];
+    for mode in script.iter().cycle().take(50) {
+        call.s.set_mode(call.supervisor, *mode).unwrap();
+        let (customer, agent, _) = call.tick(C, A, V);
+        let expected = match mode {
+            Mode::Monitor => (A, C),
+            Mode::Whisper => (A, C + V),
+            Mode::Barge => (A + V, C + V),
+        };
+        assert_eq!((customer, agent), expected, "in {mode}");
+    }
+}
+
+#[test]
+fn whisper_reaches_the_agent_when_nothing_else_does() {
+    let mut call = Call::new(Mode::Whisper);
+    let n = 160;
+    // The customer is on hold: no frame at all this tick.
+    call.s.put_frame(call.supervisor, &dc(n, V)).unwrap();
+    call.s.mix();
+    assert_eq!(call.s.output(call.agent).unwrap(), &dc(n, V)[..]);
+    assert_eq!(call.s.output(call.customer).unwrap(), &dc(n, 0)[..]);
+}
+
+#[test]
+fn when_the_agent_leaves_a_barging_supervisor_takes_over() {
+    let mut call = Call::new(Mode::Barge);
+    call.tick(C, A, V);
+    call.s.leave(call.agent).unwrap();
+    let n = 160;
+    call.s.put_frame(call.customer, &dc(n, C)).unwrap();
+    call.s.put_frame(call.supervisor, &dc(n, V)).unwrap();
+    call.s.mix();
+    assert_eq!(call.s.output(call.customer).unwrap()[0], V);
+    assert_eq!(call.s.output(call.supervisor).unwrap()[0], C);
+    assert_eq!(
+        call.s.output(call.agent),
+        Err(Error::PartyLeft { party: call.agent })
+    );
+}
+
+#[test]
+fn when_the_supervisor_leaves_the_call_is_two_parties_again() {
+    let mut call = Call::new(Mode::Barge);
+    call.tick(C, A, V);
+    let mut plain = Session::<i16>::new(Format::NARROWBAND_20MS);
+    plain.set_ramp(Duration::ZERO).unwrap();
+    let (pc, pa) = (
+        plain.join(Role::Customer).unwrap(),
+        plain.join(Role::Agent).unwrap(),
+    );
+    plain.mix();
+    call.s.leave(call.supervisor).unwrap();
+    let mut rng = common::Rng::new(7);
+    for _ in 0..5 {
+        let (c, a) = (common::noise(&mut rng, 160), common::noise(&mut rng, 160));
+        call.s.put_frame(call.customer, &c).unwrap();
+        call.s.put_frame(call.agent, &a).unwrap();
+        plain.put_frame(pc, &c).unwrap();
+        plain.put_frame(pa, &a).unwrap();
+        call.s.mix();
+        plain.mix();
+        assert_eq!(call.s.output(call.customer), plain.output(pc));
+        assert_eq!(call.s.output(call.agent), plain.output(pa));
+    }
+}
+
+#[test]
+fn several_supervisors_each_have_their_own_mode() {
+    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let c = s.join(Role::Customer).unwrap();
+    let a = s.join(Role::Agent).unwrap();
+    let mon = s.join_supervisor(Mode::Monitor).unwrap();
+    let whi = s.join_supervisor(Mode::Whisper).unwrap();
+    let bar = s.join_supervisor(Mode::Barge).unwrap();
+    let says = [(c, 1), (a, 10), (mon, 100), (whi, 1000), (bar, 10000)];
+    for (p, v) in says {
+        s.put_frame(p, &dc(160, v)).unwrap();
+    }
+    s.mix();
+    let heard = |p: PartyId| s.output(p).unwrap()[0];
+    assert_eq!(heard(c), 10 + 10000);
+    assert_eq!(heard(a), 1 + 1000 + 10000);
+    assert_eq!(heard(mon), 1 + 10 + 1000 + 10000);
+    assert_eq!(heard(whi), 1 + 10 + 10000);
+    assert_eq!(heard(bar), 1 + 10 + 1000);
+}
+
+#[test]
+fn a_recorder_hears_the_call_and_whispers_only_if_asked() {
+    let mut call = Call::new(Mode::Whisper);
+    let plain = call.s.join_recorder(false).unwrap();
+    let coach = call.s.join_recorder(true).unwrap();
+    call.s.put_frame(plain, &dc(160, 5000)).unwrap();
+    let (customer, agent, sup) = call.tick(C, A, V);
+    assert_eq!(
+        (customer, agent, sup),
+        (A, C + V, C + A),
+        "nobody hears a recorder"
+    );
+    assert_eq!(call.s.output(plain).unwrap()[0], C + A);
+    assert_eq!(call.s.output(coach).unwrap()[0], C + A + V);
+    call.s.set_mode(call.supervisor, Mode::Barge).unwrap();
+    call.tick(C, A, V);
+    assert_eq!(call.s.output(plain).unwrap()[0], C + A + V);
+}
+
+#[test]
+fn nobody_hears_themselves() {
+    let mut call = Call::new(Mode::Barge);
+    let (customer, agent, sup) = call.tick(C, 0, 0);
+    assert_eq!(customer, 0);
+    assert_eq!((agent, sup), (C, C));
+    let (customer, agent, sup) = call.tick(0, 0, V);
+    assert_eq!((customer, agent, sup), (V, V, 0));
+}
+
+#[test]
+fn a_missing_frame_is_silence_and_is_counted() {
+    let mut call = Call::new(Mode::Barge);
+    call.tick(C, A, V);
+    // Only the customer sends this time: the agent's last frame is not
+    // repeated, and nobody hears anything of the agent or the supervisor.
+    call.s.put_frame(call.customer, &dc(160, C)).unwrap();
+    call.s.mix();
+    assert_eq!(call.s.output(call.customer).unwrap(), &dc(160, 0)[..]);
+    assert_eq!(call.s.output(call.agent).unwrap(), &dc(160, C)[..]);
+    let agent = call.s.party(call.agent).unwrap().stats;
+    assert_eq!((agent.frames_mixed, agent.frames_missing), (1, 1));
+    let customer = call.s.party(call.customer).unwrap().stats;
+    assert_eq!((customer.frames_mixed, customer.frames_missing), (2, 0));
+}
+
+#[test]
+fn i16_sums_saturate_once_and_count_clipping() {
+    let mut call = Call::new(Mode::Barge);
+    // 30000 + 30000 - 30000: a mixer that saturates as it goes gives 2767.
+    let (customer, agent, sup) = call.tick(30000, 30000, -30000);
+    assert_eq!(customer, 0);
+    assert_eq!(agent, 0);
+    assert_eq!(sup, i16::MAX);
+    assert_eq!(
+        call.s.party(call.supervisor).unwrap().stats.samples_clipped,
+        160
+    );
+    assert_eq!(call.s.party(call.agent).unwrap().stats.samples_clipped, 0);
+}
+
+#[test]
+fn non_finite_f32_samples_reach_nobody() {
+    let mut s = Session::<f32>::new(Format::WEBRTC_10MS);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let c = s.join(Role::Customer).unwrap();
+    let a = s.join(Role::Agent).unwrap();
+    let v = s.join_supervisor(Mode::Barge).unwrap();
+    let mut bad = vec![0.25f32; 480];
+    bad[0] = f32::NAN;
+    bad[1] = f32::INFINITY;
+    bad[2] = f32::NEG_INFINITY;
+    s.put_frame(c, &bad).unwrap();
+    s.put_frame(a, &vec![0.5; 480]).unwrap();
+    s.put_frame(v, &vec![0.125; 480]).unwrap();
+    s.mix();
+    for p in [a, v] {
+        let out = s.output(p).unwrap();
+        assert!(
+            out.iter().all(|x| x.is_finite()),
+            "party {p} heard a non-finite sample"
+        );
+    }
+    assert_eq!(&s.output(a).unwrap()[..4], &[0.125, 0.125, 0.125, 0.375]);
+    assert_eq!(s.party(c).unwrap().stats.samples_non_finite, 3);
+}
+
+#[test]
+fn routes_that_open_ramp_linearly_over_the_configured_time() {
+    let mut call = Call::new(Mode::Monitor);
+    call.s.set_ramp(Duration::from_millis(5)).unwrap();
+    call.tick(0, 0, 16000);
+    call.s.set_mode(call.supervisor, Mode::Barge).unwrap();
+    let n = 160;
+    call.s.put_frame(call.supervisor, &dc(n, 16000)).unwrap();
+    call.s.mix();
+    let heard = call.s.output(call.customer).unwrap();
+    let ramp = 40; // 5 ms at 8 kHz
+    assert!(heard[0] > 0 && heard[0] < 1000, "first sample {}", heard[0]);
+    for w in heard[..ramp].windows(2) {
+        assert!(w[0] < w[1], "the ramp rises every sample");
+    }
+    assert!(heard[ramp - 1..].iter().all(|&x| x == 16000));
+    // The next tick is steady.
+    call.s.put_frame(call.supervisor, &dc(n, 16000)).unwrap();
+    call.s.mix();
+    assert_eq!(call.s.output(call.customer).unwrap(), &dc(n, 16000)[..]);
+}
+
+#[test]
+fn a_route_the_new_mode_closes_closes_at_once() {
+    let mut call = Call::new(Mode::Barge);
+    call.s.set_ramp(Duration::from_millis(10)).unwrap();
+    call.tick(C, A, V);
+    call.tick(C, A, V);
+    call.s.set_mode(call.supervisor, Mode::Whisper).unwrap();
+    call.tick(C, A, V);
+    assert_eq!(call.s.output(call.customer).unwrap(), &dc(160, A)[..]);
+}
+
+#[test]
+fn volume_changes_ramp_in_and_scale_what_everyone_hears() {
+    let mut call = Call::new(Mode::Barge);
+    call.tick(C, A, 8000);
+    call.s.set_volume(call.supervisor, -6.0).unwrap();
+    call.s.set_ramp(Duration::from_millis(10)).unwrap();
+    call.tick(0, 0, 8000);
+    let heard = call.s.output(call.agent).unwrap();
+    assert_eq!(
+        heard[0], 7950,
+        "first of 80 ramp steps from 8000 towards 4009.5"
+    );
+    assert!(
+        heard[79] > 3990 && heard[79] < 4030,
+        "reaches -6 dB: {}",
+        heard[79]
+    );
+    let (c, a, _) = call.tick(0, 0, 8000);
+    assert_eq!(c, a);
+    assert!(
+        (c as f32 - 4009.5).abs() <= 1.0,
+        "-6 dB of 8000 is 4009.5: {c}"
+    );
+    call.s
+        .set_volume(call.supervisor, f32::NEG_INFINITY)
+        .unwrap();
+    call.tick(0, 0, 8000);
+    assert_eq!(call.tick(0, 0, 8000), (0, 0, 0));
+}
+
+#[test]
+fn an_override_beats_the_mode_and_clearing_it_restores_the_mode() {
+    let mut call = Call::new(Mode::Monitor);
+    call.s
+        .override_route(call.agent, call.supervisor, 0.0)
+        .unwrap();
+    assert_eq!(call.tick(C, A, V), (A, C + V, C + A));
+    call.s
+        .override_route(call.supervisor, call.customer, f32::NEG_INFINITY)
+        .unwrap();
+    assert_eq!(call.tick(C, A, V).2, A);
+    assert_eq!(
+        call.s.route_override(call.supervisor, call.customer),
+        Ok(Some(Gain::MUTED))
+    );
+    call.s
+        .clear_route_override(call.agent, call.supervisor)
+        .unwrap();
+    call.s
+        .clear_route_override(call.supervisor, call.customer)
+        .unwrap();
+    assert_eq!(call.tick(C, A, V), (A, C, C + A));
+}
+
+#[test]
+fn events_are_stamped_with_the_tick_they_take_effect() {
+    let mut call = Call::new(Mode::Monitor);
+    while call.s.poll_event().is_some() {}
+    for _ in 0..125 {
+        call.tick(C, A, V);
+    }
+    call.s.set_mode(call.supervisor, Mode::Whisper).unwrap();
+    call.s.set_volume(call.agent, -3.0).unwrap();
+    call.s
+        .override_route(call.customer, call.agent, -1.0)
+        .unwrap();
+    call.s
+        .clear_route_override(call.customer, call.agent)
+        .unwrap();
+    call.s.leave(call.supervisor).unwrap();
+    let events: Vec<Event> = std::iter::from_fn(|| call.s.poll_event()).collect();
+    assert_eq!(events.len(), 5);
+    assert_eq!(
+        events[0],
+        Event::ModeChanged {
+            party: call.supervisor,
+            from: Mode::Monitor,
+            to: Mode::Whisper,
+            at: 125
+        }
+    );
+    assert!(
+        matches!(events[1], Event::VolumeChanged { party, at: 125, .. } if party == call.agent)
+    );
+    assert!(matches!(events[2], Event::RouteOverridden { at: 125, .. }));
+    assert!(matches!(
+        events[3],
+        Event::RouteOverrideCleared { at: 125, .. }
+    ));
+    assert_eq!(
+        events[4],
+        Event::Left {
+            party: call.supervisor,
+            role: Role::Supervisor,
+            at: 125
+        }
+    );
+    assert_eq!(call.s.poll_event(), None);
+}
+
+#[test]
+fn a_session_holds_max_parties_and_refuses_the_next() {
+    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+    assert!(MAX_PARTIES >= 16);
+    for _ in 0..MAX_PARTIES {
+        s.join(Role::Supervisor).unwrap();
+    }
+    let before = s.clone();
+    let e = s.join(Role::Customer).unwrap_err();
+    assert_eq!(e, Error::TooManyParties { max: MAX_PARTIES });
+    assert!(e.to_string().contains(&MAX_PARTIES.to_string()));
+    assert_eq!(s, before);
+}
+
+#[test]
+fn f32_and_i16_sessions_both_mix_the_call() {
+    for format in [Format::NARROWBAND_20MS, Format::new(48000, 60).unwrap()] {
+        let n = format.samples_per_frame();
+        let mut s = Session::<f32>::new(format);
+        let c = s.join(Role::Customer).unwrap();
+        let a = s.join(Role::Agent).unwrap();
+        let v = s.join_supervisor(Mode::Whisper).unwrap();
+        s.set_ramp(Duration::ZERO).unwrap();
+        s.put_frame(c, &vec![0.25; n]).unwrap();
+        s.put_frame(a, &vec![0.5; n]).unwrap();
+        s.put_frame(v, &vec![0.125; n]).unwrap();
+        s.mix();
+        assert_eq!(s.output(c).unwrap(), &vec![0.5; n][..]);
+        assert_eq!(s.output(a).unwrap(), &vec![0.375; n][..]);
+        assert_eq!(s.output(v).unwrap(), &vec![0.75; n][..]);
+    }
+}
