@@ -13,6 +13,9 @@ const C: i16 = 1;
 const A: i16 = 10;
 const V: i16 = 100;
 
+// Issue-level promise: at least 16 parties per call.
+const _: () = assert!(MAX_PARTIES >= 16);
+
 #[test]
 fn monitoring_supervisor_hears_both_and_is_heard_by_nobody() {
     let mut call = Call::new(Mode::Monitor);
@@ -360,7 +363,6 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
 #[test]
 fn a_session_holds_max_parties_and_refuses_the_next() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
-    assert!(MAX_PARTIES >= 16);
     for _ in 0..MAX_PARTIES {
         s.join(Role::Supervisor).unwrap();
     }
