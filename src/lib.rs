@@ -137,3 +137,7 @@ pub use gain::Gain;
 pub use kernel::Sample;
 pub use route::{Mode, Role};
 pub use session::{Event, PartyId, PartyInfo, PartyStats, Session, MAX_PARTIES};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
