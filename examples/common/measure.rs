@@ -93,11 +93,12 @@ pub fn fit(output: &[i16], talkers: [&[i16]; 3], range: Range<usize>) -> [Option
             return result; // two talkers said the same thing: cannot tell
         }
         a.swap(col, pivot);
-        for r in 0..k {
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
             if r != col {
-                let f = a[r][col] / a[col][col];
-                for c in col..=k {
-                    a[r][c] -= f * a[col][c];
+                let f = row[col] / pivot_row[col];
+                for (x, p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                    *x -= f * p;
                 }
             }
         }
