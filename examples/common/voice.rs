@@ -194,7 +194,22 @@ fn utter(t: &Timbre, fs: f64, plan: &[Syllable], rng: &mut Rng, index: usize, ou
         } else {
             0.0
         };
-        *y += x * env + burst * 0.05;
+        *y = x * env + burst * 0.05;
+    }
+    // Vowels pass the formant filters at very different gains; even out the
+    // syllables so that none drowns the others, keeping the accents and a
+    // slight fall in loudness over the utterance. Each syllable's envelope
+    // is near zero at its edges, so scaling it whole makes no click.
+    for (s, syl) in plan.iter().enumerate() {
+        let from = (s as f64 * per) as usize;
+        let to = (((s + 1) as f64 * per) as usize).min(n);
+        let part = &mut out[from..to];
+        let rms = (part.iter().map(|v| v * v).sum::<f64>() / part.len().max(1) as f64).sqrt();
+        if rms > 0.0 {
+            let through = s as f64 / plan.len() as f64;
+            let level = (1.0 + 2.0 * syl.accent) * (1.0 - 0.25 * through);
+            part.iter_mut().for_each(|v| *v *= level / rms);
+        }
     }
 }
 
