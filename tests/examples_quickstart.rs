@@ -30,31 +30,37 @@ fn measure(spoken: &[Vec<i16>; 3], heard: &[Vec<i16>; 3], phases: &[Phase]) -> V
     who_heard_whom(Format::NARROWBAND_20MS, [c, a, s], [hc, ha, hs], phases)
 }
 
-/// The fundamental frequency of the loudest 40 ms of `x`, by
-/// autocorrelation over 60..400 Hz.
+/// The median fundamental frequency of the voiced 40 ms windows of `x`:
+/// in each, the shortest lag (60 to 400 Hz) whose normalized
+/// autocorrelation comes within 10% of the best, so that a multiple of the
+/// period is not taken for it.
 fn pitch(x: &[i16], rate: u32) -> f64 {
     let win = rate as usize / 25;
-    let start = (0..x.len() - win)
-        .step_by(win / 2)
-        .max_by_key(|&i| {
-            x[i..i + win]
-                .iter()
-                .map(|&v| i64::from(v).pow(2))
-                .sum::<i64>()
-        })
-        .unwrap();
-    let w: Vec<f64> = x[start..start + win]
-        .iter()
-        .map(|&v| f64::from(v))
-        .collect();
-    let lag = (rate as usize / 400..=rate as usize / 60)
-        .max_by(|&p, &q| {
-            let r =
-                |l: usize| (0..win - l).map(|i| w[i] * w[i + l]).sum::<f64>() / (win - l) as f64;
-            r(p).total_cmp(&r(q))
-        })
-        .unwrap();
-    f64::from(rate) / lag as f64
+    let lags = rate as usize / 400..=rate as usize / 60;
+    let mut found = Vec::new();
+    for start in (0..x.len() - win - lags.end()).step_by(win) {
+        let w: Vec<f64> = x[start..start + win + lags.end()]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        let energy = |from: usize| w[from..from + win].iter().map(|v| v * v).sum::<f64>();
+        if energy(0) / (win as f64) < 1000.0f64.powi(2) {
+            continue; // not loud enough to be voiced
+        }
+        let r: Vec<(usize, f64)> = lags
+            .clone()
+            .map(|l| {
+                let dot = (0..win).map(|i| w[i] * w[i + l]).sum::<f64>();
+                (l, dot / (energy(0) * energy(l)).sqrt())
+            })
+            .collect();
+        let best = r.iter().map(|&(_, v)| v).fold(f64::MIN, f64::max);
+        let (lag, _) = r.iter().find(|&&(_, v)| v >= 0.9 * best).unwrap();
+        found.push(f64::from(rate) / *lag as f64);
+    }
+    assert!(found.len() > 20, "too few voiced windows");
+    found.sort_by(f64::total_cmp);
+    found[found.len() / 2]
 }
 
 #[test]
@@ -64,7 +70,7 @@ fn the_three_voices_differ_in_pitch_as_announced() {
     for (voice, f0) in spoken.iter().zip(expected) {
         let got = pitch(voice, RATE);
         assert!(
-            (got / f0 - 1.0).abs() < 0.2,
+            (got / f0 - 1.0).abs() < 0.15,
             "pitch {got:.0} Hz, expected about {f0} Hz"
         );
     }
