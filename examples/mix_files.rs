@@ -11,6 +11,15 @@
 //! 48 kHz). Bad arguments or inputs print one line on stderr and exit with
 //! status 2. See `--help` for the details of the schedule.
 
+/// `println!` that does not panic when stdout is closed early (e.g. piped
+/// into `head`): what is printed is a courtesy, the exit status is the result.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -23,7 +32,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = parse_args(&args).and_then(|command| match command {
         Command::Help => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             Ok(None)
         }
         Command::Mix(args) => run(&args).map(Some),
@@ -39,24 +48,24 @@ fn main() -> ExitCode {
     let format = mixed.format;
     let played = &mixed.played;
     let seconds = played.heard[0].len() as f64 / f64::from(format.rate().hz());
-    println!(
+    say!(
         "Mixed {seconds:.2} s of call at {format} ({} ticks).\n",
         played.ticks
     );
-    println!("Events:");
+    say!("Events:");
     for m in &played.timeline {
-        println!("  tick {:>6}  {:>8.2} s  {}", m.tick, m.seconds, m.what);
+        say!("  tick {:>6}  {:>8.2} s  {}", m.tick, m.seconds, m.what);
     }
     let [c, a, s] = &mixed.spoken;
     let [hc, ha, hs] = &played.heard;
     let measured = who_heard_whom(format, [c, a, s], [hc, ha, hs], &played.phases);
-    println!("\nWho heard whom, measured from the outputs (level relative to the input; n/a: silent talker):");
+    say!("\nWho heard whom, measured from the outputs (level relative to the input;\n  n/a: a talker silent in that phase, or inputs too alike to tell apart):");
     for line in table(format, &measured).lines() {
-        println!("  {line}");
+        say!("  {line}");
     }
-    println!();
+    say!("");
     for path in &mixed.written {
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     ExitCode::SUCCESS
 }

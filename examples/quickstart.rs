@@ -13,6 +13,15 @@
 //! who heard whom in each phase, measured from the written audio, and exits
 //! with status 1 if that table contradicts the mode table.
 
+/// `println!` that does not panic when stdout is closed early (e.g. piped
+/// into `head`): what is printed is a courtesy, the exit status is the result.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -32,7 +41,7 @@ fn main() -> ExitCode {
     let out = match parse_args(std::env::args().skip(1)) {
         Ok(Some(out)) => out,
         Ok(None) => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -82,12 +91,12 @@ fn quickstart(out: &std::path::Path) -> Result<bool, String> {
     let [c, a, s] = &spoken;
     let played = play(format, [c, a, s], &schedule).map_err(|e| e.to_string())?;
 
-    println!("A 10 s call ({format}). Three synthetic voices speak in turns:");
-    println!("the customer (low, slow), the agent (high, quick) and the supervisor");
-    println!("(in between, breathy).\n");
-    println!("Events (tick = frame index; the time is tick x 20 ms):");
+    say!("A 10 s call ({format}).");
+    say!("Three synthetic voices speak in turns: the customer (low, slow), the");
+    say!("agent (high, quick) and the supervisor (in between, breathy).\n");
+    say!("Events (tick = frame index; the time is tick x 20 ms):");
     for m in &played.timeline {
-        println!("  tick {:>4}  {:>5.2} s  {}", m.tick, m.seconds, m.what);
+        say!("  tick {:>4}  {:>5.2} s  {}", m.tick, m.seconds, m.what);
     }
 
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -98,10 +107,10 @@ fn quickstart(out: &std::path::Path) -> Result<bool, String> {
 
     let [hc, ha, hs] = &played.heard;
     let measured = who_heard_whom(format, [c, a, s], [hc, ha, hs], &played.phases);
-    println!("\nWho heard whom, measured from the written audio (least-squares level of");
-    println!("each talker's voice in each listener's output, relative to the voice itself):");
+    say!("\nWho heard whom, measured from the written audio (least-squares level of");
+    say!("each talker's voice in each listener's output, relative to the voice itself):");
     for line in table(format, &measured).lines() {
-        println!("  {line}");
+        say!("  {line}");
     }
 
     // The strongest form of the whisper guarantee: during whisper the
@@ -116,7 +125,7 @@ fn quickstart(out: &std::path::Path) -> Result<bool, String> {
             .filter(|(h, a)| h != a)
             .count();
     }
-    println!(
+    say!(
         "\nDuring whisper, customer.wav differs from the agent's voice in {leaks} samples \
          (0: not a trace of the supervisor)."
     );
@@ -130,8 +139,8 @@ fn quickstart(out: &std::path::Path) -> Result<bool, String> {
     }
     let ok = wrong.is_empty() && leaks == 0;
     if ok {
-        println!("Every measured level agrees with the mode table.");
+        say!("Every measured level agrees with the mode table.");
     }
-    println!("\nListen: {}/{{{}}}.wav", out.display(), names.join(","));
+    say!("\nListen: {}/{{{}}}.wav", out.display(), names.join(","));
     Ok(ok)
 }

@@ -381,6 +381,10 @@ fn every_bad_input_is_one_line_on_stderr_and_status_2() {
             "--out is given twice",
         ),
         (vec![], "missing --customer"),
+        (
+            call(good.clone(), &["--schedule", "0:barge", "--ptime="]),
+            "--ptime is empty",
+        ),
     ];
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -108,6 +108,9 @@ pub fn parse_args(args: &[String]) -> Result<Command, Failure> {
                 .cloned()
                 .ok_or_else(|| Failure::input(format!("{flag} needs a value")))?,
         };
+        if value.trim().is_empty() {
+            return Err(Failure::input(format!("{flag} is empty: expected a value")));
+        }
         if values[i].replace(value).is_some() {
             return Err(Failure::input(format!(
                 "{flag} is given twice: expected it once"
