@@ -11,7 +11,7 @@
 //! DIR/customer.wav, DIR/agent.wav and DIR/supervisor.wav (default DIR:
 //! `target/quickstart`). The example prints the audit trail and a table of
 //! who heard whom in each phase, measured from the written audio, and exits
-//! with status 1 if that table contradicts the mode table.
+//! with status 1 if that table contradicts the mode table (2 for a bad flag).
 
 /// `println!` that does not panic when stdout is closed early (e.g. piped
 /// into `head`): what is printed is a courtesy, the exit status is the result.
