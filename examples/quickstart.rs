@@ -45,7 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("quickstart: {message} ({USAGE})");
+            eprintln!("quickstart: {message} (usage: quickstart [--out DIR])");
             return ExitCode::from(2);
         }
     };
