@@ -23,7 +23,7 @@ pub enum Error {
     },
 
     /// The frame duration (ptime) is not one of 10, 20, 30, 40 or 60 ms.
-    #[error("unsupported frame duration {given_us} µs: expected 10, 20, 30, 40 or 60 ms")]
+    #[error("unsupported frame duration {}: expected 10, 20, 30, 40 or 60 ms", Micros(*given_us))]
     UnsupportedPtime {
         /// The duration that was given, in microseconds.
         given_us: u64,
@@ -118,4 +118,17 @@ pub enum Error {
         /// How many were expected.
         expected: usize,
     },
+}
+
+/// Shows a duration in microseconds as whole milliseconds when it is one.
+struct Micros(u64);
+
+impl core::fmt::Display for Micros {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0 % 1000 == 0 {
+            write!(f, "{} ms", self.0 / 1000)
+        } else {
+            write!(f, "{} µs", self.0)
+        }
+    }
 }

@@ -246,7 +246,13 @@ mod test {
         assert!(e.to_string().contains("44100"));
         let e = Format::new(8000, 25).unwrap_err();
         assert_eq!(e, Error::UnsupportedPtime { given_us: 25_000 });
-        assert!(e.to_string().contains("25000"));
+        assert!(
+            e.to_string()
+                .starts_with("unsupported frame duration 25 ms"),
+            "{e}"
+        );
+        let e = Ptime::from_duration(Duration::from_micros(20_500)).unwrap_err();
+        assert!(e.to_string().contains("20500 µs"), "{e}");
         assert!(Format::new(0, 0).is_err());
         assert!(Ptime::from_duration(Duration::from_micros(20_500)).is_err());
         assert_eq!(

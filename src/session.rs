@@ -156,6 +156,20 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The frame index (tick) at which the change takes effect.
+    pub fn at(&self) -> u64 {
+        match *self {
+            Event::Joined { at, .. }
+            | Event::Left { at, .. }
+            | Event::ModeChanged { at, .. }
+            | Event::RouteOverridden { at, .. }
+            | Event::RouteOverrideCleared { at, .. }
+            | Event::VolumeChanged { at, .. } => at,
+        }
+    }
+}
+
 /// One route as the listener's row keeps it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct RouteState {

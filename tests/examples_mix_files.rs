@@ -346,7 +346,7 @@ fn every_bad_input_is_one_line_on_stderr_and_status_2() {
         ),
         (
             call(good.clone(), &["--schedule", "0:monitor", "--ptime", "25"]),
-            "unsupported frame duration 25000 µs: expected 10, 20, 30, 40 or 60 ms",
+            "unsupported frame duration 25 ms: expected 10, 20, 30, 40 or 60 ms",
         ),
         (
             call(

@@ -151,7 +151,7 @@ fn moment(format: Format, ids: &[PartyId; 3], event: Event) -> Moment {
         Event::VolumeChanged { party, to, at, .. } => {
             (at, format!("{} volume {:.1} dB", name(party), to.db()))
         }
-        other => (0, format!("{other:?}")),
+        other => (other.at(), format!("{other:?}")),
     };
     Moment {
         tick,
