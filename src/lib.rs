@@ -126,8 +126,10 @@ extern crate std;
 
 mod error;
 pub mod format;
+pub mod g711;
 mod gain;
 pub mod kernel;
+pub mod media;
 pub mod route;
 pub mod session;
 
