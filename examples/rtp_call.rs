@@ -224,18 +224,35 @@ fn random() -> u64 {
 }
 
 /// Per-leg receive counters.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct RxStats {
+    /// RTP packets of the expected payload type.
     packets: u64,
+    /// Packets whose every sample was already there.
     duplicates: u64,
+    /// Packets that came after a later one (by sequence number) and were
+    /// still in time.
     reordered: u64,
+    /// Packets that came after their turn to play, and were dropped.
     late: u64,
+    /// Packets too far ahead of the playout point to keep, and dropped.
+    early: u64,
+    /// Times the stream was anchored again (new SSRC, or a run of packets
+    /// that fit nowhere: the sender jumped).
     resyncs: u64,
+    /// Datagrams that were not RTP.
     not_rtp: u64,
+    /// RTP packets of another payload type.
     wrong_payload_type: u64,
+    /// Frames played with at least one sample received.
     frames_played: u64,
+    /// Frames with nothing received: silence.
     frames_missing: u64,
 }
+
+/// How many packets in a row that fit nowhere (late or too early) make
+/// the jitter buffer start the stream over.
+const STRAYS_BEFORE_RESYNC: u32 = 5;
 
 /// A jitter buffer on the sample timeline of one incoming RTP stream.
 ///
@@ -243,9 +260,10 @@ struct RxStats {
 /// the tick it arrived in; every later packet goes where its RTP timestamp
 /// puts it, whatever order it arrives in and whatever its size. A sample
 /// that arrives after its turn to play is dropped (late); one that is
-/// already there is a duplicate. A packet more than the buffer's length
-/// away from the playout point means the sender jumped (restart, clock
-/// drift): the stream is anchored again.
+/// already there is a duplicate; one more than the buffer's length ahead
+/// is dropped (early). A run of packets that fit nowhere means the sender
+/// jumped (restarted its timestamps, or its clock drifted a whole buffer
+/// away from ours): the stream is anchored again on the newest packet.
 struct JitterBuffer {
     law: Law,
     delay: u64,
@@ -256,6 +274,8 @@ struct JitterBuffer {
     /// (ssrc, RTP timestamp, sample position it plays at).
     anchor: Option<(u32, u32, u64)>,
     highest_seq: Option<Seq>,
+    /// Packets in a row that fit nowhere.
+    strays: u32,
     /// Tick of the first packet, once one has come.
     first_packet_tick: Option<u64>,
     stats: RxStats,
@@ -271,6 +291,7 @@ impl JitterBuffer {
             play: 0,
             anchor: None,
             highest_seq: None,
+            strays: 0,
             first_packet_tick: None,
             stats: RxStats::default(),
         }
@@ -280,6 +301,8 @@ impl JitterBuffer {
         self.samples.len() as u64
     }
 
+    /// Takes one datagram received during `tick` (before that tick's frame
+    /// is played).
     fn push(&mut self, datagram: &[u8], tick: u64) {
         let Ok(rtp) = RtpReader::new(datagram) else {
             self.stats.not_rtp += 1;
@@ -297,29 +320,42 @@ impl JitterBuffer {
             rtp.sequence_number(),
             rtp.payload(),
         );
-        let cap = self.capacity() as i64;
-        let position =
-            |anchor: (u32, u32, u64)| anchor.2 as i64 + i64::from(ts.wrapping_sub(anchor.1) as i32);
         let mut pos = match self.anchor {
-            Some(a) if a.0 == ssrc => position(a),
+            Some((s, ts0, at)) if s == ssrc => {
+                // Signed distance on the 32-bit timestamp clock.
+                at as i64 + i64::from(ts.wrapping_sub(ts0) as i32)
+            }
             _ => self.anchor_at(ssrc, ts),
         };
-        let play = self.play as i64;
-        if pos >= play + cap || pos + (payload.len() as i64) < play - cap {
+        let (play, cap, len) = (
+            self.play as i64,
+            self.capacity() as i64,
+            payload.len() as i64,
+        );
+        let late = pos + len <= play;
+        let early = pos >= play + cap;
+        if late || early {
+            self.strays += 1;
+            if self.strays < STRAYS_BEFORE_RESYNC {
+                if late {
+                    self.stats.late += 1;
+                } else {
+                    self.stats.early += 1;
+                }
+                return;
+            }
             self.stats.resyncs += 1;
             pos = self.anchor_at(ssrc, ts);
         }
-        match self.highest_seq {
-            Some(h) if seq - h < 0 => self.stats.reordered += 1,
-            _ => self.highest_seq = Some(seq),
+        self.strays = 0;
+        let older = matches!(self.highest_seq, Some(h) if seq - h < 0);
+        if !older {
+            self.highest_seq = Some(seq);
         }
         let mut fresh = 0;
-        let mut late = 0;
         for (i, &b) in payload.iter().enumerate() {
             let p = pos + i as i64;
-            if p < play {
-                late += 1;
-            } else if p < play + cap {
+            if p >= play && p < play + cap {
                 let slot = (p as u64 % self.capacity()) as usize;
                 if !self.present[slot] {
                     self.present[slot] = true;
@@ -328,10 +364,10 @@ impl JitterBuffer {
                 }
             }
         }
-        if late == payload.len() && late > 0 {
-            self.stats.late += 1;
-        } else if fresh == 0 && !payload.is_empty() {
+        if fresh == 0 {
             self.stats.duplicates += 1;
+        } else if older {
+            self.stats.reordered += 1;
         }
     }
 
@@ -340,6 +376,7 @@ impl JitterBuffer {
     fn anchor_at(&mut self, ssrc: u32, ts: u32) -> i64 {
         self.present.fill(false);
         self.highest_seq = None;
+        self.strays = 0;
         let at = self.play + self.delay;
         self.anchor = Some((ssrc, ts, at));
         at as i64
@@ -602,20 +639,31 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     )?;
     writeln!(
         out,
-        "{:<11}{:>8}{:>6}{:>10}{:>6}{:>8}{:>8}{:>8}{:>9}{:>6}",
-        "leg", "packets", "dup", "reordered", "late", "resync", "bad", "played", "missing", "sent"
+        "{:<11}{:>8}{:>6}{:>10}{:>6}{:>7}{:>8}{:>5}{:>8}{:>9}{:>6}",
+        "leg",
+        "packets",
+        "dup",
+        "reordered",
+        "late",
+        "early",
+        "resync",
+        "bad",
+        "played",
+        "missing",
+        "sent"
     )?;
     for p in &parties {
         let s = p.source.inner().stats;
         let tx = p.sink.inner();
         writeln!(
             out,
-            "{:<11}{:>8}{:>6}{:>10}{:>6}{:>8}{:>8}{:>8}{:>9}{:>6}",
+            "{:<11}{:>8}{:>6}{:>10}{:>6}{:>7}{:>8}{:>5}{:>8}{:>9}{:>6}",
             p.name,
             s.packets,
             s.duplicates,
             s.reordered,
             s.late,
+            s.early,
             s.resyncs,
             s.not_rtp + s.wrong_payload_type,
             s.frames_played,
@@ -632,4 +680,168 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    const SPF: usize = 160;
+    /// Two frames of playout delay.
+    const DELAY: u64 = 2 * SPF as u64;
+
+    fn buffer() -> JitterBuffer {
+        JitterBuffer::new(Law::Ulaw, DELAY, 16_000)
+    }
+
+    fn packet(ssrc: u32, seq: u16, ts: u32, byte: u8, len: usize) -> Vec<u8> {
+        RtpPacketBuilder::new()
+            .payload_type(0)
+            .ssrc(ssrc)
+            .sequence(Seq::from(seq))
+            .timestamp(ts)
+            .payload(&vec![byte; len])
+            .build()
+            .unwrap()
+    }
+
+    /// Frame `k` of stream 7: sequence `k`, payload all `k + 1`.
+    fn frame(k: u16) -> Vec<u8> {
+        packet(7, k, 1000 + u32::from(k) * SPF as u32, k as u8 + 1, SPF)
+    }
+
+    /// Plays one tick; returns what the frame held (0 for silence).
+    fn play(jb: &mut JitterBuffer) -> u8 {
+        let mut p = [0u8; SPF];
+        match jb.fill_payload(&mut p) {
+            Fill::Frame => {
+                assert!(p.iter().all(|&b| b == p[0]), "one packet per frame");
+                p[0]
+            }
+            _ => {
+                assert!(p.iter().all(|&b| b == Law::Ulaw.silence()));
+                0
+            }
+        }
+    }
+
+    #[test]
+    fn packets_in_order_play_after_the_delay() {
+        let mut jb = buffer();
+        let mut heard = Vec::new();
+        for tick in 0..6u16 {
+            jb.push(&frame(tick), u64::from(tick));
+            heard.push(play(&mut jb));
+        }
+        assert_eq!(heard, [0, 0, 1, 2, 3, 4]);
+        assert_eq!(jb.first_packet_tick, Some(0));
+        assert_eq!((jb.stats.frames_played, jb.stats.frames_missing), (4, 2));
+    }
+
+    #[test]
+    fn reordered_and_duplicated_packets_play_once_in_order() {
+        let mut jb = buffer();
+        for k in [0, 2, 1, 1, 3, 0] {
+            jb.push(&frame(k), 0);
+        }
+        let heard: Vec<u8> = (0..6).map(|_| play(&mut jb)).collect();
+        assert_eq!(heard, [0, 0, 1, 2, 3, 4]);
+        assert_eq!((jb.stats.reordered, jb.stats.duplicates), (1, 2));
+    }
+
+    #[test]
+    fn a_missing_packet_is_a_missing_frame_and_a_late_one_is_dropped() {
+        let mut jb = buffer();
+        let mut heard = Vec::new();
+        for tick in 0..6u16 {
+            if tick != 1 {
+                jb.push(&frame(tick), u64::from(tick));
+            }
+            if tick == 4 {
+                // Frame 1 played (as silence) at tick 3.
+                jb.push(&frame(1), 4);
+            }
+            heard.push(play(&mut jb));
+        }
+        assert_eq!(heard, [0, 0, 1, 0, 3, 4]);
+        assert_eq!((jb.stats.late, jb.stats.frames_missing), (1, 3));
+    }
+
+    #[test]
+    fn packets_of_any_size_and_wrapping_timestamps_fill_frames() {
+        let mut jb = buffer();
+        let ts0 = u32::MAX - 100;
+        for k in 0..6u16 {
+            let ts = ts0.wrapping_add(u32::from(k) * 80);
+            jb.push(&packet(9, k, ts, k as u8 / 2 + 1, 80), 0);
+        }
+        let heard: Vec<u8> = (0..5).map(|_| play(&mut jb)).collect();
+        assert_eq!(heard, [0, 0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_new_stream_or_a_jump_starts_over() {
+        let mut jb = buffer();
+        jb.push(&frame(0), 0);
+        assert_eq!(play(&mut jb), 0);
+        // Another SSRC: anchored anew, two frames from now.
+        jb.push(&packet(8, 500, 77, 42, SPF), 1);
+        let heard: Vec<u8> = (0..3).map(|_| play(&mut jb)).collect();
+        assert_eq!(heard, [0, 0, 42]);
+        // The same SSRC jumps a minute ahead: the first packets are
+        // dropped as early, then the stream starts over.
+        for k in 0..STRAYS_BEFORE_RESYNC {
+            let ts = 77 + 480_000 + k * SPF as u32;
+            jb.push(&packet(8, 501 + k as u16, ts, 50 + k as u8, SPF), 4);
+        }
+        assert_eq!((jb.stats.early, jb.stats.resyncs), (4, 1));
+        let heard: Vec<u8> = (0..3).map(|_| play(&mut jb)).collect();
+        assert_eq!(heard, [0, 0, 54]);
+    }
+
+    #[test]
+    fn what_is_not_rtp_of_the_codec_is_counted_and_ignored() {
+        let mut jb = buffer();
+        jb.push(b"hello", 0);
+        let mut pcma = frame(0);
+        pcma[1] = 8;
+        jb.push(&pcma, 0);
+        assert_eq!((jb.stats.not_rtp, jb.stats.wrong_payload_type), (1, 1));
+        assert_eq!(jb.first_packet_tick, None);
+        assert_eq!(jb.stats.packets, 0);
+    }
+
+    #[test]
+    fn bad_arguments_are_one_line_each() {
+        let args = |s: &str| parse_args(s.split_whitespace().map(String::from));
+        let ok = "--customer 127.0.0.1:1=127.0.0.1:2 --agent 127.0.0.1:3=127.0.0.1:4 \
+                  --supervisor 127.0.0.1:5=127.0.0.1:6 --schedule 0:monitor,1:barge --duration 2";
+        let a = args(ok).ok().flatten().expect("valid arguments");
+        assert_eq!(a.schedule.len(), 2);
+        assert_eq!((a.law, a.format.samples_per_frame()), (Law::Ulaw, 160));
+        for (extra, says) in [
+            ("--codec g729", "--codec: expected pcmu or pcma, got 'g729'"),
+            ("--ptime 25", "--ptime: unsupported frame duration"),
+            ("--duration 0", "--duration: expected more than 0"),
+            (
+                "--schedule 3:barge",
+                "a change at 3 s is not within the call's 2 s",
+            ),
+            ("--schedule 1:shout", "expected SECONDS:MODE"),
+            ("--schedule 1:barge,0:monitor", "expected times in order"),
+            ("--agent 127.0.0.1:3", "--agent: expected LOCAL=REMOTE"),
+            (
+                "--agent 127.0.0.1:1=127.0.0.1:4",
+                "both receive on 127.0.0.1:1",
+            ),
+            ("--bogus 1", "unknown argument '--bogus'"),
+            ("--jitter", "--jitter: expected a value after it"),
+        ] {
+            let e = args(&format!("{ok} {extra}")).err().expect(extra).0;
+            assert!(e.contains(says), "{extra}: {e}");
+            assert!(!e.contains('\n'));
+        }
+        let missing = args("--duration 1").err().unwrap().0;
+        assert_eq!(missing, "--customer: missing");
+    }
 }

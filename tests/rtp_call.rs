@@ -386,7 +386,7 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
             .skip(1)
             .map(|x| x.parse().unwrap())
             .collect();
-        let (packets, played, sent) = (n[0], n[6], n[8]);
+        let (packets, played, sent) = (n[0], n[7], n[9]);
         let expected = (ticks - first_packet[p]) as u64;
         assert_eq!(sent, ticks as u64, "{}: one packet a tick", PARTIES[p]);
         assert!(
