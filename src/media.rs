@@ -113,43 +113,65 @@ impl<S: Sample, F: FnMut(&[S])> Sink<S> for F {
     }
 }
 
+/// A host type that is both a leg's [`Source`] and its [`Sink`] (a WebRTC
+/// track, an RTP session, a PBX channel), for [`Leg::duplex`]. Implemented
+/// for every such type.
+pub trait Duplex<S: Sample>: Source<S> + Sink<S> {}
+
+impl<S: Sample, T: Source<S> + Sink<S>> Duplex<S> for T {}
+
+/// Where a leg's frames come from and go to.
+enum Ends<'a, S: Sample> {
+    Split {
+        source: Option<&'a mut dyn Source<S>>,
+        sink: Option<&'a mut dyn Sink<S>>,
+    },
+    Duplex(&'a mut dyn Duplex<S>),
+}
+
 /// One party's media for one tick: who, where its audio comes from, and
 /// where what it hears goes. Build the legs on the stack each tick; they
 /// only borrow the host's sources and sinks.
 pub struct Leg<'a, S: Sample> {
     party: PartyId,
-    source: Option<&'a mut dyn Source<S>>,
-    sink: Option<&'a mut dyn Sink<S>>,
+    ends: Ends<'a, S>,
     last: Option<Fill>,
 }
 
 impl<'a, S: Sample> Leg<'a, S> {
-    /// A leg that talks and listens.
+    /// A leg that talks and listens, through a source and a sink.
     pub fn new(party: PartyId, source: &'a mut dyn Source<S>, sink: &'a mut dyn Sink<S>) -> Self {
+        Leg::split(party, Some(source), Some(sink))
+    }
+
+    /// A leg that talks and listens through one value that is both its
+    /// source and its sink.
+    pub fn duplex(party: PartyId, leg: &'a mut dyn Duplex<S>) -> Self {
         Leg {
             party,
-            source: Some(source),
-            sink: Some(sink),
+            ends: Ends::Duplex(leg),
             last: None,
         }
     }
 
     /// A leg that only talks (an announcement, a prompt).
     pub fn talk_only(party: PartyId, source: &'a mut dyn Source<S>) -> Self {
-        Leg {
-            party,
-            source: Some(source),
-            sink: None,
-            last: None,
-        }
+        Leg::split(party, Some(source), None)
     }
 
     /// A leg that only listens (a recorder, a second sink of a party).
     pub fn listen_only(party: PartyId, sink: &'a mut dyn Sink<S>) -> Self {
+        Leg::split(party, None, Some(sink))
+    }
+
+    fn split(
+        party: PartyId,
+        source: Option<&'a mut dyn Source<S>>,
+        sink: Option<&'a mut dyn Sink<S>>,
+    ) -> Self {
         Leg {
             party,
-            source: None,
-            sink: Some(sink),
+            ends: Ends::Split { source, sink },
             last: None,
         }
     }
@@ -164,14 +186,46 @@ impl<'a, S: Sample> Leg<'a, S> {
     pub fn last_fill(&self) -> Option<Fill> {
         self.last
     }
+
+    fn has_source(&self) -> bool {
+        match &self.ends {
+            Ends::Split { source, .. } => source.is_some(),
+            Ends::Duplex(_) => true,
+        }
+    }
+
+    fn has_sink(&self) -> bool {
+        match &self.ends {
+            Ends::Split { sink, .. } => sink.is_some(),
+            Ends::Duplex(_) => true,
+        }
+    }
+
+    /// Reads the source, if there is one.
+    fn fill(&mut self, frame: &mut [S]) -> Option<Fill> {
+        match &mut self.ends {
+            Ends::Split { source, .. } => source.as_mut().map(|s| s.fill(frame)),
+            Ends::Duplex(d) => Some(d.fill(frame)),
+        }
+    }
+
+    /// Writes the sink, if there is one; says whether there was.
+    fn take(&mut self, frame: &[S]) -> bool {
+        match &mut self.ends {
+            Ends::Split { sink: Some(s), .. } => s.take(frame),
+            Ends::Split { sink: None, .. } => return false,
+            Ends::Duplex(d) => d.take(frame),
+        }
+        true
+    }
 }
 
 impl<S: Sample> core::fmt::Debug for Leg<'_, S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Leg")
             .field("party", &self.party)
-            .field("source", &self.source.is_some())
-            .field("sink", &self.sink.is_some())
+            .field("source", &self.has_source())
+            .field("sink", &self.has_sink())
             .field("last", &self.last)
             .finish()
     }
@@ -260,10 +314,10 @@ impl<S: Sample> Driver<S> {
                 Ok(_) | Err(Error::PartyLeft { .. }) => {}
                 Err(e) => return Err(e),
             }
-            let twice = leg.source.is_some()
+            let twice = leg.has_source()
                 && legs[..i]
                     .iter()
-                    .any(|l| l.party == leg.party && l.source.is_some());
+                    .any(|l| l.party == leg.party && l.has_source());
             if twice {
                 return Err(Error::DuplicateFrame {
                     party: leg.party,
@@ -279,11 +333,10 @@ impl<S: Sample> Driver<S> {
                 tick.gone += 1;
                 continue;
             }
-            let Some(source) = leg.source.as_mut() else {
+            self.scratch.fill(S::SILENCE);
+            let Some(fill) = leg.fill(&mut self.scratch) else {
                 continue;
             };
-            self.scratch.fill(S::SILENCE);
-            let fill = source.fill(&mut self.scratch);
             leg.last = Some(fill);
             match fill {
                 Fill::Frame => {
@@ -303,12 +356,10 @@ impl<S: Sample> Driver<S> {
         session.mix();
 
         for leg in legs.iter_mut() {
-            let Some(sink) = leg.sink.as_mut() else {
-                continue;
-            };
             if let Ok(frame) = session.output(leg.party) {
-                sink.take(frame);
-                tick.heard += 1;
+                if leg.take(frame) {
+                    tick.heard += 1;
+                }
             }
         }
         Ok(tick)
