@@ -841,6 +841,65 @@ mod test {
     }
 
     #[test]
+    fn a_source_that_writes_part_of_its_frame_leaves_silence_not_another_partys_audio() {
+        let (mut s, c, a, v) = call();
+        let mut loud = constant(9000);
+        let mut lazy = |f: &mut [i16]| {
+            f[0] = 1;
+            Fill::Frame
+        };
+        let mut ch = MemorySink::with_capacity(160);
+        // The whispering supervisor's frame is read first, into the same
+        // scratch frame the agent's source then half-fills.
+        Driver::new(F)
+            .tick(
+                &mut s,
+                &mut [
+                    Leg::talk_only(v, &mut loud),
+                    Leg::talk_only(a, &mut lazy),
+                    Leg::listen_only(c, &mut ch),
+                ],
+            )
+            .unwrap();
+        assert_eq!(ch.samples()[0], 1);
+        assert!(ch.samples()[1..].iter().all(|&x| x == 0));
+    }
+
+    /// A host type that is both ends of a leg.
+    struct Phone {
+        says: i16,
+        heard: i16,
+    }
+
+    impl Source<i16> for Phone {
+        fn fill(&mut self, frame: &mut [i16]) -> Fill {
+            frame.fill(self.says);
+            Fill::Frame
+        }
+    }
+
+    impl Sink<i16> for Phone {
+        fn take(&mut self, frame: &[i16]) {
+            self.heard = frame[frame.len() - 1];
+        }
+    }
+
+    #[test]
+    fn a_duplex_leg_is_read_and_written() {
+        let (mut s, c, a, _v) = call();
+        let mut customer = Phone { says: 11, heard: 0 };
+        let mut agent = Phone { says: 22, heard: 0 };
+        let t = Driver::new(F)
+            .tick(
+                &mut s,
+                &mut [Leg::duplex(c, &mut customer), Leg::duplex(a, &mut agent)],
+            )
+            .unwrap();
+        assert_eq!((t.frames, t.heard), (2, 2));
+        assert_eq!((customer.heard, agent.heard), (22, 11));
+    }
+
+    #[test]
     fn memory_source_loops_and_memory_sink_keeps_its_capacity() {
         let mut src = MemorySource::looping(vec![1i16, 2, 3]);
         let mut f = [0i16; 7];

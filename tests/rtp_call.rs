@@ -480,3 +480,87 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs ffmpeg to convert `input` (raw, format `from`) to raw format `to`.
+fn ffmpeg_convert(dir: &Path, name: &str, input: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let (src, dst) = (
+        dir.join(format!("{name}.in")),
+        dir.join(format!("{name}.out")),
+    );
+    std::fs::write(&src, input).unwrap();
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
+        .args(["-f", from, "-ar", "8000", "-ac", "1", "-i"])
+        .arg(&src)
+        .args(["-f", to])
+        .arg(&dst)
+        .stdin(Stdio::null())
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg {from} -> {to} failed");
+    std::fs::read(&dst).unwrap()
+}
+
+#[test]
+fn g711_agrees_with_ffmpegs_codecs() {
+    use barge::g711::Law;
+    if !ffmpeg_available() {
+        if std::env::var_os("BARGE_SKIP_FFMPEG").is_some_and(|v| v == "1") {
+            eprintln!("ffmpeg not found: skipped because BARGE_SKIP_FFMPEG=1");
+            return;
+        }
+        panic!("ffmpeg not found: install it (apt-get install ffmpeg) or set BARGE_SKIP_FFMPEG=1");
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("g711-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let codes: Vec<u8> = (0..=255).collect();
+    let pcm: Vec<u8> = (i16::MIN..=i16::MAX).flat_map(i16::to_le_bytes).collect();
+    for (law, name) in [(Law::Ulaw, "mulaw"), (Law::Alaw, "alaw")] {
+        let decoded = ffmpeg_convert(&dir, name, &codes, name, "s16le");
+        for (c, b) in codes.iter().zip(decoded.chunks_exact(2)) {
+            assert_eq!(
+                law.decode_sample(*c),
+                i16::from_le_bytes([b[0], b[1]]),
+                "{law} code {c:#04x}"
+            );
+        }
+        let encoded = ffmpeg_convert(&dir, name, &pcm, "s16le", name);
+        // ffmpeg's encoder is a table indexed by the sample divided by 4
+        // rounded toward -inf, switching levels halfway between output
+        // values. G.711 is defined by its decision values instead, which
+        // are not halfway where one segment meets the next, and it treats
+        // a negative sample's magnitude as a positive one's. So the two
+        // may pick neighbouring levels near a decision value, and nothing
+        // else.
+        let (mut positive, mut negative) = (0, 0);
+        for (x, &c) in (i16::MIN..=i16::MAX).zip(&encoded) {
+            let ours = law.encode_sample(x);
+            if ours == c {
+                continue;
+            }
+            let (a, b) = (law.decode_sample(ours), law.decode_sample(c));
+            let between = (0..=255u8)
+                .map(|k| law.decode_sample(k))
+                .filter(|&y| y > a.min(b) && y < a.max(b))
+                .count();
+            assert_eq!(
+                between, 0,
+                "{law}: {x} -> {ours:#04x} ({a}), ffmpeg {c:#04x} ({b})"
+            );
+            if x < 0 {
+                negative += 1;
+            } else {
+                positive += 1;
+            }
+        }
+        assert!(
+            positive + negative < 65536 / 50,
+            "{law}: {positive} + {negative} differ"
+        );
+        println!(
+            "{law}: all 256 codes decode as ffmpeg does; {positive} positive and {negative} \
+             negative of 65536 samples encode to the neighbouring level"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
