@@ -480,7 +480,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("rtp_call: {e}");
+            eprintln!("rtp_call: {e} (see --help)");
             return ExitCode::from(2);
         }
     };

@@ -234,14 +234,23 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
     std::fs::create_dir_all(&dir).unwrap();
 
     // Voices long enough to outlast the call, however late they start.
-    let voices: Vec<Vec<i16>> = (0..3).map(|v| voice(v, DURATION_S + 4.0)).collect();
+    let voices: Vec<Vec<i16>> = (0..3).map(|v| voice(v, DURATION_S + 30.0)).collect();
     let mut reference = [0.0; 3];
     for v in 0..3 {
         write_wav(&dir.join(format!("{}.wav", PARTIES[v])), &voices[v]);
         reference[v] = level(&voices[v][8000..20000], v);
     }
 
-    let local: Vec<u16> = (0..3).map(|_| free_port_pair()).collect();
+    // The call's ports are held here until each talker is heard on its
+    // own, so that the voices flow from the call's first tick however
+    // long ffmpeg takes to start.
+    let probes: Vec<UdpSocket> = (0..3)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind a loopback port"))
+        .collect();
+    let local: Vec<u16> = probes
+        .iter()
+        .map(|s| s.local_addr().unwrap().port())
+        .collect();
     let remote: Vec<u16> = (0..3).map(|_| free_port_pair()).collect();
     let mut children = Children::default();
     let started = Instant::now();
@@ -283,6 +292,44 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
         );
     }
 
+    // The three talkers, paced in real time by ffmpeg, 160 samples
+    // (20 ms) to a packet.
+    let mut senders = Vec::new();
+    for p in 0..3 {
+        senders.push(
+            children.spawn(
+                "ffmpeg sender",
+                Command::new("ffmpeg")
+                    .args([
+                        "-hide_banner",
+                        "-nostdin",
+                        "-loglevel",
+                        "error",
+                        "-re",
+                        "-i",
+                    ])
+                    .arg(dir.join(format!("{}.wav", PARTIES[p])))
+                    .args(["-af", "asetnsamples=n=160", "-ar", "8000", "-ac", "1"])
+                    .args(["-c:a", "pcm_mulaw", "-f", "rtp"])
+                    .arg(format!("rtp://127.0.0.1:{}", local[p]))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            ),
+        );
+    }
+
+    let mut first = [0u8; 2048];
+    for (p, probe) in probes.iter().enumerate() {
+        probe
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        if let Err(e) = probe.recv(&mut first) {
+            panic!("the {} talker sent nothing: {e}", PARTIES[p]);
+        }
+    }
+    drop(probes);
+
     let schedule = SCHEDULE
         .iter()
         .map(|(t, m)| format!("{t}:{m}"))
@@ -312,33 +359,6 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
         .recv_timeout(Duration::from_secs(20))
         .expect("rtp_call printed no ready line");
     assert!(ready.starts_with("ready:"), "first line: {ready}");
-
-    // Then the three talkers, paced in real time by ffmpeg, 160 samples
-    // (20 ms) to a packet.
-    let mut senders = Vec::new();
-    for p in 0..3 {
-        senders.push(
-            children.spawn(
-                "ffmpeg sender",
-                Command::new("ffmpeg")
-                    .args([
-                        "-hide_banner",
-                        "-nostdin",
-                        "-loglevel",
-                        "error",
-                        "-re",
-                        "-i",
-                    ])
-                    .arg(dir.join(format!("{}.wav", PARTIES[p])))
-                    .args(["-af", "asetnsamples=n=160", "-ar", "8000", "-ac", "1"])
-                    .args(["-c:a", "pcm_mulaw", "-f", "rtp"])
-                    .arg(format!("rtp://127.0.0.1:{}", local[p]))
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-            ),
-        );
-    }
 
     let status = children.wait(call, deadline);
     reader.join().unwrap();
