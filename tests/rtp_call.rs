@@ -13,7 +13,11 @@
 //! single-bin DFT each), relative to the same measure on the voice as it
 //! was sent.
 //!
-//! ffmpeg is required: without it the test fails, unless
+//! A second test checks `barge::g711` against ffmpeg's own μ-law and A-law
+//! codecs: every code decodes alike, and the encoders differ only by one
+//! level next to a decision value.
+//!
+//! ffmpeg is required: without it the tests fail, unless
 //! `BARGE_SKIP_FFMPEG=1` says to skip it. The call lasts 10 s; every child
 //! process is killed if the test fails or runs out of time.
 
@@ -422,7 +426,10 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
     let total = ticks * spf;
     let mut heard = Vec::new();
     for party in PARTIES {
-        let bytes = std::fs::read(dir.join(format!("{}-heard.raw", party))).unwrap();
+        let bytes = std::fs::read(dir.join(format!("{party}-heard.raw"))).unwrap_or_else(|e| {
+            let log = std::fs::read_to_string(dir.join(format!("{party}-recorder.log")));
+            panic!("no recording of what the {party} heard ({e}); ffmpeg said: {log:?}")
+        });
         let x: Vec<i16> = bytes
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
