@@ -547,6 +547,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut driver = Driver::new(format);
     let mut datagram = [0u8; MAX_DATAGRAM];
     let mut next_change = 0;
+    let mut worst_wakeup = std::time::Duration::ZERO;
     let start = Instant::now();
     for tick in 0..ticks {
         // One steady timer: every deadline is computed from the start, so
@@ -556,6 +557,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         if deadline > now {
             std::thread::sleep(deadline - now);
         }
+        worst_wakeup = worst_wakeup.max(Instant::now().saturating_duration_since(deadline));
 
         while next_change < schedule.len() && schedule[next_change].0 <= tick {
             call.set_mode(supervisor, schedule[next_change].1)?;
@@ -628,14 +630,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         out.flush()?;
     }
-    let late_by = Instant::now().saturating_duration_since(start + ptime * ticks as u32);
-
     writeln!(
         out,
-        "done: {ticks} ticks of {} ms ({} samples each); finished {} ms after the last deadline",
+        "done: {ticks} ticks of {} ms ({} samples each); the latest tick started {:.1} ms after its deadline",
         format.ptime().ms(),
         spf,
-        late_by.as_millis()
+        worst_wakeup.as_secs_f64() * 1000.0
     )?;
     writeln!(
         out,
