@@ -118,6 +118,40 @@ pub enum Error {
         /// How many were expected.
         expected: usize,
     },
+
+    /// Two slices that must be of the same length are not (e.g. samples
+    /// and G.711 code bytes).
+    #[error("{what}: got {given}, expected {expected}")]
+    LengthMismatch {
+        /// What was miscounted.
+        what: &'static str,
+        /// How many were given.
+        given: usize,
+        /// How many were expected.
+        expected: usize,
+    },
+
+    /// A media adapter or driver was built for another format than the one
+    /// it is used with.
+    #[error("format {given}: expected {expected}")]
+    FormatMismatch {
+        /// The format that was given.
+        given: Format,
+        /// The format that was expected.
+        expected: Format,
+    },
+
+    /// A codec was asked for a sample rate it does not carry (G.711 is
+    /// 8000 Hz only).
+    #[error("{codec} at {given} Hz: expected {expected} Hz")]
+    CodecRate {
+        /// The codec.
+        codec: &'static str,
+        /// The sample rate that was given, in Hz.
+        given: u32,
+        /// The sample rate the codec carries, in Hz.
+        expected: u32,
+    },
 }
 
 /// Shows a duration in microseconds as whole milliseconds when it is one.

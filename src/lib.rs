@@ -79,6 +79,160 @@
 //! Every listener's frame is written every tick, so a whisper reaches the
 //! agent even when nothing else does.
 //!
+//! ## Plugging in your media
+//!
+//! The host keeps its transport and implements two small traits per leg:
+//! a [`media::Source`] fills the frame `barge` hands it with the party's
+//! next frame, or says it is [`media::Fill::Missing`] or
+//! [`media::Fill::Ended`]; a [`media::Sink`] takes the frame the party must
+//! hear. Once per tick, [`media::Driver::tick`] reads every source, mixes,
+//! writes every sink, and lets a party whose source has ended leave the
+//! call. Nothing in a tick allocates. The plain [`Session`] calls above
+//! remain for hosts that want to drive each step themselves.
+//!
+//! A WebRTC gateway (`f32`, 48 kHz, 10 ms), whose stack has already
+//! decoded each participant's Opus into PCM and will encode what it is
+//! given:
+//!
+//! ```
+//! use barge::media::{Driver, Fill, Leg, Sink, Source};
+//! use barge::{Format, Mode, Role, Session};
+//!
+//! /// The host's side of one participant: its stack's jitter buffer
+//! /// (NetEq) gives 10 ms of decoded audio at a time, its encoder takes
+//! /// 10 ms.
+//! struct Track {
+//!     decoded: Option<[f32; 480]>, // what the jitter buffer has for now
+//!     hung_up: bool,
+//!     to_encode: [f32; 480],
+//! }
+//!
+//! impl Source<f32> for Track {
+//!     fn fill(&mut self, frame: &mut [f32]) -> Fill {
+//!         match self.decoded.take() {
+//!             _ if self.hung_up => Fill::Ended,
+//!             Some(pcm) => {
+//!                 frame.copy_from_slice(&pcm);
+//!                 Fill::Frame
+//!             }
+//!             None => Fill::Missing, // nothing to play, not even concealment
+//!         }
+//!     }
+//! }
+//!
+//! impl Sink<f32> for Track {
+//!     fn take(&mut self, frame: &[f32]) {
+//!         self.to_encode.copy_from_slice(frame); // then Opus-encode and send
+//!     }
+//! }
+//!
+//! let format = Format::WEBRTC_10MS;
+//! let mut call = Session::<f32>::new(format);
+//! let (customer, agent) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+//! let supervisor = call.join_supervisor(Mode::Whisper)?;
+//! let track = || Track { decoded: Some([0.1; 480]), hung_up: false, to_encode: [0.0; 480] };
+//! let (mut c, mut a, mut s) = (track(), track(), track());
+//!
+//! let mut driver = Driver::new(format);
+//! // Every 10 ms, on the host's media clock:
+//! driver.tick(&mut call, &mut [
+//!     Leg::duplex(customer, &mut c),
+//!     Leg::duplex(agent, &mut a),
+//!     Leg::duplex(supervisor, &mut s),
+//! ])?;
+//! assert!(c.to_encode.iter().all(|&x| x <= 0.1)); // the agent, never the whisper
+//! # Ok::<(), barge::Error>(())
+//! ```
+//!
+//! A PBX or SIP media server (PCMU, 8 kHz, 20 ms), whose legs are RTP
+//! streams: its jitter buffer hands over one packet's payload per tick and
+//! its RTP session packetizes what it is given; [`media::G711Source`] and
+//! [`media::G711Sink`] convert between the payload and PCM (see
+//! [`g711`]), and the session mixes `i16`:
+//!
+//! ```
+//! use barge::g711::Law;
+//! use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, PayloadSink, PayloadSource};
+//! use barge::{Format, Role, Session};
+//!
+//! /// The host's RTP leg: a jitter buffer in, a packetizer out.
+//! struct RtpLeg {
+//!     ready: Option<[u8; 160]>, // the payload due now, if it came in time
+//!     next_seq: u16,
+//! }
+//!
+//! impl PayloadSource for RtpLeg {
+//!     fn fill_payload(&mut self, payload: &mut [u8]) -> Fill {
+//!         match self.ready.take() {
+//!             Some(p) => {
+//!                 payload.copy_from_slice(&p);
+//!                 Fill::Frame
+//!             }
+//!             None => Fill::Missing, // lost or late: silence this tick
+//!         }
+//!     }
+//! }
+//!
+//! impl PayloadSink for RtpLeg {
+//!     fn take_payload(&mut self, _payload: &[u8]) {
+//!         // Write the RTP header (PT 0, this leg's SSRC, seq, timestamp
+//!         // += 160) in front of the payload and send it.
+//!         self.next_seq = self.next_seq.wrapping_add(1);
+//!     }
+//! }
+//!
+//! let format = Format::NARROWBAND_20MS;
+//! let mut call = Session::<i16>::new(format);
+//! let customer = call.join(Role::Customer)?;
+//! let agent = call.join(Role::Agent)?;
+//! let leg = || RtpLeg { ready: Some([0xFF; 160]), next_seq: 0 };
+//! let (mut from_c, mut to_c) = (
+//!     G711Source::new(Law::Ulaw, format, leg())?,
+//!     G711Sink::new(Law::Ulaw, format, leg())?,
+//! );
+//! let (mut from_a, mut to_a) = (
+//!     G711Source::new(Law::Ulaw, format, leg())?,
+//!     G711Sink::new(Law::Ulaw, format, leg())?,
+//! );
+//!
+//! let mut driver = Driver::new(format);
+//! // Every 20 ms:
+//! driver.tick(&mut call, &mut [
+//!     Leg::new(customer, &mut from_c, &mut to_c),
+//!     Leg::new(agent, &mut from_a, &mut to_a),
+//! ])?;
+//! assert_eq!(to_a.inner().next_seq, 1);
+//! # Ok::<(), barge::Error>(())
+//! ```
+//!
+//! `examples/rtp_call.rs` is this host in full: three RTP endpoints over
+//! UDP, a jitter buffer, a steady timer and a supervisor's schedule.
+//!
+//! What the host must do, because `barge` does not:
+//!
+//! - **Jitter.** Packets arrive unevenly; `barge` takes exactly one frame
+//!   per leg per tick. Buffer what arrives (a jitter buffer, fixed at
+//!   40–100 ms or adaptive), hand over the frame that is due, and never
+//!   block in a source: what has not arrived is [`media::Fill::Missing`].
+//!   A packet that comes after its turn is dropped, not played late.
+//! - **Packet loss.** A missing frame is silence for that party for that
+//!   tick, counted in [`PartyStats::frames_missing`]; `barge` never repeats
+//!   a frame. A host that wants concealment does it in its source (WebRTC's
+//!   NetEq does) and returns [`media::Fill::Frame`].
+//! - **Clock drift.** One clock paces the ticks: the host's. Schedule tick
+//!   `n` at `start + n × ptime` rather than sleeping one ptime after each
+//!   tick, so that late wake-ups do not add up; after a stall, run the
+//!   missed ticks back to back. Each sender's clock differs from the
+//!   host's by up to ~100 ppm (a 20 ms frame every few minutes): the
+//!   jitter buffer absorbs it, dropping a frame when it holds too much and
+//!   reporting missing frames when it runs dry (or stretching time, if it
+//!   can). Outgoing, send one packet per tick with the RTP timestamp
+//!   advancing by [`Format::samples_per_frame`]; the far ends' jitter
+//!   buffers absorb the host's drift.
+//! - **One format per session.** Legs at another rate or ptime are
+//!   resampled or repacketized at the edge, before the source and after
+//!   the sink; G.711 is 8 kHz only.
+//!
 //! ## Design
 //!
 //! The crate is built in layers, each a module, each calling only downward:
@@ -90,6 +244,8 @@
 //!    bit-exact; no allocation.
 //! 3. [`route`]: roles, supervisor modes and the table above.
 //! 4. [`session`]: the state machine of one call.
+//! 5. [`media`] and [`g711`]: the traits a host's legs implement, the
+//!    driver that runs a tick over them, and G.711 μ-law and A-law.
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
@@ -126,8 +282,10 @@ extern crate std;
 
 mod error;
 pub mod format;
+pub mod g711;
 mod gain;
 pub mod kernel;
+pub mod media;
 pub mod route;
 pub mod session;
 

@@ -1,0 +1,432 @@
+//! G.711: μ-law (PCMU) and A-law (PCMA), as ITU-T Recommendation G.711
+//! defines them.
+//!
+//! Nearly every dialer and PBX carries G.711 at 8 kHz: one byte per sample,
+//! RTP payload type 0 (μ-law) or 8 (A-law). This module turns those bytes
+//! into the 16-bit linear samples a [`Session`](crate::Session) mixes and
+//! back. Every function is exact to the standard's tables, allocates
+//! nothing, never panics and works in the `no_std` core.
+//!
+//! ## The two laws, as the standard builds them
+//!
+//! Both laws cut the magnitude of a sample into 8 segments (chords) of 16
+//! equal steps each, every segment's step twice the previous one's. A code
+//! byte holds a sign bit (1 for positive), 3 bits of segment and 4 bits of
+//! step; the decoded value is the middle of the step's interval.
+//!
+//! - **μ-law** works on 14-bit samples (±8159). With the magnitude biased
+//!   by 33, segment `s` covers biased values `32·2^s ..= 64·2^s - 1` in
+//!   steps of `2^(s+1)`; step `q` of segment `s` decodes to
+//!   `(2q + 33)·2^s - 33`. The seven bits below the sign are sent inverted,
+//!   so that +0 is `0xFF` and −0 is `0x7F`.
+//! - **A-law** works on 13-bit samples (±4096). Segments 0 and 1 both have
+//!   steps of 2 (0 ..= 31 and 32 ..= 63); from there each segment doubles.
+//!   Step `q` decodes to `2q + 1` in segment 0 and `(2q + 33)·2^(s-1)` in
+//!   segment `s ≥ 1`. The even bits are sent inverted (XOR `0x55`), so that
+//!   the smallest positive value is `0xD5`.
+//!
+//! On 16-bit samples, a μ-law value counts 4 and an A-law value 8: μ-law
+//! decodes to at most ±32124, A-law to at most ±32256.
+//!
+//! ## Zero, twice, in μ-law
+//!
+//! μ-law has two codes for zero: `0xFF` (+0) and `0x7F` (−0). Both decode
+//! to 0, and 0 encodes to `0xFF`, so decoding then encoding returns every
+//! code but `0x7F` unchanged, and `0x7F` as `0xFF`. A-law has no zero code:
+//! its smallest values are ±8, and every one of its 256 codes comes back
+//! unchanged.
+//!
+//! ```
+//! use barge::g711::Law;
+//!
+//! let pcm = [0i16, 1000, -1000, 32767];
+//! let mut bytes = [0u8; 4];
+//! Law::Ulaw.encode(&pcm, &mut bytes)?;
+//! assert_eq!(bytes, [0xFF, 0xCE, 0x4E, 0x80]);
+//!
+//! let mut back = [0i16; 4];
+//! Law::Ulaw.decode(&bytes, &mut back)?;
+//! assert_eq!(back, [0, 988, -988, 32124]);
+//! # Ok::<(), barge::Error>(())
+//! ```
+
+use core::fmt;
+
+use crate::Error;
+
+/// μ-law: the magnitude bias, in 16-bit units (33 in 14-bit units).
+const ULAW_BIAS: u16 = 33 << 2;
+/// μ-law: the largest 16-bit magnitude that does not overload the top
+/// segment once biased.
+const ULAW_CLIP: u16 = 0x7FFF - ULAW_BIAS;
+
+/// One of the two G.711 companding laws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Law {
+    /// μ-law: North America and Japan; RTP payload type 0, "PCMU".
+    Ulaw,
+    /// A-law: Europe and most of the world; RTP payload type 8, "PCMA".
+    Alaw,
+}
+
+impl Law {
+    /// The static RTP payload type (RFC 3551): 0 for μ-law, 8 for A-law.
+    pub const fn payload_type(self) -> u8 {
+        match self {
+            Law::Ulaw => 0,
+            Law::Alaw => 8,
+        }
+    }
+
+    /// The RTP encoding name: `"PCMU"` or `"PCMA"`.
+    pub const fn encoding_name(self) -> &'static str {
+        match self {
+            Law::Ulaw => "PCMU",
+            Law::Alaw => "PCMA",
+        }
+    }
+
+    /// The code of silence: what [`Law::encode_sample`] gives for 0
+    /// (`0xFF` for μ-law, `0xD5` for A-law).
+    pub const fn silence(self) -> u8 {
+        match self {
+            Law::Ulaw => 0xFF,
+            Law::Alaw => 0xD5,
+        }
+    }
+
+    /// Encodes one 16-bit sample.
+    pub const fn encode_sample(self, x: i16) -> u8 {
+        match self {
+            Law::Ulaw => ulaw_encode(x),
+            Law::Alaw => alaw_encode(x),
+        }
+    }
+
+    /// Decodes one code byte to a 16-bit sample.
+    pub const fn decode_sample(self, code: u8) -> i16 {
+        match self {
+            Law::Ulaw => ulaw_decode(code),
+            Law::Alaw => alaw_decode(code),
+        }
+    }
+
+    /// Encodes `pcm` into `codes`, one byte per sample. Slices of different
+    /// lengths are [`Error::LengthMismatch`] and leave `codes` untouched.
+    pub fn encode(self, pcm: &[i16], codes: &mut [u8]) -> Result<(), Error> {
+        same_length("G.711 code bytes for the samples", codes.len(), pcm.len())?;
+        for (c, &x) in codes.iter_mut().zip(pcm) {
+            *c = self.encode_sample(x);
+        }
+        Ok(())
+    }
+
+    /// Decodes `codes` into `pcm`, one sample per byte. Slices of different
+    /// lengths are [`Error::LengthMismatch`] and leave `pcm` untouched.
+    pub fn decode(self, codes: &[u8], pcm: &mut [i16]) -> Result<(), Error> {
+        same_length("samples for the G.711 code bytes", pcm.len(), codes.len())?;
+        for (x, &c) in pcm.iter_mut().zip(codes) {
+            *x = self.decode_sample(c);
+        }
+        Ok(())
+    }
+
+    /// Encodes `f32` samples (full scale ±1.0) into `codes`. Each sample is
+    /// first rounded to 16 bits (×32768, clamped; NaN is silence).
+    pub fn encode_f32(self, pcm: &[f32], codes: &mut [u8]) -> Result<(), Error> {
+        same_length("G.711 code bytes for the samples", codes.len(), pcm.len())?;
+        for (c, &x) in codes.iter_mut().zip(pcm) {
+            *c = self.encode_sample(f32_to_i16(x));
+        }
+        Ok(())
+    }
+
+    /// Decodes `codes` into `f32` samples (full scale ±1.0: the 16-bit value
+    /// divided by 32768).
+    pub fn decode_f32(self, codes: &[u8], pcm: &mut [f32]) -> Result<(), Error> {
+        same_length("samples for the G.711 code bytes", pcm.len(), codes.len())?;
+        for (x, &c) in pcm.iter_mut().zip(codes) {
+            *x = f32::from(self.decode_sample(c)) / 32768.0;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Law {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.encoding_name())
+    }
+}
+
+fn same_length(what: &'static str, given: usize, expected: usize) -> Result<(), Error> {
+    if given == expected {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what,
+            given,
+            expected,
+        })
+    }
+}
+
+/// An `f32` sample (full scale ±1.0) as 16 bits: ×32768, rounded, clamped;
+/// NaN is 0.
+pub(crate) fn f32_to_i16(x: f32) -> i16 {
+    let y = x * 32768.0;
+    if y.is_nan() {
+        0
+    } else if y >= 32767.0 {
+        i16::MAX
+    } else if y <= -32768.0 {
+        i16::MIN
+    } else {
+        // In range: the cast cannot saturate; `as` rounds toward zero, so
+        // round half away from zero first.
+        (if y >= 0.0 { y + 0.5 } else { y - 0.5 }) as i16
+    }
+}
+
+/// The segment of a biased μ-law magnitude (`128 ..= 32767` in 16-bit
+/// units): the position of its highest set bit, less 7.
+const fn ulaw_segment(biased: u16) -> u8 {
+    (15 - biased.leading_zeros() as u8) - 7
+}
+
+/// Encodes a 16-bit sample as a μ-law byte.
+///
+/// The sample is taken as 14 bits (its magnitude divided by 4, rounded
+/// down), so magnitudes of 0 to 3 are zero; magnitudes beyond the top
+/// decision value (32635) encode as the largest code.
+pub const fn ulaw_encode(x: i16) -> u8 {
+    let sign: u8 = if x < 0 { 0x00 } else { 0x80 };
+    let mag = x.unsigned_abs();
+    let mag = if mag > ULAW_CLIP { ULAW_CLIP } else { mag };
+    let biased = mag + ULAW_BIAS;
+    let seg = ulaw_segment(biased);
+    let step = ((biased >> (seg + 3)) & 0x0F) as u8;
+    sign | (!((seg << 4) | step) & 0x7F)
+}
+
+/// Decodes a μ-law byte to a 16-bit sample; `0xFF` and `0x7F` are both 0.
+pub const fn ulaw_decode(code: u8) -> i16 {
+    let bits = !code;
+    let seg = (bits >> 4) & 0x07;
+    let step = (bits & 0x0F) as i16;
+    // In 14-bit units: (2q + 33)·2^s - 33; times 4 for 16 bits.
+    let mag = (((2 * step + 33) << seg) - 33) << 2;
+    if code & 0x80 != 0 {
+        mag
+    } else {
+        -mag
+    }
+}
+
+/// Encodes a 16-bit sample as an A-law byte.
+///
+/// The sample is taken as 13 bits (its magnitude divided by 8, rounded
+/// down); magnitudes beyond the top decision value encode as the largest
+/// code.
+pub const fn alaw_encode(x: i16) -> u8 {
+    let sign: u8 = if x < 0 { 0x00 } else { 0x80 };
+    let mag = x.unsigned_abs() >> 3;
+    let mag = if mag > 4095 { 4095 } else { mag };
+    let (seg, step) = if mag < 32 {
+        (0u8, (mag >> 1) as u8)
+    } else {
+        // mag in 32·2^(s-1) ..= 64·2^(s-1) - 1: highest bit 5 + s - 1.
+        let seg = (15 - mag.leading_zeros() as u8) - 4;
+        (seg, ((mag >> seg) & 0x0F) as u8)
+    };
+    (sign | (seg << 4) | step) ^ 0x55
+}
+
+/// Decodes an A-law byte to a 16-bit sample.
+pub const fn alaw_decode(code: u8) -> i16 {
+    let bits = code ^ 0x55;
+    let seg = (bits >> 4) & 0x07;
+    let step = (bits & 0x0F) as i16;
+    // In 13-bit units: 2q + 1 in segment 0, (2q + 33)·2^(s-1) above; times
+    // 8 for 16 bits.
+    let mag = if seg == 0 {
+        2 * step + 1
+    } else {
+        (2 * step + 33) << (seg - 1)
+    } << 3;
+    if bits & 0x80 != 0 {
+        mag
+    } else {
+        -mag
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// The decision values that end each μ-law segment, in 14-bit units,
+    /// from the standard's table: the last is the overload point.
+    const ULAW_SEGMENT_ENDS: [i32; 8] = [31, 95, 223, 479, 991, 2015, 4063, 8159];
+    /// The same for A-law, in 13-bit units.
+    const ALAW_SEGMENT_ENDS: [i32; 8] = [32, 64, 128, 256, 512, 1024, 2048, 4096];
+
+    #[test]
+    fn ulaw_every_code_but_negative_zero_survives_decode_then_encode() {
+        for code in 0..=255u8 {
+            let back = ulaw_encode(ulaw_decode(code));
+            if code == 0x7F {
+                assert_eq!(ulaw_decode(code), 0);
+                assert_eq!(back, 0xFF, "-0 re-encodes as +0");
+            } else {
+                assert_eq!(back, code, "code {code:#04x}");
+            }
+        }
+        assert_eq!(ulaw_decode(0xFF), 0);
+        assert_eq!(ulaw_encode(0), 0xFF);
+    }
+
+    #[test]
+    fn alaw_every_code_survives_decode_then_encode() {
+        for code in 0..=255u8 {
+            assert_eq!(alaw_encode(alaw_decode(code)), code, "code {code:#04x}");
+            assert_ne!(alaw_decode(code), 0, "A-law has no zero code");
+        }
+        assert_eq!(alaw_encode(0), 0xD5);
+        assert_eq!(alaw_decode(0xD5), 8);
+        assert_eq!(alaw_decode(0x55), -8);
+    }
+
+    #[test]
+    fn ulaw_segments_end_at_the_standards_decision_values() {
+        for (seg, &end) in ULAW_SEGMENT_ENDS.iter().enumerate() {
+            let seg = seg as u8;
+            // The last 16-bit value below the decision value is the top
+            // step of the segment; the decision value itself opens the
+            // next segment (or overloads into the top code).
+            let below = (end * 4 - 1) as i16;
+            let code = ulaw_encode(below);
+            assert_eq!(!code & 0x7F, (seg << 4) | 0x0F, "below {end}");
+            assert_eq!(code & 0x80, 0x80);
+            if seg < 7 {
+                let at = (end * 4) as i16;
+                assert_eq!(!ulaw_encode(at) & 0x7F, (seg + 1) << 4, "at {end}");
+                // Negative samples mirror positive ones.
+                assert_eq!(ulaw_encode(-at), ulaw_encode(at) & 0x7F);
+            } else {
+                assert_eq!(ulaw_encode(i16::MAX), 0x80);
+                assert_eq!(ulaw_encode(i16::MIN), 0x00);
+            }
+        }
+        // The standard's output values at each segment's first step.
+        let first: [i16; 8] = [0, 33, 99, 231, 495, 1023, 2079, 4191];
+        for (seg, &y) in first.iter().enumerate() {
+            let code = 0x80 | !((seg as u8) << 4) & 0x7F;
+            assert_eq!(ulaw_decode(code), y * 4, "segment {seg}");
+        }
+        assert_eq!(ulaw_decode(0x80), 8031 * 4);
+        assert_eq!(ulaw_decode(0x00), -8031 * 4);
+    }
+
+    #[test]
+    fn alaw_segments_end_at_the_standards_decision_values() {
+        for (seg, &end) in ALAW_SEGMENT_ENDS.iter().enumerate() {
+            let seg = seg as u8;
+            let below = (end * 8 - 1) as i16;
+            let bits = alaw_encode(below) ^ 0x55;
+            assert_eq!(bits, 0x80 | (seg << 4) | 0x0F, "below {end}");
+            if seg < 7 {
+                let at = (end * 8) as i16;
+                assert_eq!(alaw_encode(at) ^ 0x55, 0x80 | ((seg + 1) << 4), "at {end}");
+                assert_eq!(alaw_encode(-at), alaw_encode(at) & 0x7F);
+            } else {
+                assert_eq!(alaw_encode(i16::MAX) ^ 0x55, 0xFF);
+                assert_eq!(alaw_encode(i16::MIN) ^ 0x55, 0x7F);
+            }
+        }
+        let first: [i16; 8] = [1, 33, 66, 132, 264, 528, 1056, 2112];
+        for (seg, &y) in first.iter().enumerate() {
+            let code = (0x80 | (seg as u8) << 4) ^ 0x55;
+            assert_eq!(alaw_decode(code), y * 8, "segment {seg}");
+        }
+        assert_eq!(alaw_decode(0xFF ^ 0x55), 4032 * 8);
+    }
+
+    #[test]
+    fn quantizing_is_monotonic_and_within_half_a_step() {
+        for law in [Law::Ulaw, Law::Alaw] {
+            let mut last = i16::MIN;
+            for x in i16::MIN..=i16::MAX {
+                let y = law.decode_sample(law.encode_sample(x));
+                assert!(y >= last, "{law}: {x} decodes to {y} below {last}");
+                last = y;
+                // Half the step of the segment y lies in, plus the
+                // truncation to 14 or 13 bits, bounds the error inside the
+                // range; beyond it the error grows with the overload.
+                let code = law.encode_sample(x);
+                let seg = match law {
+                    Law::Ulaw => (!code >> 4) & 7,
+                    Law::Alaw => ((code ^ 0x55) >> 4) & 7,
+                };
+                let half_step: i32 = match law {
+                    Law::Ulaw => 4 << seg,
+                    Law::Alaw => 4 << seg.max(1),
+                };
+                let overload = match law {
+                    Law::Ulaw => 8159 * 4,
+                    Law::Alaw => 4096 * 8,
+                };
+                if (x as i32).abs() < overload {
+                    let err = (x as i32 - y as i32).abs();
+                    assert!(err <= half_step, "{law}: {x} -> {y}, error {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn slices_convert_and_lengths_are_checked() {
+        let pcm = [0i16, 100, -100, 5000, -32768];
+        for law in [Law::Ulaw, Law::Alaw] {
+            let mut codes = [0u8; 5];
+            law.encode(&pcm, &mut codes).unwrap();
+            let mut back = [0i16; 5];
+            law.decode(&codes, &mut back).unwrap();
+            for (i, &c) in codes.iter().enumerate() {
+                assert_eq!(back[i], law.decode_sample(c));
+            }
+            let mut short = [7u8; 4];
+            assert_eq!(
+                law.encode(&pcm, &mut short),
+                Err(Error::LengthMismatch {
+                    what: "G.711 code bytes for the samples",
+                    given: 4,
+                    expected: 5
+                })
+            );
+            assert_eq!(short, [7; 4], "nothing written on error");
+            assert!(law.decode(&codes, &mut [0i16; 6]).is_err());
+
+            let f = [0.0f32, 0.5, -0.5, 2.0, f32::NAN];
+            let mut codes = [0u8; 5];
+            law.encode_f32(&f, &mut codes).unwrap();
+            assert_eq!(codes[0], law.silence());
+            assert_eq!(codes[3], law.encode_sample(i16::MAX));
+            assert_eq!(codes[4], law.silence(), "NaN is silence");
+            let mut g = [0f32; 5];
+            law.decode_f32(&codes, &mut g).unwrap();
+            assert!((g[1] - 0.5).abs() < 0.02 && (g[2] + 0.5).abs() < 0.02);
+        }
+        assert_eq!((Law::Ulaw.payload_type(), Law::Alaw.payload_type()), (0, 8));
+    }
+
+    #[test]
+    fn f32_rounds_to_nearest_and_clamps() {
+        assert_eq!(f32_to_i16(1.0), i16::MAX);
+        assert_eq!(f32_to_i16(-1.0), i16::MIN);
+        assert_eq!(f32_to_i16(-1.5), i16::MIN);
+        assert_eq!(f32_to_i16(1.4 / 32768.0), 1);
+        assert_eq!(f32_to_i16(-1.6 / 32768.0), -2);
+        assert_eq!(f32_to_i16(f32::INFINITY), i16::MAX);
+        assert_eq!(f32_to_i16(f32::NEG_INFINITY), i16::MIN);
+    }
+}
