@@ -336,7 +336,10 @@ fn median_ns(id: &str) -> Option<f64> {
             .parent()?
             .join("criterion"),
     };
-    let json = std::fs::read_to_string(dir.join(id).join("new/estimates.json")).ok()?;
+    // criterion keeps `group/function` in `group/function-with-underscores`.
+    let (group, function) = id.split_once('/')?;
+    let path = dir.join(group).join(function.replace('/', "_"));
+    let json = std::fs::read_to_string(path.join("new/estimates.json")).ok()?;
     let median = json.split("\"median\"").nth(1)?;
     let point = median.split("\"point_estimate\":").nth(1)?;
     let end = point.find([',', '}'])?;

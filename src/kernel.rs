@@ -42,9 +42,10 @@
 
 use crate::{Error, Gain};
 
-/// Samples per block of the stack accumulator. Small enough to stay in L1
-/// and registers, large enough to amortise the per-talker dispatch.
-const BLOCK: usize = 64;
+/// Samples per block of the stack accumulator (1 KiB). Small enough to stay
+/// in L1, large enough that a narrowband frame is one block and the
+/// per-talker dispatch is paid once per frame.
+const BLOCK: usize = 256;
 
 /// Fractional bits of the fixed-point gains used for `i16` samples.
 const Q: u32 = 14;
@@ -90,6 +91,12 @@ pub(crate) mod private {
         );
         /// Saturates `acc` into `out`; returns how many samples clipped.
         fn finish(acc: &[Self::Acc], out: &mut [Self]) -> usize;
+        /// What `finish` gives for one talker added at unity to silence,
+        /// without the accumulator.
+        fn mix1(out: &mut [Self], a: &[Self]) -> usize;
+        /// What `finish` gives for two talkers added at unity to silence, in
+        /// that order, without the accumulator.
+        fn mix2(out: &mut [Self], a: &[Self], b: &[Self]) -> usize;
         /// Replaces every sample no listener may hear (non-finite `f32`)
         /// with silence; returns how many were replaced.
         fn sanitize(frame: &mut [Self]) -> usize;
@@ -131,13 +138,44 @@ impl private::Kernel for i16 {
         }
     }
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
-        let mut clipped = 0usize;
+        // Clipping is rare: note whether any sample clipped with a plain OR
+        // (which vectorizes on SSE2), and count only then.
+        let mut any = 0i32;
         for (o, &a) in out.iter_mut().zip(acc) {
             let c = a.clamp(i16::MIN as i32, i16::MAX as i32);
-            clipped += (c != a) as usize;
+            any |= c ^ a;
             *o = c as i16;
         }
-        clipped
+        if any == 0 {
+            return 0;
+        }
+        acc.iter()
+            .take(out.len())
+            .filter(|&&a| a != a as i16 as i32)
+            .count()
+    }
+    fn mix1(out: &mut [i16], a: &[i16]) -> usize {
+        out.copy_from_slice(&a[..out.len()]);
+        0
+    }
+    fn mix2(out: &mut [i16], a: &[i16], b: &[i16]) -> usize {
+        // Two i16 summed in i32 and clamped once is exactly the saturating
+        // i16 add (`paddsw`); it clipped where it differs from the wrapping
+        // add.
+        let mut any = 0i16;
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            let s = x.saturating_add(y);
+            any |= s ^ x.wrapping_add(y);
+            *o = s;
+        }
+        if any == 0 {
+            return 0;
+        }
+        a.iter()
+            .zip(b)
+            .take(out.len())
+            .filter(|&(&x, &y)| x.checked_add(y).is_none())
+            .count()
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
@@ -176,15 +214,34 @@ impl private::Kernel for f32 {
         }
     }
     fn finish(acc: &[f32], out: &mut [f32]) -> usize {
-        let mut clipped = 0usize;
+        let mut clipped = 0u32;
         for (o, &a) in out.iter_mut().zip(acc) {
-            // NaN can only come from finite inputs so large that their
-            // products overflow; it becomes silence, never reaches anyone.
-            let c = if a.is_nan() { 0.0 } else { a.clamp(-1.0, 1.0) };
-            clipped += (c != a) as usize;
+            let c = saturate(a);
+            clipped += (c != a) as u32;
             *o = c;
         }
-        clipped
+        clipped as usize
+    }
+    fn mix1(out: &mut [f32], a: &[f32]) -> usize {
+        let mut clipped = 0u32;
+        for (o, &x) in out.iter_mut().zip(a) {
+            // `0.0 + x`, as the accumulator computes it: -0.0 becomes 0.0.
+            let s = 0.0 + x;
+            let c = saturate(s);
+            clipped += (c != s) as u32;
+            *o = c;
+        }
+        clipped as usize
+    }
+    fn mix2(out: &mut [f32], a: &[f32], b: &[f32]) -> usize {
+        let mut clipped = 0u32;
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            let s = (0.0 + x) + y;
+            let c = saturate(s);
+            clipped += (c != s) as u32;
+            *o = c;
+        }
+        clipped as usize
     }
     fn sanitize(frame: &mut [f32]) -> usize {
         let mut replaced = 0usize;
@@ -194,6 +251,18 @@ impl private::Kernel for f32 {
             *s = if bad { 0.0 } else { *s };
         }
         replaced
+    }
+}
+
+/// An `f32` sum as a listener hears it: clamped to full scale. NaN can only
+/// come from finite inputs so large that their products overflow; it becomes
+/// silence and never reaches anyone.
+#[inline(always)]
+fn saturate(a: f32) -> f32 {
+    if a.is_nan() {
+        0.0
+    } else {
+        a.clamp(-1.0, 1.0)
     }
 }
 
@@ -331,8 +400,78 @@ pub fn mix_matrix<S: Sample>(
 }
 
 /// The kernel proper. `talker(i)` for `i < count` yields each talker; its
-/// frame is at least as long as `out` (callers check).
+/// frame is at least as long as `out` (callers check). `talker` may be called
+/// more than once per talker and must give the same answer each time.
 pub(crate) fn mix_with<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F) -> usize
+where
+    F: Fn(usize) -> Talker<'a, S>,
+{
+    // The usual tick of a call: every listener hears at most two talkers,
+    // each steady at unity. Those sums need no accumulator and take one pass
+    // over memory. `mix_fast_paths_match_the_accumulator` proves they give
+    // what the general path gives, bit for bit.
+    let len = out.len();
+    let mut heard: [&[S]; 2] = [&[], &[]];
+    let mut audible = 0;
+    for i in 0..count {
+        let t = talker(i);
+        if t.gain.is_silent() {
+            continue;
+        }
+        let plan = plan::<S>(&t.gain, len);
+        if !plan.steady || !S::is_unity(plan.to) || audible == 2 {
+            return mix_general(out, count, talker);
+        }
+        heard[audible] = t.samples;
+        audible += 1;
+    }
+    mix_unity(out, &heard[..audible])
+}
+
+/// Mixes up to two talkers heard steadily at unity (more are ignored): what
+/// [`mix_with`] gives for them, in one pass.
+pub(crate) fn mix_unity<S: Sample>(out: &mut [S], heard: &[&[S]]) -> usize {
+    match *heard {
+        [] => {
+            out.fill(S::SILENCE);
+            0
+        }
+        [a] => S::mix1(out, a),
+        [a, b, ..] => S::mix2(out, a, b),
+    }
+}
+
+/// Whether the kernel adds a talker heard steadily at `gain` unchanged.
+pub(crate) fn is_unity<S: Sample>(gain: Gain) -> bool {
+    S::is_unity(S::kgain(gain.linear()))
+}
+
+/// How the kernel applies one audible route over a frame of `len` samples.
+struct Plan<G> {
+    from: G,
+    to: G,
+    /// Samples of the frame that ramp, `0..=len`.
+    ramp: usize,
+    /// Whether the gain is `to` for the whole frame.
+    steady: bool,
+}
+
+#[inline(always)]
+fn plan<S: Sample>(gain: &RouteGain, len: usize) -> Plan<S::KGain> {
+    let to = S::kgain(gain.to.linear());
+    let from = S::kgain(gain.from.linear());
+    let ramp = gain.ramp.min(len);
+    Plan {
+        from,
+        to,
+        ramp,
+        steady: ramp == 0 || from == to,
+    }
+}
+
+/// The general path: every talker at its own gain or ramp, accumulated wide
+/// block by block and saturated once.
+fn mix_general<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F) -> usize
 where
     F: Fn(usize) -> Talker<'a, S>,
 {
@@ -350,15 +489,13 @@ where
                 continue;
             }
             let x = &t.samples[start..end];
-            let to = S::kgain(t.gain.to.linear());
-            let from = S::kgain(t.gain.from.linear());
-            let ramp = t.gain.ramp.min(len);
-            if start < ramp && from != to {
-                S::add_ramp(acc, x, from, to, start, ramp);
-            } else if S::is_unity(to) {
+            let p = plan::<S>(&t.gain, len);
+            if start < p.ramp && !p.steady {
+                S::add_ramp(acc, x, p.from, p.to, start, p.ramp);
+            } else if S::is_unity(p.to) {
                 S::add(acc, x);
-            } else if !S::is_zero(to) {
-                S::add_scaled(acc, x, to);
+            } else if !S::is_zero(p.to) {
+                S::add_scaled(acc, x, p.to);
             }
         }
         clipped += S::finish(acc, &mut out[start..end]);

@@ -22,7 +22,7 @@ use core::time::Duration;
 
 use smallvec::SmallVec;
 
-use crate::kernel::{mix_with, RouteGain, Sample, Talker};
+use crate::kernel::{is_unity, mix_unity, mix_with, RouteGain, Sample, Talker};
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
 
@@ -181,6 +181,18 @@ struct Party {
     stats: PartyStats,
     /// How this party hears each other party, indexed like `parties`.
     heard: SmallVec<[RouteState; 4]>,
+    /// How to mix what this party hears while the session is settled.
+    plan: Plan,
+}
+
+/// How a listener's frame is mixed in a tick in which no route changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The listener hears the first `count` of `talkers` (indices into
+    /// `parties`, in order), each at unity: the kernel's one-pass sums.
+    Unity { count: u8, talkers: [u8; 2] },
+    /// Anything else: the kernel's general path at the steady gains.
+    General,
 }
 
 /// One call: its parties, their routes, and one frame per party per tick.
@@ -218,6 +230,12 @@ pub struct Session<S: Sample> {
     /// One output frame per party, in the order of `parties`.
     outputs: Vec<S>,
     events: VecDeque<Event>,
+    /// The gain of every route (listener × talker, row-major) during the
+    /// tick being mixed; sized at joins so that `mix` never allocates.
+    tick_gains: Vec<RouteGain>,
+    /// Whether every route sits at its target, so that each listener's
+    /// `plan` holds: true after a tick, false after any change.
+    settled: bool,
 }
 
 impl<S: Sample> Session<S> {
@@ -235,6 +253,8 @@ impl<S: Sample> Session<S> {
             inputs: Vec::new(),
             outputs: Vec::new(),
             events: VecDeque::new(),
+            tick_gains: Vec::new(),
+            settled: false,
         }
     }
 
@@ -309,6 +329,8 @@ impl<S: Sample> Session<S> {
         // the join is applied whole or not at all.
         self.inputs.reserve_exact(self.spf);
         self.outputs.reserve_exact(self.spf);
+        self.tick_gains
+            .reserve_exact((n + 1) * (n + 1) - self.tick_gains.len());
         for p in self.parties.iter_mut() {
             p.heard.reserve_exact(1);
         }
@@ -323,11 +345,13 @@ impl<S: Sample> Session<S> {
             has_input: false,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
+            plan: Plan::General,
         });
+        self.tick_gains.resize((n + 1) * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
         self.outputs
             .resize(self.outputs.len() + self.spf, S::SILENCE);
-        self.events.push_back(Event::Joined {
+        self.record(Event::Joined {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
@@ -350,7 +374,9 @@ impl<S: Sample> Session<S> {
         let range = i * self.spf..(i + 1) * self.spf;
         self.inputs.drain(range.clone());
         self.outputs.drain(range);
-        self.events.push_back(Event::Left {
+        let n = self.parties.len();
+        self.tick_gains.truncate(n * n);
+        self.record(Event::Left {
             party,
             role: gone.seat.role,
             at: self.tick,
@@ -373,7 +399,7 @@ impl<S: Sample> Session<S> {
         let from = seat.mode;
         if from != mode {
             seat.mode = mode;
-            self.events.push_back(Event::ModeChanged {
+            self.record(Event::ModeChanged {
                 party,
                 from,
                 to: mode,
@@ -402,7 +428,7 @@ impl<S: Sample> Session<S> {
         let (l, t) = self.route_index(listener, talker)?;
         let gain = Gain::from_db(gain_db)?;
         self.parties[l].heard[t].overridden = Some(gain);
-        self.events.push_back(Event::RouteOverridden {
+        self.record(Event::RouteOverridden {
             listener,
             talker,
             gain,
@@ -421,7 +447,7 @@ impl<S: Sample> Session<S> {
     ) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
         if self.parties[l].heard[t].overridden.take().is_some() {
-            self.events.push_back(Event::RouteOverrideCleared {
+            self.record(Event::RouteOverrideCleared {
                 listener,
                 talker,
                 at: self.tick,
@@ -450,7 +476,7 @@ impl<S: Sample> Session<S> {
         let from = p.volume;
         if from != to {
             p.volume = to;
-            self.events.push_back(Event::VolumeChanged {
+            self.record(Event::VolumeChanged {
                 party,
                 from,
                 to,
@@ -503,7 +529,6 @@ impl<S: Sample> Session<S> {
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
         let spf = self.spf;
-        let n = self.parties.len();
         for (p, frame) in self
             .parties
             .iter_mut()
@@ -513,29 +538,10 @@ impl<S: Sample> Session<S> {
                 p.stats.samples_non_finite += S::sanitize(frame) as u64;
             }
         }
-        let inputs = &self.inputs;
-        for (l, out) in self.outputs.chunks_exact_mut(spf).enumerate() {
-            let mut gains = [RouteGain::MUTED; MAX_PARTIES];
-            let listener = &self.parties[l];
-            for (t, talker) in self.parties.iter().enumerate() {
-                if t != l {
-                    gains[t] = route_gain(listener, talker, t, self.ramp_samples);
-                }
-            }
-            let listener = &mut self.parties[l];
-            for (t, state) in listener.heard.iter_mut().enumerate() {
-                state.current = gains[t].to;
-            }
-            let parties = &self.parties;
-            let clipped = mix_with(out, n, |t| {
-                let gain = if parties[t].has_input {
-                    gains[t]
-                } else {
-                    RouteGain::MUTED
-                };
-                Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
-            });
-            self.parties[l].stats.samples_clipped += clipped as u64;
+        if self.settled {
+            self.mix_settled();
+        } else {
+            self.mix_changed();
         }
         for p in self.parties.iter_mut() {
             if p.has_input {
@@ -546,6 +552,81 @@ impl<S: Sample> Session<S> {
             p.has_input = false;
         }
         self.tick += 1;
+    }
+
+    /// A tick after a change: every route's gain (with its ramp) is worked
+    /// out once, the frames are mixed, and each listener's plan for the
+    /// settled ticks that follow is made.
+    fn mix_changed(&mut self) {
+        let (spf, n, ramp) = (self.spf, self.parties.len(), self.ramp_samples);
+        for l in 0..n {
+            for t in 0..n {
+                let gain = if t == l {
+                    RouteGain::MUTED
+                } else {
+                    route_gain(&self.parties[l], &self.parties[t], t, ramp)
+                };
+                self.tick_gains[l * n + t] = gain;
+                // Every route ends the tick at its target, heard or not.
+                self.parties[l].heard[t].current = gain.to;
+            }
+        }
+        for l in 0..n {
+            let row = &self.tick_gains[l * n..(l + 1) * n];
+            let (inputs, parties) = (&self.inputs, &self.parties);
+            let out = &mut self.outputs[l * spf..(l + 1) * spf];
+            let clipped = mix_with(out, n, |t| {
+                let gain = if parties[t].has_input {
+                    row[t]
+                } else {
+                    RouteGain::MUTED
+                };
+                Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
+            });
+            self.parties[l].stats.samples_clipped += clipped as u64;
+        }
+        for l in 0..n {
+            let plan = plan::<S>(&self.parties[l].heard, l);
+            self.parties[l].plan = plan;
+        }
+        self.settled = true;
+    }
+
+    /// A tick in which no route changes: each listener's plan says what to
+    /// add; only missing frames are looked at.
+    fn mix_settled(&mut self) {
+        let spf = self.spf;
+        let n = self.parties.len();
+        for l in 0..n {
+            let (inputs, parties) = (&self.inputs, &self.parties);
+            let out = &mut self.outputs[l * spf..(l + 1) * spf];
+            let clipped = match parties[l].plan {
+                Plan::Unity { count, talkers } => {
+                    let mut heard: [&[S]; 2] = [&[], &[]];
+                    let mut k = 0;
+                    for &t in &talkers[..usize::from(count)] {
+                        let t = usize::from(t);
+                        if parties[t].has_input {
+                            heard[k] = &inputs[t * spf..(t + 1) * spf];
+                            k += 1;
+                        }
+                    }
+                    mix_unity(out, &heard[..k])
+                }
+                Plan::General => {
+                    let heard = &parties[l].heard;
+                    mix_with(out, n, |t| {
+                        let gain = if t != l && parties[t].has_input {
+                            RouteGain::steady(heard[t].current)
+                        } else {
+                            RouteGain::MUTED
+                        };
+                        Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
+                    })
+                }
+            };
+            self.parties[l].stats.samples_clipped += clipped as u64;
+        }
     }
 
     /// What `party` heard in the last tick: silence before its first tick.
@@ -582,6 +663,13 @@ impl<S: Sample> Session<S> {
         self.parties.is_empty()
     }
 
+    /// Records a change: it goes on the audit trail, and the next tick
+    /// works out every route afresh.
+    fn record(&mut self, event: Event) {
+        self.settled = false;
+        self.events.push_back(event);
+    }
+
     fn index(&self, party: PartyId) -> Result<usize, Error> {
         match self.parties.iter().position(|p| p.id == party) {
             Some(i) => Ok(i),
@@ -608,6 +696,27 @@ fn info(p: &Party) -> PartyInfo {
         records_whisper: p.seat.role == Role::Recorder && p.seat.records_whisper,
         volume: p.volume,
         stats: p.stats,
+    }
+}
+
+/// The plan of listener `l` whose routes `heard` all sit at their targets.
+fn plan<S: Sample>(heard: &[RouteState], l: usize) -> Plan {
+    let mut talkers = [0u8; 2];
+    let mut count = 0;
+    for (t, state) in heard.iter().enumerate() {
+        if t == l || state.current.is_muted() {
+            continue;
+        }
+        if count == 2 || !is_unity::<S>(state.current) {
+            return Plan::General;
+        }
+        // `t < MAX_PARTIES`, which fits in a u8.
+        talkers[count] = t as u8;
+        count += 1;
+    }
+    Plan::Unity {
+        count: count as u8,
+        talkers,
     }
 }
 
