@@ -97,6 +97,12 @@ pub(crate) mod private {
         /// What `finish` gives for two talkers added at unity to silence, in
         /// that order, without the accumulator.
         fn mix2(out: &mut [Self], a: &[Self], b: &[Self]) -> usize;
+        /// A whole three-party call in one pass: `x` and `out` hold three
+        /// frames back to back, and listener `l` hears the other two (in
+        /// order) at unity where `hears[l]` says so. `out[l]` becomes what
+        /// `mix2`, `mix1` or silence give for those talkers; returns the
+        /// clipped samples per listener.
+        fn mix3(out: &mut [Self], x: &[Self], hears: [[bool; 2]; 3]) -> [usize; 3];
         /// Replaces every sample no listener may hear (non-finite `f32`)
         /// with silence; returns how many were replaced.
         fn sanitize(frame: &mut [Self]) -> usize;
@@ -129,13 +135,34 @@ impl private::Kernel for i16 {
         }
     }
     fn add_ramp(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
-        let step = to - from;
-        let len = len.max(1) as i32;
-        for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
-            let k = (first + i + 1) as i32;
-            let g = if k >= len { to } else { from + step * k / len };
+        // Sample `i` has `k = first + i + 1`; while `k < len` its gain is
+        // `from + (to - from) * k / len`, the quotient truncated towards
+        // zero. That is `from ± ⌊|to - from| * k / len⌋`, kept here as a
+        // running quotient and remainder instead of a division per sample.
+        let len = len.max(1);
+        let n = acc.len().min(x.len());
+        let ramping = len.saturating_sub(first + 1).min(n);
+        let (acc, steady_acc) = acc[..n].split_at_mut(ramping);
+        let (x, steady_x) = x[..n].split_at(ramping);
+        let step = u64::from((to - from).unsigned_abs());
+        let len64 = len as u64;
+        let k = first as u64 + 1;
+        let (mut q, mut r) = (step * k / len64, step * k % len64);
+        let (dq, dr) = (step / len64, step % len64);
+        for (a, &s) in acc.iter_mut().zip(x) {
+            // q ≤ |to - from| < 2^17: it fits.
+            let g = if to < from { from - q as i32 } else { from + q as i32 };
             *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
+            q += dq;
+            r += dr;
+            if r >= len64 {
+                r -= len64;
+                q += 1;
+            }
         }
+        // From `k = len` on: `to`, for which `add_scaled` is exact (at unity
+        // `(s * 2^14 + 2^13) >> 14 == s`).
+        Self::add_scaled(steady_acc, steady_x, to);
     }
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
         // Clipping is rare: note whether any sample clipped with a plain OR
@@ -176,6 +203,46 @@ impl private::Kernel for i16 {
             .take(out.len())
             .filter(|&(&x, &y)| x.checked_add(y).is_none())
             .count()
+    }
+    fn mix3(out: &mut [i16], x: &[i16], hears: [[bool; 2]; 3]) -> [usize; 3] {
+        let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
+        // Each listener's sum is two frames, each masked to silence where
+        // not heard, added with saturation (exact, as in `mix2`). The
+        // loudest and quietest input samples are tracked on the way (one
+        // `pmaxsw` and one `pminsw` per frame): only when some sample is
+        // beyond half scale, where a pair could clip, are clips counted.
+        let m = hears.map(|h| h.map(|h| -i16::from(h)));
+        let (mut hi, mut lo) = (0i16, 0i16);
+        if hears == [[true; 2]; 3] {
+            // Barge: everyone hears both others; no masks.
+            for i in 0..len {
+                let (a, b, c) = (x0[i], x1[i], x2[i]);
+                hi = hi.max(a).max(b).max(c);
+                lo = lo.min(a).min(b).min(c);
+                o0[i] = b.saturating_add(c);
+                o1[i] = a.saturating_add(c);
+                o2[i] = a.saturating_add(b);
+            }
+        } else {
+            for i in 0..len {
+                let (a, b, c) = (x0[i], x1[i], x2[i]);
+                hi = hi.max(a).max(b).max(c);
+                lo = lo.min(a).min(b).min(c);
+                o0[i] = (b & m[0][0]).saturating_add(c & m[0][1]);
+                o1[i] = (a & m[1][0]).saturating_add(c & m[1][1]);
+                o2[i] = (a & m[2][0]).saturating_add(b & m[2][1]);
+            }
+        }
+        if hi < 0x4000 && lo >= -0x4000 {
+            return [0; 3];
+        }
+        let clips = |p: &[i16], q: &[i16], m: [i16; 2]| {
+            p.iter()
+                .zip(q)
+                .filter(|&(&p, &q)| (p & m[0]).checked_add(q & m[1]).is_none())
+                .count()
+        };
+        [clips(x1, x2, m[0]), clips(x0, x2, m[1]), clips(x0, x1, m[2])]
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
@@ -243,7 +310,65 @@ impl private::Kernel for f32 {
         }
         clipped as usize
     }
+    fn mix3(out: &mut [f32], x: &[f32], hears: [[bool; 2]; 3]) -> [usize; 3] {
+        let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
+        // A talker not heard is masked to +0.0: `(0.0 + p) + 0.0` and
+        // `(0.0 + 0.0) + q` are exactly `0.0 + p` and `0.0 + q`.
+        let m = hears.map(|h| h.map(|h| if h { u32::MAX } else { 0 }));
+        let pick = |s: f32, m: u32| f32::from_bits(s.to_bits() & m);
+        // First without clamping, noting on the way whether any input is
+        // at or beyond half scale (or not finite): |magnitude bits| ≥
+        // 0x3f00_0000 carries into bit 31 when 0x4100_0000 is added. If
+        // none is, no sum of two can reach full scale and every sum is
+        // already what `saturate` would give.
+        let beyond = |s: f32| (s.to_bits() & 0x7fff_ffff).wrapping_add(0x4100_0000);
+        let mut any = 0u32;
+        if hears == [[true; 2]; 3] {
+            // Barge: everyone hears both others; no masks.
+            for i in 0..len {
+                let (a, b, c) = (x0[i], x1[i], x2[i]);
+                any |= beyond(a) | beyond(b) | beyond(c);
+                o0[i] = (0.0 + b) + c;
+                o1[i] = (0.0 + a) + c;
+                o2[i] = (0.0 + a) + b;
+            }
+        } else {
+            for i in 0..len {
+                let (a, b, c) = (x0[i], x1[i], x2[i]);
+                any |= beyond(a) | beyond(b) | beyond(c);
+                o0[i] = (0.0 + pick(b, m[0][0])) + pick(c, m[0][1]);
+                o1[i] = (0.0 + pick(a, m[1][0])) + pick(c, m[1][1]);
+                o2[i] = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
+            }
+        }
+        if any & 0x8000_0000 == 0 {
+            return [0; 3];
+        }
+        let mut clipped = [0u32; 3];
+        for i in 0..len {
+            let (a, b, c) = (x0[i], x1[i], x2[i]);
+            let s0 = (0.0 + pick(b, m[0][0])) + pick(c, m[0][1]);
+            let s1 = (0.0 + pick(a, m[1][0])) + pick(c, m[1][1]);
+            let s2 = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
+            let (r0, r1, r2) = (saturate(s0), saturate(s1), saturate(s2));
+            clipped[0] += (r0 != s0) as u32;
+            clipped[1] += (r1 != s1) as u32;
+            clipped[2] += (r2 != s2) as u32;
+            o0[i] = r0;
+            o1[i] = r1;
+            o2[i] = r2;
+        }
+        clipped.map(|c| c as usize)
+    }
     fn sanitize(frame: &mut [f32]) -> usize {
+        // A read-only look first: a non-finite sample (exponent all ones)
+        // carries into bit 31 when 2^23 is added to its exponent bits.
+        let any = frame.iter().fold(0u32, |any, s| {
+            any | (s.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000)
+        });
+        if any & 0x8000_0000 == 0 {
+            return 0;
+        }
         let mut replaced = 0usize;
         for s in frame.iter_mut() {
             let bad = !s.is_finite();
@@ -252,6 +377,20 @@ impl private::Kernel for f32 {
         }
         replaced
     }
+}
+
+/// Splits `x` and `out` into three frames each, all of one length (a third
+/// of `out`), so that indexing them in `0..len` needs no bounds checks.
+#[allow(clippy::type_complexity)]
+fn thirds<'x, 'o, S>(x: &'x [S], out: &'o mut [S]) -> (usize, [&'x [S]; 3], [&'o mut [S]; 3]) {
+    let len = (out.len() / 3).min(x.len() / 3);
+    let (x0, rest) = x.split_at(len);
+    let (x1, rest) = rest.split_at(len);
+    let x2 = &rest[..len];
+    let (o0, rest) = out.split_at_mut(len);
+    let (o1, rest) = rest.split_at_mut(len);
+    let o2 = &mut rest[..len];
+    (len, [x0, x1, x2], [o0, o1, o2])
 }
 
 /// An `f32` sum as a listener hears it: clamped to full scale. NaN can only
@@ -439,6 +578,15 @@ pub(crate) fn mix_unity<S: Sample>(out: &mut [S], heard: &[&[S]]) -> usize {
         [a] => S::mix1(out, a),
         [a, b, ..] => S::mix2(out, a, b),
     }
+}
+
+/// Mixes a whole three-party call whose listeners hear each other steadily
+/// at unity: `x` and `out` hold the three frames back to back; listener `l`
+/// hears the other two, in order, where `hears[l]` says so. Gives what
+/// [`mix_unity`] gives listener by listener, in one pass over memory;
+/// returns the clipped samples per listener.
+pub(crate) fn mix_three<S: Sample>(out: &mut [S], x: &[S], hears: [[bool; 2]; 3]) -> [usize; 3] {
+    S::mix3(out, x, hears)
 }
 
 /// Whether the kernel adds a talker heard steadily at `gain` unchanged.

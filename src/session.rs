@@ -22,7 +22,7 @@ use core::time::Duration;
 
 use smallvec::SmallVec;
 
-use crate::kernel::{is_unity, mix_unity, mix_with, RouteGain, Sample, Talker};
+use crate::kernel::{is_unity, mix_three, mix_unity, mix_with, RouteGain, Sample, Talker};
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
 
@@ -236,6 +236,10 @@ pub struct Session<S: Sample> {
     /// Whether every route sits at its target, so that each listener's
     /// `plan` holds: true after a tick, false after any change.
     settled: bool,
+    /// While settled, for a call of three parties whose plans are all
+    /// [`Plan::Unity`]: whether each listener hears the other two (in
+    /// order), for the kernel's one-pass three-party sum.
+    three: Option<[[bool; 2]; 3]>,
 }
 
 impl<S: Sample> Session<S> {
@@ -255,6 +259,7 @@ impl<S: Sample> Session<S> {
             events: VecDeque::new(),
             tick_gains: Vec::new(),
             settled: false,
+            three: None,
         }
     }
 
@@ -589,6 +594,7 @@ impl<S: Sample> Session<S> {
             let plan = plan::<S>(&self.parties[l].heard, l);
             self.parties[l].plan = plan;
         }
+        self.three = three(&self.parties);
         self.settled = true;
     }
 
@@ -596,36 +602,55 @@ impl<S: Sample> Session<S> {
     /// add; only missing frames are looked at.
     fn mix_settled(&mut self) {
         let spf = self.spf;
-        let n = self.parties.len();
-        for l in 0..n {
-            let (inputs, parties) = (&self.inputs, &self.parties);
-            let out = &mut self.outputs[l * spf..(l + 1) * spf];
-            let clipped = match parties[l].plan {
+        let parties: &mut [Party] = &mut self.parties;
+        let inputs: &[S] = &self.inputs;
+        if let Some(hears) = self.three {
+            if let [p0, p1, p2] = &mut *parties {
+                let has = [p0.has_input, p1.has_input, p2.has_input];
+                let hears = [
+                    [hears[0][0] && has[1], hears[0][1] && has[2]],
+                    [hears[1][0] && has[0], hears[1][1] && has[2]],
+                    [hears[2][0] && has[0], hears[2][1] && has[1]],
+                ];
+                let clipped = mix_three(&mut self.outputs, inputs, hears);
+                for (p, c) in [p0, p1, p2].into_iter().zip(clipped) {
+                    p.stats.samples_clipped += c as u64;
+                }
+                return;
+            }
+        }
+        let n = parties.len();
+        for (l, out) in self.outputs.chunks_exact_mut(spf).enumerate() {
+            let frame = |t: usize| &inputs[t * spf..(t + 1) * spf];
+            let all = &*parties;
+            let clipped = match all[l].plan {
                 Plan::Unity { count, talkers } => {
                     let mut heard: [&[S]; 2] = [&[], &[]];
                     let mut k = 0;
                     for &t in &talkers[..usize::from(count)] {
                         let t = usize::from(t);
-                        if parties[t].has_input {
-                            heard[k] = &inputs[t * spf..(t + 1) * spf];
+                        if all[t].has_input {
+                            heard[k] = frame(t);
                             k += 1;
                         }
                     }
                     mix_unity(out, &heard[..k])
                 }
                 Plan::General => {
-                    let heard = &parties[l].heard;
+                    let heard = &all[l].heard;
                     mix_with(out, n, |t| {
-                        let gain = if t != l && parties[t].has_input {
+                        let gain = if t != l && all[t].has_input {
                             RouteGain::steady(heard[t].current)
                         } else {
                             RouteGain::MUTED
                         };
-                        Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
+                        Talker::new(frame(t), gain)
                     })
                 }
             };
-            self.parties[l].stats.samples_clipped += clipped as u64;
+            if clipped != 0 {
+                parties[l].stats.samples_clipped += clipped as u64;
+            }
         }
     }
 
@@ -718,6 +743,22 @@ fn plan<S: Sample>(heard: &[RouteState], l: usize) -> Plan {
         count: count as u8,
         talkers,
     }
+}
+
+/// For a call of three parties each of whose plans is [`Plan::Unity`]:
+/// whether each listener hears the first and the second of the other two.
+fn three(parties: &[Party]) -> Option<[[bool; 2]; 3]> {
+    let [p0, p1, p2] = parties else {
+        return None;
+    };
+    let hears = |p: &Party, first: u8, second: u8| match p.plan {
+        Plan::Unity { count, talkers } => {
+            let heard = &talkers[..usize::from(count)];
+            Some([heard.contains(&first), heard.contains(&second)])
+        }
+        Plan::General => None,
+    };
+    Some([hears(p0, 1, 2)?, hears(p1, 0, 2)?, hears(p2, 0, 1)?])
 }
 
 /// The gain at which `listener` hears `talker` (at index `t` of its row)
