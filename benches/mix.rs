@@ -153,19 +153,22 @@ fn single_sessions(c: &mut Criterion) {
 
     // A tick right after whisper → barge: the routes from the supervisor to
     // the customer open with a ramp. Each measured tick gets its own copy of
-    // the call in that state (copies are made outside the timing).
+    // the session in that state (copies are made outside the timing).
     let mut whisper = Call::<i16>::new(nb, Mode::Whisper, 1);
     let supervisor = whisper.ids[2];
     whisper.session.set_mode(supervisor, Mode::Barge).unwrap();
-    let template = whisper;
     g.bench_function("ramp/i16/8k20", |b| {
         b.iter_batched_ref(
-            || Call {
-                session: template.session.clone(),
-                ids: template.ids,
-                frames: template.frames.clone(),
+            || whisper.session.clone(),
+            |session| {
+                for (&id, frame) in whisper.ids.iter().zip(&whisper.frames) {
+                    session.put_frame(id, black_box(frame)).unwrap();
+                }
+                session.mix();
+                for &id in &whisper.ids {
+                    black_box(session.output(id).unwrap());
+                }
             },
-            |call| call.tick(),
             BatchSize::NumIterations(64),
         )
     });

@@ -21,7 +21,8 @@
 //! `i + 1 < len`, and `q1` from then on.
 //!
 //! For `f32`, each talker adds `x * g` (or `x` at unity) to an `f32` sum in
-//! the order the talkers are given, and the sum is clamped to `-1.0..=1.0`
+//! the order the talkers are given (a talker at gain 0 adds nothing, not
+//! even a non-finite sample), and the sum is clamped to `-1.0..=1.0`
 //! (NaN, which only overflowing inputs can produce, becomes 0.0). During a
 //! ramp, sample `i` uses `g0 + ((g1 - g0) / len as f32) * (i + 1) as f32`
 //! while `i + 1 < len`, then `g1`.
@@ -160,9 +161,8 @@ impl private::Kernel for i16 {
                 q += 1;
             }
         }
-        // From `k = len` on: `to`, for which `add_scaled` is exact (at unity
-        // `(s * 2^14 + 2^13) >> 14 == s`).
-        Self::add_scaled(steady_acc, steady_x, to);
+        // From `k = len` on the route is steady at `to`, as in later blocks.
+        add_steady(steady_acc, steady_x, to);
     }
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
         // Clipping is rare: note whether any sample clipped with a plain OR
@@ -274,11 +274,16 @@ impl private::Kernel for f32 {
     }
     fn add_ramp(acc: &mut [f32], x: &[f32], from: f32, to: f32, first: usize, len: usize) {
         let step = (to - from) / len.max(1) as f32;
+        let n = acc.len().min(x.len());
+        let ramping = len.saturating_sub(first + 1).min(n);
+        let (acc, steady_acc) = acc[..n].split_at_mut(ramping);
+        let (x, steady_x) = x[..n].split_at(ramping);
         for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
             let k = first + i + 1;
-            let g = if k >= len { to } else { from + step * k as f32 };
-            *a += s * g;
+            *a += s * (from + step * k as f32);
         }
+        // From `k = len` on the route is steady at `to`, as in later blocks.
+        add_steady(steady_acc, steady_x, to);
     }
     fn finish(acc: &[f32], out: &mut [f32]) -> usize {
         let mut clipped = 0u32;
@@ -391,6 +396,17 @@ fn thirds<'x, 'o, S>(x: &'x [S], out: &'o mut [S]) -> (usize, [&'x [S]; 3], [&'o
     let (o1, rest) = rest.split_at_mut(len);
     let o2 = &mut rest[..len];
     (len, [x0, x1, x2], [o0, o1, o2])
+}
+
+/// Adds a talker heard steadily at `to`: unchanged at unity, nothing when
+/// muted.
+#[inline(always)]
+fn add_steady<S: Sample>(acc: &mut [S::Acc], x: &[S], to: S::KGain) {
+    if S::is_unity(to) {
+        S::add(acc, x);
+    } else if !S::is_zero(to) {
+        S::add_scaled(acc, x, to);
+    }
 }
 
 /// An `f32` sum as a listener hears it: clamped to full scale. NaN can only
@@ -547,11 +563,12 @@ where
 {
     // The usual tick of a call: every listener hears at most two talkers,
     // each steady at unity. Those sums need no accumulator and take one pass
-    // over memory. `mix_fast_paths_match_the_accumulator` proves they give
-    // what the general path gives, bit for bit.
+    // over memory. `fast_paths_match_the_accumulator` proves they give what
+    // the general path gives, bit for bit.
     let len = out.len();
     let mut heard: [&[S]; 2] = [&[], &[]];
     let mut audible = 0;
+    let mut steady = true;
     for i in 0..count {
         let t = talker(i);
         if t.gain.is_silent() {
@@ -559,12 +576,47 @@ where
         }
         let plan = plan::<S>(&t.gain, len);
         if !plan.steady || !S::is_unity(plan.to) || audible == 2 {
-            return mix_general(out, count, talker);
+            steady = false;
+            break;
         }
         heard[audible] = t.samples;
         audible += 1;
     }
-    mix_unity(out, &heard[..audible])
+    if steady {
+        return mix_unity(out, &heard[..audible]);
+    }
+    // A tick in which routes ramp: every sample is computed on its own, so
+    // the samples up to the end of the longest ramp may take the general
+    // path and those after it, where every gain is at its target, the
+    // one-pass sums (when the targets allow).
+    let mut head = 0;
+    let mut tail = true;
+    audible = 0;
+    for i in 0..count {
+        let t = talker(i);
+        if t.gain.is_silent() {
+            continue;
+        }
+        let plan = plan::<S>(&t.gain, len);
+        if !plan.steady {
+            head = head.max(plan.ramp);
+        }
+        if S::is_zero(plan.to) {
+            continue;
+        }
+        if !S::is_unity(plan.to) || audible == 2 {
+            tail = false;
+            break;
+        }
+        heard[audible] = t.samples;
+        audible += 1;
+    }
+    if !tail || head == 0 || head >= len {
+        return mix_general(out, count, talker);
+    }
+    let (out_head, out_tail) = out.split_at_mut(head);
+    let tails = heard.map(|h| h.get(head..len).unwrap_or(&[]));
+    mix_general(out_head, count, talker) + mix_unity(out_tail, &tails[..audible])
 }
 
 /// Mixes up to two talkers heard steadily at unity (more are ignored): what
@@ -640,10 +692,8 @@ where
             let p = plan::<S>(&t.gain, len);
             if start < p.ramp && !p.steady {
                 S::add_ramp(acc, x, p.from, p.to, start, p.ramp);
-            } else if S::is_unity(p.to) {
-                S::add(acc, x);
-            } else if !S::is_zero(p.to) {
-                S::add_scaled(acc, x, p.to);
+            } else {
+                add_steady::<S>(acc, x, p.to);
             }
         }
         clipped += S::finish(acc, &mut out[start..end]);
@@ -757,5 +807,137 @@ mod test {
         let mut o3 = [5i16; 8];
         assert!(mix_matrix(&[&a], &g[..1], &mut [&mut o1, &mut o3]).is_err());
         assert_eq!((o1, o3), ([5; 8], [5; 8]));
+    }
+
+    mod fast_paths {
+        //! The one-pass sums and the split ramp tick give exactly what the
+        //! general accumulator path gives.
+        use super::super::*;
+        use alloc::vec::Vec;
+        use proptest::prelude::*;
+
+        fn gain() -> impl Strategy<Value = Gain> {
+            prop_oneof![
+                3 => Just(Gain::UNITY),
+                2 => Just(Gain::MUTED),
+                1 => Just(Gain::MAX),
+                1 => (0.0f32..=3.98).prop_map(|g| Gain::from_linear(g).unwrap()),
+                // Rounds to unity in fixed point without being 1.0.
+                1 => Just(Gain::from_linear(1.000_01).unwrap()),
+            ]
+        }
+
+        fn route() -> impl Strategy<Value = RouteGain> {
+            prop_oneof![
+                3 => gain().prop_map(RouteGain::steady),
+                2 => (gain(), gain(), prop_oneof![Just(0usize), Just(1), Just(40), 0usize..500])
+                    .prop_map(|(a, b, r)| RouteGain::ramp(a, b, r)),
+            ]
+        }
+
+        fn i16_sample() -> impl Strategy<Value = i16> + Clone {
+            prop_oneof![
+                4 => any::<i16>(),
+                2 => -16384i16..16384,
+                1 => Just(i16::MAX),
+                1 => Just(i16::MIN),
+                1 => Just(0),
+            ]
+        }
+
+        fn f32_sample() -> impl Strategy<Value = f32> + Clone {
+            prop_oneof![
+                4 => -1.0f32..=1.0,
+                2 => -0.5f32..0.5,
+                1 => Just(-0.0f32),
+                1 => Just(f32::NAN),
+                1 => Just(f32::INFINITY),
+                1 => Just(f32::NEG_INFINITY),
+                1 => Just(f32::MAX),
+                1 => any::<f32>(),
+            ]
+        }
+
+        fn case<S: core::fmt::Debug + Clone>(
+            sample: impl Strategy<Value = S> + Clone,
+        ) -> impl Strategy<Value = (Vec<Vec<S>>, Vec<RouteGain>)> {
+            (1usize..300, 0usize..5).prop_flat_map(move |(len, n)| {
+                (
+                    proptest::collection::vec(proptest::collection::vec(sample.clone(), len), n),
+                    proptest::collection::vec(route(), n),
+                )
+            })
+        }
+
+        fn same<S: Sample>(frames: &[Vec<S>], gains: &[RouteGain], bits: impl Fn(S) -> u32) {
+            let len = frames.first().map_or(7, Vec::len);
+            let talker = |i: usize| Talker::new(&frames[i][..], gains[i]);
+            let mut fast = alloc::vec![S::SILENCE; len];
+            let mut general = alloc::vec![S::SILENCE; len];
+            let a = mix_with(&mut fast, frames.len(), talker);
+            let b = mix_general(&mut general, frames.len(), talker);
+            let fast: Vec<u32> = fast.into_iter().map(&bits).collect();
+            let general: Vec<u32> = general.into_iter().map(&bits).collect();
+            assert_eq!((fast, a), (general, b));
+        }
+
+        fn same_three<S: Sample>(x: &[S], hears: [[bool; 2]; 3], bits: impl Fn(S) -> u32) {
+            let len = x.len() / 3;
+            let mut fused = alloc::vec![S::SILENCE; 3 * len];
+            let clipped = S::mix3(&mut fused, &x[..3 * len], hears);
+            let others = [[1, 2], [0, 2], [0, 1]];
+            for l in 0..3 {
+                let frame = |t: usize| &x[t * len..(t + 1) * len];
+                let heard: Vec<&[S]> = (0..2)
+                    .filter(|&k| hears[l][k])
+                    .map(|k| frame(others[l][k]))
+                    .collect();
+                let mut one = alloc::vec![S::SILENCE; len];
+                let c = mix_unity(&mut one, &heard);
+                let got: Vec<u32> = fused[l * len..(l + 1) * len].iter().map(|&s| bits(s)).collect();
+                let want: Vec<u32> = one.into_iter().map(&bits).collect();
+                assert_eq!((got, clipped[l]), (want, c), "listener {l}");
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn i16_fast_paths_match_the_accumulator((frames, gains) in case(i16_sample())) {
+                same(&frames, &gains, |s: i16| s as u16 as u32);
+            }
+
+            #[test]
+            fn f32_fast_paths_match_the_accumulator((frames, gains) in case(f32_sample())) {
+                same(&frames, &gains, f32::to_bits);
+            }
+
+            #[test]
+            fn i16_three_party_pass_matches_listener_by_listener(
+                x in proptest::collection::vec(i16_sample(), 0..600),
+                hears in any::<[[bool; 2]; 3]>(),
+            ) {
+                same_three(&x, hears, |s: i16| s as u16 as u32);
+            }
+
+            #[test]
+            fn f32_three_party_pass_matches_listener_by_listener(
+                x in proptest::collection::vec(f32_sample(), 0..600),
+                hears in any::<[[bool; 2]; 3]>(),
+            ) {
+                same_three(&x, hears, f32::to_bits);
+            }
+        }
+
+        #[test]
+        fn unity_listener_by_listener_matches_the_accumulator() {
+            // mix_unity itself against the general path, at the edges.
+            let a = [i16::MAX, i16::MIN, -1, 16384, -16385, 0];
+            let b = [1, -1, i16::MIN, 16384, -16384, 0];
+            same(&[a.to_vec(), b.to_vec()], &[RouteGain::UNITY; 2], |s: i16| s as u16 as u32);
+            let f = [-0.0f32, 0.75, f32::NAN, -0.0];
+            let g = [-0.0f32, 0.5, 1.0, 0.0];
+            same(&[f.to_vec(), g.to_vec()], &[RouteGain::UNITY; 2], f32::to_bits);
+            same(&[f.to_vec()], &[RouteGain::UNITY], f32::to_bits);
+        }
     }
 }

@@ -564,37 +564,49 @@ impl<S: Sample> Session<S> {
     /// settled ticks that follow is made.
     fn mix_changed(&mut self) {
         let (spf, n, ramp) = (self.spf, self.parties.len(), self.ramp_samples);
-        for l in 0..n {
-            for t in 0..n {
-                let gain = if t == l {
+        let parties: &mut [Party] = &mut self.parties;
+        let gains = &mut self.tick_gains[..n * n];
+        for (l, row) in gains.chunks_exact_mut(n).enumerate() {
+            let listener = &parties[l];
+            for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
+                *gain = if t == l {
                     RouteGain::MUTED
                 } else {
-                    route_gain(&self.parties[l], &self.parties[t], t, ramp)
+                    route_gain(listener, talker, listener.heard[t], ramp)
                 };
-                self.tick_gains[l * n + t] = gain;
-                // Every route ends the tick at its target, heard or not.
-                self.parties[l].heard[t].current = gain.to;
             }
         }
-        for l in 0..n {
-            let row = &self.tick_gains[l * n..(l + 1) * n];
-            let (inputs, parties) = (&self.inputs, &self.parties);
-            let out = &mut self.outputs[l * spf..(l + 1) * spf];
+        // Every route ends the tick at its target, heard or not.
+        for (p, row) in parties.iter_mut().zip(gains.chunks_exact(n)) {
+            for (state, gain) in p.heard.iter_mut().zip(row) {
+                state.current = gain.to;
+            }
+        }
+        let inputs: &[S] = &self.inputs;
+        let frame = |t: usize| &inputs[t * spf..(t + 1) * spf];
+        for (l, (out, row)) in self
+            .outputs
+            .chunks_exact_mut(spf)
+            .zip(gains.chunks_exact(n))
+            .enumerate()
+        {
+            let all = &*parties;
             let clipped = mix_with(out, n, |t| {
-                let gain = if parties[t].has_input {
+                let gain = if all[t].has_input {
                     row[t]
                 } else {
                     RouteGain::MUTED
                 };
-                Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
+                Talker::new(frame(t), gain)
             });
-            self.parties[l].stats.samples_clipped += clipped as u64;
+            if clipped != 0 {
+                parties[l].stats.samples_clipped += clipped as u64;
+            }
         }
-        for l in 0..n {
-            let plan = plan::<S>(&self.parties[l].heard, l);
-            self.parties[l].plan = plan;
+        for (l, p) in parties.iter_mut().enumerate() {
+            p.plan = plan::<S>(&p.heard, l);
         }
-        self.three = three(&self.parties);
+        self.three = three(parties);
         self.settled = true;
     }
 
@@ -761,10 +773,9 @@ fn three(parties: &[Party]) -> Option<[[bool; 2]; 3]> {
     Some([hears(p0, 1, 2)?, hears(p1, 0, 2)?, hears(p2, 0, 1)?])
 }
 
-/// The gain at which `listener` hears `talker` (at index `t` of its row)
+/// The gain at which `listener` hears `talker`, whose route is in `state`,
 /// during the next tick.
-fn route_gain(listener: &Party, talker: &Party, t: usize, ramp: usize) -> RouteGain {
-    let state = listener.heard[t];
+fn route_gain(listener: &Party, talker: &Party, state: RouteState, ramp: usize) -> RouteGain {
     let target = match state.overridden {
         Some(g) => g.then(talker.volume),
         None if mode_allows(listener.seat, talker.seat) => talker.volume,
