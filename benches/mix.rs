@@ -220,7 +220,11 @@ fn baselines(c: &mut Criterion) {
     });
 
     let mut outputs = [0; 3].map(|_| vec![0i16; spf]);
-    let hears = [[false, true, true], [true, false, true], [true, true, false]];
+    let hears = [
+        [false, true, true],
+        [true, false, true],
+        [true, true, false],
+    ];
     g.bench_function("clamp_c/8k20", |b| {
         b.iter(|| {
             let ins = [0, 1, 2].map(|i| black_box(&inputs[i][..]));
@@ -317,11 +321,19 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ("baseline/clamp_c/8k20", "session/barge/i16/8k20", "≥ 3"),
     ("baseline/naive/8k20", "session/barge/i16/8k20", "≥ 50"),
     ("session/ramp/i16/8k20", "session/barge/i16/8k20", "≤ 3"),
-    ("sessions/barge/i16/8k20/20000", "baseline/memcpy/20000", "≤ 1.5"),
+    (
+        "sessions/barge/i16/8k20/20000",
+        "baseline/memcpy/20000",
+        "≤ 1.5",
+    ),
     ("sessions/barge/i16/8k20/1000", "baseline/memcpy/1000", ""),
     ("session/barge/i16/16k20", "baseline/memcpy/16k20", "≤ 2.5"),
     ("session/barge/i16/48k20", "baseline/memcpy/48k20", "≤ 2.5"),
-    ("session/barge/f32/48k10", "baseline/memcpy/f32/48k10", "≤ 2.5"),
+    (
+        "session/barge/f32/48k10",
+        "baseline/memcpy/f32/48k10",
+        "≤ 2.5",
+    ),
     ("session/whisper/i16/8k20", "baseline/memcpy/8k20", ""),
     ("session/monitor/i16/8k20", "baseline/memcpy/8k20", ""),
 ];

@@ -105,7 +105,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if (ticks + i as u64) % 50 == 0 {
                 let supervisor = call.parties[2];
                 let mode = call.session.mode(supervisor)?.unwrap_or(Mode::Monitor);
-                let next = Mode::ALL[(Mode::ALL.iter().position(|&m| m == mode).unwrap_or(0) + 1) % 3];
+                let next =
+                    Mode::ALL[(Mode::ALL.iter().position(|&m| m == mode).unwrap_or(0) + 1) % 3];
                 call.session.set_mode(supervisor, next)?;
                 changes += 1;
             }
@@ -131,7 +132,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ptime = format.ptime().duration().as_secs_f64();
     let per_call = per_tick.as_secs_f64() / calls as f64;
     println!("{calls} calls, 8 kHz, 20 ms frames, one thread, {elapsed:.2?}");
-    println!("ticks/s:                         {:.0}", ticks as f64 / elapsed.as_secs_f64());
+    println!(
+        "ticks/s:                         {:.0}",
+        ticks as f64 / elapsed.as_secs_f64()
+    );
     println!("mean tick:                       {per_tick:.2?}");
     println!("worst tick:                      {worst:.2?}");
     println!("mode changes:                    {changes}");

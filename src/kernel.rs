@@ -152,7 +152,11 @@ impl private::Kernel for i16 {
         let (dq, dr) = (step / len64, step % len64);
         for (a, &s) in acc.iter_mut().zip(x) {
             // q ≤ |to - from| < 2^17: it fits.
-            let g = if to < from { from - q as i32 } else { from + q as i32 };
+            let g = if to < from {
+                from - q as i32
+            } else {
+                from + q as i32
+            };
             *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
             q += dq;
             r += dr;
@@ -242,7 +246,11 @@ impl private::Kernel for i16 {
                 .filter(|&(&p, &q)| (p & m[0]).checked_add(q & m[1]).is_none())
                 .count()
         };
-        [clips(x1, x2, m[0]), clips(x0, x2, m[1]), clips(x0, x1, m[2])]
+        [
+            clips(x1, x2, m[0]),
+            clips(x0, x2, m[1]),
+            clips(x0, x1, m[2]),
+        ]
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
@@ -671,7 +679,7 @@ fn plan<S: Sample>(gain: &RouteGain, len: usize) -> Plan<S::KGain> {
 
 /// The general path: every talker at its own gain or ramp, accumulated wide
 /// block by block and saturated once.
-fn mix_general<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F) -> usize
+pub(crate) fn mix_general<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F) -> usize
 where
     F: Fn(usize) -> Talker<'a, S>,
 {
@@ -894,7 +902,10 @@ mod test {
                     .collect();
                 let mut one = alloc::vec![S::SILENCE; len];
                 let c = mix_unity(&mut one, &heard);
-                let got: Vec<u32> = fused[l * len..(l + 1) * len].iter().map(|&s| bits(s)).collect();
+                let got: Vec<u32> = fused[l * len..(l + 1) * len]
+                    .iter()
+                    .map(|&s| bits(s))
+                    .collect();
                 let want: Vec<u32> = one.into_iter().map(&bits).collect();
                 assert_eq!((got, clipped[l]), (want, c), "listener {l}");
             }
@@ -920,6 +931,24 @@ mod test {
             }
 
             #[test]
+            fn i16_three_party_pass_counts_clips_at_every_level(
+                x in prop_oneof![Just(16383i16), Just(16384), 16385i16..i16::MAX]
+                    .prop_flat_map(|a| proptest::collection::vec(-a..=a, 0..60)),
+                hears in any::<[[bool; 2]; 3]>(),
+            ) {
+                same_three(&x, hears, |s: i16| s as u16 as u32);
+            }
+
+            #[test]
+            fn f32_three_party_pass_counts_clips_at_every_level(
+                x in prop_oneof![Just(0.499_999_97f32), Just(0.5), 0.5f32..1.0]
+                    .prop_flat_map(|a| proptest::collection::vec(-a..=a, 0..60)),
+                hears in any::<[[bool; 2]; 3]>(),
+            ) {
+                same_three(&x, hears, f32::to_bits);
+            }
+
+            #[test]
             fn f32_three_party_pass_matches_listener_by_listener(
                 x in proptest::collection::vec(f32_sample(), 0..600),
                 hears in any::<[[bool; 2]; 3]>(),
@@ -933,10 +962,18 @@ mod test {
             // mix_unity itself against the general path, at the edges.
             let a = [i16::MAX, i16::MIN, -1, 16384, -16385, 0];
             let b = [1, -1, i16::MIN, 16384, -16384, 0];
-            same(&[a.to_vec(), b.to_vec()], &[RouteGain::UNITY; 2], |s: i16| s as u16 as u32);
+            same(
+                &[a.to_vec(), b.to_vec()],
+                &[RouteGain::UNITY; 2],
+                |s: i16| s as u16 as u32,
+            );
             let f = [-0.0f32, 0.75, f32::NAN, -0.0];
             let g = [-0.0f32, 0.5, 1.0, 0.0];
-            same(&[f.to_vec(), g.to_vec()], &[RouteGain::UNITY; 2], f32::to_bits);
+            same(
+                &[f.to_vec(), g.to_vec()],
+                &[RouteGain::UNITY; 2],
+                f32::to_bits,
+            );
             same(&[f.to_vec()], &[RouteGain::UNITY], f32::to_bits);
         }
     }

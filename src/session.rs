@@ -22,7 +22,9 @@ use core::time::Duration;
 
 use smallvec::SmallVec;
 
-use crate::kernel::{is_unity, mix_three, mix_unity, mix_with, RouteGain, Sample, Talker};
+use crate::kernel::{
+    is_unity, mix_general, mix_three, mix_unity, mix_with, RouteGain, Sample, Talker,
+};
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
 
@@ -240,6 +242,9 @@ pub struct Session<S: Sample> {
     /// [`Plan::Unity`]: whether each listener hears the other two (in
     /// order), for the kernel's one-pass three-party sum.
     three: Option<[[bool; 2]; 3]>,
+    /// Tests compare every fast path with the kernel's general path.
+    #[cfg(test)]
+    general_only: bool,
 }
 
 impl<S: Sample> Session<S> {
@@ -260,6 +265,8 @@ impl<S: Sample> Session<S> {
             tick_gains: Vec::new(),
             settled: false,
             three: None,
+            #[cfg(test)]
+            general_only: false,
         }
     }
 
@@ -543,7 +550,7 @@ impl<S: Sample> Session<S> {
                 p.stats.samples_non_finite += S::sanitize(frame) as u64;
             }
         }
-        if self.settled {
+        if self.settled && !self.general_only() {
             self.mix_settled();
         } else {
             self.mix_changed();
@@ -564,6 +571,7 @@ impl<S: Sample> Session<S> {
     /// settled ticks that follow is made.
     fn mix_changed(&mut self) {
         let (spf, n, ramp) = (self.spf, self.parties.len(), self.ramp_samples);
+        let general_only = self.general_only();
         let parties: &mut [Party] = &mut self.parties;
         let gains = &mut self.tick_gains[..n * n];
         for (l, row) in gains.chunks_exact_mut(n).enumerate() {
@@ -591,14 +599,19 @@ impl<S: Sample> Session<S> {
             .enumerate()
         {
             let all = &*parties;
-            let clipped = mix_with(out, n, |t| {
+            let talker = |t: usize| {
                 let gain = if all[t].has_input {
                     row[t]
                 } else {
                     RouteGain::MUTED
                 };
                 Talker::new(frame(t), gain)
-            });
+            };
+            let clipped = if general_only {
+                mix_general(out, n, talker)
+            } else {
+                mix_with(out, n, talker)
+            };
             if clipped != 0 {
                 parties[l].stats.samples_clipped += clipped as u64;
             }
@@ -698,6 +711,17 @@ impl<S: Sample> Session<S> {
     /// Whether nobody is on the call.
     pub fn is_empty(&self) -> bool {
         self.parties.is_empty()
+    }
+
+    #[cfg(test)]
+    fn general_only(&self) -> bool {
+        self.general_only
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn general_only(&self) -> bool {
+        false
     }
 
     /// Records a change: it goes on the audit trail, and the next tick
@@ -852,5 +876,190 @@ mod test {
         assert_eq!(s.output(a).unwrap(), &[0; 160][..]);
         let st = s.party(c).unwrap().stats;
         assert_eq!((st.frames_mixed, st.frames_missing), (1, 1));
+    }
+
+    mod fast_paths {
+        //! Ticks mixed by a settled session's plans (and the one-pass
+        //! three-party sum) are bit-identical to ticks in which every
+        //! route is worked out afresh and mixed by the general path.
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Mode(Mode),
+            Volume(usize, f32),
+            Override(usize, usize, Option<f32>),
+            Missing(usize),
+            Ramp(u64),
+            JoinRecorder(bool),
+            LeaveLast,
+            Tick(u32),
+        }
+
+        fn db() -> impl Strategy<Value = f32> {
+            prop_oneof![
+                Just(0.0f32),
+                Just(f32::NEG_INFINITY),
+                Just(-6.0),
+                Just(12.0),
+                -30.0f32..12.0
+            ]
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                2 => prop::sample::select(Mode::ALL.to_vec()).prop_map(Op::Mode),
+                1 => (0usize..4, db()).prop_map(|(p, d)| Op::Volume(p, d)),
+                1 => (0usize..4, 0usize..4, prop::option::of(db()))
+                    .prop_map(|(l, t, d)| Op::Override(l, t, d)),
+                1 => (0usize..4).prop_map(Op::Missing),
+                1 => prop_oneof![Just(0u64), Just(5), Just(20), 0u64..20].prop_map(Op::Ramp),
+                1 => any::<bool>().prop_map(Op::JoinRecorder),
+                1 => Just(Op::LeaveLast),
+                6 => any::<u32>().prop_map(Op::Tick),
+            ]
+        }
+
+        trait Noise: Sample {
+            fn noise(x: u32, loud: bool) -> Self;
+            fn bits(self) -> u32;
+        }
+        impl Noise for i16 {
+            fn noise(x: u32, loud: bool) -> i16 {
+                let s = (x >> 16) as i16;
+                if loud {
+                    s
+                } else {
+                    s / 4
+                }
+            }
+            fn bits(self) -> u32 {
+                self as u16 as u32
+            }
+        }
+        impl Noise for f32 {
+            fn noise(x: u32, loud: bool) -> f32 {
+                let s = (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0;
+                match x % 97 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    _ if loud => s,
+                    _ => s / 4.0,
+                }
+            }
+            fn bits(self) -> u32 {
+                self.to_bits()
+            }
+        }
+
+        fn run<S: Noise>(ops: &[Op], format: Format) {
+            let mut fast = Session::<S>::new(format);
+            fast.join(Role::Customer).unwrap();
+            fast.join(Role::Agent).unwrap();
+            fast.join_supervisor(Mode::Barge).unwrap();
+            let mut general = fast.clone();
+            general.general_only = true;
+            let mut missing = [false; 4];
+            for op in ops {
+                for s in [&mut fast, &mut general] {
+                    let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
+                    let id = |i: usize| ids.get(i).copied().unwrap_or(PartyId(99));
+                    let supervisor = id(2);
+                    // Control calls may fail (bad index, self route, ...);
+                    // both sessions see the same calls and the same answers.
+                    let _ = match *op {
+                        Op::Mode(m) => s.set_mode(supervisor, m),
+                        Op::Volume(p, d) => s.set_volume(id(p), d),
+                        Op::Override(l, t, Some(d)) => s.override_route(id(l), id(t), d),
+                        Op::Override(l, t, None) => s.clear_route_override(id(l), id(t)),
+                        Op::Ramp(ms) => s.set_ramp(Duration::from_millis(ms)),
+                        Op::JoinRecorder(w) if ids.len() < 4 => s.join_recorder(w).map(|_| ()),
+                        Op::LeaveLast if ids.len() > 3 => s.leave(id(ids.len() - 1)),
+                        _ => Ok(()),
+                    };
+                }
+                match *op {
+                    Op::Missing(p) => missing[p] = true,
+                    Op::Tick(seed) => {
+                        let spf = format.samples_per_frame();
+                        let loud = seed % 3 == 0;
+                        for s in [&mut fast, &mut general] {
+                            let ids: alloc::vec::Vec<PartyId> =
+                                s.parties.iter().map(|p| p.id).collect();
+                            for (i, &id) in ids.iter().enumerate() {
+                                if missing[i] {
+                                    continue;
+                                }
+                                let mut x = seed.wrapping_mul(2_654_435_761) ^ (i as u32 + 1);
+                                let frame: alloc::vec::Vec<S> = (0..spf)
+                                    .map(|_| {
+                                        x ^= x << 13;
+                                        x ^= x >> 17;
+                                        x ^= x << 5;
+                                        S::noise(x, loud)
+                                    })
+                                    .collect();
+                                s.put_frame(id, &frame).unwrap();
+                            }
+                            s.mix();
+                        }
+                        missing = [false; 4];
+                        assert_eq!(fast.parties.len(), general.parties.len());
+                        for (p, q) in fast.parties.iter().zip(&general.parties) {
+                            let a: alloc::vec::Vec<u32> = fast
+                                .output(p.id)
+                                .unwrap()
+                                .iter()
+                                .map(|&s| s.bits())
+                                .collect();
+                            let b: alloc::vec::Vec<u32> = general
+                                .output(q.id)
+                                .unwrap()
+                                .iter()
+                                .map(|&s| s.bits())
+                                .collect();
+                            assert_eq!(a, b, "what {} hears at tick {}", p.id, fast.tick);
+                            assert_eq!(p.stats, q.stats);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn i16_settled_ticks_match_the_general_path(
+                ops in proptest::collection::vec(op(), 1..60),
+            ) {
+                run::<i16>(&ops, Format::NARROWBAND_20MS);
+            }
+
+            #[test]
+            fn f32_settled_ticks_match_the_general_path(
+                ops in proptest::collection::vec(op(), 1..60),
+            ) {
+                run::<f32>(&ops, Format::WEBRTC_10MS);
+            }
+        }
+
+        #[test]
+        fn a_plain_barge_call_takes_the_three_party_pass() {
+            let (mut s, c, a, v) = call();
+            s.set_mode(v, Mode::Barge).unwrap();
+            s.mix();
+            assert_eq!(s.three, Some([[true; 2]; 3]));
+            s.put_frame(c, &[100; 160]).unwrap();
+            s.put_frame(a, &[20; 160]).unwrap();
+            s.put_frame(v, &[3; 160]).unwrap();
+            s.mix();
+            assert_eq!(s.output(c).unwrap()[0], 23);
+            assert_eq!(s.output(a).unwrap()[0], 103);
+            assert_eq!(s.output(v).unwrap()[0], 120);
+            s.set_volume(c, -6.0).unwrap();
+            s.mix();
+            assert_eq!(s.three, None, "a route below unity takes the general path");
+        }
     }
 }
