@@ -572,6 +572,11 @@ impl<S: Sample> Session<S> {
     fn mix_changed(&mut self) {
         let (spf, n, ramp) = (self.spf, self.parties.len(), self.ramp_samples);
         let general_only = self.general_only();
+        if n == 0 {
+            self.three = None;
+            self.settled = true;
+            return;
+        }
         let parties: &mut [Party] = &mut self.parties;
         let gains = &mut self.tick_gains[..n * n];
         for (l, row) in gains.chunks_exact_mut(n).enumerate() {
@@ -867,6 +872,23 @@ mod test {
     }
 
     #[test]
+    fn a_call_everyone_left_still_ticks() {
+        let (mut s, c, a, v) = call();
+        let mut empty = Session::<f32>::new(Format::WEBRTC_10MS);
+        empty.mix();
+        for p in [c, a, v] {
+            s.mix();
+            s.leave(p).unwrap();
+        }
+        s.mix();
+        s.mix();
+        assert_eq!((s.tick(), s.len()), (5, 0));
+        let c = s.join(Role::Customer).unwrap();
+        s.mix();
+        assert_eq!(s.output(c).unwrap(), &[0; 160][..]);
+    }
+
+    #[test]
     fn inputs_do_not_carry_over_to_the_next_tick() {
         let (mut s, c, a, _v) = call();
         s.put_frame(c, &[500; 160]).unwrap();
@@ -975,7 +997,7 @@ mod test {
                         Op::Override(l, t, None) => s.clear_route_override(id(l), id(t)),
                         Op::Ramp(ms) => s.set_ramp(Duration::from_millis(ms)),
                         Op::JoinRecorder(w) if ids.len() < 4 => s.join_recorder(w).map(|_| ()),
-                        Op::LeaveLast if ids.len() > 3 => s.leave(id(ids.len() - 1)),
+                        Op::LeaveLast if !ids.is_empty() => s.leave(id(ids.len() - 1)),
                         _ => Ok(()),
                     };
                 }
