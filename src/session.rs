@@ -889,6 +889,27 @@ mod test {
     }
 
     #[test]
+    fn frames_follow_their_parties_through_joins_and_leaves() {
+        let (mut s, c, a, v) = call();
+        s.set_mode(v, Mode::Barge).unwrap();
+        let r = s.join_recorder(true).unwrap();
+        s.leave(a).unwrap();
+        let a2 = s.join(Role::Agent).unwrap();
+        for (p, x) in [(c, 1000), (v, 30), (r, 7), (a2, 200)] {
+            s.put_frame(p, &[x; 160]).unwrap();
+        }
+        s.mix();
+        let heard = |s: &Session<i16>, p| s.output(p).unwrap()[159];
+        assert_eq!(heard(&s, c), 230);
+        assert_eq!(heard(&s, v), 1200);
+        assert_eq!(heard(&s, a2), 1030);
+        assert_eq!(heard(&s, r), 1230);
+        s.leave(c).unwrap();
+        assert_eq!(heard(&s, v), 1200, "outputs stay until the next tick");
+        assert_eq!(heard(&s, a2), 1030);
+    }
+
+    #[test]
     fn inputs_do_not_carry_over_to_the_next_tick() {
         let (mut s, c, a, _v) = call();
         s.put_frame(c, &[500; 160]).unwrap();
