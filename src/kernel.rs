@@ -121,6 +121,14 @@ pub(crate) mod private {
         /// `mix2`, `mix1` or silence give for those talkers; returns the
         /// clipped samples per listener.
         fn mix3(out: &mut [Self], x: &[Self], hears: [[bool; 2]; 3]) -> [usize; 3];
+        /// `mix3` for frames that were not sanitized: `None` (and `out`
+        /// unspecified) when some input may need `sanitize`, or when this
+        /// quick pass cannot give `mix3`'s result.
+        fn mix3_unsanitized(
+            out: &mut [Self],
+            x: &[Self],
+            hears: [[bool; 2]; 3],
+        ) -> Option<[usize; 3]>;
         /// Replaces every sample no listener may hear (non-finite `f32`)
         /// with silence; returns how many were replaced.
         fn sanitize(frame: &mut [Self]) -> usize;
@@ -269,6 +277,9 @@ impl private::Kernel for i16 {
             clips(x0, x1, m[2]),
         ]
     }
+    fn mix3_unsanitized(out: &mut [i16], x: &[i16], hears: [[bool; 2]; 3]) -> Option<[usize; 3]> {
+        Some(Self::mix3(out, x, hears))
+    }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
     }
@@ -341,16 +352,39 @@ impl private::Kernel for f32 {
         clipped as usize
     }
     fn mix3(out: &mut [f32], x: &[f32], hears: [[bool; 2]; 3]) -> [usize; 3] {
+        if let Some(clipped) = Self::mix3_unsanitized(out, x, hears) {
+            return clipped;
+        }
+        let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
+        let m = hears.map(|h| h.map(|h| if h { u32::MAX } else { 0 }));
+        let pick = |s: f32, m: u32| f32::from_bits(s.to_bits() & m);
+        let mut clipped = [0u32; 3];
+        for i in 0..len {
+            let (a, b, c) = (x0[i], x1[i], x2[i]);
+            let s0 = (0.0 + pick(b, m[0][0])) + pick(c, m[0][1]);
+            let s1 = (0.0 + pick(a, m[1][0])) + pick(c, m[1][1]);
+            let s2 = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
+            let (r0, r1, r2) = (saturate(s0), saturate(s1), saturate(s2));
+            clipped[0] += (r0 != s0) as u32;
+            clipped[1] += (r1 != s1) as u32;
+            clipped[2] += (r2 != s2) as u32;
+            o0[i] = r0;
+            o1[i] = r1;
+            o2[i] = r2;
+        }
+        clipped.map(|c| c as usize)
+    }
+    fn mix3_unsanitized(out: &mut [f32], x: &[f32], hears: [[bool; 2]; 3]) -> Option<[usize; 3]> {
         let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
         // A talker not heard is masked to +0.0: `(0.0 + p) + 0.0` and
         // `(0.0 + 0.0) + q` are exactly `0.0 + p` and `0.0 + q`.
         let m = hears.map(|h| h.map(|h| if h { u32::MAX } else { 0 }));
         let pick = |s: f32, m: u32| f32::from_bits(s.to_bits() & m);
-        // First without clamping, noting on the way whether any input is
-        // at or beyond half scale (or not finite): |magnitude bits| ≥
-        // 0x3f00_0000 carries into bit 31 when 0x4100_0000 is added. If
-        // none is, no sum of two can reach full scale and every sum is
-        // already what `saturate` would give.
+        // Sum without clamping, noting on the way whether any input is at
+        // or beyond half scale or not finite (magnitude bits ≥ 0x3f00_0000
+        // carry into bit 31 when 0x4100_0000 is added). If none is, there is
+        // nothing to sanitize, no sum of two can reach full scale, and every
+        // sum is already what `saturate` would give.
         let beyond = |s: f32| (s.to_bits() & 0x7fff_ffff).wrapping_add(0x4100_0000);
         let mut any = 0u32;
         if hears == [[true; 2]; 3] {
@@ -371,24 +405,7 @@ impl private::Kernel for f32 {
                 o2[i] = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
             }
         }
-        if any & 0x8000_0000 == 0 {
-            return [0; 3];
-        }
-        let mut clipped = [0u32; 3];
-        for i in 0..len {
-            let (a, b, c) = (x0[i], x1[i], x2[i]);
-            let s0 = (0.0 + pick(b, m[0][0])) + pick(c, m[0][1]);
-            let s1 = (0.0 + pick(a, m[1][0])) + pick(c, m[1][1]);
-            let s2 = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
-            let (r0, r1, r2) = (saturate(s0), saturate(s1), saturate(s2));
-            clipped[0] += (r0 != s0) as u32;
-            clipped[1] += (r1 != s1) as u32;
-            clipped[2] += (r2 != s2) as u32;
-            o0[i] = r0;
-            o1[i] = r1;
-            o2[i] = r2;
-        }
-        clipped.map(|c| c as usize)
+        (any & 0x8000_0000 == 0).then_some([0; 3])
     }
     fn sanitize(frame: &mut [f32]) -> usize {
         // A read-only look first: a non-finite sample (exponent all ones)
@@ -664,6 +681,17 @@ pub(crate) fn mix_unity<S: Sample>(out: &mut [S], heard: &[&[S]]) -> usize {
 /// returns the clipped samples per listener.
 pub(crate) fn mix_three<S: Sample>(out: &mut [S], x: &[S], hears: [[bool; 2]; 3]) -> [usize; 3] {
     S::mix3(out, x, hears)
+}
+
+/// [`mix_three`] over frames that have not been sanitized yet: `None` when
+/// some frame may hold a sample to sanitize (sanitize, then [`mix_three`]).
+/// For a quiet call this saves the separate sanitizing pass.
+pub(crate) fn mix_three_unsanitized<S: Sample>(
+    out: &mut [S],
+    x: &[S],
+    hears: [[bool; 2]; 3],
+) -> Option<[usize; 3]> {
+    S::mix3_unsanitized(out, x, hears)
 }
 
 /// Whether the kernel adds a talker heard steadily at `gain` unchanged.

@@ -23,7 +23,8 @@ use core::time::Duration;
 use smallvec::SmallVec;
 
 use crate::kernel::{
-    is_unity, mix_general, mix_three, mix_unity, mix_with, RouteGain, Sample, Talker,
+    is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
+    Sample, Talker,
 };
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
@@ -540,15 +541,11 @@ impl<S: Sample> Session<S> {
     /// of the frames handed in since the last tick, which are then
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
-        let spf = self.spf;
-        for (p, frame) in self
-            .parties
-            .iter_mut()
-            .zip(self.inputs.chunks_exact_mut(spf))
-        {
-            if p.has_input {
-                p.stats.samples_non_finite += S::sanitize(frame) as u64;
-            }
+        // A settled three-party call sanitizes inside the one-pass sum, and
+        // only when a frame needs it.
+        let fused = self.settled && self.three.is_some() && self.parties.len() == 3;
+        if !fused || self.general_only() {
+            self.sanitize_inputs();
         }
         if self.settled && !self.general_only() {
             self.mix_settled();
@@ -564,6 +561,16 @@ impl<S: Sample> Session<S> {
             p.has_input = false;
         }
         self.tick += 1;
+    }
+
+    /// Replaces what no one may hear in the frames handed in this tick.
+    fn sanitize_inputs(&mut self) {
+        let frames = self.inputs.chunks_exact_mut(self.spf);
+        for (p, frame) in self.parties.iter_mut().zip(frames) {
+            if p.has_input {
+                p.stats.samples_non_finite += S::sanitize(frame) as u64;
+            }
+        }
     }
 
     /// A tick after a change: every route's gain (with its ramp) is worked
@@ -642,7 +649,18 @@ impl<S: Sample> Session<S> {
                     [hears[1][0] && has[0], hears[1][1] && has[2]],
                     [hears[2][0] && has[0], hears[2][1] && has[1]],
                 ];
-                let clipped = mix_three(&mut self.outputs, inputs, hears);
+                let clipped = match mix_three_unsanitized(&mut self.outputs, inputs, hears) {
+                    Some(clipped) => clipped,
+                    None => {
+                        let frames = self.inputs.chunks_exact_mut(spf);
+                        for (p, frame) in [&mut *p0, &mut *p1, &mut *p2].into_iter().zip(frames) {
+                            if p.has_input {
+                                p.stats.samples_non_finite += S::sanitize(frame) as u64;
+                            }
+                        }
+                        mix_three(&mut self.outputs, &self.inputs, hears)
+                    }
+                };
                 for (p, c) in [p0, p1, p2].into_iter().zip(clipped) {
                     p.stats.samples_clipped += c as u64;
                 }
