@@ -163,32 +163,26 @@ impl private::Kernel for i16 {
     fn add_ramp(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
         // Sample `i` has `k = first + i + 1`; while `k < len` its gain is
         // `from + (to - from) * k / len`, the quotient truncated towards
-        // zero. That is `from ± ⌊|to - from| * k / len⌋`, kept here as a
-        // running quotient and remainder instead of a division per sample.
+        // zero: `from ± ⌊|to - from| * k / len⌋`. That floor is taken in
+        // f64 as `⌊(|to - from| * k + 0.5) / len⌋`, with no division per
+        // sample and no chain from one sample to the next: the true quotient
+        // plus `0.5 / len` is at least `0.5 / len ≥ 2^-13` away from an
+        // integer, and the f64 error is below 2^-23 (`|to - from| * k` is
+        // below 2^29), so the floor is exact.
         let len = len.max(1);
         let n = acc.len().min(x.len());
         let ramping = len.saturating_sub(first + 1).min(n);
         let (acc, steady_acc) = acc[..n].split_at_mut(ramping);
         let (x, steady_x) = x[..n].split_at(ramping);
-        let step = u64::from((to - from).unsigned_abs());
-        let len64 = len as u64;
-        let k = first as u64 + 1;
-        let (mut q, mut r) = (step * k / len64, step * k % len64);
-        let (dq, dr) = (step / len64, step % len64);
-        for (a, &s) in acc.iter_mut().zip(x) {
-            // q ≤ |to - from| < 2^17: it fits.
-            let g = if to < from {
-                from - q as i32
-            } else {
-                from + q as i32
-            };
+        let step = f64::from((to - from).unsigned_abs());
+        let inv = 1.0 / len as f64;
+        let down = to < from;
+        for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
+            let k = (first + i + 1) as f64;
+            // Non-negative and below 2^17: the cast is exact truncation.
+            let q = ((step * k + 0.5) * inv) as i32;
+            let g = if down { from - q } else { from + q };
             *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
-            q += dq;
-            r += dr;
-            if r >= len64 {
-                r -= len64;
-                q += 1;
-            }
         }
         // From `k = len` on the route is steady at `to`, as in later blocks.
         add_steady(steady_acc, steady_x, to);
@@ -999,6 +993,54 @@ mod test {
                 hears in any::<[[bool; 2]; 3]>(),
             ) {
                 same_three(&x, hears, f32::to_bits);
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn i16_ramps_follow_the_documented_formula(
+                from in 0i32..=65224,
+                to in 0i32..=65224,
+                len in 1usize..=2880,
+                first in 0usize..2880,
+                x in proptest::collection::vec(any::<i16>(), 1..64),
+            ) {
+                let mut acc = alloc::vec![0i32; x.len()];
+                <i16 as private::Kernel>::add_ramp(&mut acc, &x, from, to, first, len);
+                for (i, (&a, &s)) in acc.iter().zip(&x).enumerate() {
+                    let k = (first + i + 1) as i64;
+                    let len = len as i64;
+                    let g = if k >= len {
+                        to as i64
+                    } else {
+                        from as i64 + (to - from) as i64 * k / len
+                    };
+                    let want = (s as i64 * g + 8192) >> 14;
+                    prop_assert_eq!(a as i64, want, "sample {}", i);
+                }
+            }
+        }
+
+        #[test]
+        fn i16_ramp_gains_are_exact_for_every_ramp_length() {
+            // At x = 16384 a sample adds its gain itself: check every gain of
+            // every ramp a frame can hold against the integer formula.
+            let x = [16384i16; 2880];
+            let mut acc = [0i32; 2880];
+            for (from, to) in [(0, 65224), (65224, 1), (16384, 0), (3, 40003)] {
+                for len in 1..=2880usize {
+                    acc[..len].fill(0);
+                    <i16 as private::Kernel>::add_ramp(&mut acc[..len], &x, from, to, 0, len);
+                    for (i, &g) in acc[..len].iter().enumerate() {
+                        let k = (i + 1) as i32;
+                        let want = if k >= len as i32 {
+                            to
+                        } else {
+                            from + (to - from) * k / len as i32
+                        };
+                        assert_eq!(g, want, "from {from} to {to}, ramp {len}, sample {i}");
+                    }
+                }
             }
         }
 
