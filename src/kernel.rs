@@ -177,8 +177,10 @@ impl private::Kernel for i16 {
         let step = f64::from((to - from).unsigned_abs());
         let inv = 1.0 / len as f64;
         let down = to < from;
+        // `k < len ≤ 2880` here: i32 (and a vectorizable conversion).
+        let k0 = (first + 1) as i32;
         for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
-            let k = (first + i + 1) as f64;
+            let k = f64::from(k0 + i as i32);
             // Non-negative and below 2^17: the cast is exact truncation.
             let q = ((step * k + 0.5) * inv) as i32;
             let g = if down { from - q } else { from + q };
