@@ -20,7 +20,11 @@ extern "C" {
 ///
 /// Panics if the shapes disagree, so that the C code never reads or writes
 /// out of bounds.
-pub fn mix<const N: usize>(inputs: &[&[i16]; N], outputs: &mut [&mut [i16]; N], hears: &[[bool; N]; N]) {
+pub fn mix<const N: usize>(
+    inputs: &[&[i16]; N],
+    outputs: &mut [&mut [i16]; N],
+    hears: &[[bool; N]; N],
+) {
     let len = inputs.first().map_or(0, |i| i.len());
     assert!(inputs.iter().all(|i| i.len() == len));
     assert!(outputs.iter().all(|o| o.len() == len));
@@ -45,10 +49,21 @@ mod test {
         let a = [30000i16; 4];
         let b = [30000i16; 4];
         let c = [-30000i16; 4];
-        let (mut o0, mut o1, mut o2) = ([9i16; 4], [9i16; 4], [9i16; 4]);
-        let hears = [[false, true, true], [true, false, true], [true, true, false]];
-        super::mix(&[&a, &b, &c], &mut [&mut o0, &mut o1, &mut o2], &hears);
-        assert_eq!(o0, [2767; 4], "30000 + 30000 clamps to 32767, then -30000");
-        assert_eq!(o1, [0; 4]);
+        let d = [0i16; 4];
+        let mut o = [[9i16; 4]; 4];
+        let [o0, o1, o2, o3] = &mut o;
+        let hears = [
+            [false, true, true, true],
+            [true, false, true, true],
+            [true, true, false, true],
+            [true, true, true, false],
+        ];
+        super::mix(&[&a, &b, &c, &d], &mut [o0, o1, o2, o3], &hears);
+        assert_eq!(
+            o[3], [2767; 4],
+            "30000 + 30000 clamps to 32767, then -30000"
+        );
+        assert_eq!(o[2], [i16::MAX; 4]);
+        assert_eq!(o[0], [0; 4]);
     }
 }
