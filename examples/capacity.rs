@@ -68,6 +68,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let calls: usize = args.next().map_or(Ok(2000), |a| a.parse())?;
     let seconds: f64 = args.next().map_or(Ok(3.0), |a| a.parse())?;
+    if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e6) {
+        return Err(format!("seconds must be a positive number, got {seconds}").into());
+    }
     let format = Format::NARROWBAND_20MS;
     let spf = format.samples_per_frame();
 
