@@ -22,7 +22,10 @@ use core::time::Duration;
 
 use smallvec::SmallVec;
 
-use crate::kernel::{mix_with, RouteGain, Sample, Talker};
+use crate::kernel::{
+    is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
+    Sample, Talker,
+};
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
 
@@ -195,6 +198,18 @@ struct Party {
     stats: PartyStats,
     /// How this party hears each other party, indexed like `parties`.
     heard: SmallVec<[RouteState; 4]>,
+    /// How to mix what this party hears while the session is settled.
+    plan: Plan,
+}
+
+/// How a listener's frame is mixed in a tick in which no route changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The listener hears the first `count` of `talkers` (indices into
+    /// `parties`, in order), each at unity: the kernel's one-pass sums.
+    Unity { count: u8, talkers: [u8; 2] },
+    /// Anything else: the kernel's general path at the steady gains.
+    General,
 }
 
 /// One call: its parties, their routes, and one frame per party per tick.
@@ -236,6 +251,19 @@ pub struct Session<S: Sample> {
     /// One output frame per party, in the order of `parties`.
     outputs: Vec<S>,
     events: VecDeque<Event>,
+    /// The gain of every route (listener × talker, row-major) during the
+    /// tick being mixed; sized at joins so that `mix` never allocates.
+    tick_gains: Vec<RouteGain>,
+    /// Whether every route sits at its target, so that each listener's
+    /// `plan` holds: true after a tick, false after any change.
+    settled: bool,
+    /// While settled, for a call of three parties whose plans are all
+    /// [`Plan::Unity`]: whether each listener hears the other two (in
+    /// order), for the kernel's one-pass three-party sum.
+    three: Option<[[bool; 2]; 3]>,
+    /// Tests compare every fast path with the kernel's general path.
+    #[cfg(test)]
+    general_only: bool,
 }
 
 impl<S: Sample> Session<S> {
@@ -253,6 +281,11 @@ impl<S: Sample> Session<S> {
             inputs: Vec::new(),
             outputs: Vec::new(),
             events: VecDeque::new(),
+            tick_gains: Vec::new(),
+            settled: false,
+            three: None,
+            #[cfg(test)]
+            general_only: false,
         }
     }
 
@@ -327,6 +360,8 @@ impl<S: Sample> Session<S> {
         // the join is applied whole or not at all.
         self.inputs.reserve_exact(self.spf);
         self.outputs.reserve_exact(self.spf);
+        self.tick_gains
+            .reserve_exact((n + 1) * (n + 1) - self.tick_gains.len());
         for p in self.parties.iter_mut() {
             p.heard.reserve_exact(1);
         }
@@ -341,11 +376,13 @@ impl<S: Sample> Session<S> {
             has_input: false,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
+            plan: Plan::General,
         });
+        self.tick_gains.resize((n + 1) * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
         self.outputs
             .resize(self.outputs.len() + self.spf, S::SILENCE);
-        self.events.push_back(Event::Joined {
+        self.record(Event::Joined {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
@@ -368,7 +405,9 @@ impl<S: Sample> Session<S> {
         let range = i * self.spf..(i + 1) * self.spf;
         self.inputs.drain(range.clone());
         self.outputs.drain(range);
-        self.events.push_back(Event::Left {
+        let n = self.parties.len();
+        self.tick_gains.truncate(n * n);
+        self.record(Event::Left {
             party,
             role: gone.seat.role,
             at: self.tick,
@@ -391,7 +430,7 @@ impl<S: Sample> Session<S> {
         let from = seat.mode;
         if from != mode {
             seat.mode = mode;
-            self.events.push_back(Event::ModeChanged {
+            self.record(Event::ModeChanged {
                 party,
                 from,
                 to: mode,
@@ -420,7 +459,7 @@ impl<S: Sample> Session<S> {
         let (l, t) = self.route_index(listener, talker)?;
         let gain = Gain::from_db(gain_db)?;
         self.parties[l].heard[t].overridden = Some(gain);
-        self.events.push_back(Event::RouteOverridden {
+        self.record(Event::RouteOverridden {
             listener,
             talker,
             gain,
@@ -439,7 +478,7 @@ impl<S: Sample> Session<S> {
     ) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
         if self.parties[l].heard[t].overridden.take().is_some() {
-            self.events.push_back(Event::RouteOverrideCleared {
+            self.record(Event::RouteOverrideCleared {
                 listener,
                 talker,
                 at: self.tick,
@@ -468,7 +507,7 @@ impl<S: Sample> Session<S> {
         let from = p.volume;
         if from != to {
             p.volume = to;
-            self.events.push_back(Event::VolumeChanged {
+            self.record(Event::VolumeChanged {
                 party,
                 from,
                 to,
@@ -520,40 +559,16 @@ impl<S: Sample> Session<S> {
     /// of the frames handed in since the last tick, which are then
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
-        let spf = self.spf;
-        let n = self.parties.len();
-        for (p, frame) in self
-            .parties
-            .iter_mut()
-            .zip(self.inputs.chunks_exact_mut(spf))
-        {
-            if p.has_input {
-                p.stats.samples_non_finite += S::sanitize(frame) as u64;
-            }
+        // A settled three-party call sanitizes inside the one-pass sum, and
+        // only when a frame needs it.
+        let fused = self.settled && self.three.is_some() && self.parties.len() == 3;
+        if !fused || self.general_only() {
+            self.sanitize_inputs();
         }
-        let inputs = &self.inputs;
-        for (l, out) in self.outputs.chunks_exact_mut(spf).enumerate() {
-            let mut gains = [RouteGain::MUTED; MAX_PARTIES];
-            let listener = &self.parties[l];
-            for (t, talker) in self.parties.iter().enumerate() {
-                if t != l {
-                    gains[t] = route_gain(listener, talker, t, self.ramp_samples);
-                }
-            }
-            let listener = &mut self.parties[l];
-            for (t, state) in listener.heard.iter_mut().enumerate() {
-                state.current = gains[t].to;
-            }
-            let parties = &self.parties;
-            let clipped = mix_with(out, n, |t| {
-                let gain = if parties[t].has_input {
-                    gains[t]
-                } else {
-                    RouteGain::MUTED
-                };
-                Talker::new(&inputs[t * spf..(t + 1) * spf], gain)
-            });
-            self.parties[l].stats.samples_clipped += clipped as u64;
+        if self.settled && !self.general_only() {
+            self.mix_settled();
+        } else {
+            self.mix_changed();
         }
         for p in self.parties.iter_mut() {
             if p.has_input {
@@ -564,6 +579,145 @@ impl<S: Sample> Session<S> {
             p.has_input = false;
         }
         self.tick += 1;
+    }
+
+    /// Replaces what no one may hear in the frames handed in this tick.
+    fn sanitize_inputs(&mut self) {
+        let frames = self.inputs.chunks_exact_mut(self.spf);
+        for (p, frame) in self.parties.iter_mut().zip(frames) {
+            if p.has_input {
+                p.stats.samples_non_finite += S::sanitize(frame) as u64;
+            }
+        }
+    }
+
+    /// A tick after a change: every route's gain (with its ramp) is worked
+    /// out once, the frames are mixed, and each listener's plan for the
+    /// settled ticks that follow is made.
+    fn mix_changed(&mut self) {
+        let (spf, n, ramp) = (self.spf, self.parties.len(), self.ramp_samples);
+        let general_only = self.general_only();
+        if n == 0 {
+            self.three = None;
+            self.settled = true;
+            return;
+        }
+        let parties: &mut [Party] = &mut self.parties;
+        let gains = &mut self.tick_gains[..n * n];
+        for (l, row) in gains.chunks_exact_mut(n).enumerate() {
+            let listener = &parties[l];
+            for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
+                *gain = if t == l {
+                    RouteGain::MUTED
+                } else {
+                    route_gain(listener, talker, listener.heard[t], ramp)
+                };
+            }
+        }
+        // Every route ends the tick at its target, heard or not.
+        for (p, row) in parties.iter_mut().zip(gains.chunks_exact(n)) {
+            for (state, gain) in p.heard.iter_mut().zip(row) {
+                state.current = gain.to;
+            }
+        }
+        let inputs: &[S] = &self.inputs;
+        let frame = |t: usize| &inputs[t * spf..(t + 1) * spf];
+        for (l, (out, row)) in self
+            .outputs
+            .chunks_exact_mut(spf)
+            .zip(gains.chunks_exact(n))
+            .enumerate()
+        {
+            let all = &*parties;
+            let talker = |t: usize| {
+                let gain = if all[t].has_input {
+                    row[t]
+                } else {
+                    RouteGain::MUTED
+                };
+                Talker::new(frame(t), gain)
+            };
+            let clipped = if general_only {
+                mix_general(out, n, talker)
+            } else {
+                mix_with(out, n, talker)
+            };
+            if clipped != 0 {
+                parties[l].stats.samples_clipped += clipped as u64;
+            }
+        }
+        for (l, p) in parties.iter_mut().enumerate() {
+            p.plan = plan::<S>(&p.heard, l);
+        }
+        self.three = three(parties);
+        self.settled = true;
+    }
+
+    /// A tick in which no route changes: each listener's plan says what to
+    /// add; only missing frames are looked at.
+    fn mix_settled(&mut self) {
+        let spf = self.spf;
+        let parties: &mut [Party] = &mut self.parties;
+        let inputs: &[S] = &self.inputs;
+        if let Some(hears) = self.three {
+            if let [p0, p1, p2] = &mut *parties {
+                let has = [p0.has_input, p1.has_input, p2.has_input];
+                let hears = [
+                    [hears[0][0] && has[1], hears[0][1] && has[2]],
+                    [hears[1][0] && has[0], hears[1][1] && has[2]],
+                    [hears[2][0] && has[0], hears[2][1] && has[1]],
+                ];
+                let clipped = match mix_three_unsanitized(&mut self.outputs, inputs, hears) {
+                    Some(clipped) => clipped,
+                    None => {
+                        let frames = self.inputs.chunks_exact_mut(spf);
+                        for (p, frame) in [&mut *p0, &mut *p1, &mut *p2].into_iter().zip(frames) {
+                            if p.has_input {
+                                p.stats.samples_non_finite += S::sanitize(frame) as u64;
+                            }
+                        }
+                        mix_three(&mut self.outputs, &self.inputs, hears)
+                    }
+                };
+                for (p, c) in [p0, p1, p2].into_iter().zip(clipped) {
+                    p.stats.samples_clipped += c as u64;
+                }
+                return;
+            }
+        }
+        let n = parties.len();
+        for (l, out) in self.outputs.chunks_exact_mut(spf).enumerate() {
+            let frame = |t: usize| &inputs[t * spf..(t + 1) * spf];
+            let all = &*parties;
+            let clipped = match all[l].plan {
+                Plan::Unity { count, talkers } => {
+                    let mut heard: [&[S]; 2] = [&[], &[]];
+                    let mut k = 0;
+                    for &t in &talkers[..usize::from(count)] {
+                        let t = usize::from(t);
+                        if all[t].has_input {
+                            heard[k] = frame(t);
+                            k += 1;
+                        }
+                    }
+                    mix_unity(out, &heard[..k])
+                }
+                Plan::General => {
+                    let heard = &all[l].heard;
+                    mix_with(out, n, |t| {
+                        let gain = if t != l && all[t].has_input {
+                            RouteGain::steady(heard[t].current)
+                        } else {
+                            RouteGain::MUTED
+                        };
+                        Talker::new(frame(t), gain)
+                    })
+                }
+            };
+            if clipped != 0 {
+                parties[l].stats.samples_clipped += clipped as u64;
+            }
+        }
     }
 
     /// What `party` heard in the last tick: silence before its first tick.
@@ -600,6 +754,24 @@ impl<S: Sample> Session<S> {
         self.parties.is_empty()
     }
 
+    #[cfg(test)]
+    fn general_only(&self) -> bool {
+        self.general_only
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn general_only(&self) -> bool {
+        false
+    }
+
+    /// Records a change: it goes on the audit trail, and the next tick
+    /// works out every route afresh.
+    fn record(&mut self, event: Event) {
+        self.settled = false;
+        self.events.push_back(event);
+    }
+
     fn index(&self, party: PartyId) -> Result<usize, Error> {
         match self.parties.iter().position(|p| p.id == party) {
             Some(i) => Ok(i),
@@ -629,10 +801,46 @@ fn info(p: &Party) -> PartyInfo {
     }
 }
 
-/// The gain at which `listener` hears `talker` (at index `t` of its row)
+/// The plan of listener `l` whose routes `heard` all sit at their targets.
+fn plan<S: Sample>(heard: &[RouteState], l: usize) -> Plan {
+    let mut talkers = [0u8; 2];
+    let mut count = 0;
+    for (t, state) in heard.iter().enumerate() {
+        if t == l || state.current.is_muted() {
+            continue;
+        }
+        if count == 2 || !is_unity::<S>(state.current) {
+            return Plan::General;
+        }
+        // `t < MAX_PARTIES`, which fits in a u8.
+        talkers[count] = t as u8;
+        count += 1;
+    }
+    Plan::Unity {
+        count: count as u8,
+        talkers,
+    }
+}
+
+/// For a call of three parties each of whose plans is [`Plan::Unity`]:
+/// whether each listener hears the first and the second of the other two.
+fn three(parties: &[Party]) -> Option<[[bool; 2]; 3]> {
+    let [p0, p1, p2] = parties else {
+        return None;
+    };
+    let hears = |p: &Party, first: u8, second: u8| match p.plan {
+        Plan::Unity { count, talkers } => {
+            let heard = &talkers[..usize::from(count)];
+            Some([heard.contains(&first), heard.contains(&second)])
+        }
+        Plan::General => None,
+    };
+    Some([hears(p0, 1, 2)?, hears(p1, 0, 2)?, hears(p2, 0, 1)?])
+}
+
+/// The gain at which `listener` hears `talker`, whose route is in `state`,
 /// during the next tick.
-fn route_gain(listener: &Party, talker: &Party, t: usize, ramp: usize) -> RouteGain {
-    let state = listener.heard[t];
+fn route_gain(listener: &Party, talker: &Party, state: RouteState, ramp: usize) -> RouteGain {
     let target = match state.overridden {
         Some(g) => g.then(talker.volume),
         None if mode_allows(listener.seat, talker.seat) => talker.volume,
@@ -700,6 +908,44 @@ mod test {
     }
 
     #[test]
+    fn a_call_everyone_left_still_ticks() {
+        let (mut s, c, a, v) = call();
+        let mut empty = Session::<f32>::new(Format::WEBRTC_10MS);
+        empty.mix();
+        for p in [c, a, v] {
+            s.mix();
+            s.leave(p).unwrap();
+        }
+        s.mix();
+        s.mix();
+        assert_eq!((s.tick(), s.len()), (5, 0));
+        let c = s.join(Role::Customer).unwrap();
+        s.mix();
+        assert_eq!(s.output(c).unwrap(), &[0; 160][..]);
+    }
+
+    #[test]
+    fn frames_follow_their_parties_through_joins_and_leaves() {
+        let (mut s, c, a, v) = call();
+        s.set_mode(v, Mode::Barge).unwrap();
+        let r = s.join_recorder(true).unwrap();
+        s.leave(a).unwrap();
+        let a2 = s.join(Role::Agent).unwrap();
+        for (p, x) in [(c, 1000), (v, 30), (r, 7), (a2, 200)] {
+            s.put_frame(p, &[x; 160]).unwrap();
+        }
+        s.mix();
+        let heard = |s: &Session<i16>, p| s.output(p).unwrap()[159];
+        assert_eq!(heard(&s, c), 230);
+        assert_eq!(heard(&s, v), 1200);
+        assert_eq!(heard(&s, a2), 1030);
+        assert_eq!(heard(&s, r), 1230);
+        s.leave(c).unwrap();
+        assert_eq!(heard(&s, v), 1200, "outputs stay until the next tick");
+        assert_eq!(heard(&s, a2), 1030);
+    }
+
+    #[test]
     fn inputs_do_not_carry_over_to_the_next_tick() {
         let (mut s, c, a, _v) = call();
         s.put_frame(c, &[500; 160]).unwrap();
@@ -709,5 +955,190 @@ mod test {
         assert_eq!(s.output(a).unwrap(), &[0; 160][..]);
         let st = s.party(c).unwrap().stats;
         assert_eq!((st.frames_mixed, st.frames_missing), (1, 1));
+    }
+
+    mod fast_paths {
+        //! Ticks mixed by a settled session's plans (and the one-pass
+        //! three-party sum) are bit-identical to ticks in which every
+        //! route is worked out afresh and mixed by the general path.
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Mode(Mode),
+            Volume(usize, f32),
+            Override(usize, usize, Option<f32>),
+            Missing(usize),
+            Ramp(u64),
+            JoinRecorder(bool),
+            LeaveLast,
+            Tick(u32),
+        }
+
+        fn db() -> impl Strategy<Value = f32> {
+            prop_oneof![
+                Just(0.0f32),
+                Just(f32::NEG_INFINITY),
+                Just(-6.0),
+                Just(12.0),
+                -30.0f32..12.0
+            ]
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                2 => prop::sample::select(Mode::ALL.to_vec()).prop_map(Op::Mode),
+                1 => (0usize..4, db()).prop_map(|(p, d)| Op::Volume(p, d)),
+                1 => (0usize..4, 0usize..4, prop::option::of(db()))
+                    .prop_map(|(l, t, d)| Op::Override(l, t, d)),
+                1 => (0usize..4).prop_map(Op::Missing),
+                1 => prop_oneof![Just(0u64), Just(5), Just(20), 0u64..20].prop_map(Op::Ramp),
+                1 => any::<bool>().prop_map(Op::JoinRecorder),
+                1 => Just(Op::LeaveLast),
+                6 => any::<u32>().prop_map(Op::Tick),
+            ]
+        }
+
+        trait Noise: Sample {
+            fn noise(x: u32, loud: bool) -> Self;
+            fn bits(self) -> u32;
+        }
+        impl Noise for i16 {
+            fn noise(x: u32, loud: bool) -> i16 {
+                let s = (x >> 16) as i16;
+                if loud {
+                    s
+                } else {
+                    s / 4
+                }
+            }
+            fn bits(self) -> u32 {
+                self as u16 as u32
+            }
+        }
+        impl Noise for f32 {
+            fn noise(x: u32, loud: bool) -> f32 {
+                let s = (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0;
+                match x % 97 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    _ if loud => s,
+                    _ => s / 4.0,
+                }
+            }
+            fn bits(self) -> u32 {
+                self.to_bits()
+            }
+        }
+
+        fn run<S: Noise>(ops: &[Op], format: Format) {
+            let mut fast = Session::<S>::new(format);
+            fast.join(Role::Customer).unwrap();
+            fast.join(Role::Agent).unwrap();
+            fast.join_supervisor(Mode::Barge).unwrap();
+            let mut general = fast.clone();
+            general.general_only = true;
+            let mut missing = [false; 4];
+            for op in ops {
+                for s in [&mut fast, &mut general] {
+                    let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
+                    let id = |i: usize| ids.get(i).copied().unwrap_or(PartyId(99));
+                    let supervisor = id(2);
+                    // Control calls may fail (bad index, self route, ...);
+                    // both sessions see the same calls and the same answers.
+                    let _ = match *op {
+                        Op::Mode(m) => s.set_mode(supervisor, m),
+                        Op::Volume(p, d) => s.set_volume(id(p), d),
+                        Op::Override(l, t, Some(d)) => s.override_route(id(l), id(t), d),
+                        Op::Override(l, t, None) => s.clear_route_override(id(l), id(t)),
+                        Op::Ramp(ms) => s.set_ramp(Duration::from_millis(ms)),
+                        Op::JoinRecorder(w) if ids.len() < 4 => s.join_recorder(w).map(|_| ()),
+                        Op::LeaveLast if !ids.is_empty() => s.leave(id(ids.len() - 1)),
+                        _ => Ok(()),
+                    };
+                }
+                match *op {
+                    Op::Missing(p) => missing[p] = true,
+                    Op::Tick(seed) => {
+                        let spf = format.samples_per_frame();
+                        let loud = seed % 3 == 0;
+                        for s in [&mut fast, &mut general] {
+                            let ids: alloc::vec::Vec<PartyId> =
+                                s.parties.iter().map(|p| p.id).collect();
+                            for (i, &id) in ids.iter().enumerate() {
+                                if missing[i] {
+                                    continue;
+                                }
+                                let mut x = seed.wrapping_mul(2_654_435_761) ^ (i as u32 + 1);
+                                let frame: alloc::vec::Vec<S> = (0..spf)
+                                    .map(|_| {
+                                        x ^= x << 13;
+                                        x ^= x >> 17;
+                                        x ^= x << 5;
+                                        S::noise(x, loud)
+                                    })
+                                    .collect();
+                                s.put_frame(id, &frame).unwrap();
+                            }
+                            s.mix();
+                        }
+                        missing = [false; 4];
+                        assert_eq!(fast.parties.len(), general.parties.len());
+                        for (p, q) in fast.parties.iter().zip(&general.parties) {
+                            let a: alloc::vec::Vec<u32> = fast
+                                .output(p.id)
+                                .unwrap()
+                                .iter()
+                                .map(|&s| s.bits())
+                                .collect();
+                            let b: alloc::vec::Vec<u32> = general
+                                .output(q.id)
+                                .unwrap()
+                                .iter()
+                                .map(|&s| s.bits())
+                                .collect();
+                            assert_eq!(a, b, "what {} hears at tick {}", p.id, fast.tick);
+                            assert_eq!(p.stats, q.stats);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn i16_settled_ticks_match_the_general_path(
+                ops in proptest::collection::vec(op(), 1..60),
+            ) {
+                run::<i16>(&ops, Format::NARROWBAND_20MS);
+            }
+
+            #[test]
+            fn f32_settled_ticks_match_the_general_path(
+                ops in proptest::collection::vec(op(), 1..60),
+            ) {
+                run::<f32>(&ops, Format::WEBRTC_10MS);
+            }
+        }
+
+        #[test]
+        fn a_plain_barge_call_takes_the_three_party_pass() {
+            let (mut s, c, a, v) = call();
+            s.set_mode(v, Mode::Barge).unwrap();
+            s.mix();
+            assert_eq!(s.three, Some([[true; 2]; 3]));
+            s.put_frame(c, &[100; 160]).unwrap();
+            s.put_frame(a, &[20; 160]).unwrap();
+            s.put_frame(v, &[3; 160]).unwrap();
+            s.mix();
+            assert_eq!(s.output(c).unwrap()[0], 23);
+            assert_eq!(s.output(a).unwrap()[0], 103);
+            assert_eq!(s.output(v).unwrap()[0], 120);
+            s.set_volume(c, -6.0).unwrap();
+            s.mix();
+            assert_eq!(s.three, None, "a route below unity takes the general path");
+        }
     }
 }
