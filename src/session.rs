@@ -189,7 +189,7 @@ impl RouteState {
     };
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Party {
     id: PartyId,
     seat: Seat,
@@ -235,9 +235,10 @@ enum Plan {
 /// ```
 ///
 /// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call, and
-/// two sessions compare equal when their parties, routes, frames, pending
-/// events and counters are all the same.
-#[derive(Debug, Clone, PartialEq)]
+/// two sessions compare equal when their format, ramp, tick, parties, routes,
+/// frames, pending events and counters are all the same (caches that only
+/// make mixing faster are not compared).
+#[derive(Debug, Clone)]
 pub struct Session<S: Sample> {
     format: Format,
     spf: usize,
@@ -264,6 +265,33 @@ pub struct Session<S: Sample> {
     /// Tests compare every fast path with the kernel's general path.
     #[cfg(test)]
     general_only: bool,
+}
+
+impl PartialEq for Party {
+    fn eq(&self, other: &Party) -> bool {
+        // `plan` is a cache derived from the rest.
+        self.id == other.id
+            && self.seat == other.seat
+            && self.volume == other.volume
+            && self.has_input == other.has_input
+            && self.stats == other.stats
+            && self.heard == other.heard
+    }
+}
+
+impl<S: Sample> PartialEq for Session<S> {
+    fn eq(&self, other: &Session<S>) -> bool {
+        // `tick_gains`, `settled` and `three` are caches derived from the rest.
+        self.format == other.format
+            && self.ramp == other.ramp
+            && self.ramp_samples == other.ramp_samples
+            && self.tick == other.tick
+            && self.next_id == other.next_id
+            && self.parties == other.parties
+            && self.inputs == other.inputs
+            && self.outputs == other.outputs
+            && self.events == other.events
+    }
 }
 
 impl<S: Sample> Session<S> {
