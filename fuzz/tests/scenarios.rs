@@ -140,10 +140,10 @@ fn cases() -> Vec<(&'static str, Input)> {
     };
     vec![
         ("mode-tour-i16-8k-20ms", case(false, 0, 1, mode_tour())),
-        ("mode-tour-f32-48k-10ms", case(true, 4, 0, f32_tour)),
-        ("host-controls-i16-16k-30ms", case(false, 1, 2, host_controls())),
-        ("host-controls-f32-24k-60ms", case(true, 2, 4, host_controls())),
-        ("bad-input-i16-32k-40ms", case(false, 3, 3, bad_input())),
+        ("mode-tour-f32-48k-10ms", case(true, 196, 0, f32_tour)),
+        ("host-controls-i16-8k-10ms", case(false, 0, 0, host_controls())),
+        ("host-controls-f32-24k-60ms", case(true, 197, 4, host_controls())),
+        ("bad-input-i16-32k-40ms", case(false, 198, 3, bad_input())),
         ("bad-input-f32-8k-10ms", case(true, 0, 0, bad_input())),
     ]
 }
