@@ -154,7 +154,10 @@ mod test {
                 }
             );
             let msg = e.to_string();
-            assert!(msg.contains(&bad.to_string()) && msg.contains("3.98"), "{msg}");
+            assert!(
+                msg.contains(&bad.to_string()) && msg.contains("3.98"),
+                "{msg}"
+            );
         }
         assert!(Gain::from_linear(f32::NAN)
             .unwrap_err()
