@@ -19,28 +19,31 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use barge::{Format, Mode, PartyId, Role, Sample, Session};
 
 /// Counts the allocations this thread makes while `COUNTING` is set.
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Allocations this thread made while counting.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn note_allocation() {
     if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
     }
 }
 
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
 // SAFETY: every call is passed unchanged to the system allocator; counting
-// touches only an atomic and a const-initialised thread-local (neither
-// allocates).
+// touches only const-initialised thread-locals without destructors, which
+// never allocate.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note_allocation();
@@ -132,7 +135,9 @@ impl SoakSample for f32 {
                         (0, 0) => f32::NAN,
                         (0, 1) => f32::INFINITY,
                         (0, 2) => f32::NEG_INFINITY,
-                        _ => (rng.next() as i16) as f32 / if i % 8 == 1 { 20000.0 } else { 80000.0 },
+                        _ => {
+                            (rng.next() as i16) as f32 / if i % 8 == 1 { 20000.0 } else { 80000.0 }
+                        }
                     })
                     .collect()
             })
@@ -198,8 +203,8 @@ impl<S: SoakSample> Call<S> {
             _ => self.session.join(role),
         }
         .unwrap();
-        let shadow = matches!(role, Role::Customer | Role::Agent)
-            .then(|| self.without.join(role).unwrap());
+        let shadow =
+            matches!(role, Role::Customer | Role::Agent).then(|| self.without.join(role).unwrap());
         self.parties.push(Tracked {
             id,
             shadow,
@@ -242,7 +247,11 @@ impl<S: SoakSample> Call<S> {
         }
         if rng.one_in(1000) {
             // The agent transfers the call to a colleague.
-            let agent = self.parties.iter().position(|p| p.role == Role::Agent).unwrap();
+            let agent = self
+                .parties
+                .iter()
+                .position(|p| p.role == Role::Agent)
+                .unwrap();
             self.leave(agent);
             self.join(Role::Agent, None);
         }
@@ -275,7 +284,7 @@ impl<S: SoakSample> Call<S> {
             };
             self.frames.push(talks.then(|| rng.below(pool.len())));
         }
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         counted(|| {
             for (p, f) in self.parties.iter().zip(&self.frames) {
                 if let Some(f) = *f {
@@ -305,7 +314,11 @@ impl<S: SoakSample> Call<S> {
         let none_barges = modes.iter().all(|&m| m != Mode::Barge);
         for (i, p) in self.parties.iter().enumerate() {
             let out = counted(|| self.session.output(p.id).unwrap());
-            assert!(out.iter().all(|s| s.is_valid()), "invalid output for {:?}", p.role);
+            assert!(
+                out.iter().all(|s| s.is_valid()),
+                "invalid output for {:?}",
+                p.role
+            );
             if solo == Some(i) {
                 assert!(
                     out.iter().all(|s| s.is_silence()),
@@ -316,7 +329,11 @@ impl<S: SoakSample> Call<S> {
             if let Some(s) = p.shadow {
                 let alone = self.without.output(s).unwrap();
                 if all_monitor {
-                    assert!(out == alone, "a monitoring supervisor changed what the {:?} hears", p.role);
+                    assert!(
+                        out == alone,
+                        "a monitoring supervisor changed what the {:?} hears",
+                        p.role
+                    );
                 }
                 if none_barges && p.role == Role::Customer {
                     assert!(out == alone, "a whisper reached the customer");
@@ -329,7 +346,7 @@ impl<S: SoakSample> Call<S> {
         }
         while self.session.poll_event().is_some() {}
         while self.without.poll_event().is_some() {}
-        ALLOCATIONS.load(Ordering::Relaxed) - before
+        allocations() - before
     }
 }
 
@@ -366,7 +383,10 @@ fn soak<S: SoakSample>(calls: usize, ticks: usize, seed: u64) {
         .flat_map(|c| c.session.parties())
         .map(|p| p.stats.frames_mixed)
         .sum();
-    assert!(mixed > (calls * ticks) as u64, "the soak mixed too little: {mixed} frames");
+    assert!(
+        mixed > (calls * ticks) as u64,
+        "the soak mixed too little: {mixed} frames"
+    );
 }
 
 /// Calls and ticks: the full soak in release, a smaller one in debug.
@@ -388,4 +408,13 @@ fn soak_slin_calls_keep_privacy_and_never_allocate() {
 fn soak_float_calls_keep_privacy_and_never_allocate() {
     let (calls, ticks) = size();
     soak::<f32>(calls / 10, ticks, 0x5eed_0002);
+}
+
+#[test]
+fn the_allocation_counter_counts() {
+    let before = allocations();
+    let v = counted(|| vec![1u8; 100]);
+    let after = allocations();
+    drop(v);
+    assert!(after > before, "a Vec allocation went uncounted");
 }

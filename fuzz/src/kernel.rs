@@ -103,7 +103,11 @@ fn gain(g: GainArg) -> Gain {
                         !(0.0..=Gain::MAX.linear()).contains(&x),
                         "{x} refused: {e}"
                     );
-                    assert!(matches!(e, Error::GainOutOfRange { .. }), "{e:?}");
+                    let want = Error::LinearGainOutOfRange {
+                        given: x,
+                        max: Gain::MAX.linear(),
+                    };
+                    assert_eq!(format!("{e:?}"), format!("{want:?}"));
                     Gain::MUTED
                 }
             }
