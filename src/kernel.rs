@@ -122,11 +122,18 @@ impl private::Kernel for i16 {
         }
     }
     fn add_ramp(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
-        let step = to - from;
-        let len = len.max(1) as i32;
+        // In i64: a step of up to 2^16 times an index past 2^15 (a frame
+        // longer than any session's, but the kernel takes any length)
+        // overflows i32. The result lies between `from` and `to`.
+        let step = (to - from) as i64;
+        let len = len.max(1) as i64;
         for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
-            let k = (first + i + 1) as i32;
-            let g = if k >= len { to } else { from + step * k / len };
+            let k = (first + i + 1) as i64;
+            let g = if k >= len {
+                to
+            } else {
+                from + (step * k / len) as i32
+            };
             *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
         }
     }

@@ -1,0 +1,22 @@
+//! Inputs that once broke the crate, kept so they never do again.
+
+use barge::kernel::{mix, RouteGain, Talker};
+use barge::Gain;
+
+/// A ramp across a long frame (longer than any session frame, but
+/// `kernel::mix` takes any length): the gain step times the sample index
+/// overflowed `i32` past about 32,900 samples, panicking in a debug build
+/// and wrapping to a wrong gain in release.
+#[test]
+fn a_ramp_over_a_very_long_frame_stays_linear() {
+    const LEN: usize = 40_000;
+    let x = vec![8192i16; LEN];
+    let mut out = vec![0i16; LEN];
+    let ramp = RouteGain::ramp(Gain::MUTED, Gain::MAX, LEN);
+    mix(&mut out, &[Talker::new(&x, ramp)]).unwrap();
+    for w in out.windows(2) {
+        assert!(w[0] <= w[1], "a rising ramp fell: {w:?}");
+    }
+    let q = (Gain::MAX.linear() * 16384.0 + 0.5) as i32;
+    assert_eq!(out[LEN - 1] as i32, (8192 * q + 8192) >> 14, "8192 at +12 dB");
+}
