@@ -42,6 +42,12 @@
 
 use crate::{Error, Gain};
 
+/// The most talkers one listener can hear in one call to [`mix`] or
+/// [`mix_matrix`]: enough for any conference, and few enough that the `i16`
+/// sum of as many full-scale talkers at +12 dB cannot overflow its `i32`
+/// accumulator. More is [`Error::MatrixShape`].
+pub const MAX_TALKERS: usize = 16_384;
+
 /// Samples per block of the stack accumulator. Small enough to stay in L1
 /// and registers, large enough to amortise the per-talker dispatch.
 const BLOCK: usize = 64;
@@ -264,9 +270,11 @@ impl<'a, S> Talker<'a, S> {
 /// Writes into `out` the sum of every talker at its gain, saturated once at
 /// the end, and returns how many output samples were clipped.
 ///
-/// Every talker's frame must be exactly as long as `out`, otherwise nothing is
-/// written and [`Error::MatrixShape`] is returned. No talkers is silence.
+/// Every talker's frame must be exactly as long as `out`, and there may be at
+/// most [`MAX_TALKERS`] of them, otherwise nothing is written and
+/// [`Error::MatrixShape`] is returned. No talkers is silence.
 pub fn mix<S: Sample>(out: &mut [S], talkers: &[Talker<'_, S>]) -> Result<usize, Error> {
+    check_talkers(talkers.len())?;
     for t in talkers {
         if t.samples.len() != out.len() {
             return Err(Error::MatrixShape {
@@ -284,7 +292,8 @@ pub fn mix<S: Sample>(out: &mut [S], talkers: &[Talker<'_, S>]) -> Result<usize,
 /// hears talker `t`), and `outputs[l]` receives what listener `l` hears.
 /// Returns the total number of clipped output samples.
 ///
-/// Shapes are checked before anything is written.
+/// Shapes (and the number of talkers, at most [`MAX_TALKERS`]) are checked
+/// before anything is written.
 ///
 /// ```
 /// use barge::{kernel::mix_matrix, Gain};
@@ -301,6 +310,7 @@ pub fn mix_matrix<S: Sample>(
     outputs: &mut [&mut [S]],
 ) -> Result<usize, Error> {
     let n = inputs.len();
+    check_talkers(n)?;
     if gains.len() != outputs.len() * n {
         return Err(Error::MatrixShape {
             what: "gains in the listener × talker matrix",
@@ -335,6 +345,17 @@ pub fn mix_matrix<S: Sample>(
         });
     }
     Ok(clipped)
+}
+
+fn check_talkers(given: usize) -> Result<(), Error> {
+    if given > MAX_TALKERS {
+        return Err(Error::MatrixShape {
+            what: "talkers heard by one listener (at most)",
+            given,
+            expected: MAX_TALKERS,
+        });
+    }
+    Ok(())
 }
 
 /// The kernel proper. `talker(i)` for `i < count` yields each talker; its

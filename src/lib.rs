@@ -136,6 +136,7 @@
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
+//! | [`kernel::mix`], [`kernel::mix_matrix`] | more than [`kernel::MAX_TALKERS`] talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix`] | a talker's frame not as long as the output | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | listeners' frames of different lengths | [`Error::MatrixShape`] |
@@ -150,8 +151,8 @@
 //! [`Session::output`] and [`Session::party`]. When one call has several
 //! bad inputs it reports the first it checks: the listener before the
 //! talker, parties before values, except that [`Session::put_frame`] checks
-//! the frame's length first; [`kernel::mix_matrix`] checks the gains, then
-//! the listeners' frames, then the talkers'.
+//! the frame's length first; [`kernel::mix_matrix`] checks the number of
+//! talkers, the gains, the listeners' frames, then the talkers'.
 //!
 //! Accepted, and not errors:
 //!

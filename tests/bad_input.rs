@@ -313,6 +313,27 @@ fn shape(what: &'static str, given: usize, expected: usize) -> Error {
 }
 
 #[test]
+fn more_talkers_than_the_kernel_hears() {
+    use barge::kernel::MAX_TALKERS;
+    let x = [1i16; 80];
+    let given = MAX_TALKERS + 1;
+    let want = shape(
+        "talkers heard by one listener (at most)",
+        given,
+        MAX_TALKERS,
+    );
+    let mut out = [9i16; 80];
+    let e = mix(&mut out, &vec![Talker::new(&x, RouteGain::UNITY); given]).unwrap_err();
+    assert_eq!(e, want);
+    assert_eq!(out, [9; 80], "nothing written");
+    let inputs = vec![&x[..]; given];
+    let e = mix_matrix(&inputs, &vec![Gain::UNITY; given], &mut [&mut out]).unwrap_err();
+    assert_eq!(e, want);
+    names(&e, &["talkers", "got 16385", "16384"]);
+    assert_eq!(out, [9; 80], "nothing written");
+}
+
+#[test]
 fn a_talker_frame_not_as_long_as_the_output() {
     let (good, short) = ([1i16; 160], [1i16; 159]);
     let mut out = [9i16; 160];

@@ -18,5 +18,28 @@ fn a_ramp_over_a_very_long_frame_stays_linear() {
         assert!(w[0] <= w[1], "a rising ramp fell: {w:?}");
     }
     let q = (Gain::MAX.linear() * 16384.0 + 0.5) as i32;
-    assert_eq!(out[LEN - 1] as i32, (8192 * q + 8192) >> 14, "8192 at +12 dB");
+    assert_eq!(
+        out[LEN - 1] as i32,
+        (8192 * q + 8192) >> 14,
+        "8192 at +12 dB"
+    );
+}
+
+/// The `i16` sum of 16,463 full-scale talkers at +12 dB overflowed the
+/// `i32` accumulator. `kernel::mix` now hears at most `MAX_TALKERS`, whose
+/// sum cannot overflow, and refuses more.
+#[test]
+fn the_most_talkers_at_the_loudest_gain_cannot_overflow() {
+    use barge::kernel::MAX_TALKERS;
+    let x = [i16::MIN; 80];
+    let loud = RouteGain::steady(Gain::MAX);
+    let talkers = vec![Talker::new(&x, loud); MAX_TALKERS];
+    let mut out = [0i16; 80];
+    assert_eq!(mix(&mut out, &talkers), Ok(80));
+    assert_eq!(out, [i16::MIN; 80]);
+
+    let talkers = vec![Talker::new(&x, loud); MAX_TALKERS + 1];
+    let mut out = [7i16; 80];
+    assert!(mix(&mut out, &talkers).is_err());
+    assert_eq!(out, [7; 80], "nothing written");
 }
