@@ -49,7 +49,7 @@ impl RefSample for i16 {
         }
     }
     fn probe(i: usize) -> i16 {
-        if i % 2 == 0 {
+        if i & 1 == 0 {
             i16::MAX
         } else {
             i16::MIN
@@ -73,7 +73,11 @@ impl RefSample for i16 {
                 let ramp = t.ramp.min(len) as i64;
                 let (q0, q1) = (q14(t.from), q14(t.to));
                 let k = i as i64 + 1;
-                let g = if k < ramp { q0 + (q1 - q0) * k / ramp } else { q1 };
+                let g = if k < ramp {
+                    q0 + (q1 - q0) * k / ramp
+                } else {
+                    q1
+                };
                 sum += (t.samples[i] as i64 * g + 8192) >> 14;
             }
             let c = sum.clamp(-32768, 32767);
@@ -89,8 +93,16 @@ impl RefSample for f32 {
         match kind % 4 {
             0 => f32::from_bits(bits),
             1 => (bits as i16) as f32 / 32768.0,
-            2 => [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1.0, -1.0, 0.5, -0.0, f32::MAX]
-                [bits as usize % 8],
+            2 => [
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                1.0,
+                -1.0,
+                0.5,
+                -0.0,
+                f32::MAX,
+            ][bits as usize % 8],
             _ => (bits as i16 as f32 / 32768.0) * 3.0,
         }
     }
@@ -106,6 +118,8 @@ impl RefSample for f32 {
     fn valid_output(self) -> bool {
         self.is_finite() && (-1.0..=1.0).contains(&self)
     }
+    // Written out rather than with `clamp`, as the specification says it.
+    #[allow(clippy::manual_clamp)]
     fn reference_mix(out: &mut [f32], talkers: &[RefTalker<'_, f32>]) -> usize {
         let len = out.len();
         let mut clipped = 0;

@@ -505,7 +505,9 @@ impl<S: RefSample> Model<S> {
     }
 
     fn has_override_from(&self, l: PartyId, talkers: &[PartyId]) -> bool {
-        talkers.iter().any(|&t| self.overrides.contains_key(&(l, t)))
+        talkers
+            .iter()
+            .any(|&t| self.overrides.contains_key(&(l, t)))
     }
 }
 
@@ -519,7 +521,11 @@ pub fn run(input: &Input) {
     let format = if input.rate < 192 {
         Format::new(8000, ptimes[input.ptime as usize % 2]).unwrap()
     } else {
-        Format::new(rates[input.rate as usize % 5], ptimes[input.ptime as usize % 5]).unwrap()
+        Format::new(
+            rates[input.rate as usize % 5],
+            ptimes[input.ptime as usize % 5],
+        )
+        .unwrap()
     };
     if input.float {
         Harness::<f32>::new(format).run(&input.ops);
@@ -717,7 +723,10 @@ impl<S: RefSample> Harness<S> {
                 let before = self.s.clone();
                 let got = self.s.put_frame(id, &frame);
                 let want = self.model.put(id, &frame);
-                assert!(same(&got, &want), "put_frame: got {got:?}, expected {want:?}");
+                assert!(
+                    same(&got, &want),
+                    "put_frame: got {got:?}, expected {want:?}"
+                );
                 if got.is_err() {
                     check_unchanged(&before, &self.s, "put_frame");
                 }
@@ -729,13 +738,19 @@ impl<S: RefSample> Harness<S> {
                 frame.resize(self.model.spf, S::SILENCE);
                 let before = self.s.clone();
                 let got = self.s.frame_mut(id).map(|buf| {
-                    assert!(buf.iter().all(|&x| x.same(S::SILENCE)), "frame_mut not zeroed");
+                    assert!(
+                        buf.iter().all(|&x| x.same(S::SILENCE)),
+                        "frame_mut not zeroed"
+                    );
                     buf.copy_from_slice(&frame);
                 });
                 let want = self.model.slot(id).map(|i| {
                     self.model.parties[i].frame = Some(frame.clone());
                 });
-                assert!(same(&got, &want), "frame_mut: got {got:?}, expected {want:?}");
+                assert!(
+                    same(&got, &want),
+                    "frame_mut: got {got:?}, expected {want:?}"
+                );
                 if got.is_err() {
                     check_unchanged(&before, &self.s, "frame_mut");
                 }
@@ -841,7 +856,11 @@ impl<S: RefSample> Harness<S> {
         for p in &m.parties {
             let out = self.s.output(p.id).unwrap();
             for (i, (x, y)) in out.iter().zip(&p.output).enumerate() {
-                assert!(x.valid_output(), "tick {tick}: {} hears invalid {x:?}", p.id);
+                assert!(
+                    x.valid_output(),
+                    "tick {tick}: {} hears invalid {x:?}",
+                    p.id
+                );
                 assert!(
                     x.same(*y),
                     "tick {tick}: {} hears {x:?} at sample {i}, reference {y:?}",
@@ -870,7 +889,11 @@ impl<S: RefSample> Harness<S> {
                 );
             }
             let st = self.s.party(p.id).unwrap().stats;
-            assert_eq!(st.frames_mixed + st.frames_missing, p.present, "ticks present");
+            assert_eq!(
+                st.frames_mixed + st.frames_missing,
+                p.present,
+                "ticks present"
+            );
             assert_eq!(
                 (
                     st.frames_mixed,

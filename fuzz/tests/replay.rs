@@ -11,7 +11,9 @@ fn replay<T: for<'a> Arbitrary<'a>>(target: &str, run: impl Fn(&T)) -> usize {
     for dir in ["corpus", "regressions"] {
         let seeds_only = dir == "corpus";
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(target);
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries {
             let path = e.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();

@@ -15,7 +15,9 @@ fn tone(seed: u32) -> FrameArg {
     FrameArg {
         len: LenArg::Exact,
         kind: 0,
-        bits: (0..16).map(|i| seed.wrapping_mul(2_654_435_761).wrapping_add(i * 40_503)).collect(),
+        bits: (0..16)
+            .map(|i| seed.wrapping_mul(2_654_435_761).wrapping_add(i * 40_503))
+            .collect(),
     }
 }
 
@@ -46,9 +48,16 @@ fn call() -> Vec<Op> {
 fn mode_tour() -> Vec<Op> {
     let mut ops = call();
     all_talk(&mut ops, 3, 1);
-    for (i, m) in [ModeArg::Whisper, ModeArg::Monitor, ModeArg::Barge, ModeArg::Whisper, ModeArg::Barge, ModeArg::Monitor]
-        .into_iter()
-        .enumerate()
+    for (i, m) in [
+        ModeArg::Whisper,
+        ModeArg::Monitor,
+        ModeArg::Barge,
+        ModeArg::Whisper,
+        ModeArg::Barge,
+        ModeArg::Monitor,
+    ]
+    .into_iter()
+    .enumerate()
     {
         ops.push(Op::SetMode(S, m));
         all_talk(&mut ops, 3, 10 + i as u32);
@@ -94,8 +103,22 @@ fn bad_input() -> Vec<Op> {
     let mut ops = call();
     all_talk(&mut ops, 3, 12);
     ops.extend([
-        Op::Put(C, FrameArg { len: LenArg::Short(0), kind: 0, bits: vec![1] }),
-        Op::Put(A, FrameArg { len: LenArg::Long(0), kind: 0, bits: vec![1] }),
+        Op::Put(
+            C,
+            FrameArg {
+                len: LenArg::Short(0),
+                kind: 0,
+                bits: vec![1],
+            },
+        ),
+        Op::Put(
+            A,
+            FrameArg {
+                len: LenArg::Long(0),
+                kind: 0,
+                bits: vec![1],
+            },
+        ),
         Op::Put(C, tone(1)),
         Op::Put(C, tone(2)),
         Op::FrameMut(C, tone(3)),
@@ -128,7 +151,12 @@ fn bad_input() -> Vec<Op> {
 }
 
 fn case(float: bool, rate: u8, ptime: u8, ops: Vec<Op>) -> Input {
-    Input { float, rate, ptime, ops }
+    Input {
+        float,
+        rate,
+        ptime,
+        ops,
+    }
 }
 
 fn cases() -> Vec<(&'static str, Input)> {
@@ -141,8 +169,14 @@ fn cases() -> Vec<(&'static str, Input)> {
     vec![
         ("mode-tour-i16-8k-20ms", case(false, 0, 1, mode_tour())),
         ("mode-tour-f32-48k-10ms", case(true, 196, 0, f32_tour)),
-        ("host-controls-i16-8k-10ms", case(false, 0, 0, host_controls())),
-        ("host-controls-f32-24k-60ms", case(true, 197, 4, host_controls())),
+        (
+            "host-controls-i16-8k-10ms",
+            case(false, 0, 0, host_controls()),
+        ),
+        (
+            "host-controls-f32-24k-60ms",
+            case(true, 197, 4, host_controls()),
+        ),
         ("bad-input-i16-32k-40ms", case(false, 198, 3, bad_input())),
         ("bad-input-f32-8k-10ms", case(true, 0, 0, bad_input())),
     ]
@@ -151,9 +185,9 @@ fn cases() -> Vec<(&'static str, Input)> {
 #[test]
 fn scenarios_pass_every_check() {
     for (name, input) in cases() {
-        let back: Input = arbitrary::Arbitrary::arbitrary_take_rest(
-            arbitrary::Unstructured::new(&input.encode()),
-        )
+        let back: Input = arbitrary::Arbitrary::arbitrary_take_rest(arbitrary::Unstructured::new(
+            &input.encode(),
+        ))
         .unwrap();
         assert_eq!(format!("{back:?}"), format!("{input:?}"), "{name}: codec");
         run(&input);
