@@ -23,10 +23,10 @@ pub enum Error {
     },
 
     /// The frame duration (ptime) is not one of 10, 20, 30, 40 or 60 ms.
-    #[error("unsupported frame duration {given:?}: expected 10, 20, 30, 40 or 60 ms")]
+    #[error("unsupported frame duration {given_us} µs: expected 10, 20, 30, 40 or 60 ms")]
     UnsupportedPtime {
-        /// The duration that was given.
-        given: Duration,
+        /// The duration that was given, in microseconds.
+        given_us: u64,
     },
 
     /// A frame handed to the session or the kernel has the wrong number of
