@@ -1,7 +1,19 @@
 //! Inputs that once broke the crate, kept so they never do again.
 
+use std::time::Duration;
+
 use barge::kernel::{mix, RouteGain, Talker};
-use barge::Gain;
+use barge::{Error, Gain, Ptime};
+
+/// A duration a nanosecond past a supported one was reported truncated to
+/// whole microseconds, so the error named a supported duration ("20 ms is
+/// unsupported").
+#[test]
+fn a_duration_just_past_a_supported_one_is_not_named_as_it() {
+    let e = Ptime::from_duration(Duration::from_nanos(20_000_001)).unwrap_err();
+    assert_eq!(e, Error::UnsupportedPtime { given_us: 20_001 });
+    assert!(e.to_string().contains("20001 µs"), "{e}");
+}
 
 /// A ramp across a long frame (longer than any session frame, but
 /// `kernel::mix` takes any length): the gain step times the sample index
