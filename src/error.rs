@@ -89,6 +89,16 @@ pub enum Error {
         max_db: f32,
     },
 
+    /// A linear gain factor is negative, not a number, or louder than
+    /// +12 dB.
+    #[error("linear gain of {given}: expected 0.0 (muted) up to {max} (+12 dB)")]
+    LinearGainOutOfRange {
+        /// The factor that was given.
+        given: f32,
+        /// The largest accepted factor ([`Gain::MAX`](crate::Gain::MAX)).
+        max: f32,
+    },
+
     /// The gain ramp is longer than one frame.
     #[error("gain ramp of {given:?}: expected at most one frame ({max:?})")]
     RampTooLong {

@@ -126,8 +126,12 @@ impl Ptime {
     /// The frame duration for a [`Duration`], which must be exactly one of
     /// the supported values, or [`Error::UnsupportedPtime`].
     pub fn from_duration(d: Duration) -> Result<Ptime, Error> {
+        // A remainder below one microsecond counts as a whole one, so that
+        // the error never names a supported duration: 20 ms + 1 ns is not
+        // 20 ms.
+        let us = d.as_micros() + u128::from(d.subsec_nanos() % 1000 != 0);
         let err = Error::UnsupportedPtime {
-            given_us: u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            given_us: u64::try_from(us).unwrap_or(u64::MAX),
         };
         if d.subsec_nanos() % 1_000_000 != 0 {
             return Err(err);

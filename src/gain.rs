@@ -54,18 +54,15 @@ impl Gain {
     }
 
     /// A gain from a linear factor in `0.0..=`[`Gain::MAX`]; anything else
-    /// (negative, NaN, louder than +12 dB) is [`Error::GainOutOfRange`].
+    /// (negative, NaN, louder than +12 dB) is
+    /// [`Error::LinearGainOutOfRange`].
     pub fn from_linear(linear: f32) -> Result<Gain, Error> {
         if (0.0..=Gain::MAX.0).contains(&linear) {
             Ok(Gain(linear))
         } else {
-            Err(Error::GainOutOfRange {
-                given_db: if linear.is_nan() {
-                    f32::NAN
-                } else {
-                    20.0 * libm::log10f(linear)
-                },
-                max_db: Gain::MAX_DB,
+            Err(Error::LinearGainOutOfRange {
+                given: linear,
+                max: Gain::MAX.0,
             })
         }
     }
@@ -147,9 +144,25 @@ mod test {
             .unwrap_err()
             .to_string()
             .contains("12.01"));
-        assert!(Gain::from_linear(-0.5).is_err());
-        assert!(Gain::from_linear(4.5).is_err());
-        assert!(Gain::from_linear(f32::NAN).is_err());
+        for bad in [-0.5, 4.5, f32::INFINITY] {
+            let e = Gain::from_linear(bad).unwrap_err();
+            assert_eq!(
+                e,
+                Error::LinearGainOutOfRange {
+                    given: bad,
+                    max: Gain::MAX.0
+                }
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&bad.to_string()) && msg.contains("3.98"),
+                "{msg}"
+            );
+        }
+        assert!(Gain::from_linear(f32::NAN)
+            .unwrap_err()
+            .to_string()
+            .contains("NaN"));
         assert_eq!(Gain::from_linear(1.0), Ok(Gain::UNITY));
     }
 

@@ -62,6 +62,12 @@
 
 use crate::{Error, Gain};
 
+/// The most talkers one listener can hear in one call to [`mix`] or
+/// [`mix_matrix`]: enough for any conference, and few enough that the `i16`
+/// sum of as many full-scale talkers at +12 dB cannot overflow its `i32`
+/// accumulator. More is [`Error::MatrixShape`].
+pub const MAX_TALKERS: usize = 16_384;
+
 /// Samples per block of the stack accumulator (1 KiB). Small enough to stay
 /// in L1, large enough that a narrowband frame is one block and the
 /// per-talker dispatch is paid once per frame.
@@ -172,6 +178,10 @@ impl private::Kernel for i16 {
         // integer, and the f64 error is below 2^-23 (`|to - from| * k` is
         // below 2^29), so the floor is exact.
         let len = len.max(1);
+        if len > (i32::MAX / 2) as usize {
+            // Longer than any frame a session mixes: exact in i64 instead.
+            return add_ramp_wide(acc, x, from, to, first, len);
+        }
         let n = acc.len().min(x.len());
         let ramping = len.saturating_sub(first + 1).min(n);
         let (acc, steady_acc) = acc[..n].split_at_mut(ramping);
@@ -179,7 +189,7 @@ impl private::Kernel for i16 {
         let step = f64::from((to - from).unsigned_abs());
         let inv = 1.0 / len as f64;
         let down = to < from;
-        // `k < len ≤ 2880` here: i32 (and a vectorizable conversion).
+        // `k < len < 2^30` here: i32 (and a vectorizable conversion).
         let k0 = (first + 1) as i32;
         for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
             let k = f64::from(k0 + i as i32);
@@ -279,6 +289,25 @@ impl private::Kernel for i16 {
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
+    }
+}
+
+/// The `i16` ramp of [`private::Kernel::add_ramp`] in `i64`, for ramps
+/// longer than 2^30 samples, which only a direct caller of the kernel can
+/// ask for.
+#[cold]
+fn add_ramp_wide(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
+    let step = i64::from(to - from);
+    let len = len as i64;
+    for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
+        let k = (first + i + 1) as i64;
+        let g = if k >= len {
+            to
+        } else {
+            // Between `from` and `to`: fits in i32.
+            from + (step * k / len) as i32
+        };
+        *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
     }
 }
 
@@ -520,9 +549,11 @@ impl<'a, S> Talker<'a, S> {
 /// Writes into `out` the sum of every talker at its gain, saturated once at
 /// the end, and returns how many output samples were clipped.
 ///
-/// Every talker's frame must be exactly as long as `out`, otherwise nothing is
-/// written and [`Error::MatrixShape`] is returned. No talkers is silence.
+/// Every talker's frame must be exactly as long as `out`, and there may be at
+/// most [`MAX_TALKERS`] of them, otherwise nothing is written and
+/// [`Error::MatrixShape`] is returned. No talkers is silence.
 pub fn mix<S: Sample>(out: &mut [S], talkers: &[Talker<'_, S>]) -> Result<usize, Error> {
+    check_talkers(talkers.len())?;
     for t in talkers {
         if t.samples.len() != out.len() {
             return Err(Error::MatrixShape {
@@ -540,7 +571,8 @@ pub fn mix<S: Sample>(out: &mut [S], talkers: &[Talker<'_, S>]) -> Result<usize,
 /// hears talker `t`), and `outputs[l]` receives what listener `l` hears.
 /// Returns the total number of clipped output samples.
 ///
-/// Shapes are checked before anything is written.
+/// Shapes (and the number of talkers, at most [`MAX_TALKERS`]) are checked
+/// before anything is written.
 ///
 /// ```
 /// use barge::{kernel::mix_matrix, Gain};
@@ -557,6 +589,7 @@ pub fn mix_matrix<S: Sample>(
     outputs: &mut [&mut [S]],
 ) -> Result<usize, Error> {
     let n = inputs.len();
+    check_talkers(n)?;
     if gains.len() != outputs.len() * n {
         return Err(Error::MatrixShape {
             what: "gains in the listener × talker matrix",
@@ -591,6 +624,17 @@ pub fn mix_matrix<S: Sample>(
         });
     }
     Ok(clipped)
+}
+
+fn check_talkers(given: usize) -> Result<(), Error> {
+    if given > MAX_TALKERS {
+        return Err(Error::MatrixShape {
+            what: "talkers heard by one listener (at most)",
+            given,
+            expected: MAX_TALKERS,
+        });
+    }
+    Ok(())
 }
 
 /// The kernel proper. `talker(i)` for `i < count` yields each talker; its

@@ -269,6 +269,60 @@
 //! leaves the session exactly as it was. Joining allocates the party's
 //! frames; [`Session::mix`], [`Session::put_frame`] and [`Session::output`]
 //! never allocate, lock, or read a clock.
+//!
+//! ## Bad input and the errors it returns
+//!
+//! Every bad input that a public call can receive, and the [`Error`] it
+//! returns. Each error's message names the value given and the value
+//! expected; a [`Session`] call that returns one has changed nothing (no
+//! state, no event). Each row is a test in `tests/bad_input.rs`.
+//!
+//! | entry point | bad input | error |
+//! |---|---|---|
+//! | [`Format::new`], [`SampleRate::from_hz`] | a rate other than 8000, 16000, 24000, 32000 or 48000 Hz | [`Error::UnsupportedSampleRate`] |
+//! | [`Format::new`], [`Ptime::from_ms`] | a frame duration other than 10, 20, 30, 40 or 60 ms | [`Error::UnsupportedPtime`] |
+//! | [`Ptime::from_duration`] | a duration that is not exactly one of those | [`Error::UnsupportedPtime`] |
+//! | [`Gain::from_db`], [`Session::set_volume`], [`Session::override_route`] | NaN, +inf, or louder than +12 dB | [`Error::GainOutOfRange`] |
+//! | [`Gain::from_linear`] | a negative factor, NaN, or more than [`Gain::MAX`] | [`Error::LinearGainOutOfRange`] |
+//! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
+//! | every [`Session`] call that takes a [`PartyId`] (see below) | a party that has left | [`Error::PartyLeft`] |
+//! | every [`Session`] call that takes a [`PartyId`] | an id this session never handed out (one from another session) | [`Error::UnknownParty`] |
+//! | [`Session::set_mode`] | a party that is not a supervisor | [`Error::NotASupervisor`] |
+//! | [`Session::override_route`], [`Session::clear_route_override`], [`Session::route_override`] | the same party as listener and talker | [`Error::SelfRoute`] |
+//! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
+//! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
+//! | [`kernel::mix`], [`kernel::mix_matrix`] | more than [`kernel::MAX_TALKERS`] talkers | [`Error::MatrixShape`] |
+//! | [`kernel::mix`] | a talker's frame not as long as the output | [`Error::MatrixShape`] |
+//! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |
+//! | [`kernel::mix_matrix`] | listeners' frames of different lengths | [`Error::MatrixShape`] |
+//! | [`kernel::mix_matrix`] | a talker's frame not as long as the listeners' | [`Error::MatrixShape`] |
+//!
+//! <!-- Media edge: rows for its entry points go here, each with a test in tests/bad_input.rs. -->
+//!
+//! The calls that take a [`PartyId`] are [`Session::leave`],
+//! [`Session::set_mode`], [`Session::mode`], [`Session::override_route`],
+//! [`Session::clear_route_override`], [`Session::route_override`],
+//! [`Session::set_volume`], [`Session::put_frame`], [`Session::frame_mut`],
+//! [`Session::output`] and [`Session::party`]. When one call has several
+//! bad inputs it reports the first it checks: the listener before the
+//! talker, parties before values, except that [`Session::put_frame`] checks
+//! the frame's length first; [`kernel::mix_matrix`] checks the number of
+//! talkers, the gains, the listeners' frames, then the talkers'.
+//!
+//! Accepted, and not errors:
+//!
+//! - a non-finite `f32` sample handed to a session is replaced by silence
+//!   before mixing and counted in [`PartyStats::samples_non_finite`];
+//! - a party that hands in no frame is silence for that tick, counted in
+//!   [`PartyStats::frames_missing`];
+//! - setting the mode a supervisor is already in, the volume a party
+//!   already has, or clearing a route that has no override changes nothing
+//!   and records no event;
+//! - [`Session::mix`] cannot fail;
+//! - the [`kernel`] functions do not check `f32` samples: given a non-finite
+//!   one, every output sample is still finite and within full scale, but
+//!   what it sounds like is unspecified (a [`Session`] never passes one).
 
 #![no_std]
 #![forbid(unsafe_code)]
