@@ -3,6 +3,8 @@
 
 #[path = "../examples/common/mod.rs"]
 mod common;
+#[path = "common/mod.rs"]
+mod harness;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -214,27 +216,9 @@ fn the_command_line_is_parsed_with_defaults_and_both_flag_forms() {
     assert_eq!(parse_args(&["--help".to_string()]), Ok(Cli::Help));
 }
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let mut dir = exe.parent().unwrap().to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} not found: `cargo test` builds the examples before it runs the tests \
-         (or run `cargo build --example {name}`)",
-        path.display()
-    );
-    path
-}
-
 /// Runs the mix_files program; returns its status and stderr.
 fn mix_files(args: &[&str]) -> (Option<i32>, String) {
-    let run = Command::new(example("mix_files"))
+    let run = Command::new(harness::example_binary("mix_files"))
         .args(args)
         .output()
         .unwrap();

@@ -3,8 +3,9 @@
 
 #[path = "../examples/common/mod.rs"]
 mod common;
+#[path = "common/mod.rs"]
+mod harness;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use barge::{Format, Mode};
@@ -245,28 +246,10 @@ fn a_talker_who_is_silent_cannot_be_measured_and_the_check_says_so() {
     assert!(levels[0].unwrap().abs() < 1e-9);
 }
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let mut dir = exe.parent().unwrap().to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} not found: `cargo test` builds the examples before it runs the tests \
-         (or run `cargo build --example {name}`)",
-        path.display()
-    );
-    path
-}
-
 #[test]
 fn the_quickstart_program_writes_three_wavs_and_exits_0() {
     let dir = std::env::temp_dir().join(format!("barge-quickstart-{}", std::process::id()));
-    let run = Command::new(example("quickstart"))
+    let run = Command::new(harness::example_binary("quickstart"))
         .arg("--out")
         .arg(&dir)
         .output()
@@ -298,7 +281,7 @@ fn the_quickstart_program_writes_three_wavs_and_exits_0() {
 #[test]
 fn the_quickstart_program_rejects_a_bad_flag_with_one_line_and_status_2() {
     for args in [&["--bogus"][..], &["--out"], &["--out", "a", "--out", "b"]] {
-        let run = Command::new(example("quickstart"))
+        let run = Command::new(harness::example_binary("quickstart"))
             .args(args)
             .output()
             .unwrap();

@@ -27,12 +27,15 @@
 use std::f64::consts::PI;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
+
+#[path = "common/mod.rs"]
+mod harness;
 
 const RATE: u32 = 8000;
 const PTIME_MS: u32 = 20;
@@ -197,28 +200,6 @@ fn ffmpeg_or_skip() -> bool {
     false
 }
 
-/// The example's binary, built for the profile this test runs in.
-fn example_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--profile",
-            "test",
-            "--example",
-            "rtp_call",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build --example rtp_call failed");
-    let exe = std::env::current_exe().expect("the test's path");
-    // target/<profile>/deps/<test> -> target/<profile>/examples/rtp_call
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    dir.join("examples")
-        .join(format!("rtp_call{}", std::env::consts::EXE_SUFFIX))
-}
-
 fn write_wav(path: &Path, samples: &[i16]) {
     let spec = hound::WavSpec {
         channels: 1,
@@ -245,7 +226,7 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
     if !ffmpeg_or_skip() {
         return;
     }
-    let exe = example_binary();
+    let exe = harness::example_binary("rtp_call");
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rtp_call-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

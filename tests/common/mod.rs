@@ -2,6 +2,8 @@
 //! tiny call builder.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use barge::{Format, Mode, PartyId, Role, Session};
@@ -83,4 +85,29 @@ impl Call {
             self.s.output(self.supervisor).unwrap()[0],
         )
     }
+}
+
+/// The path of the example program `name`, built first in this test's
+/// profile (a no-op when it is up to date), so that a test never runs a
+/// stale build.
+pub fn example_binary(name: &str) -> PathBuf {
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .args(["build", "--quiet", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if cfg!(debug_assertions) {
+        build.args(["--profile", "test"]);
+    } else {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "cargo build --example {name} failed");
+    // target/<profile>/deps/<test> -> target/<profile>/examples/<name>
+    let exe = std::env::current_exe().expect("the test's path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the target directory");
+    dir.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
