@@ -287,13 +287,12 @@ impl<S: Sample> Driver<S> {
     ///
     /// Before anything is read, the legs are checked: a session of another
     /// format is [`Error::FormatMismatch`], a party that never joined is
-    /// [`Error::UnknownParty`], and two sources for one party are
-    /// [`Error::DuplicateFrame`]; then nothing has happened. (Several sinks
-    /// for one party are fine.) A party that has both a source and a frame
-    /// handed in with [`Session::put_frame`] this tick is also
-    /// [`Error::DuplicateFrame`], found when its source is read: then the
-    /// tick stops before mixing, and the frames read so far wait in the
-    /// session for the next mix.
+    /// [`Error::UnknownParty`], and two sources for one party, or a source
+    /// for a party that has already handed in a frame this tick (with
+    /// [`Session::put_frame`] or [`Session::frame_mut`]), are
+    /// [`Error::DuplicateFrame`]. On an error nothing has happened: no
+    /// source read, no sink written, the session unchanged. (Several sinks
+    /// for one party are fine.)
     ///
     /// Allocates nothing, reads no clock; calls each source and sink once.
     ///
@@ -315,9 +314,10 @@ impl<S: Sample> Driver<S> {
                 Err(e) => return Err(e),
             }
             let twice = leg.has_source()
-                && legs[..i]
-                    .iter()
-                    .any(|l| l.party == leg.party && l.has_source());
+                && (session.has_frame(leg.party)
+                    || legs[..i]
+                        .iter()
+                        .any(|l| l.party == leg.party && l.has_source()));
             if twice {
                 return Err(Error::DuplicateFrame {
                     party: leg.party,
@@ -819,6 +819,21 @@ mod test {
             )
             .unwrap_err();
         assert_eq!(e, Error::UnknownParty { party: unknown });
+        // A source for a party whose frame is already in: found before any
+        // source is read, not half way through the tick.
+        s.put_frame(a, &[5; 160]).unwrap();
+        let before = s.clone();
+        let e = drv
+            .tick(
+                &mut s,
+                &mut [
+                    Leg::talk_only(c, &mut counting),
+                    Leg::talk_only(a, &mut other),
+                ],
+            )
+            .unwrap_err();
+        assert_eq!(e, Error::DuplicateFrame { party: a, tick: 0 });
+        assert_eq!(s, before, "the customer's frame was not handed in");
         assert_eq!(read, 0);
         assert_eq!(s.tick(), 0, "nothing mixed");
         // Two sinks for one party are fine.
