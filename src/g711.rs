@@ -132,7 +132,9 @@ impl Law {
     }
 
     /// Encodes `f32` samples (full scale ±1.0) into `codes`. Each sample is
-    /// first rounded to 16 bits (×32768, clamped; NaN is silence).
+    /// first rounded to 16 bits (×32768, clamped; NaN is silence). Slices
+    /// of different lengths are [`Error::LengthMismatch`] and leave `codes`
+    /// untouched.
     pub fn encode_f32(self, pcm: &[f32], codes: &mut [u8]) -> Result<(), Error> {
         same_length("G.711 code bytes for the samples", codes.len(), pcm.len())?;
         for (c, &x) in codes.iter_mut().zip(pcm) {
@@ -142,7 +144,8 @@ impl Law {
     }
 
     /// Decodes `codes` into `f32` samples (full scale ±1.0: the 16-bit value
-    /// divided by 32768).
+    /// divided by 32768). Slices of different lengths are
+    /// [`Error::LengthMismatch`] and leave `pcm` untouched.
     pub fn decode_f32(self, codes: &[u8], pcm: &mut [f32]) -> Result<(), Error> {
         same_length("samples for the G.711 code bytes", pcm.len(), codes.len())?;
         for (x, &c) in pcm.iter_mut().zip(codes) {

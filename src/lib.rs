@@ -274,8 +274,10 @@
 //!
 //! Every bad input that a public call can receive, and the [`Error`] it
 //! returns. Each error's message names the value given and the value
-//! expected; a [`Session`] call that returns one has changed nothing (no
-//! state, no event). Each row is a test in `tests/bad_input.rs`.
+//! expected. A call that returns one has changed nothing: a [`Session`]
+//! call leaves no state and no event, a [`kernel`] or [`g711`] call writes
+//! no output, and [`media::Driver::tick`] reads no source, writes no sink
+//! and lets no party leave. Each row is a test in `tests/bad_input.rs`.
 //!
 //! | entry point | bad input | error |
 //! |---|---|---|
@@ -297,8 +299,12 @@
 //! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | listeners' frames of different lengths | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | a talker's frame not as long as the listeners' | [`Error::MatrixShape`] |
-//!
-//! <!-- Media edge: rows for its entry points go here, each with a test in tests/bad_input.rs. -->
+//! | [`g711::Law::encode`], [`g711::Law::decode`], [`g711::Law::encode_f32`], [`g711::Law::decode_f32`] | an output slice not as long as the input | [`Error::LengthMismatch`] |
+//! | [`media::G711Source::new`], [`media::G711Sink::new`] | a format at another rate than 8000 Hz | [`Error::CodecRate`] |
+//! | [`media::Driver::tick`] | a session of another format than the driver's | [`Error::FormatMismatch`] |
+//! | [`media::Driver::tick`] | a source or sink built for another format (a [`media::G711Source`] or [`media::G711Sink`]) | [`Error::FormatMismatch`] |
+//! | [`media::Driver::tick`] | a leg for an id this session never handed out | [`Error::UnknownParty`] |
+//! | [`media::Driver::tick`] | a second source for one party, or a source for a party that has already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //!
 //! The calls that take a [`PartyId`] are [`Session::leave`],
 //! [`Session::set_mode`], [`Session::mode`], [`Session::override_route`],
@@ -308,7 +314,10 @@
 //! bad inputs it reports the first it checks: the listener before the
 //! talker, parties before values, except that [`Session::put_frame`] checks
 //! the frame's length first; [`kernel::mix_matrix`] checks the number of
-//! talkers, the gains, the listeners' frames, then the talkers'.
+//! talkers, the gains, the listeners' frames, then the talkers';
+//! [`media::Driver::tick`] checks the session's format, then each leg in
+//! turn: its party, its source's and sink's formats, then whether its
+//! source is a second one for its party.
 //!
 //! Accepted, and not errors:
 //!
@@ -320,6 +329,10 @@
 //!   already has, or clearing a route that has no override changes nothing
 //!   and records no event;
 //! - [`Session::mix`] cannot fail;
+//! - in [`media::Driver::tick`], a leg whose party has left the call is
+//!   skipped and counted in [`media::Tick::gone`]; several sinks for one
+//!   party are all written; a [`media::MemorySink`] that is full counts
+//!   what it drops in [`media::MemorySink::dropped`];
 //! - the [`kernel`] functions do not check `f32` samples: given a non-finite
 //!   one, every output sample is still finite and within full scale, but
 //!   what it sounds like is unspecified (a [`Session`] never passes one).

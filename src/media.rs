@@ -89,6 +89,13 @@ pub trait Source<S: Sample> {
     /// Writes the leg's next frame into `frame` and says whether there was
     /// one.
     fn fill(&mut self, frame: &mut [S]) -> Fill;
+
+    /// The format this source was built for, if it was built for one (a
+    /// [`G711Source`] is): [`Driver::tick`] checks it against its own.
+    /// `None`, the default, fits any format.
+    fn format(&self) -> Option<Format> {
+        None
+    }
 }
 
 impl<S: Sample, F: FnMut(&mut [S]) -> Fill> Source<S> for F {
@@ -105,6 +112,13 @@ impl<S: Sample, F: FnMut(&mut [S]) -> Fill> Source<S> for F {
 pub trait Sink<S: Sample> {
     /// Takes the frame the leg's party must hear this tick.
     fn take(&mut self, frame: &[S]);
+
+    /// The format this sink was built for, if it was built for one (a
+    /// [`G711Sink`] is): [`Driver::tick`] checks it against its own.
+    /// `None`, the default, fits any format.
+    fn format(&self) -> Option<Format> {
+        None
+    }
 }
 
 impl<S: Sample, F: FnMut(&[S])> Sink<S> for F {
@@ -201,6 +215,19 @@ impl<'a, S: Sample> Leg<'a, S> {
         }
     }
 
+    /// The first format its source or sink was built for that is not
+    /// `format`.
+    fn other_format(&self, format: Format) -> Option<Format> {
+        let (source, sink) = match &self.ends {
+            Ends::Split { source, sink } => (
+                source.as_ref().and_then(|s| s.format()),
+                sink.as_ref().and_then(|s| s.format()),
+            ),
+            Ends::Duplex(d) => (Source::format(&**d), Sink::format(&**d)),
+        };
+        [source, sink].into_iter().flatten().find(|&f| f != format)
+    }
+
     /// Reads the source, if there is one.
     fn fill(&mut self, frame: &mut [S]) -> Option<Fill> {
         match &mut self.ends {
@@ -286,14 +313,14 @@ impl<S: Sample> Driver<S> {
     /// party has left the call is skipped and counted in [`Tick::gone`].
     ///
     /// Before anything is read, the legs are checked: a session of another
-    /// format is [`Error::FormatMismatch`], a party that never joined is
-    /// [`Error::UnknownParty`], and two sources for one party are
-    /// [`Error::DuplicateFrame`]; then nothing has happened. (Several sinks
-    /// for one party are fine.) A party that has both a source and a frame
-    /// handed in with [`Session::put_frame`] this tick is also
-    /// [`Error::DuplicateFrame`], found when its source is read: then the
-    /// tick stops before mixing, and the frames read so far wait in the
-    /// session for the next mix.
+    /// format, or a source or sink built for another format (a
+    /// [`G711Source`] or [`G711Sink`]), is [`Error::FormatMismatch`], a
+    /// party that never joined is [`Error::UnknownParty`], and two sources for one party, or a source
+    /// for a party that has already handed in a frame this tick (with
+    /// [`Session::put_frame`] or [`Session::frame_mut`]), are
+    /// [`Error::DuplicateFrame`]. On an error nothing has happened: no
+    /// source read, no sink written, the session unchanged. (Several sinks
+    /// for one party are fine.)
     ///
     /// Allocates nothing, reads no clock; calls each source and sink once.
     ///
@@ -314,10 +341,17 @@ impl<S: Sample> Driver<S> {
                 Ok(_) | Err(Error::PartyLeft { .. }) => {}
                 Err(e) => return Err(e),
             }
+            if let Some(given) = leg.other_format(self.format) {
+                return Err(Error::FormatMismatch {
+                    given,
+                    expected: self.format,
+                });
+            }
             let twice = leg.has_source()
-                && legs[..i]
-                    .iter()
-                    .any(|l| l.party == leg.party && l.has_source());
+                && (session.has_frame(leg.party)
+                    || legs[..i]
+                        .iter()
+                        .any(|l| l.party == leg.party && l.has_source()));
             if twice {
                 return Err(Error::DuplicateFrame {
                     party: leg.party,
@@ -538,17 +572,21 @@ fn g711_format(law: Law, format: Format) -> Result<(), Error> {
 pub struct G711Source<P> {
     inner: P,
     law: Law,
+    format: Format,
     payload: Vec<u8>,
 }
 
 impl<P: PayloadSource> G711Source<P> {
     /// Decodes the payload `inner` gives in `law`, for sessions in
     /// `format`, which must be 8 kHz ([`Error::CodecRate`] otherwise).
+    /// [`Driver::tick`] takes it only in a driver of that format
+    /// ([`Error::FormatMismatch`] otherwise).
     pub fn new(law: Law, format: Format, inner: P) -> Result<G711Source<P>, Error> {
         g711_format(law, format)?;
         Ok(G711Source {
             inner,
             law,
+            format,
             payload: vec![law.silence(); format.samples_per_frame()],
         })
     }
@@ -584,6 +622,10 @@ impl<P: PayloadSource> G711Source<P> {
 }
 
 impl<P: PayloadSource> Source<i16> for G711Source<P> {
+    fn format(&self) -> Option<Format> {
+        Some(self.format)
+    }
+
     fn fill(&mut self, frame: &mut [i16]) -> Fill {
         let law = self.law;
         let (fill, payload) = self.next_payload(frame.len());
@@ -597,6 +639,10 @@ impl<P: PayloadSource> Source<i16> for G711Source<P> {
 }
 
 impl<P: PayloadSource> Source<f32> for G711Source<P> {
+    fn format(&self) -> Option<Format> {
+        Some(self.format)
+    }
+
     fn fill(&mut self, frame: &mut [f32]) -> Fill {
         let law = self.law;
         let (fill, payload) = self.next_payload(frame.len());
@@ -618,17 +664,21 @@ impl<P: PayloadSource> Source<f32> for G711Source<P> {
 pub struct G711Sink<P> {
     inner: P,
     law: Law,
+    format: Format,
     payload: Vec<u8>,
 }
 
 impl<P: PayloadSink> G711Sink<P> {
     /// Encodes in `law` for `inner`, for sessions in `format`, which must
-    /// be 8 kHz ([`Error::CodecRate`] otherwise).
+    /// be 8 kHz ([`Error::CodecRate`] otherwise). [`Driver::tick`] takes
+    /// it only in a driver of that format ([`Error::FormatMismatch`]
+    /// otherwise).
     pub fn new(law: Law, format: Format, inner: P) -> Result<G711Sink<P>, Error> {
         g711_format(law, format)?;
         Ok(G711Sink {
             inner,
             law,
+            format,
             payload: vec![law.silence(); format.samples_per_frame()],
         })
     }
@@ -655,6 +705,10 @@ impl<P: PayloadSink> G711Sink<P> {
 }
 
 impl<P: PayloadSink> Sink<i16> for G711Sink<P> {
+    fn format(&self) -> Option<Format> {
+        Some(self.format)
+    }
+
     fn take(&mut self, frame: &[i16]) {
         let n = frame.len().min(self.payload.len());
         for (c, &x) in self.payload[..n].iter_mut().zip(frame) {
@@ -665,6 +719,10 @@ impl<P: PayloadSink> Sink<i16> for G711Sink<P> {
 }
 
 impl<P: PayloadSink> Sink<f32> for G711Sink<P> {
+    fn format(&self) -> Option<Format> {
+        Some(self.format)
+    }
+
     fn take(&mut self, frame: &[f32]) {
         let n = frame.len().min(self.payload.len());
         for (c, &x) in self.payload[..n].iter_mut().zip(frame) {
@@ -819,6 +877,21 @@ mod test {
             )
             .unwrap_err();
         assert_eq!(e, Error::UnknownParty { party: unknown });
+        // A source for a party whose frame is already in: found before any
+        // source is read, not half way through the tick.
+        s.put_frame(a, &[5; 160]).unwrap();
+        let before = s.clone();
+        let e = drv
+            .tick(
+                &mut s,
+                &mut [
+                    Leg::talk_only(c, &mut counting),
+                    Leg::talk_only(a, &mut other),
+                ],
+            )
+            .unwrap_err();
+        assert_eq!(e, Error::DuplicateFrame { party: a, tick: 0 });
+        assert_eq!(s, before, "the customer's frame was not handed in");
         assert_eq!(read, 0);
         assert_eq!(s.tick(), 0, "nothing mixed");
         // Two sinks for one party are fine.
@@ -830,6 +903,27 @@ mod test {
             ],
         )
         .unwrap();
+        // A G.711 adapter built for 10 ms frames in a 20 ms call would
+        // decode half of each frame and send half-frame payloads.
+        let short = Format::new(8000, 10).unwrap();
+        let mut g711 = G711Source::new(Law::Ulaw, short, |_: &mut [u8]| Fill::Frame).unwrap();
+        let mut to_c = G711Sink::new(Law::Ulaw, short, |_: &[u8]| {}).unwrap();
+        let before = s.clone();
+        assert_eq!(
+            drv.tick(&mut s, &mut [Leg::talk_only(a, &mut g711)]),
+            Err(Error::FormatMismatch {
+                given: short,
+                expected: F
+            })
+        );
+        assert_eq!(
+            drv.tick(&mut s, &mut [Leg::listen_only(c, &mut to_c)]),
+            Err(Error::FormatMismatch {
+                given: short,
+                expected: F
+            })
+        );
+        assert_eq!(s, before);
         let mut wide = Driver::<i16>::new(Format::WEBRTC_10MS);
         assert_eq!(
             wide.tick(&mut s, &mut []),

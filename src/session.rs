@@ -808,6 +808,12 @@ impl<S: Sample> Session<S> {
         }
     }
 
+    /// Whether `party`, on the call, has handed in its frame for the next
+    /// tick.
+    pub(crate) fn has_frame(&self, party: PartyId) -> bool {
+        self.index(party).is_ok_and(|i| self.parties[i].has_input)
+    }
+
     fn route_index(&self, listener: PartyId, talker: PartyId) -> Result<(usize, usize), Error> {
         let l = self.index(listener)?;
         let t = self.index(talker)?;

@@ -2,9 +2,12 @@
 //! returns": the exact error, a message naming the value given and the value
 //! expected, and a session left exactly as it was.
 
+use std::cell::Cell;
 use std::time::Duration;
 
+use barge::g711::Law;
 use barge::kernel::{mix, mix_matrix, RouteGain, Talker};
+use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, Sink, Source};
 use barge::{Error, Format, Gain, Mode, PartyId, Ptime, Role, SampleRate, Session, MAX_PARTIES};
 
 /// A three-party call that has mixed one tick and has a pending event.
@@ -410,4 +413,315 @@ fn several_bad_inputs_report_the_first_checked() {
         s.put_frame(a, &[0; 3]),
         Err(Error::FrameLength { given: 3, .. })
     ));
+}
+
+// The media edge: `barge::g711` and `barge::media`.
+
+#[test]
+fn g711_slices_of_different_lengths() {
+    let pcm = [1000i16; 5];
+    let codes = [0x80u8; 5];
+    let floats = [0.25f32; 5];
+    let to_codes = "G.711 code bytes for the samples";
+    let to_samples = "samples for the G.711 code bytes";
+    for law in [Law::Ulaw, Law::Alaw] {
+        for len in [0, 4, 6] {
+            let want = |what| Error::LengthMismatch {
+                what,
+                given: len,
+                expected: 5,
+            };
+            let mut out_codes = vec![7u8; len];
+            let mut out_pcm = vec![7i16; len];
+            let mut out_floats = vec![7.0f32; len];
+            let errors = [
+                (
+                    law.encode(&pcm, &mut out_codes).unwrap_err(),
+                    want(to_codes),
+                ),
+                (
+                    law.encode_f32(&floats, &mut out_codes).unwrap_err(),
+                    want(to_codes),
+                ),
+                (
+                    law.decode(&codes, &mut out_pcm).unwrap_err(),
+                    want(to_samples),
+                ),
+                (
+                    law.decode_f32(&codes, &mut out_floats).unwrap_err(),
+                    want(to_samples),
+                ),
+            ];
+            for (e, want) in errors {
+                assert_eq!(e, want, "{law}");
+                names(&e, &[&format!("got {len}"), "expected 5"]);
+            }
+            assert!(out_codes.iter().all(|&c| c == 7), "nothing written");
+            assert!(out_pcm.iter().all(|&x| x == 7), "nothing written");
+            assert!(out_floats.iter().all(|&x| x == 7.0), "nothing written");
+        }
+    }
+}
+
+#[test]
+fn a_g711_adapter_at_a_rate_other_than_8000_hz() {
+    let used = Cell::new(0);
+    let payload_source = |_: &mut [u8]| {
+        used.set(used.get() + 1);
+        Fill::Frame
+    };
+    let payload_sink = |_: &[u8]| used.set(used.get() + 1);
+    for hz in [16000, 24000, 32000, 48000] {
+        let format = Format::new(hz, 20).unwrap();
+        for law in [Law::Ulaw, Law::Alaw] {
+            let errors = [
+                G711Source::new(law, format, payload_source).err(),
+                G711Sink::new(law, format, payload_sink).err(),
+            ];
+            for e in errors {
+                let e = e.expect("the call must fail");
+                assert_eq!(
+                    e,
+                    Error::CodecRate {
+                        codec: law.encoding_name(),
+                        given: hz,
+                        expected: 8000
+                    }
+                );
+                names(
+                    &e,
+                    &[
+                        &format!("{} at {hz} Hz", law.encoding_name()),
+                        "expected 8000 Hz",
+                    ],
+                );
+            }
+        }
+    }
+    assert_eq!(used.get(), 0, "no payload read or written");
+}
+
+/// Both ends of a leg, counting what the driver does with them.
+#[derive(Default)]
+struct Probe {
+    reads: usize,
+    writes: usize,
+}
+
+impl Source<i16> for Probe {
+    fn fill(&mut self, frame: &mut [i16]) -> Fill {
+        self.reads += 1;
+        frame.fill(1000);
+        Fill::Ended
+    }
+}
+
+impl Sink<i16> for Probe {
+    fn take(&mut self, _frame: &[i16]) {
+        self.writes += 1;
+    }
+}
+
+/// Nothing was read from or written to any of `probes`.
+fn untouched(probes: &[&Probe]) {
+    for p in probes {
+        assert_eq!((p.reads, p.writes), (0, 0), "a leg was read or written");
+    }
+}
+
+#[test]
+fn a_driver_tick_over_a_session_of_another_format() {
+    let (s, c, a, v) = call();
+    let (mut pc, mut pa, mut pv) = (Probe::default(), Probe::default(), Probe::default());
+    for format in [Format::WEBRTC_10MS, Format::new(8000, 10).unwrap()] {
+        let e = fails_unchanged(&s, |s| {
+            Driver::new(format).tick(
+                s,
+                &mut [
+                    Leg::duplex(c, &mut pc),
+                    Leg::duplex(a, &mut pa),
+                    Leg::duplex(v, &mut pv),
+                ],
+            )
+        });
+        assert_eq!(
+            e,
+            Error::FormatMismatch {
+                given: Format::NARROWBAND_20MS,
+                expected: format
+            }
+        );
+        names(
+            &e,
+            &[
+                &format!("format {}", Format::NARROWBAND_20MS),
+                &format!("expected {format}"),
+            ],
+        );
+    }
+    untouched(&[&pc, &pa, &pv]);
+}
+
+#[test]
+fn a_g711_source_or_sink_built_for_another_format() {
+    let (s, c, a, _) = call();
+    let short = Format::new(8000, 10).unwrap();
+    let used = Cell::new(0);
+    let mut from_a = G711Source::new(Law::Ulaw, short, |_: &mut [u8]| {
+        used.set(used.get() + 1);
+        Fill::Frame
+    })
+    .unwrap();
+    let mut to_a = G711Sink::new(Law::Alaw, short, |_: &[u8]| used.set(used.get() + 1)).unwrap();
+    let (mut pc, mut pa) = (Probe::default(), Probe::default());
+    let mut driver = Driver::new(Format::NARROWBAND_20MS);
+    let errors = [
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::talk_only(a, &mut from_a)],
+            )
+        }),
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::new(a, &mut pa, &mut to_a)],
+            )
+        }),
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::listen_only(a, &mut to_a)],
+            )
+        }),
+    ];
+    for e in errors {
+        assert_eq!(
+            e,
+            Error::FormatMismatch {
+                given: short,
+                expected: Format::NARROWBAND_20MS
+            }
+        );
+        names(
+            &e,
+            &[
+                &format!("format {short}"),
+                &format!("expected {}", Format::NARROWBAND_20MS),
+            ],
+        );
+    }
+    untouched(&[&pc, &pa]);
+    assert_eq!(used.get(), 0, "no payload read or written");
+}
+
+#[test]
+fn a_leg_for_an_id_this_session_never_handed_out() {
+    let (s, c, _, _) = call();
+    let mut other = Session::<i16>::new(Format::NARROWBAND_20MS);
+    let stranger = (0..5)
+        .map(|_| other.join(Role::Agent).unwrap())
+        .last()
+        .unwrap();
+    let (mut pc, mut ps) = (Probe::default(), Probe::default());
+    let mut driver = Driver::new(Format::NARROWBAND_20MS);
+    let errors = [
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::duplex(stranger, &mut ps)],
+            )
+        }),
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::talk_only(stranger, &mut ps)],
+            )
+        }),
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::listen_only(stranger, &mut ps)],
+            )
+        }),
+    ];
+    for e in errors {
+        assert_eq!(e, Error::UnknownParty { party: stranger });
+        names(&e, &["party #4", "never joined this session"]);
+    }
+    untouched(&[&pc, &ps]);
+}
+
+#[test]
+fn a_second_source_for_one_party_in_one_tick() {
+    let (s, c, a, _) = call();
+    let mut frame_in = s.clone();
+    frame_in.put_frame(a, &[5; 160]).unwrap();
+    let mut framed = s.clone();
+    framed.frame_mut(a).unwrap()[0] = 5;
+    let (mut pc, mut p1, mut p2) = (Probe::default(), Probe::default(), Probe::default());
+    let mut driver = Driver::new(Format::NARROWBAND_20MS);
+    let errors = [
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [
+                    Leg::duplex(c, &mut pc),
+                    Leg::talk_only(a, &mut p1),
+                    Leg::talk_only(a, &mut p2),
+                ],
+            )
+        }),
+        fails_unchanged(&s, |s| {
+            driver.tick(
+                s,
+                &mut [
+                    Leg::duplex(c, &mut pc),
+                    Leg::duplex(a, &mut p1),
+                    Leg::talk_only(a, &mut p2),
+                ],
+            )
+        }),
+        fails_unchanged(&frame_in, |s| {
+            driver.tick(s, &mut [Leg::duplex(c, &mut pc), Leg::duplex(a, &mut p1)])
+        }),
+        fails_unchanged(&framed, |s| {
+            driver.tick(
+                s,
+                &mut [Leg::duplex(c, &mut pc), Leg::talk_only(a, &mut p1)],
+            )
+        }),
+    ];
+    for e in errors {
+        assert_eq!(e, Error::DuplicateFrame { party: a, tick: 1 });
+        names(
+            &e,
+            &[
+                &format!("party {a}"),
+                "tick 1",
+                "one frame per party per tick",
+            ],
+        );
+    }
+    untouched(&[&pc, &p1, &p2]);
+}
+
+#[test]
+fn a_leg_of_a_party_that_has_left_is_skipped_not_an_error() {
+    let (mut s, c, a, _) = call();
+    s.leave(a).unwrap();
+    let (mut pc, mut pa, mut sink) = (Probe::default(), Probe::default(), Probe::default());
+    let t = Driver::new(Format::NARROWBAND_20MS)
+        .tick(
+            &mut s,
+            &mut [
+                Leg::talk_only(c, &mut pc),
+                Leg::duplex(a, &mut pa),
+                Leg::listen_only(a, &mut sink),
+            ],
+        )
+        .unwrap();
+    assert_eq!((t.gone, t.frames, t.heard), (2, 0, 0));
+    untouched(&[&pa, &sink]);
+    assert_eq!(pc.reads, 1);
 }
