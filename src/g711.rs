@@ -184,9 +184,19 @@ pub(crate) fn f32_to_i16(x: f32) -> i16 {
     } else if y <= -32768.0 {
         i16::MIN
     } else {
-        // In range: the cast cannot saturate; `as` rounds toward zero, so
-        // round half away from zero first.
-        (if y >= 0.0 { y + 0.5 } else { y - 0.5 }) as i16
+        // In range: the cast cannot saturate. `as` rounds toward zero; the
+        // part it drops is exact in `f32`, so round half away from zero on
+        // it. (Adding 0.5 before the cast is not enough: just below 0.5,
+        // `y + 0.5` rounds up to 1.0 in `f32`.)
+        let t = y as i16;
+        let frac = y - f32::from(t);
+        if frac >= 0.5 {
+            t + 1
+        } else if frac <= -0.5 {
+            t - 1
+        } else {
+            t
+        }
     }
 }
 
@@ -431,5 +441,34 @@ mod test {
         assert_eq!(f32_to_i16(-1.6 / 32768.0), -2);
         assert_eq!(f32_to_i16(f32::INFINITY), i16::MAX);
         assert_eq!(f32_to_i16(f32::NEG_INFINITY), i16::MIN);
+        assert_eq!(f32_to_i16(0.5 / 32768.0), 1);
+        assert_eq!(f32_to_i16(-0.5 / 32768.0), -1);
+        assert_eq!(f32_to_i16(32766.5 / 32768.0), i16::MAX);
+        assert_eq!(f32_to_i16(-32767.5 / 32768.0), i16::MIN);
+    }
+
+    /// Found by the `g711` fuzz target: the largest `f32` below half a
+    /// 16-bit step (0.49999997 × 2^-15) is nearer 0 than ±1, but adding 0.5
+    /// to it rounds up to 1.0 in `f32`; its negative then encoded as μ-law
+    /// −0 (`0x7F`) and A-law −8 (`0x55`) instead of silence.
+    #[test]
+    fn f32_just_below_half_a_step_rounds_to_zero() {
+        let below_half = f32::from_bits((0.5f32 / 32768.0).to_bits() - 1);
+        assert!(below_half < 0.5 / 32768.0);
+        assert_eq!(f32_to_i16(below_half), 0);
+        assert_eq!(f32_to_i16(-below_half), 0);
+        for law in [Law::Ulaw, Law::Alaw] {
+            let mut codes = [0u8; 2];
+            law.encode_f32(&[below_half, -below_half], &mut codes)
+                .unwrap();
+            assert_eq!(codes, [law.silence(); 2], "{law}");
+        }
+        // The same just below every other half: 1.4999999 rounds to 1.
+        for n in [1i16, 2, 100, 32765, -1, -2, -32767] {
+            let half = (f64::from(n) + 0.5 * f64::from(n.signum())) as f32 / 32768.0;
+            let below = f32::from_bits(half.to_bits() - 1);
+            assert_eq!(f32_to_i16(below), n, "just inside {half:e}");
+            assert_eq!(f32_to_i16(half), n + n.signum(), "at {half:e}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! `tests/replay.rs` runs every committed seed and regression input through
 //! the same functions with a plain `cargo test`.
 
+pub mod g711;
 pub mod kernel;
 pub mod reference;
 pub mod session_ops;

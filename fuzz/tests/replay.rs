@@ -42,3 +42,9 @@ fn kernel_seeds_and_regressions_pass() {
     let n = replay("kernel", barge_fuzz::kernel::run);
     assert!(n > 0, "no seed found");
 }
+
+#[test]
+fn g711_seeds_and_regressions_pass() {
+    let n = replay("g711", barge_fuzz::g711::run);
+    assert!(n > 0, "no seed found");
+}
