@@ -835,6 +835,12 @@ impl<S: Sample> Session<S> {
     }
 
     fn index(&self, party: PartyId) -> Result<usize, Error> {
+        // Parties stay in order of joining and ids count joins, so a party
+        // sits at its id's position until someone before it leaves.
+        let at = party.0 as usize;
+        if self.parties.get(at).is_some_and(|p| p.id == party) {
+            return Ok(at);
+        }
         match self.parties.iter().position(|p| p.id == party) {
             Some(i) => Ok(i),
             None if party.0 < self.next_id => Err(Error::PartyLeft { party }),
