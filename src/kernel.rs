@@ -211,11 +211,12 @@ impl private::Kernel for i16 {
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
         // Clipping is rare: note whether any sample clipped with a plain OR
         // (which vectorizes on SSE2), and count only then.
-        let mut any = 0i32;
+        let mut any = 0u32;
         for (o, &a) in out.iter_mut().zip(acc) {
-            let c = a.clamp(i16::MIN as i32, i16::MAX as i32);
-            any |= c ^ a;
-            *o = c as i16;
+            // Outside the i16 range exactly when `a + 2^15` is outside
+            // `0..2^16`.
+            any |= (a as u32).wrapping_add(0x8000) & 0xffff_0000;
+            *o = a.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
         }
         if any == 0 {
             return 0;
