@@ -48,8 +48,10 @@
 //! saturating add of two samples is exactly their `i32` sum clamped once),
 //! and a whole three-party call takes a single pass that reads each input
 //! once and writes each output once. A tick in which routes ramp takes the
-//! general path only up to the end of the longest ramp. Every fast path is
-//! property-tested to give the general path's result bit for bit.
+//! general path only up to the end of the longest ramp, and in a three-party
+//! call only for the listeners whose routes ramp (the single pass mixes the
+//! rest at the target gains). Every fast path is property-tested to give the
+//! general path's result bit for bit.
 //!
 //! The loops are plain safe Rust shaped so that the compiler vectorizes them
 //! for the baseline x86-64 target (SSE2): users build with no `target-cpu`
