@@ -779,14 +779,33 @@ pub(crate) fn mix_general<'a, S: Sample, F>(out: &mut [S], count: usize, talker:
 where
     F: Fn(usize) -> Talker<'a, S>,
 {
+    // The accumulator is zeroed whole when made: a short frame (the ramp of
+    // a narrowband tick is 40 samples) takes a small one.
+    if out.len() <= SHORT {
+        general_blocks::<S, F, SHORT>(out, count, talker)
+    } else {
+        general_blocks::<S, F, BLOCK>(out, count, talker)
+    }
+}
+
+/// Samples of the accumulator for frames (or parts of frames) this short.
+const SHORT: usize = 64;
+
+#[inline(always)]
+fn general_blocks<'a, S: Sample, F, const N: usize>(out: &mut [S], count: usize, talker: F) -> usize
+where
+    F: Fn(usize) -> Talker<'a, S>,
+{
     let len = out.len();
     let mut clipped = 0;
-    let mut acc = [S::Acc::default(); BLOCK];
+    let mut acc = [S::Acc::default(); N];
     let mut start = 0;
     while start < len {
-        let end = (start + BLOCK).min(len);
+        let end = (start + N).min(len);
         let acc = &mut acc[..end - start];
-        acc.fill(S::Acc::default());
+        if start > 0 {
+            acc.fill(S::Acc::default());
+        }
         for i in 0..count {
             let t = talker(i);
             if t.gain.is_silent() {
