@@ -747,7 +747,8 @@ pub(crate) fn mix_three_unsanitized<S: Sample>(
 
 /// Whether the kernel adds a talker heard steadily at `gain` unchanged.
 pub(crate) fn is_unity<S: Sample>(gain: Gain) -> bool {
-    S::is_unity(S::kgain(gain.linear()))
+    // Unity itself, the usual case, without the conversion.
+    gain == Gain::UNITY || S::is_unity(S::kgain(gain.linear()))
 }
 
 /// How the kernel applies one audible route over a frame of `len` samples.
