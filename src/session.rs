@@ -611,12 +611,7 @@ impl<S: Sample> Session<S> {
 
     /// Replaces what no one may hear in the frames handed in this tick.
     fn sanitize_inputs(&mut self) {
-        let frames = self.inputs.chunks_exact_mut(self.spf);
-        for (p, frame) in self.parties.iter_mut().zip(frames) {
-            if p.has_input {
-                p.stats.samples_non_finite += S::sanitize(frame) as u64;
-            }
-        }
+        sanitize(&mut self.parties, &mut self.inputs, self.spf);
     }
 
     /// A tick after a change: every route's gain (with its ramp) is worked
@@ -726,22 +721,17 @@ impl<S: Sample> Session<S> {
         let parties: &mut [Party] = &mut self.parties;
         let inputs: &[S] = &self.inputs;
         if let Some(hears) = self.three {
-            if let [p0, p1, p2] = &mut *parties {
+            if let [p0, p1, p2] = &*parties {
                 let has = [p0.has_input, p1.has_input, p2.has_input];
                 let hears = heard_now(has, hears);
                 let clipped = match mix_three_unsanitized(&mut self.outputs, inputs, hears) {
                     Some(clipped) => clipped,
                     None => {
-                        let frames = self.inputs.chunks_exact_mut(spf);
-                        for (p, frame) in [&mut *p0, &mut *p1, &mut *p2].into_iter().zip(frames) {
-                            if p.has_input {
-                                p.stats.samples_non_finite += S::sanitize(frame) as u64;
-                            }
-                        }
+                        sanitize(&mut *parties, &mut self.inputs, spf);
                         mix_three(&mut self.outputs, &self.inputs, hears)
                     }
                 };
-                for (p, c) in [p0, p1, p2].into_iter().zip(clipped) {
+                for (p, c) in parties.iter_mut().zip(clipped) {
                     p.stats.samples_clipped += c as u64;
                 }
                 return;
@@ -861,6 +851,16 @@ impl<S: Sample> Session<S> {
             return Err(Error::SelfRoute { party: listener });
         }
         Ok((l, t))
+    }
+}
+
+/// Replaces what no one may hear in the frames `parties` handed in this
+/// tick, counting it in their stats.
+fn sanitize<S: Sample>(parties: &mut [Party], inputs: &mut [S], spf: usize) {
+    for (p, frame) in parties.iter_mut().zip(inputs.chunks_exact_mut(spf)) {
+        if p.has_input {
+            p.stats.samples_non_finite += S::sanitize(frame) as u64;
+        }
     }
 }
 
