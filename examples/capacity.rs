@@ -20,6 +20,9 @@ use barge::{Format, Mode, PartyId, Role, Session};
 /// The system allocator, counting every allocation.
 struct Counting;
 
+/// The modes the supervisors cycle through.
+const MODES: [Mode; 3] = [Mode::Monitor, Mode::Whisper, Mode::Barge];
+
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the
@@ -80,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let parties = [
                 session.join(Role::Customer)?,
                 session.join(Role::Agent)?,
-                session.join_supervisor(Mode::ALL[i % 3])?,
+                session.join_supervisor(MODES[i % 3])?,
             ];
             let seed = 3 * i as u32;
             Ok(Call {
@@ -108,8 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if (ticks + i as u64) % 50 == 0 {
                 let supervisor = call.parties[2];
                 let mode = call.session.mode(supervisor)?.unwrap_or(Mode::Monitor);
-                let next =
-                    Mode::ALL[(Mode::ALL.iter().position(|&m| m == mode).unwrap_or(0) + 1) % 3];
+                let next = MODES[(MODES.iter().position(|&m| m == mode).unwrap_or(0) + 1) % 3];
                 call.session.set_mode(supervisor, next)?;
                 changes += 1;
             }

@@ -41,11 +41,28 @@ pub enum Error {
         format: Format,
     },
 
-    /// The party was never part of this session.
+    /// The id was handed out by a snapshot (a clone) of this session after
+    /// it was taken, not by this session.
     #[error("unknown party {party}: it never joined this session")]
     UnknownParty {
         /// The id that was given.
         party: PartyId,
+    },
+
+    /// The id belongs to another session (another call): ids act only on
+    /// the session that issued them.
+    #[error("party {party} belongs to another session: expected an id this session handed out")]
+    ForeignParty {
+        /// The id that was given.
+        party: PartyId,
+    },
+
+    /// The session has handed out every party id it can (2³² − 1 joins);
+    /// ids are never reused, so it takes no more joins.
+    #[error("no party id left: this session has handed out {joins} ids, the most it can")]
+    PartyIdsExhausted {
+        /// How many ids the session has handed out.
+        joins: u64,
     },
 
     /// The party has left the session; its id is not reused.
@@ -80,7 +97,7 @@ pub enum Error {
         max: usize,
     },
 
-    /// A gain (volume or route override) in dB is out of range or not a number.
+    /// A gain (volume or route gain) in dB is out of range or not a number.
     #[error("gain of {given_db} dB: expected muted (-inf) or a finite value up to +{max_db} dB")]
     GainOutOfRange {
         /// The gain that was given, in dB.

@@ -33,7 +33,7 @@
 //! let to_agent = call.output(agent)?;               // customer + whisper
 //! # let _ = (to_customer, to_agent);
 //! while let Some(event) = call.poll_event() {
-//!     // audit trail: joins, leaves, mode changes, overrides, volumes
+//!     // audit trail: joins, leaves, mode changes, route gains, volumes
 //!     # let _ = event;
 //! }
 //! # Ok::<(), barge::Error>(())
@@ -41,26 +41,36 @@
 //!
 //! ## Who hears whom
 //!
-//! | who hears → | customer | agent | supervisor (any mode) |
+//! | who hears → | customer | agent | other supervisors |
 //! |---|---|---|---|
 //! | customer speaks | – | yes | yes |
 //! | agent speaks | yes | – | yes |
-//! | supervisor in monitor | no | no | other supervisors: no |
-//! | supervisor in whisper | **no** | yes | other supervisors: yes |
-//! | supervisor in barge | yes | yes | other supervisors: yes |
+//! | supervisor in [`Mode::Monitor`] | no | no | no |
+//! | supervisor in [`Mode::Whisper`] | **no** | yes | yes |
+//! | supervisor in [`Mode::PrivateWhisper`] | **no** | yes | yes |
+//! | supervisor in [`Mode::CustomerOnly`] | yes | **no** | yes |
+//! | supervisor in [`Mode::Barge`] | yes | yes | yes |
 //!
-//! Several supervisors may share a call, each in its own mode. A
-//! [`Role::Recorder`] hears the call and is heard by nobody; whether it
-//! records whispers is the host's choice when it joins. On top of the table
-//! the host may override single routes ([`Session::override_route`]) and set
-//! each party's volume ([`Session::set_volume`]), from muted up to +12 dB.
+//! A supervisor hears the customer, the agent and the other supervisors
+//! that the table lets it hear, in every mode but private whisper, in which
+//! it hears nobody. Several supervisors may share a call, each in its own
+//! mode. A [`Role::Recorder`] hears the call and is heard by nobody;
+//! whether it records whispers is the host's choice when it joins.
+//!
+//! On top of the table the host may set the gain of single routes
+//! ([`Session::set_route_gain`]) and each party's volume
+//! ([`Session::set_volume`]), from muted up to +12 dB. These lower, raise
+//! or close the routes the table opens and never open one it closes: the
+//! only way to let the customer hear a supervisor is a mode that says so
+//! ([`Mode::Barge`], [`Mode::CustomerOnly`]), and every mode change is on
+//! the audit trail. [`Session::hears`] tells who hears whom, at what gain.
 //!
 //! ## Run loop
 //!
 //! ```text
 //!   control calls (any time)          once per tick (10–60 ms)
 //!   join / leave / set_mode   ┌───────────────────────────────────┐
-//!   override_route ─────────► │ Session                           │
+//!   set_route_gain ─────────► │ Session                           │
 //!   set_volume / set_ramp     │  put_frame(party, &frame)  × n    │
 //!                             │  mix()                            │
 //!   poll_event() ◄─────────── │  output(party) -> &[S]     × n    │
@@ -252,15 +262,27 @@
 //!
 //! ## Privacy guarantees
 //!
-//! These hold for every sequence of control calls and frames, and are tested
-//! with property tests:
+//! These hold for every sequence of control calls the API has (joins in
+//! every role and mode, leaves, mode changes, route gains and volumes on
+//! any party, supervisors included, ramps, event limits) and every frame,
+//! and are tested by property tests (`tests/properties.rs`) and the
+//! `session_ops` fuzz target:
 //!
-//! - While a supervisor is in monitor, the customer and the agent hear
-//!   exactly, bit for bit, what they would hear without the supervisor.
-//! - While a supervisor is in whisper, the customer hears exactly what they
-//!   would hear without the supervisor, including across mode changes.
+//! - A party hears a supervisor only while the supervisor's mode lets it
+//!   (the table above): when only a supervisor's input changes, the output
+//!   of every party its mode keeps it from is unchanged, bit for bit. So a
+//!   supervisor in monitor reaches nobody, and the customer hears a
+//!   supervisor only in barge or customer-only.
+//! - While no supervisor's mode lets a party hear it, that party hears
+//!   exactly, bit for bit, what it would hear in the same call without any
+//!   supervisor, across mode changes and ramps: a route that a mode change
+//!   closes closes at the tick boundary, not with a fade.
 //! - Nobody hears themselves; a missing frame is silence; a non-finite `f32`
 //!   sample reaches nobody.
+//! - A [`PartyId`] acts only on the session that issued it
+//!   ([`Error::ForeignParty`] elsewhere), and is never reused.
+//! - The audit trail holds at most [`Session::event_limit`] events; when
+//!   it is full the oldest go, and an [`Event::Dropped`] says how many.
 //!
 //! ## Panics, errors and allocation
 //!
@@ -284,13 +306,15 @@
 //! | [`Format::new`], [`SampleRate::from_hz`] | a rate other than 8000, 16000, 24000, 32000 or 48000 Hz | [`Error::UnsupportedSampleRate`] |
 //! | [`Format::new`], [`Ptime::from_ms`] | a frame duration other than 10, 20, 30, 40 or 60 ms | [`Error::UnsupportedPtime`] |
 //! | [`Ptime::from_duration`] | a duration that is not exactly one of those | [`Error::UnsupportedPtime`] |
-//! | [`Gain::from_db`], [`Session::set_volume`], [`Session::override_route`] | NaN, +inf, or louder than +12 dB | [`Error::GainOutOfRange`] |
+//! | [`Gain::from_db`], [`Session::set_volume`], [`Session::set_route_gain`] | NaN, +inf, or louder than +12 dB | [`Error::GainOutOfRange`] |
 //! | [`Gain::from_linear`] | a negative factor, NaN, or more than [`Gain::MAX`] | [`Error::LinearGainOutOfRange`] |
 //! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
+//! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a join after 2³² − 1 ids were handed out | [`Error::PartyIdsExhausted`] |
 //! | every [`Session`] call that takes a [`PartyId`] (see below) | a party that has left | [`Error::PartyLeft`] |
-//! | every [`Session`] call that takes a [`PartyId`] | an id this session never handed out (one from another session) | [`Error::UnknownParty`] |
+//! | every [`Session`] call that takes a [`PartyId`] | an id of another session, whatever its number | [`Error::ForeignParty`] |
+//! | every [`Session`] call that takes a [`PartyId`] | an id that a clone of this session handed out after the snapshot | [`Error::UnknownParty`] |
 //! | [`Session::set_mode`] | a party that is not a supervisor | [`Error::NotASupervisor`] |
-//! | [`Session::override_route`], [`Session::clear_route_override`], [`Session::route_override`] | the same party as listener and talker | [`Error::SelfRoute`] |
+//! | [`Session::set_route_gain`], [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`] | the same party as listener and talker | [`Error::SelfRoute`] |
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
@@ -303,12 +327,12 @@
 //! | [`media::G711Source::new`], [`media::G711Sink::new`] | a format at another rate than 8000 Hz | [`Error::CodecRate`] |
 //! | [`media::Driver::tick`] | a session of another format than the driver's | [`Error::FormatMismatch`] |
 //! | [`media::Driver::tick`] | a source or sink built for another format (a [`media::G711Source`] or [`media::G711Sink`]) | [`Error::FormatMismatch`] |
-//! | [`media::Driver::tick`] | a leg for an id this session never handed out | [`Error::UnknownParty`] |
+//! | [`media::Driver::tick`] | a leg for an id of another session | [`Error::ForeignParty`] |
 //! | [`media::Driver::tick`] | a second source for one party, or a source for a party that has already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //!
 //! The calls that take a [`PartyId`] are [`Session::leave`],
-//! [`Session::set_mode`], [`Session::mode`], [`Session::override_route`],
-//! [`Session::clear_route_override`], [`Session::route_override`],
+//! [`Session::set_mode`], [`Session::mode`], [`Session::set_route_gain`],
+//! [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`],
 //! [`Session::set_volume`], [`Session::put_frame`], [`Session::frame_mut`],
 //! [`Session::output`] and [`Session::party`]. When one call has several
 //! bad inputs it reports the first it checks: the listener before the
@@ -326,8 +350,12 @@
 //! - a party that hands in no frame is silence for that tick, counted in
 //!   [`PartyStats::frames_missing`];
 //! - setting the mode a supervisor is already in, the volume a party
-//!   already has, or clearing a route that has no override changes nothing
-//!   and records no event;
+//!   already has or the gain a route already has, or clearing a route gain
+//!   that is not set, changes nothing and records no event;
+//! - a route gain or a volume on a route the modes close (a supervisor in
+//!   monitor, a whisper for the customer) is kept, and applies whenever the
+//!   modes open the route; until then it opens nothing;
+//! - any [`Session::set_event_limit`], zero included;
 //! - [`Session::mix`] cannot fail;
 //! - in [`media::Driver::tick`], a leg whose party has left the call is
 //!   skipped and counted in [`media::Tick::gone`]; several sinks for one
@@ -361,7 +389,9 @@ pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
 pub use kernel::Sample;
 pub use route::{Mode, Role};
-pub use session::{Event, PartyId, PartyInfo, PartyStats, Session, MAX_PARTIES};
+pub use session::{
+    Event, PartyId, PartyInfo, PartyStats, Session, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -315,7 +315,7 @@ impl<S: Sample> Driver<S> {
     /// Before anything is read, the legs are checked: a session of another
     /// format, or a source or sink built for another format (a
     /// [`G711Source`] or [`G711Sink`]), is [`Error::FormatMismatch`], a
-    /// party that never joined is [`Error::UnknownParty`], and two sources for one party, or a source
+    /// party of another session is [`Error::ForeignParty`], and two sources for one party, or a source
     /// for a party that has already handed in a frame this tick (with
     /// [`Session::put_frame`] or [`Session::frame_mut`]), are
     /// [`Error::DuplicateFrame`]. On an error nothing has happened: no
@@ -876,7 +876,15 @@ mod test {
                 ],
             )
             .unwrap_err();
-        assert_eq!(e, Error::UnknownParty { party: unknown });
+        assert_eq!(e, Error::ForeignParty { party: unknown });
+        // Another call's first id has the number of this call's customer:
+        // it still acts on nothing here.
+        let lookalike = Session::<i16>::new(F).join(Role::Customer).unwrap();
+        assert_eq!(lookalike.get(), c.get());
+        let e = drv
+            .tick(&mut s, &mut [Leg::talk_only(lookalike, &mut counting)])
+            .unwrap_err();
+        assert_eq!(e, Error::ForeignParty { party: lookalike });
         // A source for a party whose frame is already in: found before any
         // source is read, not half way through the tick.
         s.put_frame(a, &[5; 160]).unwrap();

@@ -2,21 +2,24 @@
 //!
 //! A route is named by who hears whom: "the agent hears the supervisor".
 //! [`mode_allows`] is the whole rule; the session applies it to every pair of
-//! parties on every tick, then applies the host's overrides and volumes on
-//! top.
+//! parties on every tick, then applies the host's route gains and volumes on
+//! top. Those can lower, raise or close a route the rule opens, never open
+//! one it closes.
 //!
-//! | who hears → | customer | agent | supervisor (any mode) | recorder |
+//! | who hears → | customer | agent | supervisor (any mode but private whisper) | recorder |
 //! |---|---|---|---|---|
 //! | customer speaks | – | yes | yes | yes |
 //! | agent speaks | yes | – | yes | yes |
 //! | supervisor in monitor | no | no | no | no |
-//! | supervisor in whisper | **no** | yes | yes | if it records whisper |
+//! | supervisor in whisper or private whisper | **no** | yes | yes | if it records whisper |
+//! | supervisor in customer only | yes | **no** | yes | yes |
 //! | supervisor in barge | yes | yes | yes | yes |
 //! | recorder | no | no | no | no |
 //!
-//! Parties of the same role hear each other as the table says for the
-//! talker's role: two customers on a conference leg hear each other, a
-//! monitoring supervisor is heard by no one.
+//! A supervisor in private whisper hears nobody. Parties of the same role
+//! hear each other as the table says for the talker's role: two customers
+//! on a conference leg hear each other, a monitoring supervisor is heard by
+//! no one.
 
 use core::fmt;
 
@@ -47,23 +50,72 @@ impl fmt::Display for Role {
     }
 }
 
-/// A supervisor's mode: who hears the supervisor. A supervisor hears the
-/// customer and the agent in every mode.
+/// A supervisor's mode: whom the supervisor is heard by, and whom it hears.
+///
+/// | mode | heard by the customer | heard by the agent | hears the call |
+/// |---|---|---|---|
+/// | [`Monitor`](Mode::Monitor) | no | no | yes |
+/// | [`Whisper`](Mode::Whisper) | **no** | yes | yes |
+/// | [`PrivateWhisper`](Mode::PrivateWhisper) | **no** | yes | no |
+/// | [`CustomerOnly`](Mode::CustomerOnly) | yes | no | yes |
+/// | [`Barge`](Mode::Barge) | yes | yes | yes |
+///
+/// Other supervisors hear a supervisor in every mode but monitor; a
+/// recorder hears it where the customer does, and in the two whisper modes
+/// only if it records whispers. No host adjustment ([`Session::set_route_gain`],
+/// [`Session::set_volume`]) can make a party hear a supervisor that its
+/// mode keeps from that party.
+///
+/// [`Session::set_route_gain`]: crate::Session::set_route_gain
+/// [`Session::set_volume`]: crate::Session::set_volume
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Mode {
     /// Listen silently: nobody hears the supervisor, whatever it sends.
     #[default]
     Monitor,
-    /// Coach: the agent (and other non-monitoring supervisors) hear the
+    /// Coach: the agent (and other supervisors not in monitor) hear the
     /// supervisor; the customer never does.
     Whisper,
+    /// Coach without listening (Asterisk ChanSpy's private whisper): heard
+    /// as in [`Mode::Whisper`], but the supervisor hears nobody.
+    PrivateWhisper,
+    /// Talk to the customer only (FreeSWITCH eavesdrop's "talk to the other
+    /// leg"): the customer hears the supervisor, the agent does not.
+    CustomerOnly,
     /// Join in: everyone hears the supervisor.
     Barge,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 3] = [Mode::Monitor, Mode::Whisper, Mode::Barge];
+    pub const ALL: [Mode; 5] = [
+        Mode::Monitor,
+        Mode::Whisper,
+        Mode::PrivateWhisper,
+        Mode::CustomerOnly,
+        Mode::Barge,
+    ];
+
+    /// Whether a supervisor in this mode is heard by `listener` (a party of
+    /// that role; `records_whisper` for a recorder).
+    pub const fn heard_by(self, listener: Role, records_whisper: bool) -> bool {
+        match self {
+            Mode::Monitor => false,
+            Mode::Barge => true,
+            Mode::Whisper | Mode::PrivateWhisper => match listener {
+                Role::Customer => false,
+                Role::Agent | Role::Supervisor => true,
+                Role::Recorder => records_whisper,
+            },
+            Mode::CustomerOnly => !matches!(listener, Role::Agent),
+        }
+    }
+
+    /// Whether a supervisor in this mode hears the call.
+    pub const fn hears(self) -> bool {
+        !matches!(self, Mode::PrivateWhisper)
+    }
 }
 
 impl fmt::Display for Mode {
@@ -71,6 +123,8 @@ impl fmt::Display for Mode {
         f.write_str(match self {
             Mode::Monitor => "monitor",
             Mode::Whisper => "whisper",
+            Mode::PrivateWhisper => "private whisper",
+            Mode::CustomerOnly => "customer only",
             Mode::Barge => "barge",
         })
     }
@@ -100,20 +154,18 @@ impl Seat {
 }
 
 /// Whether the mode table lets `listener` hear `talker` (two different
-/// parties). Overrides and volumes come on top of this.
+/// parties). The host's adjustments come on top of this and can only lower
+/// or close what it allows.
 pub fn mode_allows(listener: Seat, talker: Seat) -> bool {
+    if listener.role == Role::Supervisor && !listener.mode.hears() {
+        return false;
+    }
     match talker.role {
         Role::Customer | Role::Agent => true,
         Role::Recorder => false,
-        Role::Supervisor => match talker.mode {
-            Mode::Monitor => false,
-            Mode::Barge => true,
-            Mode::Whisper => match listener.role {
-                Role::Customer => false,
-                Role::Agent | Role::Supervisor => true,
-                Role::Recorder => listener.records_whisper,
-            },
-        },
+        Role::Supervisor => talker
+            .mode
+            .heard_by(listener.role, listener.records_whisper),
     }
 }
 
@@ -134,18 +186,26 @@ mod test {
         let a = Seat::new(Role::Agent);
         for m in Mode::ALL {
             let s = sup(m);
-            assert!(
-                mode_allows(a, c) && mode_allows(s, c),
-                "everyone hears the customer"
+            assert!(mode_allows(a, c), "the agent hears the customer");
+            assert!(mode_allows(c, a), "the customer hears the agent");
+            assert_eq!(mode_allows(s, c), m != Mode::PrivateWhisper);
+            assert_eq!(mode_allows(s, a), m != Mode::PrivateWhisper);
+            assert_eq!(
+                mode_allows(c, s),
+                matches!(m, Mode::Barge | Mode::CustomerOnly),
+                "customer hears {m}"
             );
-            assert!(
-                mode_allows(c, a) && mode_allows(s, a),
-                "everyone hears the agent"
+            assert_eq!(
+                mode_allows(a, s),
+                matches!(m, Mode::Barge | Mode::Whisper | Mode::PrivateWhisper),
+                "agent hears {m}"
             );
-            assert_eq!(mode_allows(c, s), m == Mode::Barge, "customer hears {m}");
-            assert_eq!(mode_allows(a, s), m != Mode::Monitor, "agent hears {m}");
             for other in Mode::ALL {
-                assert_eq!(mode_allows(sup(other), s), m != Mode::Monitor);
+                assert_eq!(
+                    mode_allows(sup(other), s),
+                    m != Mode::Monitor && other != Mode::PrivateWhisper,
+                    "{other} hears {m}"
+                );
             }
         }
     }
@@ -153,11 +213,18 @@ mod test {
     #[test]
     fn recorders_choose_whisper_and_are_never_heard() {
         let mut r = Seat::new(Role::Recorder);
-        assert!(!mode_allows(r, sup(Mode::Whisper)));
-        assert!(mode_allows(r, sup(Mode::Barge)));
-        assert!(!mode_allows(r, sup(Mode::Monitor)));
-        r.records_whisper = true;
-        assert!(mode_allows(r, sup(Mode::Whisper)));
+        for (m, heard, heard_with_whisper) in [
+            (Mode::Monitor, false, false),
+            (Mode::Whisper, false, true),
+            (Mode::PrivateWhisper, false, true),
+            (Mode::CustomerOnly, true, true),
+            (Mode::Barge, true, true),
+        ] {
+            r.records_whisper = false;
+            assert_eq!(mode_allows(r, sup(m)), heard, "{m}");
+            r.records_whisper = true;
+            assert_eq!(mode_allows(r, sup(m)), heard_with_whisper, "{m}");
+        }
         for l in [
             Role::Customer,
             Role::Agent,

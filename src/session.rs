@@ -1,7 +1,7 @@
 //! The sans-IO state machine for one call.
 //!
 //! A [`Session`] holds the parties of one call, their roles and modes, the
-//! host's route overrides and volumes, one input and one output frame per
+//! host's route gains and volumes, one input and one output frame per
 //! party, an audit trail of [`Event`]s and per-party [`PartyStats`]. The host
 //! drives it once per tick:
 //!
@@ -11,7 +11,7 @@
 //! 3. read what each party hears with [`Session::output`];
 //! 4. drain [`Session::poll_event`].
 //!
-//! Control calls (join, leave, mode, overrides, volumes, ramp) may come at any
+//! Control calls (join, leave, mode, route gains, volumes, ramp) may come at any
 //! time between ticks; they take effect at the next [`Session::mix`], and each
 //! either succeeds or returns an [`Error`] and changes nothing.
 
@@ -37,21 +37,51 @@ pub const MAX_PARTIES: usize = 32;
 /// the whole frame when frames are shorter.
 pub const DEFAULT_RAMP: Duration = Duration::from_millis(5);
 
-/// A party's id, unique within its session and never reused, even after the
-/// party leaves.
+/// The most events the audit trail of a new session keeps before it drops
+/// the oldest; see [`Session::set_event_limit`].
+pub const DEFAULT_EVENT_LIMIT: usize = 1024;
+
+/// A party's id: bound to the session that issued it and never reused, even
+/// after the party leaves.
+///
+/// Every session has a tag of its own, drawn from a process-wide counter
+/// when it is created ([`Session::new`]; a clone keeps its original's tag, as
+/// it is a snapshot of the same call). An id carries that tag, so that an id
+/// of another session is refused with [`Error::ForeignParty`] whatever its
+/// number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PartyId(u32);
+pub struct PartyId {
+    call: u64,
+    n: u32,
+}
 
 impl PartyId {
-    /// The id as a number, in order of joining from 0.
+    /// The id's number within its session, in order of joining from 0.
     pub const fn get(self) -> u32 {
-        self.0
+        self.n
     }
 }
 
 impl fmt::Display for PartyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
+        write!(f, "#{}", self.n)
+    }
+}
+
+/// A tag no other session of this process has (it would take 2⁶⁴ sessions
+/// to come round again; 2³² where the target has no 64-bit atomics).
+fn new_call_tag() -> u64 {
+    #[cfg(target_has_atomic = "64")]
+    {
+        use core::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+    #[cfg(not(target_has_atomic = "64"))]
+    {
+        use core::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        u64::from(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 }
 
@@ -125,9 +155,10 @@ pub enum Event {
         /// First tick in the new mode.
         at: u64,
     },
-    /// The host set a route override: `listener` hears `talker` at `gain`
-    /// (muted: must not hear), whatever the modes say.
-    RouteOverridden {
+    /// The host set a route gain: `listener` hears `talker` at `gain` times
+    /// the talker's volume wherever the modes let it hear `talker` at all
+    /// (muted: must not hear).
+    RouteGainSet {
         /// Who hears.
         listener: PartyId,
         /// Whom.
@@ -137,8 +168,9 @@ pub enum Event {
         /// First tick it applies to.
         at: u64,
     },
-    /// The host cleared a route override; the modes decide again.
-    RouteOverrideCleared {
+    /// The host cleared a route gain: the route is at unity again wherever
+    /// the modes open it.
+    RouteGainCleared {
         /// Who hears.
         listener: PartyId,
         /// Whom.
@@ -157,6 +189,17 @@ pub enum Event {
         /// First tick it applies to.
         at: u64,
     },
+    /// The audit trail was full ([`Session::set_event_limit`]): `count`
+    /// events, the oldest not yet drained, were dropped. This marker comes
+    /// where they stood, before the events that were kept.
+    Dropped {
+        /// How many events were dropped.
+        count: u64,
+        /// The tick of the first of them.
+        first_at: u64,
+        /// The tick of the last of them.
+        at: u64,
+    },
 }
 
 impl Event {
@@ -166,9 +209,10 @@ impl Event {
             Event::Joined { at, .. }
             | Event::Left { at, .. }
             | Event::ModeChanged { at, .. }
-            | Event::RouteOverridden { at, .. }
-            | Event::RouteOverrideCleared { at, .. }
-            | Event::VolumeChanged { at, .. } => at,
+            | Event::RouteGainSet { at, .. }
+            | Event::RouteGainCleared { at, .. }
+            | Event::VolumeChanged { at, .. }
+            | Event::Dropped { at, .. } => at,
         }
     }
 }
@@ -178,14 +222,15 @@ impl Event {
 struct RouteState {
     /// The gain reached at the end of the last tick.
     current: Gain,
-    /// The host's override, if any.
-    overridden: Option<Gain>,
+    /// The host's route gain, if any: applies only where the modes open
+    /// the route.
+    adjusted: Option<Gain>,
 }
 
 impl RouteState {
     const NEW: RouteState = RouteState {
         current: Gain::MUTED,
-        overridden: None,
+        adjusted: None,
     };
 }
 
@@ -245,6 +290,8 @@ pub struct Session<S: Sample> {
     ramp: Duration,
     ramp_samples: usize,
     tick: u64,
+    /// The tag of this session's ids.
+    call: u64,
     next_id: u32,
     parties: SmallVec<[Party; 3]>,
     /// One input frame per party, in the order of `parties`.
@@ -252,6 +299,10 @@ pub struct Session<S: Sample> {
     /// One output frame per party, in the order of `parties`.
     outputs: Vec<S>,
     events: VecDeque<Event>,
+    event_limit: usize,
+    /// Events dropped since the last drained [`Event::Dropped`]: how many,
+    /// and the ticks of the first and the last.
+    dropped: (u64, u64, u64),
     /// The gain of every route (listener × talker, row-major) during the
     /// tick being mixed; sized at joins so that `mix` never allocates.
     tick_gains: Vec<RouteGain>,
@@ -286,11 +337,14 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.ramp == other.ramp
             && self.ramp_samples == other.ramp_samples
             && self.tick == other.tick
+            && self.call == other.call
             && self.next_id == other.next_id
             && self.parties == other.parties
             && self.inputs == other.inputs
             && self.outputs == other.outputs
             && self.events == other.events
+            && self.event_limit == other.event_limit
+            && self.dropped == other.dropped
     }
 }
 
@@ -304,11 +358,14 @@ impl<S: Sample> Session<S> {
             ramp,
             ramp_samples: format.samples_in(ramp),
             tick: 0,
+            call: new_call_tag(),
             next_id: 0,
             parties: SmallVec::new(),
             inputs: Vec::new(),
             outputs: Vec::new(),
             events: VecDeque::new(),
+            event_limit: DEFAULT_EVENT_LIMIT,
+            dropped: (0, 0, 0),
             tick_gains: Vec::new(),
             settled: false,
             three: None,
@@ -382,7 +439,15 @@ impl<S: Sample> Session<S> {
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
-        let id = PartyId(self.next_id);
+        let Some(next_id) = self.next_id.checked_add(1) else {
+            return Err(Error::PartyIdsExhausted {
+                joins: u64::from(self.next_id),
+            });
+        };
+        let id = PartyId {
+            call: self.call,
+            n: self.next_id,
+        };
         let n = self.parties.len();
         // Reserve everything first: after this point nothing can fail, so
         // the join is applied whole or not at all.
@@ -393,7 +458,7 @@ impl<S: Sample> Session<S> {
         for p in self.parties.iter_mut() {
             p.heard.reserve_exact(1);
         }
-        self.next_id += 1;
+        self.next_id = next_id;
         for p in self.parties.iter_mut() {
             p.heard.push(RouteState::NEW);
         }
@@ -423,7 +488,7 @@ impl<S: Sample> Session<S> {
     /// hear each other as the table says without it: when the agent leaves a
     /// barging supervisor and the customer go on talking; when the supervisor
     /// leaves the call is the two parties again. Its frame, output and
-    /// overrides are gone; its id stays unused.
+    /// route gains are gone; its id stays unused.
     pub fn leave(&mut self, party: PartyId) -> Result<(), Error> {
         let i = self.index(party)?;
         let gone = self.parties.remove(i);
@@ -474,11 +539,20 @@ impl<S: Sample> Session<S> {
         Ok((seat.role == Role::Supervisor).then_some(seat.mode))
     }
 
-    /// Overrides one route whatever the modes say: from the next tick
-    /// `listener` hears `talker` at `gain_db` (`f32::NEG_INFINITY`: must not
-    /// hear), times the talker's volume. The gain is in dB up to
-    /// [`Gain::MAX_DB`].
-    pub fn override_route(
+    /// Sets the gain of one route: from the next tick `listener` hears
+    /// `talker` at `gain_db` (`f32::NEG_INFINITY`: must not hear) times the
+    /// talker's volume, wherever the modes let `listener` hear `talker`.
+    ///
+    /// A route gain can lower, raise (up to [`Gain::MAX_DB`]) or close a
+    /// route the modes open; it never opens one they close. It stays set
+    /// through mode changes and applies again whenever the modes open the
+    /// route: "turn the supervisor down for the customer" made in barge
+    /// mutes nothing in whisper (the customer hears no whisper anyway) and
+    /// holds again back in barge. To let a supervisor talk to one side only,
+    /// use its mode ([`Mode::CustomerOnly`], [`Mode::PrivateWhisper`]).
+    ///
+    /// Setting the gain a route already has records nothing.
+    pub fn set_route_gain(
         &mut self,
         listener: PartyId,
         talker: PartyId,
@@ -486,8 +560,12 @@ impl<S: Sample> Session<S> {
     ) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
         let gain = Gain::from_db(gain_db)?;
-        self.parties[l].heard[t].overridden = Some(gain);
-        self.record(Event::RouteOverridden {
+        let state = &mut self.parties[l].heard[t];
+        if state.adjusted == Some(gain) {
+            return Ok(());
+        }
+        state.adjusted = Some(gain);
+        self.record(Event::RouteGainSet {
             listener,
             talker,
             gain,
@@ -496,17 +574,13 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// Clears an override: from the next tick the modes decide whether
-    /// `listener` hears `talker`. Clearing a route with no override is
-    /// accepted and records nothing.
-    pub fn clear_route_override(
-        &mut self,
-        listener: PartyId,
-        talker: PartyId,
-    ) -> Result<(), Error> {
+    /// Clears a route gain: from the next tick `listener` hears `talker` at
+    /// unity (times the talker's volume) wherever the modes open the route.
+    /// Clearing a route with no gain set is accepted and records nothing.
+    pub fn clear_route_gain(&mut self, listener: PartyId, talker: PartyId) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
-        if self.parties[l].heard[t].overridden.take().is_some() {
-            self.record(Event::RouteOverrideCleared {
+        if self.parties[l].heard[t].adjusted.take().is_some() {
+            self.record(Event::RouteGainCleared {
                 listener,
                 talker,
                 at: self.tick,
@@ -515,14 +589,21 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// The host's override of a route, if any.
-    pub fn route_override(
-        &self,
-        listener: PartyId,
-        talker: PartyId,
-    ) -> Result<Option<Gain>, Error> {
+    /// The host's gain for a route, if one is set.
+    pub fn route_gain(&self, listener: PartyId, talker: PartyId) -> Result<Option<Gain>, Error> {
         let (l, t) = self.route_index(listener, talker)?;
-        Ok(self.parties[l].heard[t].overridden)
+        Ok(self.parties[l].heard[t].adjusted)
+    }
+
+    /// Whether `listener` hears `talker` from the next tick on, and at what
+    /// gain (the route gain times the talker's volume): [`Gain::MUTED`]
+    /// where the modes close the route or the host muted it.
+    pub fn hears(&self, listener: PartyId, talker: PartyId) -> Result<Gain, Error> {
+        let (l, t) = self.route_index(listener, talker)?;
+        Ok(
+            target_gain(&self.parties[l], &self.parties[t], self.parties[l].heard[t])
+                .unwrap_or(Gain::MUTED),
+        )
     }
 
     /// Sets the volume at which everyone hears `party`, in dB from muted
@@ -606,7 +687,7 @@ impl<S: Sample> Session<S> {
             }
             p.has_input = false;
         }
-        self.tick += 1;
+        self.tick = self.tick.wrapping_add(1);
     }
 
     /// Replaces what no one may hear in the frames handed in this tick.
@@ -780,10 +861,66 @@ impl<S: Sample> Session<S> {
 
     /// The next entry of the audit trail, oldest first; `None` when there
     /// is nothing more. Drain it after control calls or after each tick;
-    /// entries wait until drained.
+    /// entries wait until drained, up to [`Session::event_limit`] of them.
+    /// Where older entries had to be dropped, an [`Event::Dropped`] comes
+    /// first and says how many.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        let (count, first_at, at) = self.dropped;
+        if count != 0 {
+            self.dropped = (0, 0, 0);
+            return Some(Event::Dropped {
+                count,
+                first_at,
+                at,
+            });
+        }
         self.events.pop_front()
+    }
+
+    /// The most events the audit trail holds undrained; [`DEFAULT_EVENT_LIMIT`]
+    /// for a new session.
+    pub fn event_limit(&self) -> usize {
+        self.event_limit
+    }
+
+    /// Sets how many undrained events the audit trail holds. When an event
+    /// is recorded with the trail full, the oldest undrained one is dropped
+    /// and counted, and [`Session::poll_event`] reports the count in an
+    /// [`Event::Dropped`] before the events that were kept; nothing is
+    /// dropped silently. A limit below the number of events waiting drops
+    /// the oldest of them at once, counted the same way. Zero keeps none,
+    /// only the count.
+    ///
+    /// The trail's memory grows with the events waiting and never beyond
+    /// the limit; it is allocated as they are recorded, so a host that
+    /// drains every tick keeps it small.
+    pub fn set_event_limit(&mut self, limit: usize) {
+        self.event_limit = limit;
+        while self.events.len() > limit {
+            self.drop_oldest_event();
+        }
+        if self.events.capacity() > limit.max(8) * 2 {
+            self.events.shrink_to(limit);
+        }
+    }
+
+    /// How many events are waiting to be drained, the [`Event::Dropped`]
+    /// marker included.
+    pub fn events_pending(&self) -> usize {
+        self.events.len() + usize::from(self.dropped.0 != 0)
+    }
+
+    fn drop_oldest_event(&mut self) {
+        if let Some(e) = self.events.pop_front() {
+            self.count_dropped(e.at());
+        }
+    }
+
+    fn count_dropped(&mut self, at: u64) {
+        let (count, first_at, _) = self.dropped;
+        let first_at = if count == 0 { at } else { first_at };
+        self.dropped = (count.saturating_add(1), first_at, at);
     }
 
     /// A party's role, mode, volume and counters.
@@ -821,19 +958,31 @@ impl<S: Sample> Session<S> {
     /// works out every route afresh.
     fn record(&mut self, event: Event) {
         self.settled = false;
+        if self.event_limit == 0 {
+            self.count_dropped(event.at());
+            return;
+        }
+        if self.events.len() >= self.event_limit {
+            self.drop_oldest_event();
+        }
         self.events.push_back(event);
     }
 
     fn index(&self, party: PartyId) -> Result<usize, Error> {
+        if party.call != self.call {
+            return Err(Error::ForeignParty { party });
+        }
         // Parties stay in order of joining and ids count joins, so a party
         // sits at its id's position until someone before it leaves.
-        let at = party.0 as usize;
+        let at = party.n as usize;
         if self.parties.get(at).is_some_and(|p| p.id == party) {
             return Ok(at);
         }
         match self.parties.iter().position(|p| p.id == party) {
             Some(i) => Ok(i),
-            None if party.0 < self.next_id => Err(Error::PartyLeft { party }),
+            None if party.n < self.next_id => Err(Error::PartyLeft { party }),
+            // Only a clone of this session that joined more parties since
+            // the snapshot hands out such an id.
             None => Err(Error::UnknownParty { party }),
         }
     }
@@ -923,22 +1072,31 @@ fn heard_now(has: [bool; 3], hears: [[bool; 2]; 3]) -> [[bool; 2]; 3] {
 }
 
 /// The gain at which `listener` hears `talker`, whose route is in `state`,
+/// once every ramp is over; `None` where the modes close the route.
+#[inline(always)]
+fn target_gain(listener: &Party, talker: &Party, state: RouteState) -> Option<Gain> {
+    if !mode_allows(listener.seat, talker.seat) {
+        return None;
+    }
+    Some(match state.adjusted {
+        Some(g) => g.then(talker.volume),
+        None => talker.volume,
+    })
+}
+
+/// The gain at which `listener` hears `talker`, whose route is in `state`,
 /// during the next tick.
 // Inlined: called out of line it returns through memory, and reading the
 // gain back stalls on the store (measured: a tenth of a ramping tick).
 #[inline(always)]
 fn route_gain(listener: &Party, talker: &Party, state: RouteState, ramp: usize) -> RouteGain {
-    let target = match state.overridden {
-        Some(g) => g.then(talker.volume),
-        None if mode_allows(listener.seat, talker.seat) => talker.volume,
-        None => {
-            // Closed by the mode table: close at once. A ramp down would let
-            // the first milliseconds of a whisper reach the customer, or a
-            // monitoring supervisor be heard at all.
-            return RouteGain::MUTED;
-        }
-    };
-    RouteGain::ramp(state.current, target, ramp)
+    match target_gain(listener, talker, state) {
+        Some(target) => RouteGain::ramp(state.current, target, ramp),
+        // Closed by the mode table: close at once. A ramp down would let the
+        // first milliseconds of a whisper reach the customer, or a
+        // monitoring supervisor be heard at all.
+        None => RouteGain::MUTED,
+    }
 }
 
 #[cfg(test)]
@@ -988,10 +1146,32 @@ mod test {
             s.put_frame(c, &[0; 160]),
             Err(Error::PartyLeft { party: c })
         );
+        let other = Session::<i16>::new(Format::NARROWBAND_20MS)
+            .join(Role::Customer)
+            .unwrap();
+        assert_eq!(s.output(other), Err(Error::ForeignParty { party: other }));
+        let mut later = s.clone();
+        let newer = later.join(Role::Agent).unwrap();
+        assert_eq!(s.output(newer), Err(Error::UnknownParty { party: newer }));
+    }
+
+    #[test]
+    fn ids_run_out_with_an_error_never_a_wrap() {
+        let (mut s, c, _a, _v) = call();
+        s.next_id = u32::MAX - 1;
+        let last = s.join(Role::Agent).unwrap();
+        assert_eq!(last.get(), u32::MAX - 1);
+        let before = s.clone();
         assert_eq!(
-            s.output(PartyId(99)),
-            Err(Error::UnknownParty { party: PartyId(99) })
+            s.join(Role::Agent),
+            Err(Error::PartyIdsExhausted {
+                joins: u64::from(u32::MAX)
+            })
         );
+        assert_eq!(s, before);
+        s.leave(last).unwrap();
+        assert!(s.join_supervisor(Mode::Barge).is_err(), "no id is reused");
+        assert_eq!(s.party(c).map(|p| p.role), Ok(Role::Customer));
     }
 
     #[test]
@@ -1130,15 +1310,20 @@ mod test {
             for op in ops {
                 for s in [&mut fast, &mut general] {
                     let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
-                    let id = |i: usize| ids.get(i).copied().unwrap_or(PartyId(99));
+                    let id = |i: usize| {
+                        ids.get(i).copied().unwrap_or(PartyId {
+                            call: u64::MAX,
+                            n: 99,
+                        })
+                    };
                     let supervisor = id(2);
                     // Control calls may fail (bad index, self route, ...);
                     // both sessions see the same calls and the same answers.
                     let _ = match *op {
                         Op::Mode(m) => s.set_mode(supervisor, m),
                         Op::Volume(p, d) => s.set_volume(id(p), d),
-                        Op::Override(l, t, Some(d)) => s.override_route(id(l), id(t), d),
-                        Op::Override(l, t, None) => s.clear_route_override(id(l), id(t)),
+                        Op::Override(l, t, Some(d)) => s.set_route_gain(id(l), id(t), d),
+                        Op::Override(l, t, None) => s.clear_route_gain(id(l), id(t)),
                         Op::Ramp(ms) => s.set_ramp(Duration::from_millis(ms)),
                         Op::JoinRecorder(w) if ids.len() < 4 => s.join_recorder(w).map(|_| ()),
                         Op::LeaveLast if !ids.is_empty() => s.leave(id(ids.len() - 1)),

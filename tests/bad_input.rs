@@ -108,7 +108,7 @@ fn a_gain_in_db_that_is_nan_infinite_or_too_loud() {
         let errors = [
             Gain::from_db(db).unwrap_err(),
             fails_unchanged(&s, |s| s.set_volume(a, db)),
-            fails_unchanged(&s, |s| s.override_route(c, a, db)),
+            fails_unchanged(&s, |s| s.set_route_gain(c, a, db)),
         ];
         for e in errors {
             assert!(
@@ -164,21 +164,18 @@ fn every_party_call(s: &Session<i16>, p: PartyId, other: PartyId) -> Vec<(&'stat
         ),
         ("mode", fails_unchanged(s, |s| s.mode(p))),
         (
-            "override_route listener",
-            fails_unchanged(s, |s| s.override_route(p, other, 0.0)),
+            "set_route_gain listener",
+            fails_unchanged(s, |s| s.set_route_gain(p, other, 0.0)),
         ),
         (
-            "override_route talker",
-            fails_unchanged(s, |s| s.override_route(other, p, 0.0)),
+            "set_route_gain talker",
+            fails_unchanged(s, |s| s.set_route_gain(other, p, 0.0)),
         ),
         (
-            "clear_route_override",
-            fails_unchanged(s, |s| s.clear_route_override(p, other)),
+            "clear_route_gain",
+            fails_unchanged(s, |s| s.clear_route_gain(p, other)),
         ),
-        (
-            "route_override",
-            fails_unchanged(s, |s| s.route_override(other, p)),
-        ),
+        ("route_gain", fails_unchanged(s, |s| s.route_gain(other, p))),
         ("set_volume", fails_unchanged(s, |s| s.set_volume(p, 0.0))),
         ("put_frame", fails_unchanged(s, |s| s.put_frame(p, &frame))),
         (
@@ -187,6 +184,8 @@ fn every_party_call(s: &Session<i16>, p: PartyId, other: PartyId) -> Vec<(&'stat
         ),
         ("output", fails_unchanged(s, |s| s.output(p).map(|_| ()))),
         ("party", fails_unchanged(s, |s| s.party(p))),
+        ("hears listener", fails_unchanged(s, |s| s.hears(p, other))),
+        ("hears talker", fails_unchanged(s, |s| s.hears(other, p))),
     ]
 }
 
@@ -204,16 +203,35 @@ fn a_party_that_has_left() {
 }
 
 #[test]
-fn an_id_this_session_never_handed_out() {
+fn an_id_of_another_session_whatever_its_number() {
     let (s, c, _, _) = call();
+    // Another call's ids count from 0 too: #0, #1 and #2 are numbers this
+    // call has (its customer, agent and supervisor), #3 and #4 are not.
     let mut other = Session::<i16>::new(Format::NARROWBAND_20MS);
-    let stranger = (0..5)
-        .map(|_| other.join(Role::Agent).unwrap())
-        .last()
-        .unwrap();
-    for (what, e) in every_party_call(&s, stranger, c) {
-        assert_eq!(e, Error::UnknownParty { party: stranger }, "{what}");
-        names(&e, &["party #4", "never joined this session"]);
+    let strangers: Vec<PartyId> = (0..5).map(|_| other.join(Role::Agent).unwrap()).collect();
+    for stranger in strangers {
+        for (what, e) in every_party_call(&s, stranger, c) {
+            assert_eq!(e, Error::ForeignParty { party: stranger }, "{what}");
+            names(
+                &e,
+                &[
+                    &format!("party {stranger}"),
+                    "another session",
+                    "this session handed out",
+                ],
+            );
+        }
+    }
+}
+
+#[test]
+fn an_id_a_snapshot_handed_out_after_it_was_taken() {
+    let (s, c, _, _) = call();
+    let mut later = s.clone();
+    let newer = later.join(Role::Agent).unwrap();
+    for (what, e) in every_party_call(&s, newer, c) {
+        assert_eq!(e, Error::UnknownParty { party: newer }, "{what}");
+        names(&e, &["party #3", "never joined this session"]);
     }
 }
 
@@ -237,9 +255,9 @@ fn a_mode_for_a_party_that_is_not_a_supervisor() {
 fn a_route_from_a_party_to_itself() {
     let (s, c, _, _) = call();
     let errors = [
-        fails_unchanged(&s, |s| s.override_route(c, c, 0.0)),
-        fails_unchanged(&s, |s| s.clear_route_override(c, c)),
-        fails_unchanged(&s, |s| s.route_override(c, c)),
+        fails_unchanged(&s, |s| s.set_route_gain(c, c, 0.0)),
+        fails_unchanged(&s, |s| s.clear_route_gain(c, c)),
+        fails_unchanged(&s, |s| s.route_gain(c, c)),
     ];
     for e in errors {
         assert_eq!(e, Error::SelfRoute { party: c });
@@ -400,11 +418,11 @@ fn several_bad_inputs_report_the_first_checked() {
     s.leave(a).unwrap();
     // The listener before the talker, parties before values.
     assert_eq!(
-        s.override_route(a, v, f32::INFINITY),
+        s.set_route_gain(a, v, f32::INFINITY),
         Err(Error::PartyLeft { party: a })
     );
     assert_eq!(
-        s.override_route(c, a, f32::INFINITY),
+        s.set_route_gain(c, a, f32::INFINITY),
         Err(Error::PartyLeft { party: a })
     );
     assert_eq!(s.set_volume(a, 99.0), Err(Error::PartyLeft { party: a }));
@@ -616,38 +634,39 @@ fn a_g711_source_or_sink_built_for_another_format() {
 }
 
 #[test]
-fn a_leg_for_an_id_this_session_never_handed_out() {
+fn a_leg_for_an_id_of_another_session() {
     let (s, c, _, _) = call();
+    // Another call's first ids: #0 is this call's customer's number.
     let mut other = Session::<i16>::new(Format::NARROWBAND_20MS);
-    let stranger = (0..5)
+    let lookalike = other.join(Role::Agent).unwrap();
+    let stranger = (0..4)
         .map(|_| other.join(Role::Agent).unwrap())
         .last()
         .unwrap();
     let (mut pc, mut ps) = (Probe::default(), Probe::default());
     let mut driver = Driver::new(Format::NARROWBAND_20MS);
-    let errors = [
-        fails_unchanged(&s, |s| {
-            driver.tick(
-                s,
-                &mut [Leg::duplex(c, &mut pc), Leg::duplex(stranger, &mut ps)],
-            )
-        }),
-        fails_unchanged(&s, |s| {
-            driver.tick(
-                s,
-                &mut [Leg::duplex(c, &mut pc), Leg::talk_only(stranger, &mut ps)],
-            )
-        }),
-        fails_unchanged(&s, |s| {
-            driver.tick(
-                s,
-                &mut [Leg::duplex(c, &mut pc), Leg::listen_only(stranger, &mut ps)],
-            )
-        }),
-    ];
-    for e in errors {
-        assert_eq!(e, Error::UnknownParty { party: stranger });
-        names(&e, &["party #4", "never joined this session"]);
+    for id in [lookalike, stranger] {
+        let errors = [
+            fails_unchanged(&s, |s| {
+                driver.tick(s, &mut [Leg::duplex(c, &mut pc), Leg::duplex(id, &mut ps)])
+            }),
+            fails_unchanged(&s, |s| {
+                driver.tick(
+                    s,
+                    &mut [Leg::duplex(c, &mut pc), Leg::talk_only(id, &mut ps)],
+                )
+            }),
+            fails_unchanged(&s, |s| {
+                driver.tick(
+                    s,
+                    &mut [Leg::duplex(c, &mut pc), Leg::listen_only(id, &mut ps)],
+                )
+            }),
+        ];
+        for e in errors {
+            assert_eq!(e, Error::ForeignParty { party: id });
+            names(&e, &[&format!("party {id}"), "another session"]);
+        }
     }
     untouched(&[&pc, &ps]);
 }

@@ -52,14 +52,24 @@ fn modes_switch_any_number_of_times_and_take_effect_at_the_next_tick() {
         Mode::Whisper,
         Mode::Monitor,
         Mode::Whisper,
+        Mode::CustomerOnly,
+        Mode::PrivateWhisper,
+        Mode::Barge,
+        Mode::CustomerOnly,
+        Mode::Whisper,
+        Mode::PrivateWhisper,
+        Mode::Monitor,
     ];
-    for mode in script.iter().cycle().take(50) {
+    for mode in script.iter().cycle().take(70) {
         call.s.set_mode(call.supervisor, *mode).unwrap();
         let (customer, agent, _) = call.tick(C, A, V);
         let expected = match mode {
             Mode::Monitor => (A, C),
             Mode::Whisper => (A, C + V),
+            Mode::PrivateWhisper => (A, C + V),
+            Mode::CustomerOnly => (A + V, C),
             Mode::Barge => (A + V, C + V),
+            _ => unreachable!("every mode of the script is listed"),
         };
         assert_eq!((customer, agent), expected, "in {mode}");
     }
@@ -291,27 +301,165 @@ fn volume_changes_ramp_in_and_scale_what_everyone_hears() {
 }
 
 #[test]
-fn an_override_beats_the_mode_and_clearing_it_restores_the_mode() {
+fn a_route_gain_never_opens_a_route_the_mode_closes() {
     let mut call = Call::new(Mode::Monitor);
     call.s
-        .override_route(call.agent, call.supervisor, 0.0)
+        .set_route_gain(call.agent, call.supervisor, 12.0)
         .unwrap();
-    assert_eq!(call.tick(C, A, V), (A, C + V, C + A));
     call.s
-        .override_route(call.supervisor, call.customer, f32::NEG_INFINITY)
+        .set_route_gain(call.customer, call.supervisor, 0.0)
         .unwrap();
-    assert_eq!(call.tick(C, A, V).2, A);
+    assert_eq!(call.tick(C, A, V), (A, C, C + A), "monitor stays silent");
+    call.s.set_mode(call.supervisor, Mode::Whisper).unwrap();
+    let (customer, _, _) = call.tick(C, A, V);
+    assert_eq!(customer, A, "a whisper stays a whisper");
+    call.s
+        .set_route_gain(call.supervisor, call.customer, f32::NEG_INFINITY)
+        .unwrap();
     assert_eq!(
-        call.s.route_override(call.supervisor, call.customer),
+        call.tick(C, A, V).2,
+        A,
+        "a route gain closes what the mode opens"
+    );
+    assert_eq!(
+        call.s.route_gain(call.supervisor, call.customer),
         Ok(Some(Gain::MUTED))
     );
     call.s
-        .clear_route_override(call.agent, call.supervisor)
+        .clear_route_gain(call.supervisor, call.customer)
         .unwrap();
+    assert_eq!(call.tick(C, A, V).2, C + A);
+}
+
+#[test]
+fn turning_a_barging_supervisor_down_for_the_customer_does_not_carry_into_whisper() {
+    // The reproduction: in barge the host turns the supervisor down for the
+    // customer, then the supervisor whispers and later monitors.
+    let mut call = Call::new(Mode::Barge);
     call.s
-        .clear_route_override(call.supervisor, call.customer)
+        .set_route_gain(call.customer, call.supervisor, -6.0)
         .unwrap();
-    assert_eq!(call.tick(C, A, V), (A, C, C + A));
+    let (customer, agent, _) = call.tick(0, 0, 8000);
+    assert!((customer - 4009).abs() <= 1, "-6 dB in barge: {customer}");
+    assert_eq!(agent, 8000);
+    call.s.set_mode(call.supervisor, Mode::Whisper).unwrap();
+    assert_eq!(
+        call.tick(C, A, 8000).0,
+        A,
+        "whisper: the customer hears only the agent"
+    );
+    call.s.set_mode(call.supervisor, Mode::Monitor).unwrap();
+    assert_eq!(
+        call.tick(C, A, 8000),
+        (A, C, C + A),
+        "monitor: nobody hears it"
+    );
+    call.s.set_mode(call.supervisor, Mode::Barge).unwrap();
+    let (customer, _, _) = call.tick(0, 0, 8000);
+    assert!(
+        (customer - 4009).abs() <= 1,
+        "back in barge, -6 dB again: {customer}"
+    );
+}
+
+#[test]
+fn talk_to_the_customer_only_keeps_the_agent_out() {
+    let mut call = Call::new(Mode::CustomerOnly);
+    assert_eq!(call.tick(C, A, V), (A + V, C, C + A));
+    call.s.set_volume(call.supervisor, 12.0).unwrap();
+    assert_eq!(call.tick(C, A, V).1, C, "no volume reaches the agent");
+}
+
+#[test]
+fn a_private_whisper_reaches_the_agent_and_the_supervisor_hears_nothing() {
+    let mut call = Call::new(Mode::PrivateWhisper);
+    assert_eq!(call.tick(C, A, V), (A, C + V, 0));
+    call.s
+        .set_route_gain(call.supervisor, call.customer, 6.0)
+        .unwrap();
+    assert_eq!(call.tick(C, A, V).2, 0, "a route gain cannot open its ears");
+    call.s
+        .clear_route_gain(call.supervisor, call.customer)
+        .unwrap();
+    call.s.set_mode(call.supervisor, Mode::Whisper).unwrap();
+    assert_eq!(
+        call.tick(C, A, V),
+        (A, C + V, C + A),
+        "whisper: it hears the call again"
+    );
+}
+
+#[test]
+fn hears_reports_the_route_matrix_from_the_next_tick() {
+    let mut call = Call::new(Mode::Whisper);
+    let (c, a, v) = (call.customer, call.agent, call.supervisor);
+    assert_eq!(call.s.hears(c, v), Ok(Gain::MUTED));
+    assert_eq!(call.s.hears(a, v), Ok(Gain::UNITY));
+    call.s.set_route_gain(a, v, -6.0).unwrap();
+    call.s.set_volume(v, -6.0).unwrap();
+    let g = call.s.hears(a, v).unwrap();
+    assert!(
+        (g.db() + 12.0).abs() < 0.01,
+        "route gain times volume: {}",
+        g.db()
+    );
+    call.s.set_mode(v, Mode::Barge).unwrap();
+    assert!((call.s.hears(c, v).unwrap().db() + 6.0).abs() < 0.01);
+}
+
+#[test]
+fn a_route_gain_set_twice_records_one_event() {
+    let mut call = Call::new(Mode::Barge);
+    while call.s.poll_event().is_some() {}
+    for _ in 0..1000 {
+        call.s
+            .set_route_gain(call.customer, call.supervisor, -6.0)
+            .unwrap();
+    }
+    call.s.set_mode(call.supervisor, Mode::Barge).unwrap();
+    call.s.set_volume(call.agent, 0.0).unwrap();
+    call.s.clear_route_gain(call.agent, call.customer).unwrap();
+    let events: Vec<Event> = std::iter::from_fn(|| call.s.poll_event()).collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(matches!(events[0], Event::RouteGainSet { .. }));
+}
+
+#[test]
+fn a_full_audit_trail_drops_the_oldest_and_says_how_many() {
+    let mut call = Call::new(Mode::Monitor);
+    while call.s.poll_event().is_some() {}
+    call.s.set_event_limit(4);
+    let modes = [Mode::Whisper, Mode::Barge, Mode::Monitor];
+    for i in 0..10u64 {
+        call.s
+            .set_mode(call.supervisor, modes[i as usize % 3])
+            .unwrap();
+        call.tick(C, A, V);
+    }
+    assert_eq!(call.s.events_pending(), 5);
+    assert_eq!(
+        call.s.poll_event(),
+        Some(Event::Dropped {
+            count: 6,
+            first_at: 0,
+            at: 5
+        })
+    );
+    let kept: Vec<u64> = std::iter::from_fn(|| call.s.poll_event())
+        .map(|e| e.at())
+        .collect();
+    assert_eq!(kept, [6, 7, 8, 9]);
+    call.s.set_event_limit(0);
+    call.s.set_mode(call.supervisor, Mode::Barge).unwrap();
+    assert!(matches!(
+        call.s.poll_event(),
+        Some(Event::Dropped {
+            count: 1,
+            at: 10,
+            ..
+        })
+    ));
+    assert_eq!(call.s.poll_event(), None);
 }
 
 #[test]
@@ -324,11 +472,9 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
     call.s.set_mode(call.supervisor, Mode::Whisper).unwrap();
     call.s.set_volume(call.agent, -3.0).unwrap();
     call.s
-        .override_route(call.customer, call.agent, -1.0)
+        .set_route_gain(call.customer, call.agent, -1.0)
         .unwrap();
-    call.s
-        .clear_route_override(call.customer, call.agent)
-        .unwrap();
+    call.s.clear_route_gain(call.customer, call.agent).unwrap();
     call.s.leave(call.supervisor).unwrap();
     let events: Vec<Event> = std::iter::from_fn(|| call.s.poll_event()).collect();
     assert_eq!(events.len(), 5);
@@ -344,11 +490,8 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
     assert!(
         matches!(events[1], Event::VolumeChanged { party, at: 125, .. } if party == call.agent)
     );
-    assert!(matches!(events[2], Event::RouteOverridden { at: 125, .. }));
-    assert!(matches!(
-        events[3],
-        Event::RouteOverrideCleared { at: 125, .. }
-    ));
+    assert!(matches!(events[2], Event::RouteGainSet { at: 125, .. }));
+    assert!(matches!(events[3], Event::RouteGainCleared { at: 125, .. }));
     assert_eq!(
         events[4],
         Event::Left {

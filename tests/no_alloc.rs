@@ -58,10 +58,10 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
             s.set_volume(a, -(rng.below(20) as f32)).unwrap();
         }
         if tick % 13 == 0 {
-            s.override_route(c, a, -3.0).unwrap();
+            s.set_route_gain(c, a, -3.0).unwrap();
         }
         if tick % 13 == 6 {
-            s.clear_route_override(c, a).unwrap();
+            s.clear_route_gain(c, a).unwrap();
         }
         while s.poll_event().is_some() {}
         let before = allocations();

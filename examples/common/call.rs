@@ -122,7 +122,7 @@ fn moment(format: Format, ids: &[PartyId; 3], event: Event) -> Moment {
             at,
             format!("{} switches {from} -> {to}: {}", name(party), explain(to)),
         ),
-        Event::RouteOverridden {
+        Event::RouteGainSet {
             listener,
             talker,
             gain,
@@ -130,20 +130,20 @@ fn moment(format: Format, ids: &[PartyId; 3], event: Event) -> Moment {
         } => (
             at,
             format!(
-                "{} hears {} at {:.1} dB (override)",
+                "{} hears {} at {:.1} dB (route gain)",
                 name(listener),
                 name(talker),
                 gain.db()
             ),
         ),
-        Event::RouteOverrideCleared {
+        Event::RouteGainCleared {
             listener,
             talker,
             at,
         } => (
             at,
             format!(
-                "override of {} hearing {} cleared",
+                "route gain of {} hearing {} cleared",
                 name(listener),
                 name(talker)
             ),
@@ -165,7 +165,12 @@ pub fn explain(mode: Mode) -> &'static str {
     match mode {
         Mode::Monitor => "listens, nobody hears the supervisor",
         Mode::Whisper => "coaches the agent, the customer hears none of it",
+        Mode::PrivateWhisper => {
+            "coaches the agent without listening, the customer hears none of it"
+        }
+        Mode::CustomerOnly => "talks to the customer, the agent hears none of it",
         Mode::Barge => "joins the call, all three hear each other",
+        _ => "a mode this example does not know",
     }
 }
 
@@ -177,9 +182,11 @@ pub fn should_hear(listener: Role, talker: Role, mode: Mode) -> bool {
     match (listener, talker) {
         (l, t) if l == t => false,
         (Role::Customer, Role::Agent) | (Role::Agent, Role::Customer) => true,
-        (Role::Supervisor, _) => true,
-        (Role::Customer, Role::Supervisor) => mode == Mode::Barge,
-        (Role::Agent, Role::Supervisor) => matches!(mode, Mode::Whisper | Mode::Barge),
+        (Role::Supervisor, _) => mode != Mode::PrivateWhisper,
+        (Role::Customer, Role::Supervisor) => matches!(mode, Mode::CustomerOnly | Mode::Barge),
+        (Role::Agent, Role::Supervisor) => {
+            matches!(mode, Mode::Whisper | Mode::PrivateWhisper | Mode::Barge)
+        }
         _ => false,
     }
 }

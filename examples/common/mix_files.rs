@@ -25,7 +25,8 @@ as the longest input, at the same rate.
 
 --schedule  the supervisor's mode from each time on, as TIME:MODE entries
             separated by commas; TIME in seconds, strictly increasing; MODE
-            monitor, whisper or barge. Before the first entry (if it is after
+            monitor, whisper, private-whisper, customer-only or barge.
+            Before the first entry (if it is after
             0) the supervisor is in monitor. A mode starts with the first
             frame that starts at or after its time.
 --ptime     frame duration in ms: 10, 20, 30, 40 or 60 (default 20).

@@ -2,8 +2,8 @@
 //!
 //! Written as `TIME:MODE` entries separated by commas, e.g.
 //! `0:monitor,2.5:whisper,5:barge,7.5:monitor`. TIME is in seconds (a
-//! decimal number, at least 0), MODE one of `monitor`, `whisper`, `barge`
-//! (any case). Times must strictly increase. The supervisor joins in
+//! decimal number, at least 0), MODE one of `monitor`, `whisper`,
+//! `private-whisper`, `customer-only`, `barge` (any case). Times must strictly increase. The supervisor joins in
 //! monitor, so a schedule that starts after 0 means monitor until its first
 //! entry. A mode takes effect from the first frame that starts at or after
 //! its time; entries that fall before the same frame leave only the last one
@@ -68,10 +68,13 @@ impl Schedule {
             let mode = match mode.to_ascii_lowercase().as_str() {
                 "monitor" => Mode::Monitor,
                 "whisper" => Mode::Whisper,
+                "private-whisper" => Mode::PrivateWhisper,
+                "customer-only" => Mode::CustomerOnly,
                 "barge" => Mode::Barge,
                 _ => {
                     return Err(at(format!(
-                        "unknown mode {mode:?}: expected monitor, whisper or barge"
+                        "unknown mode {mode:?}: expected monitor, whisper, private-whisper, \
+                         customer-only or barge"
                     )))
                 }
             };

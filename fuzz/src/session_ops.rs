@@ -133,9 +133,9 @@ pub enum Op {
     Leave(Who),
     /// `set_mode`.
     SetMode(Who, ModeArg),
-    /// `override_route`.
+    /// `set_route_gain`.
     Override(Who, Who, DbArg),
-    /// `clear_route_override`.
+    /// `clear_route_gain`.
     Clear(Who, Who),
     /// `set_volume`.
     SetVolume(Who, DbArg),
@@ -147,7 +147,7 @@ pub enum Op {
     FrameMut(Who, FrameArg),
     /// `mix`, and every check of a tick.
     Tick,
-    /// `output`, `party`, `mode` and `route_override`.
+    /// `output`, `party`, `mode` and `route_gain`.
     Query(Who, Who),
 }
 
@@ -367,11 +367,11 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
-    fn override_route(&mut self, l: PartyId, t: PartyId, db: f32) -> Result<(), Error> {
+    fn set_route_gain(&mut self, l: PartyId, t: PartyId, db: f32) -> Result<(), Error> {
         self.route(l, t)?;
         let gain = Gain::from_db(db)?;
         self.overrides.insert((l, t), gain);
-        self.events.push_back(Event::RouteOverridden {
+        self.events.push_back(Event::RouteGainSet {
             listener: l,
             talker: t,
             gain,
@@ -383,7 +383,7 @@ impl<S: RefSample> Model<S> {
     fn clear(&mut self, l: PartyId, t: PartyId) -> Result<(), Error> {
         self.route(l, t)?;
         if self.overrides.remove(&(l, t)).is_some() {
-            self.events.push_back(Event::RouteOverrideCleared {
+            self.events.push_back(Event::RouteGainCleared {
                 listener: l,
                 talker: t,
                 at: self.tick,
@@ -574,7 +574,7 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
     }
     for l in infos.iter().take(4) {
         for t in &infos {
-            if before.route_override(l.id, t.id) != after.route_override(l.id, t.id) {
+            if before.route_gain(l.id, t.id) != after.route_gain(l.id, t.id) {
                 fail("an override");
             }
         }
@@ -691,16 +691,16 @@ impl<S: RefSample> Harness<S> {
             Op::Override(l, t, db) => {
                 let (l, t, db) = (self.who(l), self.who(t), db_of(db));
                 self.control(
-                    "override_route",
-                    |s| s.override_route(l, t, db),
-                    |m| m.override_route(l, t, db),
+                    "set_route_gain",
+                    |s| s.set_route_gain(l, t, db),
+                    |m| m.set_route_gain(l, t, db),
                 );
             }
             Op::Clear(l, t) => {
                 let (l, t) = (self.who(l), self.who(t));
                 self.control(
-                    "clear_route_override",
-                    |s| s.clear_route_override(l, t),
+                    "clear_route_gain",
+                    |s| s.clear_route_gain(l, t),
                     |m| m.clear(l, t),
                 );
             }
@@ -789,7 +789,7 @@ impl<S: RefSample> Harness<S> {
         let mode = want.as_ref().map(|p| p.mode()).map_err(Clone::clone);
         assert_eq!(self.s.mode(a), mode, "mode({a})");
         let o = m.route(a, b).map(|()| m.overrides.get(&(a, b)).copied());
-        assert_eq!(self.s.route_override(a, b), o, "route_override({a}, {b})");
+        assert_eq!(self.s.route_gain(a, b), o, "route_gain({a}, {b})");
         assert_eq!(self.s.len(), m.parties.len());
         assert_eq!(self.s.is_empty(), m.parties.is_empty());
         assert_eq!(self.s.tick(), m.tick);
