@@ -381,6 +381,7 @@ pub mod g711;
 mod gain;
 pub mod kernel;
 pub mod media;
+mod plan;
 pub mod route;
 pub mod session;
 

@@ -22,10 +22,8 @@ use core::time::Duration;
 
 use smallvec::SmallVec;
 
-use crate::kernel::{
-    is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
-    Sample, Talker,
-};
+use crate::kernel::{RouteGain, Sample};
+use crate::plan::Plan;
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
 
@@ -243,18 +241,6 @@ struct Party {
     stats: PartyStats,
     /// How this party hears each other party, indexed like `parties`.
     heard: SmallVec<[RouteState; 4]>,
-    /// How to mix what this party hears while the session is settled.
-    plan: Plan,
-}
-
-/// How a listener's frame is mixed in a tick in which no route changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plan {
-    /// The listener hears the first `count` of `talkers` (indices into
-    /// `parties`, in order), each at unity: the kernel's one-pass sums.
-    Unity { count: u8, talkers: [u8; 2] },
-    /// Anything else: the kernel's general path at the steady gains.
-    General,
 }
 
 /// One call: its parties, their routes, and one frame per party per tick.
@@ -303,16 +289,15 @@ pub struct Session<S: Sample> {
     /// Events dropped since the last drained [`Event::Dropped`]: how many,
     /// and the ticks of the first and the last.
     dropped: (u64, u64, u64),
-    /// The gain of every route (listener × talker, row-major) during the
-    /// tick being mixed; sized at joins so that `mix` never allocates.
+    /// The route matrix: the gain of every route (listener × talker,
+    /// row-major) during the tick being mixed; sized at joins so that `mix`
+    /// never allocates.
     tick_gains: Vec<RouteGain>,
-    /// Whether every route sits at its target, so that each listener's
-    /// `plan` holds: true after a tick, false after any change.
+    /// Whether `tick_gains` and `plan` hold for the next tick: true after a
+    /// tick, false after any change.
     settled: bool,
-    /// While settled, for a call of three parties whose plans are all
-    /// [`Plan::Unity`]: whether each listener hears the other two (in
-    /// order), for the kernel's one-pass three-party sum.
-    three: Option<[[bool; 2]; 3]>,
+    /// The route matrix compiled: how each listener's frame is mixed.
+    plan: Plan,
     /// Tests compare every fast path with the kernel's general path.
     #[cfg(test)]
     general_only: bool,
@@ -320,7 +305,6 @@ pub struct Session<S: Sample> {
 
 impl PartialEq for Party {
     fn eq(&self, other: &Party) -> bool {
-        // `plan` is a cache derived from the rest.
         self.id == other.id
             && self.seat == other.seat
             && self.volume == other.volume
@@ -332,7 +316,7 @@ impl PartialEq for Party {
 
 impl<S: Sample> PartialEq for Session<S> {
     fn eq(&self, other: &Session<S>) -> bool {
-        // `tick_gains`, `settled` and `three` are caches derived from the rest.
+        // `tick_gains`, `settled` and `plan` are caches derived from the rest.
         self.format == other.format
             && self.ramp == other.ramp
             && self.ramp_samples == other.ramp_samples
@@ -368,7 +352,7 @@ impl<S: Sample> Session<S> {
             dropped: (0, 0, 0),
             tick_gains: Vec::new(),
             settled: false,
-            three: None,
+            plan: Plan::default(),
             #[cfg(test)]
             general_only: false,
         }
@@ -458,6 +442,7 @@ impl<S: Sample> Session<S> {
         for p in self.parties.iter_mut() {
             p.heard.reserve_exact(1);
         }
+        self.plan.reserve(n + 1);
         self.next_id = next_id;
         for p in self.parties.iter_mut() {
             p.heard.push(RouteState::NEW);
@@ -469,7 +454,6 @@ impl<S: Sample> Session<S> {
             has_input: false,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
-            plan: Plan::General,
         });
         self.tick_gains.resize((n + 1) * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
@@ -668,17 +652,60 @@ impl<S: Sample> Session<S> {
     /// of the frames handed in since the last tick, which are then
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
-        // A settled three-party call sanitizes inside the one-pass sum, and
-        // only when a frame needs it.
-        let fused = self.settled && self.three.is_some() && self.parties.len() == 3;
-        if !fused || self.general_only() {
+        if !self.settled || self.general_only() {
+            self.compile_routes();
+        }
+        let has = self
+            .parties
+            .iter()
+            .enumerate()
+            .fold(0u32, |m, (i, p)| m | u32::from(p.has_input) << i);
+        let sanitized = !self.plan.sanitizes_itself();
+        if sanitized {
             self.sanitize_inputs();
         }
-        if self.settled && !self.general_only() {
-            self.mix_settled();
-        } else {
-            self.mix_changed();
+        let parties = &mut self.parties;
+        let clipped = |l: usize, k: usize| parties[l].stats.samples_clipped += k as u64;
+        let (gains, spf) = (&self.tick_gains[..], self.spf);
+        if self
+            .plan
+            .run(
+                gains,
+                &self.inputs,
+                &mut self.outputs,
+                spf,
+                has,
+                sanitized,
+                clipped,
+            )
+            .is_err()
+        {
+            self.sanitize_inputs();
+            let parties = &mut self.parties;
+            let clipped = |l: usize, k: usize| parties[l].stats.samples_clipped += k as u64;
+            let ran = self.plan.run(
+                &self.tick_gains,
+                &self.inputs,
+                &mut self.outputs,
+                spf,
+                has,
+                true,
+                clipped,
+            );
+            debug_assert!(ran.is_ok(), "sanitized frames need no sanitizing");
         }
+        if self.plan.ramps() {
+            // Every ramp ends within the tick: the ticks after it hear every
+            // route steadily at its target.
+            let n = self.parties.len();
+            for g in &mut self.tick_gains[..n * n] {
+                *g = RouteGain::steady(g.to);
+            }
+            let general_only = self.general_only();
+            self.plan
+                .compile::<S>(&self.tick_gains[..n * n], n, self.spf, general_only);
+        }
+        self.settled = true;
         for p in self.parties.iter_mut() {
             if p.has_input {
                 p.stats.frames_mixed += 1;
@@ -695,26 +722,15 @@ impl<S: Sample> Session<S> {
         sanitize(&mut self.parties, &mut self.inputs, self.spf);
     }
 
-    /// A tick after a change: every route's gain (with its ramp) is worked
-    /// out once, each listener's plan for the settled ticks that follow is
-    /// made, and the frames are mixed.
-    ///
-    /// When the plans allow the one-pass three-party sum, it mixes the whole
-    /// tick at the target gains, and only listeners with a route that ramps
-    /// are mixed again by the general path up to the end of their longest
-    /// ramp: after it every gain is at its target, which is what the kernel's
-    /// split ramp tick gives too (`mix_with`).
-    fn mix_changed(&mut self) {
-        let (spf, n, ramp) = (self.spf, self.parties.len(), self.ramp_samples);
+    /// After a change: works out the route matrix of the next tick (every
+    /// route's gain, ramping from the gain in force to its target), and
+    /// compiles it into the plan. Every route ends the tick at its target.
+    fn compile_routes(&mut self) {
+        let (n, ramp) = (self.parties.len(), self.ramp_samples);
         let general_only = self.general_only();
-        if n == 0 {
-            self.three = None;
-            self.settled = true;
-            return;
-        }
         let parties: &mut [Party] = &mut self.parties;
         let gains = &mut self.tick_gains[..n * n];
-        for (l, row) in gains.chunks_exact_mut(n).enumerate() {
+        for (l, row) in gains.chunks_exact_mut(n.max(1)).enumerate() {
             let listener = &parties[l];
             for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
                 *gain = if t == l {
@@ -724,133 +740,12 @@ impl<S: Sample> Session<S> {
                 };
             }
         }
-        // Every route ends the tick at its target, heard or not.
-        for (l, (p, row)) in parties.iter_mut().zip(gains.chunks_exact(n)).enumerate() {
+        for (p, row) in parties.iter_mut().zip(gains.chunks_exact(n.max(1))) {
             for (state, gain) in p.heard.iter_mut().zip(row) {
                 state.current = gain.to;
             }
-            p.plan = plan::<S>(&p.heard, l);
         }
-        self.three = three(parties);
-        self.settled = true;
-        let inputs: &[S] = &self.inputs;
-        let frame = |t: usize| &inputs[t * spf..(t + 1) * spf];
-        let fused = match (self.three, &*parties) {
-            (Some(hears), [p0, p1, p2]) if !general_only => {
-                let has = [p0.has_input, p1.has_input, p2.has_input];
-                Some(mix_three(&mut self.outputs, inputs, heard_now(has, hears)))
-            }
-            _ => None,
-        };
-        for (l, (out, row)) in self
-            .outputs
-            .chunks_exact_mut(spf)
-            .zip(gains.chunks_exact(n))
-            .enumerate()
-        {
-            let all = &*parties;
-            let talker = |t: usize| {
-                let gain = if all[t].has_input {
-                    row[t]
-                } else {
-                    RouteGain::MUTED
-                };
-                Talker::new(frame(t), gain)
-            };
-            let clipped = match fused {
-                // The samples after the longest ramp are the fused sum's;
-                // clips there are counted again only when it saw any.
-                Some(clipped) => {
-                    let mut head = 0;
-                    for (g, p) in row.iter().zip(all) {
-                        if p.has_input && g.from != g.to && !g.is_silent() {
-                            head = head.max(g.ramp.min(spf));
-                        }
-                    }
-                    if head == 0 {
-                        clipped[l]
-                    } else {
-                        let (out_head, out_tail) = out.split_at_mut(head);
-                        let tail = if clipped[l] == 0 {
-                            0
-                        } else {
-                            let (mut heard, mut k): ([&[S]; 2], usize) = ([&[], &[]], 0);
-                            let audible = (0..n).filter(|&t| !talker(t).gain.to.is_muted());
-                            // The plan holds at most two talkers at unity.
-                            for t in audible.take(2) {
-                                heard[k] = &frame(t)[head..];
-                                k += 1;
-                            }
-                            mix_unity(out_tail, &heard[..k])
-                        };
-                        mix_general(out_head, n, talker) + tail
-                    }
-                }
-                None if general_only => mix_general(out, n, talker),
-                None => mix_with(out, n, talker),
-            };
-            if clipped != 0 {
-                parties[l].stats.samples_clipped += clipped as u64;
-            }
-        }
-    }
-
-    /// A tick in which no route changes: each listener's plan says what to
-    /// add; only missing frames are looked at.
-    fn mix_settled(&mut self) {
-        let spf = self.spf;
-        let parties: &mut [Party] = &mut self.parties;
-        let inputs: &[S] = &self.inputs;
-        if let Some(hears) = self.three {
-            if let [p0, p1, p2] = &*parties {
-                let has = [p0.has_input, p1.has_input, p2.has_input];
-                let hears = heard_now(has, hears);
-                let clipped = match mix_three_unsanitized(&mut self.outputs, inputs, hears) {
-                    Some(clipped) => clipped,
-                    None => {
-                        sanitize(&mut *parties, &mut self.inputs, spf);
-                        mix_three(&mut self.outputs, &self.inputs, hears)
-                    }
-                };
-                for (p, c) in parties.iter_mut().zip(clipped) {
-                    p.stats.samples_clipped += c as u64;
-                }
-                return;
-            }
-        }
-        let n = parties.len();
-        for (l, out) in self.outputs.chunks_exact_mut(spf).enumerate() {
-            let frame = |t: usize| &inputs[t * spf..(t + 1) * spf];
-            let all = &*parties;
-            let clipped = match all[l].plan {
-                Plan::Unity { count, talkers } => {
-                    let mut heard: [&[S]; 2] = [&[], &[]];
-                    let mut k = 0;
-                    for &t in &talkers[..usize::from(count)] {
-                        let t = usize::from(t);
-                        if all[t].has_input {
-                            heard[k] = frame(t);
-                            k += 1;
-                        }
-                    }
-                    mix_unity(out, &heard[..k])
-                }
-                Plan::General => {
-                    let heard = &all[l].heard;
-                    mix_with(out, n, |t| {
-                        let gain = if t != l && all[t].has_input {
-                            RouteGain::steady(heard[t].current)
-                        } else {
-                            RouteGain::MUTED
-                        };
-                        Talker::new(frame(t), gain)
-                    })
-                }
-            };
-            if clipped != 0 {
-                parties[l].stats.samples_clipped += clipped as u64;
-            }
-        }
+        self.plan.compile::<S>(gains, n, self.spf, general_only);
     }
 
     /// What `party` heard in the last tick: silence before its first tick.
@@ -1022,53 +917,6 @@ fn info(p: &Party) -> PartyInfo {
         volume: p.volume,
         stats: p.stats,
     }
-}
-
-/// The plan of listener `l` whose routes `heard` all sit at their targets.
-fn plan<S: Sample>(heard: &[RouteState], l: usize) -> Plan {
-    let mut talkers = [0u8; 2];
-    let mut count = 0;
-    for (t, state) in heard.iter().enumerate() {
-        if t == l || state.current.is_muted() {
-            continue;
-        }
-        if count == 2 || !is_unity::<S>(state.current) {
-            return Plan::General;
-        }
-        // `t < MAX_PARTIES`, which fits in a u8.
-        talkers[count] = t as u8;
-        count += 1;
-    }
-    Plan::Unity {
-        count: count as u8,
-        talkers,
-    }
-}
-
-/// For a call of three parties each of whose plans is [`Plan::Unity`]:
-/// whether each listener hears the first and the second of the other two.
-fn three(parties: &[Party]) -> Option<[[bool; 2]; 3]> {
-    let [p0, p1, p2] = parties else {
-        return None;
-    };
-    let hears = |p: &Party, first: u8, second: u8| match p.plan {
-        Plan::Unity { count, talkers } => {
-            let heard = &talkers[..usize::from(count)];
-            Some([heard.contains(&first), heard.contains(&second)])
-        }
-        Plan::General => None,
-    };
-    Some([hears(p0, 1, 2)?, hears(p1, 0, 2)?, hears(p2, 0, 1)?])
-}
-
-/// What each listener of a three-party call hears this tick: what the plan
-/// says, of the parties that handed in a frame.
-fn heard_now(has: [bool; 3], hears: [[bool; 2]; 3]) -> [[bool; 2]; 3] {
-    [
-        [hears[0][0] && has[1], hears[0][1] && has[2]],
-        [hears[1][0] && has[0], hears[1][1] && has[2]],
-        [hears[2][0] && has[0], hears[2][1] && has[1]],
-    ]
 }
 
 /// The gain at which `listener` hears `talker`, whose route is in `state`,
@@ -1425,7 +1273,10 @@ mod test {
             for p in [c, a, v] {
                 assert_eq!(s.output(p), general.output(p));
             }
-            assert!(s.three.is_some(), "the next tick is settled and fused");
+            assert!(
+                s.plan.three().is_some(),
+                "the next tick is settled and fused"
+            );
         }
 
         #[test]
@@ -1433,7 +1284,7 @@ mod test {
             let (mut s, c, a, v) = call();
             s.set_mode(v, Mode::Barge).unwrap();
             s.mix();
-            assert_eq!(s.three, Some([[true; 2]; 3]));
+            assert_eq!(s.plan.three(), Some([[true; 2]; 3]));
             s.put_frame(c, &[100; 160]).unwrap();
             s.put_frame(a, &[20; 160]).unwrap();
             s.put_frame(v, &[3; 160]).unwrap();
@@ -1443,7 +1294,11 @@ mod test {
             assert_eq!(s.output(v).unwrap()[0], 120);
             s.set_volume(c, -6.0).unwrap();
             s.mix();
-            assert_eq!(s.three, None, "a route below unity takes the general path");
+            assert_eq!(
+                s.plan.three(),
+                None,
+                "a route below unity takes the general path"
+            );
         }
     }
 }

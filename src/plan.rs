@@ -1,0 +1,279 @@
+//! The mix plan: what each listener hears in a tick, compiled from a route
+//! matrix, and the one function that runs it.
+//!
+//! A control change makes the session work out a *route matrix*: for every
+//! listener and talker the [`RouteGain`] of the next tick (a steady gain, or
+//! a ramp from the gain in force to the new one). [`Plan::compile`] turns
+//! that plain value into a plan: for each listener, which kernel mixes its
+//! frame and which talkers it adds. [`Plan::run`] executes the plan over the
+//! tick's frames; every loop it runs is in [`crate::kernel`]. A session whose
+//! routes did not change since the last tick runs the plan it has and
+//! compiles nothing.
+//!
+//! The plan knows nothing of roles, modes or parties: talkers and listeners
+//! are positions in the matrix. Anything that talks (a party, an
+//! announcement) is a column, anything that listens (a party, a recording
+//! tap) a row, and a leg at another rate a conversion before its column and
+//! after its row; new kinds join the matrix, not the plan's kernels.
+//!
+//! Whatever kernel the plan picks, the result is the general path's
+//! ([`crate::kernel::mix`] over the row), bit for bit: the session's tests
+//! run every tick both ways.
+
+use smallvec::SmallVec;
+
+use crate::kernel::{
+    is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
+    Sample, Talker,
+};
+
+/// How one listener's frame is mixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The listener hears the first `count` of `talkers` (positions, in
+    /// order), each steadily at unity, and nobody else: the kernel's
+    /// one-pass copy or saturating sum.
+    Unity { count: u8, talkers: [u8; 2] },
+    /// Anything else (gains other than unity, ramps, more talkers): the
+    /// kernel's general path, which mixes the samples after the longest
+    /// ramp in one pass where the targets allow it.
+    General,
+    /// The general path alone, with no one-pass sums: the reference every
+    /// other step is tested against.
+    Reference,
+}
+
+/// A compiled mix plan for a call of `n` talkers who are also its `n`
+/// listeners (a square route matrix whose diagonal is muted).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    n: usize,
+    steps: SmallVec<[Step; 4]>,
+    /// For a three-party call each of whose listeners hears at most the
+    /// other two at unity once its ramps are over: who hears whom (the first
+    /// and the second of the other two) for the one-pass three-party sum,
+    /// and the samples at the head of each listener's frame that ramp.
+    three: Option<([[bool; 2]; 3], [usize; 3])>,
+    /// Whether some route ramps this tick: the plan of the ticks after it
+    /// is another one.
+    ramps: bool,
+}
+
+/// A plan for frames that were not sanitized found a frame that needs it:
+/// sanitize the frames and run the plan again.
+#[derive(Debug)]
+pub(crate) struct NeedsSanitizing;
+
+impl Plan {
+    /// Makes room for a plan of `n` listeners, so that compiling one
+    /// allocates nothing.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.steps.reserve(n.saturating_sub(self.steps.len()));
+    }
+
+    /// Whether some route of this plan ramps, so that the ticks after it
+    /// need a plan of their own.
+    pub(crate) fn ramps(&self) -> bool {
+        self.ramps
+    }
+
+    /// Whether running this plan mixes frames that were not sanitized, and
+    /// sanitizes them only when one needs it.
+    pub(crate) fn sanitizes_itself(&self) -> bool {
+        matches!(self.three, Some((_, heads)) if heads == [0; 3])
+    }
+
+    /// Compiles the route matrix `gains` (`n × n`, row-major: `gains[l * n
+    /// + t]` is how listener `l` hears talker `t`) for frames of `len`
+    /// samples. With `general_only`, every listener takes the general path
+    /// (the reference the tests compare with).
+    pub(crate) fn compile<S: Sample>(
+        &mut self,
+        gains: &[RouteGain],
+        n: usize,
+        len: usize,
+        general_only: bool,
+    ) {
+        self.n = n;
+        self.steps.clear();
+        self.ramps = false;
+        let mut unity = [[false; 2]; 3];
+        let mut heads = [0usize; 3];
+        let mut fused = n == 3 && !general_only;
+        for (l, row) in gains.chunks_exact(n.max(1)).take(n).enumerate() {
+            let mut talkers = [0u8; 2];
+            let mut count = 0usize;
+            let mut head = 0;
+            let mut at_unity = true;
+            for (t, g) in row.iter().enumerate() {
+                if t == l || g.is_silent() {
+                    continue;
+                }
+                if g.from != g.to && g.ramp > 0 {
+                    head = head.max(g.ramp.min(len));
+                }
+                if g.to.is_muted() {
+                    continue;
+                }
+                if count == 2 || !is_unity::<S>(g.to) {
+                    at_unity = false;
+                    continue;
+                }
+                // `t < MAX_PARTIES`, which fits in a u8.
+                talkers[count] = t as u8;
+                count += 1;
+            }
+            self.ramps |= head != 0;
+            let step = if general_only {
+                Step::Reference
+            } else if head == 0 && at_unity {
+                Step::Unity {
+                    count: count as u8,
+                    talkers,
+                }
+            } else {
+                Step::General
+            };
+            self.steps.push(step);
+            if fused && l < 3 && at_unity {
+                // The other two, in order: for listener 0 talkers 1 and 2.
+                let others = match l {
+                    0 => [1u8, 2],
+                    1 => [0, 2],
+                    _ => [0, 1],
+                };
+                let heard = &talkers[..count];
+                unity[l] = others.map(|o| heard.contains(&o));
+                heads[l] = head;
+            } else {
+                fused = false;
+            }
+        }
+        self.three = fused.then_some((unity, heads));
+    }
+
+    /// Mixes one tick: `inputs` and `outputs` hold one frame of `len`
+    /// samples per party, in the order of the matrix the plan was compiled
+    /// from, `gains` is that matrix, and bit `t` of `has` says whether
+    /// talker `t` handed in a frame (one that did not is silence).
+    /// `clipped(l, k)` is told of the `k` clipped samples of listener `l`.
+    ///
+    /// With `sanitized` false, the inputs may hold samples that nobody may
+    /// hear (non-finite `f32`): a plan that [sanitizes
+    /// itself](Plan::sanitizes_itself) checks, and returns
+    /// [`NeedsSanitizing`] having told `clipped` nothing when one does.
+    /// Other plans must be given sanitized inputs.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run<S: Sample>(
+        &self,
+        gains: &[RouteGain],
+        inputs: &[S],
+        outputs: &mut [S],
+        len: usize,
+        has: u32,
+        sanitized: bool,
+        mut clipped: impl FnMut(usize, usize),
+    ) -> Result<(), NeedsSanitizing> {
+        let n = self.n;
+        if n == 0 {
+            return Ok(());
+        }
+        let has = |t: usize| has & (1 << t) != 0;
+        let frame = |t: usize| &inputs[t * len..(t + 1) * len];
+        if let Some((unity, heads)) = self.three {
+            let hears = heard_now([has(0), has(1), has(2)], unity);
+            let fused = if sanitized {
+                mix_three(outputs, inputs, hears)
+            } else {
+                mix_three_unsanitized(outputs, inputs, hears).ok_or(NeedsSanitizing)?
+            };
+            for (l, (out, row)) in outputs
+                .chunks_exact_mut(len)
+                .zip(gains.chunks_exact(n))
+                .enumerate()
+            {
+                let head = heads[l];
+                let k = if head == 0 {
+                    fused[l]
+                } else {
+                    // The head ramps: the general path mixes it again. The
+                    // rest is the fused sum's; its clips are counted again
+                    // only where the fused sum saw any.
+                    let talker = |t: usize| {
+                        let gain = if has(t) { row[t] } else { RouteGain::MUTED };
+                        Talker::new(frame(t), gain)
+                    };
+                    let (out_head, out_tail) = out.split_at_mut(head.min(len));
+                    let tail = if fused[l] == 0 {
+                        0
+                    } else {
+                        let mut heard: [&[S]; 2] = [&[], &[]];
+                        let mut k = 0;
+                        for t in (0..n).filter(|&t| !talker(t).gain.to.is_muted()).take(2) {
+                            heard[k] = &frame(t)[head..];
+                            k += 1;
+                        }
+                        mix_unity(out_tail, &heard[..k])
+                    };
+                    mix_general(out_head, n, talker) + tail
+                };
+                if k != 0 {
+                    clipped(l, k);
+                }
+            }
+            return Ok(());
+        }
+        for (l, (out, (row, step))) in outputs
+            .chunks_exact_mut(len)
+            .zip(gains.chunks_exact(n).zip(&self.steps))
+            .enumerate()
+        {
+            let k = match *step {
+                Step::Unity { count, talkers } => {
+                    let mut heard: [&[S]; 2] = [&[], &[]];
+                    let mut k = 0;
+                    for &t in &talkers[..usize::from(count)] {
+                        let t = usize::from(t);
+                        if has(t) {
+                            heard[k] = frame(t);
+                            k += 1;
+                        }
+                    }
+                    mix_unity(out, &heard[..k])
+                }
+                Step::General | Step::Reference => {
+                    let talker = |t: usize| {
+                        let gain = if has(t) { row[t] } else { RouteGain::MUTED };
+                        Talker::new(frame(t), gain)
+                    };
+                    if *step == Step::General {
+                        mix_with(out, n, talker)
+                    } else {
+                        mix_general(out, n, talker)
+                    }
+                }
+            };
+            if k != 0 {
+                clipped(l, k);
+            }
+        }
+        Ok(())
+    }
+
+    /// For tests: who hears whom in the one-pass three-party sum, if the
+    /// plan uses it.
+    #[cfg(test)]
+    pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
+        self.three.map(|(unity, _)| unity)
+    }
+}
+
+/// What each listener of a three-party call hears this tick: what the plan
+/// says, of the talkers that handed in a frame.
+fn heard_now(has: [bool; 3], hears: [[bool; 2]; 3]) -> [[bool; 2]; 3] {
+    [
+        [hears[0][0] && has[1], hears[0][1] && has[2]],
+        [hears[1][0] && has[0], hears[1][1] && has[2]],
+        [hears[2][0] && has[0], hears[2][1] && has[1]],
+    ]
+}
