@@ -83,8 +83,8 @@ impl Plan {
         matches!(self.three, Some((_, heads)) if heads == [0; 3])
     }
 
-    /// Compiles the route matrix `gains` (`n × n`, row-major: `gains[l * n
-    /// + t]` is how listener `l` hears talker `t`) for frames of `len`
+    /// Compiles the route matrix `gains` (`n × n`, row-major: at
+    /// `l * n + t`, how listener `l` hears talker `t`) for frames of `len`
     /// samples. With `general_only`, every listener takes the general path
     /// (the reference the tests compare with).
     pub(crate) fn compile<S: Sample>(
