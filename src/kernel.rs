@@ -128,20 +128,23 @@ pub(crate) mod private {
         /// What `finish` gives for two talkers added at unity to silence, in
         /// that order, without the accumulator.
         fn mix2(out: &mut [Self], a: &[Self], b: &[Self]) -> usize;
-        /// A whole three-party call in one pass: `x` and `out` hold three
-        /// frames back to back, and listener `l` hears the other two (in
-        /// order) at unity where `hears[l]` says so. `out[l]` becomes what
+        /// A whole three-party call in one pass: `x` holds the three
+        /// talkers' frames and `out` the three listeners' back to back, and
+        /// listener `l` hears the other two (in order) at unity where
+        /// `hears[l]` says so. `out[l]` becomes what
         /// `mix2`, `mix1` or silence give for those talkers; returns the
         /// clipped samples per listener.
-        fn mix3(out: &mut [Self], x: &[Self], hears: [[bool; 2]; 3]) -> [usize; 3];
+        fn mix3(out: &mut [Self], x: [&[Self]; 3], hears: [[bool; 2]; 3]) -> [usize; 3];
         /// `mix3` for frames that were not sanitized: `None` (and `out`
         /// unspecified) when some input may need `sanitize`, or when this
         /// quick pass cannot give `mix3`'s result.
         fn mix3_unsanitized(
             out: &mut [Self],
-            x: &[Self],
+            x: [&[Self]; 3],
             hears: [[bool; 2]; 3],
         ) -> Option<[usize; 3]>;
+        /// Whether `sanitize` would replace anything in `frame` (read only).
+        fn needs_sanitizing(frame: &[Self]) -> bool;
         /// Replaces every sample no listener may hear (non-finite `f32`)
         /// with silence; returns how many were replaced.
         fn sanitize(frame: &mut [Self]) -> usize;
@@ -251,7 +254,7 @@ impl private::Kernel for i16 {
             .filter(|&(&x, &y)| x.checked_add(y).is_none())
             .count()
     }
-    fn mix3(out: &mut [i16], x: &[i16], hears: [[bool; 2]; 3]) -> [usize; 3] {
+    fn mix3(out: &mut [i16], x: [&[i16]; 3], hears: [[bool; 2]; 3]) -> [usize; 3] {
         let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
         // Each listener's sum is two frames, each masked to silence where
         // not heard, added with saturation (exact, as in `mix2`). Whether
@@ -294,8 +297,15 @@ impl private::Kernel for i16 {
             clips(x0, x1, m[2]),
         ]
     }
-    fn mix3_unsanitized(out: &mut [i16], x: &[i16], hears: [[bool; 2]; 3]) -> Option<[usize; 3]> {
+    fn mix3_unsanitized(
+        out: &mut [i16],
+        x: [&[i16]; 3],
+        hears: [[bool; 2]; 3],
+    ) -> Option<[usize; 3]> {
         Some(Self::mix3(out, x, hears))
+    }
+    fn needs_sanitizing(_frame: &[i16]) -> bool {
+        false
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
@@ -387,7 +397,7 @@ impl private::Kernel for f32 {
         }
         clipped as usize
     }
-    fn mix3(out: &mut [f32], x: &[f32], hears: [[bool; 2]; 3]) -> [usize; 3] {
+    fn mix3(out: &mut [f32], x: [&[f32]; 3], hears: [[bool; 2]; 3]) -> [usize; 3] {
         if let Some(clipped) = Self::mix3_unsanitized(out, x, hears) {
             return clipped;
         }
@@ -410,7 +420,11 @@ impl private::Kernel for f32 {
         }
         clipped.map(|c| c as usize)
     }
-    fn mix3_unsanitized(out: &mut [f32], x: &[f32], hears: [[bool; 2]; 3]) -> Option<[usize; 3]> {
+    fn mix3_unsanitized(
+        out: &mut [f32],
+        x: [&[f32]; 3],
+        hears: [[bool; 2]; 3],
+    ) -> Option<[usize; 3]> {
         let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
         // A talker not heard is masked to +0.0: `(0.0 + p) + 0.0` and
         // `(0.0 + 0.0) + q` are exactly `0.0 + p` and `0.0 + q`.
@@ -443,13 +457,17 @@ impl private::Kernel for f32 {
         }
         (any & 0x8000_0000 == 0).then_some([0; 3])
     }
-    fn sanitize(frame: &mut [f32]) -> usize {
-        // A read-only look first: a non-finite sample (exponent all ones)
-        // carries into bit 31 when 2^23 is added to its exponent bits.
+    fn needs_sanitizing(frame: &[f32]) -> bool {
+        // A non-finite sample (exponent all ones) carries into bit 31 when
+        // 2^23 is added to its exponent bits.
         let any = frame.iter().fold(0u32, |any, s| {
             any | (s.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000)
         });
-        if any & 0x8000_0000 == 0 {
+        any & 0x8000_0000 != 0
+    }
+    fn sanitize(frame: &mut [f32]) -> usize {
+        // A read-only look first.
+        if !Self::needs_sanitizing(frame) {
             return 0;
         }
         let mut replaced = 0usize;
@@ -462,14 +480,16 @@ impl private::Kernel for f32 {
     }
 }
 
-/// Splits `x` and `out` into three frames each, all of one length (a third
-/// of `out`), so that indexing them in `0..len` needs no bounds checks.
+/// Cuts the three frames of `x` and splits `out` into three, all of one
+/// length (a third of `out`), so that indexing them in `0..len` needs no
+/// bounds checks.
 #[allow(clippy::type_complexity)]
-fn thirds<'x, 'o, S>(x: &'x [S], out: &'o mut [S]) -> (usize, [&'x [S]; 3], [&'o mut [S]; 3]) {
-    let len = (out.len() / 3).min(x.len() / 3);
-    let (x0, rest) = x.split_at(len);
-    let (x1, rest) = rest.split_at(len);
-    let x2 = &rest[..len];
+fn thirds<'x, 'o, S>(x: [&'x [S]; 3], out: &'o mut [S]) -> (usize, [&'x [S]; 3], [&'o mut [S]; 3]) {
+    let len = (out.len() / 3)
+        .min(x[0].len())
+        .min(x[1].len())
+        .min(x[2].len());
+    let [x0, x1, x2] = x.map(|f| &f[..len]);
     let (o0, rest) = out.split_at_mut(len);
     let (o1, rest) = rest.split_at_mut(len);
     let o2 = &mut rest[..len];
@@ -726,11 +746,16 @@ pub(crate) fn mix_unity<S: Sample>(out: &mut [S], heard: &[&[S]]) -> usize {
 }
 
 /// Mixes a whole three-party call whose listeners hear each other steadily
-/// at unity: `x` and `out` hold the three frames back to back; listener `l`
+/// at unity: `x` holds the three talkers' frames, `out` the three
+/// listeners' back to back; listener `l`
 /// hears the other two, in order, where `hears[l]` says so. Gives what
 /// [`mix_unity`] gives listener by listener, in one pass over memory;
 /// returns the clipped samples per listener.
-pub(crate) fn mix_three<S: Sample>(out: &mut [S], x: &[S], hears: [[bool; 2]; 3]) -> [usize; 3] {
+pub(crate) fn mix_three<S: Sample>(
+    out: &mut [S],
+    x: [&[S]; 3],
+    hears: [[bool; 2]; 3],
+) -> [usize; 3] {
     S::mix3(out, x, hears)
 }
 
@@ -739,7 +764,7 @@ pub(crate) fn mix_three<S: Sample>(out: &mut [S], x: &[S], hears: [[bool; 2]; 3]
 /// For a quiet call this saves the separate sanitizing pass.
 pub(crate) fn mix_three_unsanitized<S: Sample>(
     out: &mut [S],
-    x: &[S],
+    x: [&[S]; 3],
     hears: [[bool; 2]; 3],
 ) -> Option<[usize; 3]> {
     S::mix3_unsanitized(out, x, hears)
@@ -1008,7 +1033,11 @@ mod test {
         fn same_three<S: Sample>(x: &[S], hears: [[bool; 2]; 3], bits: impl Fn(S) -> u32) {
             let len = x.len() / 3;
             let mut fused = alloc::vec![S::SILENCE; 3 * len];
-            let clipped = S::mix3(&mut fused, &x[..3 * len], hears);
+            let clipped = S::mix3(
+                &mut fused,
+                [&x[..len], &x[len..2 * len], &x[2 * len..3 * len]],
+                hears,
+            );
             let others = [[1, 2], [0, 2], [0, 1]];
             for l in 0..3 {
                 let frame = |t: usize| &x[t * len..(t + 1) * len];

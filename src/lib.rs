@@ -72,10 +72,14 @@
 //!   join / leave / set_mode   ┌───────────────────────────────────┐
 //!   set_route_gain ─────────► │ Session                           │
 //!   set_volume / set_ramp     │  put_frame(party, &frame)  × n    │
-//!                             │  mix()                            │
+//!                             │  mix()   or  mix_frames(&frames)  │
 //!   poll_event() ◄─────────── │  output(party) -> &[S]     × n    │
 //!   party(id).stats           └───────────────────────────────────┘
 //! ```
+//!
+//! A host whose frames are already in memory hands them to
+//! [`Session::mix_frames`] instead: borrowed, read where they are, with no
+//! copy; a host that decodes writes straight into [`Session::frame_mut`].
 //!
 //! Changes made between ticks take effect at the next [`Session::mix`]; the
 //! [`Event`]s that record them carry that tick's index. Routes that open, and
@@ -253,8 +257,21 @@
 //!    in `i32` and `f32` in `f32`, saturated once at the end; unity routes are
 //!    bit-exact; no allocation.
 //! 3. [`route`]: roles, supervisor modes and the table above.
-//! 4. [`session`]: the state machine of one call.
-//! 5. [`media`] and [`g711`]: the traits a host's legs implement, the
+//! 4. The mix plan (`src/plan.rs`): a control change makes the session work
+//!    out the route matrix of the next tick (every listener × talker gain,
+//!    with its ramp) and compile it into a plan: for each listener, the
+//!    kernel that mixes its frame (a copy, a one-pass sum, the whole
+//!    three-party call in one pass, or the general path) and the talkers it
+//!    adds. [`Session::mix`] only runs the plan; a call whose routes did not
+//!    change compiles nothing. The plan knows positions in the matrix, not
+//!    parties: a new kind of talker (an announcement) is a column, a new
+//!    kind of listener (a recording tap) a row, and a leg at another rate a
+//!    conversion before its column and after its row; they join the matrix,
+//!    not a new fast path. Whatever kernel the plan picks, the result is the
+//!    general path's, bit for bit (property tests run every tick both ways).
+//! 5. [`session`]: the state machine of one call: parties, modes, route
+//!    gains, the audit trail, and the route matrix.
+//! 6. [`media`] and [`g711`]: the traits a host's legs implement, the
 //!    driver that runs a tick over them, and G.711 μ-law and A-law.
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
@@ -289,8 +306,8 @@
 //! A panic is a bug. Every bad input is answered with an [`Error`] that names
 //! the value given and what was expected, and a control call that fails
 //! leaves the session exactly as it was. Joining allocates the party's
-//! frames; [`Session::mix`], [`Session::put_frame`] and [`Session::output`]
-//! never allocate, lock, or read a clock.
+//! frames; [`Session::mix`], [`Session::mix_frames`], [`Session::put_frame`]
+//! and [`Session::output`] never allocate, lock, or read a clock.
 //!
 //! ## Bad input and the errors it returns
 //!
@@ -318,6 +335,9 @@
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
+//! | [`Session::mix_frames`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
+//! | [`Session::mix_frames`] | a party twice in the list, or one that already handed in its frame this tick | [`Error::DuplicateFrame`] |
+//! | [`Session::mix_frames`] | a party of another session, or one that has left | [`Error::ForeignParty`], [`Error::PartyLeft`] |
 //! | [`kernel::mix`], [`kernel::mix_matrix`] | more than [`kernel::MAX_TALKERS`] talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix`] | a talker's frame not as long as the output | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |

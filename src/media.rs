@@ -61,6 +61,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::marker::PhantomData;
 
 use crate::g711::{f32_to_i16, Law};
 use crate::{Error, Format, PartyId, Sample, Session};
@@ -276,13 +277,13 @@ pub struct Tick {
 
 /// Runs ticks of a [`Session`] over the host's legs.
 ///
-/// It holds one frame of scratch space, allocated once by [`Driver::new`]:
-/// a source fills it and the session copies it in only when the source
-/// really had a frame, so that a missing frame is counted as missing.
+/// A source writes its frame straight into the session's buffer for its
+/// party (no scratch frame, no copy); the frame counts as handed in only when
+/// the source says it is one, so that a missing frame is counted as missing.
 #[derive(Debug, Clone)]
 pub struct Driver<S: Sample> {
     format: Format,
-    scratch: Vec<S>,
+    sample: PhantomData<fn() -> S>,
 }
 
 impl<S: Sample> Driver<S> {
@@ -290,7 +291,7 @@ impl<S: Sample> Driver<S> {
     pub fn new(format: Format) -> Driver<S> {
         Driver {
             format,
-            scratch: vec![S::SILENCE; format.samples_per_frame()],
+            sample: PhantomData,
         }
     }
 
@@ -367,14 +368,17 @@ impl<S: Sample> Driver<S> {
                 tick.gone += 1;
                 continue;
             }
-            self.scratch.fill(S::SILENCE);
-            let Some(fill) = leg.fill(&mut self.scratch) else {
+            // The source writes straight into the session's buffer; it
+            // counts as handed in only if the source says it is a frame.
+            let buffer = session.input_buffer(leg.party)?;
+            buffer.fill(S::SILENCE);
+            let Some(fill) = leg.fill(buffer) else {
                 continue;
             };
             leg.last = Some(fill);
             match fill {
                 Fill::Frame => {
-                    session.put_frame(leg.party, &self.scratch)?;
+                    session.hand_in(leg.party)?;
                     tick.frames += 1;
                 }
                 Fill::Missing => tick.missing += 1,

@@ -152,10 +152,11 @@ impl Plan {
         self.three = fused.then_some((unity, heads));
     }
 
-    /// Mixes one tick: `inputs` and `outputs` hold one frame of `len`
-    /// samples per party, in the order of the matrix the plan was compiled
-    /// from, `gains` is that matrix, and bit `t` of `has` says whether
-    /// talker `t` handed in a frame (one that did not is silence).
+    /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples and
+    /// `outputs` holds one frame per listener back to back, in the order of
+    /// the matrix the plan was compiled from, `gains` is that matrix, and
+    /// bit `t` of `has` says whether talker `t` handed in a frame (one that
+    /// did not is silence, whatever `frame(t)` holds).
     /// `clipped(l, k)` is told of the `k` clipped samples of listener `l`.
     ///
     /// With `sanitized` false, the inputs may hold samples that nobody may
@@ -164,10 +165,10 @@ impl Plan {
     /// [`NeedsSanitizing`] having told `clipped` nothing when one does.
     /// Other plans must be given sanitized inputs.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn run<S: Sample>(
+    pub(crate) fn run<'a, S: Sample>(
         &self,
         gains: &[RouteGain],
-        inputs: &[S],
+        frame: impl Fn(usize) -> &'a [S],
         outputs: &mut [S],
         len: usize,
         has: u32,
@@ -179,13 +180,13 @@ impl Plan {
             return Ok(());
         }
         let has = |t: usize| has & (1 << t) != 0;
-        let frame = |t: usize| &inputs[t * len..(t + 1) * len];
         if let Some((unity, heads)) = self.three {
             let hears = heard_now([has(0), has(1), has(2)], unity);
+            let x = [frame(0), frame(1), frame(2)];
             let fused = if sanitized {
-                mix_three(outputs, inputs, hears)
+                mix_three(outputs, x, hears)
             } else {
-                mix_three_unsanitized(outputs, inputs, hears).ok_or(NeedsSanitizing)?
+                mix_three_unsanitized(outputs, x, hears).ok_or(NeedsSanitizing)?
             };
             for (l, (out, row)) in outputs
                 .chunks_exact_mut(len)

@@ -31,6 +31,9 @@ use crate::{Error, Format, Gain};
 /// [`Error::TooManyParties`].
 pub const MAX_PARTIES: usize = 32;
 
+/// In [`Session::mix_borrowed`]: the party's frame is in its own buffer.
+const NOT_BORROWED: u8 = u8::MAX;
+
 /// The gain ramp a new session uses for routes that open or close: 5 ms, or
 /// the whole frame when frames are shorter.
 pub const DEFAULT_RAMP: Duration = Duration::from_millis(5);
@@ -267,8 +270,8 @@ struct Party {
 ///
 /// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call, and
 /// two sessions compare equal when their format, ramp, tick, parties, routes,
-/// frames, pending events and counters are all the same (caches that only
-/// make mixing faster are not compared).
+/// frames handed in for the next tick, outputs, pending events and counters
+/// are all the same (caches that only make mixing faster are not compared).
 #[derive(Debug, Clone)]
 pub struct Session<S: Sample> {
     format: Format,
@@ -324,7 +327,7 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.call == other.call
             && self.next_id == other.next_id
             && self.parties == other.parties
-            && self.inputs == other.inputs
+            && self.pending_inputs().eq(other.pending_inputs())
             && self.outputs == other.outputs
             && self.events == other.events
             && self.event_limit == other.event_limit
@@ -333,6 +336,16 @@ impl<S: Sample> PartialEq for Session<S> {
 }
 
 impl<S: Sample> Session<S> {
+    /// The frames handed in for the next tick (a buffer whose frame was
+    /// mixed holds nothing that matters).
+    fn pending_inputs(&self) -> impl Iterator<Item = &[S]> + '_ {
+        self.parties
+            .iter()
+            .zip(self.inputs.chunks_exact(self.spf.max(1)))
+            .filter(|(p, _)| p.has_input)
+            .map(|(_, f)| f)
+    }
+
     /// A call with no parties yet, in `format`, with the [`DEFAULT_RAMP`].
     pub fn new(format: Format) -> Session<S> {
         let ramp = DEFAULT_RAMP.min(format.ptime().duration());
@@ -635,6 +648,24 @@ impl<S: Sample> Session<S> {
         Ok(slot)
     }
 
+    /// The buffer of `party`'s next frame, for a source to write into; the
+    /// frame counts as handed in only after [`Session::hand_in`].
+    pub(crate) fn input_buffer(&mut self, party: PartyId) -> Result<&mut [S], Error> {
+        let i = self.index(party)?;
+        if self.parties[i].has_input {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        Ok(&mut self.inputs[i * self.spf..(i + 1) * self.spf])
+    }
+
+    /// Counts what [`Session::input_buffer`] holds as `party`'s frame.
+    pub(crate) fn hand_in(&mut self, party: PartyId) -> Result<(), Error> {
+        self.input_slot(party).map(|_| ())
+    }
+
     fn input_slot(&mut self, party: PartyId) -> Result<&mut [S], Error> {
         let i = self.index(party)?;
         let p = &mut self.parties[i];
@@ -652,47 +683,115 @@ impl<S: Sample> Session<S> {
     /// of the frames handed in since the last tick, which are then
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
+        self.mix_borrowed(&[], &[NOT_BORROWED; MAX_PARTIES]);
+    }
+
+    /// Mixes one tick from borrowed frames: each `(party, frame)` of
+    /// `frames` is that party's frame for this tick, as if handed to
+    /// [`Session::put_frame`], but read where it is, without a copy. Parties
+    /// not in `frames` are mixed as [`Session::mix`] would mix them (a frame
+    /// handed in with [`Session::put_frame`] or [`Session::frame_mut`], or
+    /// silence).
+    ///
+    /// Everything is checked before anything is mixed: a frame of the wrong
+    /// length is [`Error::FrameLength`], a party not on the call is the
+    /// error [`Session::put_frame`] gives, and a party twice in `frames`, or
+    /// one that already handed in its frame this tick, is
+    /// [`Error::DuplicateFrame`]; on an error nothing is mixed and nothing
+    /// changes. Allocates nothing. A non-finite `f32` sample in a borrowed
+    /// frame reaches nobody, as with [`Session::put_frame`]: that frame is
+    /// then copied and cleaned.
+    ///
+    /// ```
+    /// use barge::{Format, Mode, Role, Session};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// let v = call.join_supervisor(Mode::Whisper)?;
+    /// let (from_c, from_a, from_v) = ([100i16; 160], [20i16; 160], [3i16; 160]);
+    /// call.mix_frames(&[(c, &from_c), (a, &from_a), (v, &from_v)])?;
+    /// assert_eq!(call.output(c)?[159], 20); // the whisper is not there
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn mix_frames(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
+        let mut at = [NOT_BORROWED; MAX_PARTIES];
+        for (k, &(party, frame)) in frames.iter().enumerate() {
+            if frame.len() != self.spf {
+                return Err(Error::FrameLength {
+                    given: frame.len(),
+                    expected: self.spf,
+                    format: self.format,
+                });
+            }
+            let i = self.index(party)?;
+            if self.parties[i].has_input || at[i] != NOT_BORROWED {
+                return Err(Error::DuplicateFrame {
+                    party,
+                    tick: self.tick,
+                });
+            }
+            // `k < frames.len() <= MAX_PARTIES`: each party at most once.
+            at[i] = k as u8;
+        }
+        // Borrowed frames that hold a sample nobody may hear are copied into
+        // the party's own buffer and cleaned there.
+        for (i, k) in at.iter_mut().enumerate().take(self.parties.len()) {
+            if *k == NOT_BORROWED {
+                continue;
+            }
+            let frame = frames[usize::from(*k)].1;
+            if S::needs_sanitizing(frame) {
+                self.inputs[i * self.spf..(i + 1) * self.spf].copy_from_slice(frame);
+                self.parties[i].has_input = true;
+                *k = NOT_BORROWED;
+            }
+        }
+        self.mix_borrowed(frames, &at);
+        Ok(())
+    }
+
+    /// One tick: party `i`'s frame is `frames[at[i]]` where `at[i]` is not
+    /// [`NOT_BORROWED`] (a frame checked by [`Session::mix_frames`], in need
+    /// of no cleaning), else its own input buffer.
+    fn mix_borrowed(&mut self, frames: &[(PartyId, &[S])], at: &[u8; MAX_PARTIES]) {
         if !self.settled || self.general_only() {
             self.compile_routes();
         }
         let has = self
             .parties
             .iter()
+            .zip(at)
             .enumerate()
-            .fold(0u32, |m, (i, p)| m | u32::from(p.has_input) << i);
+            .fold(0u32, |m, (i, (p, &k))| {
+                m | u32::from(p.has_input || k != NOT_BORROWED) << i
+            });
         let sanitized = !self.plan.sanitizes_itself();
         if sanitized {
             self.sanitize_inputs();
         }
-        let parties = &mut self.parties;
-        let clipped = |l: usize, k: usize| parties[l].stats.samples_clipped += k as u64;
-        let (gains, spf) = (&self.tick_gains[..], self.spf);
-        if self
-            .plan
-            .run(
-                gains,
-                &self.inputs,
-                &mut self.outputs,
-                spf,
-                has,
-                sanitized,
-                clipped,
-            )
-            .is_err()
-        {
-            self.sanitize_inputs();
+        let spf = self.spf;
+        for attempt in [sanitized, true] {
+            let inputs: &[S] = &self.inputs;
+            let frame = |t: usize| match at.get(t).copied() {
+                Some(k) if k != NOT_BORROWED => frames[usize::from(k)].1,
+                _ => &inputs[t * spf..(t + 1) * spf],
+            };
             let parties = &mut self.parties;
             let clipped = |l: usize, k: usize| parties[l].stats.samples_clipped += k as u64;
             let ran = self.plan.run(
                 &self.tick_gains,
-                &self.inputs,
+                frame,
                 &mut self.outputs,
                 spf,
                 has,
-                true,
+                attempt,
                 clipped,
             );
-            debug_assert!(ran.is_ok(), "sanitized frames need no sanitizing");
+            if ran.is_ok() {
+                break;
+            }
+            // Only a plan given frames it must check fails, and only once:
+            // clean the frames and run it again.
+            self.sanitize_inputs();
         }
         if self.plan.ramps() {
             // Every ramp ends within the tick: the ticks after it hear every
@@ -706,8 +805,8 @@ impl<S: Sample> Session<S> {
                 .compile::<S>(&self.tick_gains[..n * n], n, self.spf, general_only);
         }
         self.settled = true;
-        for p in self.parties.iter_mut() {
-            if p.has_input {
+        for (p, &k) in self.parties.iter_mut().zip(at) {
+            if p.has_input || k != NOT_BORROWED {
                 p.stats.frames_mixed += 1;
             } else {
                 p.stats.frames_missing += 1;
@@ -1154,9 +1253,11 @@ mod test {
             fast.join_supervisor(Mode::Barge).unwrap();
             let mut general = fast.clone();
             general.general_only = true;
+            // Mixed from borrowed frames instead of copied ones.
+            let mut borrowed = fast.clone();
             let mut missing = [false; 4];
             for op in ops {
-                for s in [&mut fast, &mut general] {
+                for s in [&mut fast, &mut general, &mut borrowed] {
                     let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
                     let id = |i: usize| {
                         ids.get(i).copied().unwrap_or(PartyId {
@@ -1183,9 +1284,14 @@ mod test {
                     Op::Tick(seed) => {
                         let spf = format.samples_per_frame();
                         let loud = seed % 3 == 0;
-                        for s in [&mut fast, &mut general] {
+                        for (k, s) in [&mut fast, &mut general, &mut borrowed]
+                            .into_iter()
+                            .enumerate()
+                        {
                             let ids: alloc::vec::Vec<PartyId> =
                                 s.parties.iter().map(|p| p.id).collect();
+                            let mut frames: alloc::vec::Vec<(PartyId, alloc::vec::Vec<S>)> =
+                                alloc::vec::Vec::new();
                             for (i, &id) in ids.iter().enumerate() {
                                 if missing[i] {
                                     continue;
@@ -1199,12 +1305,27 @@ mod test {
                                         S::noise(x, loud)
                                     })
                                     .collect();
-                                s.put_frame(id, &frame).unwrap();
+                                frames.push((id, frame));
                             }
-                            s.mix();
+                            if k == 2 {
+                                // Borrowed, in reverse order, one put the
+                                // plain way.
+                                let mut list: alloc::vec::Vec<(PartyId, &[S])> =
+                                    frames.iter().rev().map(|(id, f)| (*id, &f[..])).collect();
+                                if let Some((id, f)) = list.pop() {
+                                    s.put_frame(id, f).unwrap();
+                                }
+                                s.mix_frames(&list).unwrap();
+                            } else {
+                                for (id, f) in &frames {
+                                    s.put_frame(*id, f).unwrap();
+                                }
+                                s.mix();
+                            }
                         }
                         missing = [false; 4];
                         assert_eq!(fast.parties.len(), general.parties.len());
+                        assert_eq!(fast, borrowed, "borrowed frames mix as copied ones");
                         for (p, q) in fast.parties.iter().zip(&general.parties) {
                             let a: alloc::vec::Vec<u32> = fast
                                 .output(p.id)

@@ -236,6 +236,39 @@ fn an_id_a_snapshot_handed_out_after_it_was_taken() {
 }
 
 #[test]
+fn borrowed_frames_that_cannot_be_mixed() {
+    let (s, c, a, v) = call();
+    let ok = [1i16; 160];
+    let short = [1i16; 159];
+    let e = fails_unchanged(&s, |s| s.mix_frames(&[(c, &ok), (a, &short)]));
+    assert_eq!(
+        e,
+        Error::FrameLength {
+            given: 159,
+            expected: 160,
+            format: Format::NARROWBAND_20MS
+        }
+    );
+    names(&e, &["159 samples", "expected 160"]);
+    let e = fails_unchanged(&s, |s| s.mix_frames(&[(c, &ok), (a, &ok), (c, &ok)]));
+    assert_eq!(e, Error::DuplicateFrame { party: c, tick: 1 });
+    names(&e, &[&format!("party {c}"), "one frame per party per tick"]);
+    let mut put = s.clone();
+    put.put_frame(v, &ok).unwrap();
+    let e = fails_unchanged(&put, |s| s.mix_frames(&[(c, &ok), (v, &ok)]));
+    assert_eq!(e, Error::DuplicateFrame { party: v, tick: 1 });
+    let stranger = Session::<i16>::new(Format::NARROWBAND_20MS)
+        .join(Role::Customer)
+        .unwrap();
+    let e = fails_unchanged(&s, |s| s.mix_frames(&[(c, &ok), (stranger, &ok)]));
+    assert_eq!(e, Error::ForeignParty { party: stranger });
+    let mut left = s.clone();
+    left.leave(a).unwrap();
+    let e = fails_unchanged(&left, |s| s.mix_frames(&[(a, &ok)]));
+    assert_eq!(e, Error::PartyLeft { party: a });
+}
+
+#[test]
 fn a_mode_for_a_party_that_is_not_a_supervisor() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     let c = s.join(Role::Customer).unwrap();

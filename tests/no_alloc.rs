@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use barge::{Format, Mode, Role, Sample, Session};
+use barge::{Format, Mode, PartyId, Role, Sample, Session};
 
 struct Counting;
 
@@ -51,7 +51,7 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
         // Control calls between ticks: a mode change every few ticks, so
         // that many ticks ramp.
         if tick % 7 == 0 {
-            let mode = Mode::ALL[rng.below(3) as usize];
+            let mode = Mode::ALL[rng.below(Mode::ALL.len() as u64) as usize];
             s.set_mode(v, mode).unwrap();
         }
         if tick % 11 == 0 {
@@ -65,12 +65,25 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
         }
         while s.poll_event().is_some() {}
         let before = allocations();
-        for (id, f) in ids.iter().zip(&frames) {
-            if rng.chance(90) {
-                s.put_frame(*id, f).unwrap();
+        if tick % 2 == 0 {
+            for (id, f) in ids.iter().zip(&frames) {
+                if rng.chance(90) {
+                    s.put_frame(*id, f).unwrap();
+                }
             }
+            s.mix();
+        } else {
+            // Borrowed frames, every party or some.
+            let mut borrowed: [(PartyId, &[S]); 4] = [(c, &[]); 4];
+            let mut k = 0;
+            for (id, f) in ids.iter().zip(&frames) {
+                if rng.chance(90) {
+                    borrowed[k] = (*id, f);
+                    k += 1;
+                }
+            }
+            s.mix_frames(&borrowed[..k]).unwrap();
         }
-        s.mix();
         for id in ids {
             std::hint::black_box(s.output(id).unwrap());
         }
