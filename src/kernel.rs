@@ -128,6 +128,9 @@ pub(crate) mod private {
         /// What `finish` gives for two talkers added at unity to silence, in
         /// that order, without the accumulator.
         fn mix2(out: &mut [Self], a: &[Self], b: &[Self]) -> usize;
+        /// What `finish` gives for three talkers added at unity to silence,
+        /// in that order, in one pass.
+        fn mix3t(out: &mut [Self], a: &[Self], b: &[Self], c: &[Self]) -> usize;
         /// A whole three-party call in one pass: `x` holds the three
         /// talkers' frames and `out` the three listeners' back to back, and
         /// listener `l` hears the other two (in order) at unity where
@@ -254,48 +257,34 @@ impl private::Kernel for i16 {
             .filter(|&(&x, &y)| x.checked_add(y).is_none())
             .count()
     }
+    fn mix3t(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
+        let n = out.len().min(a.len()).min(b.len()).min(c.len());
+        let (out, a, b, c) = (&mut out[..n], &a[..n], &b[..n], &c[..n]);
+        let mut any = 0u32;
+        for i in 0..n {
+            let s = i32::from(a[i]) + i32::from(b[i]) + i32::from(c[i]);
+            any |= (s as u32).wrapping_add(0x8000) & 0xffff_0000;
+            out[i] = s.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+        if any == 0 {
+            return 0;
+        }
+        (0..n)
+            .filter(|&i| {
+                let s = i32::from(a[i]) + i32::from(b[i]) + i32::from(c[i]);
+                s != s as i16 as i32
+            })
+            .count()
+    }
     fn mix3(out: &mut [i16], x: [&[i16]; 3], hears: [[bool; 2]; 3]) -> [usize; 3] {
-        let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
-        // Each listener's sum is two frames, each masked to silence where
-        // not heard, added with saturation (exact, as in `mix2`). Whether
-        // any input sample is beyond half scale, where a pair could clip, is
-        // noted on the way with one add and one OR per frame (bit 15 of
-        // `x + 0x4000`): only then are clips counted.
-        let m = hears.map(|h| h.map(|h| -i16::from(h)));
-        let half = |s: i16| (s as u16).wrapping_add(0x4000);
-        let mut beyond = 0u16;
-        if hears == [[true; 2]; 3] {
-            // Barge: everyone hears both others; no masks.
-            for i in 0..len {
-                let (a, b, c) = (x0[i], x1[i], x2[i]);
-                beyond |= half(a) | half(b) | half(c);
-                o0[i] = b.saturating_add(c);
-                o1[i] = a.saturating_add(c);
-                o2[i] = a.saturating_add(b);
-            }
-        } else {
-            for i in 0..len {
-                let (a, b, c) = (x0[i], x1[i], x2[i]);
-                beyond |= half(a) | half(b) | half(c);
-                o0[i] = (b & m[0][0]).saturating_add(c & m[0][1]);
-                o1[i] = (a & m[1][0]).saturating_add(c & m[1][1]);
-                o2[i] = (a & m[2][0]).saturating_add(b & m[2][1]);
-            }
-        }
-        if beyond & 0x8000 == 0 {
-            return [0; 3];
-        }
-        let clips = |p: &[i16], q: &[i16], m: [i16; 2]| {
-            p.iter()
-                .zip(q)
-                .filter(|&(&p, &q)| (p & m[0]).checked_add(q & m[1]).is_none())
-                .count()
-        };
-        [
-            clips(x1, x2, m[0]),
-            clips(x0, x2, m[1]),
-            clips(x0, x1, m[2]),
-        ]
+        // One loop for each of the 64 patterns of who hears whom, so that a
+        // listener who hears nobody or one talker costs no mask and no add:
+        // monitor and whisper run as fast as barge.
+        let bits = hears
+            .iter()
+            .flatten()
+            .fold(0u8, |m, &h| (m << 1) | u8::from(h));
+        mix3_i16_by_pattern(out, x, bits)
     }
     fn mix3_unsanitized(
         out: &mut [i16],
@@ -310,6 +299,81 @@ impl private::Kernel for i16 {
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
     }
+}
+
+/// [`mix3_i16`] for the pattern `bits` (listener 0's two flags in bits 5
+/// and 4, listener 1's in 3 and 2, listener 2's in 1 and 0).
+fn mix3_i16_by_pattern(out: &mut [i16], x: [&[i16]; 3], bits: u8) -> [usize; 3] {
+    macro_rules! patterns {
+        ($($p:literal)*) => {
+            match bits {
+                $($p => mix3_i16::<{ $p & 32 != 0 }, { $p & 16 != 0 }, { $p & 8 != 0 },
+                    { $p & 4 != 0 }, { $p & 2 != 0 }, { $p & 1 != 0 }>(out, x),)*
+                _ => [0; 3],
+            }
+        };
+    }
+    patterns!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29
+        30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58
+        59 60 61 62 63)
+}
+
+/// The whole three-party `i16` call in one pass for one pattern of who
+/// hears whom: `Lkt` says whether listener `k` hears the first (`t = 0`) or
+/// the second (`t = 1`) of the other two.
+#[allow(non_snake_case)]
+#[inline(always)]
+fn mix3_i16<
+    const L00: bool,
+    const L01: bool,
+    const L10: bool,
+    const L11: bool,
+    const L20: bool,
+    const L21: bool,
+>(
+    out: &mut [i16],
+    x: [&[i16]; 3],
+) -> [usize; 3] {
+    let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
+    // Each listener's sum is at most two frames added with saturation
+    // (exact, as in `mix2`). Whether any input sample is beyond half scale,
+    // where a pair could clip, is noted on the way with one add and one OR
+    // per frame (bit 15 of `x + 0x4000`): only then are clips counted.
+    let half = |s: i16| (s as u16).wrapping_add(0x4000);
+    #[inline(always)]
+    fn pair<const A: bool, const B: bool>(p: i16, q: i16) -> i16 {
+        match (A, B) {
+            (true, true) => p.saturating_add(q),
+            (true, false) => p,
+            (false, true) => q,
+            (false, false) => 0,
+        }
+    }
+    let mut beyond = 0u16;
+    for i in 0..len {
+        let (a, b, c) = (x0[i], x1[i], x2[i]);
+        beyond |= half(a) | half(b) | half(c);
+        o0[i] = pair::<L00, L01>(b, c);
+        o1[i] = pair::<L10, L11>(a, c);
+        o2[i] = pair::<L20, L21>(a, b);
+    }
+    if beyond & 0x8000 == 0 {
+        return [0; 3];
+    }
+    let clips = |p: &[i16], q: &[i16], both: bool| {
+        if !both {
+            return 0;
+        }
+        p.iter()
+            .zip(q)
+            .filter(|&(&p, &q)| p.checked_add(q).is_none())
+            .count()
+    };
+    [
+        clips(x1, x2, L00 && L01),
+        clips(x0, x2, L10 && L11),
+        clips(x0, x1, L20 && L21),
+    ]
 }
 
 /// The `i16` ramp of [`private::Kernel::add_ramp`] in `i64`, for ramps
@@ -394,6 +458,16 @@ impl private::Kernel for f32 {
             let c = saturate(s);
             clipped += (c != s) as u32;
             *o = c;
+        }
+        clipped as usize
+    }
+    fn mix3t(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32]) -> usize {
+        let mut clipped = 0u32;
+        for (((o, &x), &y), &z) in out.iter_mut().zip(a).zip(b).zip(c) {
+            let s = ((0.0 + x) + y) + z;
+            let r = saturate(s);
+            clipped += (r != s) as u32;
+            *o = r;
         }
         clipped as usize
     }
@@ -679,7 +753,7 @@ where
     // over memory. `fast_paths_match_the_accumulator` proves they give what
     // the general path gives, bit for bit.
     let len = out.len();
-    let mut heard: [&[S]; 2] = [&[], &[]];
+    let mut heard: [&[S]; UNITY_TALKERS] = [&[]; UNITY_TALKERS];
     let mut audible = 0;
     let mut steady = true;
     for i in 0..count {
@@ -688,7 +762,7 @@ where
             continue;
         }
         let plan = plan::<S>(&t.gain, len);
-        if !plan.steady || !S::is_unity(plan.to) || audible == 2 {
+        if !plan.steady || !S::is_unity(plan.to) || audible == UNITY_TALKERS {
             steady = false;
             break;
         }
@@ -717,7 +791,7 @@ where
         if S::is_zero(plan.to) {
             continue;
         }
-        if !S::is_unity(plan.to) || audible == 2 {
+        if !S::is_unity(plan.to) || audible == UNITY_TALKERS {
             tail = false;
             break;
         }
@@ -732,8 +806,12 @@ where
     mix_general(out_head, count, talker) + mix_unity(out_tail, &tails[..audible])
 }
 
-/// Mixes up to two talkers heard steadily at unity (more are ignored): what
-/// [`mix_with`] gives for them, in one pass.
+/// The most talkers heard steadily at unity that [`mix_unity`] mixes in one
+/// pass.
+pub(crate) const UNITY_TALKERS: usize = 3;
+
+/// Mixes up to [`UNITY_TALKERS`] talkers heard steadily at unity (more are
+/// ignored): what [`mix_general`] gives for them, in one pass.
 pub(crate) fn mix_unity<S: Sample>(out: &mut [S], heard: &[&[S]]) -> usize {
     match *heard {
         [] => {
@@ -741,7 +819,8 @@ pub(crate) fn mix_unity<S: Sample>(out: &mut [S], heard: &[&[S]]) -> usize {
             0
         }
         [a] => S::mix1(out, a),
-        [a, b, ..] => S::mix2(out, a, b),
+        [a, b] => S::mix2(out, a, b),
+        [a, b, c, ..] => S::mix3t(out, a, b, c),
     }
 }
 

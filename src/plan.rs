@@ -24,7 +24,7 @@ use smallvec::SmallVec;
 
 use crate::kernel::{
     is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
-    Sample, Talker,
+    Sample, Talker, UNITY_TALKERS,
 };
 
 /// How one listener's frame is mixed.
@@ -32,8 +32,11 @@ use crate::kernel::{
 pub(crate) enum Step {
     /// The listener hears the first `count` of `talkers` (positions, in
     /// order), each steadily at unity, and nobody else: the kernel's
-    /// one-pass copy or saturating sum.
-    Unity { count: u8, talkers: [u8; 2] },
+    /// one-pass copy or sum (up to a four-party call at unity).
+    Unity {
+        count: u8,
+        talkers: [u8; UNITY_TALKERS],
+    },
     /// Anything else (gains other than unity, ramps, more talkers): the
     /// kernel's general path, which mixes the samples after the longest
     /// ramp in one pass where the targets allow it.
@@ -101,7 +104,7 @@ impl Plan {
         let mut heads = [0usize; 3];
         let mut fused = n == 3 && !general_only;
         for (l, row) in gains.chunks_exact(n.max(1)).take(n).enumerate() {
-            let mut talkers = [0u8; 2];
+            let mut talkers = [0u8; UNITY_TALKERS];
             let mut count = 0usize;
             let mut head = 0;
             let mut at_unity = true;
@@ -115,7 +118,7 @@ impl Plan {
                 if g.to.is_muted() {
                     continue;
                 }
-                if count == 2 || !is_unity::<S>(g.to) {
+                if count == UNITY_TALKERS || !is_unity::<S>(g.to) {
                     at_unity = false;
                     continue;
                 }
@@ -135,7 +138,7 @@ impl Plan {
                 Step::General
             };
             self.steps.push(step);
-            if fused && l < 3 && at_unity {
+            if fused && l < 3 && at_unity && count <= 2 {
                 // The other two, in order: for listener 0 talkers 1 and 2.
                 let others = match l {
                     0 => [1u8, 2],
@@ -231,7 +234,7 @@ impl Plan {
         {
             let k = match *step {
                 Step::Unity { count, talkers } => {
-                    let mut heard: [&[S]; 2] = [&[], &[]];
+                    let mut heard: [&[S]; UNITY_TALKERS] = [&[]; UNITY_TALKERS];
                     let mut k = 0;
                     for &t in &talkers[..usize::from(count)] {
                         let t = usize::from(t);
