@@ -63,7 +63,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
-use crate::g711::{f32_to_i16, Law};
+use crate::g711::Law;
 use crate::{Error, Format, PartyId, Sample, Session};
 
 /// What a [`Source`] made of this tick's frame.
@@ -567,6 +567,62 @@ fn g711_format(law: Law, format: Format) -> Result<(), Error> {
     }
 }
 
+/// What [`G711Source`] and [`G711Sink`] share: the law, the format and one
+/// frame of payload, allocated when built. Every sample goes through the
+/// slice functions of [`crate::g711`], with the law chosen once per frame.
+#[derive(Debug, Clone)]
+struct G711Codec {
+    law: Law,
+    format: Format,
+    payload: Vec<u8>,
+}
+
+impl G711Codec {
+    fn new(law: Law, format: Format) -> Result<G711Codec, Error> {
+        g711_format(law, format)?;
+        Ok(G711Codec {
+            law,
+            format,
+            payload: vec![law.silence(); format.samples_per_frame()],
+        })
+    }
+
+    /// The first `len` bytes of the payload (at most a frame), as silence.
+    fn silent_payload(&mut self, len: usize) -> &mut [u8] {
+        let n = len.min(self.payload.len());
+        let payload = &mut self.payload[..n];
+        payload.fill(self.law.silence());
+        payload
+    }
+}
+
+/// A sample type the G.711 adapters convert: `i16` or `f32`.
+trait G711Sample: Sample {
+    /// Decodes `codes` into `pcm` (as long as `codes`).
+    fn decode(law: Law, codes: &[u8], pcm: &mut [Self]);
+    /// Encodes `pcm` into `codes` (as long as `pcm`).
+    fn encode(law: Law, pcm: &[Self], codes: &mut [u8]);
+}
+
+impl G711Sample for i16 {
+    fn decode(law: Law, codes: &[u8], pcm: &mut [i16]) {
+        // The lengths are equal by construction: no error to handle.
+        let _ = law.decode(codes, pcm);
+    }
+    fn encode(law: Law, pcm: &[i16], codes: &mut [u8]) {
+        let _ = law.encode(pcm, codes);
+    }
+}
+
+impl G711Sample for f32 {
+    fn decode(law: Law, codes: &[u8], pcm: &mut [f32]) {
+        let _ = law.decode_f32(codes, pcm);
+    }
+    fn encode(law: Law, pcm: &[f32], codes: &mut [u8]) {
+        let _ = law.encode_f32(pcm, codes);
+    }
+}
+
 /// A [`Source`] that decodes a leg's G.711 payload (PCMU or PCMA) into
 /// `i16` or `f32` frames.
 ///
@@ -575,9 +631,7 @@ fn g711_format(law: Law, format: Format) -> Result<(), Error> {
 #[derive(Debug, Clone)]
 pub struct G711Source<P> {
     inner: P,
-    law: Law,
-    format: Format,
-    payload: Vec<u8>,
+    codec: G711Codec,
 }
 
 impl<P: PayloadSource> G711Source<P> {
@@ -586,18 +640,15 @@ impl<P: PayloadSource> G711Source<P> {
     /// [`Driver::tick`] takes it only in a driver of that format
     /// ([`Error::FormatMismatch`] otherwise).
     pub fn new(law: Law, format: Format, inner: P) -> Result<G711Source<P>, Error> {
-        g711_format(law, format)?;
         Ok(G711Source {
             inner,
-            law,
-            format,
-            payload: vec![law.silence(); format.samples_per_frame()],
+            codec: G711Codec::new(law, format)?,
         })
     }
 
     /// The law it decodes.
     pub fn law(&self) -> Law {
-        self.law
+        self.codec.law
     }
 
     /// The payload source it wraps.
@@ -615,47 +666,35 @@ impl<P: PayloadSource> G711Source<P> {
         self.inner
     }
 
-    /// Fills the payload of a frame of `len` samples from the inner source.
-    fn next_payload(&mut self, len: usize) -> (Fill, &[u8]) {
-        let n = len.min(self.payload.len());
-        let payload = &mut self.payload[..n];
-        payload.fill(self.law.silence());
+    fn fill_as<S: G711Sample>(&mut self, frame: &mut [S]) -> Fill {
+        let law = self.codec.law;
+        let payload = self.codec.silent_payload(frame.len());
         let fill = self.inner.fill_payload(payload);
-        (fill, payload)
+        if fill == Fill::Frame {
+            let n = payload.len();
+            S::decode(law, payload, &mut frame[..n]);
+        }
+        fill
     }
 }
 
 impl<P: PayloadSource> Source<i16> for G711Source<P> {
     fn format(&self) -> Option<Format> {
-        Some(self.format)
+        Some(self.codec.format)
     }
 
     fn fill(&mut self, frame: &mut [i16]) -> Fill {
-        let law = self.law;
-        let (fill, payload) = self.next_payload(frame.len());
-        if fill == Fill::Frame {
-            for (x, &c) in frame.iter_mut().zip(payload) {
-                *x = law.decode_sample(c);
-            }
-        }
-        fill
+        self.fill_as(frame)
     }
 }
 
 impl<P: PayloadSource> Source<f32> for G711Source<P> {
     fn format(&self) -> Option<Format> {
-        Some(self.format)
+        Some(self.codec.format)
     }
 
     fn fill(&mut self, frame: &mut [f32]) -> Fill {
-        let law = self.law;
-        let (fill, payload) = self.next_payload(frame.len());
-        if fill == Fill::Frame {
-            for (x, &c) in frame.iter_mut().zip(payload) {
-                *x = f32::from(law.decode_sample(c)) / 32768.0;
-            }
-        }
-        fill
+        self.fill_as(frame)
     }
 }
 
@@ -667,9 +706,7 @@ impl<P: PayloadSource> Source<f32> for G711Source<P> {
 #[derive(Debug, Clone)]
 pub struct G711Sink<P> {
     inner: P,
-    law: Law,
-    format: Format,
-    payload: Vec<u8>,
+    codec: G711Codec,
 }
 
 impl<P: PayloadSink> G711Sink<P> {
@@ -678,18 +715,15 @@ impl<P: PayloadSink> G711Sink<P> {
     /// it only in a driver of that format ([`Error::FormatMismatch`]
     /// otherwise).
     pub fn new(law: Law, format: Format, inner: P) -> Result<G711Sink<P>, Error> {
-        g711_format(law, format)?;
         Ok(G711Sink {
             inner,
-            law,
-            format,
-            payload: vec![law.silence(); format.samples_per_frame()],
+            codec: G711Codec::new(law, format)?,
         })
     }
 
     /// The law it encodes.
     pub fn law(&self) -> Law {
-        self.law
+        self.codec.law
     }
 
     /// The payload sink it wraps.
@@ -706,33 +740,33 @@ impl<P: PayloadSink> G711Sink<P> {
     pub fn into_inner(self) -> P {
         self.inner
     }
+
+    fn take_as<S: G711Sample>(&mut self, frame: &[S]) {
+        let law = self.codec.law;
+        let payload = self.codec.silent_payload(frame.len());
+        let n = payload.len();
+        S::encode(law, &frame[..n], payload);
+        self.inner.take_payload(payload);
+    }
 }
 
 impl<P: PayloadSink> Sink<i16> for G711Sink<P> {
     fn format(&self) -> Option<Format> {
-        Some(self.format)
+        Some(self.codec.format)
     }
 
     fn take(&mut self, frame: &[i16]) {
-        let n = frame.len().min(self.payload.len());
-        for (c, &x) in self.payload[..n].iter_mut().zip(frame) {
-            *c = self.law.encode_sample(x);
-        }
-        self.inner.take_payload(&self.payload[..n]);
+        self.take_as(frame)
     }
 }
 
 impl<P: PayloadSink> Sink<f32> for G711Sink<P> {
     fn format(&self) -> Option<Format> {
-        Some(self.format)
+        Some(self.codec.format)
     }
 
     fn take(&mut self, frame: &[f32]) {
-        let n = frame.len().min(self.payload.len());
-        for (c, &x) in self.payload[..n].iter_mut().zip(frame) {
-            *c = self.law.encode_sample(f32_to_i16(x));
-        }
-        self.inner.take_payload(&self.payload[..n]);
+        self.take_as(frame)
     }
 }
 
