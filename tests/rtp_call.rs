@@ -121,6 +121,13 @@ fn db(r: f64) -> f64 {
     20.0 * r.max(1e-9).log10()
 }
 
+/// The tick in a line "… first packet at tick N; media from ADDR only".
+fn first_packet_tick(line: &str) -> usize {
+    let (_, rest) = line.split_once("first packet at tick ").expect(line);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect(line)
+}
+
 /// Kills every child still running when dropped, so that a failing test
 /// leaves nothing behind.
 #[derive(Default)]
@@ -395,7 +402,7 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
             .iter()
             .find(|l| l.contains(&format!("{}: first packet at tick", PARTIES[p])))
             .unwrap_or_else(|| panic!("{} never received a packet", PARTIES[p]));
-        first_packet[p] = line.rsplit(' ').next().unwrap().parse().unwrap();
+        first_packet[p] = first_packet_tick(line);
         let stats = out
             .iter()
             .find(|l| l.starts_with(PARTIES[p]) && !l.contains(':'))
