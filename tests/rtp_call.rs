@@ -967,8 +967,9 @@ fn junk_and_another_ssrc_from_the_customers_address_do_not_silence_the_customer(
         move |phone, to, start| {
             // From the customer's own address (a stranger who spoofs it),
             // from 0.5 s on: a stream with its own SSRC, one packet per
-            // packet of the customer's, and two junk packets (an SSRC,
-            // sequence number and timestamp of their own each) every 40 ms.
+            // packet of the customer's, and every 40 ms two junk packets in
+            // sequence under an SSRC of their own (each pair passes the
+            // probation of a first stream, not that of a switch).
             let own = Stream::new(STRANGER, frames);
             let mut rng = harness::Rng::new(7);
             let junk = noise_voice(STRANGER + 1, 1);
@@ -977,12 +978,13 @@ fn junk_and_another_ssrc_from_the_customers_address_do_not_silence_the_customer(
                     return;
                 }
                 let _ = phone.send_to(&own.packet(k), to);
-                for _ in 0..2 * (k % 2) {
+                let (ssrc, seq, ts) = (rng.next() as u32, rng.next() as u16, rng.next() as u32);
+                for i in 0..2 * (k % 2) as u16 {
                     let p = RtpPacketBuilder::new()
                         .payload_type(0)
-                        .ssrc(rng.next() as u32)
-                        .sequence(Seq::from(rng.next() as u16))
-                        .timestamp(rng.next() as u32)
+                        .ssrc(ssrc)
+                        .sequence(Seq::from(seq.wrapping_add(i)))
+                        .timestamp(ts.wrapping_add(u32::from(i) * SPF as u32))
                         .payload(&junk)
                         .build()
                         .unwrap();
