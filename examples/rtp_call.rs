@@ -26,8 +26,11 @@
 //!   REMOTE (many senders, ffmpeg among them, send from another port than
 //!   the one they receive on). From then on, for the whole call, datagrams
 //!   from any other address are dropped unread as RTP and counted
-//!   (`foreign`). A sender that changes address mid-call (a NAT rebinding)
-//!   is not followed.
+//!   (`foreign`). When that source is REMOTE itself (symmetric RTP, as SIP
+//!   phones send), the leg's socket is also connected to it, so that the
+//!   kernel drops everyone else's datagrams before they take room in the
+//!   socket's buffer. A sender that changes address mid-call (a NAT
+//!   rebinding) is not followed.
 //! - **Probation of a new SSRC** (RFC 3550, Appendix A.1). A packet with an
 //!   SSRC other than the one playing is held, not played:
 //!   `MIN_SEQUENTIAL` (2) packets of that SSRC in sequence must come before
@@ -83,12 +86,14 @@ const USAGE: &str = "usage: rtp_call --customer LOCAL=REMOTE --agent LOCAL=REMOT
 const HELP: &str = "
 Each party's leg receives RTP on LOCAL and sends what that party hears to REMOTE.
 A leg plays media from one source address: the first whose stream passes
-probation (2 packets in sequence), which need not be REMOTE; datagrams from any
-other address are dropped for the rest of the call (counted as 'foreign'). A new
-SSRC from that address replaces the playing stream only after 2 packets in
-sequence spanning 100 ms with nothing from the playing stream in between. Each
-tick reads at most 64 datagrams per leg; the rest wait in the kernel's buffer.
-Packets too late to play are dropped, so a sender's stall leaves no lasting delay.
+probation (2 packets in sequence), which need not be REMOTE. Datagrams from any
+other address are dropped for the rest of the call (counted as 'foreign'); if
+the source is REMOTE, the socket is connected to it and the kernel drops them.
+A new SSRC from that address replaces the playing stream only after 2 packets
+in sequence spanning 100 ms with nothing from the playing stream in between.
+Each tick reads at most 64 datagrams per leg; the rest wait in the kernel's
+buffer. Packets too late to play are dropped, so that a sender's stall leaves
+no lasting delay.
 
   --codec pcmu|pcma   payload type 0 or 8 (default pcmu)
   --ptime MS          10, 20, 30, 40 or 60 (default 20)
@@ -701,6 +706,9 @@ struct RtpSender {
     timestamp: u32,
     first: bool,
     packet: Vec<u8>,
+    /// Whether the socket is connected to `remote` (then it must `send`:
+    /// some systems refuse `send_to` on a connected socket).
+    connected: bool,
     sent: u64,
     send_errors: u64,
 }
@@ -717,6 +725,7 @@ impl RtpSender {
             timestamp: random() as u32,
             first: true,
             packet: vec![0; MAX_DATAGRAM],
+            connected: false,
             sent: 0,
             send_errors: 0,
         }
@@ -734,10 +743,18 @@ impl PayloadSink for RtpSender {
             .payload(payload)
             .build_into(&mut self.packet);
         match built {
-            Ok(len) => match self.socket.send_to(&self.packet[..len], self.remote) {
-                Ok(_) => self.sent += 1,
-                Err(_) => self.send_errors += 1,
-            },
+            Ok(len) => {
+                let packet = &self.packet[..len];
+                let sent = if self.connected {
+                    self.socket.send(packet)
+                } else {
+                    self.socket.send_to(packet, self.remote)
+                };
+                match sent {
+                    Ok(_) => self.sent += 1,
+                    Err(_) => self.send_errors += 1,
+                }
+            }
             Err(_) => self.send_errors += 1,
         }
         self.first = false;
@@ -856,11 +873,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             let was_first = jb.first_packet_tick.is_none();
             receive(&p.socket, jb, &mut datagram, tick)?;
             if let (true, Some(first), Some(from)) = (was_first, jb.first_packet_tick, jb.source) {
+                // A symmetric peer (it sends from where it receives): with
+                // the socket connected, the kernel drops everyone else's
+                // datagrams before they take room in its buffer.
+                let sender = p.sink.inner_mut();
+                let connected = from == sender.remote && p.socket.connect(from).is_ok();
+                sender.connected = connected;
                 writeln!(
                     out,
-                    "{:8.3} s  {}: first packet at tick {first}; media from {from} only",
+                    "{:8.3} s  {}: first packet at tick {first}; media from {from} only{}",
                     tick as f64 * ptime.as_secs_f64(),
-                    p.name
+                    p.name,
+                    if connected { " (socket connected)" } else { "" }
                 )?;
             }
         }

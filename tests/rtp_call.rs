@@ -20,7 +20,8 @@
 //! More tests run the call against phones written here (no ffmpeg): a
 //! stranger sending from another port is never heard; junk and another
 //! SSRC from the customer's own address do not silence the customer; a
-//! flood is read at most 64 datagrams a tick and skips no tick; and a
+//! flood (from a stranger's port and from the customer's own address) is
+//! read at most 64 datagrams a tick and skips no tick; and a
 //! sender's stall (0.3 s, then 0.4 s, each followed by a catch-up burst)
 //! leaves no lasting delay, measured by cross-correlating what the agent
 //! heard with the customer's voice. Each lasts 3 to 4 s.
@@ -923,7 +924,12 @@ fn a_strangers_packets_from_another_port_are_never_heard() {
     let counted = sent_by_stranger.clone();
     let call = phone_call(
         seconds,
-        move |phone, to, start| talk(phone, to, &Stream::new(0, frames), start, &[], |_| {}),
+        move |_, to, start| {
+            // Like ffmpeg, the customer sends from another port than the one
+            // it hears on: the call latches onto it, but cannot connect.
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            talk(&socket, to, &Stream::new(0, frames), start, &[], |_| {})
+        },
         move |to, start| {
             // From 0.5 s to 2.5 s: its own stream, and packets that copy the
             // customer's SSRC and timestamps (first come, first played).
@@ -1026,12 +1032,32 @@ fn a_flood_is_read_a_bounded_number_a_tick_and_no_tick_is_skipped() {
     let frames = (seconds * 50.0) as usize;
     let flooded = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = flooded.clone();
+    let duplicated = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let dups = duplicated.clone();
     let call = phone_call(
         seconds,
-        move |phone, to, start| talk(phone, to, &Stream::new(0, frames), start, &[], |_| {}),
+        move |phone, to, start| {
+            // From 0.5 s to 1.5 s, from the customer's own address (which
+            // the kernel cannot tell from the customer's): copies of each
+            // packet as fast as they go until 2 ms before the next is due,
+            // at most 2,000 a packet.
+            let stream = Stream::new(0, frames);
+            let ptime = Duration::from_millis(u64::from(PTIME_MS));
+            talk(phone, to, &stream, start, &[], |k| {
+                if !(25..75).contains(&k) {
+                    return;
+                }
+                let (packet, until) = (stream.packet(k), start + ptime * (k as u32 + 1));
+                let mut n = 0;
+                while n < 2000 && Instant::now() + Duration::from_millis(2) < until {
+                    n += u64::from(phone.send_to(&packet, to).is_ok());
+                }
+                dups.fetch_add(n, Ordering::Relaxed);
+            })
+        },
         move |to, start| {
-            // From 0.5 s to 1.5 s, at most 500,000 packets, as fast as they
-            // go: a stranger's stream to the customer's port.
+            // And from 0.5 s to 1.5 s, at most 500,000 packets as fast as
+            // they go from a stranger's port.
             let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
             let flood = Stream::new(STRANGER, 1);
             let packet = flood.packet(0);
@@ -1052,8 +1078,10 @@ fn a_flood_is_read_a_bounded_number_a_tick_and_no_tick_is_skipped() {
         },
     );
     let flooded = flooded.load(Ordering::Relaxed);
-    let (foreign, most, at_bound) = (
+    let duplicated = duplicated.load(Ordering::Relaxed);
+    let (foreign, dup, most, at_bound) = (
         call.stat(0, "foreign"),
+        call.stat(0, "dup"),
         call.stat(0, "max-read"),
         call.stat(0, "read-bound"),
     );
@@ -1062,16 +1090,22 @@ fn a_flood_is_read_a_bounded_number_a_tick_and_no_tick_is_skipped() {
     let agent_lost = 1.0 - fraction_of(&call.heard[0].0, &noise_voice(1, frames), at(0.5), at(1.5));
     let done = call.out.iter().find(|l| l.starts_with("done:")).unwrap();
     println!(
-        "flood of {flooded} packets: {foreign} read and dropped as foreign (the rest dropped by \
-         the kernel), at most {most} read in a tick, {at_bound} ticks at the bound; during it \
-         the agent missed {:.1}% of the customer, the customer {:.1}% of the agent; {done}",
+        "flood of {flooded} packets from a stranger's port: {foreign} read (dropped as foreign); \
+         {duplicated} copies from the customer's address: {dup} read (dropped as duplicates); \
+         at most {most} read in a tick, {at_bound} ticks at the bound; the rest dropped by the \
+         kernel; during the floods the agent missed {:.1}% of the customer, the customer \
+         {:.1}% of the agent; {done}",
         100.0 * customer_lost,
         100.0 * agent_lost
     );
     assert!(flooded > 10_000, "the flood was only {flooded} packets");
+    assert!(
+        duplicated > 10_000,
+        "the flood was only {duplicated} packets"
+    );
     assert!(most <= READ_BOUND, "{most} datagrams read in one tick");
-    assert!(at_bound > 0, "the flood never reached the bound");
-    assert!(foreign <= flooded);
+    assert!(at_bound > 0, "the floods never reached the bound");
+    assert!(foreign <= flooded && dup <= duplicated);
     // No tick skipped: every party got one packet a tick, in sequence.
     for (p, party) in PARTIES.iter().enumerate() {
         assert_eq!(call.stat(p, "sent"), call.ticks as u64, "{party}");
