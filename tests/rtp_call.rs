@@ -1105,7 +1105,10 @@ fn a_flood_is_read_a_bounded_number_a_tick_and_no_tick_is_skipped() {
     );
     assert!(most <= READ_BOUND, "{most} datagrams read in one tick");
     assert!(at_bound > 0, "the floods never reached the bound");
-    assert!(foreign <= flooded && dup <= duplicated);
+    assert!(dup <= duplicated);
+    // The customer's phone is symmetric: the call connected its socket to
+    // it, and the kernel dropped the stranger's flood before it was read.
+    assert_eq!(foreign, 0, "datagrams from the stranger's port were read");
     // No tick skipped: every party got one packet a tick, in sequence.
     for (p, party) in PARTIES.iter().enumerate() {
         assert_eq!(call.stat(p, "sent"), call.ticks as u64, "{party}");
