@@ -21,17 +21,20 @@
 //! stranger sending from another port is never heard; junk and another
 //! SSRC from the customer's own address do not silence the customer; a
 //! flood (from a stranger's port and from the customer's own address) is
-//! read at most 64 datagrams a tick and skips no tick; and a
-//! sender's stall (0.3 s, then 0.4 s, each followed by a catch-up burst)
-//! leaves no lasting delay, measured by cross-correlating what the agent
-//! heard with the customer's voice. Each lasts 3 to 4 s.
+//! read at most 64 datagrams a tick and skips no tick; and a sender's
+//! stall (0.3 s, then 0.4 s, each followed by a catch-up burst) leaves no
+//! lasting delay, measured by cross-correlating what the agent heard with
+//! the customer's voice. Each lasts 3 to 4 s. The stall is also run with
+//! GStreamer as the customer's sender, its process stopped for 0.3 s and
+//! 0.4 s.
 //!
-//! The ffmpeg tests need ffmpeg. Where it is not installed they say so on
-//! stderr and skip, so that `cargo test` passes on a newcomer's machine; under CI
-//! (`CI` set, as `.ci/run` runs, which installs ffmpeg) or with
-//! `BARGE_REQUIRE_FFMPEG=1` a missing ffmpeg fails them instead. The call
-//! lasts 10 s; every child process is killed if the test fails or runs out
-//! of time.
+//! The ffmpeg tests need ffmpeg, the GStreamer one `gst-launch-1.0` with
+//! the good plugins. Where the tool is not installed they say so on stderr
+//! and skip, so that `cargo test` passes on a newcomer's machine; under CI
+//! (`CI` set, as `.ci/run` runs, which installs both) or with
+//! `BARGE_REQUIRE_FFMPEG=1` (`BARGE_REQUIRE_GSTREAMER=1`) a missing tool
+//! fails them instead. The ffmpeg call lasts 10 s; every child process is
+//! killed if the test fails or runs out of time.
 
 use std::f64::consts::PI;
 use std::io::{BufRead, BufReader};
@@ -1170,4 +1173,122 @@ fn a_senders_stall_leaves_no_lasting_delay() {
     assert!(extra(2).abs() <= frame, "+{:.1} ms after 0.4 s", extra(2));
     assert!(call.stat(0, "late") > 0, "the stalls made nothing late");
     assert_eq!(call.stat(0, "resync"), 0);
+}
+
+fn gstreamer_available() -> bool {
+    Command::new("gst-inspect-1.0")
+        .args(["rtppcmupay"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether GStreamer (gst-launch-1.0 with the good plugins) is here. Without
+/// it the test is skipped with a note on stderr, except under CI or
+/// `BARGE_REQUIRE_GSTREAMER=1`, where it fails.
+fn gstreamer_or_skip() -> bool {
+    if gstreamer_available() {
+        return true;
+    }
+    let required = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        || std::env::var_os("BARGE_REQUIRE_GSTREAMER").is_some_and(|v| v == "1");
+    let install = "apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good";
+    assert!(
+        !required,
+        "GStreamer not found: this test runs a call against it; install it ({install})"
+    );
+    eprintln!("SKIPPED: GStreamer not found; install it ({install}) to run this test");
+    false
+}
+
+/// Sends `signal` to process `pid` (`kill -STOP`, `kill -CONT`).
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid} failed");
+}
+
+#[test]
+fn a_gstreamer_senders_stall_leaves_no_lasting_delay() {
+    if !gstreamer_or_skip() {
+        return;
+    }
+    let seconds = 4.0;
+    let frames = (seconds * 50.0) as usize + 50;
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rtp_call-gst-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("customer.wav");
+    write_wav(&wav, &decode(&noise_voice(0, frames)));
+    let call = phone_call(
+        seconds,
+        move |_, to, start| {
+            // GStreamer plays the customer's voice in real time (udpsink
+            // syncs on the clock), 20 ms to a packet; the process is
+            // stopped for 0.3 s at 1 s and for 0.4 s at 2.2 s (a scheduling
+            // hiccup), after which it sends what is late at once.
+            let mut children = Children::default();
+            let gst = children.spawn(
+                "gst-launch-1.0",
+                Command::new("gst-launch-1.0")
+                    .arg("-q")
+                    .arg("filesrc")
+                    .arg(format!("location={}", wav.display()))
+                    .args(["!", "wavparse", "!", "mulawenc", "!", "rtppcmupay"])
+                    .args(["min-ptime=20000000", "max-ptime=20000000"])
+                    .args(["!", "udpsink", "host=127.0.0.1"])
+                    .arg(format!("port={}", to.port()))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            let pid = children.0[gst].1.id();
+            for (at_s, pause) in [(1.0, 0.3), (2.2, 0.4)] {
+                let due = start + Duration::from_secs_f64(at_s);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                signal(pid, "-STOP");
+                std::thread::sleep(Duration::from_secs_f64(pause));
+                signal(pid, "-CONT");
+            }
+            let end = start + Duration::from_secs_f64(seconds);
+            std::thread::sleep(end.saturating_duration_since(Instant::now()));
+            // Dropping `children` stops GStreamer.
+        },
+        |_, _| {},
+    );
+    let heard = decode(&call.heard[1].0);
+    let voice = decode(&noise_voice(0, frames));
+    let windows = [(0.5, 0.95), (1.75, 2.15), (3.1, 3.9)];
+    let delays: Vec<(usize, f64)> = windows
+        .iter()
+        .map(|&(a, b)| delay_of(&heard, &voice, at(a), at(b), at(1.0)))
+        .collect();
+    let ms = |samples: usize| samples as f64 * 1000.0 / f64::from(RATE);
+    let extra = |i: usize| ms(delays[i].0) - ms(delays[0].0);
+    println!(
+        "GStreamer customer's delay to the agent (cross-correlation): {:.1} ms before the \
+         stalls (gain {:.2}); after the 0.3 s stall {:+.1} ms (gain {:.2}); after the 0.4 s \
+         stall {:+.1} ms (gain {:.2}); late packets dropped: {}",
+        ms(delays[0].0),
+        delays[0].1,
+        extra(1),
+        delays[1].1,
+        extra(2),
+        delays[2].1,
+        call.stat(0, "late")
+    );
+    for (i, &(lag, gain)) in delays.iter().enumerate() {
+        assert!(
+            gain > 0.9,
+            "window {i}: the customer at gain {gain:.2} (lag {lag})"
+        );
+    }
+    let frame = ms(SPF);
+    assert!(extra(1).abs() <= frame, "{:+.1} ms after 0.3 s", extra(1));
+    assert!(extra(2).abs() <= frame, "{:+.1} ms after 0.4 s", extra(2));
+    assert!(call.stat(0, "late") > 0, "the stalls made nothing late");
+    let _ = std::fs::remove_dir_all(&dir);
 }
