@@ -19,6 +19,44 @@
 //! follows the schedule; every change is printed as it happens, and
 //! per-leg packet statistics at the end.
 //!
+//! # Whose packets are played
+//!
+//! - **Source latching.** A leg plays media from one source address: the
+//!   first one whose stream passes probation (below), which need not be
+//!   REMOTE (many senders, ffmpeg among them, send from another port than
+//!   the one they receive on). From then on, for the whole call, datagrams
+//!   from any other address are dropped unread as RTP and counted
+//!   (`foreign`). When that source is REMOTE itself (symmetric RTP, as SIP
+//!   phones send), the leg's socket is also connected to it, so that the
+//!   kernel drops everyone else's datagrams before they take room in the
+//!   socket's buffer. A sender that changes address mid-call (a NAT
+//!   rebinding) is not followed.
+//! - **Probation of a new SSRC** (RFC 3550, Appendix A.1). A packet with an
+//!   SSRC other than the one playing is held, not played:
+//!   `MIN_SEQUENTIAL` (2) packets of that SSRC in sequence must come before
+//!   the first stream plays; to replace a playing stream they must also
+//!   span `QUIET_BEFORE_SWITCH` (100 ms) with no packet of the playing
+//!   stream in between (a sender that restarted with a new SSRC). The held
+//!   packets then play, at the delay of the first one, so a jitter buffer
+//!   of 100 ms or more loses nothing of a new stream. A stray packet with
+//!   a new SSRC, a run of junk, or a second stream interleaved with the
+//!   playing one changes nothing that is heard.
+//! - **Bounded reads.** Each tick reads at most `MAX_READS_PER_TICK` (64)
+//!   datagrams per socket; the rest wait in the kernel's receive buffer
+//!   (which drops what does not fit) for the next tick, so that a flood on
+//!   one leg cannot delay the ticks of the call. The statistics say the
+//!   most datagrams read in one tick and how many ticks reached the bound.
+//! - **Late packets are dropped, never re-anchored on.** After a sender's
+//!   stall, its catch-up burst is partly too late to play: those packets
+//!   are dropped and the rest plays at the original delay, so a stall
+//!   leaves no lasting delay. Only a run of packets that fit nowhere for
+//!   at least `STRAY_RUN_SAMPLES` (100 ms) of playout (a sender that jumped)
+//!   starts the stream over.
+//!
+//! None of this authenticates anyone: a stranger who can send from the
+//! latched address with the playing stream's SSRC is heard. That needs
+//! SRTP, which this example does not do.
+//!
 //! The library owns no socket and reads no clock: this example does both.
 //! It paces itself with one steady timer (`Instant` deadlines computed from
 //! the start, so that it does not drift) on one thread, and hands `barge`
@@ -43,6 +81,23 @@ use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 const USAGE: &str = "usage: rtp_call --customer LOCAL=REMOTE --agent LOCAL=REMOTE \
 --supervisor LOCAL=REMOTE --schedule \"0:monitor,2.5:whisper,5:barge,7.5:monitor\" \
 --duration SECONDS [--codec pcmu|pcma] [--ptime MS] [--jitter MS]";
+
+/// What `--help` prints after the usage line.
+const HELP: &str = "
+Each party's leg receives RTP on LOCAL and sends what that party hears to REMOTE.
+A leg plays media from one source address: the first whose stream passes
+probation (2 packets in sequence), which need not be REMOTE. Datagrams from any
+other address are dropped for the rest of the call (counted as 'foreign'); if
+the source is REMOTE, the socket is connected to it and the kernel drops them.
+A new SSRC from that address replaces the playing stream only after 2 packets
+in sequence spanning 100 ms with nothing from the playing stream in between.
+Each tick reads at most 64 datagrams per leg; the rest wait in the kernel's
+buffer. Packets too late to play are dropped, so that a sender's stall leaves
+no lasting delay.
+
+  --codec pcmu|pcma   payload type 0 or 8 (default pcmu)
+  --ptime MS          10, 20, 30, 40 or 60 (default 20)
+  --jitter MS         playout delay of the jitter buffer, 0 to 1000 (default 60)";
 
 /// The largest UDP datagram read.
 const MAX_DATAGRAM: usize = 2048;
@@ -226,7 +281,8 @@ fn random() -> u64 {
 /// Per-leg receive counters.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct RxStats {
-    /// RTP packets of the expected payload type.
+    /// RTP packets of the expected payload type from the leg's source
+    /// (before it is latched: from anyone).
     packets: u64,
     /// Packets whose every sample was already there.
     duplicates: u64,
@@ -237,9 +293,15 @@ struct RxStats {
     late: u64,
     /// Packets too far ahead of the playout point to keep, and dropped.
     early: u64,
-    /// Times the stream was anchored again (new SSRC, or a run of packets
-    /// that fit nowhere: the sender jumped).
+    /// Times the stream was anchored again after the first time: a new
+    /// SSRC that passed probation, or a run of packets that fit nowhere
+    /// (the sender jumped).
     resyncs: u64,
+    /// Packets of an SSRC other than the playing one, held on probation
+    /// (they play only if their stream passes it and replaces the old).
+    probation: u64,
+    /// Datagrams from an address other than the latched source, dropped.
+    foreign: u64,
     /// Datagrams that were not RTP.
     not_rtp: u64,
     /// RTP packets of another payload type.
@@ -248,22 +310,86 @@ struct RxStats {
     frames_played: u64,
     /// Frames with nothing received: silence.
     frames_missing: u64,
+    /// The most datagrams read from the leg's socket in one tick (at most
+    /// `MAX_READS_PER_TICK`).
+    most_read_in_a_tick: u64,
+    /// Ticks that read `MAX_READS_PER_TICK` datagrams and left the rest in
+    /// the kernel's buffer.
+    ticks_at_read_bound: u64,
 }
 
 /// How many packets in a row that fit nowhere (late or too early) make
-/// the jitter buffer start the stream over.
+/// the jitter buffer start the stream over, if they also span
+/// `STRAY_RUN_SAMPLES` of playout.
 const STRAYS_BEFORE_RESYNC: u32 = 5;
+
+/// How long (in samples of playout, 100 ms) a run of packets that fit
+/// nowhere must last before the stream starts over. A sender's catch-up
+/// burst after a stall comes within a tick or two, and its late packets
+/// are followed by ones in time: they are dropped, never anchored on. A
+/// sender that jumped keeps missing the buffer tick after tick.
+const STRAY_RUN_SAMPLES: u64 = 800;
+
+/// Packets in sequence with a new SSRC before it replaces the playing
+/// stream (RFC 3550, Appendix A.1).
+const MIN_SEQUENTIAL: u32 = 2;
+
+/// How long (in samples of playout, 100 ms) the playing stream must have
+/// sent nothing before a new SSRC replaces it: a stranger's stream
+/// interleaved with a live one never does.
+const QUIET_BEFORE_SWITCH: u64 = 800;
+
+/// New SSRCs on probation at once: junk with ever-new SSRCs evicts the
+/// least recently heard one, not a real stream that keeps sending.
+const CANDIDATES: usize = 4;
+
+/// The most datagrams read from one leg's socket in one tick. At 20 ms
+/// ptime that is 64 times a sender's rate: a catch-up burst after a stall
+/// of 1.2 s is read in one tick, and a flood costs each tick at most this
+/// many reads per leg.
+const MAX_READS_PER_TICK: u64 = 64;
+
+/// A stream on probation: packets with an SSRC that is not the playing
+/// stream's.
+#[derive(Default)]
+struct Candidate {
+    /// Whether this slot holds a candidate.
+    active: bool,
+    from: Option<SocketAddr>,
+    ssrc: u32,
+    /// The sequence number that continues it.
+    next_seq: Option<Seq>,
+    /// Packets in sequence so far.
+    count: u32,
+    /// The first packet's RTP timestamp and where it would have played
+    /// had it been anchored then (`delay` after it came).
+    first_ts: u32,
+    at: u64,
+    first_tick: u64,
+    /// The playout position when its first packet came.
+    since: u64,
+    /// When it was last heard (a counter), for eviction.
+    heard: u64,
+    /// The held packets: (RTP timestamp, sequence number, payload length),
+    /// their payloads one after another in `bytes`.
+    held: Vec<(u32, Seq, usize)>,
+    bytes: Vec<u8>,
+}
 
 /// A jitter buffer on the sample timeline of one incoming RTP stream.
 ///
-/// The first packet of a stream (an SSRC) is played `delay` samples after
-/// the tick it arrived in; every later packet goes where its RTP timestamp
-/// puts it, whatever order it arrives in and whatever its size. A sample
-/// that arrives after its turn to play is dropped (late); one that is
-/// already there is a duplicate; one more than the buffer's length ahead
-/// is dropped (early). A run of packets that fit nowhere means the sender
-/// jumped (restarted its timestamps, or its clock drifted a whole buffer
-/// away from ours): the stream is anchored again on the newest packet.
+/// A stream (an SSRC) is played once `MIN_SEQUENTIAL` of its packets came
+/// in sequence (and, to replace a playing stream, once that stream was
+/// quiet for `QUIET_BEFORE_SWITCH`), its first packet `delay` samples
+/// after the tick it arrived in; every later packet goes where its RTP timestamp puts it, whatever
+/// order it arrives in and whatever its size. A sample that arrives after
+/// its turn to play is dropped (late); one that is already there is a
+/// duplicate; one more than the buffer's length ahead is dropped (early).
+/// A run of packets that fit nowhere for `STRAY_RUN_SAMPLES` means the
+/// sender jumped (restarted its timestamps, or its clock drifted a whole
+/// buffer away from ours): the stream is anchored again on the newest
+/// packet. The first stream to play latches the source address; packets
+/// from any other are dropped.
 struct JitterBuffer {
     law: Law,
     delay: u64,
@@ -271,12 +397,19 @@ struct JitterBuffer {
     present: Vec<bool>,
     /// Sample position (since the call began) of the next frame to play.
     play: u64,
+    /// The source address media is taken from, once latched.
+    source: Option<SocketAddr>,
     /// (ssrc, RTP timestamp, sample position it plays at).
     anchor: Option<(u32, u32, u64)>,
     highest_seq: Option<Seq>,
-    /// Packets in a row that fit nowhere.
+    /// Packets in a row that fit nowhere, and the playout position when
+    /// the run began.
     strays: u32,
-    /// Tick of the first packet, once one has come.
+    strays_since: u64,
+    candidates: [Candidate; CANDIDATES],
+    /// Counts packets on probation, to find the least recently heard.
+    heard: u64,
+    /// Tick of the first packet of the first stream, once one played.
     first_packet_tick: Option<u64>,
     stats: RxStats,
 }
@@ -289,9 +422,13 @@ impl JitterBuffer {
             samples: vec![law.silence(); capacity],
             present: vec![false; capacity],
             play: 0,
+            source: None,
             anchor: None,
             highest_seq: None,
             strays: 0,
+            strays_since: 0,
+            candidates: Default::default(),
+            heard: 0,
             first_packet_tick: None,
             stats: RxStats::default(),
         }
@@ -301,9 +438,13 @@ impl JitterBuffer {
         self.samples.len() as u64
     }
 
-    /// Takes one datagram received during `tick` (before that tick's frame
-    /// is played).
-    fn push(&mut self, datagram: &[u8], tick: u64) {
+    /// Takes one datagram from `from`, received during `tick` (before that
+    /// tick's frame is played).
+    fn push(&mut self, from: SocketAddr, datagram: &[u8], tick: u64) {
+        if self.source.is_some_and(|s| s != from) {
+            self.stats.foreign += 1;
+            return;
+        }
         let Ok(rtp) = RtpReader::new(datagram) else {
             self.stats.not_rtp += 1;
             return;
@@ -313,20 +454,24 @@ impl JitterBuffer {
             return;
         }
         self.stats.packets += 1;
-        self.first_packet_tick.get_or_insert(tick);
         let (ssrc, ts, seq, payload) = (
             rtp.ssrc(),
             rtp.timestamp(),
             rtp.sequence_number(),
             rtp.payload(),
         );
-        let mut pos = match self.anchor {
-            Some((s, ts0, at)) if s == ssrc => {
-                // Signed distance on the 32-bit timestamp clock.
-                at as i64 + i64::from(ts.wrapping_sub(ts0) as i32)
-            }
-            _ => self.anchor_at(ssrc, ts),
+        let Some((s, ts0, at)) = self.anchor.filter(|a| a.0 == ssrc) else {
+            self.stats.probation += 1;
+            self.probation(from, ssrc, ts, seq, payload, tick);
+            return;
         };
+        // A packet of the playing stream: whatever was on probation was
+        // interleaved with it, and starts over.
+        for c in &mut self.candidates {
+            c.active = false;
+        }
+        // Signed distance on the 32-bit timestamp clock.
+        let mut pos = at as i64 + i64::from(ts.wrapping_sub(ts0) as i32);
         let (play, cap, len) = (
             self.play as i64,
             self.capacity() as i64,
@@ -335,8 +480,13 @@ impl JitterBuffer {
         let late = pos + len <= play;
         let early = pos >= play + cap;
         if late || early {
+            if self.strays == 0 {
+                self.strays_since = self.play;
+            }
             self.strays += 1;
-            if self.strays < STRAYS_BEFORE_RESYNC {
+            if self.strays < STRAYS_BEFORE_RESYNC
+                || self.play - self.strays_since < STRAY_RUN_SAMPLES
+            {
                 if late {
                     self.stats.late += 1;
                 } else {
@@ -345,9 +495,119 @@ impl JitterBuffer {
                 return;
             }
             self.stats.resyncs += 1;
-            pos = self.anchor_at(ssrc, ts);
+            self.present.fill(false);
+            pos = self.anchor_at(s, ts, self.play + self.delay);
         }
         self.strays = 0;
+        self.place(pos, seq, payload);
+    }
+
+    /// Takes a packet of an SSRC that is not playing: holds it, and plays
+    /// its stream once `MIN_SEQUENTIAL` packets of it came in sequence.
+    fn probation(
+        &mut self,
+        from: SocketAddr,
+        ssrc: u32,
+        ts: u32,
+        seq: Seq,
+        payload: &[u8],
+        tick: u64,
+    ) {
+        self.heard += 1;
+        let (play, delay, heard) = (self.play, self.delay, self.heard);
+        let same = |c: &Candidate| c.active && c.ssrc == ssrc && c.from == Some(from);
+        let i = match self.candidates.iter().position(same) {
+            Some(i) if self.candidates[i].next_seq == Some(seq) => i,
+            found => {
+                // A new candidate (or one out of sequence, which starts
+                // over): in a free slot, else the least recently heard.
+                let i = found.unwrap_or_else(|| {
+                    (0..CANDIDATES)
+                        .min_by_key(|&i| {
+                            let c = &self.candidates[i];
+                            if c.active {
+                                c.heard
+                            } else {
+                                0
+                            }
+                        })
+                        .unwrap_or(0)
+                });
+                let c = &mut self.candidates[i];
+                c.active = true;
+                c.from = Some(from);
+                c.ssrc = ssrc;
+                c.count = 0;
+                c.first_ts = ts;
+                c.at = play + delay;
+                c.first_tick = tick;
+                c.since = play;
+                c.held.clear();
+                c.bytes.clear();
+                i
+            }
+        };
+        let c = &mut self.candidates[i];
+        c.heard = heard;
+        c.count += 1;
+        c.next_seq = Some(seq.next());
+        // With a stream playing, a new one must also have been alone (the
+        // playing stream's packets clear all candidates) for a while.
+        let alone = self.anchor.is_none() || play - c.since >= QUIET_BEFORE_SWITCH;
+        if c.count < MIN_SEQUENTIAL || !alone {
+            if c.bytes.len() + payload.len() <= self.samples.len() {
+                c.held.push((ts, seq, payload.len()));
+                c.bytes.extend_from_slice(payload);
+            }
+            return;
+        }
+        // It passed: it replaces the playing stream, from where its first
+        // packet would have played.
+        c.active = false;
+        let (first_ts, at, first_tick) = (c.first_ts, c.at, c.first_tick);
+        let held = std::mem::take(&mut c.held);
+        let bytes = std::mem::take(&mut c.bytes);
+        if self.anchor.is_some() {
+            self.stats.resyncs += 1;
+        }
+        self.source = Some(from);
+        self.first_packet_tick.get_or_insert(first_tick);
+        // The old stream's tail before `at` still plays; what it left from
+        // `at` on is the new stream's.
+        for p in at.max(play)..play + self.capacity() {
+            let slot = (p % self.capacity()) as usize;
+            self.present[slot] = false;
+        }
+        let pos0 = self.anchor_at(ssrc, first_ts, at);
+        self.strays = 0;
+        let mut offset = 0;
+        for &(t, s, n) in &held {
+            let pos = pos0 + i64::from(t.wrapping_sub(first_ts) as i32);
+            self.place(pos, s, &bytes[offset..offset + n]);
+            offset += n;
+        }
+        self.place(
+            pos0 + i64::from(ts.wrapping_sub(first_ts) as i32),
+            seq,
+            payload,
+        );
+        // Give the buffers back for the next candidate in this slot.
+        let c = &mut self.candidates[i];
+        c.held = held;
+        c.bytes = bytes;
+        for c in &mut self.candidates {
+            c.active = false;
+        }
+    }
+
+    /// Puts `payload` at sample position `pos` of the playing stream,
+    /// keeping what is in time and not there yet.
+    fn place(&mut self, pos: i64, seq: Seq, payload: &[u8]) {
+        let (play, cap) = (self.play as i64, self.capacity() as i64);
+        if pos + payload.len() as i64 <= play {
+            self.stats.late += 1;
+            return;
+        }
         let older = matches!(self.highest_seq, Some(h) if seq - h < 0);
         if !older {
             self.highest_seq = Some(seq);
@@ -371,16 +631,44 @@ impl JitterBuffer {
         }
     }
 
-    /// Starts playing stream `ssrc` at RTP timestamp `ts`, `delay` samples
-    /// from now; returns the position of `ts`.
-    fn anchor_at(&mut self, ssrc: u32, ts: u32) -> i64 {
-        self.present.fill(false);
+    /// Plays stream `ssrc` with RTP timestamp `ts` at sample position
+    /// `at`; returns that position.
+    fn anchor_at(&mut self, ssrc: u32, ts: u32, at: u64) -> i64 {
         self.highest_seq = None;
         self.strays = 0;
-        let at = self.play + self.delay;
         self.anchor = Some((ssrc, ts, at));
         at as i64
     }
+}
+
+/// Reads what waits on `socket` into `jitter` during `tick`: at most
+/// `MAX_READS_PER_TICK` datagrams, the rest left in the kernel's buffer
+/// for the next tick. Returns how many were read.
+fn receive(
+    socket: &UdpSocket,
+    jitter: &mut JitterBuffer,
+    datagram: &mut [u8],
+    tick: u64,
+) -> io::Result<u64> {
+    let mut reads = 0;
+    while reads < MAX_READS_PER_TICK {
+        match socket.recv_from(datagram) {
+            Ok((n, from)) => {
+                reads += 1;
+                jitter.push(from, &datagram[..n], tick);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            // ICMP errors from a peer that is not listening yet.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => reads += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    let stats = &mut jitter.stats;
+    stats.most_read_in_a_tick = stats.most_read_in_a_tick.max(reads);
+    if reads == MAX_READS_PER_TICK {
+        stats.ticks_at_read_bound += 1;
+    }
+    Ok(reads)
 }
 
 impl PayloadSource for JitterBuffer {
@@ -418,6 +706,9 @@ struct RtpSender {
     timestamp: u32,
     first: bool,
     packet: Vec<u8>,
+    /// Whether the socket is connected to `remote` (then it must `send`:
+    /// some systems refuse `send_to` on a connected socket).
+    connected: bool,
     sent: u64,
     send_errors: u64,
 }
@@ -434,6 +725,7 @@ impl RtpSender {
             timestamp: random() as u32,
             first: true,
             packet: vec![0; MAX_DATAGRAM],
+            connected: false,
             sent: 0,
             send_errors: 0,
         }
@@ -451,10 +743,18 @@ impl PayloadSink for RtpSender {
             .payload(payload)
             .build_into(&mut self.packet);
         match built {
-            Ok(len) => match self.socket.send_to(&self.packet[..len], self.remote) {
-                Ok(_) => self.sent += 1,
-                Err(_) => self.send_errors += 1,
-            },
+            Ok(len) => {
+                let packet = &self.packet[..len];
+                let sent = if self.connected {
+                    self.socket.send(packet)
+                } else {
+                    self.socket.send_to(packet, self.remote)
+                };
+                match sent {
+                    Ok(_) => self.sent += 1,
+                    Err(_) => self.send_errors += 1,
+                }
+            }
             Err(_) => self.send_errors += 1,
         }
         self.first = false;
@@ -476,7 +776,7 @@ fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{HELP}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -548,6 +848,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut datagram = [0u8; MAX_DATAGRAM];
     let mut next_change = 0;
     let mut worst_wakeup = std::time::Duration::ZERO;
+    let mut late_ticks = 0u64;
     let start = Instant::now();
     for tick in 0..ticks {
         // One steady timer: every deadline is computed from the start, so
@@ -557,33 +858,34 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         if deadline > now {
             std::thread::sleep(deadline - now);
         }
-        worst_wakeup = worst_wakeup.max(Instant::now().saturating_duration_since(deadline));
+        let lag = Instant::now().saturating_duration_since(deadline);
+        worst_wakeup = worst_wakeup.max(lag);
+        if lag > ptime {
+            late_ticks += 1;
+        }
 
         while next_change < schedule.len() && schedule[next_change].0 <= tick {
             call.set_mode(supervisor, schedule[next_change].1)?;
             next_change += 1;
         }
         for p in parties.iter_mut() {
-            loop {
-                match p.socket.recv_from(&mut datagram) {
-                    Ok((n, _from)) => {
-                        let jb = p.source.inner_mut();
-                        let was_first = jb.first_packet_tick.is_none();
-                        jb.push(&datagram[..n], tick);
-                        if was_first && jb.first_packet_tick.is_some() {
-                            writeln!(
-                                out,
-                                "{:8.3} s  {}: first packet at tick {tick}",
-                                tick as f64 * ptime.as_secs_f64(),
-                                p.name
-                            )?;
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    // ICMP errors from a peer that is not listening yet.
-                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
-                    Err(e) => return Err(e.into()),
-                }
+            let jb = p.source.inner_mut();
+            let was_first = jb.first_packet_tick.is_none();
+            receive(&p.socket, jb, &mut datagram, tick)?;
+            if let (true, Some(first), Some(from)) = (was_first, jb.first_packet_tick, jb.source) {
+                // A symmetric peer (it sends from where it receives): with
+                // the socket connected, the kernel drops everyone else's
+                // datagrams before they take room in its buffer.
+                let sender = p.sink.inner_mut();
+                let connected = from == sender.remote && p.socket.connect(from).is_ok();
+                sender.connected = connected;
+                writeln!(
+                    out,
+                    "{:8.3} s  {}: first packet at tick {first}; media from {from} only{}",
+                    tick as f64 * ptime.as_secs_f64(),
+                    p.name,
+                    if connected { " (socket connected)" } else { "" }
+                )?;
             }
         }
 
@@ -632,14 +934,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     writeln!(
         out,
-        "done: {ticks} ticks of {} ms ({} samples each); the latest tick started {:.1} ms after its deadline",
+        "done: {ticks} ticks of {} ms ({} samples each); the latest tick started {:.1} ms after its deadline; {late_ticks} ticks started more than a ptime late",
         format.ptime().ms(),
         spf,
         worst_wakeup.as_secs_f64() * 1000.0
     )?;
     writeln!(
         out,
-        "{:<11}{:>8}{:>6}{:>10}{:>6}{:>7}{:>8}{:>5}{:>8}{:>9}{:>6}",
+        "{:<11}{:>8}{:>6}{:>10}{:>6}{:>7}{:>8}{:>5}{:>8}{:>9}{:>6}{:>10}{:>8}{:>9}{:>11}",
         "leg",
         "packets",
         "dup",
@@ -650,14 +952,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "bad",
         "played",
         "missing",
-        "sent"
+        "sent",
+        "probation",
+        "foreign",
+        "max-read",
+        "read-bound"
     )?;
     for p in &parties {
         let s = p.source.inner().stats;
         let tx = p.sink.inner();
         writeln!(
             out,
-            "{:<11}{:>8}{:>6}{:>10}{:>6}{:>7}{:>8}{:>5}{:>8}{:>9}{:>6}",
+            "{:<11}{:>8}{:>6}{:>10}{:>6}{:>7}{:>8}{:>5}{:>8}{:>9}{:>6}{:>10}{:>8}{:>9}{:>11}",
             p.name,
             s.packets,
             s.duplicates,
@@ -668,7 +974,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             s.not_rtp + s.wrong_payload_type,
             s.frames_played,
             s.frames_missing,
-            tx.sent
+            tx.sent,
+            s.probation,
+            s.foreign,
+            s.most_read_in_a_tick,
+            s.ticks_at_read_bound
         )?;
         if tx.send_errors > 0 {
             writeln!(
@@ -690,6 +1000,14 @@ mod test {
     /// Two frames of playout delay.
     const DELAY: u64 = 2 * SPF as u64;
 
+    /// The customer's phone, and a stranger.
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 5004))
+    }
+    fn stranger() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 6666))
+    }
+
     fn buffer() -> JitterBuffer {
         JitterBuffer::new(Law::Ulaw, DELAY, 16_000)
     }
@@ -710,6 +1028,17 @@ mod test {
         packet(7, k, 1000 + u32::from(k) * SPF as u32, k as u8 + 1, SPF)
     }
 
+    /// Frame `k` of stream 8 (another sender): payload all `200 + k % 50`.
+    fn other(k: u16) -> Vec<u8> {
+        packet(
+            8,
+            900 + k,
+            55 + u32::from(k) * SPF as u32,
+            200 + (k % 50) as u8,
+            SPF,
+        )
+    }
+
     /// Plays one tick; returns what the frame held (0 for silence).
     fn play(jb: &mut JitterBuffer) -> u8 {
         let mut p = [0u8; SPF];
@@ -725,45 +1054,60 @@ mod test {
         }
     }
 
+    /// Runs `ticks` ticks: before each one's frame plays, `send(tick)`
+    /// says which packets came (from the customer's phone); returns what
+    /// was heard.
+    fn call(jb: &mut JitterBuffer, ticks: u16, send: impl Fn(u16) -> Vec<Vec<u8>>) -> Vec<u8> {
+        (0..ticks)
+            .map(|tick| {
+                for p in send(tick) {
+                    jb.push(peer(), &p, u64::from(tick));
+                }
+                play(jb)
+            })
+            .collect()
+    }
+
+    /// What a stream of `frame`s one a tick from tick 0 sounds like with
+    /// the buffer's delay of `delay` frames, for `ticks` ticks.
+    fn heard_on_time(delay: usize, ticks: usize) -> Vec<u8> {
+        (0..ticks)
+            .map(|t| if t < delay { 0 } else { (t - delay) as u8 + 1 })
+            .collect()
+    }
+
     #[test]
     fn packets_in_order_play_after_the_delay() {
         let mut jb = buffer();
-        let mut heard = Vec::new();
-        for tick in 0..6u16 {
-            jb.push(&frame(tick), u64::from(tick));
-            heard.push(play(&mut jb));
-        }
+        let heard = call(&mut jb, 6, |t| vec![frame(t)]);
         assert_eq!(heard, [0, 0, 1, 2, 3, 4]);
         assert_eq!(jb.first_packet_tick, Some(0));
+        assert_eq!(jb.source, Some(peer()));
         assert_eq!((jb.stats.frames_played, jb.stats.frames_missing), (4, 2));
+        assert_eq!((jb.stats.resyncs, jb.stats.probation), (0, 2));
     }
 
     #[test]
     fn reordered_and_duplicated_packets_play_once_in_order() {
         let mut jb = buffer();
-        for k in [0, 2, 1, 1, 3, 0] {
-            jb.push(&frame(k), 0);
+        for k in [0, 1, 3, 2, 2, 4, 1] {
+            jb.push(peer(), &frame(k), 0);
         }
-        let heard: Vec<u8> = (0..6).map(|_| play(&mut jb)).collect();
-        assert_eq!(heard, [0, 0, 1, 2, 3, 4]);
+        let heard: Vec<u8> = (0..7).map(|_| play(&mut jb)).collect();
+        assert_eq!(heard, [0, 0, 1, 2, 3, 4, 5]);
         assert_eq!((jb.stats.reordered, jb.stats.duplicates), (1, 2));
     }
 
     #[test]
     fn a_missing_packet_is_a_missing_frame_and_a_late_one_is_dropped() {
         let mut jb = buffer();
-        let mut heard = Vec::new();
-        for tick in 0..6u16 {
-            if tick != 1 {
-                jb.push(&frame(tick), u64::from(tick));
-            }
-            if tick == 4 {
-                // Frame 1 played (as silence) at tick 3.
-                jb.push(&frame(1), 4);
-            }
-            heard.push(play(&mut jb));
-        }
-        assert_eq!(heard, [0, 0, 1, 0, 3, 4]);
+        let heard = call(&mut jb, 8, |t| match t {
+            3 => vec![],
+            // Frame 3 played (as silence) at tick 5.
+            6 => vec![frame(3), frame(6)],
+            t => vec![frame(t)],
+        });
+        assert_eq!(heard, [0, 0, 1, 2, 3, 0, 5, 6]);
         assert_eq!((jb.stats.late, jb.stats.frames_missing), (1, 3));
     }
 
@@ -773,41 +1117,178 @@ mod test {
         let ts0 = u32::MAX - 100;
         for k in 0..6u16 {
             let ts = ts0.wrapping_add(u32::from(k) * 80);
-            jb.push(&packet(9, k, ts, k as u8 / 2 + 1, 80), 0);
+            jb.push(peer(), &packet(9, k, ts, k as u8 / 2 + 1, 80), 0);
         }
         let heard: Vec<u8> = (0..5).map(|_| play(&mut jb)).collect();
         assert_eq!(heard, [0, 0, 1, 2, 3]);
     }
 
     #[test]
-    fn a_new_stream_or_a_jump_starts_over() {
+    fn a_stray_packet_with_a_new_ssrc_changes_nothing() {
         let mut jb = buffer();
-        jb.push(&frame(0), 0);
-        assert_eq!(play(&mut jb), 0);
-        // Another SSRC: anchored anew, two frames from now.
-        jb.push(&packet(8, 500, 77, 42, SPF), 1);
-        let heard: Vec<u8> = (0..3).map(|_| play(&mut jb)).collect();
-        assert_eq!(heard, [0, 0, 42]);
-        // The same SSRC jumps a minute ahead: the first packets are
-        // dropped as early, then the stream starts over.
-        for k in 0..STRAYS_BEFORE_RESYNC {
-            let ts = 77 + 480_000 + k * SPF as u32;
-            jb.push(&packet(8, 501 + k as u16, ts, 50 + k as u8, SPF), 4);
+        let heard = call(&mut jb, 10, |t| match t {
+            4 => vec![packet(99, 7, 123_456, 99, SPF), frame(4)],
+            6 => vec![frame(6), packet(98, 1, 0, 98, SPF)],
+            t => vec![frame(t)],
+        });
+        assert_eq!(heard, heard_on_time(2, 10));
+        assert_eq!((jb.stats.resyncs, jb.stats.probation), (0, 4));
+    }
+
+    #[test]
+    fn a_stream_interleaved_with_the_playing_one_never_replaces_it() {
+        let mut jb = buffer();
+        // Another sender's stream in sequence, at times two packets between
+        // two of the playing stream's, and junk with a new SSRC each packet.
+        let heard = call(&mut jb, 40, |t| {
+            let mut p = vec![frame(t)];
+            if t >= 3 {
+                p.insert(usize::from(t % 3 == 0), other(2 * t));
+                p.push(other(2 * t + 1));
+                p.push(packet(
+                    1000 + u32::from(t),
+                    t * 7,
+                    u32::from(t) * 999,
+                    77,
+                    SPF,
+                ));
+            }
+            p
+        });
+        assert_eq!(heard, heard_on_time(2, 40));
+        assert_eq!(jb.stats.resyncs, 0);
+    }
+
+    #[test]
+    fn a_new_stream_replaces_a_quiet_one_and_loses_nothing() {
+        // 120 ms of delay: more than the quiet a new stream waits for.
+        let mut jb = JitterBuffer::new(Law::Ulaw, 6 * SPF as u64, 16_000);
+        let heard = call(&mut jb, 24, |t| {
+            if t < 5 {
+                vec![frame(t)]
+            } else {
+                // The sender restarted with a new SSRC at tick 5.
+                vec![other(t - 5)]
+            }
+        });
+        let mut expected = heard_on_time(6, 11);
+        expected.extend((0..13).map(|k| 200 + k));
+        assert_eq!(heard, expected);
+        assert_eq!(jb.stats.resyncs, 1);
+    }
+
+    #[test]
+    fn a_catch_up_burst_after_a_stall_plays_on_time_and_drops_the_late() {
+        // The sender stalls for 0.3 s, then for 0.4 s, sending what it
+        // missed in a burst each time; 100 ms (5 frames) of delay.
+        let mut jb = JitterBuffer::new(Law::Ulaw, 5 * SPF as u64, 16_000);
+        let heard = call(&mut jb, 80, |t| match t {
+            10..25 | 40..60 => vec![],
+            25 => (10..=25).map(frame).collect(),
+            60 => (40..=60).map(frame).collect(),
+            t => vec![frame(t)],
+        });
+        // Frame k plays at tick k + 5 whenever it came in time: frames
+        // 10..20 were due before the burst at 25 and are silence, as are
+        // 40..55 before the burst at 60; every frame after plays on time.
+        let expected: Vec<u8> = (0..80)
+            .map(|t: usize| match t {
+                0..5 => 0,
+                15..25 | 45..60 => 0,
+                t => (t - 5) as u8 + 1,
+            })
+            .collect();
+        assert_eq!(heard, expected);
+        assert_eq!((jb.stats.late, jb.stats.resyncs), (10 + 15, 0));
+    }
+
+    #[test]
+    fn a_sender_that_jumped_is_followed_after_a_run_of_strays() {
+        let mut jb = buffer();
+        // At tick 5 the sender jumps a minute ahead, one packet a tick.
+        let jumped = |t: u16| {
+            let ts = 1000 + 480_000 + u32::from(t) * SPF as u32;
+            packet(7, t, ts, 100 + t as u8, SPF)
+        };
+        let heard = call(&mut jb, 16, |t| {
+            vec![if t < 5 { frame(t) } else { jumped(t) }]
+        });
+        // Dropped as early for 100 ms (ticks 5 to 9), anchored again at
+        // tick 10, heard two frames later.
+        assert_eq!((jb.stats.early, jb.stats.resyncs), (5, 1));
+        assert_eq!(&heard[..7], &heard_on_time(2, 7)[..]);
+        assert_eq!(&heard[7..12], [0; 5]);
+        assert_eq!(&heard[12..], [110, 111, 112, 113]);
+    }
+
+    #[test]
+    fn only_the_latched_source_is_heard() {
+        let mut jb = buffer();
+        let mut heard = Vec::new();
+        for t in 0..10u16 {
+            // A stranger's stream starts one packet before the customer's,
+            // and goes on alongside it.
+            jb.push(stranger(), &other(t), u64::from(t));
+            if t >= 1 {
+                jb.push(peer(), &frame(t - 1), u64::from(t));
+            }
+            heard.push(play(&mut jb));
         }
-        assert_eq!((jb.stats.early, jb.stats.resyncs), (4, 1));
-        let heard: Vec<u8> = (0..3).map(|_| play(&mut jb)).collect();
-        assert_eq!(heard, [0, 0, 54]);
+        // The stranger's stream passed probation first (tick 1) and was
+        // latched: the customer's phone is the foreigner here.
+        assert_eq!(jb.source, Some(stranger()));
+        assert_eq!(jb.stats.foreign, 9);
+        assert!(heard.iter().all(|&b| b == 0 || b >= 200));
+
+        // Latched on the customer, nothing of the stranger's is heard.
+        let mut jb = buffer();
+        let heard = call(&mut jb, 10, |t| vec![frame(t)]);
+        for t in 10..20u16 {
+            jb.push(stranger(), &other(t), u64::from(t));
+            jb.push(stranger(), &frame(t), u64::from(t));
+            jb.push(peer(), &frame(t), u64::from(t));
+        }
+        let after: Vec<u8> = (0..10).map(|_| play(&mut jb)).collect();
+        assert_eq!(heard, heard_on_time(2, 10));
+        assert_eq!(after, (9..19).collect::<Vec<u8>>());
+        assert_eq!(jb.stats.foreign, 20);
+    }
+
+    #[test]
+    fn a_tick_reads_at_most_the_bound_and_leaves_the_rest() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let n = MAX_READS_PER_TICK + 36;
+        for k in 0..n {
+            tx.send_to(&frame(k as u16), rx.local_addr().unwrap())
+                .unwrap();
+        }
+        let mut jb = buffer();
+        let mut buf = [0u8; MAX_DATAGRAM];
+        // Loopback delivers a datagram before send_to returns.
+        assert_eq!(
+            receive(&rx, &mut jb, &mut buf, 0).unwrap(),
+            MAX_READS_PER_TICK
+        );
+        assert_eq!(receive(&rx, &mut jb, &mut buf, 1).unwrap(), 36);
+        assert_eq!(receive(&rx, &mut jb, &mut buf, 2).unwrap(), 0);
+        assert_eq!(jb.stats.packets, n);
+        assert_eq!(
+            (jb.stats.most_read_in_a_tick, jb.stats.ticks_at_read_bound),
+            (MAX_READS_PER_TICK, 1)
+        );
     }
 
     #[test]
     fn what_is_not_rtp_of_the_codec_is_counted_and_ignored() {
         let mut jb = buffer();
-        jb.push(b"hello", 0);
+        jb.push(peer(), b"hello", 0);
         let mut pcma = frame(0);
         pcma[1] = 8;
-        jb.push(&pcma, 0);
+        jb.push(peer(), &pcma, 0);
         assert_eq!((jb.stats.not_rtp, jb.stats.wrong_payload_type), (1, 1));
-        assert_eq!(jb.first_packet_tick, None);
+        assert_eq!((jb.first_packet_tick, jb.source), (None, None));
         assert_eq!(jb.stats.packets, 0);
     }
 

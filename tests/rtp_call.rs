@@ -17,12 +17,24 @@
 //! codecs: every code decodes alike, and the encoders differ only by one
 //! level next to a decision value.
 //!
-//! Both need ffmpeg. Where it is not installed they say so on stderr and
-//! skip, so that `cargo test` passes on a newcomer's machine; under CI
-//! (`CI` set, as `.ci/run` runs, which installs ffmpeg) or with
-//! `BARGE_REQUIRE_FFMPEG=1` a missing ffmpeg fails them instead. The call
-//! lasts 10 s; every child process is killed if the test fails or runs out
-//! of time.
+//! More tests run the call against phones written here (no ffmpeg): a
+//! stranger sending from another port is never heard; junk and another
+//! SSRC from the customer's own address do not silence the customer; a
+//! flood (from a stranger's port and from the customer's own address) is
+//! read at most 64 datagrams a tick and skips no tick; and a sender's
+//! stall (0.3 s, then 0.4 s, each followed by a catch-up burst) leaves no
+//! lasting delay, measured by cross-correlating what the agent heard with
+//! the customer's voice. Each lasts 3 to 4 s. The stall is also run with
+//! GStreamer as the customer's sender, its process stopped for 0.3 s and
+//! 0.4 s.
+//!
+//! The ffmpeg tests need ffmpeg, the GStreamer one `gst-launch-1.0` with
+//! the good plugins. Where the tool is not installed they say so on stderr
+//! and skip, so that `cargo test` passes on a newcomer's machine; under CI
+//! (`CI` set, as `.ci/run` runs, which installs both) or with
+//! `BARGE_REQUIRE_FFMPEG=1` (`BARGE_REQUIRE_GSTREAMER=1`) a missing tool
+//! fails them instead. The ffmpeg call lasts 10 s; every child process is
+//! killed if the test fails or runs out of time.
 
 use std::f64::consts::PI;
 use std::io::{BufRead, BufReader};
@@ -119,6 +131,13 @@ fn level(x: &[i16], v: usize) -> f64 {
 
 fn db(r: f64) -> f64 {
     20.0 * r.max(1e-9).log10()
+}
+
+/// The tick in a line "… first packet at tick N; media from ADDR only".
+fn first_packet_tick(line: &str) -> usize {
+    let (_, rest) = line.split_once("first packet at tick ").expect(line);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect(line)
 }
 
 /// Kills every child still running when dropped, so that a failing test
@@ -395,7 +414,7 @@ fn three_ffmpeg_endpoints_hear_whom_each_mode_says() {
             .iter()
             .find(|l| l.contains(&format!("{}: first packet at tick", PARTIES[p])))
             .unwrap_or_else(|| panic!("{} never received a packet", PARTIES[p]));
-        first_packet[p] = line.rsplit(' ').next().unwrap().parse().unwrap();
+        first_packet[p] = first_packet_tick(line);
         let stats = out
             .iter()
             .find(|l| l.starts_with(PARTIES[p]) && !l.contains(':'))
@@ -580,5 +599,696 @@ fn g711_agrees_with_ffmpegs_codecs() {
              negative of 65536 samples encode to the neighbouring level"
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// The call against phones written here, on loopback: strangers, junk,
+// floods and a sender's stall. Each phone sends its voice, paced by the
+// clock like any RTP peer, from the socket it records what it hears on.
+// Every voice is deterministic noise, so that a voice is found in what a
+// party heard by its exact samples (the call relays a μ-law leg it does not
+// mix with another bit for bit) and its delay by cross-correlation.
+// ---------------------------------------------------------------------------
+
+use barge::g711::Law;
+use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Samples per packet (20 ms at 8 kHz).
+const SPF: usize = 160;
+/// What `rtp_call --help` says it reads from a socket per tick at most.
+const READ_BOUND: u64 = 64;
+/// Voices: the customer's, the agent's, the supervisor's, a stranger's.
+const STRANGER: usize = 3;
+
+/// Voice `v`, `frames` packets long, as μ-law codes that survive a decode
+/// and encode unchanged (the call decodes and encodes every leg).
+fn noise_voice(v: usize, frames: usize) -> Vec<u8> {
+    let mut rng = harness::Rng::new(1000 + v as u64);
+    (0..frames * SPF)
+        .map(|_| {
+            let code = Law::Ulaw.encode_sample(rng.i16() / 6);
+            Law::Ulaw.encode_sample(Law::Ulaw.decode_sample(code))
+        })
+        .collect()
+}
+
+fn decode(codes: &[u8]) -> Vec<i16> {
+    codes.iter().map(|&c| Law::Ulaw.decode_sample(c)).collect()
+}
+
+/// One RTP stream: an SSRC and the voice it carries, packet `k` with
+/// sequence number `seq0 + k` and timestamp `ts0 + k * SPF`.
+struct Stream {
+    ssrc: u32,
+    seq0: u16,
+    ts0: u32,
+    voice: Vec<u8>,
+}
+
+impl Stream {
+    fn new(v: usize, frames: usize) -> Stream {
+        Stream {
+            ssrc: 0x5eed_0000 + v as u32,
+            seq0: 60_000 + 7 * v as u16,
+            ts0: u32::MAX - 3_000 * v as u32,
+            voice: noise_voice(v, frames),
+        }
+    }
+
+    fn frames(&self) -> usize {
+        self.voice.len() / SPF
+    }
+
+    fn packet(&self, k: usize) -> Vec<u8> {
+        RtpPacketBuilder::new()
+            .payload_type(0)
+            .ssrc(self.ssrc)
+            .sequence(Seq::from(self.seq0.wrapping_add(k as u16)))
+            .timestamp(self.ts0.wrapping_add((k * SPF) as u32))
+            .marked(k == 0)
+            .payload(&self.voice[k * SPF..(k + 1) * SPF])
+            .build()
+            .unwrap()
+    }
+}
+
+/// Sends `stream` from `socket` to `to`, packet `k` at `start + k` ptimes,
+/// except that a stall `(k, seconds)` holds packet `k` and every later one
+/// back until `seconds` after packet `k` was due, then sends what is due
+/// at once (a sender catching up after a scheduling hiccup). After each
+/// packet, `between(k)` may send something else from the same socket.
+fn talk(
+    socket: &UdpSocket,
+    to: SocketAddr,
+    stream: &Stream,
+    start: Instant,
+    stalls: &[(usize, f64)],
+    mut between: impl FnMut(usize),
+) {
+    let ptime = Duration::from_millis(u64::from(PTIME_MS));
+    for k in 0..stream.frames() {
+        let mut due = start + ptime * k as u32;
+        for &(s, pause) in stalls.iter().filter(|&&(s, _)| k >= s) {
+            due = due.max(start + ptime * s as u32 + Duration::from_secs_f64(pause));
+        }
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let _ = socket.send_to(&stream.packet(k), to);
+        between(k);
+    }
+}
+
+/// What one phone heard: the call's packets to it, placed by sequence
+/// number (the call sends one a tick from tick 0), μ-law codes.
+fn record(socket: UdpSocket, stop: Arc<AtomicBool>) -> (Vec<u8>, usize) {
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let mut packets: Vec<(Seq, Vec<u8>)> = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok(n) = socket.recv(&mut buf) {
+            if let Ok(rtp) = RtpReader::new(&buf[..n]) {
+                packets.push((rtp.sequence_number(), rtp.payload().to_vec()));
+            }
+        }
+    }
+    let Some(first) = packets.iter().map(|p| p.0).min() else {
+        return (Vec::new(), 0);
+    };
+    let mut heard = Vec::new();
+    for (seq, payload) in &packets {
+        let at = (*seq - first) as usize * SPF;
+        if heard.len() < at + payload.len() {
+            heard.resize(at + payload.len(), Law::Ulaw.silence());
+        }
+        heard[at..at + payload.len()].copy_from_slice(payload);
+    }
+    (heard, packets.len())
+}
+
+/// What a call against phones printed and what each party heard.
+struct PhoneCall {
+    out: Vec<String>,
+    ticks: usize,
+    /// Per party: the statistics line's numbers.
+    stats: Vec<Vec<u64>>,
+    /// Per party: what it heard (μ-law, from tick 0), and how many packets.
+    heard: Vec<(Vec<u8>, usize)>,
+}
+
+impl PhoneCall {
+    fn stat(&self, party: usize, column: &str) -> u64 {
+        const COLUMNS: [&str; 14] = [
+            "packets",
+            "dup",
+            "reordered",
+            "late",
+            "early",
+            "resync",
+            "bad",
+            "played",
+            "missing",
+            "sent",
+            "probation",
+            "foreign",
+            "max-read",
+            "read-bound",
+        ];
+        let i = COLUMNS.iter().position(|c| *c == column).unwrap();
+        self.stats[party][i]
+    }
+}
+
+/// A three-party call of `seconds` in monitor with a 100 ms jitter buffer,
+/// the phones of the agent and the supervisor talking all along. Once the
+/// call is ready, `customer(socket, to, start)` runs the customer's phone
+/// (its socket, the call's port for it, the call's start), and
+/// `stranger(to, start)` another party with its own socket, each on a
+/// thread of its own.
+fn phone_call(
+    seconds: f64,
+    customer: impl FnOnce(&UdpSocket, SocketAddr, Instant) + Send + 'static,
+    stranger: impl FnOnce(SocketAddr, Instant) + Send + 'static,
+) -> PhoneCall {
+    let exe = harness::example_binary("rtp_call");
+    let phones: Vec<UdpSocket> = (0..3)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let call_ports: Vec<SocketAddr> = (0..3)
+        .map(|_| {
+            UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+        })
+        .collect();
+    let ticks = (seconds * 1000.0 / f64::from(PTIME_MS)).round() as usize;
+    let mut cmd = Command::new(&exe);
+    for p in 0..3 {
+        cmd.arg(format!("--{}", PARTIES[p])).arg(format!(
+            "{}={}",
+            call_ports[p],
+            phones[p].local_addr().unwrap()
+        ));
+    }
+    cmd.args([
+        "--schedule",
+        "0:monitor",
+        "--duration",
+        &seconds.to_string(),
+    ])
+    .args(["--jitter", &JITTER_MS.to_string()])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut children = Children::default();
+    let call = children.spawn("rtp_call", &mut cmd);
+    let stdout = children.0[call].1.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = lines
+        .recv_timeout(Duration::from_secs(60))
+        .expect("rtp_call printed no ready line");
+    assert!(ready.starts_with("ready:"), "first line: {ready}");
+    let start = Instant::now();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut recorders = Vec::new();
+    let mut talkers = Vec::new();
+    let mut customer = Some(customer);
+    for (p, phone) in phones.into_iter().enumerate() {
+        let (socket, to, stop) = (phone.try_clone().unwrap(), call_ports[p], stop.clone());
+        recorders.push(std::thread::spawn(move || record(socket, stop)));
+        if p == 0 {
+            let customer = customer.take().unwrap();
+            talkers.push(std::thread::spawn(move || customer(&phone, to, start)));
+        } else {
+            let stream = Stream::new(p, ticks);
+            talkers.push(std::thread::spawn(move || {
+                talk(&phone, to, &stream, start, &[], |_| {})
+            }));
+        }
+    }
+    let to = call_ports[0];
+    talkers.push(std::thread::spawn(move || stranger(to, start)));
+
+    let deadline = start + Duration::from_secs_f64(seconds + 30.0);
+    let status = children.wait(call, deadline);
+    reader.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(children.0[call].1.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "rtp_call failed ({status}): {err}");
+    for t in talkers {
+        t.join().expect("a phone failed");
+    }
+    // The call has ended: every packet it sent is in a phone's buffer.
+    stop.store(true, Ordering::Relaxed);
+    let heard: Vec<(Vec<u8>, usize)> = recorders.into_iter().map(|r| r.join().unwrap()).collect();
+
+    let mut out = vec![ready];
+    out.extend(lines.try_iter());
+    for line in &out {
+        println!("rtp_call | {line}");
+    }
+    let stats = (0..3)
+        .map(|p| {
+            let line = out
+                .iter()
+                .find(|l| l.starts_with(PARTIES[p]) && !l.contains(':'))
+                .unwrap_or_else(|| panic!("no statistics for {}", PARTIES[p]));
+            line.split_whitespace()
+                .skip(1)
+                .map(|x| x.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    PhoneCall {
+        out,
+        ticks,
+        stats,
+        heard,
+    }
+}
+
+/// The samples of `heard` (from sample `from` to `to`) that are some
+/// stretch of `voice`, as a fraction: a run of 8 codes found in the voice
+/// (noise: 8 codes never match by chance) marks those 8 samples heard.
+fn fraction_of(heard: &[u8], voice: &[u8], from: usize, to: usize) -> f64 {
+    const W: usize = 8;
+    let runs: HashSet<&[u8]> = voice.windows(W).collect();
+    let to = to.min(heard.len());
+    let mut found = vec![false; to.saturating_sub(from)];
+    for i in from..to.saturating_sub(W - 1) {
+        if runs.contains(&heard[i..i + W]) {
+            found[i - from..i - from + W].fill(true);
+        }
+    }
+    found.iter().filter(|&&f| f).count() as f64 / found.len().max(1) as f64
+}
+
+/// The delay of `voice` in `heard` over samples `from..to` of `heard`: the
+/// lag (0 to `max_lag` samples) at which their cross-correlation peaks,
+/// and the gain there (1 for the voice at its full level).
+fn delay_of(heard: &[i16], voice: &[i16], from: usize, to: usize, max_lag: usize) -> (usize, f64) {
+    let (mut best, mut best_corr) = (0, f64::MIN);
+    for lag in 0..=max_lag.min(from) {
+        let corr: i64 = (from..to)
+            .map(|i| i64::from(heard[i]) * i64::from(voice[i - lag]))
+            .sum();
+        if corr as f64 > best_corr {
+            (best, best_corr) = (lag, corr as f64);
+        }
+    }
+    let energy: f64 = (from..to).map(|i| f64::from(voice[i - best]).powi(2)).sum();
+    (best, best_corr / energy)
+}
+
+/// Seconds to samples.
+fn at(seconds: f64) -> usize {
+    (seconds * f64::from(RATE)) as usize
+}
+
+#[test]
+fn a_strangers_packets_from_another_port_are_never_heard() {
+    let seconds = 3.0;
+    let frames = (seconds * 50.0) as usize;
+    let sent_by_stranger = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = sent_by_stranger.clone();
+    let call = phone_call(
+        seconds,
+        move |_, to, start| {
+            // Like ffmpeg, the customer sends from another port than the one
+            // it hears on: the call latches onto it, but cannot connect.
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            talk(&socket, to, &Stream::new(0, frames), start, &[], |_| {})
+        },
+        move |to, start| {
+            // From 0.5 s to 2.5 s: its own stream, and packets that copy the
+            // customer's SSRC and timestamps (first come, first played).
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let own = Stream::new(STRANGER, 100);
+            let mut fake = Stream::new(STRANGER, frames);
+            let customer = Stream::new(0, 1);
+            (fake.ssrc, fake.seq0, fake.ts0) = (customer.ssrc, customer.seq0, customer.ts0);
+            let go = start + Duration::from_millis(500);
+            talk(&socket, to, &own, go, &[], |k| {
+                // The customer's packet of 40 ms later, early.
+                let _ = socket.send_to(&fake.packet(k + 25 + 2), to);
+                counted.fetch_add(2, Ordering::Relaxed);
+            });
+        },
+    );
+    let stranger = noise_voice(STRANGER, frames);
+    let customer = noise_voice(0, frames);
+    let agent_heard = &call.heard[1].0;
+    let from_stranger = fraction_of(agent_heard, &stranger, 0, agent_heard.len());
+    let from_customer = fraction_of(agent_heard, &customer, at(0.5), at(seconds - 0.1));
+    println!(
+        "agent heard: {:.0} samples of the stranger's; {:.1}% of 0.5..2.9 s the customer's",
+        from_stranger * agent_heard.len() as f64,
+        100.0 * from_customer
+    );
+    assert_eq!(from_stranger, 0.0, "the agent heard the stranger");
+    assert!(from_customer > 0.99, "the agent missed the customer");
+    assert_eq!(
+        call.stat(0, "foreign"),
+        sent_by_stranger.load(Ordering::Relaxed)
+    );
+}
+
+#[test]
+fn junk_and_another_ssrc_from_the_customers_address_do_not_silence_the_customer() {
+    let seconds = 3.0;
+    let frames = (seconds * 50.0) as usize;
+    let call = phone_call(
+        seconds,
+        move |phone, to, start| {
+            // From the customer's own address (a stranger who spoofs it),
+            // from 0.5 s on: a stream with its own SSRC, one packet per
+            // packet of the customer's, and every 40 ms two junk packets in
+            // sequence under an SSRC of their own (each pair passes the
+            // probation of a first stream, not that of a switch).
+            let own = Stream::new(STRANGER, frames);
+            let mut rng = harness::Rng::new(7);
+            let junk = noise_voice(STRANGER + 1, 1);
+            talk(phone, to, &Stream::new(0, frames), start, &[], |k| {
+                if k < 25 {
+                    return;
+                }
+                let _ = phone.send_to(&own.packet(k), to);
+                let (ssrc, seq, ts) = (rng.next() as u32, rng.next() as u16, rng.next() as u32);
+                for i in 0..2 * (k % 2) as u16 {
+                    let p = RtpPacketBuilder::new()
+                        .payload_type(0)
+                        .ssrc(ssrc)
+                        .sequence(Seq::from(seq.wrapping_add(i)))
+                        .timestamp(ts.wrapping_add(u32::from(i) * SPF as u32))
+                        .payload(&junk)
+                        .build()
+                        .unwrap();
+                    let _ = phone.send_to(&p, to);
+                }
+            });
+        },
+        |_, _| {},
+    );
+    let agent_heard = &call.heard[1].0;
+    let customer = noise_voice(0, frames);
+    let lost = 1.0 - fraction_of(agent_heard, &customer, at(0.7), at(seconds - 0.1));
+    let strangers = fraction_of(
+        agent_heard,
+        &noise_voice(STRANGER, frames),
+        0,
+        agent_heard.len(),
+    ) + fraction_of(
+        agent_heard,
+        &noise_voice(STRANGER + 1, 1),
+        0,
+        agent_heard.len(),
+    );
+    println!(
+        "customer audio lost while under attack (0.7..2.9 s): {:.1}%; stranger's audio heard: {:.0} samples; resyncs {}",
+        100.0 * lost,
+        strangers * agent_heard.len() as f64,
+        call.stat(0, "resync")
+    );
+    assert!(call.stat(0, "probation") > 100, "the attack did not happen");
+    assert!(lost < 0.01, "{:.1}% of the customer lost", 100.0 * lost);
+    assert_eq!(strangers, 0.0, "the agent heard the stranger");
+    assert_eq!(call.stat(0, "resync"), 0);
+}
+
+#[test]
+fn a_flood_is_read_a_bounded_number_a_tick_and_no_tick_is_skipped() {
+    let seconds = 3.0;
+    let frames = (seconds * 50.0) as usize;
+    let flooded = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = flooded.clone();
+    let duplicated = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let dups = duplicated.clone();
+    let call = phone_call(
+        seconds,
+        move |phone, to, start| {
+            // From 0.5 s to 1.5 s, from the customer's own address (which
+            // the kernel cannot tell from the customer's): copies of each
+            // packet as fast as they go until 2 ms before the next is due,
+            // at most 2,000 a packet.
+            let stream = Stream::new(0, frames);
+            let ptime = Duration::from_millis(u64::from(PTIME_MS));
+            talk(phone, to, &stream, start, &[], |k| {
+                if !(25..75).contains(&k) {
+                    return;
+                }
+                let (packet, until) = (stream.packet(k), start + ptime * (k as u32 + 1));
+                let mut n = 0;
+                while n < 2000 && Instant::now() + Duration::from_millis(2) < until {
+                    n += u64::from(phone.send_to(&packet, to).is_ok());
+                }
+                dups.fetch_add(n, Ordering::Relaxed);
+            })
+        },
+        move |to, start| {
+            // And from 0.5 s to 1.5 s, at most 500,000 packets as fast as
+            // they go from a stranger's port.
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let flood = Stream::new(STRANGER, 1);
+            let packet = flood.packet(0);
+            let (from, to_t) = (
+                start + Duration::from_millis(500),
+                start + Duration::from_millis(1500),
+            );
+            if let Some(wait) = from.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let mut n = 0;
+            while n < 500_000 && Instant::now() < to_t {
+                if socket.send_to(&packet, to).is_ok() {
+                    n += 1;
+                }
+            }
+            counted.store(n, Ordering::Relaxed);
+        },
+    );
+    let flooded = flooded.load(Ordering::Relaxed);
+    let duplicated = duplicated.load(Ordering::Relaxed);
+    let (foreign, dup, most, at_bound) = (
+        call.stat(0, "foreign"),
+        call.stat(0, "dup"),
+        call.stat(0, "max-read"),
+        call.stat(0, "read-bound"),
+    );
+    let customer_lost =
+        1.0 - fraction_of(&call.heard[1].0, &noise_voice(0, frames), at(0.5), at(1.5));
+    let agent_lost = 1.0 - fraction_of(&call.heard[0].0, &noise_voice(1, frames), at(0.5), at(1.5));
+    let done = call.out.iter().find(|l| l.starts_with("done:")).unwrap();
+    println!(
+        "flood of {flooded} packets from a stranger's port: {foreign} read (dropped as foreign); \
+         {duplicated} copies from the customer's address: {dup} read (dropped as duplicates); \
+         at most {most} read in a tick, {at_bound} ticks at the bound; the rest dropped by the \
+         kernel; during the floods the agent missed {:.1}% of the customer, the customer \
+         {:.1}% of the agent; {done}",
+        100.0 * customer_lost,
+        100.0 * agent_lost
+    );
+    assert!(flooded > 10_000, "the flood was only {flooded} packets");
+    assert!(
+        duplicated > 10_000,
+        "the flood was only {duplicated} packets"
+    );
+    assert!(most <= READ_BOUND, "{most} datagrams read in one tick");
+    assert!(at_bound > 0, "the floods never reached the bound");
+    assert!(dup <= duplicated);
+    // The customer's phone is symmetric: the call connected its socket to
+    // it, and the kernel dropped the stranger's flood before it was read.
+    assert_eq!(foreign, 0, "datagrams from the stranger's port were read");
+    // No tick skipped: every party got one packet a tick, in sequence.
+    for (p, party) in PARTIES.iter().enumerate() {
+        assert_eq!(call.stat(p, "sent"), call.ticks as u64, "{party}");
+        assert_eq!(call.heard[p].1, call.ticks, "{party}: packets");
+        assert_eq!(call.heard[p].0.len(), call.ticks * SPF, "{party}");
+    }
+    // The legs not flooded are not touched.
+    assert!(
+        agent_lost < 0.01,
+        "the customer missed {:.1}% of the agent",
+        100.0 * agent_lost
+    );
+}
+
+#[test]
+fn a_senders_stall_leaves_no_lasting_delay() {
+    let seconds = 4.0;
+    let frames = (seconds * 50.0) as usize;
+    // The customer's phone stalls for 0.3 s at 1 s and for 0.4 s at 2.2 s,
+    // then sends what it owes at once.
+    let call = phone_call(
+        seconds,
+        move |phone, to, start| {
+            let stalls = [(50, 0.3), (110, 0.4)];
+            talk(phone, to, &Stream::new(0, frames), start, &stalls, |_| {})
+        },
+        |_, _| {},
+    );
+    let heard = decode(&call.heard[1].0);
+    let voice = decode(&noise_voice(0, frames));
+    let max_lag = at(1.0);
+    let windows = [(0.45, 0.95), (1.75, 2.15), (3.1, 3.9)];
+    let delays: Vec<(usize, f64)> = windows
+        .iter()
+        .map(|&(a, b)| delay_of(&heard, &voice, at(a), at(b), max_lag))
+        .collect();
+    let ms = |samples: usize| samples as f64 * 1000.0 / f64::from(RATE);
+    let extra = |i: usize| ms(delays[i].0) - ms(delays[0].0);
+    println!(
+        "customer's delay to the agent (cross-correlation): {:.1} ms before the stalls \
+         (gain {:.2}); after the 0.3 s stall {:+.1} ms (gain {:.2}); after the 0.4 s stall \
+         {:+.1} ms (gain {:.2}); late packets dropped: {}",
+        ms(delays[0].0),
+        delays[0].1,
+        extra(1),
+        delays[1].1,
+        extra(2),
+        delays[2].1,
+        call.stat(0, "late")
+    );
+    for (i, &(lag, gain)) in delays.iter().enumerate() {
+        assert!(
+            gain > 0.9,
+            "window {i}: the customer at gain {gain:.2} (lag {lag})"
+        );
+    }
+    let frame = ms(SPF);
+    assert!(extra(1).abs() <= frame, "+{:.1} ms after 0.3 s", extra(1));
+    assert!(extra(2).abs() <= frame, "+{:.1} ms after 0.4 s", extra(2));
+    assert!(call.stat(0, "late") > 0, "the stalls made nothing late");
+    assert_eq!(call.stat(0, "resync"), 0);
+}
+
+fn gstreamer_available() -> bool {
+    Command::new("gst-inspect-1.0")
+        .args(["rtppcmupay"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether GStreamer (gst-launch-1.0 with the good plugins) is here. Without
+/// it the test is skipped with a note on stderr, except under CI or
+/// `BARGE_REQUIRE_GSTREAMER=1`, where it fails.
+fn gstreamer_or_skip() -> bool {
+    if gstreamer_available() {
+        return true;
+    }
+    let required = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        || std::env::var_os("BARGE_REQUIRE_GSTREAMER").is_some_and(|v| v == "1");
+    let install = "apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good";
+    assert!(
+        !required,
+        "GStreamer not found: this test runs a call against it; install it ({install})"
+    );
+    eprintln!("SKIPPED: GStreamer not found; install it ({install}) to run this test");
+    false
+}
+
+/// Sends `signal` to process `pid` (`kill -STOP`, `kill -CONT`).
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid} failed");
+}
+
+#[test]
+fn a_gstreamer_senders_stall_leaves_no_lasting_delay() {
+    if !gstreamer_or_skip() {
+        return;
+    }
+    let seconds = 4.0;
+    let frames = (seconds * 50.0) as usize + 50;
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rtp_call-gst-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("customer.wav");
+    write_wav(&wav, &decode(&noise_voice(0, frames)));
+    let call = phone_call(
+        seconds,
+        move |_, to, start| {
+            // GStreamer plays the customer's voice in real time (udpsink
+            // syncs on the clock), 20 ms to a packet; the process is
+            // stopped for 0.3 s at 1 s and for 0.4 s at 2.2 s (a scheduling
+            // hiccup), after which it sends what is late at once.
+            let mut children = Children::default();
+            let gst = children.spawn(
+                "gst-launch-1.0",
+                Command::new("gst-launch-1.0")
+                    .arg("-q")
+                    .arg("filesrc")
+                    .arg(format!("location={}", wav.display()))
+                    .args(["!", "wavparse", "!", "mulawenc", "!", "rtppcmupay"])
+                    .args(["min-ptime=20000000", "max-ptime=20000000"])
+                    .args(["!", "udpsink", "host=127.0.0.1"])
+                    .arg(format!("port={}", to.port()))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            let pid = children.0[gst].1.id();
+            for (at_s, pause) in [(1.0, 0.3), (2.2, 0.4)] {
+                let due = start + Duration::from_secs_f64(at_s);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                signal(pid, "-STOP");
+                std::thread::sleep(Duration::from_secs_f64(pause));
+                signal(pid, "-CONT");
+            }
+            let end = start + Duration::from_secs_f64(seconds);
+            std::thread::sleep(end.saturating_duration_since(Instant::now()));
+            // Dropping `children` stops GStreamer.
+        },
+        |_, _| {},
+    );
+    let heard = decode(&call.heard[1].0);
+    let voice = decode(&noise_voice(0, frames));
+    let windows = [(0.5, 0.95), (1.75, 2.15), (3.1, 3.9)];
+    let delays: Vec<(usize, f64)> = windows
+        .iter()
+        .map(|&(a, b)| delay_of(&heard, &voice, at(a), at(b), at(1.0)))
+        .collect();
+    let ms = |samples: usize| samples as f64 * 1000.0 / f64::from(RATE);
+    let extra = |i: usize| ms(delays[i].0) - ms(delays[0].0);
+    println!(
+        "GStreamer customer's delay to the agent (cross-correlation): {:.1} ms before the \
+         stalls (gain {:.2}); after the 0.3 s stall {:+.1} ms (gain {:.2}); after the 0.4 s \
+         stall {:+.1} ms (gain {:.2}); late packets dropped: {}",
+        ms(delays[0].0),
+        delays[0].1,
+        extra(1),
+        delays[1].1,
+        extra(2),
+        delays[2].1,
+        call.stat(0, "late")
+    );
+    for (i, &(lag, gain)) in delays.iter().enumerate() {
+        assert!(
+            gain > 0.9,
+            "window {i}: the customer at gain {gain:.2} (lag {lag})"
+        );
+    }
+    let frame = ms(SPF);
+    assert!(extra(1).abs() <= frame, "{:+.1} ms after 0.3 s", extra(1));
+    assert!(extra(2).abs() <= frame, "{:+.1} ms after 0.4 s", extra(2));
+    assert!(call.stat(0, "late") > 0, "the stalls made nothing late");
     let _ = std::fs::remove_dir_all(&dir);
 }
