@@ -4,8 +4,13 @@
 //! Nearly every dialer and PBX carries G.711 at 8 kHz: one byte per sample,
 //! RTP payload type 0 (μ-law) or 8 (A-law). This module turns those bytes
 //! into the 16-bit linear samples a [`Session`](crate::Session) mixes and
-//! back. Every function is exact to the standard's tables, allocates
-//! nothing, never panics and works in the `no_std` core.
+//! back. Encoding and decoding are bit-exact with ITU-T G.191 `g711.c`
+//! (`ulaw_compress`, `alaw_compress`, `ulaw_expand`, `alaw_expand`, the
+//! reference implementation of G.711) for every input: all 65,536 16-bit
+//! samples and all 256 codes of both laws, through the per-sample and the
+//! slice functions (the `f32` ones once they have rounded to 16 bits).
+//! Every function allocates nothing, never panics and works in the
+//! `no_std` core.
 //!
 //! ## The two laws, as the standard builds them
 //!
@@ -28,11 +33,24 @@
 //! On 16-bit samples, a μ-law value counts 4 and an A-law value 8: μ-law
 //! decodes to at most ±32124, A-law to at most ±32256.
 //!
+//! ## Samples on a decision value
+//!
+//! G.711's decision values (the ends of the intervals) fall on whole 14-bit
+//! or 13-bit values, so a 16-bit sample can lie exactly on one. G.191 takes
+//! a negative sample as its one's complement (`-x - 1`) before quantising
+//! the magnitude, which is the same as quantising `x + ½`: a sample
+//! exactly on a decision value goes to the interval above it if it is
+//! positive and to the interval below it if it is negative. So encoding is
+//! not quite symmetric: μ-law encodes 0 to 3 as +0 and −1 to
+//! −4 as −0, and −4·xₙ (for each of its 127 inner decision values xₙ)
+//! as the code of −(4·xₙ − 1); A-law the same with 8·xₙ.
+//!
 //! ## Zero, twice, in μ-law
 //!
 //! μ-law has two codes for zero: `0xFF` (+0) and `0x7F` (−0). Both decode
-//! to 0, and 0 encodes to `0xFF`, so decoding then encoding returns every
-//! code but `0x7F` unchanged, and `0x7F` as `0xFF`. A-law has no zero code:
+//! to 0, and 0 encodes to `0xFF` (−1 to −4 encode to `0x7F`), so decoding
+//! then encoding returns every code but `0x7F` unchanged, and `0x7F` as
+//! `0xFF`. A-law has no zero code:
 //! its smallest values are ±8, and every one of its 256 codes comes back
 //! unchanged.
 //!
@@ -95,7 +113,8 @@ impl Law {
         }
     }
 
-    /// Encodes one 16-bit sample.
+    /// Encodes one 16-bit sample, as G.191 does (see
+    /// [Samples on a decision value](self#samples-on-a-decision-value)).
     pub const fn encode_sample(self, x: i16) -> u8 {
         match self {
             Law::Ulaw => ulaw_encode(x),
@@ -206,14 +225,25 @@ const fn ulaw_segment(biased: u16) -> u8 {
     (15 - biased.leading_zeros() as u8) - 7
 }
 
-/// Encodes a 16-bit sample as a μ-law byte.
+/// The magnitude G.191 quantises: a sample itself if it is not negative,
+/// its one's complement `-x - 1` if it is (`0 ..= 32767` either way). This
+/// is the magnitude of `x + ½` rounded down, so that a negative sample on
+/// a decision value falls in the interval below it, as a positive one
+/// falls in the interval above.
+const fn magnitude(x: i16) -> u16 {
+    (if x < 0 { !x } else { x }) as u16
+}
+
+/// Encodes a 16-bit sample as a μ-law byte, as ITU-T G.191 does.
 ///
-/// The sample is taken as 14 bits (its magnitude divided by 4, rounded
-/// down), so magnitudes of 0 to 3 are zero; magnitudes beyond the top
-/// decision value (32635) encode as the largest code.
+/// The sample is taken as `x + ½` on 14 bits: the magnitude of a sample
+/// that is not negative, divided by 4 and rounded down, or that of a
+/// negative sample's one's complement (`-x - 1`). So 0 to 3 encode as +0
+/// (`0xFF`), −1 to −4 as −0 (`0x7F`); magnitudes beyond the top decision
+/// value (32635) encode as the largest code.
 pub const fn ulaw_encode(x: i16) -> u8 {
     let sign: u8 = if x < 0 { 0x00 } else { 0x80 };
-    let mag = x.unsigned_abs();
+    let mag = magnitude(x);
     let mag = if mag > ULAW_CLIP { ULAW_CLIP } else { mag };
     let biased = mag + ULAW_BIAS;
     let seg = ulaw_segment(biased);
@@ -235,14 +265,16 @@ pub const fn ulaw_decode(code: u8) -> i16 {
     }
 }
 
-/// Encodes a 16-bit sample as an A-law byte.
+/// Encodes a 16-bit sample as an A-law byte, as ITU-T G.191 does.
 ///
-/// The sample is taken as 13 bits (its magnitude divided by 8, rounded
-/// down); magnitudes beyond the top decision value encode as the largest
-/// code.
+/// The sample is taken as `x + ½` on 13 bits: the magnitude of a sample
+/// that is not negative, divided by 8 and rounded down, or that of a
+/// negative sample's one's complement (`-x - 1`). So 0 to 15 encode as
+/// `0xD5` and −1 to −16 as `0x55`; magnitudes beyond the top decision value
+/// encode as the largest code.
 pub const fn alaw_encode(x: i16) -> u8 {
     let sign: u8 = if x < 0 { 0x00 } else { 0x80 };
-    let mag = x.unsigned_abs() >> 3;
+    let mag = magnitude(x) >> 3;
     let mag = if mag > 4095 { 4095 } else { mag };
     let (seg, step) = if mag < 32 {
         (0u8, (mag >> 1) as u8)
@@ -323,8 +355,11 @@ mod test {
             if seg < 7 {
                 let at = (end * 4) as i16;
                 assert_eq!(!ulaw_encode(at) & 0x7F, (seg + 1) << 4, "at {end}");
-                // Negative samples mirror positive ones.
-                assert_eq!(ulaw_encode(-at), ulaw_encode(at) & 0x7F);
+                // A negative sample counts as x + ½ (G.191's one's
+                // complement): on the decision value it stays in the
+                // segment below, one further out it mirrors the positive.
+                assert_eq!(ulaw_encode(-at), ulaw_encode(below) & 0x7F, "at -{end}");
+                assert_eq!(ulaw_encode(-at - 1), ulaw_encode(at) & 0x7F);
             } else {
                 assert_eq!(ulaw_encode(i16::MAX), 0x80);
                 assert_eq!(ulaw_encode(i16::MIN), 0x00);
@@ -350,7 +385,8 @@ mod test {
             if seg < 7 {
                 let at = (end * 8) as i16;
                 assert_eq!(alaw_encode(at) ^ 0x55, 0x80 | ((seg + 1) << 4), "at {end}");
-                assert_eq!(alaw_encode(-at), alaw_encode(at) & 0x7F);
+                assert_eq!(alaw_encode(-at), alaw_encode(below) & 0x7F, "at -{end}");
+                assert_eq!(alaw_encode(-at - 1), alaw_encode(at) & 0x7F);
             } else {
                 assert_eq!(alaw_encode(i16::MAX) ^ 0x55, 0xFF);
                 assert_eq!(alaw_encode(i16::MIN) ^ 0x55, 0x7F);
