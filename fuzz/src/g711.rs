@@ -1,7 +1,10 @@
 //! `g711`: arbitrary code bytes, `i16` samples and `f32` samples through
 //! `barge::g711`, for both laws, against a reference built here from the
 //! segment tables of ITU-T G.711 (Tables 1a and 2a: segment ends and step
-//! sizes, outputs at the middle of each step).
+//! sizes, outputs at the middle of each step) read as ITU-T G.191 `g711.c`
+//! reads them: a negative sample `x` is quantised as its one's complement
+//! `-x - 1`, that is, every sample as `x + ½`, so that a negative sample on
+//! a decision value falls in the interval below it.
 //!
 //! - Every per-sample encode and decode equals the reference.
 //! - Decoding then encoding returns the code, except μ-law `0x7F` (−0),
@@ -129,12 +132,13 @@ struct Cell {
 }
 
 impl Table {
-    /// The cell of a 16-bit sample: its sign, and its magnitude taken to
-    /// the law's width by dropping the low bits (as `barge::g711` does),
-    /// looked up among the decision values. At or beyond the overload
-    /// point: the top step of the top segment.
+    /// The cell of a 16-bit sample: its sign, and the magnitude of `x + ½`
+    /// taken to the law's width by dropping the low bits (G.191: `x`, or
+    /// `-x - 1` when negative), looked up among the decision values. At or
+    /// beyond the overload point: the top step of the top segment.
     fn cell(&self, x: i16) -> Cell {
-        let m = i32::from(x).abs() >> self.shift;
+        // |x + ½| rounded down, from twice it (odd, never on a boundary).
+        let m = ((2 * i32::from(x) + 1).abs() / 2) >> self.shift;
         let negative = x < 0;
         for segment in 0..8 {
             let end = self.ends[segment];
@@ -188,9 +192,9 @@ impl Table {
         (self.steps[self.cell(x).segment] << self.shift) / 2
     }
 
-    /// Whether `x` is at or beyond the overload point.
+    /// Whether `x + ½` is beyond the overload point.
     fn overloads(&self, x: i16) -> bool {
-        i32::from(x).abs() >> self.shift >= self.ends[7]
+        ((2 * i32::from(x) + 1).abs() / 2) >> self.shift >= self.ends[7]
     }
 }
 
@@ -388,6 +392,19 @@ mod test {
         assert_eq!(ref_decode(Law::Ulaw, ref_encode(Law::Ulaw, 12)), 16);
         assert_eq!(ref_decode(Law::Ulaw, ref_encode(Law::Ulaw, 123)), 120);
         assert_eq!(ref_decode(Law::Ulaw, ref_encode(Law::Ulaw, 124)), 132);
+        // G.191: a negative sample on a decision value stays below it.
+        assert_eq!(ref_encode(Law::Ulaw, -1), 0x7F);
+        assert_eq!(ref_encode(Law::Ulaw, -4), 0x7F);
+        assert_eq!(ref_encode(Law::Ulaw, -5), 0x7E);
+        assert_eq!(
+            ref_encode(Law::Ulaw, -124),
+            ref_encode(Law::Ulaw, 123) & 0x7F
+        );
+        assert_eq!(
+            ref_encode(Law::Ulaw, -125),
+            ref_encode(Law::Ulaw, 124) & 0x7F
+        );
+        assert_eq!(ref_encode(Law::Ulaw, i16::MIN), 0x00);
         // A-law: the first output of each segment, 13-bit units.
         let first = [1, 33, 66, 132, 264, 528, 1056, 2112];
         for (s, &y) in first.iter().enumerate() {
@@ -402,6 +419,17 @@ mod test {
         assert_eq!(ref_decode(Law::Alaw, 0xD5), 8);
         assert_eq!(ref_decode(Law::Alaw, 0x55), -8);
         assert_eq!(ref_decode(Law::Alaw, 0xAA), 4032 * 8);
+        assert_eq!(ref_encode(Law::Alaw, -16), 0x55);
+        assert_eq!(ref_encode(Law::Alaw, -17), 0x54);
+        assert_eq!(
+            ref_encode(Law::Alaw, -256),
+            ref_encode(Law::Alaw, 255) & 0x7F
+        );
+        assert_eq!(
+            ref_encode(Law::Alaw, -257),
+            ref_encode(Law::Alaw, 256) & 0x7F
+        );
+        assert_eq!(ref_encode(Law::Alaw, i16::MIN), 0x2A);
         // The 16-bit rounding.
         assert_eq!(ref_f32_to_i16(0.5 / 32768.0), 1);
         assert_eq!(ref_f32_to_i16(-0.5 / 32768.0), -1);
