@@ -151,6 +151,36 @@ impl RefSample for f32 {
     }
 }
 
+/// The supervisor modes the reference knows, from the crate docs
+/// ("Who hears whom") and `barge::route`. Its own enum, so that a mode the
+/// crate adds without a row here does not compile into a silent default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefMode {
+    /// Nobody hears the supervisor.
+    Monitor,
+    /// The agent, other supervisors and whisper-recording recorders hear it.
+    Whisper,
+    /// Heard as in whisper; the supervisor hears nobody.
+    PrivateWhisper,
+    /// Everyone but the agent hears it.
+    CustomerOnly,
+    /// Everyone hears it.
+    Barge,
+}
+
+impl RefMode {
+    /// The crate's name for this mode.
+    pub fn mode(self) -> Mode {
+        match self {
+            RefMode::Monitor => Mode::Monitor,
+            RefMode::Whisper => Mode::Whisper,
+            RefMode::PrivateWhisper => Mode::PrivateWhisper,
+            RefMode::CustomerOnly => Mode::CustomerOnly,
+            RefMode::Barge => Mode::Barge,
+        }
+    }
+}
+
 /// The roles the reference knows, from DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefRole {
@@ -159,7 +189,7 @@ pub enum RefRole {
     /// The agent.
     Agent,
     /// A supervisor, in a mode.
-    Supervisor(Mode),
+    Supervisor(RefMode),
     /// A recorder, with or without whispers.
     Recorder {
         /// Whether it hears whispers.
@@ -167,17 +197,25 @@ pub enum RefRole {
     },
 }
 
-/// The table of DESIGN.md: whether `listener` hears `talker` when no
-/// override says otherwise.
+/// The table of DESIGN.md and the crate docs: whether `listener` hears
+/// `talker` (two different parties) at all. Host adjustments (route gains,
+/// volumes) come on top and never open what this closes.
 pub fn table_allows(listener: RefRole, talker: RefRole) -> bool {
+    use RefMode::*;
     use RefRole::*;
+    // A supervisor in private whisper hears nobody.
+    if listener == Supervisor(PrivateWhisper) {
+        return false;
+    }
     match (talker, listener) {
         (Customer | Agent, _) => true,
         (Recorder { .. }, _) => false,
-        (Supervisor(Mode::Monitor), _) => false,
-        (Supervisor(Mode::Barge), _) => true,
-        (Supervisor(Mode::Whisper), Customer) => false,
-        (Supervisor(Mode::Whisper), Agent | Supervisor(_)) => true,
-        (Supervisor(Mode::Whisper), Recorder { whisper }) => whisper,
+        (Supervisor(Monitor), _) => false,
+        (Supervisor(Barge), _) => true,
+        (Supervisor(Whisper | PrivateWhisper), Customer) => false,
+        (Supervisor(Whisper | PrivateWhisper), Agent | Supervisor(_)) => true,
+        (Supervisor(Whisper | PrivateWhisper), Recorder { whisper }) => whisper,
+        (Supervisor(CustomerOnly), Agent) => false,
+        (Supervisor(CustomerOnly), Customer | Supervisor(_) | Recorder { .. }) => true,
     }
 }

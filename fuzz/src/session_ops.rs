@@ -1,19 +1,35 @@
-//! `session_ops`: an arbitrary sequence of control calls, frames and ticks on
-//! one [`Session`], checked after every call and every tick against a
-//! reference model ([`Model`]) and three shadow sessions.
+//! `session_ops`: an arbitrary sequence of every control call the API has,
+//! frames, event draining and ticks on one [`Session`], checked after every
+//! call and every tick against a reference model ([`Model`]) and four
+//! shadow sessions.
 //!
-//! - Every call returns what the model predicts, error for error; a call
-//!   that fails leaves the session exactly as it was (its full `Debug`
-//!   state, events included); the audit trail matches the model's.
+//! - Every call returns what the model predicts, error for error: joins in
+//!   every role and mode, leaves, all five modes, route gains and volumes on
+//!   any pair or party (supervisors and recorders included), ramps, event
+//!   limits, frames of wrong lengths and duplicate frames, and ids of
+//!   parties that left, of another session (a second session the harness
+//!   keeps, whose ids have the same numbers: [`Error::ForeignParty`]) and
+//!   of a snapshot's later joins ([`Error::UnknownParty`]). A call that
+//!   fails leaves the session exactly as it was (`==`, and its full `Debug`
+//!   state for a small session).
+//! - The audit trail holds what the model's bounded trail holds: events
+//!   only for real changes, the oldest dropped when full, and one
+//!   [`Event::Dropped`] (count, ticks of the first and last dropped) before
+//!   the events kept; `events_pending` and `event_limit` after every call.
 //! - Every output of every tick matches the reference mixer bit for bit,
 //!   and so do the per-party statistics; `frames_mixed + frames_missing`
-//!   is the number of ticks the party was present for.
-//! - Whisper never reaches a customer and a monitoring supervisor (or a
-//!   recorder) reaches nobody: a shadow session that never receives their
-//!   frames gives those listeners bit-identical outputs (routes the host
-//!   overrode are exempt, as the host asked for them).
-//! - Nobody hears themselves: a shadow session in which one party sends a
-//!   different frame (non-finite for `f32`) gives that party the same output.
+//!   is the number of ticks the party was present for. Route gains apply
+//!   only where the modes open a route; a route the modes close closes at
+//!   once, routes that open and gains that change ramp.
+//! - Privacy, with no exemption: in a shadow session in which some talkers
+//!   send no frame or a different one, every listener that the mode table
+//!   keeps from all of those talkers (or that is one of them) hears the
+//!   same output bit for bit. The shadows hide, each tick: one talker (in
+//!   turn); everyone kept from one listener (in turn); every talker kept
+//!   from everyone (monitoring supervisors, recorders); every talker kept
+//!   from a customer. So a monitoring supervisor or a recorder reaches
+//!   nobody, a whisper never reaches a customer, and nobody hears
+//!   themselves.
 //! - An `f32` output is always finite and within full scale.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -21,10 +37,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
-use barge::{Error, Event, Format, Gain, Mode, PartyId, Role, Session, MAX_PARTIES};
+use barge::{
+    Error, Event, Format, Gain, Mode, PartyId, Role, Session, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+};
 
 use crate::cycle;
-use crate::reference::{table_allows, RefRole, RefSample, RefTalker};
+use crate::reference::{table_allows, RefMode, RefRole, RefSample, RefTalker};
 
 /// One fuzz case: a format, a sample type and a sequence of operations.
 #[derive(Debug, Clone)]
@@ -39,10 +57,28 @@ pub struct Input {
     pub ops: Vec<Op>,
 }
 
-/// A party as the fuzzer picks it: mostly one this session handed out (on
-/// the call or gone), sometimes any id at all.
+/// A party as the fuzzer picks it:
+///
+/// - `0..=191`: an id this session handed out (on the call or gone), by
+///   its position among them;
+/// - `192..=223`: an id of the harness's other session with the number of
+///   one this session handed out ([`Error::ForeignParty`]);
+/// - `224..=239`: an id that a snapshot of this session, taken before any
+///   join, hands out after this session's last join
+///   ([`Error::UnknownParty`]);
+/// - `240..=255` (or any, before the first join): an id of yet another
+///   session, with any number up to ~1800 ([`Error::ForeignParty`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Who(pub u8);
+
+impl Who {
+    /// The first byte that picks an id of the other session.
+    pub const FOREIGN: u8 = 192;
+    /// The first byte that picks an id of a snapshot's later join.
+    pub const UNKNOWN: u8 = 224;
+    /// The first byte that picks an id of a session with any number.
+    pub const STRAY: u8 = 240;
+}
 
 /// A role to join as.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +100,10 @@ pub enum ModeArg {
     Monitor,
     /// `Mode::Whisper`.
     Whisper,
+    /// `Mode::PrivateWhisper`.
+    PrivateWhisper,
+    /// `Mode::CustomerOnly`.
+    CustomerOnly,
     /// `Mode::Barge`.
     Barge,
 }
@@ -96,6 +136,21 @@ pub enum RampArg {
     Frame,
     /// One nanosecond more than one frame.
     FramePlusOne,
+}
+
+/// A limit for the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub enum LimitArg {
+    /// Zero: keep no event, only the count of those dropped.
+    Zero,
+    /// `0..=15`.
+    Small(u8),
+    /// Any `u16`.
+    Large(u16),
+    /// [`DEFAULT_EVENT_LIMIT`].
+    Default,
+    /// `usize::MAX`.
+    Unbounded,
 }
 
 /// A frame as the host might hand it in.
@@ -133,10 +188,10 @@ pub enum Op {
     Leave(Who),
     /// `set_mode`.
     SetMode(Who, ModeArg),
-    /// `set_route_gain`.
-    Override(Who, Who, DbArg),
-    /// `clear_route_gain`.
-    Clear(Who, Who),
+    /// `set_route_gain(listener, talker, db)`.
+    SetRouteGain(Who, Who, DbArg),
+    /// `clear_route_gain(listener, talker)`.
+    ClearRouteGain(Who, Who),
     /// `set_volume`.
     SetVolume(Who, DbArg),
     /// `set_ramp`.
@@ -147,19 +202,32 @@ pub enum Op {
     FrameMut(Who, FrameArg),
     /// `mix`, and every check of a tick.
     Tick,
-    /// `output`, `party`, `mode` and `route_gain`.
+    /// `output`, `party`, `mode` of the first; `route_gain` and `hears` of
+    /// the pair; `parties`, `len`, `tick`, `ramp`.
     Query(Who, Who),
+    /// `set_event_limit`.
+    SetEventLimit(LimitArg),
+    /// `poll_event` up to this many times (255: until it says `None`).
+    Poll(u8),
+    /// `set_volume` of one party this many times, alternating muted and
+    /// 0 dB: a flood for the audit trail (at most [`FLOOD_BUDGET`] calls
+    /// per case).
+    Flood(Who, u16),
 }
 
 /// Operations of one case beyond this many are ignored.
 const MAX_OPS: usize = 2048;
 
-/// Ids `0..=MAX_OPS`, obtained from the public API (ids are not
-/// constructible).
+/// The most `set_volume` calls all the [`Op::Flood`]s of one case make.
+pub const FLOOD_BUDGET: usize = 1 << 16;
+
+/// Ids `0..=MAX_OPS` of a session of their own (ids are not
+/// constructible): foreign to every session of a case.
 fn any_id(n: usize) -> PartyId {
     static IDS: OnceLock<Vec<PartyId>> = OnceLock::new();
     IDS.get_or_init(|| {
         let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+        s.set_event_limit(0);
         (0..=MAX_OPS)
             .map(|_| {
                 let id = s.join(Role::Agent).unwrap();
@@ -179,11 +247,13 @@ fn role_of(r: RoleArg) -> Role {
     }
 }
 
-fn mode_of(m: ModeArg) -> Mode {
+fn ref_mode(m: ModeArg) -> RefMode {
     match m {
-        ModeArg::Monitor => Mode::Monitor,
-        ModeArg::Whisper => Mode::Whisper,
-        ModeArg::Barge => Mode::Barge,
+        ModeArg::Monitor => RefMode::Monitor,
+        ModeArg::Whisper => RefMode::Whisper,
+        ModeArg::PrivateWhisper => RefMode::PrivateWhisper,
+        ModeArg::CustomerOnly => RefMode::CustomerOnly,
+        ModeArg::Barge => RefMode::Barge,
     }
 }
 
@@ -204,6 +274,16 @@ fn ramp_of(r: RampArg, frame: Duration) -> Duration {
         RampArg::Nanos(ns) => Duration::from_nanos(ns),
         RampArg::Frame => frame,
         RampArg::FramePlusOne => frame + Duration::from_nanos(1),
+    }
+}
+
+fn limit_of(l: LimitArg) -> usize {
+    match l {
+        LimitArg::Zero => 0,
+        LimitArg::Small(n) => n as usize % 16,
+        LimitArg::Large(n) => n as usize,
+        LimitArg::Default => DEFAULT_EVENT_LIMIT,
+        LimitArg::Unbounded => usize::MAX,
     }
 }
 
@@ -239,9 +319,59 @@ impl<S> RefParty<S> {
     }
     fn mode(&self) -> Option<Mode> {
         match self.role {
-            RefRole::Supervisor(m) => Some(m),
+            RefRole::Supervisor(m) => Some(m.mode()),
             _ => None,
         }
+    }
+}
+
+/// The audit trail as the crate docs describe it: at most `limit` events
+/// wait; recording one more drops the oldest, counted, and the count comes
+/// out first, as one `Dropped` with the ticks of the first and the last
+/// dropped.
+#[derive(Debug, Clone)]
+struct Trail {
+    limit: usize,
+    /// The events kept, oldest first, with their ticks.
+    kept: VecDeque<(u64, Event)>,
+    /// Dropped since the last `Dropped` was drained: count, first, last.
+    lost: Option<(u64, u64, u64)>,
+}
+
+impl Trail {
+    fn record(&mut self, at: u64, e: Event) {
+        self.kept.push_back((at, e));
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        while self.kept.len() > self.limit {
+            let (at, _) = self.kept.pop_front().unwrap();
+            self.lost = Some(match self.lost {
+                None => (1, at, at),
+                Some((count, first, _)) => (count + 1, first, at),
+            });
+        }
+    }
+
+    fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+        self.trim();
+    }
+
+    fn poll(&mut self) -> Option<Event> {
+        if let Some((count, first_at, at)) = self.lost.take() {
+            return Some(Event::Dropped {
+                count,
+                first_at,
+                at,
+            });
+        }
+        self.kept.pop_front().map(|(_, e)| e)
+    }
+
+    fn pending(&self) -> usize {
+        self.kept.len() + self.lost.is_some() as usize
     }
 }
 
@@ -256,11 +386,16 @@ pub struct Model<S> {
     tick: u64,
     /// Every id handed out, in order; ids are never reused.
     issued: Vec<PartyId>,
+    /// Ids with this session's tag that a snapshot of it taken before any
+    /// join hands out: the `n`th is this session's `n`th id once it is
+    /// issued, and unknown to it until then.
+    snapshot_ids: Vec<PartyId>,
     parties: Vec<RefParty<S>>,
-    overrides: BTreeMap<(PartyId, PartyId), Gain>,
-    /// Gain each route reached at the end of the last tick.
+    /// The host's route gains, by (listener, talker).
+    route_gains: BTreeMap<(PartyId, PartyId), Gain>,
+    /// Linear gain each route reached at the end of the last tick.
     current: BTreeMap<(PartyId, PartyId), f32>,
-    events: VecDeque<Event>,
+    trail: Trail,
 }
 
 /// Samples in `d` at `hz`, rounded to nearest (as documented for
@@ -281,35 +416,46 @@ impl<S: RefSample> Model<S> {
             ramp_samples: samples_in(ramp, format.rate().hz()),
             tick: 0,
             issued: Vec::new(),
+            snapshot_ids: Vec::new(),
             parties: Vec::new(),
-            overrides: BTreeMap::new(),
+            route_gains: BTreeMap::new(),
             current: BTreeMap::new(),
-            events: VecDeque::new(),
+            trail: Trail {
+                limit: 1024,
+                kept: VecDeque::new(),
+                lost: None,
+            },
         }
+    }
+
+    fn record(&mut self, e: Event) {
+        self.trail.record(self.tick, e);
     }
 
     fn index(&self, id: PartyId) -> Result<usize, Error> {
         match self.parties.iter().position(|p| p.id == id) {
             Some(i) => Ok(i),
             None if self.issued.contains(&id) => Err(Error::PartyLeft { party: id }),
-            None => Err(Error::UnknownParty { party: id }),
+            None if self.snapshot_ids.contains(&id) => Err(Error::UnknownParty { party: id }),
+            None => Err(Error::ForeignParty { party: id }),
         }
     }
 
-    fn route(&self, l: PartyId, t: PartyId) -> Result<(), Error> {
-        self.index(l)?;
-        self.index(t)?;
+    fn route(&self, l: PartyId, t: PartyId) -> Result<(usize, usize), Error> {
+        let li = self.index(l)?;
+        let ti = self.index(t)?;
         if l == t {
             return Err(Error::SelfRoute { party: l });
         }
-        Ok(())
+        Ok((li, ti))
     }
 
-    fn join(&mut self, role: RefRole) -> Result<PartyId, Error> {
+    /// A join; `id` is the id a snapshot taken before any join hands
+    /// out as its next.
+    fn join(&mut self, role: RefRole, id: PartyId) -> Result<PartyId, Error> {
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
-        let id = any_id(self.issued.len());
         self.issued.push(id);
         let p = RefParty {
             id,
@@ -323,7 +469,7 @@ impl<S: RefSample> Model<S> {
             clipped: 0,
             non_finite: 0,
         };
-        self.events.push_back(Event::Joined {
+        self.record(Event::Joined {
             party: id,
             role: p.public_role(),
             mode: p.mode(),
@@ -336,9 +482,9 @@ impl<S: RefSample> Model<S> {
     fn leave(&mut self, id: PartyId) -> Result<(), Error> {
         let i = self.index(id)?;
         let p = self.parties.remove(i);
-        self.overrides.retain(|&(l, t), _| l != id && t != id);
+        self.route_gains.retain(|&(l, t), _| l != id && t != id);
         self.current.retain(|&(l, t), _| l != id && t != id);
-        self.events.push_back(Event::Left {
+        self.record(Event::Left {
             party: id,
             role: p.public_role(),
             at: self.tick,
@@ -346,7 +492,7 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
-    fn set_mode(&mut self, id: PartyId, mode: Mode) -> Result<(), Error> {
+    fn set_mode(&mut self, id: PartyId, mode: RefMode) -> Result<(), Error> {
         let i = self.index(id)?;
         let p = &mut self.parties[i];
         let RefRole::Supervisor(from) = p.role else {
@@ -357,10 +503,10 @@ impl<S: RefSample> Model<S> {
         };
         if from != mode {
             p.role = RefRole::Supervisor(mode);
-            self.events.push_back(Event::ModeChanged {
+            self.record(Event::ModeChanged {
                 party: id,
-                from,
-                to: mode,
+                from: from.mode(),
+                to: mode.mode(),
                 at: self.tick,
             });
         }
@@ -370,20 +516,21 @@ impl<S: RefSample> Model<S> {
     fn set_route_gain(&mut self, l: PartyId, t: PartyId, db: f32) -> Result<(), Error> {
         self.route(l, t)?;
         let gain = Gain::from_db(db)?;
-        self.overrides.insert((l, t), gain);
-        self.events.push_back(Event::RouteGainSet {
-            listener: l,
-            talker: t,
-            gain,
-            at: self.tick,
-        });
+        if self.route_gains.insert((l, t), gain) != Some(gain) {
+            self.record(Event::RouteGainSet {
+                listener: l,
+                talker: t,
+                gain,
+                at: self.tick,
+            });
+        }
         Ok(())
     }
 
-    fn clear(&mut self, l: PartyId, t: PartyId) -> Result<(), Error> {
+    fn clear_route_gain(&mut self, l: PartyId, t: PartyId) -> Result<(), Error> {
         self.route(l, t)?;
-        if self.overrides.remove(&(l, t)).is_some() {
-            self.events.push_back(Event::RouteGainCleared {
+        if self.route_gains.remove(&(l, t)).is_some() {
+            self.record(Event::RouteGainCleared {
                 listener: l,
                 talker: t,
                 at: self.tick,
@@ -392,13 +539,24 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
+    fn route_gain(&self, l: PartyId, t: PartyId) -> Result<Option<Gain>, Error> {
+        self.route(l, t)?;
+        Ok(self.route_gains.get(&(l, t)).copied())
+    }
+
+    /// The linear gain at which `l` hears `t` from the next tick on.
+    fn hears(&self, l: PartyId, t: PartyId) -> Result<f32, Error> {
+        let (li, ti) = self.route(l, t)?;
+        Ok(self.target(li, ti).unwrap_or(0.0))
+    }
+
     fn set_volume(&mut self, id: PartyId, db: f32) -> Result<(), Error> {
         let i = self.index(id)?;
         let to = Gain::from_db(db)?;
         let from = self.parties[i].volume;
         if from != to {
             self.parties[i].volume = to;
-            self.events.push_back(Event::VolumeChanged {
+            self.record(Event::VolumeChanged {
                 party: id,
                 from,
                 to,
@@ -442,14 +600,36 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
-    /// The gains (from, to) at which `l` hears `t` this tick.
+    /// Whether the mode table lets the party at `l` hear the one at `t`.
+    fn allows(&self, l: usize, t: usize) -> bool {
+        l != t && table_allows(self.parties[l].role, self.parties[t].role)
+    }
+
+    /// The linear gain the route from `t` to `l` is heading for: `None`
+    /// where the modes close it, whatever the host set; else the route
+    /// gain (unity if none) times the talker's volume, capped at +12 dB.
+    fn target(&self, l: usize, t: usize) -> Option<f32> {
+        if !self.allows(l, t) {
+            return None;
+        }
+        let (lp, tp) = (&self.parties[l], &self.parties[t]);
+        let g = self
+            .route_gains
+            .get(&(lp.id, tp.id))
+            .map_or(1.0, |g| g.linear());
+        Some((g * tp.volume.linear()).min(Gain::MAX.linear()))
+    }
+
+    /// The gains (from, to) at which `l` hears `t` this tick: a route the
+    /// modes close is silent from the first sample; any other ramps from
+    /// where it stood to its target.
     fn gains(&self, l: usize, t: usize) -> (f32, f32) {
         let (lp, tp) = (&self.parties[l], &self.parties[t]);
-        let cur = self.current.get(&(lp.id, tp.id)).copied().unwrap_or(0.0);
-        let vol = tp.volume.linear();
-        match self.overrides.get(&(lp.id, tp.id)) {
-            Some(o) => (cur, (o.linear() * vol).min(Gain::MAX.linear())),
-            None if table_allows(lp.role, tp.role) => (cur, vol),
+        match self.target(l, t) {
+            Some(to) => {
+                let cur = self.current.get(&(lp.id, tp.id)).copied().unwrap_or(0.0);
+                (cur, to)
+            }
             None => (0.0, 0.0),
         }
     }
@@ -503,12 +683,6 @@ impl<S: RefSample> Model<S> {
         }
         self.tick += 1;
     }
-
-    fn has_override_from(&self, l: PartyId, talkers: &[PartyId]) -> bool {
-        talkers
-            .iter()
-            .any(|&t| self.overrides.contains_key(&(l, t)))
-    }
 }
 
 /// Runs one fuzz case, panicking on the first disagreement.
@@ -534,103 +708,163 @@ pub fn run(input: &Input) {
     }
 }
 
-/// The session under test, its model and three shadows.
+/// The shadows, by what they hide each tick (see the module docs).
+const ONE_TALKER: usize = 0;
+const KEPT_FROM_ONE: usize = 1;
+const KEPT_FROM_ALL: usize = 2;
+const KEPT_FROM_CUSTOMERS: usize = 3;
+const SHADOWS: [&str; 4] = [
+    "one talker in turn",
+    "the talkers kept from one listener",
+    "the talkers kept from everyone",
+    "the talkers kept from a customer",
+];
+
+/// The session under test, its model, its shadows and the sessions whose
+/// ids it must refuse.
 struct Harness<S: RefSample> {
     s: Session<S>,
     model: Model<S>,
-    /// Never receives the frames of monitoring supervisors and recorders.
-    no_silent: Session<S>,
-    /// Never receives the frames of supervisors who whisper or monitor,
-    /// nor of recorders: what a customer may hear.
-    no_whisper: Session<S>,
-    /// One party (a different one each tick) sends a probe frame instead.
-    probe: Session<S>,
+    /// Same control calls, other frames: see [`SHADOWS`].
+    shadows: [Session<S>; 4],
+    /// Another call, with a party for each of this session's (joins and
+    /// leaves mirrored), so that its ids have the same numbers.
+    other: Session<S>,
+    other_ids: Vec<PartyId>,
+    /// A snapshot of the session before its first join, whose joins hand
+    /// out `Model::snapshot_ids`.
+    snapshot: Session<S>,
+    flood_left: usize,
 }
 
-/// Checks that a call that failed left the session as it was: for a small
-/// session its whole `Debug` state, hidden fields included; for a large one
-/// what the API shows (events are checked against the model either way).
+/// Checks that a call that failed left the session as it was: `==`, and
+/// for a small session its whole `Debug` state, caches included.
+///
+/// A `Session<f32>` holding a frame with a NaN until the next tick is not
+/// `==` to itself (its frames compare as `f32`); what its API shows is
+/// compared instead, bit for bit.
+#[allow(clippy::eq_op)]
 fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: &str) {
     let fail = |part: &str| panic!("{what} failed but changed the session: {part}");
-    if (before.tick(), before.ramp(), before.format(), before.len())
-        != (after.tick(), after.ramp(), after.format(), after.len())
-    {
-        fail("tick, ramp, format or parties");
-    }
-    if before.format().samples_per_frame() * before.len() <= 1000 {
-        if format!("{before:?}") != format!("{after:?}") {
-            fail("its state");
+    if before == after {
+    } else if before == before {
+        fail("==");
+    } else {
+        let shown = |s: &Session<S>| {
+            (
+                s.tick(),
+                s.ramp(),
+                s.format(),
+                s.event_limit(),
+                s.events_pending(),
+                s.parties().collect::<Vec<_>>(),
+            )
+        };
+        if shown(before) != shown(after) {
+            fail("tick, ramp, format, trail or parties");
         }
-        return;
-    }
-    let infos: Vec<_> = before.parties().collect();
-    if infos != after.parties().collect::<Vec<_>>() {
-        fail("parties");
-    }
-    for l in &infos {
-        if !same_frame(before.output(l.id).unwrap(), after.output(l.id).unwrap()) {
-            fail("an output");
-        }
-    }
-    for l in infos.iter().take(4) {
-        for t in &infos {
-            if before.route_gain(l.id, t.id) != after.route_gain(l.id, t.id) {
-                fail("an override");
+        let ids: Vec<PartyId> = before.parties().map(|p| p.id).collect();
+        for &l in &ids {
+            if !same_frame(before.output(l).unwrap(), after.output(l).unwrap()) {
+                fail("an output");
+            }
+            for &t in &ids {
+                if l != t
+                    && (before.route_gain(l, t) != after.route_gain(l, t)
+                        || before.hears(l, t) != after.hears(l, t))
+                {
+                    fail("a route");
+                }
             }
         }
+    }
+    // Formatting costs most of a case's time: only small sessions.
+    let size = before.format().samples_per_frame() * before.len() + 32 * before.events_pending();
+    if size <= 500 && format!("{before:?}") != format!("{after:?}") {
+        fail("its state");
     }
 }
 
 impl<S: RefSample> Harness<S> {
     fn new(format: Format) -> Self {
         let s = Session::new(format);
+        let mut shadow = s.clone();
+        // Their trails are not checked; they keep none.
+        shadow.set_event_limit(0);
+        let mut other = Session::new(format);
+        other.set_event_limit(0);
         Harness {
-            no_silent: s.clone(),
-            no_whisper: s.clone(),
-            probe: s.clone(),
+            shadows: std::array::from_fn(|_| shadow.clone()),
+            snapshot: shadow,
+            other,
+            other_ids: Vec::new(),
             s,
             model: Model::new(format),
+            flood_left: FLOOD_BUDGET,
         }
     }
 
-    fn who(&self, w: Who) -> PartyId {
-        let issued = &self.model.issued;
-        if w.0 < 224 && !issued.is_empty() {
-            issued[w.0 as usize % issued.len()]
-        } else {
-            any_id(w.0 as usize * 7)
+    fn who(&mut self, w: Who) -> PartyId {
+        let n = self.model.issued.len();
+        match w.0 {
+            _ if n == 0 && w.0 < Who::STRAY => any_id(w.0 as usize * 7),
+            0..Who::FOREIGN => self.model.issued[w.0 as usize % n],
+            Who::FOREIGN..Who::UNKNOWN => self.other_ids[w.0 as usize % n],
+            Who::UNKNOWN..Who::STRAY => self.snapshot_id(n + w.0 as usize % 4),
+            _ => any_id(w.0 as usize * 7),
         }
+    }
+
+    /// The id that the snapshot hands out as its `n`th.
+    fn snapshot_id(&mut self, n: usize) -> PartyId {
+        while self.model.snapshot_ids.len() <= n {
+            let id = self.snapshot.join(Role::Agent).unwrap();
+            self.snapshot.leave(id).unwrap();
+            self.model.snapshot_ids.push(id);
+        }
+        self.model.snapshot_ids[n]
     }
 
     /// Applies a control call to the session, the model and the shadows;
-    /// checks the result, the unchanged state on failure, and the events.
-    fn control<T: std::fmt::Debug + PartialEq>(
+    /// checks the result, and the unchanged state on failure.
+    fn control<T: std::fmt::Debug>(
         &mut self,
         what: &str,
         call: impl Fn(&mut Session<S>) -> Result<T, Error>,
         model: impl FnOnce(&mut Model<S>) -> Result<T, Error>,
-    ) {
-        let before = self.s.clone();
-        let got = call(&mut self.s);
+    ) -> Result<T, Error> {
+        // The model answers first, so that the session is copied only for
+        // a call that must fail (one that fails unforeseen fails the
+        // comparison anyway).
         let want = model(&mut self.model);
+        let before = want.is_err().then(|| self.s.clone());
+        let got = call(&mut self.s);
         assert!(same(&got, &want), "{what}: got {got:?}, expected {want:?}");
-        if got.is_err() {
+        if let Some(before) = before {
             check_unchanged(&before, &self.s, what);
         }
-        for shadow in [&mut self.no_silent, &mut self.no_whisper, &mut self.probe] {
+        for shadow in &mut self.shadows {
             let r = call(shadow);
             assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
-            while shadow.poll_event().is_some() {}
         }
-        self.check_events(what);
+        got
     }
 
-    fn check_events(&mut self, what: &str) {
-        while let Some(want) = self.model.events.pop_front() {
-            let got = self.s.poll_event();
-            assert_eq!(got, Some(want), "after {what}: audit trail");
+    /// A join: the session hands out the id that the snapshot hands out
+    /// as its next; the other session joins a party in the same role.
+    fn join(
+        &mut self,
+        what: &str,
+        role: RefRole,
+        call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
+    ) {
+        let next = self.snapshot_id(self.model.issued.len());
+        if let Ok(id) = self.control(what, &call, |m| m.join(role, next)) {
+            let mirror = call(&mut self.other).unwrap();
+            assert_eq!(mirror.get(), id.get(), "ids count joins");
+            assert_ne!(mirror, id, "ids of two sessions");
+            self.other_ids.push(mirror);
         }
-        assert_eq!(self.s.poll_event(), None, "after {what}: event too many");
     }
 
     fn frame(&self, f: &FrameArg) -> Vec<S> {
@@ -647,9 +881,18 @@ impl<S: RefSample> Harness<S> {
     fn run(mut self, ops: &[Op]) {
         for op in ops.iter().take(MAX_OPS) {
             self.step(op);
+            assert_eq!(
+                self.s.events_pending(),
+                self.model.trail.pending(),
+                "events pending after {op:?}"
+            );
+            assert_eq!(self.s.event_limit(), self.model.trail.limit);
         }
-        // Every case ends on a tick so that its last changes are mixed.
+        // Every case ends on a tick so that its last changes are mixed,
+        // and with the whole audit trail drained.
         self.step(&Op::Tick);
+        self.poll(usize::MAX);
+        assert_eq!(self.s.events_pending(), 0);
     }
 
     fn step(&mut self, op: &Op) {
@@ -658,55 +901,59 @@ impl<S: RefSample> Harness<S> {
                 let role = match r {
                     RoleArg::Customer => RefRole::Customer,
                     RoleArg::Agent => RefRole::Agent,
-                    RoleArg::Supervisor => RefRole::Supervisor(Mode::Monitor),
+                    RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
                     RoleArg::Recorder => RefRole::Recorder { whisper: false },
                 };
-                self.control("join", |s| s.join(role_of(r)), |m| m.join(role));
+                self.join("join", role, |s| s.join(role_of(r)));
             }
             Op::JoinSupervisor(mode) => {
-                let mode = mode_of(mode);
-                self.control(
-                    "join_supervisor",
-                    |s| s.join_supervisor(mode),
-                    |m| m.join(RefRole::Supervisor(mode)),
-                );
+                let m = ref_mode(mode);
+                self.join("join_supervisor", RefRole::Supervisor(m), |s| {
+                    s.join_supervisor(m.mode())
+                });
             }
-            Op::JoinRecorder(whisper) => self.control(
-                "join_recorder",
-                |s| s.join_recorder(whisper),
-                |m| m.join(RefRole::Recorder { whisper }),
-            ),
+            Op::JoinRecorder(whisper) => {
+                self.join("join_recorder", RefRole::Recorder { whisper }, |s| {
+                    s.join_recorder(whisper)
+                });
+            }
             Op::Leave(w) => {
                 let id = self.who(w);
-                self.control("leave", |s| s.leave(id), |m| m.leave(id));
+                if self
+                    .control("leave", |s| s.leave(id), |m| m.leave(id))
+                    .is_ok()
+                {
+                    let mirror = self.other_ids[id.get() as usize];
+                    self.other.leave(mirror).unwrap();
+                }
             }
             Op::SetMode(w, mode) => {
-                let (id, mode) = (self.who(w), mode_of(mode));
-                self.control(
+                let (id, mode) = (self.who(w), ref_mode(mode));
+                let _ = self.control(
                     "set_mode",
-                    |s| s.set_mode(id, mode),
+                    |s| s.set_mode(id, mode.mode()),
                     |m| m.set_mode(id, mode),
                 );
             }
-            Op::Override(l, t, db) => {
+            Op::SetRouteGain(l, t, db) => {
                 let (l, t, db) = (self.who(l), self.who(t), db_of(db));
-                self.control(
+                let _ = self.control(
                     "set_route_gain",
                     |s| s.set_route_gain(l, t, db),
                     |m| m.set_route_gain(l, t, db),
                 );
             }
-            Op::Clear(l, t) => {
+            Op::ClearRouteGain(l, t) => {
                 let (l, t) = (self.who(l), self.who(t));
-                self.control(
+                let _ = self.control(
                     "clear_route_gain",
                     |s| s.clear_route_gain(l, t),
-                    |m| m.clear(l, t),
+                    |m| m.clear_route_gain(l, t),
                 );
             }
             Op::SetVolume(w, db) => {
                 let (id, db) = (self.who(w), db_of(db));
-                self.control(
+                let _ = self.control(
                     "set_volume",
                     |s| s.set_volume(id, db),
                     |m| m.set_volume(id, db),
@@ -714,29 +961,38 @@ impl<S: RefSample> Harness<S> {
             }
             Op::SetRamp(r) => {
                 let ramp = ramp_of(r, self.model.format.ptime().duration());
-                self.control("set_ramp", |s| s.set_ramp(ramp), |m| m.set_ramp(ramp));
+                let _ = self.control("set_ramp", |s| s.set_ramp(ramp), |m| m.set_ramp(ramp));
                 assert_eq!(self.s.ramp(), self.model.ramp);
             }
+            Op::SetEventLimit(l) => {
+                let limit = limit_of(l);
+                self.s.set_event_limit(limit);
+                self.model.trail.set_limit(limit);
+            }
+            Op::Poll(n) => self.poll(if n == 255 { usize::MAX } else { n as usize }),
+            Op::Flood(w, n) => self.flood(w, n),
             Op::Put(w, ref f) => {
                 let id = self.who(w);
                 let frame = self.frame(f);
-                let before = self.s.clone();
-                let got = self.s.put_frame(id, &frame);
                 let want = self.model.put(id, &frame);
+                let before = want.is_err().then(|| self.s.clone());
+                let got = self.s.put_frame(id, &frame);
                 assert!(
                     same(&got, &want),
                     "put_frame: got {got:?}, expected {want:?}"
                 );
-                if got.is_err() {
+                if let Some(before) = before {
                     check_unchanged(&before, &self.s, "put_frame");
                 }
-                self.check_events("put_frame");
             }
             Op::FrameMut(w, ref f) => {
                 let id = self.who(w);
                 let mut frame = self.frame(f);
                 frame.resize(self.model.spf, S::SILENCE);
-                let before = self.s.clone();
+                let want = self.model.slot(id).map(|i| {
+                    self.model.parties[i].frame = Some(frame.clone());
+                });
+                let before = want.is_err().then(|| self.s.clone());
                 let got = self.s.frame_mut(id).map(|buf| {
                     assert!(
                         buf.iter().all(|&x| x.same(S::SILENCE)),
@@ -744,20 +1000,67 @@ impl<S: RefSample> Harness<S> {
                     );
                     buf.copy_from_slice(&frame);
                 });
-                let want = self.model.slot(id).map(|i| {
-                    self.model.parties[i].frame = Some(frame.clone());
-                });
                 assert!(
                     same(&got, &want),
                     "frame_mut: got {got:?}, expected {want:?}"
                 );
-                if got.is_err() {
+                if let Some(before) = before {
                     check_unchanged(&before, &self.s, "frame_mut");
                 }
-                self.check_events("frame_mut");
             }
-            Op::Query(a, b) => self.query(self.who(a), self.who(b)),
+            Op::Query(a, b) => {
+                let (a, b) = (self.who(a), self.who(b));
+                self.query(a, b);
+            }
             Op::Tick => self.tick(),
+        }
+    }
+
+    /// Drains up to `n` events, each as the model's trail gives it.
+    fn poll(&mut self, n: usize) {
+        for _ in 0..n {
+            let want = self.model.trail.poll();
+            let got = self.s.poll_event();
+            assert_eq!(got, want, "audit trail");
+            if want.is_none() {
+                break;
+            }
+        }
+    }
+
+    /// Alternates one party's volume between muted and 0 dB: one event per
+    /// real change, on a trail of any limit.
+    fn flood(&mut self, w: Who, n: u16) {
+        let id = self.who(w);
+        let calls = (n as usize).min(self.flood_left);
+        self.flood_left -= calls;
+        let mut last = None;
+        for k in 0..calls {
+            let db = if k % 2 == 0 { f32::NEG_INFINITY } else { 0.0 };
+            if k == 0 {
+                // The first call with every check; an id that fails
+                // fails every time.
+                if self
+                    .control(
+                        "set_volume",
+                        |s| s.set_volume(id, db),
+                        |m| m.set_volume(id, db),
+                    )
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            let got = self.s.set_volume(id, db);
+            let want = self.model.set_volume(id, db);
+            assert_eq!(got, want, "set_volume in a flood");
+            last = Some(db);
+        }
+        if let Some(db) = last {
+            for shadow in &mut self.shadows {
+                shadow.set_volume(id, db).unwrap();
+            }
         }
     }
 
@@ -765,10 +1068,7 @@ impl<S: RefSample> Harness<S> {
         let m = &self.model;
         let want = m.index(a).map(|i| &m.parties[i]);
         match (self.s.output(a), &want) {
-            (Ok(out), Ok(p)) => assert!(
-                out.len() == p.output.len() && out.iter().zip(&p.output).all(|(x, y)| x.same(*y)),
-                "output of {a} between ticks"
-            ),
+            (Ok(out), Ok(p)) => assert!(same_frame(out, &p.output), "output of {a} between ticks"),
             (got, want) => assert_eq!(got.err(), want.as_ref().err().cloned(), "output({a})"),
         }
         match (self.s.party(a), &want) {
@@ -788,72 +1088,89 @@ impl<S: RefSample> Harness<S> {
         }
         let mode = want.as_ref().map(|p| p.mode()).map_err(Clone::clone);
         assert_eq!(self.s.mode(a), mode, "mode({a})");
-        let o = m.route(a, b).map(|()| m.overrides.get(&(a, b)).copied());
-        assert_eq!(self.s.route_gain(a, b), o, "route_gain({a}, {b})");
+        assert_eq!(
+            self.s.route_gain(a, b),
+            m.route_gain(a, b),
+            "route_gain({a}, {b})"
+        );
+        assert_eq!(
+            self.s.hears(a, b).map(|g| g.linear().to_bits()),
+            m.hears(a, b).map(f32::to_bits),
+            "hears({a}, {b})"
+        );
+        let listed: Vec<_> = self
+            .s
+            .parties()
+            .map(|p| (p.id, p.role, p.mode, p.volume))
+            .collect();
+        let modelled: Vec<_> = m
+            .parties
+            .iter()
+            .map(|p| (p.id, p.public_role(), p.mode(), p.volume))
+            .collect();
+        assert_eq!(listed, modelled, "parties()");
         assert_eq!(self.s.len(), m.parties.len());
         assert_eq!(self.s.is_empty(), m.parties.is_empty());
         assert_eq!(self.s.tick(), m.tick);
+        assert_eq!(self.s.ramp(), m.ramp);
     }
 
     fn tick(&mut self) {
         let m = &self.model;
         let tick = m.tick;
         let n = m.parties.len();
-        let probe = (n > 0).then(|| m.parties[tick as usize % n].id);
-        for p in &m.parties {
-            let silent = matches!(
-                p.role,
-                RefRole::Supervisor(Mode::Monitor) | RefRole::Recorder { .. }
-            );
-            let whispers = matches!(p.role, RefRole::Supervisor(Mode::Whisper));
-            if Some(p.id) == probe {
-                let f: Vec<S> = (0..m.spf).map(S::probe).collect();
-                self.probe.put_frame(p.id, &f).unwrap();
-            }
-            let Some(f) = &p.frame else { continue };
-            if !silent {
-                self.no_silent.put_frame(p.id, f).unwrap();
-            }
-            if !silent && !whispers {
-                self.no_whisper.put_frame(p.id, f).unwrap();
-            }
-            if Some(p.id) != probe {
-                self.probe.put_frame(p.id, f).unwrap();
+        let everyone = 0..n;
+        // What each shadow hides this tick, by index into the parties.
+        let mut hidden: [Vec<usize>; 4] = Default::default();
+        let mut probe = [false; 4];
+        if n > 0 {
+            let x = tick as usize % n;
+            hidden[ONE_TALKER] = vec![x];
+            probe[ONE_TALKER] = tick % 2 == 1 || m.parties[x].frame.is_none();
+            let l = (tick as usize / n + tick as usize * 2 + 1) % n;
+            hidden[KEPT_FROM_ONE] = everyone.clone().filter(|&t| !m.allows(l, t)).collect();
+        }
+        hidden[KEPT_FROM_ALL] = everyone
+            .clone()
+            .filter(|&t| (0..n).all(|l| !m.allows(l, t)))
+            .collect();
+        probe[KEPT_FROM_ALL] = true;
+        hidden[KEPT_FROM_CUSTOMERS] = everyone
+            .clone()
+            .filter(|&t| !table_allows(RefRole::Customer, m.parties[t].role))
+            .collect();
+        probe[KEPT_FROM_CUSTOMERS] = tick.is_multiple_of(3);
+        let probe_frame: Vec<S> = (0..m.spf).map(S::probe).collect();
+        for (k, shadow) in self.shadows.iter_mut().enumerate() {
+            for (t, p) in m.parties.iter().enumerate() {
+                let frame = if hidden[k].contains(&t) {
+                    probe[k].then_some(&probe_frame)
+                } else {
+                    p.frame.as_ref()
+                };
+                if let Some(f) = frame {
+                    shadow.put_frame(p.id, f).unwrap();
+                }
             }
         }
-        // Who must not be heard, unless the host overrode the route.
-        let silent: Vec<PartyId> = m
-            .parties
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.role,
-                    RefRole::Supervisor(Mode::Monitor) | RefRole::Recorder { .. }
-                )
-            })
-            .map(|p| p.id)
-            .collect();
-        let whisper_or_silent: Vec<PartyId> = m
-            .parties
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.role,
-                    RefRole::Supervisor(Mode::Monitor | Mode::Whisper) | RefRole::Recorder { .. }
-                )
-            })
-            .map(|p| p.id)
-            .collect();
+        // Who must hear the same in each shadow: every listener kept from
+        // all that it hides (itself included).
+        let checked: [Vec<usize>; 4] = std::array::from_fn(|k| {
+            everyone
+                .clone()
+                .filter(|&l| hidden[k].iter().all(|&t| !m.allows(l, t)))
+                .collect()
+        });
 
         self.s.mix();
-        self.no_silent.mix();
-        self.no_whisper.mix();
-        self.probe.mix();
+        for shadow in &mut self.shadows {
+            shadow.mix();
+        }
         self.model.mix();
 
         let m = &self.model;
         assert_eq!(self.s.tick(), m.tick);
-        for p in &m.parties {
+        for (l, p) in m.parties.iter().enumerate() {
             let out = self.s.output(p.id).unwrap();
             for (i, (x, y)) in out.iter().zip(&p.output).enumerate() {
                 assert!(
@@ -867,26 +1184,20 @@ impl<S: RefSample> Harness<S> {
                     p.id
                 );
             }
-            if !m.has_override_from(p.id, &silent) {
-                assert!(
-                    same_frame(out, self.no_silent.output(p.id).unwrap()),
-                    "tick {tick}: a monitoring supervisor or recorder reached {}",
-                    p.id
-                );
-            }
-            if p.role == RefRole::Customer && !m.has_override_from(p.id, &whisper_or_silent) {
-                assert!(
-                    same_frame(out, self.no_whisper.output(p.id).unwrap()),
-                    "tick {tick}: a whisper reached customer {}",
-                    p.id
-                );
-            }
-            if Some(p.id) == probe {
-                assert!(
-                    same_frame(out, self.probe.output(p.id).unwrap()),
-                    "tick {tick}: {} hears itself",
-                    p.id
-                );
+            for (k, shadow) in self.shadows.iter().enumerate() {
+                if checked[k].contains(&l) {
+                    assert!(
+                        same_frame(out, shadow.output(p.id).unwrap()),
+                        "tick {tick}: {} ({:?}) heard {} (of {:?}), which the table keeps from it",
+                        p.id,
+                        p.role,
+                        SHADOWS[k],
+                        hidden[k]
+                            .iter()
+                            .map(|&t| m.parties[t].id)
+                            .collect::<Vec<_>>()
+                    );
+                }
             }
             let st = self.s.party(p.id).unwrap().stats;
             assert_eq!(
@@ -906,10 +1217,6 @@ impl<S: RefSample> Harness<S> {
                 p.id
             );
         }
-        self.check_events("mix");
-        for shadow in [&mut self.no_silent, &mut self.no_whisper, &mut self.probe] {
-            while shadow.poll_event().is_some() {}
-        }
     }
 }
 
@@ -922,9 +1229,11 @@ fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 // be written from Rust with `Input::encode` (see `tests/scenarios.rs`).
 //
 //   case  := flags rate ptime op*            flags bit 0: f32 samples
-//   op    := tag(u8 % 13) args               in the order of `Op`'s variants
+//   op    := tag(u8 % 16) args               in the order of `Op`'s variants
 //   who   := u8        db := tag(u8 % 5) [i16 | u32]
 //   ramp  := tag(u8 % 5) [u16 | u64]
+//   mode  := u8 % 5    limit := tag(u8 % 5) [u8 | u16]
+//   poll  := u8        flood := who u16
 //   frame := len(u8 % 4: exact, exact, short u16, long u16) kind(u8)
 //            count(u8 % 17) u32 × count
 // Missing bytes at the end read as zeros. Integers are little-endian.
@@ -968,7 +1277,7 @@ impl<'a> Arbitrary<'a> for RoleArg {
 impl<'a> Arbitrary<'a> for ModeArg {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<ModeArg> {
         use ModeArg::*;
-        Ok([Monitor, Whisper, Barge][byte(u)? as usize % 3])
+        Ok([Monitor, Whisper, PrivateWhisper, CustomerOnly, Barge][byte(u)? as usize % 5])
     }
 }
 
@@ -996,6 +1305,18 @@ impl<'a> Arbitrary<'a> for RampArg {
     }
 }
 
+impl<'a> Arbitrary<'a> for LimitArg {
+    fn arbitrary(u: &mut Unstructured<'a>) -> R<LimitArg> {
+        Ok(match byte(u)? % 5 {
+            0 => LimitArg::Zero,
+            1 => LimitArg::Small(byte(u)?),
+            2 => LimitArg::Large(u16::arbitrary(u)?),
+            3 => LimitArg::Default,
+            _ => LimitArg::Unbounded,
+        })
+    }
+}
+
 impl<'a> Arbitrary<'a> for FrameArg {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<FrameArg> {
         let len = match byte(u)? % 4 {
@@ -1015,20 +1336,23 @@ impl<'a> Arbitrary<'a> for FrameArg {
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<Op> {
         let w = |u: &mut Unstructured<'a>| Who::arbitrary(u);
-        Ok(match byte(u)? % 13 {
+        Ok(match byte(u)? % 16 {
             0 => Op::Join(RoleArg::arbitrary(u)?),
             1 => Op::JoinSupervisor(ModeArg::arbitrary(u)?),
             2 => Op::JoinRecorder(byte(u)? & 1 == 1),
             3 => Op::Leave(w(u)?),
             4 => Op::SetMode(w(u)?, ModeArg::arbitrary(u)?),
-            5 => Op::Override(w(u)?, w(u)?, DbArg::arbitrary(u)?),
-            6 => Op::Clear(w(u)?, w(u)?),
+            5 => Op::SetRouteGain(w(u)?, w(u)?, DbArg::arbitrary(u)?),
+            6 => Op::ClearRouteGain(w(u)?, w(u)?),
             7 => Op::SetVolume(w(u)?, DbArg::arbitrary(u)?),
             8 => Op::SetRamp(RampArg::arbitrary(u)?),
             9 => Op::Put(w(u)?, FrameArg::arbitrary(u)?),
             10 => Op::FrameMut(w(u)?, FrameArg::arbitrary(u)?),
             11 => Op::Tick,
-            _ => Op::Query(w(u)?, w(u)?),
+            12 => Op::Query(w(u)?, w(u)?),
+            13 => Op::SetEventLimit(LimitArg::arbitrary(u)?),
+            14 => Op::Poll(byte(u)?),
+            _ => Op::Flood(w(u)?, u16::arbitrary(u)?),
         })
     }
 }
@@ -1080,6 +1404,21 @@ impl RampArg {
     }
 }
 
+impl LimitArg {
+    fn encode(self, b: &mut Vec<u8>) {
+        match self {
+            LimitArg::Zero => b.push(0),
+            LimitArg::Small(n) => b.extend([1, n]),
+            LimitArg::Large(n) => {
+                b.push(2);
+                b.extend(n.to_le_bytes());
+            }
+            LimitArg::Default => b.push(3),
+            LimitArg::Unbounded => b.push(4),
+        }
+    }
+}
+
 impl FrameArg {
     fn encode(&self, b: &mut Vec<u8>) {
         match self.len {
@@ -1110,11 +1449,11 @@ impl Op {
             Op::JoinRecorder(w) => b.extend([2, *w as u8]),
             Op::Leave(w) => b.extend([3, w.0]),
             Op::SetMode(w, m) => b.extend([4, w.0, *m as u8]),
-            Op::Override(l, t, db) => {
+            Op::SetRouteGain(l, t, db) => {
                 b.extend([5, l.0, t.0]);
                 db.encode(b);
             }
-            Op::Clear(l, t) => b.extend([6, l.0, t.0]),
+            Op::ClearRouteGain(l, t) => b.extend([6, l.0, t.0]),
             Op::SetVolume(w, db) => {
                 b.extend([7, w.0]);
                 db.encode(b);
@@ -1133,6 +1472,15 @@ impl Op {
             }
             Op::Tick => b.push(11),
             Op::Query(a, c) => b.extend([12, a.0, c.0]),
+            Op::SetEventLimit(l) => {
+                b.push(13);
+                l.encode(b);
+            }
+            Op::Poll(n) => b.extend([14, *n]),
+            Op::Flood(w, n) => {
+                b.extend([15, w.0]);
+                b.extend(n.to_le_bytes());
+            }
         }
     }
 }
