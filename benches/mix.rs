@@ -5,20 +5,39 @@
 //! ```
 //!
 //! Every benchmark reports `Throughput::Elements` in session-frames: one
-//! three-party call mixed for one tick. After the runs, the bench prints a
-//! table of the medians and of the ratios the project tracks (the README's
-//! "Performance" table is that output).
+//! call mixed for one tick. After the runs, the bench prints a table of the
+//! medians and of the ratios the project tracks, each with its target and
+//! whether this run met it (the README's "Performance" table is that
+//! output).
 //!
-//! - `session/...`: one call (customer, agent, supervisor in the given mode):
-//!   hand in three frames with `put_frame`, `mix`, borrow the three outputs
-//!   with `output` (a host encodes straight from them).
-//! - `session/ramp/i16/8k20`: the same tick right after the supervisor went
-//!   from whisper to barge, so that two routes ramp open.
-//! - `sessions/barge/i16/8k20/N`: one tick over N independent calls, each
-//!   with its own host-side frames (1000: cache-resident; 20000: bound by
-//!   memory).
-//! - `baseline/memcpy/...`: copying the same three input frames to three
-//!   output buffers, the floor; `/N` does it for N calls' own buffers.
+//! Ids name the call, the sample type and the format
+//! (`<group>/<call>/<sample>/<rate>k<ptime>`). A call is `two_party`
+//! (customer and agent), `monitor`, `whisper` or `barge` (customer, agent
+//! and one supervisor in that mode) or `four` (customer, agent, a whisper
+//! supervisor and a barge supervisor), always settled: past the ramps of the
+//! joins. Each tick is measured on both of the ways a host hands frames in:
+//!
+//! - `session/...`: the borrowed path, the one a host that already holds its
+//!   frames uses: one `mix_frames(&[(id, &frame), ...])` that reads every
+//!   party's frame where it is, then borrow every output with `output` (a
+//!   host encodes straight from them).
+//! - `session_copied/...`: the copying path: `put_frame` for every party
+//!   (one copy of each frame into the session), `mix`, borrow every output.
+//! - `session/ramp/i16/8k20` (and `session_copied/ramp/...`): the `barge`
+//!   tick right after the supervisor went from whisper to barge, so that two
+//!   routes ramp open. Each measured tick gets its own copy of the session
+//!   in that state (copies are made outside the timing).
+//! - `sessions/barge/i16/8k20/N` (borrowed) and `sessions_copied/...`: one
+//!   tick over N independent `barge` calls, each with its own host-side
+//!   frames (1000: cache-resident; 20000: bound by memory).
+//! - `pbx/pcmu/8k20`: one `Driver::tick` over a `barge` call whose three
+//!   legs are `G711Source` / `G711Sink` (PCMU) over in-memory payloads: a
+//!   whole PBX tick, decode, mix and encode.
+//! - `baseline/memcpy/...`: copying the same input frames to as many output
+//!   buffers, the floor: `8k20` (and `16k20`, `48k20`, `f32/48k10`) for the
+//!   three frames of a three-party call, `two_party/8k20` for two,
+//!   `four/8k20` for four; `/N` does it for N three-party calls' own
+//!   buffers.
 //! - `baseline/naive/8k20`: a first-attempt mixer (fresh `Vec` per output,
 //!   hash-map look-ups and a clamp per sample).
 //! - `baseline/clamp_c/8k20`: the C mixer of classic media servers (clamp
@@ -28,8 +47,12 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
+use barge::g711::Law;
+use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
 use barge::{Format, Mode, PartyId, Role, Sample, Session};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
+
+type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
 
 /// Fixed so that the whole `cargo bench` stays within a few minutes on a
 /// small machine; the medians are stable at these settings.
@@ -69,65 +92,126 @@ fn noise<S: Signal>(len: usize, seed: u32) -> Vec<S> {
         .collect()
 }
 
-struct Call<S: Sample> {
-    session: Session<S>,
-    ids: [PartyId; 3],
-    frames: [Vec<S>; 3],
+/// The calls measured: who joins after the customer and the agent.
+const TWO_PARTY: &[Mode] = &[];
+const MONITOR: &[Mode] = &[Mode::Monitor];
+const WHISPER: &[Mode] = &[Mode::Whisper];
+const BARGE: &[Mode] = &[Mode::Barge];
+const FOUR: &[Mode] = &[Mode::Whisper, Mode::Barge];
+
+/// How a host hands its frames in.
+#[derive(Clone, Copy)]
+enum Path {
+    /// `mix_frames` over the host's own frames.
+    Borrowed,
+    /// `put_frame` for every party, then `mix`.
+    Copied,
 }
 
-impl<S: Signal> Call<S> {
-    fn new(format: Format, mode: Mode, seed: u32) -> Call<S> {
+impl Path {
+    fn group(self, group: &str) -> String {
+        match self {
+            Path::Borrowed => group.to_owned(),
+            Path::Copied => format!("{group}_copied"),
+        }
+    }
+}
+
+/// One host tick on the borrowed path: `mix_frames` over the frames where
+/// they are, then every output borrowed.
+#[inline]
+fn tick_borrowed<S: Sample, const N: usize>(
+    session: &mut Session<S>,
+    ids: &[PartyId; N],
+    frames: &[Vec<S>; N],
+) {
+    let given: [(PartyId, &[S]); N] = std::array::from_fn(|i| (ids[i], black_box(&frames[i][..])));
+    session.mix_frames(&given).unwrap();
+    for &id in ids {
+        black_box(session.output(id).unwrap());
+    }
+}
+
+/// One host tick on the copying path: every frame in with `put_frame`,
+/// `mix`, then every output borrowed.
+#[inline]
+fn tick_copied<S: Sample, const N: usize>(
+    session: &mut Session<S>,
+    ids: &[PartyId; N],
+    frames: &[Vec<S>; N],
+) {
+    for (&id, frame) in ids.iter().zip(frames) {
+        session.put_frame(id, black_box(frame)).unwrap();
+    }
+    session.mix();
+    for &id in ids {
+        black_box(session.output(id).unwrap());
+    }
+}
+
+struct Call<S: Sample, const N: usize> {
+    session: Session<S>,
+    ids: [PartyId; N],
+    frames: [Vec<S>; N],
+}
+
+impl<S: Signal, const N: usize> Call<S, N> {
+    /// A settled call: the customer, the agent, then a supervisor in each
+    /// of `supervisors`' modes (`N` parties in all).
+    fn new(format: Format, supervisors: &[Mode], seed: u32) -> Call<S, N> {
+        assert_eq!(N, 2 + supervisors.len(), "parties of the call");
         let mut session = Session::new(format);
-        let ids = [
+        let mut ids = vec![
             session.join(Role::Customer).unwrap(),
             session.join(Role::Agent).unwrap(),
-            session.join_supervisor(mode).unwrap(),
         ];
+        for &mode in supervisors {
+            ids.push(session.join_supervisor(mode).unwrap());
+        }
+        let ids: [PartyId; N] = ids.try_into().unwrap();
         let spf = format.samples_per_frame();
-        let frames = [0, 1, 2].map(|i| noise(spf, seed * 3 + i + 1));
+        let frames = std::array::from_fn(|i| noise(spf, seed * N as u32 + i as u32 + 1));
         let mut call = Call {
             session,
             ids,
             frames,
         };
         // Past the ramps of the joins: the steady state.
-        call.tick();
-        call.tick();
+        call.tick(Path::Copied);
+        call.tick(Path::Borrowed);
         while call.session.poll_event().is_some() {}
         call
     }
 
-    /// One host tick: three frames in, mix, three frames out.
+    /// One host tick: N frames in, mix, N frames out.
     #[inline]
-    fn tick(&mut self) {
-        for (&id, frame) in self.ids.iter().zip(&self.frames) {
-            self.session.put_frame(id, black_box(frame)).unwrap();
-        }
-        self.session.mix();
-        for &id in &self.ids {
-            black_box(self.session.output(id).unwrap());
+    fn tick(&mut self, path: Path) {
+        match path {
+            Path::Borrowed => tick_borrowed(&mut self.session, &self.ids, &self.frames),
+            Path::Copied => tick_copied(&mut self.session, &self.ids, &self.frames),
         }
     }
 }
 
-fn session_bench<S: Signal>(
-    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+fn session_bench<S: Signal, const N: usize>(
+    g: &mut Group<'_>,
     id: &str,
     format: Format,
-    mode: Mode,
+    supervisors: &[Mode],
+    path: Path,
 ) {
-    let mut call = Call::<S>::new(format, mode, 1);
-    g.bench_function(id, |b| b.iter(|| call.tick()));
+    let mut call = Call::<S, N>::new(format, supervisors, 1);
+    match path {
+        Path::Borrowed => g.bench_function(id, |b| b.iter(|| call.tick(Path::Borrowed))),
+        Path::Copied => g.bench_function(id, |b| b.iter(|| call.tick(Path::Copied))),
+    };
 }
 
-fn memcpy_bench<S: Signal>(
-    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    id: &str,
-    format: Format,
-) {
+/// Copies `N` input frames of `format` to `N` output buffers.
+fn memcpy_bench<S: Signal, const N: usize>(g: &mut Group<'_>, id: &str, format: Format) {
     let spf = format.samples_per_frame();
-    let inputs = [0, 1, 2].map(|i| noise::<S>(spf, i + 1));
-    let mut outputs = [0; 3].map(|_| vec![S::SILENCE; spf]);
+    let inputs: [Vec<S>; N] = std::array::from_fn(|i| noise::<S>(spf, i as u32 + 1));
+    let mut outputs: [Vec<S>; N] = std::array::from_fn(|_| vec![S::SILENCE; spf]);
     g.bench_function(id, |b| {
         b.iter(|| {
             for (o, i) in outputs.iter_mut().zip(&inputs) {
@@ -138,70 +222,129 @@ fn memcpy_bench<S: Signal>(
     });
 }
 
-fn single_sessions(c: &mut Criterion) {
-    let mut g = c.benchmark_group("session");
+fn single_sessions(c: &mut Criterion, path: Path) {
+    let mut g = c.benchmark_group(path.group("session"));
     g.throughput(Throughput::Elements(1));
     let nb = Format::NARROWBAND_20MS;
-    session_bench::<i16>(&mut g, "barge/i16/8k20", nb, Mode::Barge);
-    let f = Format::new(16000, 20).unwrap();
-    session_bench::<i16>(&mut g, "barge/i16/16k20", f, Mode::Barge);
-    let f = Format::new(48000, 20).unwrap();
-    session_bench::<i16>(&mut g, "barge/i16/48k20", f, Mode::Barge);
-    session_bench::<f32>(&mut g, "barge/f32/48k10", Format::WEBRTC_10MS, Mode::Barge);
-    session_bench::<i16>(&mut g, "whisper/i16/8k20", nb, Mode::Whisper);
-    session_bench::<i16>(&mut g, "monitor/i16/8k20", nb, Mode::Monitor);
+    session_bench::<i16, 2>(&mut g, "two_party/i16/8k20", nb, TWO_PARTY, path);
+    session_bench::<i16, 3>(&mut g, "monitor/i16/8k20", nb, MONITOR, path);
+    session_bench::<i16, 3>(&mut g, "whisper/i16/8k20", nb, WHISPER, path);
+    session_bench::<i16, 3>(&mut g, "barge/i16/8k20", nb, BARGE, path);
+    session_bench::<i16, 4>(&mut g, "four/i16/8k20", nb, FOUR, path);
 
     // A tick right after whisper → barge: the routes from the supervisor to
     // the customer open with a ramp. Each measured tick gets its own copy of
     // the session in that state (copies are made outside the timing).
-    let mut whisper = Call::<i16>::new(nb, Mode::Whisper, 1);
+    let mut whisper = Call::<i16, 3>::new(nb, WHISPER, 1);
     let supervisor = whisper.ids[2];
     whisper.session.set_mode(supervisor, Mode::Barge).unwrap();
+    let (ids, frames) = (&whisper.ids, &whisper.frames);
     g.bench_function("ramp/i16/8k20", |b| {
         b.iter_batched_ref(
             || whisper.session.clone(),
-            |session| {
-                for (&id, frame) in whisper.ids.iter().zip(&whisper.frames) {
-                    session.put_frame(id, black_box(frame)).unwrap();
-                }
-                session.mix();
-                for &id in &whisper.ids {
-                    black_box(session.output(id).unwrap());
-                }
+            |session| match path {
+                Path::Borrowed => tick_borrowed(session, ids, frames),
+                Path::Copied => tick_copied(session, ids, frames),
             },
             BatchSize::NumIterations(64),
         )
+    });
+
+    if let Path::Borrowed = path {
+        let f = Format::new(16000, 20).unwrap();
+        session_bench::<i16, 3>(&mut g, "barge/i16/16k20", f, BARGE, path);
+        let f = Format::new(48000, 20).unwrap();
+        session_bench::<i16, 3>(&mut g, "barge/i16/48k20", f, BARGE, path);
+        let f = Format::WEBRTC_10MS;
+        session_bench::<f32, 3>(&mut g, "barge/f32/48k10", f, BARGE, path);
+    }
+    g.finish();
+}
+
+/// A PBX tick: `Driver::tick` over a barge call whose legs decode and
+/// encode PCMU, from and to payloads in memory.
+fn pbx(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pbx");
+    g.throughput(Throughput::Elements(1));
+    let format = Format::NARROWBAND_20MS;
+    let spf = format.samples_per_frame();
+    let mut session = Session::<i16>::new(format);
+    let ids = [
+        session.join(Role::Customer).unwrap(),
+        session.join(Role::Agent).unwrap(),
+        session.join_supervisor(Mode::Barge).unwrap(),
+    ];
+    let payloads: [Vec<u8>; 3] = std::array::from_fn(|i| {
+        let pcm = noise::<i16>(spf, i as u32 + 1);
+        let mut codes = vec![0; spf];
+        Law::Ulaw.encode(&pcm, &mut codes).unwrap();
+        codes
+    });
+    let mut sources = payloads.each_ref().map(|p| {
+        let received = move |payload: &mut [u8]| {
+            payload.copy_from_slice(black_box(&p[..payload.len()]));
+            Fill::Frame
+        };
+        G711Source::new(Law::Ulaw, format, received).unwrap()
+    });
+    let mut sinks = [(); 3].map(|_| {
+        let sent = |payload: &[u8]| {
+            black_box(payload);
+        };
+        G711Sink::new(Law::Ulaw, format, sent).unwrap()
+    });
+    let [s0, s1, s2] = &mut sources;
+    let [k0, k1, k2] = &mut sinks;
+    let mut legs = [
+        Leg::new(ids[0], s0, k0),
+        Leg::new(ids[1], s1, k1),
+        Leg::new(ids[2], s2, k2),
+    ];
+    let mut driver = Driver::new(format);
+    // Past the ramps of the joins: the steady state.
+    for _ in 0..2 {
+        driver.tick(&mut session, &mut legs).unwrap();
+    }
+    while session.poll_event().is_some() {}
+    g.bench_function("pcmu/8k20", |b| {
+        b.iter(|| black_box(driver.tick(&mut session, &mut legs).unwrap()))
     });
     g.finish();
 }
 
 fn many_sessions(c: &mut Criterion) {
-    let mut g = c.benchmark_group("sessions");
-    g.sample_size(10);
     for n in [1000u32, 20000] {
-        let mut calls: Vec<Call<i16>> = (0..n)
-            .map(|i| Call::new(Format::NARROWBAND_20MS, Mode::Barge, i))
+        let mut calls: Vec<Call<i16, 3>> = (0..n)
+            .map(|i| Call::new(Format::NARROWBAND_20MS, BARGE, i))
             .collect();
-        g.throughput(Throughput::Elements(n.into()));
-        g.bench_function(format!("barge/i16/8k20/{n}"), |b| {
-            b.iter(|| {
-                for call in calls.iter_mut() {
-                    call.tick();
-                }
-            })
-        });
+        for path in [Path::Borrowed, Path::Copied] {
+            let mut g = c.benchmark_group(path.group("sessions"));
+            g.sample_size(10);
+            g.throughput(Throughput::Elements(n.into()));
+            g.bench_function(format!("barge/i16/8k20/{n}"), |b| {
+                b.iter(|| {
+                    for call in calls.iter_mut() {
+                        call.tick(path);
+                    }
+                })
+            });
+            g.finish();
+        }
     }
-    g.finish();
 }
 
 fn baselines(c: &mut Criterion) {
     let mut g = c.benchmark_group("baseline");
     g.throughput(Throughput::Elements(1));
     let nb = Format::NARROWBAND_20MS;
-    memcpy_bench::<i16>(&mut g, "memcpy/8k20", nb);
-    memcpy_bench::<i16>(&mut g, "memcpy/16k20", Format::new(16000, 20).unwrap());
-    memcpy_bench::<i16>(&mut g, "memcpy/48k20", Format::new(48000, 20).unwrap());
-    memcpy_bench::<f32>(&mut g, "memcpy/f32/48k10", Format::WEBRTC_10MS);
+    memcpy_bench::<i16, 3>(&mut g, "memcpy/8k20", nb);
+    memcpy_bench::<i16, 2>(&mut g, "memcpy/two_party/8k20", nb);
+    memcpy_bench::<i16, 4>(&mut g, "memcpy/four/8k20", nb);
+    let f = Format::new(16000, 20).unwrap();
+    memcpy_bench::<i16, 3>(&mut g, "memcpy/16k20", f);
+    let f = Format::new(48000, 20).unwrap();
+    memcpy_bench::<i16, 3>(&mut g, "memcpy/48k20", f);
+    memcpy_bench::<f32, 3>(&mut g, "memcpy/f32/48k10", Format::WEBRTC_10MS);
 
     let spf = nb.samples_per_frame();
     let inputs = [0, 1, 2].map(|i| noise::<i16>(spf, i + 1));
@@ -315,18 +458,33 @@ impl Naive {
 }
 
 /// The ratios the project tracks, from the medians of this run: each
-/// benchmark against its floor or its competitor.
+/// benchmark against its floor or its competitor, with its target.
 const RATIOS: &[(&str, &str, &str)] = &[
+    // Every call, borrowed frames in, against a copy of its frames.
+    (
+        "session/two_party/i16/8k20",
+        "baseline/memcpy/two_party/8k20",
+        "≤ 2.0",
+    ),
+    ("session/monitor/i16/8k20", "baseline/memcpy/8k20", "≤ 2.0"),
+    ("session/whisper/i16/8k20", "baseline/memcpy/8k20", "≤ 2.0"),
     ("session/barge/i16/8k20", "baseline/memcpy/8k20", "≤ 2.0"),
-    ("baseline/clamp_c/8k20", "session/barge/i16/8k20", "≥ 3"),
-    ("baseline/naive/8k20", "session/barge/i16/8k20", "≥ 50"),
-    ("session/ramp/i16/8k20", "session/barge/i16/8k20", "≤ 3"),
+    (
+        "session/four/i16/8k20",
+        "baseline/memcpy/four/8k20",
+        "≤ 2.0",
+    ),
+    ("session/ramp/i16/8k20", "session/barge/i16/8k20", "≤ 2.5"),
     (
         "sessions/barge/i16/8k20/20000",
         "baseline/memcpy/20000",
-        "≤ 1.5",
+        "≤ 1.2",
     ),
     ("sessions/barge/i16/8k20/1000", "baseline/memcpy/1000", ""),
+    ("pbx/pcmu/8k20", "baseline/memcpy/8k20", "≤ 35"),
+    ("pbx/pcmu/8k20", "session/barge/i16/8k20", ""),
+    ("baseline/clamp_c/8k20", "session/barge/i16/8k20", "≥ 10"),
+    ("baseline/naive/8k20", "session/barge/i16/8k20", "≥ 50"),
     ("session/barge/i16/16k20", "baseline/memcpy/16k20", "≤ 2.5"),
     ("session/barge/i16/48k20", "baseline/memcpy/48k20", "≤ 2.5"),
     (
@@ -334,9 +492,56 @@ const RATIOS: &[(&str, &str, &str)] = &[
         "baseline/memcpy/f32/48k10",
         "≤ 2.5",
     ),
-    ("session/whisper/i16/8k20", "baseline/memcpy/8k20", ""),
-    ("session/monitor/i16/8k20", "baseline/memcpy/8k20", ""),
+    // The same calls with every frame handed in by `put_frame`.
+    (
+        "session_copied/two_party/i16/8k20",
+        "baseline/memcpy/two_party/8k20",
+        "",
+    ),
+    (
+        "session_copied/monitor/i16/8k20",
+        "baseline/memcpy/8k20",
+        "",
+    ),
+    (
+        "session_copied/whisper/i16/8k20",
+        "baseline/memcpy/8k20",
+        "",
+    ),
+    ("session_copied/barge/i16/8k20", "baseline/memcpy/8k20", ""),
+    (
+        "session_copied/four/i16/8k20",
+        "baseline/memcpy/four/8k20",
+        "",
+    ),
+    (
+        "session_copied/ramp/i16/8k20",
+        "session_copied/barge/i16/8k20",
+        "",
+    ),
+    (
+        "sessions_copied/barge/i16/8k20/20000",
+        "baseline/memcpy/20000",
+        "",
+    ),
+    (
+        "sessions_copied/barge/i16/8k20/1000",
+        "baseline/memcpy/1000",
+        "",
+    ),
 ];
+
+/// Whether `ratio` meets `target` ("≤ x" or "≥ x"); `None` without one.
+fn verdict(ratio: f64, target: &str) -> Option<&'static str> {
+    let met = if let Some(x) = target.strip_prefix("≤ ") {
+        ratio <= x.parse::<f64>().ok()?
+    } else if let Some(x) = target.strip_prefix("≥ ") {
+        ratio >= x.parse::<f64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if met { "met" } else { "missed" })
+}
 
 /// Per-session-frame median of one benchmark of this run, in nanoseconds,
 /// read from criterion's estimates.
@@ -371,26 +576,35 @@ fn table() {
     ids.dedup();
     for id in ids {
         if let Some(ns) = median_ns(id) {
-            println!("  {id:<32} {ns:>10.1} ns");
+            println!("  {id:<38} {ns:>10.1} ns");
         }
     }
     println!("\nratios of medians (target):");
     for &(a, b, target) in RATIOS {
         if let (Some(x), Some(y)) = (median_ns(a), median_ns(b)) {
-            println!("  {a:<30} / {b:<26} {:>8.2}  {target}", x / y);
+            let ratio = x / y;
+            let verdict = verdict(ratio, target).unwrap_or("");
+            println!("  {a:<36} / {b:<30} {ratio:>8.2}  {target} {verdict}");
         }
     }
-    if let Some(ns) = median_ns("sessions/barge/i16/8k20/20000") {
-        println!(
-            "\ncalls mixed per core in real time (20 ms ticks, 20000 calls): {:.0}",
-            20e6 / ns
-        );
+    for id in [
+        "sessions/barge/i16/8k20/20000",
+        "sessions_copied/barge/i16/8k20/20000",
+    ] {
+        if let Some(ns) = median_ns(id) {
+            println!(
+                "\ncalls mixed per core in real time (20 ms ticks, {id}): {:.0}",
+                20e6 / ns
+            );
+        }
     }
 }
 
 fn main() {
     let mut c = config().configure_from_args();
-    single_sessions(&mut c);
+    single_sessions(&mut c, Path::Borrowed);
+    single_sessions(&mut c, Path::Copied);
+    pbx(&mut c);
     many_sessions(&mut c);
     baselines(&mut c);
     c.final_summary();
