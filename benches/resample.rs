@@ -293,9 +293,7 @@ fn main() {
     for (from, to, _, make) in &peers {
         let (from, to) = (*from, *to);
         let (fin, fout) = (from as usize / 50, to as usize / 50);
-        let input: Vec<f32> = (0..fin)
-            .map(|k| (0.3 * (k as f32 * 0.37).sin()) as f32)
-            .collect();
+        let input: Vec<f32> = (0..fin).map(|k| 0.3 * (k as f32 * 0.37).sin()).collect();
         let mut output = vec![0.0f32; fout];
         let mut r = Resampler::new(rate(from), rate(to));
         g.bench_function(format!("convert/{}", id(from, to)), |b| {
