@@ -465,8 +465,18 @@ fn write_response() {
                     continue;
                 }
                 let r = Resampler::new(from, to);
-                let y = convert(from, to, &tone(f, fin, 0.2));
-                let (a, b) = fit(&y, settle(&r), g, fout);
+                let mut y = convert(from, to, &tone(f, fin, 0.3));
+                let start = settle(&r);
+                if (g - f).abs() > 1.0 {
+                    // Take the tone out first, so that its leakage into the
+                    // fit at g does not pass for an image.
+                    let (a, b) = fit(&y, start, f, fout);
+                    for (k, v) in y.iter_mut().enumerate() {
+                        let w = 2.0 * PI * f * k as f64 / fout;
+                        *v -= (a * w.sin() + b * w.cos()) as f32;
+                    }
+                }
+                let (a, b) = fit(&y, start, g, fout);
                 db(a.hypot(b) / AMP)
             } else if g < lo / 2.0 {
                 measure_tone(from, to, g.max(1.0)).gain_db
