@@ -345,8 +345,9 @@ fn run_stages(stages: &mut [Stage], mid: &mut [f32], input: &[f32], output: &mut
     }
 }
 
-/// 1.5 × 2^23: added to an `f32` of magnitude below 2^22 and subtracted,
-/// rounds it to the nearest integer (ties to even).
+/// 1.5 × 2^23: the sum of it and an `f32` of magnitude below 2^22 is
+/// that value rounded to the nearest integer (ties to even), held in the
+/// low bits of the mantissa.
 const ROUND: f32 = 12_582_912.0;
 
 impl Resampler {
@@ -510,11 +511,16 @@ impl Resampler {
             }
             let fout = &mut self.scratch_out[..o.len()];
             run_stages(&mut self.stages, &mut self.mid, fin, fout);
+            let mut over = 0u32;
             for (d, &v) in o.iter_mut().zip(fout.iter()) {
-                clipped += usize::from(!(-32768.5..32767.5).contains(&v));
+                over += u32::from(!(-32768.5..32767.5).contains(&v));
+                // After the clamp, `c + ROUND` holds the rounded value in
+                // its low mantissa bits: read them as an integer (exact,
+                // and it vectorises, where `as i16` would not).
                 let c = v.clamp(-32768.0, 32767.0);
-                *d = ((c + ROUND) - ROUND) as i16;
+                *d = ((c + ROUND).to_bits() as i32 - ROUND.to_bits() as i32) as i16;
             }
+            clipped += over as usize;
         }
         Ok(clipped)
     }
