@@ -402,6 +402,7 @@ mod gain;
 pub mod kernel;
 pub mod media;
 mod plan;
+pub mod resample;
 pub mod route;
 pub mod session;
 
