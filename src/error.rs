@@ -57,6 +57,15 @@ pub enum Error {
         party: PartyId,
     },
 
+    /// A leg's frame duration differs from the call's.
+    #[error("leg frames of {given_ms} ms: expected the call's {expected_ms} ms")]
+    LegFrameDuration {
+        /// The leg's frame duration, in ms.
+        given_ms: u32,
+        /// The call's, in ms.
+        expected_ms: u32,
+    },
+
     /// The session has handed out every party id it can (2³² − 1 joins);
     /// ids are never reused, so it takes no more joins.
     #[error("no party id left: this session has handed out {joins} ids, the most it can")]

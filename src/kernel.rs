@@ -146,8 +146,17 @@ pub(crate) mod private {
             x: [&[Self]; 3],
             hears: [[bool; 2]; 3],
         ) -> Option<[usize; 3]>;
+        /// Whether two frames hold the same samples, bit for bit.
+        fn same_bits(a: &[Self], b: &[Self]) -> bool;
         /// Whether `sanitize` would replace anything in `frame` (read only).
         fn needs_sanitizing(frame: &[Self]) -> bool;
+        /// Converts one frame with `r` (lengths as `r` requires, which the
+        /// caller ensures); returns the clipped output samples.
+        fn resample(
+            r: &mut crate::resample::Resampler,
+            input: &[Self],
+            output: &mut [Self],
+        ) -> usize;
         /// Replaces every sample no listener may hear (non-finite `f32`)
         /// with silence; returns how many were replaced.
         fn sanitize(frame: &mut [Self]) -> usize;
@@ -293,8 +302,14 @@ impl private::Kernel for i16 {
     ) -> Option<[usize; 3]> {
         Some(Self::mix3(out, x, hears))
     }
+    fn same_bits(a: &[i16], b: &[i16]) -> bool {
+        a == b
+    }
     fn needs_sanitizing(_frame: &[i16]) -> bool {
         false
+    }
+    fn resample(r: &mut crate::resample::Resampler, input: &[i16], output: &mut [i16]) -> usize {
+        r.process_i16(input, output).unwrap_or(0)
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
         0
@@ -322,7 +337,7 @@ fn mix3_i16_by_pattern(out: &mut [i16], x: [&[i16]; 3], bits: u8) -> [usize; 3] 
 /// hears whom: `Lkt` says whether listener `k` hears the first (`t = 0`) or
 /// the second (`t = 1`) of the other two.
 #[allow(non_snake_case)]
-#[inline(always)]
+#[inline(never)]
 fn mix3_i16<
     const L00: bool,
     const L01: bool,
@@ -530,6 +545,22 @@ impl private::Kernel for f32 {
             }
         }
         (any & 0x8000_0000 == 0).then_some([0; 3])
+    }
+    fn resample(r: &mut crate::resample::Resampler, input: &[f32], output: &mut [f32]) -> usize {
+        if r.process(input, output).is_err() {
+            return 0;
+        }
+        // A full-scale input may ring past full scale: clamp as the mix does.
+        let mut clipped = 0;
+        for o in output.iter_mut() {
+            let c = saturate(*o);
+            clipped += usize::from(c != *o);
+            *o = c;
+        }
+        clipped
+    }
+    fn same_bits(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
     }
     fn needs_sanitizing(frame: &[f32]) -> bool {
         // A non-finite sample (exponent all ones) carries into bit 31 when

@@ -243,9 +243,20 @@
 //!   can). Outgoing, send one packet per tick with the RTP timestamp
 //!   advancing by [`Format::samples_per_frame`]; the far ends' jitter
 //!   buffers absorb the host's drift.
-//! - **One format per session.** Legs at another rate or ptime are
-//!   resampled or repacketized at the edge, before the source and after
-//!   the sink; G.711 is 8 kHz only.
+//! - **Rates and frame durations.** A call mixes at the rate the host gives
+//!   [`Session::new`]; each party's leg may be at another rate
+//!   ([`Session::set_leg_format`]): it hands in and hears frames at its own
+//!   rate, resampled to the call's before the mix and back after it
+//!   ([`resample`]). A leg at the call's rate is never resampled. Pick the
+//!   call's rate for the parties that matter most: 8 kHz for a PSTN call
+//!   (a 48 kHz browser supervisor then hears and is heard band-limited to
+//!   narrowband, as the phone network would carry it anyway), 16 kHz if
+//!   the customer and the agent are wideband. The rate is fixed for the
+//!   call, so that a join never changes what the others hear. Frame
+//!   durations must be the call's; a 10 ms leg on a 20 ms call is
+//!   repacketized by the host. G.711 legs are 8 kHz and attach to an 8 kHz
+//!   leg of a call at any rate. [`media::Converted`] lets an `f32` leg join
+//!   an `i16` call, or the reverse.
 //!
 //! ## Design
 //!
@@ -296,6 +307,16 @@
 //!   closes closes at the tick boundary, not with a fade.
 //! - Nobody hears themselves; a missing frame is silence; a non-finite `f32`
 //!   sample reaches nobody.
+//! - Across rates ([`Session::set_leg_format`]) all of this holds on the
+//!   call's time line: what a party's leg hands in is mixed at the tick it
+//!   belongs to, and a mode change takes effect at a tick. A leg at another
+//!   rate adds its resampler's delay ([`resample::Resampler::delay`], 1 to
+//!   4.2 ms each way) as a few ms more network latency would: a party on
+//!   such a leg hears, at the start of the tick after a route closes, the
+//!   last few ms of what it was allowed to hear before, and a supervisor on
+//!   such a leg is heard, from a switch to barge, with the few ms it said
+//!   just before the switch. Nothing said while a mode kept a party from
+//!   hearing it ever reaches that party.
 //! - A [`PartyId`] acts only on the session that issued it
 //!   ([`Error::ForeignParty`] elsewhere), and is never reused.
 //! - The audit trail holds at most [`Session::event_limit`] events; when
@@ -333,6 +354,8 @@
 //! | [`Session::set_mode`] | a party that is not a supervisor | [`Error::NotASupervisor`] |
 //! | [`Session::set_route_gain`], [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`] | the same party as listener and talker | [`Error::SelfRoute`] |
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
+//! | [`Session::set_leg_format`] | a leg whose frame duration is not the call's | [`Error::LegFrameDuration`] |
+//! | [`Session::set_leg_format`] | another format for a party that has handed in its frame for the next tick | [`Error::DuplicateFrame`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
 //! | [`Session::mix_frames`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
@@ -346,7 +369,7 @@
 //! | [`g711::Law::encode`], [`g711::Law::decode`], [`g711::Law::encode_f32`], [`g711::Law::decode_f32`] | an output slice not as long as the input | [`Error::LengthMismatch`] |
 //! | [`media::G711Source::new`], [`media::G711Sink::new`] | a format at another rate than 8000 Hz | [`Error::CodecRate`] |
 //! | [`media::Driver::tick`] | a session of another format than the driver's | [`Error::FormatMismatch`] |
-//! | [`media::Driver::tick`] | a source or sink built for another format (a [`media::G711Source`] or [`media::G711Sink`]) | [`Error::FormatMismatch`] |
+//! | [`media::Driver::tick`] | a source or sink built for another format than its party's leg (a [`media::G711Source`] or [`media::G711Sink`]; see [`Session::leg_format`]) | [`Error::FormatMismatch`] |
 //! | [`media::Driver::tick`] | a leg for an id of another session | [`Error::ForeignParty`] |
 //! | [`media::Driver::tick`] | a second source for one party, or a source for a party that has already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //!
@@ -354,10 +377,11 @@
 //! [`Session::set_mode`], [`Session::mode`], [`Session::set_route_gain`],
 //! [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`],
 //! [`Session::set_volume`], [`Session::put_frame`], [`Session::frame_mut`],
-//! [`Session::output`] and [`Session::party`]. When one call has several
+//! [`Session::output`], [`Session::party`], [`Session::set_leg_format`] and
+//! [`Session::leg_format`]. When one call has several
 //! bad inputs it reports the first it checks: the listener before the
-//! talker, parties before values, except that [`Session::put_frame`] checks
-//! the frame's length first; [`kernel::mix_matrix`] checks the number of
+//! talker, parties before values (a frame's expected length is its party's
+//! leg's); [`kernel::mix_matrix`] checks the number of
 //! talkers, the gains, the listeners' frames, then the talkers';
 //! [`media::Driver::tick`] checks the session's format, then each leg in
 //! turn: its party, its source's and sink's formats, then whether its

@@ -22,8 +22,12 @@ use core::time::Duration;
 
 use smallvec::SmallVec;
 
+use alloc::boxed::Box;
+
+use crate::format::SampleRate;
 use crate::kernel::{RouteGain, Sample};
 use crate::plan::Plan;
+use crate::resample::Resampler;
 use crate::route::{mode_allows, Mode, Role, Seat};
 use crate::{Error, Format, Gain};
 
@@ -236,7 +240,7 @@ impl RouteState {
 }
 
 #[derive(Debug, Clone)]
-struct Party {
+struct Party<S> {
     id: PartyId,
     seat: Seat,
     volume: Gain,
@@ -244,6 +248,34 @@ struct Party {
     stats: PartyStats,
     /// How this party hears each other party, indexed like `parties`.
     heard: SmallVec<[RouteState; 4]>,
+    /// For a leg at another rate than the call's: its conversions.
+    leg: Option<Box<Leg<S>>>,
+}
+
+/// A party's leg at another sample rate than the call: what it hands in is
+/// resampled to the call's rate before the mix, what it hears after.
+#[derive(Debug, Clone)]
+struct Leg<S> {
+    format: Format,
+    into_call: Resampler,
+    out_of_call: Resampler,
+    /// The frame handed in, at the leg's rate.
+    input: Vec<S>,
+    /// What the party heard in the last tick, at the leg's rate.
+    output: Vec<S>,
+}
+
+impl<S: Sample> Leg<S> {
+    fn new(format: Format, call: SampleRate) -> Leg<S> {
+        let n = format.samples_per_frame();
+        Leg {
+            format,
+            into_call: Resampler::new(format.rate(), call),
+            out_of_call: Resampler::new(call, format.rate()),
+            input: alloc::vec![S::SILENCE; n],
+            output: alloc::vec![S::SILENCE; n],
+        }
+    }
 }
 
 /// One call: its parties, their routes, and one frame per party per tick.
@@ -282,7 +314,7 @@ pub struct Session<S: Sample> {
     /// The tag of this session's ids.
     call: u64,
     next_id: u32,
-    parties: SmallVec<[Party; 3]>,
+    parties: SmallVec<[Party<S>; 3]>,
     /// One input frame per party, in the order of `parties`.
     inputs: Vec<S>,
     /// One output frame per party, in the order of `parties`.
@@ -306,9 +338,16 @@ pub struct Session<S: Sample> {
     general_only: bool,
 }
 
-impl PartialEq for Party {
-    fn eq(&self, other: &Party) -> bool {
-        self.id == other.id
+impl<S: Sample> PartialEq for Party<S> {
+    fn eq(&self, other: &Party<S>) -> bool {
+        fn leg<S: Sample>(p: &Party<S>) -> Option<(Format, &[S], &[S])> {
+            p.leg.as_ref().map(|l| {
+                let pending: &[S] = if p.has_input { &l.input } else { &[] };
+                (l.format, pending, &l.output[..])
+            })
+        }
+        leg(self) == leg(other)
+            && self.id == other.id
             && self.seat == other.seat
             && self.volume == other.volume
             && self.has_input == other.has_input
@@ -327,7 +366,11 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.call == other.call
             && self.next_id == other.next_id
             && self.parties == other.parties
-            && self.pending_inputs().eq(other.pending_inputs())
+            && self
+                .pending_inputs()
+                .zip(other.pending_inputs())
+                .all(|(a, b)| S::same_bits(a, b))
+            && self.pending_inputs().count() == other.pending_inputs().count()
             && self.outputs == other.outputs
             && self.events == other.events
             && self.event_limit == other.event_limit
@@ -467,6 +510,7 @@ impl<S: Sample> Session<S> {
             has_input: false,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
+            leg: None,
         });
         self.tick_gains.resize((n + 1) * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
@@ -623,25 +667,78 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// Hands in `party`'s frame for the next tick (copied). It must hold
-    /// exactly [`Format::samples_per_frame`] samples; a second frame for the
-    /// same party in the same tick is [`Error::DuplicateFrame`].
-    pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {
-        if frame.len() != self.spf {
-            return Err(Error::FrameLength {
-                given: frame.len(),
-                expected: self.spf,
-                format: self.format,
+    /// Sets the format of `party`'s leg: the rate at which it hands in its
+    /// frames and hears the call. A leg at another rate than the call's is
+    /// resampled to the call's rate before the mix and back after it
+    /// ([`crate::resample`]); a leg at the call's rate (the default) is
+    /// never resampled. The frame duration must be the call's
+    /// ([`Error::LegFrameDuration`] otherwise), and a party that has handed
+    /// in its frame for the next tick keeps its format until that tick is
+    /// mixed ([`Error::DuplicateFrame`]).
+    ///
+    /// Allocates the leg's conversions and frames (a control call, never a
+    /// tick); setting the format the leg already has changes nothing.
+    ///
+    /// ```
+    /// use barge::{Format, Role, Session};
+    /// // A PSTN call mixed at 8 kHz, with a browser supervisor at 48 kHz.
+    /// let mut call = Session::<f32>::new(Format::new(8000, 20)?);
+    /// let customer = call.join(Role::Customer)?;
+    /// let supervisor = call.join(Role::Supervisor)?;
+    /// call.set_leg_format(supervisor, Format::new(48000, 20)?)?;
+    /// call.put_frame(customer, &[0.25; 160])?;
+    /// call.put_frame(supervisor, &[0.0; 960])?; // 20 ms at 48 kHz
+    /// call.mix();
+    /// assert_eq!(call.output(supervisor)?.len(), 960);
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn set_leg_format(&mut self, party: PartyId, leg: Format) -> Result<(), Error> {
+        let i = self.index(party)?;
+        if leg.ptime() != self.format.ptime() {
+            return Err(Error::LegFrameDuration {
+                given_ms: leg.ptime().ms(),
+                expected_ms: self.format.ptime().ms(),
             });
         }
-        let slot = self.input_slot(party)?;
+        let p = &mut self.parties[i];
+        let now = p.leg.as_ref().map_or(self.format, |l| l.format);
+        if now == leg {
+            return Ok(());
+        }
+        if p.has_input {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        p.leg =
+            (leg.rate() != self.format.rate()).then(|| Box::new(Leg::new(leg, self.format.rate())));
+        Ok(())
+    }
+
+    /// The format in which `party` hands in and hears frames: its leg's
+    /// ([`Session::set_leg_format`]), else the call's.
+    pub fn leg_format(&self, party: PartyId) -> Result<Format, Error> {
+        let p = &self.parties[self.index(party)?];
+        Ok(p.leg.as_ref().map_or(self.format, |l| l.format))
+    }
+
+    /// Hands in `party`'s frame for the next tick (copied). It must hold
+    /// exactly the [`Format::samples_per_frame`] of the party's leg format
+    /// ([`Session::leg_format`]: the call's unless set); a second frame for
+    /// the same party in the same tick is [`Error::DuplicateFrame`].
+    pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {
+        let i = self.index(party)?;
+        self.check_length(i, frame)?;
+        let slot = self.input_slot_at(i, party)?;
         slot.copy_from_slice(frame);
         Ok(())
     }
 
-    /// The buffer for `party`'s frame for the next tick, zeroed, for a host
-    /// that decodes straight into it. The party counts as having handed in
-    /// a frame this tick, as with [`Session::put_frame`].
+    /// The buffer for `party`'s frame for the next tick (at its leg's
+    /// format), zeroed, for a host that decodes straight into it. The party
+    /// counts as having handed in a frame this tick, as with
+    /// [`Session::put_frame`].
     pub fn frame_mut(&mut self, party: PartyId) -> Result<&mut [S], Error> {
         let slot = self.input_slot(party)?;
         slot.fill(S::SILENCE);
@@ -658,7 +755,7 @@ impl<S: Sample> Session<S> {
                 tick: self.tick,
             });
         }
-        Ok(&mut self.inputs[i * self.spf..(i + 1) * self.spf])
+        Ok(self.input_at(i))
     }
 
     /// Counts what [`Session::input_buffer`] holds as `party`'s frame.
@@ -668,15 +765,43 @@ impl<S: Sample> Session<S> {
 
     fn input_slot(&mut self, party: PartyId) -> Result<&mut [S], Error> {
         let i = self.index(party)?;
-        let p = &mut self.parties[i];
-        if p.has_input {
+        self.input_slot_at(i, party)
+    }
+
+    /// [`Session::input_slot`] of `party`, at position `i`.
+    fn input_slot_at(&mut self, i: usize, party: PartyId) -> Result<&mut [S], Error> {
+        if self.parties[i].has_input {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,
             });
         }
-        p.has_input = true;
-        Ok(&mut self.inputs[i * self.spf..(i + 1) * self.spf])
+        self.parties[i].has_input = true;
+        Ok(self.input_at(i))
+    }
+
+    /// Whether `frame` has the length of party `i`'s leg's frames.
+    fn check_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
+        let format = self.parties[i]
+            .leg
+            .as_ref()
+            .map_or(self.format, |l| l.format);
+        if frame.len() != format.samples_per_frame() {
+            return Err(Error::FrameLength {
+                given: frame.len(),
+                expected: format.samples_per_frame(),
+                format,
+            });
+        }
+        Ok(())
+    }
+
+    /// Party `i`'s input buffer at its leg's format.
+    fn input_at(&mut self, i: usize) -> &mut [S] {
+        match self.parties[i].leg.as_deref_mut() {
+            Some(leg) => &mut leg.input,
+            None => &mut self.inputs[i * self.spf..(i + 1) * self.spf],
+        }
     }
 
     /// Mixes one tick: every party's output frame becomes what it must hear
@@ -715,14 +840,8 @@ impl<S: Sample> Session<S> {
     pub fn mix_frames(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
         let mut at = [NOT_BORROWED; MAX_PARTIES];
         for (k, &(party, frame)) in frames.iter().enumerate() {
-            if frame.len() != self.spf {
-                return Err(Error::FrameLength {
-                    given: frame.len(),
-                    expected: self.spf,
-                    format: self.format,
-                });
-            }
             let i = self.index(party)?;
+            self.check_length(i, frame)?;
             if self.parties[i].has_input || at[i] != NOT_BORROWED {
                 return Err(Error::DuplicateFrame {
                     party,
@@ -740,7 +859,7 @@ impl<S: Sample> Session<S> {
             }
             let frame = frames[usize::from(*k)].1;
             if S::needs_sanitizing(frame) {
-                self.inputs[i * self.spf..(i + 1) * self.spf].copy_from_slice(frame);
+                self.input_at(i).copy_from_slice(frame);
                 self.parties[i].has_input = true;
                 *k = NOT_BORROWED;
             }
@@ -756,22 +875,47 @@ impl<S: Sample> Session<S> {
         if !self.settled || self.general_only() {
             self.compile_routes();
         }
+        let handed = |p: &Party<S>, k: u8| p.has_input || k != NOT_BORROWED;
+        // A leg at another rate is resampled into the call's rate first. Its
+        // missing frame goes through the filter as silence, exactly as a
+        // silent frame would, so that missing and silent stay the same.
+        let spf = self.spf;
+        // Where the plan reads each talker's frame at the call's rate: a
+        // converted leg's is in its own buffer, whatever it handed in.
+        let mut mixed_at = *at;
+        for (i, (p, &k)) in self.parties.iter_mut().zip(at).enumerate() {
+            let Some(leg) = p.leg.as_deref_mut() else {
+                continue;
+            };
+            mixed_at[i] = NOT_BORROWED;
+            let into = &mut self.inputs[i * spf..(i + 1) * spf];
+            let from: &[S] = if k != NOT_BORROWED {
+                frames[usize::from(k)].1
+            } else {
+                if p.has_input {
+                    p.stats.samples_non_finite += S::sanitize(&mut leg.input) as u64;
+                } else {
+                    leg.input.fill(S::SILENCE);
+                }
+                &leg.input
+            };
+            S::resample(&mut leg.into_call, from, into);
+        }
         let has = self
             .parties
             .iter()
             .zip(at)
             .enumerate()
             .fold(0u32, |m, (i, (p, &k))| {
-                m | u32::from(p.has_input || k != NOT_BORROWED) << i
+                m | u32::from(handed(p, k) || p.leg.is_some()) << i
             });
         let sanitized = !self.plan.sanitizes_itself();
         if sanitized {
             self.sanitize_inputs();
         }
-        let spf = self.spf;
         for attempt in [sanitized, true] {
             let inputs: &[S] = &self.inputs;
-            let frame = |t: usize| match at.get(t).copied() {
+            let frame = |t: usize| match mixed_at.get(t).copied() {
                 Some(k) if k != NOT_BORROWED => frames[usize::from(k)].1,
                 _ => &inputs[t * spf..(t + 1) * spf],
             };
@@ -793,6 +937,13 @@ impl<S: Sample> Session<S> {
             // clean the frames and run it again.
             self.sanitize_inputs();
         }
+        for (i, p) in self.parties.iter_mut().enumerate() {
+            if let Some(leg) = p.leg.as_deref_mut() {
+                let heard = &self.outputs[i * spf..(i + 1) * spf];
+                let clipped = S::resample(&mut leg.out_of_call, heard, &mut leg.output);
+                p.stats.samples_clipped += clipped as u64;
+            }
+        }
         if self.plan.ramps() {
             // Every ramp ends within the tick: the ticks after it hear every
             // route steadily at its target.
@@ -806,7 +957,7 @@ impl<S: Sample> Session<S> {
         }
         self.settled = true;
         for (p, &k) in self.parties.iter_mut().zip(at) {
-            if p.has_input || k != NOT_BORROWED {
+            if handed(p, k) {
                 p.stats.frames_mixed += 1;
             } else {
                 p.stats.frames_missing += 1;
@@ -827,7 +978,7 @@ impl<S: Sample> Session<S> {
     fn compile_routes(&mut self) {
         let (n, ramp) = (self.parties.len(), self.ramp_samples);
         let general_only = self.general_only();
-        let parties: &mut [Party] = &mut self.parties;
+        let parties: &mut [Party<S>] = &mut self.parties;
         let gains = &mut self.tick_gains[..n * n];
         for (l, row) in gains.chunks_exact_mut(n.max(1)).enumerate() {
             let listener = &parties[l];
@@ -847,10 +998,14 @@ impl<S: Sample> Session<S> {
         self.plan.compile::<S>(gains, n, self.spf, general_only);
     }
 
-    /// What `party` heard in the last tick: silence before its first tick.
+    /// What `party` heard in the last tick, at its leg's format: silence
+    /// before its first tick.
     pub fn output(&self, party: PartyId) -> Result<&[S], Error> {
         let i = self.index(party)?;
-        Ok(&self.outputs[i * self.spf..(i + 1) * self.spf])
+        Ok(match self.parties[i].leg.as_deref() {
+            Some(leg) => &leg.output,
+            None => &self.outputs[i * self.spf..(i + 1) * self.spf],
+        })
     }
 
     /// The next entry of the audit trail, oldest first; `None` when there
@@ -894,7 +1049,7 @@ impl<S: Sample> Session<S> {
         while self.events.len() > limit {
             self.drop_oldest_event();
         }
-        if self.events.capacity() > limit.max(8) * 2 {
+        if self.events.capacity() > limit.max(8).saturating_mul(2) {
             self.events.shrink_to(limit);
         }
     }
@@ -999,7 +1154,7 @@ impl<S: Sample> Session<S> {
 
 /// Replaces what no one may hear in the frames `parties` handed in this
 /// tick, counting it in their stats.
-fn sanitize<S: Sample>(parties: &mut [Party], inputs: &mut [S], spf: usize) {
+fn sanitize<S: Sample>(parties: &mut [Party<S>], inputs: &mut [S], spf: usize) {
     for (p, frame) in parties.iter_mut().zip(inputs.chunks_exact_mut(spf)) {
         if p.has_input {
             p.stats.samples_non_finite += S::sanitize(frame) as u64;
@@ -1007,7 +1162,7 @@ fn sanitize<S: Sample>(parties: &mut [Party], inputs: &mut [S], spf: usize) {
     }
 }
 
-fn info(p: &Party) -> PartyInfo {
+fn info<S>(p: &Party<S>) -> PartyInfo {
     PartyInfo {
         id: p.id,
         role: p.seat.role,
@@ -1021,7 +1176,7 @@ fn info(p: &Party) -> PartyInfo {
 /// The gain at which `listener` hears `talker`, whose route is in `state`,
 /// once every ramp is over; `None` where the modes close the route.
 #[inline(always)]
-fn target_gain(listener: &Party, talker: &Party, state: RouteState) -> Option<Gain> {
+fn target_gain<S>(listener: &Party<S>, talker: &Party<S>, state: RouteState) -> Option<Gain> {
     if !mode_allows(listener.seat, talker.seat) {
         return None;
     }
@@ -1036,7 +1191,12 @@ fn target_gain(listener: &Party, talker: &Party, state: RouteState) -> Option<Ga
 // Inlined: called out of line it returns through memory, and reading the
 // gain back stalls on the store (measured: a tenth of a ramping tick).
 #[inline(always)]
-fn route_gain(listener: &Party, talker: &Party, state: RouteState, ramp: usize) -> RouteGain {
+fn route_gain<S>(
+    listener: &Party<S>,
+    talker: &Party<S>,
+    state: RouteState,
+    ramp: usize,
+) -> RouteGain {
     match target_gain(listener, talker, state) {
         Some(target) => RouteGain::ramp(state.current, target, ramp),
         // Closed by the mode table: close at once. A ramp down would let the
@@ -1119,6 +1279,67 @@ mod test {
         s.leave(last).unwrap();
         assert!(s.join_supervisor(Mode::Barge).is_err(), "no id is reused");
         assert_eq!(s.party(c).map(|p| p.role), Ok(Role::Customer));
+    }
+
+    #[test]
+    fn borrowed_frames_of_converted_legs_mix_as_copied_ones() {
+        let call_format = Format::new(16000, 20).unwrap();
+        let mut copied = Session::<i16>::new(call_format);
+        let ids = [
+            copied.join(Role::Customer).unwrap(),
+            copied.join(Role::Agent).unwrap(),
+            copied.join_supervisor(Mode::Barge).unwrap(),
+        ];
+        let legs = [8000, 16000, 48000].map(|hz| Format::new(hz, 20).unwrap());
+        for (&id, &leg) in ids.iter().zip(&legs) {
+            copied.set_leg_format(id, leg).unwrap();
+        }
+        let mut borrowed = copied.clone();
+        for tick in 0..20u32 {
+            let frames: alloc::vec::Vec<alloc::vec::Vec<i16>> = legs
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    (0..f.samples_per_frame() as u32)
+                        .map(|n| ((n * 37 + tick * 101 + i as u32 * 7919) % 2000) as i16 - 1000)
+                        .collect()
+                })
+                .collect();
+            for (&id, f) in ids.iter().zip(&frames) {
+                copied.put_frame(id, f).unwrap();
+            }
+            copied.mix();
+            let list: alloc::vec::Vec<(PartyId, &[i16])> = ids
+                .iter()
+                .zip(&frames)
+                .map(|(&id, f)| (id, &f[..]))
+                .collect();
+            borrowed.mix_frames(&list).unwrap();
+            for (&id, leg) in ids.iter().zip(&legs) {
+                assert_eq!(copied.output(id).unwrap().len(), leg.samples_per_frame());
+                assert_eq!(copied.output(id), borrowed.output(id), "tick {tick}");
+            }
+        }
+    }
+
+    #[test]
+    fn any_event_limit_is_accepted() {
+        let (mut s, _c, _a, v) = call();
+        for limit in [usize::MAX, 0, 1, usize::MAX / 2, DEFAULT_EVENT_LIMIT] {
+            s.set_event_limit(limit);
+            s.set_mode(v, Mode::Barge).unwrap();
+            s.set_mode(v, Mode::Monitor).unwrap();
+            assert_eq!(s.event_limit(), limit);
+            assert!(s.events_pending() <= limit.saturating_add(1));
+        }
+    }
+
+    #[test]
+    fn a_snapshot_with_a_nan_frame_pending_equals_its_session() {
+        let mut s = Session::<f32>::new(Format::WEBRTC_10MS);
+        let c = s.join(Role::Customer).unwrap();
+        s.put_frame(c, &[f32::NAN; 480]).unwrap();
+        assert_eq!(s.clone(), s);
     }
 
     #[test]

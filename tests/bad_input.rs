@@ -184,6 +184,11 @@ fn every_party_call(s: &Session<i16>, p: PartyId, other: PartyId) -> Vec<(&'stat
         ),
         ("output", fails_unchanged(s, |s| s.output(p).map(|_| ()))),
         ("party", fails_unchanged(s, |s| s.party(p))),
+        (
+            "set_leg_format",
+            fails_unchanged(s, |s| s.set_leg_format(p, Format::new(48000, 20).unwrap())),
+        ),
+        ("leg_format", fails_unchanged(s, |s| s.leg_format(p))),
         ("hears listener", fails_unchanged(s, |s| s.hears(p, other))),
         ("hears talker", fails_unchanged(s, |s| s.hears(other, p))),
     ]
@@ -266,6 +271,26 @@ fn borrowed_frames_that_cannot_be_mixed() {
     left.leave(a).unwrap();
     let e = fails_unchanged(&left, |s| s.mix_frames(&[(a, &ok)]));
     assert_eq!(e, Error::PartyLeft { party: a });
+}
+
+#[test]
+fn a_leg_format_that_cannot_be_set() {
+    let (s, c, _, _) = call();
+    let e = fails_unchanged(&s, |s| s.set_leg_format(c, Format::new(48000, 10).unwrap()));
+    assert_eq!(
+        e,
+        Error::LegFrameDuration {
+            given_ms: 10,
+            expected_ms: 20
+        }
+    );
+    names(&e, &["10 ms", "20 ms"]);
+    let mut pending = s.clone();
+    pending.put_frame(c, &[1; 160]).unwrap();
+    let e = fails_unchanged(&pending, |s| {
+        s.set_leg_format(c, Format::new(16000, 20).unwrap())
+    });
+    assert_eq!(e, Error::DuplicateFrame { party: c, tick: 1 });
 }
 
 #[test]
@@ -459,11 +484,8 @@ fn several_bad_inputs_report_the_first_checked() {
         Err(Error::PartyLeft { party: a })
     );
     assert_eq!(s.set_volume(a, 99.0), Err(Error::PartyLeft { party: a }));
-    // put_frame checks the frame's length first.
-    assert!(matches!(
-        s.put_frame(a, &[0; 3]),
-        Err(Error::FrameLength { given: 3, .. })
-    ));
+    // put_frame checks the party first: the length it expects is its leg's.
+    assert_eq!(s.put_frame(a, &[0; 3]), Err(Error::PartyLeft { party: a }));
 }
 
 // The media edge: `barge::g711` and `barge::media`.

@@ -534,3 +534,78 @@ fn f32_and_i16_sessions_both_mix_the_call() {
         assert_eq!(s.output(v).unwrap(), &vec![0.75; n][..]);
     }
 }
+
+#[test]
+fn a_pcmu_leg_joins_a_wideband_call_through_its_own_rate() {
+    use barge::g711::Law;
+    use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
+    let call_format = Format::new(16000, 20).unwrap();
+    let pstn = Format::NARROWBAND_20MS;
+    let mut s = Session::<i16>::new(call_format);
+    let customer = s.join(Role::Customer).unwrap();
+    let agent = s.join(Role::Agent).unwrap();
+    s.set_leg_format(customer, pstn).unwrap();
+    let mut from_c = G711Source::new(Law::Ulaw, pstn, |p: &mut [u8]| {
+        p.fill(0xFF);
+        Fill::Frame
+    })
+    .unwrap();
+    let mut sent = 0;
+    let mut to_c = G711Sink::new(Law::Ulaw, pstn, |p: &[u8]| {
+        assert_eq!(p.len(), 160);
+        sent += 1;
+    })
+    .unwrap();
+    let mut agent_mic = |f: &mut [i16]| {
+        assert_eq!(f.len(), 320, "the agent's leg is the call's 16 kHz");
+        Fill::Frame
+    };
+    let mut driver = Driver::new(call_format);
+    driver
+        .tick(
+            &mut s,
+            &mut [
+                Leg::new(customer, &mut from_c, &mut to_c),
+                Leg::talk_only(agent, &mut agent_mic),
+            ],
+        )
+        .unwrap();
+    drop(to_c);
+    assert_eq!(sent, 1);
+    assert_eq!(s.output(agent).unwrap().len(), 320);
+    // The same G.711 source on a 16 kHz party is a format mismatch.
+    let mut wrong = G711Source::new(Law::Ulaw, pstn, |_: &mut [u8]| Fill::Missing).unwrap();
+    let e = driver
+        .tick(&mut s, &mut [Leg::talk_only(agent, &mut wrong)])
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::FormatMismatch {
+            given: pstn,
+            expected: call_format
+        }
+    );
+}
+
+#[test]
+fn a_leg_at_the_calls_rate_is_never_resampled() {
+    let mut plain = Call::new(Mode::Barge);
+    let mut set = Call::new(Mode::Barge);
+    for p in [set.customer, set.agent, set.supervisor] {
+        set.s.set_leg_format(p, Format::NARROWBAND_20MS).unwrap();
+    }
+    let e = set
+        .s
+        .set_leg_format(set.customer, Format::new(8000, 10).unwrap())
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::LegFrameDuration {
+            given_ms: 10,
+            expected_ms: 20
+        }
+    );
+    for k in 0..20i16 {
+        assert_eq!(plain.tick(C * k, A, V), set.tick(C * k, A, V));
+    }
+}

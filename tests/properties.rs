@@ -34,6 +34,9 @@ enum Op {
     /// A control call with an id of another session, numbered like one of
     /// this call's.
     Foreign(usize, u8),
+    /// A party's leg at another rate (an index into the supported rates),
+    /// or at another frame duration (an error).
+    Leg(usize, usize, bool),
     /// A frame of the wrong length for a party.
     BadFrame(usize, usize),
     /// One tick: which parties send (bit i for party slot i), and a seed for
@@ -77,6 +80,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => prop_oneof![Just(0usize), Just(1), Just(3), Just(1024)].prop_map(Op::EventLimit),
         1 => Just(Op::Drain),
         1 => (slot.clone(), any::<u8>()).prop_map(|(p, k)| Op::Foreign(p, k)),
+        2 => (slot.clone(), 0usize..5, prop::bool::weighted(0.1))
+            .prop_map(|(p, r, bad)| Op::Leg(p, r, bad)),
         1 => (slot.clone(), prop_oneof![Just(0usize), Just(159), Just(161), Just(320)])
             .prop_map(|(p, n)| Op::BadFrame(p, n)),
         8 => (any::<u32>(), any::<u64>()).prop_map(|(m, s)| Op::Tick(m, s)),
@@ -94,13 +99,18 @@ struct Slot {
     present: bool,
 }
 
-fn frame(seed: u64, slot: usize) -> Vec<i16> {
+fn frame(seed: u64, slot: usize, n: usize) -> Vec<i16> {
     let mut rng = common::Rng::new(seed ^ (slot as u64) << 40);
     match rng.below(4) {
-        0 => vec![0; 160],
-        1 => vec![i16::MAX; 160],
-        _ => common::noise(&mut rng, 160),
+        0 => vec![0; n],
+        1 => vec![i16::MAX; n],
+        _ => common::noise(&mut rng, n),
     }
+}
+
+/// Samples per frame of `party`'s leg.
+fn len(s: &Session<i16>, party: PartyId) -> usize {
+    s.leg_format(party).unwrap().samples_per_frame()
 }
 
 /// Applies a control op to the full session (and mirrors it to the shadow
@@ -223,7 +233,28 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
             full.set_ramp(d).map(|()| shadow.set_ramp(d).unwrap())
         }
         Op::BadFrame(i, n) => match pick(i) {
+            // A length that happens to be the leg's is a good frame, not
+            // this op's business.
+            Some(s)
+                if full
+                    .leg_format(s.full)
+                    .is_ok_and(|f| f.samples_per_frame() == n) =>
+            {
+                Ok(())
+            }
             Some(s) => full.put_frame(s.full, &vec![1; n]),
+            None => Ok(()),
+        },
+        Op::Leg(i, r, bad) => match pick(i) {
+            Some(s) => {
+                let rate = barge::SampleRate::ALL[r].hz();
+                let leg = Format::new(rate, if bad { 10 } else { 20 }).unwrap();
+                full.set_leg_format(s.full, leg).map(|()| {
+                    if let Some(sh) = s.shadow {
+                        shadow.set_leg_format(sh, leg).unwrap();
+                    }
+                })
+            }
             None => Ok(()),
         },
         Op::Tick(..) => unreachable!("ticks are not control calls"),
@@ -268,6 +299,7 @@ proptest! {
         let mut full = Session::<i16>::new(Format::NARROWBAND_20MS);
         let mut shadow = Session::<i16>::new(Format::NARROWBAND_20MS);
         let mut slots: Vec<Slot> = Vec::new();
+        let mut heard_last_tick: Vec<PartyId> = Vec::new();
         for op in &ops {
             let Op::Tick(mask, seed) = *op else {
                 control(&mut full, &mut shadow, &mut slots, op);
@@ -275,7 +307,7 @@ proptest! {
             };
             for (i, s) in slots.iter().enumerate().filter(|(_, s)| s.present) {
                 if mask & (1 << (i % 32)) != 0 {
-                    let f = frame(seed, i);
+                    let f = frame(seed, i, len(&full, s.full));
                     full.put_frame(s.full, &f).unwrap();
                     if let Some(sh) = s.shadow {
                         shadow.put_frame(sh, &f).unwrap();
@@ -285,16 +317,27 @@ proptest! {
             full.mix();
             shadow.mix();
             let live: Vec<Slot> = slots.iter().copied().filter(|s| s.present).collect();
+            let mut now_hears = Vec::new();
             for s in live.iter().filter(|s| s.shadow.is_some()) {
                 let same = full.output(s.full).unwrap() == shadow.output(s.shadow.unwrap()).unwrap();
-                let may_differ = live.iter().any(|v| match v.kind {
+                let hears = live.iter().any(|v| match v.kind {
                     Kind::Supervisor(m) => may_hear_supervisor(s.kind, m),
                     _ => false,
                 });
-                if !may_differ {
+                // A leg at another rate hears the call through its
+                // resampler, which carries the last few ms (its delay, less
+                // than the shortest frame) of the tick before into this one:
+                // what it was allowed to hear then.
+                let converted = full.leg_format(s.full).unwrap() != full.format();
+                let heard_before = converted && heard_last_tick.contains(&s.full);
+                if hears {
+                    now_hears.push(s.full);
+                }
+                if !hears && !heard_before {
                     prop_assert!(same, "{:?} heard a supervisor it must not hear", s.kind);
                 }
             }
+            heard_last_tick = now_hears;
         }
     }
 
@@ -322,12 +365,12 @@ proptest! {
                 let mut alt = full.clone();
                 for &(j, s) in &live {
                     if j != i && sends(j) {
-                        alt.put_frame(s.full, &frame(seed, j)).unwrap();
+                        alt.put_frame(s.full, &frame(seed, j, len(&full, s.full))).unwrap();
                     } else if j == i {
                         match seed % 3 {
                             0 => {}
-                            1 => alt.put_frame(s.full, &[i16::MIN; 160]).unwrap(),
-                            _ => alt.put_frame(s.full, &frame(seed ^ 0x5EED, j)).unwrap(),
+                            1 => alt.put_frame(s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap(),
+                            _ => alt.put_frame(s.full, &frame(seed ^ 0x5EED, j, len(&full, s.full))).unwrap(),
                         }
                     }
                 }
@@ -336,7 +379,7 @@ proptest! {
             }
             for &(i, s) in &live {
                 if sends(i) {
-                    full.put_frame(s.full, &frame(seed, i)).unwrap();
+                    full.put_frame(s.full, &frame(seed, i, len(&full, s.full))).unwrap();
                 }
             }
             full.mix();
@@ -375,19 +418,19 @@ proptest! {
             let mut zeros = full.clone();
             for &(i, s) in &live {
                 if mask & (1 << (i % 32)) != 0 {
-                    let f = frame(seed, i);
+                    let f = frame(seed, i, len(&full, s.full));
                     full.put_frame(s.full, &f).unwrap();
                     zeros.put_frame(s.full, &f).unwrap();
                     let other = if i == victim % slots.len() {
-                        common::noise(&mut common::Rng::new(seed ^ 0xABCD), 160)
+                        common::noise(&mut common::Rng::new(seed ^ 0xABCD), len(&full, s.full))
                     } else {
                         f
                     };
                     loud.put_frame(s.full, &other).unwrap();
                 } else {
-                    zeros.put_frame(s.full, &[0; 160]).unwrap();
+                    zeros.put_frame(s.full, &vec![0; len(&full, s.full)]).unwrap();
                     if i == victim % slots.len() {
-                        loud.put_frame(s.full, &[i16::MIN; 160]).unwrap();
+                        loud.put_frame(s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap();
                     }
                 }
             }
