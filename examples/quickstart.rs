@@ -25,11 +25,11 @@ macro_rules! say {
 #[path = "common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use barge::{Format, Mode};
 use common::call::play;
+use common::cli::out_dir;
 use common::measure::{contradictions, table, who_heard_whom};
 use common::schedule::Schedule;
 use common::voice::conversation;
@@ -38,7 +38,7 @@ use common::wav::write_mono16;
 const USAGE: &str = "usage: quickstart [--out DIR]   (default DIR: target/quickstart)";
 
 fn main() -> ExitCode {
-    let out = match parse_args(std::env::args().skip(1)) {
+    let out = match out_dir(std::env::args().skip(1), "target/quickstart") {
         Ok(Some(out)) => out,
         Ok(None) => {
             say!("{USAGE}");
@@ -57,28 +57,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// `Ok(None)` asks for help.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<PathBuf>, String> {
-    let mut out = None;
-    while let Some(arg) = args.next() {
-        let value = match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--out" => args.next().ok_or("--out needs a directory")?,
-            a if a.starts_with("--out=") => a["--out=".len()..].to_string(),
-            other => return Err(format!("unknown argument {other:?}")),
-        };
-        if value.is_empty() {
-            return Err("--out needs a directory".into());
-        }
-        if out.replace(PathBuf::from(value)).is_some() {
-            return Err("--out is given twice".into());
-        }
-    }
-    Ok(Some(
-        out.unwrap_or_else(|| PathBuf::from("target/quickstart")),
-    ))
 }
 
 /// Plays, writes, prints and checks the call; `Ok(false)` if the measured

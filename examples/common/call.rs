@@ -42,9 +42,23 @@ pub fn play(
     spoken: [&[i16]; 3],
     schedule: &Schedule,
 ) -> Result<Played, barge::Error> {
-    let spf = format.samples_per_frame();
-    let len = spoken.iter().map(|s| s.len()).max().unwrap_or(0);
-    let ticks = len.div_ceil(spf) as u64;
+    play_legs(format, [format; 3], spoken, schedule)
+}
+
+/// [`play`] with each party on a leg of its own format (`legs`: customer,
+/// agent, supervisor; same ptime as `format`, any rate): each hands in and
+/// hears frames at its leg's rate, and `heard[i]` is at `legs[i]`'s rate.
+pub fn play_legs(
+    format: Format,
+    legs: [Format; 3],
+    spoken: [&[i16]; 3],
+    schedule: &Schedule,
+) -> Result<Played, barge::Error> {
+    let spfs = legs.map(|l| l.samples_per_frame());
+    let ticks = (0..3)
+        .map(|i| spoken[i].len().div_ceil(spfs[i]))
+        .max()
+        .unwrap_or(0) as u64;
     let phases = schedule.phases(format, ticks);
 
     let mut call = Session::<i16>::new(format);
@@ -53,13 +67,16 @@ pub fn play(
         call.join(Role::Agent)?,
         call.join(Role::Supervisor)?,
     ];
+    for (&id, &leg) in ids.iter().zip(&legs) {
+        call.set_leg_format(id, leg)?;
+    }
     let supervisor = ids[2];
     let mut timeline = Vec::new();
     let mut heard: [Vec<i16>; 3] = Default::default();
-    for h in &mut heard {
+    for (h, &spf) in heard.iter_mut().zip(&spfs) {
         h.reserve(ticks as usize * spf);
     }
-    let mut frame = vec![0i16; spf];
+    let mut frame = vec![0i16; spfs.iter().copied().max().unwrap_or(0)];
     for tick in 0..ticks {
         // Control calls between ticks take effect at the next mix.
         if let Some(p) = phases.iter().find(|p| p.start == tick) {
@@ -68,13 +85,12 @@ pub fn play(
         while let Some(event) = call.poll_event() {
             timeline.push(moment(format, &ids, event));
         }
-        let at = tick as usize * spf;
-        for (&id, source) in ids.iter().zip(spoken) {
-            let part = source.get(at..).unwrap_or(&[]);
+        for ((&id, source), &spf) in ids.iter().zip(spoken).zip(&spfs) {
+            let part = source.get(tick as usize * spf..).unwrap_or(&[]);
             let n = part.len().min(spf);
             frame[..n].copy_from_slice(&part[..n]);
-            frame[n..].fill(0);
-            call.put_frame(id, &frame)?;
+            frame[n..spf].fill(0);
+            call.put_frame(id, &frame[..spf])?;
         }
         call.mix();
         for (h, &id) in heard.iter_mut().zip(&ids) {
@@ -84,8 +100,12 @@ pub fn play(
     while let Some(event) = call.poll_event() {
         timeline.push(moment(format, &ids, event));
     }
-    for h in &mut heard {
-        h.truncate(len);
+    // Each output as long as the longest input, at its own leg's rate.
+    let seconds = (0..3)
+        .map(|i| spoken[i].len() as f64 / f64::from(legs[i].rate().hz()))
+        .fold(0.0, f64::max);
+    for (h, leg) in heard.iter_mut().zip(&legs) {
+        h.truncate((seconds * f64::from(leg.rate().hz())).round() as usize);
     }
     Ok(Played {
         heard,

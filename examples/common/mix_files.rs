@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use barge::{Format, Ptime};
 
-use super::call::{play, Played};
+use super::call::{play_legs, Played};
 use super::schedule::Schedule;
 use super::wav::{read_mono16, write_mono16};
 
@@ -19,9 +19,11 @@ Mixes a three-party call from WAV files the way barge mixes a live one and
 writes what each party hears to DIR/customer.wav, DIR/agent.wav and
 DIR/supervisor.wav.
 
-Inputs: mono 16-bit PCM WAV, all at one rate of 8000, 16000, 24000, 32000 or
-48000 Hz; a shorter input is padded with silence and the outputs are as long
-as the longest input, at the same rate.
+Inputs: mono 16-bit PCM WAV, each at 8000, 16000, 24000, 32000 or 48000 Hz
+(they may differ: a PSTN customer at 8 kHz, a browser supervisor at 48 kHz).
+The call mixes at the highest of their rates; each output is written at its
+input's rate. A shorter input is padded with silence and the outputs are as
+long as the longest input.
 
 --schedule  the supervisor's mode from each time on, as TIME:MODE entries
             separated by commas; TIME in seconds, strictly increasing; MODE
@@ -151,8 +153,10 @@ pub fn parse_args(args: &[String]) -> Result<Command, Failure> {
 /// A finished mix.
 #[derive(Debug, Clone)]
 pub struct Mixed {
-    /// The call's format.
+    /// The call's format: the highest of the inputs' rates.
     pub format: Format,
+    /// Each party's leg: its input's rate, at which its output is written.
+    pub legs: [Format; 3],
     /// What the customer, the agent and the supervisor said, as read.
     pub spoken: [Vec<i16>; 3],
     /// The call as played.
@@ -171,37 +175,36 @@ pub fn run(args: &Args) -> Result<Mixed, Failure> {
         rates[i] = rate;
         spoken[i] = samples;
     }
-    for i in 1..3 {
-        if rates[i] != rates[0] {
-            return Err(Failure::input(format!(
-                "inputs differ in sample rate: {} is {} Hz but {} is {} Hz: expected one common rate",
-                args.inputs[0].display(),
-                rates[0],
-                args.inputs[i].display(),
-                rates[i]
-            )));
-        }
+    let mut legs = [Format::NARROWBAND_20MS; 3];
+    for i in 0..3 {
+        legs[i] = Format::new(rates[i], args.ptime.ms())
+            .map_err(|e| Failure::input(format!("{}: {e}", args.inputs[i].display())))?;
     }
-    let format = Format::new(rates[0], args.ptime.ms())
-        .map_err(|e| Failure::input(format!("{}: {e}", args.inputs[0].display())))?;
-    let played =
-        play(format, [&spoken[0], &spoken[1], &spoken[2]], &args.schedule).map_err(|e| {
-            Failure {
-                status: 1,
-                message: format!("mixing failed: {e}"),
-            }
-        })?;
+    // The call mixes at the highest of the inputs' rates, so that nobody's
+    // voice loses bandwidth on the way; each party hears it at its own.
+    let format = *legs.iter().max_by_key(|l| l.rate()).unwrap_or(&legs[0]);
+    let played = play_legs(
+        format,
+        legs,
+        [&spoken[0], &spoken[1], &spoken[2]],
+        &args.schedule,
+    )
+    .map_err(|e| Failure {
+        status: 1,
+        message: format!("mixing failed: {e}"),
+    })?;
     std::fs::create_dir_all(&args.out).map_err(|e| Failure {
         status: 1,
         message: format!("cannot create {}: {e}", args.out.display()),
     })?;
     let written = NAMES.map(|n| args.out.join(format!("{n}.wav")));
-    for (path, heard) in written.iter().zip(&played.heard) {
-        write_mono16(path, format.rate().hz(), heard)
+    for ((path, heard), leg) in written.iter().zip(&played.heard).zip(&legs) {
+        write_mono16(path, leg.rate().hz(), heard)
             .map_err(|message| Failure { status: 1, message })?;
     }
     Ok(Mixed {
         format,
+        legs,
         spoken,
         played,
         written,

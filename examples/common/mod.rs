@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod call;
+pub mod cli;
 pub mod measure;
 pub mod mix_files;
 pub mod schedule;
