@@ -57,13 +57,28 @@ pub enum Error {
         party: PartyId,
     },
 
-    /// A leg's frame duration differs from the call's.
-    #[error("leg frames of {given_ms} ms: expected the call's {expected_ms} ms")]
+    /// A leg's frame duration is not the call's or a multiple of it.
+    #[error(
+        "leg frames of {given_ms} ms: expected the call's {expected_ms} ms or a multiple of it"
+    )]
     LegFrameDuration {
         /// The leg's frame duration, in ms.
         given_ms: u32,
         /// The call's, in ms.
         expected_ms: u32,
+    },
+
+    /// A frame was handed in for a leg between its frames: a leg whose
+    /// frames span several ticks takes one when [`Session::frame_due`]
+    /// says so.
+    ///
+    /// [`Session::frame_due`]: crate::Session::frame_due
+    #[error("party {party}'s leg takes no frame now: its next frame is due at tick {next}")]
+    FrameNotDue {
+        /// The party.
+        party: PartyId,
+        /// The tick its next frame is due for.
+        next: u64,
     },
 
     /// The session has handed out every party id it can (2³² − 1 joins);

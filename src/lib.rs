@@ -252,9 +252,11 @@
 //!   (a 48 kHz browser supervisor then hears and is heard band-limited to
 //!   narrowband, as the phone network would carry it anyway), 16 kHz if
 //!   the customer and the agent are wideband. The rate is fixed for the
-//!   call, so that a join never changes what the others hear. Frame
-//!   durations must be the call's; a 10 ms leg on a 20 ms call is
-//!   repacketized by the host. G.711 legs are 8 kHz and attach to an 8 kHz
+//!   call, so that a join never changes what the others hear. A leg's
+//!   frames may last a multiple of the call's (tick the call at the
+//!   shortest: a 20 ms PSTN leg on a 10 ms WebRTC call); such a leg takes
+//!   and gives a frame when [`Session::frame_due`] says so, with no delay
+//!   but its own packetization. G.711 legs are 8 kHz and attach to an 8 kHz
 //!   leg of a call at any rate. [`media::Converted`] lets an `f32` leg join
 //!   an `i16` call, or the reverse.
 //!
@@ -354,7 +356,8 @@
 //! | [`Session::set_mode`] | a party that is not a supervisor | [`Error::NotASupervisor`] |
 //! | [`Session::set_route_gain`], [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`] | the same party as listener and talker | [`Error::SelfRoute`] |
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
-//! | [`Session::set_leg_format`] | a leg whose frame duration is not the call's | [`Error::LegFrameDuration`] |
+//! | [`Session::set_leg_format`] | a leg whose frame duration is not the call's or a multiple of it | [`Error::LegFrameDuration`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`] | a frame for a leg whose frames span several ticks, between its frames | [`Error::FrameNotDue`] |
 //! | [`Session::set_leg_format`] | another format for a party that has handed in its frame for the next tick | [`Error::DuplicateFrame`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |

@@ -309,6 +309,11 @@ impl<S: Sample> Driver<S> {
     /// 3. the session mixes ([`Session::mix`]);
     /// 4. each leg's sink takes what its party hears.
     ///
+    /// A leg whose frames span several ticks ([`Session::set_leg_format`])
+    /// has its source read only in the ticks its next frame is due for, and
+    /// its sink written only in the ticks that complete one
+    /// ([`Session::frame_due`]).
+    ///
     /// Parties without a leg are mixed as the plain API left them (a frame
     /// handed in with [`Session::put_frame`], or silence). A leg whose
     /// party has left the call is skipped and counted in [`Tick::gone`].
@@ -370,6 +375,11 @@ impl<S: Sample> Driver<S> {
                 tick.gone += 1;
                 continue;
             }
+            // A leg whose frames span several ticks is read when its next
+            // frame is due, and written when it has heard a whole one.
+            if !leg.has_source() || !session.frame_due(leg.party)? {
+                continue;
+            }
             // The source writes straight into the session's buffer; it
             // counts as handed in only if the source says it is a frame.
             let buffer = session.input_buffer(leg.party)?;
@@ -396,6 +406,9 @@ impl<S: Sample> Driver<S> {
         session.mix();
 
         for leg in legs.iter_mut() {
+            if !session.frame_due(leg.party).unwrap_or(false) {
+                continue;
+            }
             if let Ok(frame) = session.output(leg.party) {
                 if leg.take(frame) {
                     tick.heard += 1;

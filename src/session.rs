@@ -24,7 +24,6 @@ use smallvec::SmallVec;
 
 use alloc::boxed::Box;
 
-use crate::format::SampleRate;
 use crate::kernel::{RouteGain, Sample};
 use crate::plan::Plan;
 use crate::resample::Resampler;
@@ -257,22 +256,40 @@ struct Party<S> {
 #[derive(Debug, Clone)]
 struct Leg<S> {
     format: Format,
+    /// Ticks per leg frame: the leg's frame duration over the call's.
+    ticks: usize,
+    /// Which tick of its frame the next tick is, `0..ticks`.
+    phase: usize,
+    /// Whether the party handed in the frame of the leg frame under way.
+    handed: bool,
     into_call: Resampler,
     out_of_call: Resampler,
     /// The frame handed in, at the leg's rate.
     input: Vec<S>,
-    /// What the party heard in the last tick, at the leg's rate.
+    /// The leg frame under way at the call's rate, `ticks` call frames: the
+    /// input converted, then (`heard`) what the party heard of it.
+    call_in: Vec<S>,
+    heard: Vec<S>,
+    /// What the party heard in the last complete leg frame, at the leg's
+    /// rate.
     output: Vec<S>,
 }
 
 impl<S: Sample> Leg<S> {
-    fn new(format: Format, call: SampleRate) -> Leg<S> {
+    fn new(format: Format, call: Format) -> Leg<S> {
         let n = format.samples_per_frame();
+        let ticks = (format.ptime().ms() / call.ptime().ms()) as usize;
+        let m = ticks * call.samples_per_frame();
         Leg {
             format,
-            into_call: Resampler::new(format.rate(), call),
-            out_of_call: Resampler::new(call, format.rate()),
+            ticks,
+            phase: 0,
+            handed: false,
+            into_call: Resampler::new(format.rate(), call.rate()),
+            out_of_call: Resampler::new(call.rate(), format.rate()),
             input: alloc::vec![S::SILENCE; n],
+            call_in: alloc::vec![S::SILENCE; m],
+            heard: alloc::vec![S::SILENCE; m],
             output: alloc::vec![S::SILENCE; n],
         }
     }
@@ -340,10 +357,18 @@ pub struct Session<S: Sample> {
 
 impl<S: Sample> PartialEq for Party<S> {
     fn eq(&self, other: &Party<S>) -> bool {
-        fn leg<S: Sample>(p: &Party<S>) -> Option<(Format, &[S], &[S])> {
+        #[allow(clippy::type_complexity)]
+        fn leg<S: Sample>(p: &Party<S>) -> Option<(Format, usize, bool, &[S], &[S], &[S])> {
             p.leg.as_ref().map(|l| {
                 let pending: &[S] = if p.has_input { &l.input } else { &[] };
-                (l.format, pending, &l.output[..])
+                (
+                    l.format,
+                    l.phase,
+                    l.handed,
+                    pending,
+                    &l.heard[..],
+                    &l.output[..],
+                )
             })
         }
         leg(self) == leg(other)
@@ -668,14 +693,27 @@ impl<S: Sample> Session<S> {
     }
 
     /// Sets the format of `party`'s leg: the rate at which it hands in its
-    /// frames and hears the call. A leg at another rate than the call's is
-    /// resampled to the call's rate before the mix and back after it
-    /// ([`crate::resample`]); a leg at the call's rate (the default) is
-    /// never resampled. The frame duration must be the call's
-    /// ([`Error::LegFrameDuration`] otherwise), and a party that has handed
-    /// in its frame for the next tick keeps its format until that tick is
-    /// mixed ([`Error::DuplicateFrame`]).
+    /// frames and hears the call, and the duration of those frames. A leg at
+    /// another rate than the call's is resampled to the call's rate before
+    /// the mix and back after it ([`crate::resample`]); a leg at the call's
+    /// rate (the default) is never resampled.
     ///
+    /// A leg's frame duration is the call's or a multiple of it
+    /// ([`Error::LegFrameDuration`] otherwise): a 20 ms PSTN leg on a call
+    /// that ticks every 10 ms for its WebRTC legs. Such a leg takes a frame
+    /// every few ticks, when [`Session::frame_due`] says so
+    /// ([`Error::FrameNotDue`] between), is mixed over the ticks it spans,
+    /// and its [`Session::output`] is the frame it heard over them, new
+    /// whenever [`Session::frame_due`] is true after a tick. That costs the
+    /// leg nothing but its own packetization: a 20 ms frame is heard from
+    /// the tick it is handed in, and what the party heard is handed out at
+    /// the end of its 20 ms, as any 20 ms packetizer would. A missing frame
+    /// is silence for all its ticks.
+    ///
+    /// A party that has handed in its frame for the next tick keeps its
+    /// format until that tick is mixed ([`Error::DuplicateFrame`]). A new
+    /// format starts the leg afresh: its first frame is due at the next
+    /// tick, and what it had heard of an unfinished frame is dropped.
     /// Allocates the leg's conversions and frames (a control call, never a
     /// tick); setting the format the leg already has changes nothing.
     ///
@@ -694,10 +732,11 @@ impl<S: Sample> Session<S> {
     /// ```
     pub fn set_leg_format(&mut self, party: PartyId, leg: Format) -> Result<(), Error> {
         let i = self.index(party)?;
-        if leg.ptime() != self.format.ptime() {
+        let (given_ms, call_ms) = (leg.ptime().ms(), self.format.ptime().ms());
+        if given_ms % call_ms != 0 {
             return Err(Error::LegFrameDuration {
-                given_ms: leg.ptime().ms(),
-                expected_ms: self.format.ptime().ms(),
+                given_ms,
+                expected_ms: call_ms,
             });
         }
         let p = &mut self.parties[i];
@@ -711,9 +750,30 @@ impl<S: Sample> Session<S> {
                 tick: self.tick,
             });
         }
-        p.leg =
-            (leg.rate() != self.format.rate()).then(|| Box::new(Leg::new(leg, self.format.rate())));
+        p.leg = (leg != self.format).then(|| Box::new(Leg::new(leg, self.format)));
         Ok(())
+    }
+
+    /// Whether `party`'s leg is at a frame boundary: the next tick takes its
+    /// next frame (with [`Session::put_frame`], [`Session::frame_mut`] or
+    /// [`Session::mix_frames`]), and [`Session::output`] holds the frame it
+    /// completed with the last tick. Always true for a leg of the call's
+    /// frame duration; for a longer one, every few ticks
+    /// ([`Session::set_leg_format`]).
+    pub fn frame_due(&self, party: PartyId) -> Result<bool, Error> {
+        let p = &self.parties[self.index(party)?];
+        Ok(p.leg.as_ref().map_or(true, |l| l.phase == 0))
+    }
+
+    /// [`Error::FrameNotDue`] unless party `i`'s leg takes a frame now.
+    fn check_due(&self, i: usize) -> Result<(), Error> {
+        match self.parties[i].leg.as_deref() {
+            Some(leg) if leg.phase != 0 => Err(Error::FrameNotDue {
+                party: self.parties[i].id,
+                next: self.tick + (leg.ticks - leg.phase) as u64,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The format in which `party` hands in and hears frames: its leg's
@@ -749,6 +809,7 @@ impl<S: Sample> Session<S> {
     /// frame counts as handed in only after [`Session::hand_in`].
     pub(crate) fn input_buffer(&mut self, party: PartyId) -> Result<&mut [S], Error> {
         let i = self.index(party)?;
+        self.check_due(i)?;
         if self.parties[i].has_input {
             return Err(Error::DuplicateFrame {
                 party,
@@ -770,6 +831,7 @@ impl<S: Sample> Session<S> {
 
     /// [`Session::input_slot`] of `party`, at position `i`.
     fn input_slot_at(&mut self, i: usize, party: PartyId) -> Result<&mut [S], Error> {
+        self.check_due(i)?;
         if self.parties[i].has_input {
             return Err(Error::DuplicateFrame {
                 party,
@@ -842,6 +904,7 @@ impl<S: Sample> Session<S> {
         for (k, &(party, frame)) in frames.iter().enumerate() {
             let i = self.index(party)?;
             self.check_length(i, frame)?;
+            self.check_due(i)?;
             if self.parties[i].has_input || at[i] != NOT_BORROWED {
                 return Err(Error::DuplicateFrame {
                     party,
@@ -884,22 +947,33 @@ impl<S: Sample> Session<S> {
         // converted leg's is in its own buffer, whatever it handed in.
         let mut mixed_at = *at;
         for (i, (p, &k)) in self.parties.iter_mut().zip(at).enumerate() {
+            let handed_now = handed(p, k);
             let Some(leg) = p.leg.as_deref_mut() else {
                 continue;
             };
             mixed_at[i] = NOT_BORROWED;
             let into = &mut self.inputs[i * spf..(i + 1) * spf];
-            let from: &[S] = if k != NOT_BORROWED {
-                frames[usize::from(k)].1
-            } else {
-                if p.has_input {
-                    p.stats.samples_non_finite += S::sanitize(&mut leg.input) as u64;
+            if leg.phase == 0 {
+                leg.handed = handed_now;
+                let from: &[S] = if k != NOT_BORROWED {
+                    frames[usize::from(k)].1
                 } else {
-                    leg.input.fill(S::SILENCE);
+                    if p.has_input {
+                        p.stats.samples_non_finite += S::sanitize(&mut leg.input) as u64;
+                    } else {
+                        leg.input.fill(S::SILENCE);
+                    }
+                    &leg.input
+                };
+                if leg.ticks == 1 {
+                    S::resample(&mut leg.into_call, from, into);
+                } else {
+                    S::resample(&mut leg.into_call, from, &mut leg.call_in);
                 }
-                &leg.input
-            };
-            S::resample(&mut leg.into_call, from, into);
+            }
+            if leg.ticks > 1 {
+                into.copy_from_slice(&leg.call_in[leg.phase * spf..(leg.phase + 1) * spf]);
+            }
         }
         let has = self
             .parties
@@ -940,7 +1014,16 @@ impl<S: Sample> Session<S> {
         for (i, p) in self.parties.iter_mut().enumerate() {
             if let Some(leg) = p.leg.as_deref_mut() {
                 let heard = &self.outputs[i * spf..(i + 1) * spf];
-                let clipped = S::resample(&mut leg.out_of_call, heard, &mut leg.output);
+                let clipped = if leg.ticks == 1 {
+                    S::resample(&mut leg.out_of_call, heard, &mut leg.output)
+                } else {
+                    leg.heard[leg.phase * spf..(leg.phase + 1) * spf].copy_from_slice(heard);
+                    if leg.phase + 1 == leg.ticks {
+                        S::resample(&mut leg.out_of_call, &leg.heard, &mut leg.output)
+                    } else {
+                        0
+                    }
+                };
                 p.stats.samples_clipped += clipped as u64;
             }
         }
@@ -957,7 +1040,14 @@ impl<S: Sample> Session<S> {
         }
         self.settled = true;
         for (p, &k) in self.parties.iter_mut().zip(at) {
-            if handed(p, k) {
+            let handed = match p.leg.as_deref_mut() {
+                Some(leg) => {
+                    leg.phase = (leg.phase + 1) % leg.ticks;
+                    leg.handed
+                }
+                None => handed(p, k),
+            };
+            if handed {
                 p.stats.frames_mixed += 1;
             } else {
                 p.stats.frames_missing += 1;

@@ -294,6 +294,24 @@ fn a_leg_format_that_cannot_be_set() {
 }
 
 #[test]
+fn a_frame_for_a_longer_leg_between_its_frames() {
+    let mut s = Session::<i16>::new(Format::new(8000, 10).unwrap());
+    let c = s.join(Role::Customer).unwrap();
+    s.set_leg_format(c, Format::new(8000, 30).unwrap()).unwrap();
+    s.mix(); // the customer's 30 ms frame spans this tick and the next two
+    let frame = [0i16; 240];
+    let want = Error::FrameNotDue { party: c, next: 3 };
+    for e in [
+        fails_unchanged(&s, |s| s.put_frame(c, &frame)),
+        fails_unchanged(&s, |s| s.frame_mut(c).map(|_| ())),
+        fails_unchanged(&s, |s| s.mix_frames(&[(c, &frame)])),
+    ] {
+        assert_eq!(e, want);
+        names(&e, &[&format!("party {c}"), "due at tick 3"]);
+    }
+}
+
+#[test]
 fn a_mode_for_a_party_that_is_not_a_supervisor() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     let c = s.join(Role::Customer).unwrap();

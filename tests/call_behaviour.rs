@@ -609,3 +609,99 @@ fn a_leg_at_the_calls_rate_is_never_resampled() {
         assert_eq!(plain.tick(C * k, A, V), set.tick(C * k, A, V));
     }
 }
+
+#[test]
+fn a_20_ms_leg_on_a_10_ms_call_is_heard_from_its_first_tick_and_hears_whole_frames() {
+    let call_format = Format::new(8000, 10).unwrap();
+    let pstn = Format::new(8000, 20).unwrap();
+    let mut s = Session::<i16>::new(call_format);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let customer = s.join(Role::Customer).unwrap();
+    let agent = s.join(Role::Agent).unwrap();
+    s.set_leg_format(customer, pstn).unwrap();
+    let said: Vec<i16> = (0..160).map(|i| i * 3 - 200).collect();
+    let mut agent_heard = Vec::new();
+    let mut customer_heard = Vec::new();
+    for tick in 0..6 {
+        assert_eq!(s.frame_due(customer), Ok(tick % 2 == 0), "tick {tick}");
+        assert_eq!(s.frame_due(agent), Ok(true));
+        if tick % 2 == 0 {
+            if tick < 4 {
+                s.put_frame(customer, &said).unwrap();
+            } // tick 4: the customer's frame is missing
+        } else {
+            let before = s.clone();
+            assert_eq!(
+                s.put_frame(customer, &said),
+                Err(Error::FrameNotDue {
+                    party: customer,
+                    next: tick + 1
+                })
+            );
+            assert_eq!(s, before);
+        }
+        let a: Vec<i16> = (0..80).map(|i| 1000 + tick as i16 * 100 + i).collect();
+        s.put_frame(agent, &a).unwrap();
+        s.mix();
+        agent_heard.extend_from_slice(s.output(agent).unwrap());
+        assert_eq!(s.output(customer).unwrap().len(), 160);
+        if s.frame_due(customer).unwrap() {
+            customer_heard.extend_from_slice(s.output(customer).unwrap());
+        }
+    }
+    // No delay: the agent hears sample j of the 20 ms frame in the tick it
+    // falls in, at its place; a missing frame is silence for both ticks.
+    assert_eq!(&agent_heard[..160], &said[..]);
+    assert_eq!(&agent_heard[160..320], &said[..]);
+    assert_eq!(&agent_heard[320..], &[0; 160][..]);
+    // The customer hears whole 20 ms frames: the agent's two 10 ms frames.
+    let agent_said: Vec<i16> = (0..6)
+        .flat_map(|t| (0..80).map(move |i| 1000 + t * 100 + i))
+        .collect();
+    assert_eq!(customer_heard, agent_said);
+    let st = s.party(customer).unwrap().stats;
+    assert_eq!((st.frames_mixed, st.frames_missing), (4, 2));
+}
+
+#[test]
+fn the_driver_reads_and_writes_a_longer_leg_only_at_its_frames() {
+    use barge::g711::Law;
+    use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
+    let webrtc = Format::WEBRTC_10MS;
+    let pstn = Format::NARROWBAND_20MS;
+    let mut s = Session::<i16>::new(webrtc);
+    let customer = s.join(Role::Customer).unwrap();
+    let supervisor = s.join_supervisor(Mode::Barge).unwrap();
+    s.set_leg_format(customer, pstn).unwrap();
+    let mut read = 0;
+    let mut from_c = G711Source::new(Law::Ulaw, pstn, |p: &mut [u8]| {
+        read += 1;
+        p.fill(0x80);
+        Fill::Frame
+    })
+    .unwrap();
+    let mut written = 0;
+    let mut to_c = G711Sink::new(Law::Ulaw, pstn, |_: &[u8]| written += 1).unwrap();
+    let mut browser = |f: &mut [i16]| {
+        assert_eq!(f.len(), 480);
+        Fill::Frame
+    };
+    let mut driver = Driver::new(webrtc);
+    for _ in 0..10 {
+        driver
+            .tick(
+                &mut s,
+                &mut [
+                    Leg::new(customer, &mut from_c, &mut to_c),
+                    Leg::talk_only(supervisor, &mut browser),
+                ],
+            )
+            .unwrap();
+    }
+    drop((from_c, to_c));
+    assert_eq!(
+        (read, written),
+        (5, 5),
+        "one PCMU packet in and out per 20 ms"
+    );
+}

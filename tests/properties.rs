@@ -34,9 +34,10 @@ enum Op {
     /// A control call with an id of another session, numbered like one of
     /// this call's.
     Foreign(usize, u8),
-    /// A party's leg at another rate (an index into the supported rates),
-    /// or at another frame duration (an error).
-    Leg(usize, usize, bool),
+    /// A party's leg at another rate (an index into the supported rates)
+    /// and frame duration in ms (10: not a multiple of the call's 20, an
+    /// error).
+    Leg(usize, usize, u32),
     /// A frame of the wrong length for a party.
     BadFrame(usize, usize),
     /// One tick: which parties send (bit i for party slot i), and a seed for
@@ -80,8 +81,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => prop_oneof![Just(0usize), Just(1), Just(3), Just(1024)].prop_map(Op::EventLimit),
         1 => Just(Op::Drain),
         1 => (slot.clone(), any::<u8>()).prop_map(|(p, k)| Op::Foreign(p, k)),
-        2 => (slot.clone(), 0usize..5, prop::bool::weighted(0.1))
-            .prop_map(|(p, r, bad)| Op::Leg(p, r, bad)),
+        2 => (slot.clone(), 0usize..5, prop_oneof![4 => Just(20u32), 2 => Just(40), 1 => Just(60), 1 => Just(10)])
+            .prop_map(|(p, r, ms)| Op::Leg(p, r, ms)),
         1 => (slot.clone(), prop_oneof![Just(0usize), Just(159), Just(161), Just(320)])
             .prop_map(|(p, n)| Op::BadFrame(p, n)),
         8 => (any::<u32>(), any::<u64>()).prop_map(|(m, s)| Op::Tick(m, s)),
@@ -106,6 +107,16 @@ fn frame(seed: u64, slot: usize, n: usize) -> Vec<i16> {
         1 => vec![i16::MAX; n],
         _ => common::noise(&mut rng, n),
     }
+}
+
+/// Whether `party`'s leg takes a frame at the next tick.
+fn due(s: &Session<i16>, party: PartyId) -> bool {
+    s.frame_due(party).unwrap()
+}
+
+/// Ticks of the call's 20 ms that `party`'s leg frames span.
+fn ticks_per_frame(s: &Session<i16>, party: PartyId) -> u64 {
+    u64::from(s.leg_format(party).unwrap().ptime().ms() / 20)
 }
 
 /// Samples per frame of `party`'s leg.
@@ -245,10 +256,10 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
             Some(s) => full.put_frame(s.full, &vec![1; n]),
             None => Ok(()),
         },
-        Op::Leg(i, r, bad) => match pick(i) {
+        Op::Leg(i, r, ms) => match pick(i) {
             Some(s) => {
                 let rate = barge::SampleRate::ALL[r].hz();
-                let leg = Format::new(rate, if bad { 10 } else { 20 }).unwrap();
+                let leg = Format::new(rate, ms).unwrap();
                 full.set_leg_format(s.full, leg).map(|()| {
                     if let Some(sh) = s.shadow {
                         shadow.set_leg_format(sh, leg).unwrap();
@@ -299,14 +310,14 @@ proptest! {
         let mut full = Session::<i16>::new(Format::NARROWBAND_20MS);
         let mut shadow = Session::<i16>::new(Format::NARROWBAND_20MS);
         let mut slots: Vec<Slot> = Vec::new();
-        let mut heard_last_tick: Vec<PartyId> = Vec::new();
+        let mut heard_last_tick: Vec<(PartyId, u64)> = Vec::new();
         for op in &ops {
             let Op::Tick(mask, seed) = *op else {
                 control(&mut full, &mut shadow, &mut slots, op);
                 continue;
             };
             for (i, s) in slots.iter().enumerate().filter(|(_, s)| s.present) {
-                if mask & (1 << (i % 32)) != 0 {
+                if mask & (1 << (i % 32)) != 0 && due(&full, s.full) {
                     let f = frame(seed, i, len(&full, s.full));
                     full.put_frame(s.full, &f).unwrap();
                     if let Some(sh) = s.shadow {
@@ -324,20 +335,26 @@ proptest! {
                     Kind::Supervisor(m) => may_hear_supervisor(s.kind, m),
                     _ => false,
                 });
-                // A leg at another rate hears the call through its
+                // A leg of another format hears the call through its
                 // resampler, which carries the last few ms (its delay, less
-                // than the shortest frame) of the tick before into this one:
-                // what it was allowed to hear then.
+                // than the shortest frame) of its last frame into this one,
+                // and hands out a frame that spans several ticks: what it was
+                // allowed to hear in any of them.
                 let converted = full.leg_format(s.full).unwrap() != full.format();
-                let heard_before = converted && heard_last_tick.contains(&s.full);
+                let window = 2 * ticks_per_frame(&full, s.full);
+                let heard_before = converted
+                    && heard_last_tick
+                        .iter()
+                        .any(|&(p, t)| p == s.full && full.tick() - t <= window);
                 if hears {
-                    now_hears.push(s.full);
+                    now_hears.push((s.full, full.tick()));
                 }
                 if !hears && !heard_before {
                     prop_assert!(same, "{:?} heard a supervisor it must not hear", s.kind);
                 }
             }
-            heard_last_tick = now_hears;
+            heard_last_tick.retain(|&(p, _)| !now_hears.iter().any(|&(q, _)| q == p));
+            heard_last_tick.extend(now_hears);
         }
     }
 
@@ -358,15 +375,15 @@ proptest! {
             };
             let live: Vec<(usize, Slot)> =
                 slots.iter().copied().enumerate().filter(|(_, s)| s.present).collect();
-            let sends = |i: usize| mask & (1 << (i % 32)) != 0;
+            let sends = |i: usize, s: &Session<i16>, p: PartyId| mask & (1 << (i % 32)) != 0 && due(s, p);
             let mut others: Vec<(Slot, Mode, Session<i16>)> = Vec::new();
             for &(i, v) in &live {
                 let Kind::Supervisor(m) = v.kind else { continue };
                 let mut alt = full.clone();
                 for &(j, s) in &live {
-                    if j != i && sends(j) {
+                    if j != i && sends(j, &full, s.full) {
                         alt.put_frame(s.full, &frame(seed, j, len(&full, s.full))).unwrap();
-                    } else if j == i {
+                    } else if j == i && due(&full, s.full) {
                         match seed % 3 {
                             0 => {}
                             1 => alt.put_frame(s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap(),
@@ -378,7 +395,7 @@ proptest! {
                 others.push((v, m, alt));
             }
             for &(i, s) in &live {
-                if sends(i) {
+                if sends(i, &full, s.full) {
                     full.put_frame(s.full, &frame(seed, i, len(&full, s.full))).unwrap();
                 }
             }
@@ -417,6 +434,9 @@ proptest! {
             let mut loud = full.clone();
             let mut zeros = full.clone();
             for &(i, s) in &live {
+                if !due(&full, s.full) {
+                    continue;
+                }
                 if mask & (1 << (i % 32)) != 0 {
                     let f = frame(seed, i, len(&full, s.full));
                     full.put_frame(s.full, &f).unwrap();
