@@ -13,6 +13,11 @@
 //!   frame) — or, where that does not reach the quality below, its sinc
 //!   resampler at the fixed ratio with the shortest filter that does.
 //! - `rates/memcpy/{to}`: copying the output frame's bytes, the floor.
+//! - `rates/call/mixed/10ms`: one 10 ms tick of a three-party `i16` call
+//!   mixed at 16 kHz whose customer is at 8 kHz, agent at 16 kHz and
+//!   supervisor (barging) at 48 kHz: frames handed in borrowed at each
+//!   leg's rate, mixed, every output borrowed. `rates/call/one_rate/10ms`
+//!   is the same call with every leg at 16 kHz (no conversion).
 //!
 //! Before timing, the bench measures every resampler it times with the
 //! same tone test as `tests/resample.rs` (passband level from 300 Hz to
@@ -28,6 +33,7 @@ use std::time::Duration;
 
 use audioadapter_buffers::direct::InterleavedSlice;
 use barge::resample::Resampler;
+use barge::{Format, Mode, PartyId, Role, Session};
 use barge::SampleRate;
 use criterion::Criterion;
 use rubato::{
@@ -322,6 +328,32 @@ fn main() {
             b.iter(|| dst.copy_from_slice(black_box(&src)))
         });
     }
+    for (name, legs) in [("mixed", [8000u32, 16000, 48000]), ("one_rate", [16000; 3])] {
+        let call = Format::new(16000, 10).unwrap();
+        let mut s = Session::<i16>::new(call);
+        let ids = [
+            s.join(Role::Customer).unwrap(),
+            s.join(Role::Agent).unwrap(),
+            s.join_supervisor(Mode::Barge).unwrap(),
+        ];
+        let frames: Vec<Vec<i16>> = legs
+            .iter()
+            .map(|&hz| (0..hz as usize / 100).map(|k| ((k * 37) % 4000) as i16 - 2000).collect())
+            .collect();
+        for (&id, &hz) in ids.iter().zip(&legs) {
+            s.set_leg_format(id, Format::new(hz, 10).unwrap()).unwrap();
+        }
+        g.bench_function(format!("call/{name}/10ms"), |b| {
+            b.iter(|| {
+                let given: [(PartyId, &[i16]); 3] =
+                    [0, 1, 2].map(|i| (ids[i], black_box(&frames[i][..])));
+                s.mix_frames(&given).unwrap();
+                for &id in &ids {
+                    black_box(s.output(id).unwrap());
+                }
+            })
+        });
+    }
     g.finish();
     c.final_summary();
 
@@ -348,6 +380,15 @@ fn main() {
             r / b
         );
     }
+    let get = |k: &str| median_ns(&format!("rates/call/{k}/10ms")).unwrap_or(f64::NAN);
+    let (mixed, one) = (get("mixed"), get("one_rate"));
+    println!(
+        "\nthree-party call, 10 ms ticks at 16 kHz: legs at 8/16/48 kHz {mixed:.0} ns, \
+         all at 16 kHz {one:.0} ns ({:.2}×); calls per core in real time: {:.0} mixed, {:.0} one rate",
+        mixed / one,
+        10e6 / mixed,
+        10e6 / one
+    );
 }
 
 /// The median of one benchmark of this run, in nanoseconds, read from

@@ -213,6 +213,59 @@ pub enum Op {
     /// 0 dB: a flood for the audit trail (at most [`FLOOD_BUDGET`] calls
     /// per case).
     Flood(Who, u16),
+    /// `set_leg_format`.
+    SetLegFormat(Who, LegArg),
+    /// `mix_frames`, and every check of a tick when it succeeds.
+    MixFrames(MixArg),
+}
+
+/// A leg format as the fuzzer picks it.
+#[derive(Debug, Clone, Copy)]
+pub struct LegArg {
+    /// `% 6`: 5 is the call's rate, else an index into the supported rates.
+    pub rate: u8,
+    /// Below [`LegArg::OTHER_PTIME`]: the call's frame duration; else an
+    /// index into the supported ones ([`Error::LegFrameDuration`] unless
+    /// it is the call's).
+    pub ptime: u8,
+}
+
+impl LegArg {
+    /// The first `ptime` byte that picks any frame duration.
+    pub const OTHER_PTIME: u8 = 224;
+}
+
+/// A tick from borrowed frames, as the fuzzer builds it.
+#[derive(Debug, Clone)]
+pub struct MixArg {
+    /// Which parties (by position, bit `i % 32`) hand in a borrowed frame;
+    /// those that already handed in one for this tick only with
+    /// [`Fault::Pending`].
+    pub pick: u32,
+    /// Shuffles the list.
+    pub order: u8,
+    /// What is wrong with the list, if anything.
+    pub fault: Fault,
+    /// The frames, each party's rotated by its position, at its leg's
+    /// length (the `len` of this frame is not used).
+    pub frame: FrameArg,
+}
+
+/// What is wrong with a list of borrowed frames.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Nothing.
+    None,
+    /// One more entry for this party (foreign, gone, unknown, or one on the
+    /// list already), at a position.
+    Extra(Who, u8),
+    /// The entry at this position again, at the end.
+    Twice(u8),
+    /// Parties that already handed in their frame are on the list too.
+    Pending,
+    /// The entry at this position is this much shorter (even) or longer
+    /// (odd).
+    Length(u8, u8),
 }
 
 /// Operations of one case beyond this many are ignored.
@@ -299,8 +352,21 @@ struct RefParty<S> {
     id: PartyId,
     role: RefRole,
     volume: Gain,
+    /// Its leg's format: the call's unless set.
+    leg: Format,
     frame: Option<Vec<S>>,
+    /// What it heard in the last tick, at its leg's format: as the
+    /// reference mixes it where `exact`, else as the session gave it.
     output: Vec<S>,
+    /// Whether the reference mixer predicts its output (and its clipped
+    /// samples) bit for bit this tick: its leg is at the call's rate and
+    /// it hears no leg at another rate, not even fading out. Else its
+    /// output is checked by its length, its range, the shadows and the
+    /// twin only.
+    exact: bool,
+    /// Its leg went back to the call's rate since the last tick: what
+    /// `output` shows until the next tick is only checked by its length.
+    stale: bool,
     present: u64,
     mixed: u64,
     missing: u64,
@@ -461,8 +527,11 @@ impl<S: RefSample> Model<S> {
             id,
             role,
             volume: Gain::UNITY,
+            leg: self.format,
             frame: None,
             output: vec![S::SILENCE; self.spf],
+            exact: true,
+            stale: false,
             present: 0,
             mixed: 0,
             missing: 0,
@@ -587,17 +656,88 @@ impl<S: RefSample> Model<S> {
         Ok(i)
     }
 
-    fn put(&mut self, id: PartyId, frame: &[S]) -> Result<(), Error> {
-        if frame.len() != self.spf {
+    /// Samples per frame of `id`'s leg (the call's for an id not on it).
+    fn leg_spf(&self, id: PartyId) -> usize {
+        self.index(id)
+            .map_or(self.spf, |i| self.parties[i].leg.samples_per_frame())
+    }
+
+    /// A frame's length for the party at `i`.
+    fn check_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
+        let format = self.parties[i].leg;
+        if frame.len() != format.samples_per_frame() {
             return Err(Error::FrameLength {
                 given: frame.len(),
-                expected: self.spf,
-                format: self.format,
+                expected: format.samples_per_frame(),
+                format,
             });
         }
+        Ok(())
+    }
+
+    fn put(&mut self, id: PartyId, frame: &[S]) -> Result<(), Error> {
+        let i = self.index(id)?;
+        self.check_length(i, frame)?;
         let i = self.slot(id)?;
         self.parties[i].frame = Some(frame.to_vec());
         Ok(())
+    }
+
+    /// `mix_frames` up to the mix: every entry checked in order (the
+    /// party, its frame's length, a frame already handed in or listed),
+    /// then every frame handed in.
+    fn mix_frames(&mut self, frames: &[(PartyId, Vec<S>)]) -> Result<(), Error> {
+        let mut listed = Vec::new();
+        for (id, frame) in frames {
+            let i = self.index(*id)?;
+            self.check_length(i, frame)?;
+            if self.parties[i].frame.is_some() || listed.contains(&i) {
+                return Err(Error::DuplicateFrame {
+                    party: *id,
+                    tick: self.tick,
+                });
+            }
+            listed.push(i);
+        }
+        for (&i, (_, frame)) in listed.iter().zip(frames) {
+            self.parties[i].frame = Some(frame.clone());
+        }
+        Ok(())
+    }
+
+    fn set_leg_format(&mut self, id: PartyId, leg: Format) -> Result<(), Error> {
+        let i = self.index(id)?;
+        if leg.ptime() != self.format.ptime() {
+            return Err(Error::LegFrameDuration {
+                given_ms: leg.ptime().ms(),
+                expected_ms: self.format.ptime().ms(),
+            });
+        }
+        let p = &mut self.parties[i];
+        if p.leg == leg {
+            return Ok(());
+        }
+        if p.frame.is_some() {
+            return Err(Error::DuplicateFrame {
+                party: id,
+                tick: self.tick,
+            });
+        }
+        p.leg = leg;
+        p.output = vec![S::SILENCE; leg.samples_per_frame()];
+        // A new leg at another rate has heard nothing yet; what a leg back
+        // at the call's rate shows before its next tick is not specified.
+        p.stale = leg.rate() == self.format.rate();
+        Ok(())
+    }
+
+    fn leg_format(&self, id: PartyId) -> Result<Format, Error> {
+        self.index(id).map(|i| self.parties[i].leg)
+    }
+
+    /// Whether the party at `i` has a leg at another rate than the call.
+    fn converted(&self, i: usize) -> bool {
+        self.parties[i].leg.rate() != self.format.rate()
     }
 
     /// Whether the mode table lets the party at `l` hear the one at `t`.
@@ -649,15 +789,22 @@ impl<S: RefSample> Model<S> {
         let n = self.parties.len();
         let mut outs = Vec::with_capacity(n);
         let mut next = Vec::new();
+        let mut exact = Vec::with_capacity(n);
         for l in 0..n {
             let mut talkers = Vec::new();
+            let mut known = !self.converted(l);
             for t in 0..n {
                 if t == l {
                     continue;
                 }
                 let (from, to) = self.gains(l, t);
                 next.push(((self.parties[l].id, self.parties[t].id), to));
-                if let Some(f) = &self.parties[t].frame {
+                if self.converted(t) {
+                    // What its resampler gives is not modelled, and it
+                    // gives something even for a missing frame (the tail
+                    // of the last one): predictable only where unheard.
+                    known &= from == 0.0 && to == 0.0;
+                } else if let Some(f) = &self.parties[t].frame {
                     talkers.push(RefTalker {
                         samples: f,
                         from,
@@ -669,11 +816,16 @@ impl<S: RefSample> Model<S> {
             let mut out = vec![S::SILENCE; self.spf];
             let clipped = S::reference_mix(&mut out, &talkers);
             outs.push((out, clipped));
+            exact.push(known);
         }
         self.current.extend(next);
-        for (p, (out, clipped)) in self.parties.iter_mut().zip(outs) {
+        for ((p, (out, clipped)), exact) in self.parties.iter_mut().zip(outs).zip(exact) {
+            p.exact = exact;
+            p.stale = false;
             p.output = out;
-            p.clipped += clipped as u64;
+            if exact {
+                p.clipped += clipped as u64;
+            }
             p.present += 1;
             if p.frame.take().is_some() {
                 p.mixed += 1;
@@ -685,10 +837,13 @@ impl<S: RefSample> Model<S> {
     }
 }
 
+/// The supported sample rates and frame durations.
+const RATES: [u32; 5] = [8000, 16000, 24000, 32000, 48000];
+const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
+
 /// Runs one fuzz case, panicking on the first disagreement.
 pub fn run(input: &Input) {
-    let rates = [8000, 16000, 24000, 32000, 48000];
-    let ptimes = [10, 20, 30, 40, 60];
+    let (rates, ptimes) = (RATES, PTIMES);
     // Three cases in four are narrowband 10 or 20 ms, which already span
     // two kernel blocks and keep the slow reference fast; the rest pick
     // any format.
@@ -727,6 +882,14 @@ struct Harness<S: RefSample> {
     model: Model<S>,
     /// Same control calls, other frames: see [`SHADOWS`].
     shadows: [Session<S>; 4],
+    /// Same control calls, the same frames, always through `put_frame`
+    /// and `mix`, and an all-silent frame for each missing one: it must
+    /// hear what the session hears, bit for bit (`mix_frames` is
+    /// `put_frame` and `mix`; a missing frame is a silent one, at every
+    /// leg's rate). After a tick in which some leg is at another rate, the
+    /// shadows start again from a copy of it, so that what they hid does
+    /// not linger in a resampler's memory.
+    twin: Session<S>,
     /// Another call, with a party for each of this session's (joins and
     /// leaves mirrored), so that its ids have the same numbers.
     other: Session<S>,
@@ -768,6 +931,9 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
             if !same_frame(before.output(l).unwrap(), after.output(l).unwrap()) {
                 fail("an output");
             }
+            if before.leg_format(l) != after.leg_format(l) {
+                fail("a leg's format");
+            }
             for &t in &ids {
                 if l != t
                     && (before.route_gain(l, t) != after.route_gain(l, t)
@@ -779,7 +945,16 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
         }
     }
     // Formatting costs most of a case's time: only small sessions.
-    let size = before.format().samples_per_frame() * before.len() + 32 * before.events_pending();
+    let call = before.format();
+    let size = before
+        .parties()
+        .map(|p| {
+            let leg = before.leg_format(p.id).unwrap();
+            let converted = leg.rate() != call.rate();
+            call.samples_per_frame() + 4 * leg.samples_per_frame() * converted as usize
+        })
+        .sum::<usize>()
+        + 32 * before.events_pending();
     if size <= 500 && format!("{before:?}") != format!("{after:?}") {
         fail("its state");
     }
@@ -795,6 +970,7 @@ impl<S: RefSample> Harness<S> {
         other.set_event_limit(0);
         Harness {
             shadows: std::array::from_fn(|_| shadow.clone()),
+            twin: shadow.clone(),
             snapshot: shadow,
             other,
             other_ids: Vec::new(),
@@ -843,7 +1019,7 @@ impl<S: RefSample> Harness<S> {
         if let Some(before) = before {
             check_unchanged(&before, &self.s, what);
         }
-        for shadow in &mut self.shadows {
+        for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
             let r = call(shadow);
             assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
         }
@@ -867,8 +1043,9 @@ impl<S: RefSample> Harness<S> {
         }
     }
 
-    fn frame(&self, f: &FrameArg) -> Vec<S> {
-        let spf = self.model.spf;
+    /// A frame for `id`, sized from its leg's samples per frame.
+    fn frame(&self, id: PartyId, f: &FrameArg) -> Vec<S> {
+        let spf = self.model.leg_spf(id);
         let len = match f.len {
             LenArg::Exact => spf,
             LenArg::Short(d) => spf.saturating_sub(1 + d as usize % spf),
@@ -973,7 +1150,7 @@ impl<S: RefSample> Harness<S> {
             Op::Flood(w, n) => self.flood(w, n),
             Op::Put(w, ref f) => {
                 let id = self.who(w);
-                let frame = self.frame(f);
+                let frame = self.frame(id, f);
                 let want = self.model.put(id, &frame);
                 let before = want.is_err().then(|| self.s.clone());
                 let got = self.s.put_frame(id, &frame);
@@ -987,13 +1164,14 @@ impl<S: RefSample> Harness<S> {
             }
             Op::FrameMut(w, ref f) => {
                 let id = self.who(w);
-                let mut frame = self.frame(f);
-                frame.resize(self.model.spf, S::SILENCE);
+                let mut frame = self.frame(id, f);
+                frame.resize(self.model.leg_spf(id), S::SILENCE);
                 let want = self.model.slot(id).map(|i| {
                     self.model.parties[i].frame = Some(frame.clone());
                 });
                 let before = want.is_err().then(|| self.s.clone());
                 let got = self.s.frame_mut(id).map(|buf| {
+                    assert_eq!(buf.len(), frame.len(), "frame_mut at the leg's length");
                     assert!(
                         buf.iter().all(|&x| x.same(S::SILENCE)),
                         "frame_mut not zeroed"
@@ -1012,7 +1190,36 @@ impl<S: RefSample> Harness<S> {
                 let (a, b) = (self.who(a), self.who(b));
                 self.query(a, b);
             }
-            Op::Tick => self.tick(),
+            Op::Tick => self.tick(None),
+            Op::SetLegFormat(w, l) => {
+                let id = self.who(w);
+                let call = self.model.format;
+                let rate = match l.rate % 6 {
+                    5 => call.rate().hz(),
+                    r => RATES[r as usize],
+                };
+                let ptime = if l.ptime < LegArg::OTHER_PTIME {
+                    call.ptime().ms()
+                } else {
+                    PTIMES[l.ptime as usize % 5]
+                };
+                let leg = Format::new(rate, ptime).unwrap();
+                // Not through `control`: the shadows hold no frame until
+                // the tick, so only a format the session takes is theirs.
+                let want = self.model.set_leg_format(id, leg);
+                let before = want.is_err().then(|| self.s.clone());
+                let got = self.s.set_leg_format(id, leg);
+                assert_eq!(got, want, "set_leg_format({id}, {leg:?})");
+                if let Some(before) = before {
+                    check_unchanged(&before, &self.s, "set_leg_format");
+                } else {
+                    for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
+                        shadow.set_leg_format(id, leg).unwrap();
+                    }
+                }
+                assert_eq!(self.s.leg_format(id), self.model.leg_format(id));
+            }
+            Op::MixFrames(ref a) => self.mix_frames(a),
         }
     }
 
@@ -1058,7 +1265,7 @@ impl<S: RefSample> Harness<S> {
             last = Some(db);
         }
         if let Some(db) = last {
-            for shadow in &mut self.shadows {
+            for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
                 shadow.set_volume(id, db).unwrap();
             }
         }
@@ -1068,6 +1275,11 @@ impl<S: RefSample> Harness<S> {
         let m = &self.model;
         let want = m.index(a).map(|i| &m.parties[i]);
         match (self.s.output(a), &want) {
+            (Ok(out), Ok(p)) if p.stale => assert_eq!(
+                out.len(),
+                p.leg.samples_per_frame(),
+                "output of {a} at its leg's length"
+            ),
             (Ok(out), Ok(p)) => assert!(same_frame(out, &p.output), "output of {a} between ticks"),
             (got, want) => assert_eq!(got.err(), want.as_ref().err().cloned(), "output({a})"),
         }
@@ -1088,6 +1300,8 @@ impl<S: RefSample> Harness<S> {
         }
         let mode = want.as_ref().map(|p| p.mode()).map_err(Clone::clone);
         assert_eq!(self.s.mode(a), mode, "mode({a})");
+        let leg = want.as_ref().map(|p| p.leg).map_err(Clone::clone);
+        assert_eq!(self.s.leg_format(a), leg, "leg_format({a})");
         assert_eq!(
             self.s.route_gain(a, b),
             m.route_gain(a, b),
@@ -1115,11 +1329,76 @@ impl<S: RefSample> Harness<S> {
         assert_eq!(self.s.ramp(), m.ramp);
     }
 
-    fn tick(&mut self) {
+    /// Builds a list of borrowed frames as `a` says and ticks with it, or
+    /// checks that it fails as the model says and changes nothing.
+    fn mix_frames(&mut self, a: &MixArg) {
+        let m = &self.model;
+        let mut entries: Vec<(u32, PartyId, Vec<S>)> = Vec::new();
+        for (i, p) in m.parties.iter().enumerate() {
+            let pending = p.frame.is_some();
+            if a.pick >> (i % 32) & 1 == 0 || (pending && !matches!(a.fault, Fault::Pending)) {
+                continue;
+            }
+            let mut bits = a.frame.bits.clone();
+            if !bits.is_empty() {
+                let by = i % bits.len();
+                bits.rotate_left(by);
+            }
+            let kind = a.frame.kind.wrapping_add(i as u8);
+            let spf = p.leg.samples_per_frame();
+            let frame = cycle(&bits, spf, |b| S::from_fuzz(b, kind), S::SILENCE);
+            let key = (i as u32 ^ a.order as u32).wrapping_mul(0x9E37_79B1);
+            entries.push((key, p.id, frame));
+        }
+        entries.sort_by_key(|e| e.0);
+        let mut list: Vec<(PartyId, Vec<S>)> =
+            entries.into_iter().map(|(_, id, f)| (id, f)).collect();
+        match a.fault {
+            Fault::None | Fault::Pending => {}
+            Fault::Extra(w, at) => {
+                let id = self.who(w);
+                let frame = vec![S::SILENCE; self.model.leg_spf(id)];
+                list.insert(at as usize % (list.len() + 1), (id, frame));
+            }
+            Fault::Twice(at) if !list.is_empty() => {
+                let e = list[at as usize % list.len()].clone();
+                list.push(e);
+            }
+            Fault::Length(at, d) if !list.is_empty() => {
+                let k = at as usize % list.len();
+                let frame = &mut list[k].1;
+                let by = 1 + (d >> 1) as usize;
+                if d & 1 == 0 {
+                    frame.truncate(frame.len().saturating_sub(by));
+                } else {
+                    frame.resize(frame.len() + by, S::SILENCE);
+                }
+            }
+            Fault::Twice(_) | Fault::Length(..) => {}
+        }
+        let want = self.model.mix_frames(&list);
+        let borrowed: Vec<(PartyId, &[S])> = list.iter().map(|(id, f)| (*id, &f[..])).collect();
+        if want.is_ok() {
+            self.tick(Some(&borrowed));
+            return;
+        }
+        let before = self.s.clone();
+        let got = self.s.mix_frames(&borrowed);
+        assert!(
+            same(&got, &want),
+            "mix_frames: got {got:?}, expected {want:?}"
+        );
+        check_unchanged(&before, &self.s, "mix_frames");
+    }
+
+    /// A tick: `mix`, or `mix_frames` of `borrowed` (already handed to
+    /// the model), and every check of it.
+    fn tick(&mut self, borrowed: Option<&[(PartyId, &[S])]>) {
         let m = &self.model;
         let tick = m.tick;
         let n = m.parties.len();
         let everyone = 0..n;
+        let converted = (0..n).any(|i| m.converted(i));
         // What each shadow hides this tick, by index into the parties.
         let mut hidden: [Vec<usize>; 4] = Default::default();
         let mut probe = [false; 4];
@@ -1140,11 +1419,16 @@ impl<S: RefSample> Harness<S> {
             .filter(|&t| !table_allows(RefRole::Customer, m.parties[t].role))
             .collect();
         probe[KEPT_FROM_CUSTOMERS] = tick.is_multiple_of(3);
-        let probe_frame: Vec<S> = (0..m.spf).map(S::probe).collect();
+        // Each party's probe and silent frames, at its leg's length.
+        let probes: Vec<Vec<S>> = m
+            .parties
+            .iter()
+            .map(|p| (0..p.leg.samples_per_frame()).map(S::probe).collect())
+            .collect();
         for (k, shadow) in self.shadows.iter_mut().enumerate() {
             for (t, p) in m.parties.iter().enumerate() {
                 let frame = if hidden[k].contains(&t) {
-                    probe[k].then_some(&probe_frame)
+                    probe[k].then_some(&probes[t])
                 } else {
                     p.frame.as_ref()
                 };
@@ -1152,6 +1436,17 @@ impl<S: RefSample> Harness<S> {
                     shadow.put_frame(p.id, f).unwrap();
                 }
             }
+        }
+        for p in &m.parties {
+            let silent;
+            let frame = match &p.frame {
+                Some(f) => f,
+                None => {
+                    silent = vec![S::SILENCE; p.leg.samples_per_frame()];
+                    &silent
+                }
+            };
+            self.twin.put_frame(p.id, frame).unwrap();
         }
         // Who must hear the same in each shadow: every listener kept from
         // all that it hides (itself included).
@@ -1162,28 +1457,62 @@ impl<S: RefSample> Harness<S> {
                 .collect()
         });
 
-        self.s.mix();
-        for shadow in &mut self.shadows {
+        match borrowed {
+            Some(frames) => {
+                let r = self.s.mix_frames(frames);
+                assert!(r.is_ok(), "mix_frames: got {r:?}, expected Ok");
+            }
+            None => self.s.mix(),
+        }
+        for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
             shadow.mix();
         }
         self.model.mix();
 
         let m = &self.model;
+        let spf = m.spf;
+        let via = if borrowed.is_some() {
+            "mix_frames"
+        } else {
+            "mix"
+        };
         assert_eq!(self.s.tick(), m.tick);
+        // What the reference cannot predict, as the session gave it.
+        let mut observed = Vec::new();
         for (l, p) in m.parties.iter().enumerate() {
             let out = self.s.output(p.id).unwrap();
-            for (i, (x, y)) in out.iter().zip(&p.output).enumerate() {
+            let leg_spf = p.leg.samples_per_frame();
+            assert_eq!(
+                out.len(),
+                leg_spf,
+                "tick {tick}: output of {} at {:?}",
+                p.id,
+                p.leg
+            );
+            for x in out {
                 assert!(
                     x.valid_output(),
                     "tick {tick}: {} hears invalid {x:?}",
                     p.id
                 );
-                assert!(
-                    x.same(*y),
-                    "tick {tick}: {} hears {x:?} at sample {i}, reference {y:?}",
-                    p.id
-                );
             }
+            if p.exact {
+                for (i, (x, y)) in out.iter().zip(&p.output).enumerate() {
+                    assert!(
+                        x.same(*y),
+                        "tick {tick} ({via}): {} hears {x:?} at sample {i}, reference {y:?}",
+                        p.id
+                    );
+                }
+            }
+            assert!(
+                same_frame(out, self.twin.output(p.id).unwrap()),
+                "tick {tick}: {} ({:?}, leg {:?}) hears otherwise after {via} than after \
+                 put_frame (a silent frame for each missing one) and mix",
+                p.id,
+                p.role,
+                p.leg
+            );
             for (k, shadow) in self.shadows.iter().enumerate() {
                 if checked[k].contains(&l) {
                     assert!(
@@ -1200,11 +1529,35 @@ impl<S: RefSample> Harness<S> {
                 }
             }
             let st = self.s.party(p.id).unwrap().stats;
+            let twin = self.twin.party(p.id).unwrap().stats;
+            assert_eq!(
+                (st.samples_clipped, st.samples_non_finite),
+                (twin.samples_clipped, twin.samples_non_finite),
+                "tick {tick}: clipped and non-finite samples of {} after {via} and in the twin",
+                p.id
+            );
             assert_eq!(
                 st.frames_mixed + st.frames_missing,
                 p.present,
                 "ticks present"
             );
+            let clipped = if p.exact {
+                p.clipped
+            } else {
+                // At most every sample of the mix, and of the leg's
+                // conversion back to its rate.
+                let most = spf + leg_spf * m.converted(l) as usize;
+                let new = st.samples_clipped.checked_sub(p.clipped);
+                assert!(
+                    new.is_some_and(|k| k <= most as u64),
+                    "tick {tick}: {} clipped {} after {}",
+                    p.id,
+                    st.samples_clipped,
+                    p.clipped
+                );
+                observed.push((l, out.to_vec(), st.samples_clipped));
+                st.samples_clipped
+            };
             assert_eq!(
                 (
                     st.frames_mixed,
@@ -1212,10 +1565,20 @@ impl<S: RefSample> Harness<S> {
                     st.samples_clipped,
                     st.samples_non_finite
                 ),
-                (p.mixed, p.missing, p.clipped, p.non_finite),
+                (p.mixed, p.missing, clipped, p.non_finite),
                 "tick {tick}: stats of {}",
                 p.id
             );
+        }
+        for (l, out, clipped) in observed {
+            let p = &mut self.model.parties[l];
+            p.output = out;
+            p.clipped = clipped;
+        }
+        if converted {
+            for shadow in &mut self.shadows {
+                shadow.clone_from(&self.twin);
+            }
         }
     }
 }
@@ -1229,13 +1592,17 @@ fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 // be written from Rust with `Input::encode` (see `tests/scenarios.rs`).
 //
 //   case  := flags rate ptime op*            flags bit 0: f32 samples
-//   op    := tag(u8 % 16) args               in the order of `Op`'s variants
+//   op    := tag(u8 % 18) args               in the order of `Op`'s variants
 //   who   := u8        db := tag(u8 % 5) [i16 | u32]
 //   ramp  := tag(u8 % 5) [u16 | u64]
 //   mode  := u8 % 5    limit := tag(u8 % 5) [u8 | u16]
 //   poll  := u8        flood := who u16
 //   frame := len(u8 % 4: exact, exact, short u16, long u16) kind(u8)
 //            count(u8 % 17) u32 × count
+//   leg   := rate(u8) ptime(u8)
+//   mix   := pick(u32) order(u8) fault frame
+//   fault := tag(u8 % 8: none × 4, extra who u8, twice u8, pending,
+//            length u8 u8)
 // Missing bytes at the end read as zeros. Integers are little-endian.
 
 type R<T> = arbitrary::Result<T>;
@@ -1336,7 +1703,7 @@ impl<'a> Arbitrary<'a> for FrameArg {
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<Op> {
         let w = |u: &mut Unstructured<'a>| Who::arbitrary(u);
-        Ok(match byte(u)? % 16 {
+        Ok(match byte(u)? % 18 {
             0 => Op::Join(RoleArg::arbitrary(u)?),
             1 => Op::JoinSupervisor(ModeArg::arbitrary(u)?),
             2 => Op::JoinRecorder(byte(u)? & 1 == 1),
@@ -1352,7 +1719,35 @@ impl<'a> Arbitrary<'a> for Op {
             12 => Op::Query(w(u)?, w(u)?),
             13 => Op::SetEventLimit(LimitArg::arbitrary(u)?),
             14 => Op::Poll(byte(u)?),
-            _ => Op::Flood(w(u)?, u16::arbitrary(u)?),
+            15 => Op::Flood(w(u)?, u16::arbitrary(u)?),
+            16 => Op::SetLegFormat(
+                w(u)?,
+                LegArg {
+                    rate: byte(u)?,
+                    ptime: byte(u)?,
+                },
+            ),
+            _ => Op::MixFrames(MixArg::arbitrary(u)?),
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for MixArg {
+    fn arbitrary(u: &mut Unstructured<'a>) -> R<MixArg> {
+        let pick = u32::arbitrary(u)?;
+        let order = byte(u)?;
+        let fault = match byte(u)? % 8 {
+            0..=3 => Fault::None,
+            4 => Fault::Extra(Who::arbitrary(u)?, byte(u)?),
+            5 => Fault::Twice(byte(u)?),
+            6 => Fault::Pending,
+            _ => Fault::Length(byte(u)?, byte(u)?),
+        };
+        Ok(MixArg {
+            pick,
+            order,
+            fault,
+            frame: FrameArg::arbitrary(u)?,
         })
     }
 }
@@ -1480,6 +1875,20 @@ impl Op {
             Op::Flood(w, n) => {
                 b.extend([15, w.0]);
                 b.extend(n.to_le_bytes());
+            }
+            Op::SetLegFormat(w, l) => b.extend([16, w.0, l.rate, l.ptime]),
+            Op::MixFrames(m) => {
+                b.push(17);
+                b.extend(m.pick.to_le_bytes());
+                b.push(m.order);
+                match m.fault {
+                    Fault::None => b.push(0),
+                    Fault::Extra(w, at) => b.extend([4, w.0, at]),
+                    Fault::Twice(at) => b.extend([5, at]),
+                    Fault::Pending => b.push(6),
+                    Fault::Length(at, d) => b.extend([7, at, d]),
+                }
+                m.frame.encode(b);
             }
         }
     }
