@@ -33,8 +33,7 @@ use std::time::Duration;
 
 use audioadapter_buffers::direct::InterleavedSlice;
 use barge::resample::Resampler;
-use barge::{Format, Mode, PartyId, Role, Session};
-use barge::SampleRate;
+use barge::{Format, Mode, PartyId, Role, SampleRate, Session};
 use criterion::Criterion;
 use rubato::{
     Async, Fft, FixedAsync, FixedSync, Resampler as _, SincInterpolationParameters,
@@ -338,7 +337,11 @@ fn main() {
         ];
         let frames: Vec<Vec<i16>> = legs
             .iter()
-            .map(|&hz| (0..hz as usize / 100).map(|k| ((k * 37) % 4000) as i16 - 2000).collect())
+            .map(|&hz| {
+                (0..hz as usize / 100)
+                    .map(|k| ((k * 37) % 4000) as i16 - 2000)
+                    .collect()
+            })
             .collect();
         for (&id, &hz) in ids.iter().zip(&legs) {
             s.set_leg_format(id, Format::new(hz, 10).unwrap()).unwrap();
