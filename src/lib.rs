@@ -268,7 +268,8 @@
 //!    samples per frame; invalid combinations cannot be built.
 //! 2. [`kernel`]: pure functions that mix frames at route gains; `i16` sums
 //!    in `i32` and `f32` in `f32`, saturated once at the end; unity routes are
-//!    bit-exact; no allocation.
+//!    bit-exact; no allocation. Beside it, [`resample`]: the conversion
+//!    between rates of legs at another rate than the call's, and [`g711`].
 //! 3. [`route`]: roles, supervisor modes and the table above.
 //! 4. The mix plan (`src/plan.rs`): a control change makes the session work
 //!    out the route matrix of the next tick (every listener × talker gain,
@@ -280,12 +281,15 @@
 //!    parties: a new kind of talker (an announcement) is a column, a new
 //!    kind of listener (a recording tap) a row, and a leg at another rate a
 //!    conversion before its column and after its row; they join the matrix,
-//!    not a new fast path. Whatever kernel the plan picks, the result is the
+//!    not a new fast path (a leg at another rate is exactly that: it is
+//!    resampled into its column before the plan runs and out of its row
+//!    after). Whatever kernel the plan picks, the result is the
 //!    general path's, bit for bit (property tests run every tick both ways).
 //! 5. [`session`]: the state machine of one call: parties, modes, route
 //!    gains, the audit trail, and the route matrix.
-//! 6. [`media`] and [`g711`]: the traits a host's legs implement, the
-//!    driver that runs a tick over them, and G.711 μ-law and A-law.
+//! 6. [`media`]: the traits a host's legs implement, the driver that runs
+//!    a tick over them, G.711 adapters, sample-type conversion and (feature
+//!    `dasp`) dasp signals.
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
