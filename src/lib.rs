@@ -319,10 +319,13 @@
 //!   rate adds its resampler's delay ([`resample::Resampler::delay`], 1 to
 //!   4.2 ms each way) as a few ms more network latency would: a party on
 //!   such a leg hears, at the start of the tick after a route closes, the
-//!   last few ms of what it was allowed to hear before, and a supervisor on
-//!   such a leg is heard, from a switch to barge, with the few ms it said
-//!   just before the switch. Nothing said while a mode kept a party from
-//!   hearing it ever reaches that party.
+//!   last few ms of what it was allowed to hear before. A route from a
+//!   talker on such a leg opens one tick after the change that opens it,
+//!   so that its resampler's memory of what was said before the change is
+//!   never heard: nothing said while a mode kept a party from hearing it
+//!   ever reaches that party (`tests/properties.rs` varies a supervisor's
+//!   frames while the customer may not hear it, and the customer's output
+//!   stays the same at every later tick).
 //! - A [`PartyId`] acts only on the session that issued it
 //!   ([`Error::ForeignParty`] elsewhere), and is never reused.
 //! - The audit trail holds at most [`Session::event_limit`] events; when

@@ -229,12 +229,17 @@ struct RouteState {
     /// The host's route gain, if any: applies only where the modes open
     /// the route.
     adjusted: Option<Gain>,
+    /// The route opens at the next tick: it was held closed for the tick in
+    /// which it would have opened, because its talker's resampler still held
+    /// audio from before (see [`Session::compile_routes`]).
+    held: bool,
 }
 
 impl RouteState {
     const NEW: RouteState = RouteState {
         current: Gain::MUTED,
         adjusted: None,
+        held: false,
     };
 }
 
@@ -710,6 +715,11 @@ impl<S: Sample> Session<S> {
     /// the end of its 20 ms, as any 20 ms packetizer would. A missing frame
     /// is silence for all its ticks.
     ///
+    /// A route from a party on a leg at another rate opens one tick after
+    /// the change that opens it (a mode change, a join, a volume or route
+    /// gain from muted), so that the few ms its resampler still holds from
+    /// before the change are heard by nobody who could not hear them then.
+    ///
     /// A party that has handed in its frame for the next tick keeps its
     /// format until that tick is mixed ([`Error::DuplicateFrame`]). A new
     /// format starts the leg afresh: its first frame is due at the next
@@ -935,8 +945,9 @@ impl<S: Sample> Session<S> {
     /// [`NOT_BORROWED`] (a frame checked by [`Session::mix_frames`], in need
     /// of no cleaning), else its own input buffer.
     fn mix_borrowed(&mut self, frames: &[(PartyId, &[S])], at: &[u8; MAX_PARTIES]) {
+        let mut held = false;
         if !self.settled || self.general_only() {
-            self.compile_routes();
+            held = self.compile_routes();
         }
         let handed = |p: &Party<S>, k: u8| p.has_input || k != NOT_BORROWED;
         // A leg at another rate is resampled into the call's rate first. Its
@@ -1038,7 +1049,8 @@ impl<S: Sample> Session<S> {
             self.plan
                 .compile::<S>(&self.tick_gains[..n * n], n, self.spf, general_only);
         }
-        self.settled = true;
+        // A route held closed this tick opens at the next: work it out then.
+        self.settled = !held;
         for (p, &k) in self.parties.iter_mut().zip(at) {
             let handed = match p.leg.as_deref_mut() {
                 Some(leg) => {
@@ -1065,27 +1077,59 @@ impl<S: Sample> Session<S> {
     /// After a change: works out the route matrix of the next tick (every
     /// route's gain, ramping from the gain in force to its target), and
     /// compiles it into the plan. Every route ends the tick at its target.
-    fn compile_routes(&mut self) {
+    ///
+    /// A route from a talker on a leg at another rate opens one tick late:
+    /// the first few ms (its resampler's delay, under the shortest frame) of
+    /// the tick in which it would open still carry what the talker said in
+    /// the tick before, when the route was closed. So a supervisor on a
+    /// browser leg who switches from whisper to barge is heard by the
+    /// customer from the tick after the switch, and never with a trace of
+    /// the whisper. Returns whether a route was held, so that the next tick
+    /// works out the routes again.
+    fn compile_routes(&mut self) -> bool {
         let (n, ramp) = (self.parties.len(), self.ramp_samples);
         let general_only = self.general_only();
+        let call_rate = self.format.rate();
         let parties: &mut [Party<S>] = &mut self.parties;
         let gains = &mut self.tick_gains[..n * n];
+        let mut held_any = false;
         for (l, row) in gains.chunks_exact_mut(n.max(1)).enumerate() {
             let listener = &parties[l];
             for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
                 *gain = if t == l {
                     RouteGain::MUTED
                 } else {
-                    route_gain(listener, talker, listener.heard[t], ramp)
+                    let state = listener.heard[t];
+                    let g = route_gain(listener, talker, state, ramp);
+                    let resampled = talker
+                        .leg
+                        .as_ref()
+                        .is_some_and(|leg| leg.format.rate() != call_rate);
+                    let opens = state.current.is_muted() && !g.to.is_muted();
+                    if resampled && opens && !state.held {
+                        held_any = true;
+                        // Closed this tick, and `held` (below) opens it at
+                        // the next.
+                        RouteGain::ramp(Gain::MUTED, Gain::MUTED, usize::MAX)
+                    } else {
+                        g
+                    }
                 };
             }
         }
-        for (p, row) in parties.iter_mut().zip(gains.chunks_exact(n.max(1))) {
-            for (state, gain) in p.heard.iter_mut().zip(row) {
+        for (p, row) in parties.iter_mut().zip(gains.chunks_exact_mut(n.max(1))) {
+            for (state, gain) in p.heard.iter_mut().zip(row.iter_mut()) {
+                // A held route is marked by a ramp that cannot occur
+                // otherwise; it is an ordinary closed route to the plan.
+                state.held = gain.ramp == usize::MAX;
+                if state.held {
+                    *gain = RouteGain::MUTED;
+                }
                 state.current = gain.to;
             }
         }
         self.plan.compile::<S>(gains, n, self.spf, general_only);
+        held_any
     }
 
     /// What `party` heard in the last tick, at its leg's format: silence

@@ -705,3 +705,43 @@ fn the_driver_reads_and_writes_a_longer_leg_only_at_its_frames() {
         "one PCMU packet in and out per 20 ms"
     );
 }
+
+#[test]
+fn a_browser_supervisor_switching_to_barge_brings_no_trace_of_its_whisper() {
+    // The supervisor's 48 kHz leg is resampled to the 8 kHz call; its
+    // resampler remembers the last ms of the whisper. Two calls differ only
+    // in what was whispered: the customer hears the same in both, at the
+    // switch and after it.
+    let play = |whisper: i16| {
+        let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+        s.set_ramp(Duration::ZERO).unwrap();
+        let c = s.join(Role::Customer).unwrap();
+        let a = s.join(Role::Agent).unwrap();
+        let v = s.join_supervisor(Mode::Whisper).unwrap();
+        s.set_leg_format(v, Format::new(48000, 20).unwrap())
+            .unwrap();
+        let mut heard = Vec::new();
+        for tick in 0..10 {
+            if tick == 5 {
+                s.set_mode(v, Mode::Barge).unwrap();
+            }
+            let said: Vec<i16> = (0..960)
+                .map(|i| {
+                    if tick < 5 {
+                        whisper
+                    } else {
+                        ((i * 7) % 300) as i16
+                    }
+                })
+                .collect();
+            s.put_frame(v, &said).unwrap();
+            s.put_frame(a, &[0; 160]).unwrap();
+            s.mix();
+            heard.push(s.output(c).unwrap().to_vec());
+        }
+        heard
+    };
+    let (quiet, loud) = (play(0), play(20_000));
+    assert_eq!(quiet, loud);
+    assert!(quiet[7].iter().any(|&x| x != 0), "the barge is heard");
+}

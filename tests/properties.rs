@@ -414,6 +414,95 @@ proptest! {
         }
     }
 
+    /// What a supervisor says while the table keeps the customer from
+    /// hearing it never reaches the customer, then or later: two calls that
+    /// differ only in those frames give the customer the same output at
+    /// every tick, through every later mode change, also when the
+    /// supervisor's leg is at another rate than the call (whose resampler
+    /// remembers a few ms of what was said).
+    #[test]
+    fn what_a_supervisor_says_before_the_customer_may_hear_it_never_reaches_the_customer(
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        let mut a = Session::<i16>::new(Format::NARROWBAND_20MS);
+        let mut b = a.clone();
+        let mut slots: Vec<(PartyId, Kind, bool)> = Vec::new();
+        for op in &ops {
+            let pick = |i: usize| slots.get(i % slots.len().max(1)).copied();
+            match *op {
+                Op::Join(kind) => {
+                    let join = |s: &mut Session<i16>| match kind {
+                        Kind::Customer => s.join(Role::Customer),
+                        Kind::Agent => s.join(Role::Agent),
+                        Kind::Supervisor(m) => s.join_supervisor(m),
+                        Kind::Recorder(w) => s.join_recorder(w),
+                    };
+                    let (x, y) = (join(&mut a), join(&mut b));
+                    prop_assert_eq!(&x, &y);
+                    if let Ok(id) = x {
+                        slots.push((id, kind, true));
+                    }
+                }
+                Op::Leave(i) => if let Some((id, _, _)) = pick(i) {
+                    prop_assert_eq!(a.leave(id), b.leave(id));
+                    slots.iter_mut().filter(|s| s.0 == id).for_each(|s| s.2 = false);
+                },
+                Op::SetMode(i, m) => if let Some((id, _, _)) = pick(i) {
+                    let r = a.set_mode(id, m);
+                    prop_assert_eq!(&r, &b.set_mode(id, m));
+                    if r.is_ok() {
+                        slots.iter_mut().filter(|s| s.0 == id).for_each(|s| s.1 = Kind::Supervisor(m));
+                    }
+                },
+                Op::Volume(i, d) => if let Some((id, _, _)) = pick(i) {
+                    prop_assert_eq!(format!("{:?}", a.set_volume(id, d)), format!("{:?}", b.set_volume(id, d)));
+                },
+                Op::Override(l, t, d) => if let (Some(l), Some(t)) = (pick(l), pick(t)) {
+                    prop_assert_eq!(format!("{:?}", a.set_route_gain(l.0, t.0, d)), format!("{:?}", b.set_route_gain(l.0, t.0, d)));
+                },
+                Op::Ramp(ms) => {
+                    let d = Duration::from_millis(u64::from(ms));
+                    prop_assert_eq!(a.set_ramp(d), b.set_ramp(d));
+                }
+                Op::Leg(i, r, ms) => if let Some((id, _, _)) = pick(i) {
+                    let leg = Format::new(barge::SampleRate::ALL[r].hz(), ms).unwrap();
+                    prop_assert_eq!(a.set_leg_format(id, leg), b.set_leg_format(id, leg));
+                },
+                Op::Tick(mask, seed) => {
+                    for (i, &(id, kind, present)) in slots.iter().enumerate() {
+                        if !present || mask & (1 << (i % 32)) == 0 || !due(&a, id) {
+                            continue;
+                        }
+                        let f = frame(seed, i, len(&a, id));
+                        a.put_frame(id, &f).unwrap();
+                        // The other call hears another voice from a
+                        // supervisor whenever the customer may not hear it.
+                        // (A frame that spans several ticks carries what is
+                        // said in its later ticks too, where the mode may
+                        // have changed: only one-tick frames are secret.)
+                        let secret = ticks_per_frame(&a, id) == 1
+                            && matches!(kind, Kind::Supervisor(m)
+                                if !may_hear_supervisor(Kind::Customer, m));
+                        if secret {
+                            b.put_frame(id, &frame(seed ^ 0xD1FF, i, len(&b, id))).unwrap();
+                        } else {
+                            b.put_frame(id, &f).unwrap();
+                        }
+                    }
+                    a.mix();
+                    b.mix();
+                    for &(id, kind, present) in &slots {
+                        if present && matches!(kind, Kind::Customer) {
+                            prop_assert_eq!(a.output(id).unwrap(), b.output(id).unwrap(),
+                                "the customer heard what a supervisor said before it might");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Nobody's output depends on their own input, and a party that sends
     /// nothing is exactly as if it had sent silence.
     #[test]
