@@ -151,11 +151,14 @@ pub(crate) mod private {
         /// Whether `sanitize` would replace anything in `frame` (read only).
         fn needs_sanitizing(frame: &[Self]) -> bool;
         /// Converts one frame with `r` (lengths as `r` requires, which the
-        /// caller ensures); returns the clipped output samples.
+        /// caller ensures); with `finish`, saturates the result to full
+        /// scale as a listener's frame (`f32`; `i16` always is). Returns the
+        /// clipped output samples.
         fn resample(
             r: &mut crate::resample::Resampler,
             input: &[Self],
             output: &mut [Self],
+            finish: bool,
         ) -> usize;
         /// Replaces every sample no listener may hear (non-finite `f32`)
         /// with silence; returns how many were replaced.
@@ -308,7 +311,12 @@ impl private::Kernel for i16 {
     fn needs_sanitizing(_frame: &[i16]) -> bool {
         false
     }
-    fn resample(r: &mut crate::resample::Resampler, input: &[i16], output: &mut [i16]) -> usize {
+    fn resample(
+        r: &mut crate::resample::Resampler,
+        input: &[i16],
+        output: &mut [i16],
+        _finish: bool,
+    ) -> usize {
         r.process_i16(input, output).unwrap_or(0)
     }
     fn sanitize(_frame: &mut [i16]) -> usize {
@@ -546,8 +554,16 @@ impl private::Kernel for f32 {
         }
         (any & 0x8000_0000 == 0).then_some([0; 3])
     }
-    fn resample(r: &mut crate::resample::Resampler, input: &[f32], output: &mut [f32]) -> usize {
-        if r.process(input, output).is_err() {
+    fn resample(
+        r: &mut crate::resample::Resampler,
+        input: &[f32],
+        output: &mut [f32],
+        finish: bool,
+    ) -> usize {
+        // Into the call, the frame is summed wide like any other and
+        // saturated once, in the mix; out of it, what the listener hears is
+        // clamped to full scale as the mix does.
+        if r.process(input, output).is_err() || !finish {
             return 0;
         }
         // A full-scale input may ring past full scale: clamp as the mix does.

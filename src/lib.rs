@@ -320,9 +320,11 @@
 //!   4.2 ms each way) as a few ms more network latency would: a party on
 //!   such a leg hears, at the start of the tick after a route closes, the
 //!   last few ms of what it was allowed to hear before. A route from a
-//!   talker on such a leg opens one tick after the change that opens it,
-//!   so that its resampler's memory of what was said before the change is
-//!   never heard: nothing said while a mode kept a party from hearing it
+//!   talker on a leg of another format opens only once what it hands in
+//!   after the change reaches the call (its next frame; a tick later for a
+//!   leg at another rate, whose resampler remembers the frame before), so
+//!   that neither a frame handed in before the change nor the resampler's
+//!   memory of it is heard: nothing said while a mode kept a party from hearing it
 //!   ever reaches that party (`tests/properties.rs` varies a supervisor's
 //!   frames while the customer may not hear it, and the customer's output
 //!   stays the same at every later tick).

@@ -330,7 +330,10 @@ impl<S: Sample> Driver<S> {
     /// source read, no sink written, the session unchanged. (Several sinks
     /// for one party are fine.)
     ///
-    /// Allocates nothing, reads no clock; calls each source and sink once.
+    /// Reads no clock; calls each source and sink at most once. Allocates
+    /// nothing, with one exception: the [`Event::Left`] of a party whose
+    /// source ended goes on the audit trail, which grows (up to
+    /// [`Session::event_limit`]) when the host has not drained it.
     ///
     /// [`Event::Left`]: crate::Event::Left
     pub fn tick(
@@ -615,15 +618,18 @@ fn g711_format(law: Law, format: Format) -> Result<(), Error> {
 #[derive(Debug, Clone)]
 pub struct Converted<T, U> {
     inner: T,
+    format: Format,
     frame: Vec<U>,
 }
 
 impl<T, U: Sample> Converted<T, U> {
     /// Wraps `inner`, a source or sink of `U` samples, for a leg whose
-    /// frames are of `format`.
+    /// frames are of `format`: [`Driver::tick`] takes it only for a party
+    /// whose leg has that format ([`Error::FormatMismatch`] otherwise).
     pub fn new(inner: T, format: Format) -> Converted<T, U> {
         Converted {
             inner,
+            format,
             frame: vec![U::SILENCE; format.samples_per_frame()],
         }
     }
@@ -659,7 +665,7 @@ fn to_i16(pcm: &[f32], out: &mut [i16]) {
 
 impl<T: Source<f32>> Source<i16> for Converted<T, f32> {
     fn format(&self) -> Option<Format> {
-        self.inner.format()
+        Some(self.format)
     }
 
     fn fill(&mut self, frame: &mut [i16]) -> Fill {
@@ -676,7 +682,7 @@ impl<T: Source<f32>> Source<i16> for Converted<T, f32> {
 
 impl<T: Source<i16>> Source<f32> for Converted<T, i16> {
     fn format(&self) -> Option<Format> {
-        self.inner.format()
+        Some(self.format)
     }
 
     fn fill(&mut self, frame: &mut [f32]) -> Fill {
@@ -693,7 +699,7 @@ impl<T: Source<i16>> Source<f32> for Converted<T, i16> {
 
 impl<T: Sink<f32>> Sink<i16> for Converted<T, f32> {
     fn format(&self) -> Option<Format> {
-        self.inner.format()
+        Some(self.format)
     }
 
     fn take(&mut self, frame: &[i16]) {
@@ -705,7 +711,7 @@ impl<T: Sink<f32>> Sink<i16> for Converted<T, f32> {
 
 impl<T: Sink<i16>> Sink<f32> for Converted<T, i16> {
     fn format(&self) -> Option<Format> {
-        self.inner.format()
+        Some(self.format)
     }
 
     fn take(&mut self, frame: &[f32]) {

@@ -99,7 +99,7 @@ const PASSBAND: f64 = 0.85;
 
 /// A sample-rate converter for one mono stream. See the [module
 /// documentation](self) for its quality and design.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Resampler {
     from: SampleRate,
     to: SampleRate,
@@ -127,7 +127,7 @@ pub struct Resampler {
 /// `Σ_q Σ_t coefs[i][q][t] × phase_q[r + offset[i][q] + t]` where
 /// `phase_q[k]` is input sample `(k - taps) × m + q`: `taps` samples of
 /// history stand before each pass's new samples.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Stage {
     l: usize,
     m: usize,
@@ -146,7 +146,7 @@ struct Stage {
 
 /// The filter of a stage, in Hz: passband edge, stopband edge, and the
 /// stopband attenuation in dB.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Spec {
     pass: f64,
     stop: f64,

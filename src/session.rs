@@ -34,6 +34,10 @@ use crate::{Error, Format, Gain};
 /// [`Error::TooManyParties`].
 pub const MAX_PARTIES: usize = 32;
 
+/// In [`Session::compile_routes`], a ramp above this marks a route held
+/// closed (no frame is that long).
+const HELD: usize = usize::MAX / 2;
+
 /// In [`Session::mix_borrowed`]: the party's frame is in its own buffer.
 const NOT_BORROWED: u8 = u8::MAX;
 
@@ -229,17 +233,16 @@ struct RouteState {
     /// The host's route gain, if any: applies only where the modes open
     /// the route.
     adjusted: Option<Gain>,
-    /// The route opens at the next tick: it was held closed for the tick in
-    /// which it would have opened, because its talker's resampler still held
-    /// audio from before (see [`Session::compile_routes`]).
-    held: bool,
+    /// While the route is held closed after the change that opens it: the
+    /// tick from which it may open (see [`Session::compile_routes`]).
+    held_until: Option<u64>,
 }
 
 impl RouteState {
     const NEW: RouteState = RouteState {
         current: Gain::MUTED,
         adjusted: None,
-        held: false,
+        held_until: None,
     };
 }
 
@@ -376,7 +379,16 @@ impl<S: Sample> PartialEq for Party<S> {
                 )
             })
         }
+        // What the leg will still play: its converted frame and what its
+        // resamplers remember.
+        #[allow(clippy::type_complexity)]
+        fn memory<S: Sample>(p: &Party<S>) -> Option<(&[S], &Resampler, &Resampler)> {
+            p.leg
+                .as_ref()
+                .map(|l| (&l.call_in[..], &l.into_call, &l.out_of_call))
+        }
         leg(self) == leg(other)
+            && memory(self) == memory(other)
             && self.id == other.id
             && self.seat == other.seat
             && self.volume == other.volume
@@ -715,10 +727,13 @@ impl<S: Sample> Session<S> {
     /// the end of its 20 ms, as any 20 ms packetizer would. A missing frame
     /// is silence for all its ticks.
     ///
-    /// A route from a party on a leg at another rate opens one tick after
-    /// the change that opens it (a mode change, a join, a volume or route
-    /// gain from muted), so that the few ms its resampler still holds from
-    /// before the change are heard by nobody who could not hear them then.
+    /// A route from a party on a leg of another format opens only once what
+    /// the party hands in after the change that opens it (a mode change, a
+    /// join, a volume or route gain from muted) reaches the call: at its
+    /// next frame, and a tick later for a leg at another rate, whose
+    /// resampler still holds a few ms of the frame before. So nobody hears
+    /// what was said before the change unless they could hear it then.
+    /// ([`Session::hears`] reports the gain the route opens to.)
     ///
     /// A party that has handed in its frame for the next tick keeps its
     /// format until that tick is mixed ([`Error::DuplicateFrame`]). A new
@@ -977,9 +992,9 @@ impl<S: Sample> Session<S> {
                     &leg.input
                 };
                 if leg.ticks == 1 {
-                    S::resample(&mut leg.into_call, from, into);
+                    S::resample(&mut leg.into_call, from, into, false);
                 } else {
-                    S::resample(&mut leg.into_call, from, &mut leg.call_in);
+                    S::resample(&mut leg.into_call, from, &mut leg.call_in, false);
                 }
             }
             if leg.ticks > 1 {
@@ -1026,11 +1041,11 @@ impl<S: Sample> Session<S> {
             if let Some(leg) = p.leg.as_deref_mut() {
                 let heard = &self.outputs[i * spf..(i + 1) * spf];
                 let clipped = if leg.ticks == 1 {
-                    S::resample(&mut leg.out_of_call, heard, &mut leg.output)
+                    S::resample(&mut leg.out_of_call, heard, &mut leg.output, true)
                 } else {
                     leg.heard[leg.phase * spf..(leg.phase + 1) * spf].copy_from_slice(heard);
                     if leg.phase + 1 == leg.ticks {
-                        S::resample(&mut leg.out_of_call, &leg.heard, &mut leg.output)
+                        S::resample(&mut leg.out_of_call, &leg.heard, &mut leg.output, true)
                     } else {
                         0
                     }
@@ -1078,18 +1093,20 @@ impl<S: Sample> Session<S> {
     /// route's gain, ramping from the gain in force to its target), and
     /// compiles it into the plan. Every route ends the tick at its target.
     ///
-    /// A route from a talker on a leg at another rate opens one tick late:
-    /// the first few ms (its resampler's delay, under the shortest frame) of
-    /// the tick in which it would open still carry what the talker said in
-    /// the tick before, when the route was closed. So a supervisor on a
-    /// browser leg who switches from whisper to barge is heard by the
-    /// customer from the tick after the switch, and never with a trace of
-    /// the whisper. Returns whether a route was held, so that the next tick
-    /// works out the routes again.
+    /// A route from a talker on a leg of another format than the call's
+    /// opens only once what the talker hands in after the change reaches
+    /// the call: at the talker's next frame (a leg frame that spans several
+    /// ticks was handed in before the change), and, for a leg at another
+    /// rate, one tick later still (the first few ms of a frame, its
+    /// resampler's delay, under the shortest frame, carry the frame before).
+    /// So a supervisor on a browser leg who switches from whisper to barge
+    /// is heard by the customer a tick or two after the switch, and never
+    /// with a trace of the whisper. Returns whether a route is held, so
+    /// that the next tick works out the routes again.
     fn compile_routes(&mut self) -> bool {
         let (n, ramp) = (self.parties.len(), self.ramp_samples);
         let general_only = self.general_only();
-        let call_rate = self.format.rate();
+        let (call_rate, tick) = (self.format.rate(), self.tick);
         let parties: &mut [Party<S>] = &mut self.parties;
         let gains = &mut self.tick_gains[..n * n];
         let mut held_any = false;
@@ -1101,16 +1118,25 @@ impl<S: Sample> Session<S> {
                 } else {
                     let state = listener.heard[t];
                     let g = route_gain(listener, talker, state, ramp);
-                    let resampled = talker
-                        .leg
-                        .as_ref()
-                        .is_some_and(|leg| leg.format.rate() != call_rate);
                     let opens = state.current.is_muted() && !g.to.is_muted();
-                    if resampled && opens && !state.held {
+                    let until = match (opens, state.held_until, talker.leg.as_deref()) {
+                        (true, Some(until), _) => until,
+                        (true, None, Some(leg)) => {
+                            let fresh = if leg.phase == 0 {
+                                0
+                            } else {
+                                leg.ticks - leg.phase
+                            };
+                            let memory = u64::from(leg.format.rate() != call_rate);
+                            tick + fresh as u64 + memory
+                        }
+                        _ => tick,
+                    };
+                    if until > tick {
                         held_any = true;
-                        // Closed this tick, and `held` (below) opens it at
-                        // the next.
-                        RouteGain::ramp(Gain::MUTED, Gain::MUTED, usize::MAX)
+                        // Closed this tick; the ramp length carries the tick
+                        // it may open from to the loop below.
+                        RouteGain::ramp(Gain::MUTED, Gain::MUTED, HELD + (until - tick) as usize)
                     } else {
                         g
                     }
@@ -1121,8 +1147,8 @@ impl<S: Sample> Session<S> {
             for (state, gain) in p.heard.iter_mut().zip(row.iter_mut()) {
                 // A held route is marked by a ramp that cannot occur
                 // otherwise; it is an ordinary closed route to the plan.
-                state.held = gain.ramp == usize::MAX;
-                if state.held {
+                state.held_until = (gain.ramp > HELD).then(|| tick + (gain.ramp - HELD) as u64);
+                if state.held_until.is_some() {
                     *gain = RouteGain::MUTED;
                 }
                 state.current = gain.to;
@@ -1454,6 +1480,19 @@ mod test {
                 assert_eq!(copied.output(id), borrowed.output(id), "tick {tick}");
             }
         }
+    }
+
+    #[test]
+    fn sessions_whose_resamplers_remember_different_audio_differ() {
+        let (mut a, _c, _ag, v) = call();
+        a.set_leg_format(v, Format::new(16000, 40).unwrap())
+            .unwrap();
+        let mut b = a.clone();
+        a.put_frame(v, &[8000; 640]).unwrap();
+        b.put_frame(v, &[0; 640]).unwrap();
+        a.mix();
+        b.mix();
+        assert_ne!(a, b, "what the leg will still play differs");
     }
 
     #[test]

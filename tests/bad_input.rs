@@ -817,3 +817,27 @@ fn a_leg_of_a_party_that_has_left_is_skipped_not_an_error() {
     untouched(&[&pa, &sink]);
     assert_eq!(pc.reads, 1);
 }
+
+#[test]
+fn a_converted_leg_built_for_another_format() {
+    use barge::media::Converted;
+    let wideband = Format::new(16000, 20).unwrap();
+    let mut s = Session::<i16>::new(wideband);
+    let a = s.join(Role::Agent).unwrap();
+    let mut mic = Converted::new(
+        |f: &mut [f32]| {
+            f.fill(0.5);
+            Fill::Frame
+        },
+        Format::NARROWBAND_20MS,
+    );
+    let mut driver = Driver::new(wideband);
+    let e = fails_unchanged(&s, |s| driver.tick(s, &mut [Leg::talk_only(a, &mut mic)]));
+    assert_eq!(
+        e,
+        Error::FormatMismatch {
+            given: Format::NARROWBAND_20MS,
+            expected: wideband
+        }
+    );
+}

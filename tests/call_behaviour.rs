@@ -707,41 +707,77 @@ fn the_driver_reads_and_writes_a_longer_leg_only_at_its_frames() {
 }
 
 #[test]
-fn a_browser_supervisor_switching_to_barge_brings_no_trace_of_its_whisper() {
-    // The supervisor's 48 kHz leg is resampled to the 8 kHz call; its
-    // resampler remembers the last ms of the whisper. Two calls differ only
-    // in what was whispered: the customer hears the same in both, at the
-    // switch and after it.
-    let play = |whisper: i16| {
-        let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
-        s.set_ramp(Duration::ZERO).unwrap();
-        let c = s.join(Role::Customer).unwrap();
-        let a = s.join(Role::Agent).unwrap();
-        let v = s.join_supervisor(Mode::Whisper).unwrap();
-        s.set_leg_format(v, Format::new(48000, 20).unwrap())
-            .unwrap();
-        let mut heard = Vec::new();
-        for tick in 0..10 {
-            if tick == 5 {
-                s.set_mode(v, Mode::Barge).unwrap();
-            }
-            let said: Vec<i16> = (0..960)
-                .map(|i| {
-                    if tick < 5 {
-                        whisper
-                    } else {
-                        ((i * 7) % 300) as i16
+fn a_supervisor_on_any_leg_switching_to_barge_brings_no_trace_of_its_whisper() {
+    // A leg at another rate is resampled (its resampler remembers the last
+    // ms of the whisper); a leg whose frames span several ticks handed its
+    // frame in before the switch. Two calls differ only in what was
+    // whispered: the customer hears the same in both, at the switch and
+    // after it, for every kind of leg and every tick of the switch.
+    for (hz, ms) in [
+        (48000, 20),
+        (8000, 40),
+        (16000, 40),
+        (16000, 60),
+        (8000, 60),
+    ] {
+        for switch in 5..8u64 {
+            let play = |whisper: i16| {
+                let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+                s.set_ramp(Duration::ZERO).unwrap();
+                let c = s.join(Role::Customer).unwrap();
+                let a = s.join(Role::Agent).unwrap();
+                let v = s.join_supervisor(Mode::Whisper).unwrap();
+                let leg = Format::new(hz, ms).unwrap();
+                s.set_leg_format(v, leg).unwrap();
+                let mut heard = Vec::new();
+                for tick in 0..16u64 {
+                    if tick == switch {
+                        s.set_mode(v, Mode::Barge).unwrap();
                     }
-                })
-                .collect();
-            s.put_frame(v, &said).unwrap();
-            s.put_frame(a, &[0; 160]).unwrap();
-            s.mix();
-            heard.push(s.output(c).unwrap().to_vec());
+                    if s.frame_due(v).unwrap() {
+                        let barging = tick >= switch;
+                        let said: Vec<i16> = (0..leg.samples_per_frame())
+                            .map(|i| {
+                                if barging {
+                                    ((i * 7) % 300) as i16
+                                } else {
+                                    whisper
+                                }
+                            })
+                            .collect();
+                        s.put_frame(v, &said).unwrap();
+                    }
+                    s.put_frame(a, &[0; 160]).unwrap();
+                    s.mix();
+                    heard.push(s.output(c).unwrap().to_vec());
+                }
+                heard
+            };
+            let (quiet, loud) = (play(0), play(20_000));
+            assert_eq!(quiet, loud, "{hz} Hz, {ms} ms, switch at tick {switch}");
+            assert!(
+                quiet[12..].iter().flatten().any(|&x| x != 0),
+                "{hz} Hz, {ms} ms: the barge is heard"
+            );
         }
-        heard
-    };
-    let (quiet, loud) = (play(0), play(20_000));
-    assert_eq!(quiet, loud);
-    assert!(quiet[7].iter().any(|&x| x != 0), "the barge is heard");
+    }
+}
+
+#[test]
+fn an_f32_leg_of_longer_frames_is_summed_wide_like_any_other() {
+    let mut s = Session::<f32>::new(Format::NARROWBAND_20MS);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let c = s.join(Role::Customer).unwrap();
+    let a = s.join(Role::Agent).unwrap();
+    let v = s.join_supervisor(Mode::Barge).unwrap();
+    s.set_leg_format(c, Format::new(8000, 40).unwrap()).unwrap();
+    s.put_frame(c, &[1.5; 320]).unwrap();
+    s.put_frame(v, &[-0.8; 160]).unwrap();
+    s.put_frame(a, &[0.0; 160]).unwrap();
+    s.mix();
+    let heard = s.output(a).unwrap()[0];
+    assert!(
+        (heard - 0.7).abs() < 1e-6,
+        "saturated once, at the end: {heard}"
+    );
 }

@@ -477,12 +477,8 @@ proptest! {
                         a.put_frame(id, &f).unwrap();
                         // The other call hears another voice from a
                         // supervisor whenever the customer may not hear it.
-                        // (A frame that spans several ticks carries what is
-                        // said in its later ticks too, where the mode may
-                        // have changed: only one-tick frames are secret.)
-                        let secret = ticks_per_frame(&a, id) == 1
-                            && matches!(kind, Kind::Supervisor(m)
-                                if !may_hear_supervisor(Kind::Customer, m));
+                        let secret = matches!(kind, Kind::Supervisor(m)
+                            if !may_hear_supervisor(Kind::Customer, m));
                         if secret {
                             b.put_frame(id, &frame(seed ^ 0xD1FF, i, len(&b, id))).unwrap();
                         } else {
