@@ -563,7 +563,22 @@ impl private::Kernel for f32 {
         // Into the call, the frame is summed wide like any other and
         // saturated once, in the mix; out of it, what the listener hears is
         // clamped to full scale as the mix does.
-        if r.process(input, output).is_err() || !finish {
+        if r.process(input, output).is_err() {
+            return 0;
+        }
+        if !finish {
+            // Huge finite input can ring past the largest f32: keep it
+            // finite (and loud), so that only what a party sent counts as
+            // non-finite.
+            if Self::needs_sanitizing(output) {
+                for o in output.iter_mut() {
+                    if o.is_nan() {
+                        *o = 0.0;
+                    } else if o.is_infinite() {
+                        *o = f32::MAX.copysign(*o);
+                    }
+                }
+            }
             return 0;
         }
         // A full-scale input may ring past full scale: clamp as the mix does.

@@ -781,3 +781,26 @@ fn an_f32_leg_of_longer_frames_is_summed_wide_like_any_other() {
         "saturated once, at the end: {heard}"
     );
 }
+
+#[test]
+fn a_huge_f32_sample_on_a_resampled_leg_is_loud_not_non_finite() {
+    let mut s = Session::<f32>::new(Format::NARROWBAND_20MS);
+    let c = s.join(Role::Customer).unwrap();
+    let a = s.join(Role::Agent).unwrap();
+    s.set_leg_format(c, Format::new(48000, 20).unwrap())
+        .unwrap();
+    for _ in 0..3 {
+        s.put_frame(c, &[f32::MAX; 960]).unwrap();
+        s.mix();
+    }
+    assert_eq!(
+        s.party(c).unwrap().stats.samples_non_finite,
+        0,
+        "it sent none"
+    );
+    assert!(s
+        .output(a)
+        .unwrap()
+        .iter()
+        .all(|x| x.is_finite() && x.abs() <= 1.0));
+}
