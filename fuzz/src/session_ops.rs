@@ -367,6 +367,11 @@ struct RefParty<S> {
     /// Its leg went back to the call's rate since the last tick: what
     /// `output` shows until the next tick is only checked by its length.
     stale: bool,
+    /// The last tick its leg was at another rate than the call's. A route
+    /// from such a leg opens a tick after the change that opens it, which
+    /// this model does not follow: its listeners are not predicted bit for
+    /// bit until that is over.
+    converted_at: Option<u64>,
     present: u64,
     mixed: u64,
     missing: u64,
@@ -532,6 +537,7 @@ impl<S: RefSample> Model<S> {
             output: vec![S::SILENCE; self.spf],
             exact: true,
             stale: false,
+            converted_at: None,
             present: 0,
             mixed: 0,
             missing: 0,
@@ -787,6 +793,11 @@ impl<S: RefSample> Model<S> {
             }
         }
         let n = self.parties.len();
+        for i in 0..n {
+            if self.converted(i) {
+                self.parties[i].converted_at = Some(self.tick);
+            }
+        }
         let mut outs = Vec::with_capacity(n);
         let mut next = Vec::new();
         let mut exact = Vec::with_capacity(n);
@@ -799,7 +810,10 @@ impl<S: RefSample> Model<S> {
                 }
                 let (from, to) = self.gains(l, t);
                 next.push(((self.parties[l].id, self.parties[t].id), to));
-                if self.converted(t) {
+                let lately = self.parties[t]
+                    .converted_at
+                    .is_some_and(|at| self.tick - at <= 2);
+                if self.converted(t) || lately {
                     // What its resampler gives is not modelled, and it
                     // gives something even for a missing frame (the tail
                     // of the last one): predictable only where unheard.
