@@ -15,6 +15,9 @@
 //! After the runs, the bench prints the medians and their ratios to the
 //! copy.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -87,31 +90,9 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// Median of one benchmark of this run, in nanoseconds, read from
-/// criterion's estimates.
-fn median_ns(id: &str) -> Option<f64> {
-    let dir = match std::env::var_os("CRITERION_HOME") {
-        Some(d) => std::path::PathBuf::from(d),
-        // target/release/deps/g711-<hash> → target/criterion
-        None => std::env::current_exe()
-            .ok()?
-            .parent()?
-            .parent()?
-            .parent()?
-            .join("criterion"),
-    };
-    let (group, function) = id.split_once('/')?;
-    let path = dir.join(group).join(function.replace('/', "_"));
-    let json = std::fs::read_to_string(path.join("new/estimates.json")).ok()?;
-    let median = json.split("\"median\"").nth(1)?;
-    let point = median.split("\"point_estimate\":").nth(1)?;
-    let end = point.find([',', '}'])?;
-    point[..end].trim().parse().ok()
-}
-
 fn table() {
     let floor = "baseline/memcpy/g711/160";
-    let Some(copy) = median_ns(floor) else {
+    let Some(copy) = common::median_ns(floor) else {
         return;
     };
     println!("\nmedians per 160-sample frame (this run), and ratio to {floor}:");
@@ -119,7 +100,7 @@ fn table() {
     for law in ["ulaw", "alaw"] {
         for op in ["encode", "decode", "encode_f32", "decode_f32"] {
             let id = format!("g711/{law}/{op}/160");
-            if let Some(ns) = median_ns(&id) {
+            if let Some(ns) = common::median_ns(&id) {
                 println!("  {id:<28} {ns:>8.1} ns  {:>6.2}", ns / copy);
             }
         }

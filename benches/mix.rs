@@ -43,6 +43,9 @@
 //! - `baseline/clamp_c/8k20`: the C mixer of classic media servers (clamp
 //!   after every add, with branches), built with `cc` at `-O2`.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
@@ -543,28 +546,10 @@ fn verdict(ratio: f64, target: &str) -> Option<&'static str> {
     Some(if met { "met" } else { "missed" })
 }
 
-/// Per-session-frame median of one benchmark of this run, in nanoseconds,
-/// read from criterion's estimates.
+/// Per-session-frame median of one benchmark of this run, in nanoseconds:
+/// `.../N` runs N calls per iteration.
 fn median_ns(id: &str) -> Option<f64> {
-    let dir = match std::env::var_os("CRITERION_HOME") {
-        Some(d) => std::path::PathBuf::from(d),
-        // target/release/deps/mix-<hash> → target/criterion
-        None => std::env::current_exe()
-            .ok()?
-            .parent()?
-            .parent()?
-            .parent()?
-            .join("criterion"),
-    };
-    // criterion keeps `group/function` in `group/function-with-underscores`.
-    let (group, function) = id.split_once('/')?;
-    let path = dir.join(group).join(function.replace('/', "_"));
-    let json = std::fs::read_to_string(path.join("new/estimates.json")).ok()?;
-    let median = json.split("\"median\"").nth(1)?;
-    let point = median.split("\"point_estimate\":").nth(1)?;
-    let end = point.find([',', '}'])?;
-    let ns: f64 = point[..end].trim().parse().ok()?;
-    // `.../N` runs N calls per iteration.
+    let ns = common::median_ns(id)?;
     let calls = id.rsplit('/').next()?.parse::<f64>().unwrap_or(1.0);
     Some(ns / calls)
 }

@@ -27,6 +27,9 @@
 //! ±0.1 dB, images and aliases at least 70 dB down. Then it prints the
 //! medians and the ratios barge / rubato.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::f64::consts::PI;
 use std::hint::black_box;
 use std::time::Duration;
@@ -371,7 +374,7 @@ fn main() {
     );
     for (from, to, _, _) in &peers {
         let p = id(*from, *to);
-        let get = |k: &str| median_ns(&format!("rates/{k}")).unwrap_or(f64::NAN);
+        let get = |k: &str| common::median_ns(&format!("rates/{k}")).unwrap_or(f64::NAN);
         let (b, b16, r) = (
             get(&format!("convert/{p}")),
             get(&format!("convert_i16/{p}")),
@@ -383,7 +386,7 @@ fn main() {
             r / b
         );
     }
-    let get = |k: &str| median_ns(&format!("rates/call/{k}/10ms")).unwrap_or(f64::NAN);
+    let get = |k: &str| common::median_ns(&format!("rates/call/{k}/10ms")).unwrap_or(f64::NAN);
     let (mixed, one) = (get("mixed"), get("one_rate"));
     println!(
         "\nthree-party call, 10 ms ticks at 16 kHz: legs at 8/16/48 kHz {mixed:.0} ns, \
@@ -392,25 +395,4 @@ fn main() {
         10e6 / mixed,
         10e6 / one
     );
-}
-
-/// The median of one benchmark of this run, in nanoseconds, read from
-/// criterion's estimates.
-fn median_ns(id: &str) -> Option<f64> {
-    let dir = match std::env::var_os("CRITERION_HOME") {
-        Some(d) => std::path::PathBuf::from(d),
-        None => std::env::current_exe()
-            .ok()?
-            .parent()?
-            .parent()?
-            .parent()?
-            .join("criterion"),
-    };
-    let (group, function) = id.split_once('/')?;
-    let path = dir.join(group).join(function.replace('/', "_"));
-    let json = std::fs::read_to_string(path.join("new/estimates.json")).ok()?;
-    let median = json.split("\"median\"").nth(1)?;
-    let point = median.split("\"point_estimate\":").nth(1)?;
-    let end = point.find([',', '}'])?;
-    point[..end].trim().parse().ok()
 }
