@@ -19,21 +19,11 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use barge::g711::Law;
 use criterion::{Criterion, Throughput};
 
 const N: usize = 160;
-
-/// As `benches/mix.rs`: short enough for a small machine, stable medians.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(40)
-        .noise_threshold(0.05)
-}
 
 /// Pseudo-random values (xorshift), the same every run.
 fn noise(seed: u32) -> impl Iterator<Item = u32> {
@@ -108,7 +98,7 @@ fn table() {
 }
 
 fn main() {
-    let mut c = config().configure_from_args();
+    let mut c = common::config().configure_from_args();
     benches(&mut c);
     c.final_summary();
     table();

@@ -48,7 +48,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::time::Duration;
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
@@ -56,16 +55,6 @@ use barge::{Format, Mode, PartyId, Role, Sample, Session};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
 
 type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
-
-/// Fixed so that the whole `cargo bench` stays within a few minutes on a
-/// small machine; the medians are stable at these settings.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(40)
-        .noise_threshold(0.05)
-}
 
 /// Speech-level pseudo-random frames: loud enough to exercise the adds, quiet
 /// enough that a three-party sum never clips.
@@ -586,7 +575,7 @@ fn table() {
 }
 
 fn main() {
-    let mut c = config().configure_from_args();
+    let mut c = common::config().configure_from_args();
     single_sessions(&mut c, Path::Borrowed);
     single_sessions(&mut c, Path::Copied);
     pbx(&mut c);

@@ -32,24 +32,14 @@ mod common;
 
 use std::f64::consts::PI;
 use std::hint::black_box;
-use std::time::Duration;
 
 use audioadapter_buffers::direct::InterleavedSlice;
 use barge::resample::Resampler;
 use barge::{Format, Mode, PartyId, Role, SampleRate, Session};
-use criterion::Criterion;
 use rubato::{
     Async, Fft, FixedAsync, FixedSync, Resampler as _, SincInterpolationParameters,
     SincInterpolationType, WindowFunction,
 };
-
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(40)
-        .noise_threshold(0.05)
-}
 
 const PAIRS: [(u32, u32); 6] = [
     (8000, 16000),
@@ -278,7 +268,7 @@ fn rubato_at_quality(from: u32, to: u32) -> (String, Box<dyn Fn() -> Box<dyn Fra
 }
 
 fn main() {
-    let mut c = config().configure_from_args();
+    let mut c = common::config().configure_from_args();
     let mut peers = Vec::new();
     println!("quality at 20 ms frames (ripple dB, images and aliases dB below the tone):");
     for (from, to) in PAIRS {

@@ -1,5 +1,19 @@
-//! Shared by the benchmarks: reading this run's medians back from
-//! criterion's estimates, to print the tables of ratios.
+//! Shared by the benchmarks: criterion's settings, and reading this run's
+//! medians back from its estimates to print the tables of ratios.
+
+use std::time::Duration;
+
+use criterion::Criterion;
+
+/// Fixed so that a whole `cargo bench` stays within a few minutes on a
+/// small machine; the medians are stable at these settings.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(40)
+        .noise_threshold(0.05)
+}
 
 /// The median of one benchmark of this run (`group/function`), in
 /// nanoseconds per iteration, read from criterion's estimates.
