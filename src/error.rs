@@ -3,6 +3,7 @@
 use core::time::Duration;
 
 use crate::format::Format;
+use crate::tap::TapId;
 use crate::{PartyId, Role};
 
 /// Everything that can go wrong in a call to `barge`.
@@ -119,6 +120,49 @@ pub enum Error {
     TooManyParties {
         /// The maximum number of parties per session.
         max: usize,
+    },
+
+    /// The session already holds its maximum number of recording taps.
+    #[error("too many taps: {max} taps at most on one call, all {max} taken")]
+    TooManyTaps {
+        /// The maximum number of taps per session.
+        max: usize,
+    },
+
+    /// The session has handed out every tap id it can (2³² − 1).
+    #[error("no tap id left: this session has handed out {taps} tap ids, the most it can")]
+    TapIdsExhausted {
+        /// How many tap ids the session has handed out.
+        taps: u64,
+    },
+
+    /// A tap id of another session was given.
+    #[error("{tap} belongs to another session: expected a tap of this call")]
+    ForeignTap {
+        /// The id that was given.
+        tap: TapId,
+    },
+
+    /// A tap that was removed (or added to a later snapshot of this
+    /// session) was given.
+    #[error("{tap} is not on this call (removed, or added after this snapshot): expected a tap of this call")]
+    UnknownTap {
+        /// The id that was given.
+        tap: TapId,
+    },
+
+    /// A stereo channel was asked of a tap of stems.
+    #[error("{tap} records stems: expected a stereo tap for a stereo channel")]
+    NotStereo {
+        /// The tap that was given.
+        tap: TapId,
+    },
+
+    /// A party's stem was asked of a stereo tap.
+    #[error("{tap} records stereo: expected a tap of stems for a party's stem")]
+    NotStems {
+        /// The tap that was given.
+        tap: TapId,
     },
 
     /// A gain (volume or route gain) in dB is out of range or not a number.

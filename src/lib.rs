@@ -441,6 +441,7 @@ mod plan;
 pub mod resample;
 pub mod route;
 pub mod session;
+pub mod tap;
 
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
@@ -448,8 +449,9 @@ pub use gain::Gain;
 pub use kernel::Sample;
 pub use route::{Mode, Role};
 pub use session::{
-    Event, PartyId, PartyInfo, PartyStats, Session, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+    Event, PartyId, PartyInfo, PartyStats, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
+pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

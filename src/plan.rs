@@ -46,11 +46,13 @@ pub(crate) enum Step {
     Reference,
 }
 
-/// A compiled mix plan for a call of `n` talkers who are also its `n`
-/// listeners (a square route matrix whose diagonal is muted).
+/// A compiled mix plan for a call of `n` talkers who are also its first
+/// `n` listeners (the route matrix's diagonal is muted), followed by
+/// listeners who talk to no one (recording taps): `rows` listeners in all.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     n: usize,
+    rows: usize,
     steps: SmallVec<[Step; 4]>,
     /// For a three-party call each of whose listeners hears at most the
     /// other two at unity once its ramps are over: who hears whom (the first
@@ -86,24 +88,27 @@ impl Plan {
         matches!(self.three, Some((_, heads)) if heads == [0; 3])
     }
 
-    /// Compiles the route matrix `gains` (`n × n`, row-major: at
-    /// `l * n + t`, how listener `l` hears talker `t`) for frames of `len`
-    /// samples. With `general_only`, every listener takes the general path
-    /// (the reference the tests compare with).
+    /// Compiles the route matrix `gains` (`rows × n`, row-major: at
+    /// `l * n + t`, how listener `l` hears talker `t`; the first `n`
+    /// listeners are the talkers) for frames of `len` samples. With
+    /// `general_only`, every listener takes the general path (the reference
+    /// the tests compare with).
     pub(crate) fn compile<S: Sample>(
         &mut self,
         gains: &[RouteGain],
         n: usize,
+        rows: usize,
         len: usize,
         general_only: bool,
     ) {
         self.n = n;
+        self.rows = if n == 0 { 0 } else { rows };
         self.steps.clear();
         self.ramps = false;
         let mut unity = [[false; 2]; 3];
         let mut heads = [0usize; 3];
         let mut fused = n == 3 && !general_only;
-        for (l, row) in gains.chunks_exact(n.max(1)).take(n).enumerate() {
+        for (l, row) in gains.chunks_exact(n.max(1)).take(self.rows).enumerate() {
             let mut talkers = [0u8; UNITY_TALKERS];
             let mut count = 0usize;
             let mut head = 0;
@@ -138,7 +143,9 @@ impl Plan {
                 Step::General
             };
             self.steps.push(step);
-            if fused && l < 3 && at_unity && count <= 2 {
+            if l >= 3 {
+                // A listener who talks to no one: not part of the sum.
+            } else if fused && at_unity && count <= 2 {
                 // The other two, in order: for listener 0 talkers 1 and 2.
                 let others = match l {
                     0 => [1u8, 2],
@@ -155,9 +162,10 @@ impl Plan {
         self.three = fused.then_some((unity, heads));
     }
 
-    /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples and
-    /// `outputs` holds one frame per listener back to back, in the order of
-    /// the matrix the plan was compiled from, `gains` is that matrix, and
+    /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,
+    /// `outputs` holds one frame per talker back to back and `taps` the
+    /// frames of the listeners after them, in the order of the matrix the
+    /// plan was compiled from, `gains` is that matrix, and
     /// bit `t` of `has` says whether talker `t` handed in a frame (one that
     /// did not is silence, whatever `frame(t)` holds).
     /// `clipped(l, k)` is told of the `k` clipped samples of listener `l`.
@@ -168,11 +176,12 @@ impl Plan {
     /// [`NeedsSanitizing`] having told `clipped` nothing when one does.
     /// Other plans must be given sanitized inputs.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn run<'a, S: Sample>(
+    pub(crate) fn run<'a, 'o, S: Sample + 'o>(
         &self,
         gains: &[RouteGain],
         frame: impl Fn(usize) -> &'a [S],
-        outputs: &mut [S],
+        outputs: &'o mut [S],
+        taps: impl Iterator<Item = &'o mut [S]>,
         len: usize,
         has: u32,
         sanitized: bool,
@@ -183,18 +192,21 @@ impl Plan {
             return Ok(());
         }
         let has = |t: usize| has & (1 << t) != 0;
+        let mut first = 0;
+        let parties = outputs;
         if let Some((unity, heads)) = self.three {
             let hears = heard_now([has(0), has(1), has(2)], unity);
             let x = [frame(0), frame(1), frame(2)];
             let fused = if sanitized {
-                mix_three(outputs, x, hears)
+                mix_three(parties, x, hears)
             } else {
-                mix_three_unsanitized(outputs, x, hears).ok_or(NeedsSanitizing)?
+                mix_three_unsanitized(parties, x, hears).ok_or(NeedsSanitizing)?
             };
-            for (l, (out, row)) in outputs
+            for (l, (out, row)) in parties
                 .chunks_exact_mut(len)
                 .zip(gains.chunks_exact(n))
                 .enumerate()
+                .take(3)
             {
                 let head = heads[l];
                 let k = if head == 0 {
@@ -225,12 +237,17 @@ impl Plan {
                     clipped(l, k);
                 }
             }
-            return Ok(());
+            // The fused sum saw every frame: the rows after it read clean
+            // ones.
+            first = 3;
         }
-        for (l, (out, (row, step))) in outputs
+        for (l, (out, (row, step))) in parties
             .chunks_exact_mut(len)
+            .chain(taps)
             .zip(gains.chunks_exact(n).zip(&self.steps))
             .enumerate()
+            .take(self.rows)
+            .skip(first)
         {
             let k = match *step {
                 Step::Unity { count, talkers } => {

@@ -28,6 +28,7 @@ use crate::kernel::{RouteGain, Sample};
 use crate::plan::Plan;
 use crate::resample::Resampler;
 use crate::route::{mode_allows, Mode, Role, Seat};
+use crate::tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
 use crate::{Error, Format, Gain};
 
 /// The most parties one session holds. The next join is
@@ -36,7 +37,6 @@ pub const MAX_PARTIES: usize = 32;
 
 /// In [`Session::compile_routes`], a ramp above this marks a route held
 /// closed (no frame is that long).
-const HELD: usize = usize::MAX / 2;
 
 /// In [`Session::mix_borrowed`]: the party's frame is in its own buffer.
 const NOT_BORROWED: u8 = u8::MAX;
@@ -127,6 +127,22 @@ pub struct PartyInfo {
     pub stats: PartyStats,
 }
 
+/// A recording tap, as [`Session::tap`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct TapInfo {
+    /// The tap's id.
+    pub id: TapId,
+    /// What it records, and how.
+    pub config: Tap,
+    /// The format of its channels.
+    pub format: Format,
+    /// Samples clipped on their way to the tap, since it was added: a
+    /// talker's volume above unity can clip its channel, as it can clip
+    /// what a listener hears.
+    pub samples_clipped: u64,
+}
+
 /// An entry of the audit trail. `at` is the frame index (tick) at which the
 /// change takes effect: the index of the next [`Session::mix`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -197,6 +213,22 @@ pub enum Event {
         /// First tick it applies to.
         at: u64,
     },
+    /// A recording tap was added: from tick `at` it records the call.
+    TapAdded {
+        /// Which tap.
+        tap: TapId,
+        /// What it records, and how.
+        config: Tap,
+        /// First tick it records.
+        at: u64,
+    },
+    /// A recording tap was removed; its id is never reused.
+    TapRemoved {
+        /// Which tap.
+        tap: TapId,
+        /// First tick it no longer records.
+        at: u64,
+    },
     /// The audit trail was full ([`Session::set_event_limit`]): `count`
     /// events, the oldest not yet drained, were dropped. This marker comes
     /// where they stood, before the events that were kept.
@@ -220,6 +252,8 @@ impl Event {
             | Event::RouteGainSet { at, .. }
             | Event::RouteGainCleared { at, .. }
             | Event::VolumeChanged { at, .. }
+            | Event::TapAdded { at, .. }
+            | Event::TapRemoved { at, .. }
             | Event::Dropped { at, .. } => at,
         }
     }
@@ -303,6 +337,104 @@ impl<S: Sample> Leg<S> {
     }
 }
 
+/// A recording tap on the call: its channels are listeners of the mix who
+/// talk to no one.
+#[derive(Debug, Clone, PartialEq)]
+struct TapState<S> {
+    id: TapId,
+    tap: Tap,
+    /// The tap's format: its rate, the call's frame duration.
+    format: Format,
+    /// Per channel, how it hears each party (indexed like `parties`).
+    heard: SmallVec<[SmallVec<[RouteState; 4]>; 2]>,
+    /// Per channel, what it heard in the last tick at the call's rate.
+    mixed: Vec<S>,
+    /// At another rate than the call's: per channel, its resampler, and
+    /// what it heard at the tap's rate.
+    resamplers: Vec<Resampler>,
+    rated: Vec<S>,
+    /// A stereo tap's frame, interleaved.
+    interleaved: Vec<S>,
+    /// Samples clipped on the way to the tap (a talker's volume above
+    /// unity).
+    clipped: u64,
+}
+
+impl<S: Sample> TapState<S> {
+    fn resampled(&self) -> bool {
+        !self.resamplers.is_empty()
+    }
+
+    /// Channel `c` at the tap's rate.
+    fn channel(&self, c: usize) -> &[S] {
+        let (frames, len) = if self.resampled() {
+            (&self.rated, self.format.samples_per_frame())
+        } else {
+            (&self.mixed, self.mixed.len() / self.heard.len().max(1))
+        };
+        &frames[c * len..(c + 1) * len]
+    }
+
+    /// Adds channel room for one more party's stem, silent.
+    fn add_channel(&mut self, parties: usize, call: Format) {
+        self.heard
+            .push(core::iter::repeat(RouteState::NEW).take(parties).collect());
+        self.mixed.resize(
+            self.mixed.len() + call.samples_per_frame(),
+            S::SILENCE,
+        );
+        if self.format.rate() != call.rate() {
+            self.resamplers
+                .push(Resampler::new(call.rate(), self.format.rate()));
+            self.rated.resize(
+                self.rated.len() + self.format.samples_per_frame(),
+                S::SILENCE,
+            );
+        }
+    }
+
+    /// After the mix: the channels at the tap's rate, and a stereo tap's
+    /// frame interleaved.
+    fn finish(&mut self, spf: usize) {
+        if self.resampled() {
+            let n = self.format.samples_per_frame();
+            let channels = self.mixed.chunks_exact(spf.max(1));
+            let rated = self.rated.chunks_exact_mut(n.max(1));
+            for ((r, from), to) in self.resamplers.iter_mut().zip(channels).zip(rated) {
+                self.clipped += S::resample(r, from, to, true) as u64;
+            }
+        }
+        if self.tap.layout() == TapLayout::Stereo {
+            let (l, r) = if self.tap.left() == Some(TapChannel::Customer) {
+                (0, 1)
+            } else {
+                (1, 0)
+            };
+            let (frames, len) = if self.resampled() {
+                (&self.rated, self.format.samples_per_frame())
+            } else {
+                (&self.mixed, spf)
+            };
+            let (left, right) = (&frames[l * len..][..len], &frames[r * len..][..len]);
+            for ((pair, &a), &b) in self.interleaved.chunks_exact_mut(2).zip(left).zip(right) {
+                pair[0] = a;
+                pair[1] = b;
+            }
+        }
+    }
+
+    fn remove_channel(&mut self, c: usize) {
+        self.heard.remove(c);
+        let spf = self.mixed.len() / (self.heard.len() + 1);
+        self.mixed.drain(c * spf..(c + 1) * spf);
+        if self.resampled() {
+            self.resamplers.remove(c);
+            let n = self.format.samples_per_frame();
+            self.rated.drain(c * n..(c + 1) * n);
+        }
+    }
+}
+
 /// One call: its parties, their routes, and one frame per party per tick.
 ///
 /// `S` is the sample type every party of the call uses: `i16` or `f32`.
@@ -349,9 +481,12 @@ pub struct Session<S: Sample> {
     /// Events dropped since the last drained [`Event::Dropped`]: how many,
     /// and the ticks of the first and the last.
     dropped: (u64, u64, u64),
+    /// Recording taps, in order of adding.
+    taps: SmallVec<[TapState<S>; 1]>,
+    next_tap: u32,
     /// The route matrix: the gain of every route (listener × talker,
-    /// row-major) during the tick being mixed; sized at joins so that `mix`
-    /// never allocates.
+    /// row-major; the parties' rows, then the taps' channels) during the
+    /// tick being mixed; sized at joins so that `mix` never allocates.
     tick_gains: Vec<RouteGain>,
     /// Whether `tick_gains` and `plan` hold for the next tick: true after a
     /// tick, false after any change.
@@ -417,6 +552,8 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.events == other.events
             && self.event_limit == other.event_limit
             && self.dropped == other.dropped
+            && self.taps == other.taps
+            && self.next_tap == other.next_tap
     }
 }
 
@@ -448,6 +585,8 @@ impl<S: Sample> Session<S> {
             events: VecDeque::new(),
             event_limit: DEFAULT_EVENT_LIMIT,
             dropped: (0, 0, 0),
+            taps: SmallVec::new(),
+            next_tap: 0,
             tick_gains: Vec::new(),
             settled: false,
             plan: Plan::default(),
@@ -535,15 +674,24 @@ impl<S: Sample> Session<S> {
         // the join is applied whole or not at all.
         self.inputs.reserve_exact(self.spf);
         self.outputs.reserve_exact(self.spf);
+        let rows = n + 1 + self.tap_rows(n + 1);
         self.tick_gains
-            .reserve_exact((n + 1) * (n + 1) - self.tick_gains.len());
+            .reserve_exact((rows * (n + 1)).saturating_sub(self.tick_gains.len()));
         for p in self.parties.iter_mut() {
             p.heard.reserve_exact(1);
         }
-        self.plan.reserve(n + 1);
+        self.plan.reserve(rows);
         self.next_id = next_id;
         for p in self.parties.iter_mut() {
             p.heard.push(RouteState::NEW);
+        }
+        for t in self.taps.iter_mut() {
+            for row in t.heard.iter_mut() {
+                row.push(RouteState::NEW);
+            }
+            if t.tap.layout() == TapLayout::Stems {
+                t.add_channel(n + 1, self.format);
+            }
         }
         self.parties.push(Party {
             id,
@@ -554,7 +702,7 @@ impl<S: Sample> Session<S> {
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: None,
         });
-        self.tick_gains.resize((n + 1) * (n + 1), RouteGain::MUTED);
+        self.tick_gains.resize(rows * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
         self.outputs
             .resize(self.outputs.len() + self.spf, S::SILENCE);
@@ -581,8 +729,16 @@ impl<S: Sample> Session<S> {
         let range = i * self.spf..(i + 1) * self.spf;
         self.inputs.drain(range.clone());
         self.outputs.drain(range);
+        for t in self.taps.iter_mut() {
+            for row in t.heard.iter_mut() {
+                row.remove(i);
+            }
+            if t.tap.layout() == TapLayout::Stems {
+                t.remove_channel(i);
+            }
+        }
         let n = self.parties.len();
-        self.tick_gains.truncate(n * n);
+        self.tick_gains.truncate((n + self.tap_rows(n)) * n);
         self.record(Event::Left {
             party,
             role: gone.seat.role,
@@ -1013,6 +1169,15 @@ impl<S: Sample> Session<S> {
         if sanitized {
             self.sanitize_inputs();
         }
+        // Which tap each tap channel (a row after the parties') belongs to.
+        let mut tap_ends = [0usize; MAX_TAPS];
+        let n = self.parties.len();
+        let mut end = n;
+        for (t, e) in self.taps.iter().zip(&mut tap_ends) {
+            end += t.heard.len();
+            *e = end;
+        }
+        let mut tap_clips = [0u64; MAX_TAPS];
         for attempt in [sanitized, true] {
             let inputs: &[S] = &self.inputs;
             let frame = |t: usize| match mixed_at.get(t).copied() {
@@ -1020,11 +1185,22 @@ impl<S: Sample> Session<S> {
                 _ => &inputs[t * spf..(t + 1) * spf],
             };
             let parties = &mut self.parties;
-            let clipped = |l: usize, k: usize| parties[l].stats.samples_clipped += k as u64;
+            let clipped = |l: usize, k: usize| {
+                if l < n {
+                    parties[l].stats.samples_clipped += k as u64;
+                } else if let Some(t) = tap_ends.iter().position(|&e| l < e) {
+                    tap_clips[t] += k as u64;
+                }
+            };
+            let taps = self
+                .taps
+                .iter_mut()
+                .flat_map(|t| t.mixed.chunks_exact_mut(spf.max(1)));
             let ran = self.plan.run(
                 &self.tick_gains,
                 frame,
                 &mut self.outputs,
+                taps,
                 spf,
                 has,
                 attempt,
@@ -1053,16 +1229,20 @@ impl<S: Sample> Session<S> {
                 p.stats.samples_clipped += clipped as u64;
             }
         }
+        for (t, clips) in self.taps.iter_mut().zip(tap_clips) {
+            t.clipped += clips;
+            t.finish(spf);
+        }
         if self.plan.ramps() {
             // Every ramp ends within the tick: the ticks after it hear every
             // route steadily at its target.
-            let n = self.parties.len();
-            for g in &mut self.tick_gains[..n * n] {
+            let rows = n + self.tap_rows(n);
+            for g in &mut self.tick_gains[..rows * n] {
                 *g = RouteGain::steady(g.to);
             }
             let general_only = self.general_only();
             self.plan
-                .compile::<S>(&self.tick_gains[..n * n], n, self.spf, general_only);
+                .compile::<S>(&self.tick_gains[..rows * n], n, rows, self.spf, general_only);
         }
         // A route held closed this tick opens at the next: work it out then.
         self.settled = !held;
@@ -1108,54 +1288,190 @@ impl<S: Sample> Session<S> {
         let general_only = self.general_only();
         let (call_rate, tick) = (self.format.rate(), self.tick);
         let parties: &mut [Party<S>] = &mut self.parties;
-        let gains = &mut self.tick_gains[..n * n];
         let mut held_any = false;
-        for (l, row) in gains.chunks_exact_mut(n.max(1)).enumerate() {
-            let listener = &parties[l];
-            for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
-                *gain = if t == l {
-                    RouteGain::MUTED
-                } else {
-                    let state = listener.heard[t];
-                    let g = route_gain(listener, talker, state, ramp);
-                    let opens = state.current.is_muted() && !g.to.is_muted();
-                    let until = match (opens, state.held_until, talker.leg.as_deref()) {
-                        (true, Some(until), _) => until,
-                        (true, None, Some(leg)) => {
-                            let fresh = if leg.phase == 0 {
-                                0
-                            } else {
-                                leg.ticks - leg.phase
-                            };
-                            let memory = u64::from(leg.format.rate() != call_rate);
-                            tick + fresh as u64 + memory
-                        }
-                        _ => tick,
-                    };
-                    if until > tick {
-                        held_any = true;
-                        // Closed this tick; the ramp length carries the tick
-                        // it may open from to the loop below.
-                        RouteGain::ramp(Gain::MUTED, Gain::MUTED, HELD + (until - tick) as usize)
-                    } else {
-                        g
-                    }
-                };
-            }
-        }
-        for (p, row) in parties.iter_mut().zip(gains.chunks_exact_mut(n.max(1))) {
-            for (state, gain) in p.heard.iter_mut().zip(row.iter_mut()) {
-                // A held route is marked by a ramp that cannot occur
-                // otherwise; it is an ordinary closed route to the plan.
-                state.held_until = (gain.ramp > HELD).then(|| tick + (gain.ramp - HELD) as u64);
-                if state.held_until.is_some() {
+        let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
+        for (l, row) in rows.by_ref().take(n).enumerate() {
+            for (t, gain) in row.iter_mut().enumerate() {
+                if t == l {
                     *gain = RouteGain::MUTED;
+                    continue;
                 }
-                state.current = gain.to;
+                let (listener, talker) = (&parties[l], &parties[t]);
+                let state = listener.heard[t];
+                let target = target_gain(listener, talker, state);
+                let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
+                held_any |= next.held_until.is_some();
+                *gain = g;
+                parties[l].heard[t] = next;
             }
         }
-        self.plan.compile::<S>(gains, n, self.spf, general_only);
+        for tap in self.taps.iter_mut() {
+            let config = tap.tap;
+            let channels = tap.heard.iter_mut().enumerate();
+            for ((c, heard), row) in channels.zip(rows.by_ref()) {
+                for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
+                    let state = heard[t];
+                    let target = tap_hears(config, c, t, talker).then_some(talker.volume);
+                    let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
+                    held_any |= next.held_until.is_some();
+                    *gain = g;
+                    heard[t] = next;
+                }
+            }
+        }
+        let rows = n + self.tap_rows(n);
+        self.plan
+            .compile::<S>(&self.tick_gains[..rows * n], n, rows, self.spf, general_only);
         held_any
+    }
+
+    /// How many channels the taps have on a call of `parties` parties: the
+    /// rows of the route matrix after the parties'.
+    fn tap_rows(&self, parties: usize) -> usize {
+        self.taps.iter().map(|t| t.tap.rows(parties)).sum()
+    }
+
+    /// Adds a recording tap: from the next tick it records the call as
+    /// `config` says (see [`crate::tap`] for who is recorded on which
+    /// channel). It changes nothing anybody hears. The tap's channels open
+    /// with the session's ramp, as routes do; a tap added to a call under
+    /// way starts with a few ms of fade-in. After [`MAX_TAPS`] taps the next
+    /// is [`Error::TooManyTaps`].
+    ///
+    /// ```
+    /// use barge::{Format, Mode, Role, Session, Tap, TapChannel};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// call.set_ramp(std::time::Duration::ZERO)?;
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// let boss = call.join_supervisor(Mode::Whisper)?;
+    /// let tap = call.add_tap(Tap::stereo())?; // whispers not recorded
+    /// call.mix_frames(&[(c, &[100; 160]), (a, &[20; 160]), (boss, &[3; 160])])?;
+    /// assert_eq!(call.tap_channel(tap, TapChannel::Customer)?[0], 100);
+    /// assert_eq!(call.tap_channel(tap, TapChannel::Agent)?[0], 20);
+    /// assert_eq!(&call.tap_frame(tap)?[..4], &[100, 20, 100, 20]); // left, right
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn add_tap(&mut self, config: Tap) -> Result<TapId, Error> {
+        if self.taps.len() >= MAX_TAPS {
+            return Err(Error::TooManyTaps { max: MAX_TAPS });
+        }
+        let Some(next_tap) = self.next_tap.checked_add(1) else {
+            return Err(Error::TapIdsExhausted {
+                taps: u64::from(self.next_tap),
+            });
+        };
+        let rate = config.rate().unwrap_or(self.format.rate());
+        let format = Format::from_parts(rate, self.format.ptime());
+        let id = TapId {
+            call: self.call,
+            n: self.next_tap,
+        };
+        let n = self.parties.len();
+        let rows = config.rows(n);
+        let mut tap = TapState {
+            id,
+            tap: config,
+            format,
+            heard: SmallVec::new(),
+            mixed: Vec::new(),
+            resamplers: Vec::new(),
+            rated: Vec::new(),
+            interleaved: Vec::new(),
+            clipped: 0,
+        };
+        for _ in 0..rows {
+            tap.add_channel(n, self.format);
+        }
+        if config.layout() == TapLayout::Stereo {
+            tap.interleaved = alloc::vec![S::SILENCE; 2 * format.samples_per_frame()];
+        }
+        let all_rows = n + self.tap_rows(n) + rows;
+        self.tick_gains.resize(all_rows * n, RouteGain::MUTED);
+        self.plan.reserve(all_rows);
+        self.next_tap = next_tap;
+        self.taps.push(tap);
+        self.record(Event::TapAdded {
+            tap: id,
+            config,
+            at: self.tick,
+        });
+        Ok(id)
+    }
+
+    /// Removes a tap: from the next tick it records nothing, and its
+    /// frames are gone. Its id is never reused.
+    pub fn remove_tap(&mut self, tap: TapId) -> Result<(), Error> {
+        let k = self.tap_index(tap)?;
+        self.taps.remove(k);
+        let n = self.parties.len();
+        self.tick_gains.truncate((n + self.tap_rows(n)) * n);
+        self.record(Event::TapRemoved { tap, at: self.tick });
+        Ok(())
+    }
+
+    /// What `tap` recorded in the last tick, at its format ([`Session::tap_format`]):
+    /// for a stereo tap both channels interleaved (left first: see
+    /// [`Tap::left`]), for stems every party's stem one after the other, in
+    /// the order of [`Session::parties`]. Silence before the tap's first
+    /// tick.
+    pub fn tap_frame(&self, tap: TapId) -> Result<&[S], Error> {
+        let t = &self.taps[self.tap_index(tap)?];
+        Ok(match t.tap.layout() {
+            TapLayout::Stereo => &t.interleaved,
+            TapLayout::Stems if t.resampled() => &t.rated,
+            TapLayout::Stems => &t.mixed,
+        })
+    }
+
+    /// One channel of a stereo tap, as it recorded it in the last tick. A
+    /// tap of stems is [`Error::NotStereo`].
+    pub fn tap_channel(&self, tap: TapId, channel: TapChannel) -> Result<&[S], Error> {
+        let t = &self.taps[self.tap_index(tap)?];
+        if t.tap.layout() != TapLayout::Stereo {
+            return Err(Error::NotStereo { tap });
+        }
+        Ok(t.channel(match channel {
+            TapChannel::Customer => 0,
+            TapChannel::Agent => 1,
+        }))
+    }
+
+    /// What `tap` recorded of `party` in the last tick: what the party said,
+    /// after its volume, or silence where it said nothing or the tap does
+    /// not record it. A stereo tap is [`Error::NotStems`].
+    pub fn tap_stem(&self, tap: TapId, party: PartyId) -> Result<&[S], Error> {
+        let t = &self.taps[self.tap_index(tap)?];
+        let i = self.index(party)?;
+        if t.tap.layout() != TapLayout::Stems {
+            return Err(Error::NotStems { tap });
+        }
+        Ok(t.channel(i))
+    }
+
+    /// The format of `tap`'s channels: the rate it was added at, the call's
+    /// frame duration.
+    pub fn tap_format(&self, tap: TapId) -> Result<Format, Error> {
+        Ok(self.taps[self.tap_index(tap)?].format)
+    }
+
+    /// What `tap` records, and how.
+    pub fn tap(&self, tap: TapId) -> Result<TapInfo, Error> {
+        Ok(tap_info(&self.taps[self.tap_index(tap)?]))
+    }
+
+    /// Every tap on the call, in order of adding.
+    pub fn taps(&self) -> impl Iterator<Item = TapInfo> + '_ {
+        self.taps.iter().map(tap_info)
+    }
+
+    fn tap_index(&self, tap: TapId) -> Result<usize, Error> {
+        if tap.call != self.call {
+            return Err(Error::ForeignTap { tap });
+        }
+        self.taps
+            .iter()
+            .position(|t| t.id == tap)
+            .ok_or(Error::UnknownTap { tap })
     }
 
     /// What `party` heard in the last tick, at its leg's format: silence
@@ -1333,6 +1649,85 @@ fn info<S>(p: &Party<S>) -> PartyInfo {
     }
 }
 
+fn tap_info<S>(t: &TapState<S>) -> TapInfo {
+    TapInfo {
+        id: t.id,
+        config: t.tap,
+        format: t.format,
+        samples_clipped: t.clipped,
+    }
+}
+
+/// Whether channel `c` of `tap` records `talker`, the party at `t`.
+fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
+    let seat = talker.seat;
+    if !tap.records(seat.role, seat.mode) {
+        return false;
+    }
+    match tap.layout() {
+        TapLayout::Stereo => {
+            let side = if c == 0 {
+                TapChannel::Customer
+            } else {
+                TapChannel::Agent
+            };
+            TapChannel::of(seat.role) == Some(side)
+        }
+        TapLayout::Stems => c == t,
+    }
+}
+
+/// The next tick's gain of a route in `state` from `talker`, whose gain
+/// once every ramp is over is `target` (`None`: the modes close it), and
+/// the route's state after the tick.
+///
+/// A route from a talker on a leg of another format than the call's opens
+/// only once what the talker hands in after the change reaches the call:
+/// at the talker's next frame (a leg frame that spans several ticks was
+/// handed in before the change), and, for a leg at another rate, one tick
+/// later still (the first few ms of a frame, its resampler's delay, under
+/// the shortest frame, carry the frame before). Until then it is held
+/// closed, and `held_until` says from which tick it may open.
+#[inline(always)]
+fn next_route<S>(
+    state: RouteState,
+    target: Option<Gain>,
+    talker: &Party<S>,
+    ramp: usize,
+    tick: u64,
+    call_rate: crate::format::SampleRate,
+) -> (RouteGain, RouteState) {
+    let g = match target {
+        Some(target) => RouteGain::ramp(state.current, target, ramp),
+        // Closed by the mode table: close at once. A ramp down would let the
+        // first milliseconds of a whisper reach the customer, or a
+        // monitoring supervisor be heard at all.
+        None => RouteGain::MUTED,
+    };
+    let opens = state.current.is_muted() && !g.to.is_muted();
+    let until = match (opens, state.held_until, talker.leg.as_deref()) {
+        (true, Some(until), _) => until,
+        (true, None, Some(leg)) => {
+            let fresh = if leg.phase == 0 {
+                0
+            } else {
+                leg.ticks - leg.phase
+            };
+            let memory = u64::from(leg.format.rate() != call_rate);
+            tick + fresh as u64 + memory
+        }
+        _ => tick,
+    };
+    let held = until > tick;
+    let gain = if held { RouteGain::MUTED } else { g };
+    let next = RouteState {
+        current: gain.to,
+        adjusted: state.adjusted,
+        held_until: held.then_some(until),
+    };
+    (gain, next)
+}
+
 /// The gain at which `listener` hears `talker`, whose route is in `state`,
 /// once every ramp is over; `None` where the modes close the route.
 #[inline(always)]
@@ -1344,26 +1739,6 @@ fn target_gain<S>(listener: &Party<S>, talker: &Party<S>, state: RouteState) -> 
         Some(g) => g.then(talker.volume),
         None => talker.volume,
     })
-}
-
-/// The gain at which `listener` hears `talker`, whose route is in `state`,
-/// during the next tick.
-// Inlined: called out of line it returns through memory, and reading the
-// gain back stalls on the store (measured: a tenth of a ramping tick).
-#[inline(always)]
-fn route_gain<S>(
-    listener: &Party<S>,
-    talker: &Party<S>,
-    state: RouteState,
-    ramp: usize,
-) -> RouteGain {
-    match target_gain(listener, talker, state) {
-        Some(target) => RouteGain::ramp(state.current, target, ramp),
-        // Closed by the mode table: close at once. A ramp down would let the
-        // first milliseconds of a whisper reach the customer, or a
-        // monitoring supervisor be heard at all.
-        None => RouteGain::MUTED,
-    }
 }
 
 #[cfg(test)]
