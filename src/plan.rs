@@ -189,6 +189,8 @@ impl Plan {
     ) -> Result<(), NeedsSanitizing> {
         let n = self.n;
         if n == 0 {
+            // Nobody talks: the listeners who are not talkers hear silence.
+            taps.for_each(|out| out.fill(S::SILENCE));
             return Ok(());
         }
         let has = |t: usize| has & (1 << t) != 0;
