@@ -352,13 +352,19 @@
 //!
 //! | entry point | bad input | error |
 //! |---|---|---|
-//! | [`Format::new`], [`SampleRate::from_hz`] | a rate other than 8000, 16000, 24000, 32000 or 48000 Hz | [`Error::UnsupportedSampleRate`] |
+//! | [`Format::new`], [`SampleRate::from_hz`], [`Tap::at_rate`] | a rate other than 8000, 16000, 24000, 32000 or 48000 Hz | [`Error::UnsupportedSampleRate`] |
 //! | [`Format::new`], [`Ptime::from_ms`] | a frame duration other than 10, 20, 30, 40 or 60 ms | [`Error::UnsupportedPtime`] |
 //! | [`Ptime::from_duration`] | a duration that is not exactly one of those | [`Error::UnsupportedPtime`] |
 //! | [`Gain::from_db`], [`Session::set_volume`], [`Session::set_route_gain`] | NaN, +inf, or louder than +12 dB | [`Error::GainOutOfRange`] |
 //! | [`Gain::from_linear`] | a negative factor, NaN, or more than [`Gain::MAX`] | [`Error::LinearGainOutOfRange`] |
 //! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
 //! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a join after 2³² − 1 ids were handed out | [`Error::PartyIdsExhausted`] |
+//! | [`Session::add_tap`] | a tap more than [`MAX_TAPS`] | [`Error::TooManyTaps`] |
+//! | [`Session::add_tap`] | a tap after 2³² − 1 tap ids were handed out | [`Error::TapIdsExhausted`] |
+//! | every [`Session`] call that takes a [`TapId`] (see below) | a tap that was removed, or that a clone added after the snapshot | [`Error::UnknownTap`] |
+//! | every [`Session`] call that takes a [`TapId`] | a tap of another session, whatever its number | [`Error::ForeignTap`] |
+//! | [`Session::tap_channel`] | a tap of stems | [`Error::NotStereo`] |
+//! | [`Session::tap_stem`] | a stereo tap | [`Error::NotStems`] |
 //! | every [`Session`] call that takes a [`PartyId`] (see below) | a party that has left | [`Error::PartyLeft`] |
 //! | every [`Session`] call that takes a [`PartyId`] | an id of another session, whatever its number | [`Error::ForeignParty`] |
 //! | every [`Session`] call that takes a [`PartyId`] | an id that a clone of this session handed out after the snapshot | [`Error::UnknownParty`] |
@@ -390,7 +396,10 @@
 //! [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`],
 //! [`Session::set_volume`], [`Session::put_frame`], [`Session::frame_mut`],
 //! [`Session::output`], [`Session::party`], [`Session::set_leg_format`] and
-//! [`Session::leg_format`]. When one call has several
+//! [`Session::leg_format`] and [`Session::tap_stem`]; those that take a
+//! [`TapId`] are [`Session::remove_tap`], [`Session::tap_frame`],
+//! [`Session::tap_channel`], [`Session::tap_stem`], [`Session::tap_format`]
+//! and [`Session::tap`]. When one call has several
 //! bad inputs it reports the first it checks: the listener before the
 //! talker, parties before values (a frame's expected length is its party's
 //! leg's); [`kernel::mix_matrix`] checks the number of

@@ -379,10 +379,8 @@ impl<S: Sample> TapState<S> {
     fn add_channel(&mut self, parties: usize, call: Format) {
         self.heard
             .push(core::iter::repeat(RouteState::NEW).take(parties).collect());
-        self.mixed.resize(
-            self.mixed.len() + call.samples_per_frame(),
-            S::SILENCE,
-        );
+        self.mixed
+            .resize(self.mixed.len() + call.samples_per_frame(), S::SILENCE);
         if self.format.rate() != call.rate() {
             self.resamplers
                 .push(Resampler::new(call.rate(), self.format.rate()));
@@ -1241,8 +1239,13 @@ impl<S: Sample> Session<S> {
                 *g = RouteGain::steady(g.to);
             }
             let general_only = self.general_only();
-            self.plan
-                .compile::<S>(&self.tick_gains[..rows * n], n, rows, self.spf, general_only);
+            self.plan.compile::<S>(
+                &self.tick_gains[..rows * n],
+                n,
+                rows,
+                self.spf,
+                general_only,
+            );
         }
         // A route held closed this tick opens at the next: work it out then.
         self.settled = !held;
@@ -1320,8 +1323,13 @@ impl<S: Sample> Session<S> {
             }
         }
         let rows = n + self.tap_rows(n);
-        self.plan
-            .compile::<S>(&self.tick_gains[..rows * n], n, rows, self.spf, general_only);
+        self.plan.compile::<S>(
+            &self.tick_gains[..rows * n],
+            n,
+            rows,
+            self.spf,
+            general_only,
+        );
         held_any
     }
 
@@ -1814,6 +1822,25 @@ mod test {
         s.leave(last).unwrap();
         assert!(s.join_supervisor(Mode::Barge).is_err(), "no id is reused");
         assert_eq!(s.party(c).map(|p| p.role), Ok(Role::Customer));
+    }
+
+    #[test]
+    fn tap_ids_run_out_with_an_error_never_a_wrap() {
+        let (mut s, ..) = call();
+        s.next_tap = u32::MAX - 1;
+        let last = s.add_tap(Tap::stereo()).unwrap();
+        assert_eq!(last.get(), u32::MAX - 1);
+        s.remove_tap(last).unwrap();
+        let before = s.clone();
+        let e = s.add_tap(Tap::stems()).unwrap_err();
+        assert_eq!(
+            e,
+            Error::TapIdsExhausted {
+                taps: u64::from(u32::MAX)
+            }
+        );
+        assert!(alloc::format!("{e}").contains("4294967295 tap ids"), "{e}");
+        assert_eq!(s, before);
     }
 
     #[test]

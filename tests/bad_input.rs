@@ -8,7 +8,10 @@ use std::time::Duration;
 use barge::g711::Law;
 use barge::kernel::{mix, mix_matrix, RouteGain, Talker};
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, Sink, Source};
-use barge::{Error, Format, Gain, Mode, PartyId, Ptime, Role, SampleRate, Session, MAX_PARTIES};
+use barge::{
+    Error, Format, Gain, Mode, PartyId, Ptime, Role, SampleRate, Session, Tap, TapChannel, TapId,
+    MAX_PARTIES,
+};
 
 /// A three-party call that has mixed one tick and has a pending event.
 fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
@@ -839,5 +842,92 @@ fn a_converted_leg_built_for_another_format() {
             given: Format::NARROWBAND_20MS,
             expected: wideband
         }
+    );
+}
+
+#[test]
+fn one_tap_too_many() {
+    let (mut s, ..) = call();
+    for _ in 0..barge::MAX_TAPS {
+        s.add_tap(Tap::stereo()).unwrap();
+    }
+    let e = fails_unchanged(&s, |s| s.add_tap(Tap::stems()));
+    assert_eq!(e, Error::TooManyTaps { max: 4 });
+    names(&e, &["4 taps at most"]);
+}
+
+/// Every call that takes a `TapId`, with `t` as the tap.
+fn every_tap_call(s: &Session<i16>, t: TapId, party: PartyId) -> Vec<(&'static str, Error)> {
+    vec![
+        ("remove_tap", fails_unchanged(s, |s| s.remove_tap(t))),
+        (
+            "tap_frame",
+            fails_unchanged(s, |s| s.tap_frame(t).map(|_| ())),
+        ),
+        (
+            "tap_channel",
+            fails_unchanged(s, |s| s.tap_channel(t, TapChannel::Agent).map(|_| ())),
+        ),
+        (
+            "tap_stem",
+            fails_unchanged(s, |s| s.tap_stem(t, party).map(|_| ())),
+        ),
+        ("tap_format", fails_unchanged(s, |s| s.tap_format(t))),
+        ("tap", fails_unchanged(s, |s| s.tap(t))),
+    ]
+}
+
+#[test]
+fn a_tap_that_was_removed_or_belongs_to_another_call() {
+    let (mut s, c, ..) = call();
+    let gone = s.add_tap(Tap::stereo()).unwrap();
+    s.remove_tap(gone).unwrap();
+    for (what, e) in every_tap_call(&s, gone, c) {
+        assert_eq!(e, Error::UnknownTap { tap: gone }, "{what}");
+        names(&e, &["tap #0", "not on this call"]);
+    }
+    let (mut other, ..) = call();
+    let theirs = other.add_tap(Tap::stereo()).unwrap();
+    let mine = s.add_tap(Tap::stems()).unwrap();
+    assert_eq!(mine.get(), 1);
+    // The other call's tap #0 and #1 both act on nothing here.
+    let theirs_too = other.add_tap(Tap::stems()).unwrap();
+    for t in [theirs, theirs_too] {
+        for (what, e) in every_tap_call(&s, t, c) {
+            assert_eq!(e, Error::ForeignTap { tap: t }, "{what}");
+            names(&e, &["another session", "expected a tap of this call"]);
+        }
+    }
+}
+
+#[test]
+fn a_channel_of_stems_or_a_stem_of_a_stereo_tap() {
+    let (mut s, c, a, _) = call();
+    let stereo = s.add_tap(Tap::stereo()).unwrap();
+    let stems = s.add_tap(Tap::stems()).unwrap();
+    let e = fails_unchanged(&s, |s| s.tap_stem(stereo, c).map(|_| ()));
+    assert_eq!(e, Error::NotStems { tap: stereo });
+    names(&e, &["tap #0", "stereo", "expected a tap of stems"]);
+    let e = fails_unchanged(&s, |s| {
+        s.tap_channel(stems, TapChannel::Customer).map(|_| ())
+    });
+    assert_eq!(e, Error::NotStereo { tap: stems });
+    names(&e, &["tap #1", "stems", "expected a stereo tap"]);
+    // The party of a stem is checked as every party is.
+    s.leave(a).unwrap();
+    let e = fails_unchanged(&s, |s| s.tap_stem(stems, a).map(|_| ()));
+    assert_eq!(e, Error::PartyLeft { party: a });
+    let other = Session::<i16>::new(Format::NARROWBAND_20MS)
+        .join(Role::Agent)
+        .unwrap();
+    let e = fails_unchanged(&s, |s| s.tap_stem(stems, other).map(|_| ()));
+    assert_eq!(e, Error::ForeignParty { party: other });
+}
+
+#[test]
+fn a_tap_at_an_unsupported_rate() {
+    assert_eq!(
+        Tap::stereo().at_rate(44100),
+        Err(Error::UnsupportedSampleRate { given: 44100 })
     );
 }

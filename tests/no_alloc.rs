@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use barge::{Format, Mode, PartyId, Role, Sample, Session};
+use barge::{Format, Mode, PartyId, Role, Sample, Session, Tap};
 
 struct Counting;
 
@@ -44,6 +44,17 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
     let v = s.join(Role::Supervisor).unwrap();
     let r = s.join_recorder(true).unwrap();
     let ids = [c, a, v, r];
+    // Recording taps: stereo at the call's rate, stems at another.
+    let other_rate = if format.rate().hz() == 8000 {
+        16000
+    } else {
+        8000
+    };
+    let taps = [
+        s.add_tap(Tap::stereo().with_whispers(true)).unwrap(),
+        s.add_tap(Tap::stems().at_rate(other_rate).unwrap())
+            .unwrap(),
+    ];
     while s.poll_event().is_some() {}
     let mut rng = common::Rng::new(42);
     let mut during_mix = 0;
@@ -86,6 +97,9 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
         }
         for id in ids {
             std::hint::black_box(s.output(id).unwrap());
+        }
+        for t in taps {
+            std::hint::black_box(s.tap_frame(t).unwrap());
         }
         during_mix += allocations() - before;
     }

@@ -9,8 +9,7 @@ mod common;
 use std::time::Duration;
 
 use barge::{
-    Error, Event, Format, Mode, PartyId, Role, Session, Tap, TapChannel, TapId, TapLayout,
-    MAX_TAPS,
+    Error, Event, Format, Mode, PartyId, Role, Session, Tap, TapChannel, TapId, TapLayout, MAX_TAPS,
 };
 use proptest::prelude::*;
 
@@ -221,7 +220,10 @@ impl Calls {
             Op::Tick(..) => unreachable!(),
         };
         if let Err(e) = result {
-            assert_eq!(self.tapped, before, "{op:?} failed with `{e}` but changed the call");
+            assert_eq!(
+                self.tapped, before,
+                "{op:?} failed with `{e}` but changed the call"
+            );
         }
     }
 
@@ -426,7 +428,11 @@ fn the_supervisor_is_on_the_agents_side_and_whispers_only_where_chosen() {
     assert_eq!(ch(&s, plain, TapChannel::Customer), 1000);
     assert_eq!(ch(&s, plain, TapChannel::Agent), 200, "whisper left out");
     assert_eq!(ch(&s, all, TapChannel::Agent), 230, "whisper recorded");
-    assert_eq!(ch(&s, all, TapChannel::Customer), 1000, "never on the customer's side");
+    assert_eq!(
+        ch(&s, all, TapChannel::Customer),
+        1000,
+        "never on the customer's side"
+    );
     assert_eq!(&s.tap_frame(swapped).unwrap()[..2], &[200, 1000]);
     s.set_mode(v, Mode::Barge).unwrap();
     tick(&mut s);
@@ -434,7 +440,11 @@ fn the_supervisor_is_on_the_agents_side_and_whispers_only_where_chosen() {
     assert_eq!(ch(&s, plain, TapChannel::Customer), 1000);
     s.set_mode(v, Mode::Monitor).unwrap();
     tick(&mut s);
-    assert_eq!(ch(&s, all, TapChannel::Agent), 200, "nobody heard the monitor");
+    assert_eq!(
+        ch(&s, all, TapChannel::Agent),
+        200,
+        "nobody heard the monitor"
+    );
     // A supervisor who joins later is picked up by the rule.
     let late = s.join_supervisor(Mode::Barge).unwrap();
     s.mix_frames(&[(c, &[1000; 160]), (a, &[200; 160]), (late, &[4; 160])])
@@ -453,7 +463,11 @@ fn stems_follow_joins_and_leaves() {
     assert_eq!(s.tap_stem(t, a), Err(Error::PartyLeft { party: a }));
     assert_eq!(s.tap_stem(t, v).unwrap()[0], 3, "kept until the next tick");
     let d = s.join(Role::Agent).unwrap();
-    assert_eq!(s.tap_stem(t, d).unwrap(), &[0; 160][..], "silent until it talks");
+    assert_eq!(
+        s.tap_stem(t, d).unwrap(),
+        &[0; 160][..],
+        "silent until it talks"
+    );
     s.mix_frames(&[(c, &[1; 160]), (d, &[5; 160])]).unwrap();
     let frame = s.tap_frame(t).unwrap();
     assert_eq!((frame[0], frame[160], frame[320]), (1, 0, 5));
@@ -486,7 +500,9 @@ fn a_tap_at_another_rate_keeps_each_voice_on_its_channel() {
     assert_eq!(s.tap_format(t), Ok(Format::new(48000, 20).unwrap()));
     let tone = |hz: f64, n: usize, rate: f64, amp: f64| -> Vec<i16> {
         (0..n)
-            .map(|i| (amp * (2.0 * std::f64::consts::PI * hz * i as f64 / rate).sin()).round() as i16)
+            .map(|i| {
+                (amp * (2.0 * std::f64::consts::PI * hz * i as f64 / rate).sin()).round() as i16
+            })
             .collect()
     };
     let ticks = 50;
@@ -514,10 +530,24 @@ fn a_tap_at_another_rate_keeps_each_voice_on_its_channel() {
         }
         2.0 * (ss * ss + cc * cc).sqrt() / x.len() as f64
     };
-    assert!((level(&left, 1000.0) - 8000.0).abs() < 80.0, "{}", level(&left, 1000.0));
-    assert!(level(&left, 400.0) < 5.0, "the agent on the customer's channel");
-    assert!((level(&right, 400.0) - 4000.0).abs() < 40.0, "{}", level(&right, 400.0));
-    assert!(level(&right, 1000.0) < 5.0, "the customer on the agent's channel");
+    assert!(
+        (level(&left, 1000.0) - 8000.0).abs() < 80.0,
+        "{}",
+        level(&left, 1000.0)
+    );
+    assert!(
+        level(&left, 400.0) < 5.0,
+        "the agent on the customer's channel"
+    );
+    assert!(
+        (level(&right, 400.0) - 4000.0).abs() < 40.0,
+        "{}",
+        level(&right, 400.0)
+    );
+    assert!(
+        level(&right, 1000.0) < 5.0,
+        "the customer on the agent's channel"
+    );
 }
 
 #[test]
@@ -539,7 +569,10 @@ fn taps_are_on_the_audit_trail_and_their_ids_belong_to_their_call() {
     let (mut other, ..) = call();
     let foreign = other.add_tap(Tap::stereo()).unwrap();
     let before = s.clone();
-    assert_eq!(s.remove_tap(foreign), Err(Error::ForeignTap { tap: foreign }));
+    assert_eq!(
+        s.remove_tap(foreign),
+        Err(Error::ForeignTap { tap: foreign })
+    );
     assert_eq!(s.remove_tap(t), Err(Error::UnknownTap { tap: t }));
     assert_eq!(s, before);
     let next = s.add_tap(Tap::stereo()).unwrap();
