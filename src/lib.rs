@@ -291,6 +291,12 @@
 //!    a tick over them, G.711 adapters, sample-type conversion and (feature
 //!    `dasp`) dasp signals.
 //!
+//! Two more signal modules sit beside the kernel for the host to use on
+//! any party's audio: [`tone`] generates beeps, the recording warning tone
+//! and DTMF digits sample-exactly at every rate, and [`dtmf`] recognises
+//! DTMF digits in a party's frames (to switch a supervisor's mode from the
+//! keypad, say). Neither allocates per frame.
+//!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
 //!
@@ -431,6 +437,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod dtmf;
 mod error;
 pub mod format;
 pub mod g711;
@@ -441,7 +448,9 @@ mod plan;
 pub mod resample;
 pub mod route;
 pub mod session;
+pub mod tone;
 
+pub use dtmf::{Digit, DtmfDetector, DtmfEvent};
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
@@ -450,6 +459,7 @@ pub use route::{Mode, Role};
 pub use session::{
     Event, PartyId, PartyInfo, PartyStats, Session, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
+pub use tone::{ToneGenerator, ToneSpec};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
