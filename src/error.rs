@@ -247,6 +247,57 @@ pub enum Error {
         /// The sample rate the codec carries, in Hz.
         expected: u32,
     },
+
+    // Tones and DTMF.
+    /// A tone's frequency is not a number, not above 0 Hz, or not below the
+    /// Nyquist frequency (half the sample rate) it is generated at.
+    #[error("tone frequency of {given_hz} Hz: expected above 0 Hz and below {nyquist_hz} Hz (half the sample rate)")]
+    ToneFrequency {
+        /// The frequency that was given, in Hz.
+        given_hz: f32,
+        /// Half the sample rate, in Hz: the frequency must be below it.
+        nyquist_hz: f32,
+    },
+
+    /// A tone's level is not a number, or so loud that the peaks of its
+    /// components add up beyond full scale.
+    #[error("tone level of {given_dbm0} dBm0: expected a finite level of at most {max_dbm0} dBm0 (full scale)")]
+    ToneLevel {
+        /// The level of the component that was given, in dBm0.
+        given_dbm0: f32,
+        /// The loudest level that component can have beside the other
+        /// (if any), in dBm0.
+        max_dbm0: f32,
+    },
+
+    /// A tone's cadence is out of range: an on-time of 0 ms, a repeat count
+    /// of 0, a click-free edge longer than the on-time or than the pause
+    /// between bursts.
+    #[error("{what}: got {given}, expected {min} to {max}")]
+    ToneCadence {
+        /// What was out of range, with its unit.
+        what: &'static str,
+        /// The value that was given.
+        given: u64,
+        /// The smallest accepted value.
+        min: u64,
+        /// The largest accepted value.
+        max: u64,
+    },
+
+    /// An RFC 4733 telephone-event code that is not a DTMF digit.
+    #[error("telephone-event code {given}: expected a DTMF digit, 0 to 15")]
+    DtmfEventCode {
+        /// The code that was given.
+        given: u8,
+    },
+
+    /// A character that is not a DTMF digit.
+    #[error("DTMF digit {given:?}: expected one of 0-9, *, #, A-D")]
+    DtmfChar {
+        /// The character that was given.
+        given: char,
+    },
 }
 
 /// Shows a duration in microseconds as whole milliseconds when it is one.

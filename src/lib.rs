@@ -291,6 +291,12 @@
 //!    a tick over them, G.711 adapters, sample-type conversion and (feature
 //!    `dasp`) dasp signals.
 //!
+//! Two more signal modules sit beside the kernel for the host to use on
+//! any party's audio: [`tone`] generates beeps, the recording warning tone
+//! and DTMF digits sample-exactly at every rate, and [`dtmf`] recognises
+//! DTMF digits in a party's frames (to switch a supervisor's mode from the
+//! keypad, say). Neither allocates per frame.
+//!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
 //!
@@ -440,6 +446,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod dtmf;
 mod error;
 pub mod format;
 pub mod g711;
@@ -451,7 +458,9 @@ pub mod resample;
 pub mod route;
 pub mod session;
 pub mod tap;
+pub mod tone;
 
+pub use dtmf::{Digit, DtmfDetector, DtmfEvent};
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
@@ -461,6 +470,7 @@ pub use session::{
     Event, PartyId, PartyInfo, PartyStats, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
 pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
+pub use tone::{ToneGenerator, ToneSpec};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -1,0 +1,777 @@
+//! DTMF digits, and a detector of DTMF tones in a party's audio.
+//!
+//! A [`Digit`] is one of the 16 keys of ITU-T Q.23 (0–9, `*`, `#`,
+//! A–D), with its two frequencies and its RFC 4733 telephone-event code.
+//! A [`DtmfDetector`] listens to one stream at one [`SampleRate`], fed
+//! frames of any length, and reports each digit once when it is
+//! recognised ([`DtmfEvent::Down`]) and once when it ends
+//! ([`DtmfEvent::Up`]). It allocates nothing, never panics, holds a fixed
+//! amount of state and works in the `no_std` core.
+//!
+//! ```
+//! use barge::dtmf::{Digit, DtmfDetector, DtmfEvent};
+//! use barge::tone::{ToneGenerator, ToneSpec};
+//! use barge::SampleRate;
+//!
+//! let mut detector = DtmfDetector::new(SampleRate::Hz8000);
+//! let digit = Digit::from_char('#')?;
+//! let mut key = ToneGenerator::new(&ToneSpec::dtmf(digit, 60, 60), SampleRate::Hz8000)?;
+//! let mut frame = [0i16; 160];
+//! let mut heard = Vec::new();
+//! for _ in 0..6 {
+//!     key.fill(&mut frame);
+//!     heard.extend(detector.process(&frame));
+//! }
+//! assert!(matches!(heard[..], [DtmfEvent::Down { digit: d, .. }, DtmfEvent::Up { .. }] if d == digit));
+//! # Ok::<(), barge::Error>(())
+//! ```
+//!
+//! ## How
+//!
+//! The detector cuts its input into sub-blocks of 5 ms (40 samples at
+//! 8 kHz, 240 at 48 kHz: the same duration at every rate) and runs a
+//! Goertzel filter (in `f32`) at each of the 8 DTMF frequencies over
+//! each. Every 5 ms it looks at the last 5 sub-blocks, a 25 ms window, and
+//! accepts a digit in it when all of these hold:
+//!
+//! 1. **One row and one column.** Combined coherently over the window (a
+//!    25 ms DFT, 40 Hz wide bins), the strongest row frequency is at least
+//!    6 dB above every other row frequency, and the same for the columns.
+//! 2. **Level.** Both tones are at least [`DtmfDetector::MIN_LEVEL_DBM0`]
+//!    (−34 dBm0).
+//! 3. **Twist.** The column (high-group) tone is from
+//!    [`DtmfDetector::MAX_REVERSE_TWIST_DB`] (9 dB) below to
+//!    [`DtmfDetector::MAX_FORWARD_TWIST_DB`] (5 dB) above the row tone.
+//! 4. **Purity.** The two tones hold at least 75 % of the window's energy:
+//!    speech and music, whose energy is spread over harmonics and noise,
+//!    fail this, and so does a tone with a strong second harmonic.
+//! 5. **Steadiness, which is the duration check.** In every one of the 5
+//!    sub-blocks both tones are within 3 dB of their strongest sub-block:
+//!    the tone lasted the whole window (a burst shorter than about 22 ms
+//!    cannot fill it), and speech, whose level moves from one 5 ms to the
+//!    next, rarely holds still for 25 ms.
+//! 6. **Frequency.** Each tone's frequency, measured from how its phase
+//!    advances from one sub-block to the next, is within 2.5 % of the
+//!    nominal frequency: a tone within Q.24's ±1.5 % passes and one beyond
+//!    ±3.5 % fails, which a 25 ms filter alone could not tell apart.
+//!
+//! A digit is reported ([`DtmfEvent::Down`]) at the first window that
+//! accepts it, and ends ([`DtmfEvent::Up`]) after 3 sub-blocks (15 ms) in
+//! which its two tones are absent (below half the level threshold, or less
+//! than half of the sub-block's energy). So an interruption of up to 10 ms
+//! does not cut a digit in two, a pause of 40 ms always does, and the same
+//! digit is reported again only after such a gap.
+//!
+//! An `f32` sample is clamped to full scale, and NaN is taken as 0.
+//!
+//! ## Measured
+//!
+//! `tests/dtmf.rs` measures each of these at every rate, from tones made
+//! by [`ToneGenerator`](crate::tone::ToneGenerator) at Q.23's levels
+//! (−7 dBm0 row, −5 dBm0 column) unless said otherwise:
+//!
+//! - **Frequency.** Every digit is accepted with both tones shifted by up
+//!   to ±1.5 % (tested at ±1.5 % and ±1.0 %) and rejected with either tone
+//!   shifted by 3.5 % or more (tested at ±3.5 % and ±4 %).
+//! - **Duration.** Every digit is accepted in bursts of 40 ms (and every
+//!   start offset within a sub-block) and never reported for bursts of
+//!   20 ms or less.
+//! - **Pauses.** Two digits, the same one or two different ones, 40 ms
+//!   apart (40 ms bursts) are both reported; a 10 ms interruption of a
+//!   digit is not a pause.
+//! - **Twist.** Accepted with the column tone 8 dB below or 4 dB above the
+//!   row tone; rejected at 12 dB below or 8 dB above.
+//! - **Level.** Accepted at −25 dBm0 per tone; nothing is reported at
+//!   −40 dBm0 per tone.
+//! - **Noise.** Every digit is accepted in white noise at 15 dB
+//!   signal-to-noise ratio (over the whole band of the rate).
+//! - **Talk-off.** No digit in minutes of synthesized speech (espeak-ng,
+//!   several languages and voices, and the crate's own synthetic voices)
+//!   and music-like signals (chords, a melody, sweeps, sums of sines
+//!   between the DTMF frequencies, white and pink noise); see the test
+//!   output for the minutes.
+//! - **Latency.** From the first sample of a 40 ms tone to the sample at
+//!   which it is reported: 25 to 30 ms at every rate (the 25 ms window and
+//!   up to one sub-block of alignment). A host feeding frames hears of it
+//!   at the end of that frame: at most 30 ms plus one frame after the
+//!   tone began.
+
+use core::fmt;
+
+use crate::tone::load;
+use crate::{Error, Sample, SampleRate};
+
+/// One of the 16 DTMF keys (ITU-T Q.23).
+///
+/// The discriminant is the key's RFC 4733 telephone-event code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Digit {
+    /// `0`: 941 Hz and 1336 Hz.
+    Zero = 0,
+    /// `1`: 697 Hz and 1209 Hz.
+    One = 1,
+    /// `2`: 697 Hz and 1336 Hz.
+    Two = 2,
+    /// `3`: 697 Hz and 1477 Hz.
+    Three = 3,
+    /// `4`: 770 Hz and 1209 Hz.
+    Four = 4,
+    /// `5`: 770 Hz and 1336 Hz.
+    Five = 5,
+    /// `6`: 770 Hz and 1477 Hz.
+    Six = 6,
+    /// `7`: 852 Hz and 1209 Hz.
+    Seven = 7,
+    /// `8`: 852 Hz and 1336 Hz.
+    Eight = 8,
+    /// `9`: 852 Hz and 1477 Hz.
+    Nine = 9,
+    /// `*`: 941 Hz and 1209 Hz.
+    Star = 10,
+    /// `#`: 941 Hz and 1477 Hz.
+    Hash = 11,
+    /// `A`: 697 Hz and 1633 Hz.
+    A = 12,
+    /// `B`: 770 Hz and 1633 Hz.
+    B = 13,
+    /// `C`: 852 Hz and 1633 Hz.
+    C = 14,
+    /// `D`: 941 Hz and 1633 Hz.
+    D = 15,
+}
+
+/// The low-group (row) frequencies, Hz.
+pub const ROW_HZ: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
+/// The high-group (column) frequencies, Hz.
+pub const COLUMN_HZ: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+
+/// The keypad, by row and column.
+const KEYPAD: [[Digit; 4]; 4] = [
+    [Digit::One, Digit::Two, Digit::Three, Digit::A],
+    [Digit::Four, Digit::Five, Digit::Six, Digit::B],
+    [Digit::Seven, Digit::Eight, Digit::Nine, Digit::C],
+    [Digit::Star, Digit::Zero, Digit::Hash, Digit::D],
+];
+
+impl Digit {
+    /// All 16, in event-code order: 0–9, `*`, `#`, A–D.
+    pub const ALL: [Digit; 16] = [
+        Digit::Zero,
+        Digit::One,
+        Digit::Two,
+        Digit::Three,
+        Digit::Four,
+        Digit::Five,
+        Digit::Six,
+        Digit::Seven,
+        Digit::Eight,
+        Digit::Nine,
+        Digit::Star,
+        Digit::Hash,
+        Digit::A,
+        Digit::B,
+        Digit::C,
+        Digit::D,
+    ];
+
+    /// The digit of an RFC 4733 telephone-event code (0–9 the digits,
+    /// 10 `*`, 11 `#`, 12–15 A–D), or [`Error::DtmfEventCode`].
+    pub const fn from_event_code(code: u8) -> Result<Digit, Error> {
+        if code < 16 {
+            Ok(Digit::ALL[code as usize])
+        } else {
+            Err(Error::DtmfEventCode { given: code })
+        }
+    }
+
+    /// The RFC 4733 telephone-event code, 0–15.
+    pub const fn event_code(self) -> u8 {
+        self as u8
+    }
+
+    /// The digit of a character (`0`–`9`, `*`, `#`, `A`–`D` or `a`–`d`),
+    /// or [`Error::DtmfChar`].
+    pub const fn from_char(c: char) -> Result<Digit, Error> {
+        Ok(match c {
+            '0'..='9' => Digit::ALL[c as usize - '0' as usize],
+            '*' => Digit::Star,
+            '#' => Digit::Hash,
+            'A'..='D' => Digit::ALL[12 + c as usize - 'A' as usize],
+            'a'..='d' => Digit::ALL[12 + c as usize - 'a' as usize],
+            given => return Err(Error::DtmfChar { given }),
+        })
+    }
+
+    /// The character: `0`–`9`, `*`, `#`, `A`–`D`.
+    pub const fn as_char(self) -> char {
+        b"0123456789*#ABCD"[self as usize] as char
+    }
+
+    /// The keypad row, 0–3 (697, 770, 852, 941 Hz).
+    pub const fn row(self) -> usize {
+        match self {
+            Digit::One | Digit::Two | Digit::Three | Digit::A => 0,
+            Digit::Four | Digit::Five | Digit::Six | Digit::B => 1,
+            Digit::Seven | Digit::Eight | Digit::Nine | Digit::C => 2,
+            Digit::Star | Digit::Zero | Digit::Hash | Digit::D => 3,
+        }
+    }
+
+    /// The keypad column, 0–3 (1209, 1336, 1477, 1633 Hz).
+    pub const fn column(self) -> usize {
+        match self {
+            Digit::One | Digit::Four | Digit::Seven | Digit::Star => 0,
+            Digit::Two | Digit::Five | Digit::Eight | Digit::Zero => 1,
+            Digit::Three | Digit::Six | Digit::Nine | Digit::Hash => 2,
+            Digit::A | Digit::B | Digit::C | Digit::D => 3,
+        }
+    }
+
+    /// The digit at a keypad row and column (each 0–3; larger values are
+    /// taken modulo 4).
+    pub const fn at(row: usize, column: usize) -> Digit {
+        KEYPAD[row % 4][column % 4]
+    }
+
+    /// The low-group (row) frequency, Hz.
+    pub const fn row_hz(self) -> f32 {
+        ROW_HZ[self.row()]
+    }
+
+    /// The high-group (column) frequency, Hz.
+    pub const fn column_hz(self) -> f32 {
+        COLUMN_HZ[self.column()]
+    }
+}
+
+impl fmt::Display for Digit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.as_char())
+    }
+}
+
+impl TryFrom<char> for Digit {
+    type Error = Error;
+    fn try_from(c: char) -> Result<Digit, Error> {
+        Digit::from_char(c)
+    }
+}
+
+impl From<Digit> for char {
+    fn from(d: Digit) -> char {
+        d.as_char()
+    }
+}
+
+/// What a [`DtmfDetector`] heard. Sample indices count the samples the
+/// detector has been given since it was made or reset, from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DtmfEvent {
+    /// A digit was recognised (key-down), once per key press.
+    Down {
+        /// The digit.
+        digit: Digit,
+        /// Where its tone began, to within one sub-block (5 ms).
+        start: u64,
+        /// The sample at which it was recognised: the end of the window
+        /// that accepted it.
+        at: u64,
+    },
+    /// The digit ended (key-up).
+    Up {
+        /// The digit.
+        digit: Digit,
+        /// Where its tone began (as in [`DtmfEvent::Down`]).
+        start: u64,
+        /// Where its tone ended, to within one sub-block (5 ms).
+        end: u64,
+    },
+}
+
+impl DtmfEvent {
+    /// The digit.
+    pub const fn digit(&self) -> Digit {
+        match *self {
+            DtmfEvent::Down { digit, .. } | DtmfEvent::Up { digit, .. } => digit,
+        }
+    }
+}
+
+/// The events of one [`DtmfDetector::process`] call, in order.
+///
+/// It holds up to [`DtmfEvents::CAPACITY`] events, more than any frame of
+/// up to 200 ms can produce (a digit takes at least 25 ms to be recognised
+/// and 15 ms to end). Of a longer frame's events, the first are kept and
+/// [`DtmfEvents::dropped`] counts the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DtmfEvents {
+    events: [DtmfEvent; DtmfEvents::CAPACITY],
+    len: usize,
+    dropped: usize,
+}
+
+impl DtmfEvents {
+    /// The most events one call returns.
+    pub const CAPACITY: usize = 16;
+
+    const fn new() -> DtmfEvents {
+        DtmfEvents {
+            events: [DtmfEvent::Down {
+                digit: Digit::Zero,
+                start: 0,
+                at: 0,
+            }; DtmfEvents::CAPACITY],
+            len: 0,
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, e: DtmfEvent) {
+        if let Some(slot) = self.events.get_mut(self.len) {
+            *slot = e;
+            self.len += 1;
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The events, in order.
+    pub fn as_slice(&self) -> &[DtmfEvent] {
+        &self.events[..self.len]
+    }
+
+    /// The events, in order.
+    pub fn iter(&self) -> core::slice::Iter<'_, DtmfEvent> {
+        self.as_slice().iter()
+    }
+
+    /// How many events there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Events that did not fit (only frames longer than 200 ms can have
+    /// any).
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// The digits recognised (key-downs), in order.
+    pub fn digits(&self) -> impl Iterator<Item = Digit> + '_ {
+        self.iter().filter_map(|e| match *e {
+            DtmfEvent::Down { digit, .. } => Some(digit),
+            DtmfEvent::Up { .. } => None,
+        })
+    }
+}
+
+impl IntoIterator for DtmfEvents {
+    type Item = DtmfEvent;
+    type IntoIter = core::iter::Take<core::array::IntoIter<DtmfEvent, { DtmfEvents::CAPACITY }>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.events.into_iter().take(self.len)
+    }
+}
+
+impl<'a> IntoIterator for &'a DtmfEvents {
+    type Item = &'a DtmfEvent;
+    type IntoIter = core::slice::Iter<'a, DtmfEvent>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Sub-blocks per window.
+const K: usize = 5;
+/// Sub-blocks of absence that end a digit.
+const GAP: u32 = 3;
+/// The 8 frequencies: rows, then columns.
+const FREQS: [f32; 8] = [
+    ROW_HZ[0],
+    ROW_HZ[1],
+    ROW_HZ[2],
+    ROW_HZ[3],
+    COLUMN_HZ[0],
+    COLUMN_HZ[1],
+    COLUMN_HZ[2],
+    COLUMN_HZ[3],
+];
+/// Power ratio by which a group's strongest tone leads the others (6 dB).
+const DOMINANCE: f32 = 3.981;
+/// Share of the window's energy the two tones must hold.
+const PURITY: f32 = 0.75;
+/// Power ratio of a tone's weakest sub-block to its strongest (−3 dB).
+const STEADY: f32 = 0.501;
+/// Largest relative frequency deviation accepted.
+const MAX_DEVIATION: f32 = 0.025;
+/// Share of a sub-block's energy in a digit's tones for it to be present.
+const PRESENT: f32 = 0.5;
+
+/// One sub-block's Goertzel results and energy.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Sub {
+    re: [f32; 8],
+    im: [f32; 8],
+    /// |X|² per frequency.
+    power: [f32; 8],
+    /// Σ x².
+    energy: f32,
+    /// Index of its first sample.
+    start: u64,
+}
+
+/// Finds DTMF digits in one stream of audio. See the [module
+/// documentation](self) for what it accepts and how well.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DtmfDetector {
+    rate: SampleRate,
+    /// Samples per sub-block (5 ms).
+    m: usize,
+    /// 2 cos ω, cos ω, sin ω per frequency.
+    coef: [f32; 8],
+    cos: [f32; 8],
+    sin: [f32; 8],
+    /// e^{−iωmj} for j < K, per frequency: re, im.
+    rot_re: [[f32; 8]; K],
+    rot_im: [[f32; 8]; K],
+    /// Goertzel state of the sub-block being filled.
+    s1: [f32; 8],
+    s2: [f32; 8],
+    energy: f32,
+    filled: usize,
+    /// The last K sub-blocks, a ring; `subs` counts all since reset.
+    ring: [Sub; K],
+    subs: u64,
+    /// Samples seen since reset.
+    samples: u64,
+    /// |X|² of a tone at the level threshold, per sub-block; and of half
+    /// that level.
+    min_power: f32,
+    present_power: f32,
+    /// The digit being held, its start, the end of its last present
+    /// sub-block and the sub-blocks since it was last present.
+    current: Option<Digit>,
+    start: u64,
+    end: u64,
+    missing: u32,
+}
+
+impl DtmfDetector {
+    /// The weakest tone accepted, per tone, in dBm0.
+    pub const MIN_LEVEL_DBM0: f32 = -34.0;
+    /// How far the column (high-group) tone may be below the row tone,
+    /// in dB.
+    pub const MAX_REVERSE_TWIST_DB: f32 = 9.0;
+    /// How far the column (high-group) tone may be above the row tone,
+    /// in dB.
+    pub const MAX_FORWARD_TWIST_DB: f32 = 5.0;
+
+    /// A detector for a stream at `rate`, having heard nothing.
+    pub fn new(rate: SampleRate) -> DtmfDetector {
+        let hz = rate.hz() as f32;
+        let m = rate.hz() as usize / 200;
+        let mut coef = [0.0; 8];
+        let mut cos = [0.0; 8];
+        let mut sin = [0.0; 8];
+        let mut rot_re = [[0.0; 8]; K];
+        let mut rot_im = [[0.0; 8]; K];
+        for (k, &f) in FREQS.iter().enumerate() {
+            let w = 2.0 * core::f64::consts::PI * f64::from(f) / f64::from(hz);
+            let (s, c) = libm::sincos(w);
+            coef[k] = (2.0 * c) as f32;
+            cos[k] = c as f32;
+            sin[k] = s as f32;
+            for j in 0..K {
+                let (s, c) = libm::sincos(-w * (m * j) as f64);
+                rot_re[j][k] = c as f32;
+                rot_im[j][k] = s as f32;
+            }
+        }
+        // A tone of peak A gives |X| = A m / 2 over a sub-block.
+        let amp = tone_peak(DtmfDetector::MIN_LEVEL_DBM0);
+        let x = amp * m as f32 / 2.0;
+        DtmfDetector {
+            rate,
+            m,
+            coef,
+            cos,
+            sin,
+            rot_re,
+            rot_im,
+            s1: [0.0; 8],
+            s2: [0.0; 8],
+            energy: 0.0,
+            filled: 0,
+            ring: [Sub::default(); K],
+            subs: 0,
+            samples: 0,
+            min_power: x * x,
+            present_power: x * x / 4.0,
+            current: None,
+            start: 0,
+            end: 0,
+            missing: 0,
+        }
+    }
+
+    /// The rate the detector listens at.
+    pub const fn rate(&self) -> SampleRate {
+        self.rate
+    }
+
+    /// Samples given since the detector was made or reset.
+    pub const fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// The digit being held down now, if any.
+    pub const fn current(&self) -> Option<Digit> {
+        self.current
+    }
+
+    /// Forgets everything heard, as if new (a digit being held is dropped
+    /// without a [`DtmfEvent::Up`]).
+    pub fn reset(&mut self) {
+        *self = DtmfDetector::new(self.rate);
+    }
+
+    /// Listens to the next `frame` (`i16` or `f32`, any length) and
+    /// returns what it recognised, in order.
+    #[must_use = "the events are the digits heard"]
+    pub fn process<S: Sample>(&mut self, frame: &[S]) -> DtmfEvents {
+        let mut events = DtmfEvents::new();
+        let mut rest = frame;
+        while !rest.is_empty() {
+            let n = (self.m - self.filled).min(rest.len());
+            let (now, later) = rest.split_at(n);
+            rest = later;
+            let (mut s1, mut s2, mut energy) = (self.s1, self.s2, self.energy);
+            for x in now {
+                let x = load(x);
+                energy += x * x;
+                for k in 0..8 {
+                    let s = x + self.coef[k] * s1[k] - s2[k];
+                    s2[k] = s1[k];
+                    s1[k] = s;
+                }
+            }
+            (self.s1, self.s2, self.energy) = (s1, s2, energy);
+            self.filled += n;
+            self.samples += n as u64;
+            if self.filled == self.m {
+                self.end_sub_block(&mut events);
+            }
+        }
+        events
+    }
+
+    /// [`process`](Self::process) for `i16`.
+    #[must_use = "the events are the digits heard"]
+    pub fn process_i16(&mut self, frame: &[i16]) -> DtmfEvents {
+        self.process(frame)
+    }
+
+    /// [`process`](Self::process) for `f32`.
+    #[must_use = "the events are the digits heard"]
+    pub fn process_f32(&mut self, frame: &[f32]) -> DtmfEvents {
+        self.process(frame)
+    }
+
+    fn end_sub_block(&mut self, events: &mut DtmfEvents) {
+        let mut sub = Sub {
+            energy: self.energy,
+            start: self.samples - self.m as u64,
+            ..Sub::default()
+        };
+        for k in 0..8 {
+            sub.re[k] = self.s1[k] - self.cos[k] * self.s2[k];
+            sub.im[k] = self.sin[k] * self.s2[k];
+            sub.power[k] = sub.re[k] * sub.re[k] + sub.im[k] * sub.im[k];
+        }
+        self.s1 = [0.0; 8];
+        self.s2 = [0.0; 8];
+        self.energy = 0.0;
+        self.filled = 0;
+        self.ring[(self.subs % K as u64) as usize] = sub;
+        self.subs += 1;
+
+        if let Some(d) = self.current {
+            if self.present(&sub, d) {
+                self.missing = 0;
+                self.end = self.samples;
+            } else {
+                self.missing += 1;
+                if self.missing >= GAP {
+                    events.push(DtmfEvent::Up {
+                        digit: d,
+                        start: self.start,
+                        end: self.end,
+                    });
+                    self.current = None;
+                }
+            }
+        }
+        if self.current.is_none() && self.subs >= K as u64 {
+            if let Some((digit, start)) = self.window() {
+                events.push(DtmfEvent::Down {
+                    digit,
+                    start,
+                    at: self.samples,
+                });
+                self.current = Some(digit);
+                self.start = start;
+                self.end = self.samples;
+                self.missing = 0;
+            }
+        }
+    }
+
+    /// Whether both tones of `d` are in the sub-block.
+    fn present(&self, sub: &Sub, d: Digit) -> bool {
+        let (r, c) = (sub.power[d.row()], sub.power[4 + d.column()]);
+        let tone = 2.0 * (r + c) / self.m as f32;
+        r >= self.present_power && c >= self.present_power && tone >= PRESENT * sub.energy
+    }
+
+    /// The digit the last K sub-blocks hold, if they pass every check,
+    /// with the window's first sample.
+    fn window(&self) -> Option<(Digit, u64)> {
+        // Oldest first.
+        let first = (self.subs % K as u64) as usize;
+        let sub = |j: usize| &self.ring[(first + j) % K];
+        let mut coherent = [0.0f32; 8];
+        for (k, c) in coherent.iter_mut().enumerate() {
+            let (mut re, mut im) = (0.0f32, 0.0f32);
+            for j in 0..K {
+                let s = sub(j);
+                let (a, b) = (self.rot_re[j][k], self.rot_im[j][k]);
+                re += s.re[k] * a - s.im[k] * b;
+                im += s.re[k] * b + s.im[k] * a;
+            }
+            *c = re * re + im * im;
+        }
+        let best = |lo: usize| {
+            let mut b = lo;
+            for k in lo..lo + 4 {
+                if coherent[k] > coherent[b] {
+                    b = k;
+                }
+            }
+            b
+        };
+        let (row, col) = (best(0), best(4));
+        // 1. Dominance within each group.
+        for k in 0..8 {
+            let lead = if k < 4 { row } else { col };
+            if k != lead && !(coherent[lead] >= DOMINANCE * coherent[k]) {
+                return None;
+            }
+        }
+        // 2.–5. Level, twist, purity, steadiness, from the sub-blocks.
+        let (mut pr, mut pc, mut energy) = (0.0f32, 0.0f32, 0.0f32);
+        let (mut rmin, mut rmax, mut cmin, mut cmax) = (f32::MAX, 0.0f32, f32::MAX, 0.0f32);
+        for j in 0..K {
+            let s = sub(j);
+            let (r, c) = (s.power[row], s.power[col]);
+            pr += r;
+            pc += c;
+            energy += s.energy;
+            rmin = rmin.min(r);
+            rmax = rmax.max(r);
+            cmin = cmin.min(c);
+            cmax = cmax.max(c);
+        }
+        let (pr, pc) = (pr / K as f32, pc / K as f32);
+        if !(pr >= self.min_power && pc >= self.min_power) {
+            return None;
+        }
+        let twist = pc / pr;
+        if !(twist >= db_power(-DtmfDetector::MAX_REVERSE_TWIST_DB)
+            && twist <= db_power(DtmfDetector::MAX_FORWARD_TWIST_DB))
+        {
+            return None;
+        }
+        let tone = 2.0 * (pr + pc) * K as f32 / self.m as f32;
+        if !(tone >= PURITY * energy) {
+            return None;
+        }
+        if !(rmin >= STEADY * rmax && cmin >= STEADY * cmax) {
+            return None;
+        }
+        // 6. Frequency, from the phase advance between sub-blocks.
+        for k in [row, col] {
+            let (mut re, mut im) = (0.0f32, 0.0f32);
+            for j in 0..K - 1 {
+                let (a, b) = (sub(j), sub(j + 1));
+                // b × conj(a)
+                re += b.re[k] * a.re[k] + b.im[k] * a.im[k];
+                im += b.im[k] * a.re[k] - b.re[k] * a.im[k];
+            }
+            // × e^{−iωm}: what is left is the deviation's advance.
+            let (c, s) = (self.rot_re[1][k], self.rot_im[1][k]);
+            let (re, im) = (re * c - im * s, re * s + im * c);
+            let advance = libm::atan2f(im, re);
+            let deviation =
+                advance * self.rate.hz() as f32 / (2.0 * core::f32::consts::PI * self.m as f32);
+            if !(deviation.abs() <= MAX_DEVIATION * FREQS[k]) {
+                return None;
+            }
+        }
+        Some((Digit::at(row, col - 4), sub(0).start))
+    }
+}
+
+/// The peak, in `i16` units, of a sine at `dbm0`.
+fn tone_peak(dbm0: f32) -> f32 {
+    crate::tone::DBM0_PEAK * libm::powf(10.0, dbm0 / 20.0)
+}
+
+/// A power ratio from dB.
+fn db_power(db: f32) -> f32 {
+    libm::powf(10.0, db / 10.0)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn event_codes_and_chars_round_trip() {
+        for (code, c) in "0123456789*#ABCD".chars().enumerate() {
+            let d = Digit::from_event_code(code as u8).unwrap();
+            assert_eq!(d.event_code(), code as u8);
+            assert_eq!(d.as_char(), c);
+            assert_eq!(Digit::from_char(c), Ok(d));
+            assert_eq!(Digit::try_from(c.to_ascii_lowercase()), Ok(d));
+            assert_eq!(Digit::at(d.row(), d.column()), d);
+        }
+        assert_eq!(
+            Digit::from_event_code(16),
+            Err(Error::DtmfEventCode { given: 16 })
+        );
+        assert_eq!(Digit::from_char('E'), Err(Error::DtmfChar { given: 'E' }));
+    }
+
+    #[test]
+    fn keypad_frequencies_are_q23() {
+        assert_eq!(
+            (Digit::One.row_hz(), Digit::One.column_hz()),
+            (697.0, 1209.0)
+        );
+        assert_eq!(
+            (Digit::Zero.row_hz(), Digit::Zero.column_hz()),
+            (941.0, 1336.0)
+        );
+        assert_eq!(
+            (Digit::Hash.row_hz(), Digit::Hash.column_hz()),
+            (941.0, 1477.0)
+        );
+        assert_eq!((Digit::B.row_hz(), Digit::B.column_hz()), (770.0, 1633.0));
+    }
+}
