@@ -122,6 +122,23 @@ pub enum Error {
         max: usize,
     },
 
+    /// An announcement's call was made on a party that is not one.
+    #[error("party {party} is a {role}: expected an announcement")]
+    NotAnAnnouncement {
+        /// The party that was given.
+        party: PartyId,
+        /// Its role.
+        role: Role,
+    },
+
+    /// A frame (or another leg format) was given for an announcement that
+    /// plays a tone.
+    #[error("party {party} is playing a tone: expected no frame from the host until the tone ends or is stopped")]
+    TonePlaying {
+        /// The announcement.
+        party: PartyId,
+    },
+
     /// The session already holds its maximum number of recording taps.
     #[error("too many taps: {max} taps at most on one call, all {max} taken")]
     TooManyTaps {

@@ -465,9 +465,10 @@ pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
 pub use kernel::Sample;
-pub use route::{Mode, Role};
+pub use route::{Audience, Mode, Role};
 pub use session::{
-    Event, PartyId, PartyInfo, PartyStats, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+    Cue, CueOn, Event, PartyId, PartyInfo, PartyStats, Session, TapInfo, DEFAULT_EVENT_LIMIT,
+    MAX_PARTIES,
 };
 pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
 pub use tone::{ToneGenerator, ToneSpec};

@@ -15,8 +15,9 @@
 //! | supervisor in customer only | yes | **no** | yes | yes |
 //! | supervisor in barge | yes | yes | yes | yes |
 //! | recorder | no | no | no | no |
+//! | announcement | if in its [`Audience`] | if in its audience | if in its audience | if in its audience |
 //!
-//! A supervisor in private whisper hears nobody. Parties of the same role
+//! An announcement hears nobody. A supervisor in private whisper hears nobody. Parties of the same role
 //! hear each other as the table says for the talker's role: two customers
 //! on a conference leg hear each other, a monitoring supervisor is heard by
 //! no one.
@@ -37,6 +38,9 @@ pub enum Role {
     /// A call recording: hears the call, is heard by no one. Whether it
     /// hears whispers is chosen when it joins.
     Recorder,
+    /// A prompt, a tone or hold music: talks to its [`Audience`], hears
+    /// no one.
+    Announcement,
 }
 
 impl fmt::Display for Role {
@@ -46,6 +50,7 @@ impl fmt::Display for Role {
             Role::Agent => "agent",
             Role::Supervisor => "supervisor",
             Role::Recorder => "recorder",
+            Role::Announcement => "announcement",
         })
     }
 }
@@ -100,6 +105,9 @@ impl Mode {
     /// Whether a supervisor in this mode is heard by `listener` (a party of
     /// that role; `records_whisper` for a recorder).
     pub const fn heard_by(self, listener: Role, records_whisper: bool) -> bool {
+        if matches!(listener, Role::Announcement) {
+            return false;
+        }
         match self {
             Mode::Monitor => false,
             Mode::Barge => true,
@@ -107,8 +115,9 @@ impl Mode {
                 Role::Customer => false,
                 Role::Agent | Role::Supervisor => true,
                 Role::Recorder => records_whisper,
+                Role::Announcement => false,
             },
-            Mode::CustomerOnly => !matches!(listener, Role::Agent),
+            Mode::CustomerOnly => !matches!(listener, Role::Agent | Role::Announcement),
         }
     }
 
@@ -130,6 +139,89 @@ impl fmt::Display for Mode {
     }
 }
 
+/// Who hears an announcement: any set of roles.
+///
+/// ```
+/// use barge::{Audience, Role};
+/// let parties = Audience::CUSTOMERS | Audience::AGENTS;
+/// assert!(parties.includes(Role::Agent) && !parties.includes(Role::Supervisor));
+/// assert_eq!(parties.to_string(), "customers, agents");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Audience(u8);
+
+impl Audience {
+    /// Nobody.
+    pub const NOBODY: Audience = Audience(0);
+    /// The customers.
+    pub const CUSTOMERS: Audience = Audience(1);
+    /// The agents.
+    pub const AGENTS: Audience = Audience(2);
+    /// The supervisors (except one in private whisper, who hears nobody).
+    pub const SUPERVISORS: Audience = Audience(4);
+    /// Recorders, and the recording taps ([`crate::Tap`]).
+    pub const RECORDERS: Audience = Audience(8);
+    /// The customers and the agents: the two parties of the call.
+    pub const PARTIES: Audience = Audience(3);
+    /// Everyone on the call.
+    pub const EVERYONE: Audience = Audience(15);
+
+    /// The audience of both.
+    pub const fn and(self, other: Audience) -> Audience {
+        Audience(self.0 | other.0)
+    }
+
+    /// Whether a listener of `role` is in the audience (nobody hears an
+    /// announcement as an announcement).
+    pub const fn includes(self, role: Role) -> bool {
+        let bit = match role {
+            Role::Customer => 1,
+            Role::Agent => 2,
+            Role::Supervisor => 4,
+            Role::Recorder => 8,
+            Role::Announcement => 0,
+        };
+        self.0 & bit != 0
+    }
+
+    /// Whether nobody is in the audience.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl core::ops::BitOr for Audience {
+    type Output = Audience;
+    fn bitor(self, other: Audience) -> Audience {
+        self.and(other)
+    }
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("nobody");
+        }
+        let names = [
+            (Audience::CUSTOMERS, "customers"),
+            (Audience::AGENTS, "agents"),
+            (Audience::SUPERVISORS, "supervisors"),
+            (Audience::RECORDERS, "recorders"),
+        ];
+        let mut first = true;
+        for (a, name) in names {
+            if self.0 & a.0 != 0 {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What the route rule needs to know about one party.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seat {
@@ -139,16 +231,20 @@ pub struct Seat {
     pub mode: Mode,
     /// For a recorder: whether whispers are recorded. Ignored otherwise.
     pub records_whisper: bool,
+    /// For an announcement: who hears it. Ignored otherwise.
+    pub audience: Audience,
 }
 
 impl Seat {
     /// A seat for `role`, in monitor if it is a supervisor, recording no
-    /// whisper if it is a recorder.
+    /// whisper if it is a recorder, heard by nobody if it is an
+    /// announcement.
     pub const fn new(role: Role) -> Seat {
         Seat {
             role,
             mode: Mode::Monitor,
             records_whisper: false,
+            audience: Audience::NOBODY,
         }
     }
 }
@@ -157,12 +253,15 @@ impl Seat {
 /// parties). The host's adjustments come on top of this and can only lower
 /// or close what it allows.
 pub fn mode_allows(listener: Seat, talker: Seat) -> bool {
-    if listener.role == Role::Supervisor && !listener.mode.hears() {
-        return false;
+    match listener.role {
+        Role::Supervisor if !listener.mode.hears() => return false,
+        Role::Announcement => return false,
+        _ => {}
     }
     match talker.role {
         Role::Customer | Role::Agent => true,
         Role::Recorder => false,
+        Role::Announcement => talker.audience.includes(listener.role),
         Role::Supervisor => talker
             .mode
             .heard_by(listener.role, listener.records_whisper),

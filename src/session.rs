@@ -27,9 +27,14 @@ use alloc::boxed::Box;
 use crate::kernel::{RouteGain, Sample};
 use crate::plan::Plan;
 use crate::resample::Resampler;
-use crate::route::{mode_allows, Mode, Role, Seat};
+use crate::route::{mode_allows, Audience, Mode, Role, Seat};
 use crate::tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
+use crate::tone::{ToneGenerator, ToneSpec};
 use crate::{Error, Format, Gain};
+
+/// Events a tick may record without a control call before it: the room
+/// every control call leaves on the audit trail.
+const EVENTS_PER_TICK: usize = 4;
 
 /// The most parties one session holds. The next join is
 /// [`Error::TooManyParties`].
@@ -93,6 +98,50 @@ fn new_call_tag() -> u64 {
     }
 }
 
+/// A change to a supervisor that can set off a cue ([`Session::set_cue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CueOn {
+    /// A supervisor joins (in any mode).
+    Join,
+    /// A supervisor leaves.
+    Leave,
+    /// A supervisor starts to whisper: [`Mode::Whisper`] or
+    /// [`Mode::PrivateWhisper`] from a mode that is neither.
+    Whisper,
+    /// A supervisor starts to talk to the customer: [`Mode::Barge`] or
+    /// [`Mode::CustomerOnly`] from a mode that is neither.
+    Barge,
+}
+
+impl CueOn {
+    /// Every kind of change, in order.
+    pub const ALL: [CueOn; 4] = [CueOn::Join, CueOn::Leave, CueOn::Whisper, CueOn::Barge];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for CueOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CueOn::Join => "a supervisor joins",
+            CueOn::Leave => "a supervisor leaves",
+            CueOn::Whisper => "a supervisor whispers",
+            CueOn::Barge => "a supervisor barges",
+        })
+    }
+}
+
+/// A tone and who hears it: what plays when a [`CueOn`] change happens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cue {
+    /// The tone.
+    pub tone: ToneSpec,
+    /// Who hears it.
+    pub audience: Audience,
+}
+
 /// Counters for one party, since it joined.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -123,6 +172,11 @@ pub struct PartyInfo {
     pub records_whisper: bool,
     /// The volume at which everyone hears this party.
     pub volume: Gain,
+    /// For an announcement: who hears it.
+    pub audience: Option<Audience>,
+    /// For an announcement: whether it is playing a tone
+    /// ([`Session::play`]).
+    pub playing: bool,
     /// Its counters.
     pub stats: PartyStats,
 }
@@ -229,6 +283,50 @@ pub enum Event {
         /// First tick it no longer records.
         at: u64,
     },
+    /// An announcement's audience changed ([`Session::set_audience`], or a
+    /// cue starting on it).
+    AudienceChanged {
+        /// Which announcement.
+        party: PartyId,
+        /// Who heard it.
+        from: Audience,
+        /// Who hears it now.
+        to: Audience,
+        /// First tick it applies to.
+        at: u64,
+    },
+    /// An announcement started playing a tone ([`Session::play`]).
+    ToneStarted {
+        /// Which announcement.
+        party: PartyId,
+        /// The tone.
+        tone: ToneSpec,
+        /// First tick of the tone.
+        at: u64,
+    },
+    /// An announcement's tone ended: played to its end (at the last tick
+    /// it sounded), or stopped ([`Session::stop`]).
+    ToneEnded {
+        /// Which announcement.
+        party: PartyId,
+        /// Whether it played to its end.
+        finished: bool,
+        /// The first tick without it.
+        at: u64,
+    },
+    /// A cue ([`Session::set_cue`]) started for a change to a supervisor.
+    CueStarted {
+        /// The change that set it off.
+        on: CueOn,
+        /// The supervisor.
+        supervisor: PartyId,
+        /// The announcement that plays it.
+        player: PartyId,
+        /// Who hears it.
+        audience: Audience,
+        /// First tick of the cue: the tick the change takes effect.
+        at: u64,
+    },
     /// The audit trail was full ([`Session::set_event_limit`]): `count`
     /// events, the oldest not yet drained, were dropped. This marker comes
     /// where they stood, before the events that were kept.
@@ -254,6 +352,10 @@ impl Event {
             | Event::VolumeChanged { at, .. }
             | Event::TapAdded { at, .. }
             | Event::TapRemoved { at, .. }
+            | Event::AudienceChanged { at, .. }
+            | Event::ToneStarted { at, .. }
+            | Event::ToneEnded { at, .. }
+            | Event::CueStarted { at, .. }
             | Event::Dropped { at, .. } => at,
         }
     }
@@ -291,6 +393,9 @@ struct Party<S> {
     heard: SmallVec<[RouteState; 4]>,
     /// For a leg at another rate than the call's: its conversions.
     leg: Option<Box<Leg<S>>>,
+    /// For an announcement playing a tone: the tone, which is its frame
+    /// every tick until it ends.
+    tone: Option<ToneGenerator>,
 }
 
 /// A party's leg at another sample rate than the call: what it hands in is
@@ -479,6 +584,9 @@ pub struct Session<S: Sample> {
     /// Events dropped since the last drained [`Event::Dropped`]: how many,
     /// and the ticks of the first and the last.
     dropped: (u64, u64, u64),
+    /// The cue for each [`CueOn`], and the announcement that plays them.
+    cues: [Option<(Cue, ToneGenerator)>; 4],
+    cue_player: Option<PartyId>,
     /// Recording taps, in order of adding.
     taps: SmallVec<[TapState<S>; 1]>,
     next_tap: u32,
@@ -528,6 +636,7 @@ impl<S: Sample> PartialEq for Party<S> {
             && self.has_input == other.has_input
             && self.stats == other.stats
             && self.heard == other.heard
+            && self.tone == other.tone
     }
 }
 
@@ -551,6 +660,8 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.event_limit == other.event_limit
             && self.dropped == other.dropped
             && self.taps == other.taps
+            && self.cues == other.cues
+            && self.cue_player == other.cue_player
             && self.next_tap == other.next_tap
     }
 }
@@ -583,6 +694,8 @@ impl<S: Sample> Session<S> {
             events: VecDeque::new(),
             event_limit: DEFAULT_EVENT_LIMIT,
             dropped: (0, 0, 0),
+            cues: [const { None }; 4],
+            cue_player: None,
             taps: SmallVec::new(),
             next_tap: 0,
             tick_gains: Vec::new(),
@@ -699,6 +812,7 @@ impl<S: Sample> Session<S> {
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: None,
+            tone: None,
         });
         self.tick_gains.resize(rows * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
@@ -710,6 +824,9 @@ impl<S: Sample> Session<S> {
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
             at: self.tick,
         });
+        if seat.role == Role::Supervisor {
+            self.cue(CueOn::Join, id);
+        }
         Ok(id)
     }
 
@@ -720,6 +837,10 @@ impl<S: Sample> Session<S> {
     /// route gains are gone; its id stays unused.
     pub fn leave(&mut self, party: PartyId) -> Result<(), Error> {
         let i = self.index(party)?;
+        if self.cue_player == Some(party) {
+            self.cue_player = None;
+            self.cues = [const { None }; 4];
+        }
         let gone = self.parties.remove(i);
         for p in self.parties.iter_mut() {
             p.heard.remove(i);
@@ -742,6 +863,9 @@ impl<S: Sample> Session<S> {
             role: gone.seat.role,
             at: self.tick,
         });
+        if gone.seat.role == Role::Supervisor {
+            self.cue(CueOn::Leave, party);
+        }
         Ok(())
     }
 
@@ -766,8 +890,181 @@ impl<S: Sample> Session<S> {
                 to: mode,
                 at: self.tick,
             });
+            let whispers = |m: Mode| matches!(m, Mode::Whisper | Mode::PrivateWhisper);
+            let barges = |m: Mode| matches!(m, Mode::Barge | Mode::CustomerOnly);
+            if whispers(mode) && !whispers(from) {
+                self.cue(CueOn::Whisper, party);
+            } else if barges(mode) && !barges(from) {
+                self.cue(CueOn::Barge, party);
+            }
         }
         Ok(())
+    }
+
+    /// Adds an announcement: a party that talks to `audience` and hears
+    /// nobody (a prompt, hold music, a tone). Its audio is what the host
+    /// hands in, as for any party, or a tone the session plays
+    /// ([`Session::play`]). The privacy rules hold for it as for everyone:
+    /// it hears nothing, so it carries nothing of a whisper to anyone. A
+    /// recording tap records it if `audience` includes
+    /// [`Audience::RECORDERS`], on the agent's side.
+    ///
+    /// ```
+    /// use barge::{Audience, Format, Role, Session, ToneSpec};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// // A beep that only the agent hears.
+    /// let beep = call.join_announcement(Audience::AGENTS)?;
+    /// call.play(beep, &ToneSpec::JOIN_BEEP)?;
+    /// call.mix();
+    /// assert!(call.output(a)?.iter().any(|&x| x != 0));
+    /// assert!(call.output(c)?.iter().all(|&x| x == 0));
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn join_announcement(&mut self, audience: Audience) -> Result<PartyId, Error> {
+        self.add(Seat {
+            audience,
+            ..Seat::new(Role::Announcement)
+        })
+    }
+
+    /// Changes who hears an announcement, from the next tick. A party that
+    /// is not an announcement is [`Error::NotAnAnnouncement`].
+    pub fn set_audience(&mut self, party: PartyId, audience: Audience) -> Result<(), Error> {
+        let i = self.announcement(party)?;
+        let from = self.parties[i].seat.audience;
+        if from != audience {
+            self.parties[i].seat.audience = audience;
+            self.record(Event::AudienceChanged {
+                party,
+                from,
+                to: audience,
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    /// Plays `tone` on an announcement from the next tick: the tone is its
+    /// frame every tick until it ends ([`Event::ToneEnded`]) or
+    /// [`Session::stop`] stops it; a tone already playing is replaced. Meanwhile
+    /// the host hands in no frame for it ([`Error::TonePlaying`]). The tone
+    /// is generated at the party's leg rate, sample-accurate (see
+    /// [`crate::tone`]). A party that is not an announcement is
+    /// [`Error::NotAnAnnouncement`]; a tone that cannot be played at that
+    /// rate is the [`ToneGenerator::new`] error; a party that has handed in
+    /// its frame for the next tick is [`Error::DuplicateFrame`].
+    pub fn play(&mut self, party: PartyId, tone: &ToneSpec) -> Result<(), Error> {
+        let i = self.announcement(party)?;
+        let rate = self.parties[i]
+            .leg
+            .as_ref()
+            .map_or(self.format, |l| l.format)
+            .rate();
+        let generator = ToneGenerator::new(tone, rate)?;
+        let p = &mut self.parties[i];
+        if p.has_input {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        p.tone = Some(generator);
+        self.record(Event::ToneStarted {
+            party,
+            tone: *tone,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    /// Stops the tone an announcement plays, from the next tick; nothing
+    /// playing is accepted and records nothing.
+    pub fn stop(&mut self, party: PartyId) -> Result<(), Error> {
+        let i = self.announcement(party)?;
+        if self.parties[i].tone.take().is_some() {
+            self.record(Event::ToneEnded {
+                party,
+                finished: false,
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets the cue that plays when `on` happens to any supervisor (`None`:
+    /// none; none is the default, so that a supervisor in monitor is
+    /// undetectable unless the host says otherwise). The cue starts at the
+    /// tick the change takes effect, on one announcement the session adds
+    /// for all cues the first time one is set (it shows in
+    /// [`Session::parties`]; if the host makes it leave, every cue is
+    /// cleared), and [`Event::CueStarted`] records it. A cue that starts
+    /// while another plays replaces it. A tone that cannot be played at the
+    /// call's rate is the [`ToneGenerator::new`] error; a call with no room
+    /// for the announcement is [`Error::TooManyParties`].
+    ///
+    /// ```
+    /// use barge::{Audience, Cue, CueOn, Format, Mode, Role, Session, ToneSpec};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// // Asterisk's beep to the spy, and a tone to both parties on barge.
+    /// let beep = Cue { tone: ToneSpec::JOIN_BEEP, audience: Audience::SUPERVISORS };
+    /// call.set_cue(CueOn::Join, Some(beep))?;
+    /// let barge = Cue { tone: ToneSpec::JOIN_BEEP, audience: Audience::PARTIES };
+    /// call.set_cue(CueOn::Barge, Some(barge))?;
+    /// let boss = call.join_supervisor(Mode::Monitor)?;
+    /// call.mix();
+    /// assert!(call.output(boss)?.iter().any(|&x| x != 0), "the supervisor hears the beep");
+    /// assert!(call.output(c)?.iter().all(|&x| x == 0), "the customer does not");
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn set_cue(&mut self, on: CueOn, cue: Option<Cue>) -> Result<(), Error> {
+        let Some(cue) = cue else {
+            self.cues[on.index()] = None;
+            return Ok(());
+        };
+        let generator = ToneGenerator::new(&cue.tone, self.format.rate())?;
+        if self.cue_player.is_none() {
+            let player = self.join_announcement(Audience::NOBODY)?;
+            self.cue_player = Some(player);
+        }
+        self.cues[on.index()] = Some((cue, generator));
+        Ok(())
+    }
+
+    /// The cue set for `on`, if any.
+    pub fn cue_for(&self, on: CueOn) -> Option<Cue> {
+        self.cues[on.index()].as_ref().map(|(c, _)| *c)
+    }
+
+    /// Starts the cue for `on`, set off by `supervisor`, if there is one.
+    fn cue(&mut self, on: CueOn, supervisor: PartyId) {
+        let (Some((cue, generator)), Some(player)) =
+            (self.cues[on.index()].clone(), self.cue_player)
+        else {
+            return;
+        };
+        let Ok(i) = self.index(player) else { return };
+        let p = &mut self.parties[i];
+        p.tone = Some(generator);
+        p.seat.audience = cue.audience;
+        self.record(Event::CueStarted {
+            on,
+            supervisor,
+            player,
+            audience: cue.audience,
+            at: self.tick,
+        });
+    }
+
+    /// Party `party`'s index, if it is an announcement.
+    fn announcement(&self, party: PartyId) -> Result<usize, Error> {
+        let i = self.index(party)?;
+        let role = self.parties[i].seat.role;
+        if role != Role::Announcement {
+            return Err(Error::NotAnAnnouncement { party, role });
+        }
+        Ok(i)
     }
 
     /// A supervisor's mode; `None` for a party that is not a supervisor.
@@ -923,6 +1220,9 @@ impl<S: Sample> Session<S> {
         if now == leg {
             return Ok(());
         }
+        if p.tone.is_some() {
+            return Err(Error::TonePlaying { party });
+        }
         if p.has_input {
             return Err(Error::DuplicateFrame {
                 party,
@@ -946,6 +1246,11 @@ impl<S: Sample> Session<S> {
 
     /// [`Error::FrameNotDue`] unless party `i`'s leg takes a frame now.
     fn check_due(&self, i: usize) -> Result<(), Error> {
+        if self.parties[i].tone.is_some() {
+            return Err(Error::TonePlaying {
+                party: self.parties[i].id,
+            });
+        }
         match self.parties[i].leg.as_deref() {
             Some(leg) if leg.phase != 0 => Err(Error::FrameNotDue {
                 party: self.parties[i].id,
@@ -1114,6 +1419,7 @@ impl<S: Sample> Session<S> {
     /// [`NOT_BORROWED`] (a frame checked by [`Session::mix_frames`], in need
     /// of no cleaning), else its own input buffer.
     fn mix_borrowed(&mut self, frames: &[(PartyId, &[S])], at: &[u8; MAX_PARTIES]) {
+        self.play_tones();
         let mut held = false;
         if !self.settled || self.general_only() {
             held = self.compile_routes();
@@ -1265,6 +1571,34 @@ impl<S: Sample> Session<S> {
             p.has_input = false;
         }
         self.tick = self.tick.wrapping_add(1);
+    }
+
+    /// The frames of the announcements that play a tone; a tone that has
+    /// ended is recorded.
+    fn play_tones(&mut self) {
+        for i in 0..self.parties.len() {
+            let Some(mut tone) = self.parties[i].tone.take() else {
+                continue;
+            };
+            if self.parties[i].leg.as_ref().is_some_and(|l| l.phase != 0) {
+                // A leg frame that spans several ticks is under way.
+                self.parties[i].tone = Some(tone);
+                continue;
+            }
+            tone.fill(self.input_at(i));
+            let p = &mut self.parties[i];
+            p.has_input = true;
+            if tone.is_finished() {
+                let party = p.id;
+                self.record_in_tick(Event::ToneEnded {
+                    party,
+                    finished: true,
+                    at: self.tick + 1,
+                });
+            } else {
+                p.tone = Some(tone);
+            }
+        }
     }
 
     /// Replaces what no one may hear in the frames handed in this tick.
@@ -1599,6 +1933,34 @@ impl<S: Sample> Session<S> {
             self.drop_oldest_event();
         }
         self.events.push_back(event);
+        self.reserve_events();
+    }
+
+    /// Leaves room on the audit trail for the events a tick may record
+    /// ([`Session::record_in_tick`]), so that recording them allocates
+    /// nothing.
+    fn reserve_events(&mut self) {
+        let want = EVENTS_PER_TICK.min(self.event_limit);
+        self.events.reserve(want);
+    }
+
+    /// Records an event that a tick (not a control call) sets off: a tone
+    /// that ends. Allocates nothing: where the room a control call left is
+    /// used up, the event counts as dropped ([`Event::Dropped`]).
+    fn record_in_tick(&mut self, event: Event) {
+        self.settled = false;
+        if self.event_limit == 0 {
+            self.count_dropped(event.at());
+            return;
+        }
+        if self.events.len() >= self.event_limit {
+            self.drop_oldest_event();
+        }
+        if self.events.len() < self.events.capacity() {
+            self.events.push_back(event);
+        } else {
+            self.count_dropped(event.at());
+        }
     }
 
     fn index(&self, party: PartyId) -> Result<usize, Error> {
@@ -1653,6 +2015,8 @@ fn info<S>(p: &Party<S>) -> PartyInfo {
         mode: (p.seat.role == Role::Supervisor).then_some(p.seat.mode),
         records_whisper: p.seat.role == Role::Recorder && p.seat.records_whisper,
         volume: p.volume,
+        audience: (p.seat.role == Role::Announcement).then_some(p.seat.audience),
+        playing: p.tone.is_some(),
         stats: p.stats,
     }
 }
@@ -1669,7 +2033,7 @@ fn tap_info<S>(t: &TapState<S>) -> TapInfo {
 /// Whether channel `c` of `tap` records `talker`, the party at `t`.
 fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
     let seat = talker.seat;
-    if !tap.records(seat.role, seat.mode) {
+    if !tap.records(seat) {
         return false;
     }
     match tap.layout() {

@@ -22,6 +22,7 @@
 //! | supervisor in barge or customer only | if the tap records supervisors | agent side |
 //! | supervisor in whisper or private whisper | if the tap records supervisors **and** whispers | agent side |
 //! | recorder | never (it does not talk) | – |
+//! | announcement | if its audience includes recorders | agent side |
 //!
 //! A supervisor is on the agent's side of a stereo recording in every mode:
 //! it speaks for the contact centre, and a customer's channel holds the
@@ -35,7 +36,7 @@ use core::fmt;
 
 use crate::error::Error;
 use crate::format::SampleRate;
-use crate::route::{Mode, Role};
+use crate::route::{Role, Seat};
 
 /// The most taps a session keeps at once.
 pub const MAX_TAPS: usize = 4;
@@ -100,7 +101,7 @@ impl TapChannel {
     pub const fn of(role: Role) -> Option<TapChannel> {
         match role {
             Role::Customer => Some(TapChannel::Customer),
-            Role::Agent | Role::Supervisor => Some(TapChannel::Agent),
+            Role::Agent | Role::Supervisor | Role::Announcement => Some(TapChannel::Agent),
             Role::Recorder => None,
         }
     }
@@ -223,13 +224,16 @@ impl Tap {
         }
     }
 
-    /// Whether the tap records a talker of `role` (in `mode`, for a
-    /// supervisor): the rule in the [module docs](self).
-    pub const fn records(&self, role: Role, mode: Mode) -> bool {
-        match role {
+    /// Whether the tap records a talker in `seat`: the rule in the
+    /// [module docs](self).
+    pub const fn records(&self, seat: Seat) -> bool {
+        match seat.role {
             Role::Customer | Role::Agent => true,
-            Role::Supervisor => self.supervisors && mode.heard_by(Role::Recorder, self.whispers),
+            Role::Supervisor => {
+                self.supervisors && seat.mode.heard_by(Role::Recorder, self.whispers)
+            }
             Role::Recorder => false,
+            Role::Announcement => seat.audience.includes(Role::Recorder),
         }
     }
 
