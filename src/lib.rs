@@ -436,8 +436,10 @@ pub mod format;
 pub mod g711;
 mod gain;
 pub mod kernel;
+pub mod label;
 pub mod media;
 mod plan;
+pub mod policy;
 pub mod resample;
 pub mod route;
 pub mod session;
@@ -446,6 +448,8 @@ pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
 pub use kernel::Sample;
+pub use label::Label;
+pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Mode, Role};
 pub use session::{
     Event, PartyId, PartyInfo, PartyStats, Session, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
