@@ -3,6 +3,8 @@
 use core::time::Duration;
 
 use crate::format::Format;
+use crate::label::Label;
+use crate::policy::Refusal;
 use crate::tap::TapId;
 use crate::{PartyId, Role};
 
@@ -314,6 +316,66 @@ pub enum Error {
     DtmfChar {
         /// The character that was given.
         given: char,
+    },
+
+    // Labels and policy.
+    /// A [`Label`] of no text.
+    #[error("empty label: expected 1 to {max} bytes of UTF-8")]
+    EmptyLabel {
+        /// The longest label, in bytes ([`Label::MAX_LEN`]).
+        max: usize,
+    },
+
+    /// A [`Label`] longer than [`Label::MAX_LEN`] bytes of UTF-8.
+    #[error("label of {given} bytes: expected 1 to {max} bytes of UTF-8")]
+    LabelTooLong {
+        /// Bytes of the text that was given.
+        given: usize,
+        /// The longest label, in bytes ([`Label::MAX_LEN`]).
+        max: usize,
+    },
+
+    /// A [`Label`] holding a control character (a line break, a tab, NUL,
+    /// DEL, a C1 control) or a Unicode line or paragraph separator.
+    #[error("label with {character:?} at byte {at}: expected no control character or line separator, so that an audit line stays one line")]
+    LabelCharacter {
+        /// The character refused.
+        character: char,
+        /// Its byte offset in the text that was given.
+        at: usize,
+    },
+
+    /// A group for an [`Identity`](crate::policy::Identity) that has [`Identity::MAX_GROUPS`](crate::policy::Identity::MAX_GROUPS)
+    /// already.
+    #[error(
+        "group {group:?} for {key:?}: expected at most {max} groups, and {key:?} has {max} already"
+    )]
+    TooManyGroups {
+        /// The identity's key.
+        key: Label,
+        /// The group that was given.
+        group: Label,
+        /// The most groups an identity has ([`Identity::MAX_GROUPS`](crate::policy::Identity::MAX_GROUPS)).
+        max: usize,
+    },
+
+    /// A [`Grant`](crate::policy::Grant) on an explicit list of more than
+    /// [`AgentKeys::MAX`](crate::policy::AgentKeys::MAX) agents.
+    #[error("grant on a list of {given} agents: expected at most {max}")]
+    TooManyAgents {
+        /// Agents in the list that was given (after duplicates were
+        /// removed).
+        given: usize,
+        /// The longest list ([`AgentKeys::MAX`](crate::policy::AgentKeys::MAX)).
+        max: usize,
+    },
+
+    /// The policy does not let this supervisor use this mode on this agent:
+    /// the [`Refusal`] says who, what and why.
+    #[error("{refusal}")]
+    Refused {
+        /// Who was refused what, and why.
+        refusal: Refusal,
     },
 }
 

@@ -452,8 +452,10 @@ pub mod format;
 pub mod g711;
 mod gain;
 pub mod kernel;
+pub mod label;
 pub mod media;
 mod plan;
+pub mod policy;
 pub mod resample;
 pub mod route;
 pub mod session;
@@ -465,6 +467,8 @@ pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
 pub use kernel::Sample;
+pub use label::Label;
+pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
 pub use session::{
     Cue, CueOn, Event, PartyId, PartyInfo, PartyStats, Session, TapInfo, DEFAULT_EVENT_LIMIT,

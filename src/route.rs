@@ -27,6 +27,11 @@ use core::fmt;
 /// What a party is on the call. It decides, with the supervisor's [`Mode`],
 /// who hears whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Role {
     /// The external caller. Never hears a whisper.
@@ -74,6 +79,11 @@ impl fmt::Display for Role {
 /// [`Session::set_route_gain`]: crate::Session::set_route_gain
 /// [`Session::set_volume`]: crate::Session::set_volume
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Mode {
     /// Listen silently: nobody hears the supervisor, whatever it sends.
