@@ -452,6 +452,7 @@ pub mod format;
 pub mod g711;
 mod gain;
 pub mod kernel;
+pub mod keypad;
 pub mod label;
 pub mod media;
 mod plan;
