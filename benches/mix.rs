@@ -23,6 +23,12 @@
 //!   host encodes straight from them).
 //! - `session_copied/...`: the copying path: `put_frame` for every party
 //!   (one copy of each frame into the session), `mix`, borrow every output.
+//! - `session/barge_stereo_tap/i16/8k20`: the borrowed `barge` tick with
+//!   one stereo recording tap (`Tap::stereo()`), its frame read with
+//!   `tap_frame` after the outputs; `session/four_stems_tap/i16/8k20`: the
+//!   borrowed `four` tick with one stems tap (`Tap::stems()`, four stems).
+//!   Each beside the same call without a tap (`session/barge/...`,
+//!   `session/four/...`).
 //! - `session/ramp/i16/8k20` (and `session_copied/ramp/...`): the `barge`
 //!   tick right after the supervisor went from whisper to barge, so that two
 //!   routes ramp open. Each measured tick gets its own copy of the session
@@ -38,6 +44,9 @@
 //!   three frames of a three-party call, `two_party/8k20` for two,
 //!   `four/8k20` for four; `/N` does it for N three-party calls' own
 //!   buffers.
+//! - `baseline/memcpy_tap/stereo/8k20` and `.../stems4/8k20`: copying a
+//!   tap's output, one buffer of 320 (two channels) and 640 (four stems)
+//!   `i16` samples: what a tap may cost at most.
 //! - `baseline/naive/8k20`: a first-attempt mixer (fresh `Vec` per output,
 //!   hash-map look-ups and a clamp per sample).
 //! - `baseline/clamp_c/8k20`: the C mixer of classic media servers (clamp
@@ -51,7 +60,7 @@ use std::hint::black_box;
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
-use barge::{Format, Mode, PartyId, Role, Sample, Session};
+use barge::{Format, Mode, PartyId, Role, Sample, Session, Tap};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
 
 type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
@@ -199,6 +208,43 @@ fn session_bench<S: Signal, const N: usize>(
     };
 }
 
+/// A settled call with one recording tap, on the borrowed path: each tick
+/// mixes, borrows every output and then the tap's frame (`tap_len`
+/// samples).
+fn tap_bench<const N: usize>(
+    g: &mut Group<'_>,
+    id: &str,
+    supervisors: &[Mode],
+    tap: Tap,
+    tap_len: usize,
+) {
+    let mut call = Call::<i16, N>::new(Format::NARROWBAND_20MS, supervisors, 1);
+    let tap = call.session.add_tap(tap).unwrap();
+    // Past the ramps of the tap's channels: the steady state.
+    call.tick(Path::Borrowed);
+    call.tick(Path::Borrowed);
+    while call.session.poll_event().is_some() {}
+    assert_eq!(call.session.tap_frame(tap).unwrap().len(), tap_len);
+    g.bench_function(id, |b| {
+        b.iter(|| {
+            call.tick(Path::Borrowed);
+            black_box(call.session.tap_frame(tap).unwrap());
+        })
+    });
+}
+
+/// Copies one buffer of `len` samples: a tap's output.
+fn memcpy_tap_bench(g: &mut Group<'_>, id: &str, len: usize) {
+    let input = noise::<i16>(len, 7);
+    let mut output = vec![0i16; len];
+    g.bench_function(id, |b| {
+        b.iter(|| {
+            output.copy_from_slice(black_box(&input));
+            black_box(&mut output);
+        })
+    });
+}
+
 /// Copies `N` input frames of `format` to `N` output buffers.
 fn memcpy_bench<S: Signal, const N: usize>(g: &mut Group<'_>, id: &str, format: Format) {
     let spf = format.samples_per_frame();
@@ -243,6 +289,12 @@ fn single_sessions(c: &mut Criterion, path: Path) {
     });
 
     if let Path::Borrowed = path {
+        let spf = nb.samples_per_frame();
+        let stereo = Tap::stereo();
+        tap_bench::<3>(&mut g, "barge_stereo_tap/i16/8k20", BARGE, stereo, 2 * spf);
+        let stems = Tap::stems();
+        tap_bench::<4>(&mut g, "four_stems_tap/i16/8k20", FOUR, stems, 4 * spf);
+
         let f = Format::new(16000, 20).unwrap();
         session_bench::<i16, 3>(&mut g, "barge/i16/16k20", f, BARGE, path);
         let f = Format::new(48000, 20).unwrap();
@@ -337,6 +389,8 @@ fn baselines(c: &mut Criterion) {
     let f = Format::new(48000, 20).unwrap();
     memcpy_bench::<i16, 3>(&mut g, "memcpy/48k20", f);
     memcpy_bench::<f32, 3>(&mut g, "memcpy/f32/48k10", Format::WEBRTC_10MS);
+    memcpy_tap_bench(&mut g, "memcpy_tap/stereo/8k20", 2 * nb.samples_per_frame());
+    memcpy_tap_bench(&mut g, "memcpy_tap/stems4/8k20", 4 * nb.samples_per_frame());
 
     let spf = nb.samples_per_frame();
     let inputs = [0, 1, 2].map(|i| noise::<i16>(spf, i + 1));
@@ -523,6 +577,25 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// What a recording tap adds to a tick, against a copy of the tap's output:
+/// (tap tick, plain tick, copy of the output, target of the ratio
+/// (tap − plain) / copy). The goal: a tap costs no more than a
+/// memcpy of its output.
+const TAP_COSTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "session/barge_stereo_tap/i16/8k20",
+        "session/barge/i16/8k20",
+        "baseline/memcpy_tap/stereo/8k20",
+        "≤ 1.0",
+    ),
+    (
+        "session/four_stems_tap/i16/8k20",
+        "session/four/i16/8k20",
+        "baseline/memcpy_tap/stems4/8k20",
+        "≤ 1.0",
+    ),
+];
+
 /// Whether `ratio` meets `target` ("≤ x" or "≥ x"); `None` without one.
 fn verdict(ratio: f64, target: &str) -> Option<&'static str> {
     let met = if let Some(x) = target.strip_prefix("≤ ") {
@@ -546,6 +619,7 @@ fn median_ns(id: &str) -> Option<f64> {
 fn table() {
     println!("\nmedians per session-frame (this run):");
     let mut ids: Vec<&str> = RATIOS.iter().flat_map(|r| [r.0, r.1]).collect();
+    ids.extend(TAP_COSTS.iter().flat_map(|t| [t.0, t.1, t.2]));
     ids.sort_unstable();
     ids.dedup();
     for id in ids {
@@ -559,6 +633,19 @@ fn table() {
             let ratio = x / y;
             let verdict = verdict(ratio, target).unwrap_or("");
             println!("  {a:<36} / {b:<30} {ratio:>8.2}  {target} {verdict}");
+        }
+    }
+    println!("\nwhat a tap adds to a tick, per copy of its output (target):");
+    for &(tapped, plain, copy, target) in TAP_COSTS {
+        match (median_ns(tapped), median_ns(plain), median_ns(copy)) {
+            (Some(t), Some(p), Some(c)) => {
+                let ratio = (t - p) / c;
+                let verdict = verdict(ratio, target).unwrap_or("");
+                println!(
+                    "  ({tapped} − {plain}) / {copy}: ({t:.1} − {p:.1}) / {c:.1} ns = {ratio:.2}  {target} {verdict}"
+                );
+            }
+            _ => println!("  {tapped}: not measured with {plain} and {copy}"),
         }
     }
     for id in [
