@@ -472,8 +472,8 @@ pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
 pub use session::{
-    Cue, CueOn, Event, PartyId, PartyInfo, PartyStats, Session, TapInfo, DEFAULT_EVENT_LIMIT,
-    MAX_PARTIES,
+    BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, PartyId, PartyInfo, PartyStats, Route,
+    Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
 pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
 pub use tone::{ToneGenerator, ToneSpec};

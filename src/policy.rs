@@ -932,6 +932,11 @@ pub enum Reason {
     OptedOut,
     /// The supervisor or the agent has no identity while a policy is set.
     NoIdentity,
+    /// The call requires a disclosure before anyone listens
+    /// ([`Session::require_disclosure`](crate::Session::require_disclosure)
+    /// with [`BeforeDisclosure::RefuseJoins`](crate::BeforeDisclosure::RefuseJoins)),
+    /// and none has been recorded yet.
+    ConsentPending,
 }
 
 impl fmt::Display for Reason {
@@ -944,6 +949,9 @@ impl fmt::Display for Reason {
             Reason::OptedOut => f.write_str("the agent has opted out of being monitored"),
             Reason::NoIdentity => f.write_str(
                 "a policy is set, and it grants modes only to and on parties with a key",
+            ),
+            Reason::ConsentPending => f.write_str(
+                "the call requires a disclosure before anyone listens, and none is recorded yet",
             ),
         }
     }

@@ -23,11 +23,14 @@ use core::time::Duration;
 use smallvec::SmallVec;
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 
 use crate::dtmf::{Digit, DtmfDetector, DtmfEvent};
 use crate::kernel::{RouteGain, Sample};
 use crate::keypad::DtmfMap;
+use crate::label::Label;
 use crate::plan::Plan;
+use crate::policy::{Identity, Policy, Reason, Refusal};
 use crate::resample::Resampler;
 use crate::route::{mode_allows, Audience, Mode, Role, Seat};
 use crate::tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
@@ -132,6 +135,70 @@ impl fmt::Display for CueOn {
     }
 }
 
+/// Whether anyone may listen to the call yet ([`Session::require_disclosure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum Consent {
+    /// The call needs no disclosure (the default).
+    NotRequired,
+    /// The call needs a disclosure, not yet recorded: no supervisor,
+    /// recorder or tap hears anything of it.
+    Pending(BeforeDisclosure),
+    /// The disclosure is recorded: everyone hears what the table says.
+    Given,
+}
+
+/// What a call that needs a disclosure does with a supervisor who joins
+/// before it ([`Session::require_disclosure`]). Recorders and taps are
+/// always held silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum BeforeDisclosure {
+    /// Lets it join, hearing nothing until the disclosure: the supervisor
+    /// can be ready the moment the call may be monitored.
+    #[default]
+    HoldSilent,
+    /// Refuses the join ([`Error::Refused`] with [`Reason::ConsentPending`]),
+    /// and switching a supervisor already on the call to another mode.
+    RefuseJoins,
+}
+
+/// Who recorded a call's disclosure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConsentBy {
+    /// The host ([`Session::record_consent`]): the customer agreed, or a
+    /// prompt the host played ended.
+    Host,
+    /// The disclosure announcement ([`Session::set_disclosure`]) played its
+    /// tone to the customer to its end.
+    Disclosure(PartyId),
+}
+
+/// One open route, as [`Session::routes`] lists it: who hears whom, at what
+/// gain, with the host's keys for both.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Route {
+    /// Who hears.
+    pub listener: PartyId,
+    /// Its key, if it joined with one.
+    pub listener_label: Option<Label>,
+    /// Whom.
+    pub talker: PartyId,
+    /// Its key, if it joined with one.
+    pub talker_label: Option<Label>,
+    /// At which gain (the talker's volume times the route gain).
+    pub gain: Gain,
+}
+
 /// A tone and who hears it: what plays when a [`CueOn`] change happens.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cue {
@@ -171,6 +238,9 @@ pub struct PartyInfo {
     pub records_whisper: bool,
     /// The volume at which everyone hears this party.
     pub volume: Gain,
+    /// The host's key and groups for it, if it joined with them
+    /// ([`Session::join_as`]).
+    pub identity: Option<Identity>,
     /// For an announcement: who hears it.
     pub audience: Option<Audience>,
     /// For an announcement: whether it is playing a tone
@@ -209,6 +279,8 @@ pub enum Event {
         role: Role,
         /// In which mode, for a supervisor.
         mode: Option<Mode>,
+        /// The host's key for it ([`Session::join_as`]), if it has one.
+        label: Option<Label>,
         /// First tick it is mixed in.
         at: u64,
     },
@@ -297,6 +369,37 @@ pub enum Event {
         /// The tick from which its mode change, if any, applies.
         at: u64,
     },
+    /// A call was refused by the policy or the consent gate: who, what and
+    /// why. Nothing else changed.
+    Refused {
+        /// The refusal, as [`Error::Refused`] carried it.
+        refusal: Refusal,
+        /// The tick at which it was refused.
+        at: u64,
+    },
+    /// The host set or cleared the policy ([`Session::set_policy`]).
+    PolicySet {
+        /// Whether a policy is in force now.
+        active: bool,
+        /// First tick it applies to.
+        at: u64,
+    },
+    /// The call needs a disclosure before anyone listens
+    /// ([`Session::require_disclosure`]).
+    DisclosureRequired {
+        /// What happens to supervisors who join before it.
+        before: BeforeDisclosure,
+        /// First tick it applies to.
+        at: u64,
+    },
+    /// The disclosure was recorded: from `at`, supervisors, recorders and
+    /// taps hear the call as the table says.
+    ConsentGiven {
+        /// Who recorded it.
+        by: ConsentBy,
+        /// First tick anyone may listen.
+        at: u64,
+    },
     /// An announcement's audience changed ([`Session::set_audience`], or a
     /// cue starting on it).
     AudienceChanged {
@@ -371,6 +474,10 @@ impl Event {
             | Event::ToneEnded { at, .. }
             | Event::CueStarted { at, .. }
             | Event::DigitPressed { at, .. }
+            | Event::Refused { at, .. }
+            | Event::PolicySet { at, .. }
+            | Event::DisclosureRequired { at, .. }
+            | Event::ConsentGiven { at, .. }
             | Event::Dropped { at, .. } => at,
         }
     }
@@ -413,6 +520,8 @@ struct Party<S> {
     tone: Option<ToneGenerator>,
     /// For a supervisor whose digits are detected in its audio.
     dtmf: Option<Box<DtmfDetector>>,
+    /// The host's key and groups for the party, given at join.
+    identity: Option<Identity>,
 }
 
 /// A party's leg at another sample rate than the call: what it hands in is
@@ -603,6 +712,13 @@ pub struct Session<S: Sample> {
     dropped: (u64, u64, u64),
     /// What the supervisors' digits do.
     dtmf_map: DtmfMap,
+    /// Who may supervise whom, if the host says so.
+    policy: Option<Arc<Policy>>,
+    /// Whether anyone may listen yet.
+    consent: Consent,
+    /// The announcement whose tone, played to the customer to its end,
+    /// is the disclosure.
+    disclosure: Option<PartyId>,
     /// The cue for each [`CueOn`], and the announcement that plays them.
     cues: [Option<(Cue, ToneGenerator)>; 4],
     cue_player: Option<PartyId>,
@@ -657,6 +773,7 @@ impl<S: Sample> PartialEq for Party<S> {
             && self.heard == other.heard
             && self.tone == other.tone
             && self.dtmf == other.dtmf
+            && self.identity == other.identity
     }
 }
 
@@ -682,6 +799,9 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.taps == other.taps
             && self.cues == other.cues
             && self.dtmf_map == other.dtmf_map
+            && self.policy == other.policy
+            && self.consent == other.consent
+            && self.disclosure == other.disclosure
             && self.cue_player == other.cue_player
             && self.next_tap == other.next_tap
     }
@@ -716,6 +836,9 @@ impl<S: Sample> Session<S> {
             event_limit: DEFAULT_EVENT_LIMIT,
             dropped: (0, 0, 0),
             dtmf_map: DtmfMap::NONE,
+            policy: None,
+            consent: Consent::NotRequired,
+            disclosure: None,
             cues: [const { None }; 4],
             cue_player: None,
             taps: SmallVec::new(),
@@ -767,15 +890,64 @@ impl<S: Sample> Session<S> {
     /// next tick, with the ramp. More than [`MAX_PARTIES`] is
     /// [`Error::TooManyParties`].
     pub fn join(&mut self, role: Role) -> Result<PartyId, Error> {
-        self.add(Seat::new(role))
+        self.add(Seat::new(role), None)
     }
 
-    /// Adds a supervisor in `mode`.
+    /// Adds a party in `role` with the host's key and groups for it: the
+    /// key names it on the audit trail ([`Event::Joined`]) and in
+    /// [`Session::routes`], and a [`Policy`] ([`Session::set_policy`])
+    /// decides by its key and groups what a supervisor may do. Errors as
+    /// [`Session::join`]; with a policy set, an agent whom a supervisor on
+    /// the call may not supervise in its mode is [`Error::Refused`].
+    pub fn join_as(&mut self, role: Role, identity: Identity) -> Result<PartyId, Error> {
+        self.add(Seat::new(role), Some(identity))
+    }
+
+    /// Adds a supervisor in `mode`. With a policy set
+    /// ([`Session::set_policy`]), a supervisor without an identity is
+    /// refused ([`Error::Refused`]): use [`Session::join_supervisor_as`].
     pub fn join_supervisor(&mut self, mode: Mode) -> Result<PartyId, Error> {
-        self.add(Seat {
-            mode,
-            ..Seat::new(Role::Supervisor)
-        })
+        self.add(
+            Seat {
+                mode,
+                ..Seat::new(Role::Supervisor)
+            },
+            None,
+        )
+    }
+
+    /// Adds a supervisor in `mode` with the host's key and groups for it.
+    /// With a policy set, a mode the policy does not grant it on every
+    /// agent on the call is [`Error::Refused`]: nothing changes, and the
+    /// refusal is on the audit trail ([`Event::Refused`]).
+    ///
+    /// ```
+    /// use barge::{Grant, Identity, Label, Mode, Policy, Role, Session, Format, Error};
+    /// let team = Label::new("team-a")?;
+    /// let policy = Policy::new()
+    ///     .grant(Grant::group(Label::new("qa")?).may([Mode::Monitor]).on_every_agent());
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// call.set_policy(Some(policy.into()))?;
+    /// call.join_as(Role::Agent, Identity::new(Label::new("alex")?).with_group(team)?)?;
+    /// let quinn = Identity::new(Label::new("quinn")?).with_group(Label::new("qa")?)?;
+    /// let e = call.join_supervisor_as(Mode::Whisper, quinn).unwrap_err();
+    /// assert!(matches!(e, Error::Refused { .. }));
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "supervisor \"quinn\" may not use whisper on agent \"alex\": granted on that agent: monitor"
+    /// );
+    /// let q = call.join_supervisor_as(Mode::Monitor, quinn)?;
+    /// # let _ = q;
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn join_supervisor_as(&mut self, mode: Mode, identity: Identity) -> Result<PartyId, Error> {
+        self.add(
+            Seat {
+                mode,
+                ..Seat::new(Role::Supervisor)
+            },
+            Some(identity),
+        )
     }
 
     /// Adds a recorder: a party that hears the call and is heard by no one.
@@ -783,13 +955,17 @@ impl<S: Sample> Session<S> {
     /// agent does); without, it hears what the customer would, plus the
     /// customer.
     pub fn join_recorder(&mut self, records_whisper: bool) -> Result<PartyId, Error> {
-        self.add(Seat {
-            records_whisper,
-            ..Seat::new(Role::Recorder)
-        })
+        self.add(
+            Seat {
+                records_whisper,
+                ..Seat::new(Role::Recorder)
+            },
+            None,
+        )
     }
 
-    fn add(&mut self, seat: Seat) -> Result<PartyId, Error> {
+    fn add(&mut self, seat: Seat, identity: Option<Identity>) -> Result<PartyId, Error> {
+        self.check_join(seat, identity.as_ref())?;
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
@@ -836,6 +1012,7 @@ impl<S: Sample> Session<S> {
             leg: None,
             tone: None,
             dtmf: None,
+            identity,
         });
         self.tick_gains.resize(rows * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
@@ -845,6 +1022,7 @@ impl<S: Sample> Session<S> {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
+            label: identity.map(|i| i.key()),
             at: self.tick,
         });
         if seat.role == Role::Supervisor {
@@ -903,6 +1081,9 @@ impl<S: Sample> Session<S> {
                 party,
                 role: seat.role,
             });
+        }
+        if let Err(refusal) = self.check_mode(i, mode) {
+            return Err(self.refuse(refusal));
         }
         self.change_mode(i, mode, false);
         Ok(())
@@ -977,6 +1158,11 @@ impl<S: Sample> Session<S> {
     pub fn press(&mut self, party: PartyId, digit: Digit) -> Result<Option<Mode>, Error> {
         let i = self.supervisor(party)?;
         let mode = self.dtmf_map.mode(digit);
+        if let Some(m) = mode {
+            if let Err(refusal) = self.check_mode(i, m) {
+                return Err(self.refuse(refusal));
+            }
+        }
         self.record(Event::DigitPressed {
             party,
             digit,
@@ -1058,7 +1244,14 @@ impl<S: Sample> Session<S> {
             }
             for event in events {
                 if let DtmfEvent::Down { digit, .. } = event {
-                    let mode = self.dtmf_map.mode(digit);
+                    let mut mode = self.dtmf_map.mode(digit);
+                    if let Some(refusal) = mode.and_then(|m| self.check_mode(i, m).err()) {
+                        self.record_in_tick(Event::Refused {
+                            refusal,
+                            at: self.tick + 1,
+                        });
+                        mode = None;
+                    }
                     let party = self.parties[i].id;
                     self.record_in_tick(Event::DigitPressed {
                         party,
@@ -1074,6 +1267,204 @@ impl<S: Sample> Session<S> {
             }
         }
         muted
+    }
+
+    /// Sets who may supervise whom (`None`: anyone may do anything, the
+    /// default). From then on every join of a supervisor, every mode change
+    /// (by [`Session::set_mode`], [`Session::press`] or an in-band digit)
+    /// and every join of an agent while supervisors are on the call is
+    /// checked: a supervisor needs the grant for its mode on every agent on
+    /// the call ([`Policy::allows_on_call`]). A refused call changes nothing
+    /// but the audit trail, which records the refusal ([`Event::Refused`]).
+    /// A policy that a supervisor already on the call breaks is refused
+    /// whole, with the first such refusal. One policy can serve many calls:
+    /// it is shared, not copied.
+    pub fn set_policy(&mut self, policy: Option<Arc<Policy>>) -> Result<(), Error> {
+        if let Some(p) = policy.as_deref() {
+            for sup in self
+                .parties
+                .iter()
+                .filter(|p| p.seat.role == Role::Supervisor)
+            {
+                let agents = self.agents();
+                if let Err(refusal) = p.allows_on_call(sup.identity.as_ref(), agents, sup.seat.mode)
+                {
+                    return Err(self.refuse(refusal));
+                }
+            }
+        }
+        let active = policy.is_some();
+        self.policy = policy;
+        self.record(Event::PolicySet {
+            active,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    /// The policy in force, if any.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_deref()
+    }
+
+    /// Marks the call as needing a disclosure before anyone listens (the
+    /// host decides where the law asks for one: all-party-consent
+    /// jurisdictions). From the next tick until the disclosure is recorded
+    /// ([`Session::record_consent`], or the disclosure announcement of
+    /// [`Session::set_disclosure`] playing to the customer to its end), no
+    /// supervisor, recorder or tap hears anything of the call; supervisors
+    /// who join meanwhile are held silent or refused, as `before` says. The
+    /// customer and the agent hear each other throughout, and a supervisor
+    /// in barge is still heard by them (its mode says so): the gate keeps
+    /// listeners out, not talkers. The moment it lifts is on the audit
+    /// trail ([`Event::ConsentGiven`]). A call whose disclosure is already
+    /// recorded accepts this and stays as it is.
+    ///
+    /// The FCC-style alternative (47 CFR 64.501: no consent, but a warning
+    /// tone every 15 s that all parties hear while anyone monitors or
+    /// records) needs no gate: an announcement to [`Audience::EVERYONE`]
+    /// playing [`ToneSpec::RECORDING_WARNING`] while a supervisor or a tap
+    /// is on the call.
+    pub fn require_disclosure(&mut self, before: BeforeDisclosure) -> Result<(), Error> {
+        if self.consent == Consent::Given || self.consent == Consent::Pending(before) {
+            return Ok(());
+        }
+        self.consent = Consent::Pending(before);
+        self.record(Event::DisclosureRequired {
+            before,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    /// Records the disclosure: the customer agreed, or the host's own
+    /// prompt has played to its end. From the next tick supervisors,
+    /// recorders and taps hear the call as the table says. Nothing pending
+    /// is accepted and records nothing.
+    pub fn record_consent(&mut self) {
+        if matches!(self.consent, Consent::Pending(_)) {
+            self.consent = Consent::Given;
+            self.record(Event::ConsentGiven {
+                by: ConsentBy::Host,
+                at: self.tick,
+            });
+        }
+    }
+
+    /// Makes announcement `party` the call's disclosure: when a tone it
+    /// plays ([`Session::play`]) ends by itself, not stopped, with a
+    /// customer on the call and in its audience, the disclosure is
+    /// recorded ([`Event::ConsentGiven`] by [`ConsentBy::Disclosure`]) from
+    /// the next tick. A party that is not an announcement is
+    /// [`Error::NotAnAnnouncement`].
+    pub fn set_disclosure(&mut self, party: PartyId) -> Result<(), Error> {
+        self.announcement(party)?;
+        self.disclosure = Some(party);
+        Ok(())
+    }
+
+    /// Whether anyone may listen to the call yet.
+    pub fn consent(&self) -> Consent {
+        self.consent
+    }
+
+    /// Every open route now: who hears whom at what gain, by id and by the
+    /// host's keys, for a supervisor's dashboard or a test. A route is
+    /// open when the table, the policy's consequences, the consent gate and
+    /// the host's gains let the listener hear the talker at some gain; it
+    /// is what [`Session::hears`] says of each pair, from the next tick.
+    pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
+        self.parties
+            .iter()
+            .enumerate()
+            .flat_map(move |(l, listener)| {
+                self.parties
+                    .iter()
+                    .enumerate()
+                    .filter(move |&(t, _)| t != l)
+                    .filter_map(move |(t, talker)| {
+                        let gain = self.gain_now(l, t);
+                        (!gain.is_muted()).then_some(Route {
+                            listener: listener.id,
+                            listener_label: listener.identity.map(|i| i.key()),
+                            talker: talker.id,
+                            talker_label: talker.identity.map(|i| i.key()),
+                            gain,
+                        })
+                    })
+            })
+    }
+
+    /// The media time of tick `at`: `at` frames of the call's duration.
+    pub fn media_time(&self, at: u64) -> Duration {
+        Duration::from_micros(at.saturating_mul(u64::from(self.format.ptime().ms()) * 1000))
+    }
+
+    /// The identities of the agents on the call, in order of joining.
+    fn agents(&self) -> impl Iterator<Item = Option<&Identity>> + '_ {
+        self.parties
+            .iter()
+            .filter(|p| p.seat.role == Role::Agent)
+            .map(|p| p.identity.as_ref())
+    }
+
+    /// Whether a party in `seat` with `identity` may join: the policy and
+    /// the consent gate.
+    fn check_join(&mut self, seat: Seat, identity: Option<&Identity>) -> Result<(), Error> {
+        let refusal = match seat.role {
+            Role::Supervisor => self.check_supervisor(identity, seat.mode).err(),
+            Role::Agent => self.policy.as_deref().and_then(|policy| {
+                self.parties
+                    .iter()
+                    .filter(|p| p.seat.role == Role::Supervisor)
+                    .find_map(|sup| {
+                        policy
+                            .allows_on_call(sup.identity.as_ref(), [identity], sup.seat.mode)
+                            .err()
+                    })
+            }),
+            _ => None,
+        };
+        match refusal {
+            Some(refusal) => Err(self.refuse(refusal)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a supervisor with `identity` may be in `mode` on this call.
+    fn check_supervisor(&self, identity: Option<&Identity>, mode: Mode) -> Result<(), Refusal> {
+        if self.consent == Consent::Pending(BeforeDisclosure::RefuseJoins) {
+            return Err(Refusal {
+                supervisor: identity.map(|i| i.key()),
+                agent: None,
+                mode,
+                reason: Reason::ConsentPending,
+            });
+        }
+        match self.policy.as_deref() {
+            Some(policy) => policy.allows_on_call(identity, self.agents(), mode),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether supervisor `i` may switch to `mode`.
+    fn check_mode(&self, i: usize, mode: Mode) -> Result<(), Refusal> {
+        if self.parties[i].seat.mode == mode {
+            return Ok(());
+        }
+        self.check_supervisor(self.parties[i].identity.as_ref(), mode)
+    }
+
+    /// Records `refusal` and returns its error.
+    fn refuse(&mut self, refusal: Refusal) -> Error {
+        let settled = self.settled;
+        self.record(Event::Refused {
+            refusal,
+            at: self.tick,
+        });
+        // A refusal changes no route.
+        self.settled = settled;
+        Error::Refused { refusal }
     }
 
     /// Adds an announcement: a party that talks to `audience` and hears
@@ -1097,10 +1488,13 @@ impl<S: Sample> Session<S> {
     /// # Ok::<(), barge::Error>(())
     /// ```
     pub fn join_announcement(&mut self, audience: Audience) -> Result<PartyId, Error> {
-        self.add(Seat {
-            audience,
-            ..Seat::new(Role::Announcement)
-        })
+        self.add(
+            Seat {
+                audience,
+                ..Seat::new(Role::Announcement)
+            },
+            None,
+        )
     }
 
     /// Changes who hears an announcement, from the next tick. A party that
@@ -1313,10 +1707,25 @@ impl<S: Sample> Session<S> {
     /// where the modes close the route or the host muted it.
     pub fn hears(&self, listener: PartyId, talker: PartyId) -> Result<Gain, Error> {
         let (l, t) = self.route_index(listener, talker)?;
-        Ok(
-            target_gain(&self.parties[l], &self.parties[t], self.parties[l].heard[t])
-                .unwrap_or(Gain::MUTED),
+        Ok(self.gain_now(l, t))
+    }
+
+    /// The gain at which party `l` hears party `t` once every ramp is over.
+    fn gain_now(&self, l: usize, t: usize) -> Gain {
+        let gated = self.gated();
+        target_gain(
+            &self.parties[l],
+            &self.parties[t],
+            self.parties[l].heard[t],
+            gated,
         )
+        .unwrap_or(Gain::MUTED)
+    }
+
+    /// Whether the consent gate keeps every listener but the customers and
+    /// agents from hearing anything.
+    fn gated(&self) -> bool {
+        matches!(self.consent, Consent::Pending(_))
     }
 
     /// Sets the volume at which everyone hears `party`, in dB from muted
@@ -1778,12 +2187,21 @@ impl<S: Sample> Session<S> {
             let p = &mut self.parties[i];
             p.has_input = true;
             if tone.is_finished() {
-                let party = p.id;
+                let (party, audience) = (p.id, p.seat.audience);
                 self.record_in_tick(Event::ToneEnded {
                     party,
                     finished: true,
                     at: self.tick + 1,
                 });
+                let customer_heard = audience.includes(Role::Customer)
+                    && self.parties.iter().any(|p| p.seat.role == Role::Customer);
+                if self.disclosure == Some(party) && self.gated() && customer_heard {
+                    self.consent = Consent::Given;
+                    self.record_in_tick(Event::ConsentGiven {
+                        by: ConsentBy::Disclosure(party),
+                        at: self.tick + 1,
+                    });
+                }
             } else {
                 p.tone = Some(tone);
             }
@@ -1813,6 +2231,7 @@ impl<S: Sample> Session<S> {
         let (n, ramp) = (self.parties.len(), self.ramp_samples);
         let general_only = self.general_only();
         let (call_rate, tick) = (self.format.rate(), self.tick);
+        let gated = self.gated();
         let parties: &mut [Party<S>] = &mut self.parties;
         let mut held_any = false;
         let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
@@ -1824,7 +2243,7 @@ impl<S: Sample> Session<S> {
                 }
                 let (listener, talker) = (&parties[l], &parties[t]);
                 let state = listener.heard[t];
-                let target = target_gain(listener, talker, state);
+                let target = target_gain(listener, talker, state, gated);
                 let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
                 held_any |= next.held_until.is_some();
                 *gain = g;
@@ -1837,7 +2256,8 @@ impl<S: Sample> Session<S> {
             for ((c, heard), row) in channels.zip(rows.by_ref()) {
                 for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
                     let state = heard[t];
-                    let target = tap_hears(config, c, t, talker).then_some(talker.volume);
+                    let target =
+                        (!gated && tap_hears(config, c, t, talker)).then_some(talker.volume);
                     let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
                     held_any |= next.held_until.is_some();
                     *gain = g;
@@ -2204,6 +2624,7 @@ fn info<S>(p: &Party<S>) -> PartyInfo {
         mode: (p.seat.role == Role::Supervisor).then_some(p.seat.mode),
         records_whisper: p.seat.role == Role::Recorder && p.seat.records_whisper,
         volume: p.volume,
+        identity: p.identity,
         audience: (p.seat.role == Role::Announcement).then_some(p.seat.audience),
         playing: p.tone.is_some(),
         stats: p.stats,
@@ -2292,8 +2713,17 @@ fn next_route<S>(
 /// The gain at which `listener` hears `talker`, whose route is in `state`,
 /// once every ramp is over; `None` where the modes close the route.
 #[inline(always)]
-fn target_gain<S>(listener: &Party<S>, talker: &Party<S>, state: RouteState) -> Option<Gain> {
+fn target_gain<S>(
+    listener: &Party<S>,
+    talker: &Party<S>,
+    state: RouteState,
+    gated: bool,
+) -> Option<Gain> {
     if !mode_allows(listener.seat, talker.seat) {
+        return None;
+    }
+    // Before the disclosure only the call's own parties listen.
+    if gated && matches!(listener.seat.role, Role::Supervisor | Role::Recorder) {
         return None;
     }
     Some(match state.adjusted {
@@ -2327,6 +2757,7 @@ mod test {
                 party: c,
                 role: Role::Customer,
                 mode: None,
+                label: None,
                 at: 0
             })
         );
