@@ -459,6 +459,8 @@ mod plan;
 pub mod policy;
 pub mod resample;
 pub mod route;
+#[cfg(feature = "serde")]
+mod serialize;
 pub mod session;
 pub mod tap;
 pub mod tone;

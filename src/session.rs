@@ -102,6 +102,11 @@ fn new_call_tag() -> u64 {
 
 /// A change to a supervisor that can set off a cue ([`Session::set_cue`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum CueOn {
     /// A supervisor joins (in any mode).
     Join,
@@ -139,7 +144,7 @@ impl fmt::Display for CueOn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
     feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
+    derive(serde::Serialize),
     serde(rename_all = "snake_case")
 )]
 pub enum Consent {
@@ -158,7 +163,7 @@ pub enum Consent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(
     feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
+    derive(serde::Serialize),
     serde(rename_all = "snake_case")
 )]
 pub enum BeforeDisclosure {
@@ -173,6 +178,11 @@ pub enum BeforeDisclosure {
 
 /// Who recorded a call's disclosure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum ConsentBy {
     /// The host ([`Session::record_consent`]): the customer agreed, or a
     /// prompt the host played ended.
@@ -201,6 +211,7 @@ pub struct Route {
 
 /// A tone and who hears it: what plays when a [`CueOn`] change happens.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Cue {
     /// The tone.
     pub tone: ToneSpec,
@@ -270,6 +281,11 @@ pub struct TapInfo {
 /// change takes effect: the index of the next [`Session::mix`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "event", rename_all = "snake_case")
+)]
 pub enum Event {
     /// A party joined.
     Joined {

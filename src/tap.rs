@@ -68,6 +68,11 @@ impl fmt::Display for TapId {
 /// How a tap lays out what it records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum TapLayout {
     /// Two channels: the customer, and the agent's side (agents,
     /// supervisors). [`Session::tap_frame`] interleaves them, left first;
@@ -88,6 +93,11 @@ pub enum TapLayout {
 
 /// One channel of a stereo tap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum TapChannel {
     /// The customers.
     Customer,
@@ -124,6 +134,7 @@ impl TapChannel {
 ///
 /// [`Session::add_tap`]: crate::Session::add_tap
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Tap {
     layout: TapLayout,
     whispers: bool,

@@ -83,6 +83,7 @@ const ANCHOR: u64 = 64;
 
 /// One frequency of a tone at its level.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Component {
     /// Frequency in Hz: above 0 and below half the sample rate.
     pub freq_hz: f32,
@@ -102,6 +103,11 @@ impl Component {
 
 /// How many bursts a cadence plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Repeat {
     /// This many bursts (at least 1), each followed by the pause; the
     /// generator is finished after the last pause (or the last burst's
@@ -113,6 +119,7 @@ pub enum Repeat {
 
 /// Bursts of tone and the pauses between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Cadence {
     /// The duration of each burst, in ms, between its half-amplitude points:
     /// at least 1.
