@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use barge::{Error, Format, Mode, PartyId, Role, Session};
+use barge::dtmf::Digit;
+use barge::keypad::DtmfMap;
+use barge::{Audience, Cue, CueOn, Error, Format, Mode, PartyId, Role, Session, ToneSpec};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +18,9 @@ enum Kind {
     Agent,
     Supervisor(Mode),
     Recorder(bool),
+    /// An announcement to an audience (bits: customers, agents,
+    /// supervisors, recorders).
+    Announcement(u8),
 }
 
 #[derive(Debug, Clone)]
@@ -40,9 +45,40 @@ enum Op {
     Leg(usize, usize, u32),
     /// A frame of the wrong length for a party.
     BadFrame(usize, usize),
+    /// An announcement's new audience.
+    Audience(usize, u8),
+    /// A tone on an announcement (an index into [`TONES`]).
+    Play(usize, usize),
+    /// Stop an announcement's tone.
+    Stop(usize),
+    /// A digit a party presses (an RFC 4733 event code), with the
+    /// eavesdrop map.
+    Press(usize, u8),
+    /// A cue to the supervisors for a change (an index into `CueOn::ALL`).
+    Cue(usize),
     /// One tick: which parties send (bit i for party slot i), and a seed for
     /// their frames.
     Tick(u32, u64),
+}
+
+/// Tones the announcements play: short ones that end within a test.
+const TONES: [ToneSpec; 3] = [
+    ToneSpec::JOIN_BEEP,
+    ToneSpec::LEAVE_BEEP,
+    ToneSpec::RECORDING_WARNING,
+];
+
+fn audience(bits: u8) -> Audience {
+    [
+        Audience::CUSTOMERS,
+        Audience::AGENTS,
+        Audience::SUPERVISORS,
+        Audience::RECORDERS,
+    ]
+    .iter()
+    .enumerate()
+    .filter(|(k, _)| bits & (1 << k) != 0)
+    .fold(Audience::NOBODY, |a, (_, &b)| a | b)
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
@@ -55,6 +91,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         3 => Just(Kind::Agent),
         3 => mode().prop_map(Kind::Supervisor),
         1 => any::<bool>().prop_map(Kind::Recorder),
+        1 => (0u8..16).prop_map(Kind::Announcement),
     ]
 }
 
@@ -85,6 +122,11 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(p, r, ms)| Op::Leg(p, r, ms)),
         1 => (slot.clone(), prop_oneof![Just(0usize), Just(159), Just(161), Just(320)])
             .prop_map(|(p, n)| Op::BadFrame(p, n)),
+        1 => (slot.clone(), 0u8..16).prop_map(|(p, b)| Op::Audience(p, b)),
+        1 => (slot.clone(), 0usize..3).prop_map(|(p, t)| Op::Play(p, t)),
+        1 => slot.clone().prop_map(Op::Stop),
+        1 => (slot.clone(), 0u8..16).prop_map(|(p, d)| Op::Press(p, d)),
+        1 => (0usize..4).prop_map(Op::Cue),
         8 => (any::<u32>(), any::<u64>()).prop_map(|(m, s)| Op::Tick(m, s)),
     ]
 }
@@ -109,9 +151,10 @@ fn frame(seed: u64, slot: usize, n: usize) -> Vec<i16> {
     }
 }
 
-/// Whether `party`'s leg takes a frame at the next tick.
+/// Whether `party`'s leg takes a frame from the host at the next tick (an
+/// announcement that plays a tone takes none).
 fn due(s: &Session<i16>, party: PartyId) -> bool {
-    s.frame_due(party).unwrap()
+    s.frame_due(party).unwrap() && !s.party(party).unwrap().playing
 }
 
 /// Ticks of the call's 20 ms that `party`'s leg frames span.
@@ -127,6 +170,11 @@ fn len(s: &Session<i16>, party: PartyId) -> usize {
 /// Applies a control op to the full session (and mirrors it to the shadow
 /// when it involves no supervisor). A failing call must change nothing.
 fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<Slot>, op: &Op) {
+    if let Op::Press(..) = op {
+        // Digits switch modes with the eavesdrop map (set before the
+        // snapshot: it is not what the press changes).
+        full.set_dtmf_map(DtmfMap::EAVESDROP);
+    }
     let before = full.clone();
     let pick = |i: usize| slots.get(i % slots.len().max(1)).copied();
     let result: Result<(), Error> = match *op {
@@ -136,12 +184,14 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
                 Kind::Agent => full.join(Role::Agent),
                 Kind::Supervisor(m) => full.join_supervisor(m),
                 Kind::Recorder(w) => full.join_recorder(w),
+                Kind::Announcement(b) => full.join_announcement(audience(b)),
             };
             r.map(|id| {
                 let shadow_id = match kind {
                     Kind::Customer => Some(shadow.join(Role::Customer).unwrap()),
                     Kind::Agent => Some(shadow.join(Role::Agent).unwrap()),
                     Kind::Recorder(w) => Some(shadow.join_recorder(w).unwrap()),
+                    Kind::Announcement(b) => Some(shadow.join_announcement(audience(b)).unwrap()),
                     Kind::Supervisor(_) => None,
                 };
                 slots.push(Slot {
@@ -268,6 +318,51 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
             }
             None => Ok(()),
         },
+        Op::Audience(i, b) => match pick(i) {
+            Some(s) => full.set_audience(s.full, audience(b)).map(|()| {
+                if let Some(sh) = s.shadow {
+                    shadow.set_audience(sh, audience(b)).unwrap();
+                }
+            }),
+            None => Ok(()),
+        },
+        Op::Play(i, t) => match pick(i) {
+            Some(s) => full.play(s.full, &TONES[t]).map(|()| {
+                if let Some(sh) = s.shadow {
+                    shadow.play(sh, &TONES[t]).unwrap();
+                }
+            }),
+            None => Ok(()),
+        },
+        Op::Stop(i) => match pick(i) {
+            Some(s) => full.stop(s.full).map(|()| {
+                if let Some(sh) = s.shadow {
+                    shadow.stop(sh).unwrap();
+                }
+            }),
+            None => Ok(()),
+        },
+        Op::Press(i, d) => match pick(i) {
+            Some(s) => {
+                let digit = Digit::from_event_code(d).unwrap();
+                full.press(s.full, digit).map(|mode| {
+                    if let (Some(m), Some(sl)) = (mode, slots.iter_mut().find(|x| x.full == s.full))
+                    {
+                        sl.kind = Kind::Supervisor(m);
+                    }
+                })
+            }
+            None => Ok(()),
+        },
+        Op::Cue(k) => {
+            // A cue that only supervisors hear: it must not make any
+            // supervisor detectable to the customers and agents.
+            let cue = Cue {
+                tone: ToneSpec::JOIN_BEEP,
+                audience: Audience::SUPERVISORS,
+            };
+            full.set_cue(CueOn::ALL[k], Some(cue))
+        }
         Op::Tick(..) => unreachable!("ticks are not control calls"),
     };
     if let Err(e) = result {
@@ -294,6 +389,7 @@ fn may_hear_supervisor(l: Kind, mode: Mode) -> bool {
         (Kind::Supervisor(_), _) => true,
         (Kind::Recorder(_), Mode::CustomerOnly) => true,
         (Kind::Recorder(whisper), _) => whisper,
+        (Kind::Announcement(_), _) => false,
     }
 }
 
@@ -436,6 +532,7 @@ proptest! {
                         Kind::Agent => s.join(Role::Agent),
                         Kind::Supervisor(m) => s.join_supervisor(m),
                         Kind::Recorder(w) => s.join_recorder(w),
+                        Kind::Announcement(b) => s.join_announcement(audience(b)),
                     };
                     let (x, y) = (join(&mut a), join(&mut b));
                     prop_assert_eq!(&x, &y);
