@@ -486,6 +486,9 @@ impl<S> RefParty<S> {
     }
 }
 
+/// A tap channel: its tap, and its party (a stem) or its index (stereo).
+type TapKey = (TapId, Option<PartyId>, usize);
+
 /// The model's view of one recording tap.
 #[derive(Debug, Clone)]
 struct RefTap<S> {
@@ -543,7 +546,7 @@ impl<S> RefTap<S> {
     }
 
     /// A channel's key in [`Model::tap_current`].
-    fn key(&self, c: usize, parties: &[RefParty<S>]) -> (TapId, Option<PartyId>, usize) {
+    fn key(&self, c: usize, parties: &[RefParty<S>]) -> TapKey {
         if self.arg.stems {
             (self.id, Some(parties[c].id), 0)
         } else {
@@ -650,7 +653,7 @@ pub struct Model<S> {
     /// Linear gain each tap channel's route from a talker reached at the
     /// end of the last tick, by (tap, stem owner or none, stereo channel,
     /// talker).
-    tap_current: BTreeMap<((TapId, Option<PartyId>, usize), PartyId), f32>,
+    tap_current: BTreeMap<(TapKey, PartyId), f32>,
 }
 
 /// Samples in `d` at `hz`, rounded to nearest (as documented for
@@ -1285,7 +1288,10 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
             fail("tick, ramp, format, trail, parties or taps");
         }
         for t in before.taps() {
-            if !same_frame(before.tap_frame(t.id).unwrap(), after.tap_frame(t.id).unwrap()) {
+            if !same_frame(
+                before.tap_frame(t.id).unwrap(),
+                after.tap_frame(t.id).unwrap(),
+            ) {
                 fail("a tap's frame");
             }
         }
@@ -1322,7 +1328,8 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
             .map(|t| {
                 let converted = t.format.rate() != call.rate();
                 let rows = before.tap_frame(t.id).unwrap().len() / t.format.samples_per_frame();
-                rows * (call.samples_per_frame() + 4 * t.format.samples_per_frame() * converted as usize)
+                rows * (call.samples_per_frame()
+                    + 4 * t.format.samples_per_frame() * converted as usize)
             })
             .sum::<usize>()
         + 32 * before.events_pending();
@@ -1392,7 +1399,11 @@ impl<S: RefSample> Harness<S> {
         if let Some(before) = before {
             check_unchanged(&before, &self.s, what);
         }
-        for shadow in self.shadows.iter_mut().chain([&mut self.twin, &mut self.untapped]) {
+        for shadow in self
+            .shadows
+            .iter_mut()
+            .chain([&mut self.twin, &mut self.untapped])
+        {
             let r = call(shadow);
             assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
         }
@@ -1676,7 +1687,11 @@ impl<S: RefSample> Harness<S> {
             match config.at_rate(hz) {
                 Ok(c) => config = c,
                 Err(e) => {
-                    assert_eq!(e, Error::UnsupportedSampleRate { given: hz }, "at_rate({hz})");
+                    assert_eq!(
+                        e,
+                        Error::UnsupportedSampleRate { given: hz },
+                        "at_rate({hz})"
+                    );
                     assert!(!RATES.contains(&hz), "at_rate({hz}) refused");
                     return;
                 }
@@ -1708,7 +1723,11 @@ impl<S: RefSample> Harness<S> {
             |m| m.add_tap(config, a, rate, next),
         );
         if let Ok(id) = got {
-            assert_eq!(id.get() as usize, self.model.taps_added - 1, "tap ids count adds");
+            assert_eq!(
+                id.get() as usize,
+                self.model.taps_added - 1,
+                "tap ids count adds"
+            );
             let mirror = self.other.add_tap(config).unwrap();
             assert_eq!(mirror.get(), id.get(), "tap ids count adds");
             assert_ne!(mirror, id, "tap ids of two sessions");
@@ -1729,14 +1748,20 @@ impl<S: RefSample> Harness<S> {
         for ch in [TapChannel::Customer, TapChannel::Agent] {
             match (self.s.tap_channel(id, ch), m.tap_channel(id, ch)) {
                 (Ok(got), Ok(want)) => {
-                    assert!(same_frame(got, want), "tap_channel({id}, {ch:?}) between ticks")
+                    assert!(
+                        same_frame(got, want),
+                        "tap_channel({id}, {ch:?}) between ticks"
+                    )
                 }
                 (got, want) => assert_eq!(got.err(), want.err(), "tap_channel({id}, {ch:?})"),
             }
         }
         match (self.s.tap_stem(id, party), m.tap_stem(id, party)) {
             (Ok(got), Ok(want)) => {
-                assert!(same_frame(got, want), "tap_stem({id}, {party}) between ticks")
+                assert!(
+                    same_frame(got, want),
+                    "tap_stem({id}, {party}) between ticks"
+                )
             }
             (got, want) => assert_eq!(got.err(), want.err(), "tap_stem({id}, {party})"),
         }
@@ -1975,7 +2000,7 @@ impl<S: RefSample> Harness<S> {
             .clone()
             .filter(|&t| matches!(m.parties[t].role, RefRole::Supervisor(_)))
             .collect();
-        probe[SUPERVISORS] = tick % 2 == 0;
+        probe[SUPERVISORS] = tick.is_multiple_of(2);
         // Each party's probe and silent frames, at its leg's length.
         let probes: Vec<Vec<S>> = m
             .parties
@@ -2198,10 +2223,7 @@ impl<S: RefSample> Harness<S> {
                     .collect()
             } else {
                 if let Some(p) = m.parties.first() {
-                    assert_eq!(
-                        self.s.tap_stem(id, p.id),
-                        Err(Error::NotStems { tap: id })
-                    );
+                    assert_eq!(self.s.tap_stem(id, p.id), Err(Error::NotStems { tap: id }));
                 }
                 [TapChannel::Customer, TapChannel::Agent]
                     .map(|c| self.s.tap_channel(id, c).unwrap())
@@ -2262,7 +2284,10 @@ impl<S: RefSample> Harness<S> {
                 "tick {tick}: clipped samples of {id} in the twin"
             );
             if t.exact.iter().all(|&e| e) {
-                assert_eq!(info.samples_clipped, t.clipped, "tick {tick}: clipped by {id}");
+                assert_eq!(
+                    info.samples_clipped, t.clipped,
+                    "tick {tick}: clipped by {id}"
+                );
             } else {
                 // At most every sample of the mix, and of the conversion.
                 let most = (rows * (m.spf + spf)) as u64;

@@ -618,7 +618,13 @@ fn taps_tour() -> Vec<Op> {
             6 => ops.push(Op::SetVolume(Who(4), DbArg::Tenths(-60))),
             _ => {}
         }
-        let n = if i < 2 { 3 } else if i < 3 { 4 } else { 5 };
+        let n = if i < 2 {
+            3
+        } else if i < 3 {
+            4
+        } else {
+            5
+        };
         ops.push(Op::SetMode(S, m));
         for k in 0..3 {
             all_talk(&mut ops, n, 310 + 10 * i as u32 + k);
@@ -667,9 +673,17 @@ fn taps_on_legs() -> Vec<Op> {
         tap(false, true, true, true, 1),
         tap(true, false, false, false, 5),
     ]);
-    for (i, m) in [Whisper, Barge, Whisper, PrivateWhisper, CustomerOnly, Monitor, Whisper]
-        .into_iter()
-        .enumerate()
+    for (i, m) in [
+        Whisper,
+        Barge,
+        Whisper,
+        PrivateWhisper,
+        CustomerOnly,
+        Monitor,
+        Whisper,
+    ]
+    .into_iter()
+    .enumerate()
     {
         ops.push(Op::SetMode(S, m));
         for k in 0..3 {
@@ -759,7 +773,10 @@ fn cases() -> Vec<(&'static str, Input)> {
         ),
         ("taps-tour-i16-8k-20ms", case(false, 0, 1, taps_tour())),
         ("taps-tour-f32-16k-10ms", case(true, 196, 0, taps_tour())),
-        ("taps-on-legs-i16-8k-10ms", case(false, 0, 0, taps_on_legs())),
+        (
+            "taps-on-legs-i16-8k-10ms",
+            case(false, 0, 0, taps_on_legs()),
+        ),
         ("taps-on-legs-f32-8k-20ms", case(true, 0, 1, taps_on_legs())),
     ]
 }
