@@ -1,7 +1,7 @@
 //! `session_ops`: an arbitrary sequence of every control call the API has,
 //! frames, event draining and ticks on one [`Session`], checked after every
-//! call and every tick against a reference model ([`Model`]) and four
-//! shadow sessions.
+//! call and every tick against a reference model ([`Model`]), five
+//! shadow sessions, a twin and a twin without taps.
 //!
 //! - Every call returns what the model predicts, error for error: joins in
 //!   every role and mode, leaves, all five modes, route gains and volumes on
@@ -31,6 +31,32 @@
 //!   nobody, a whisper never reaches a customer, and nobody hears
 //!   themselves.
 //! - An `f32` output is always finite and within full scale.
+//! - Recording taps: `add_tap` in every layout, with and without whispers
+//!   and supervisors, swapped or not, at every rate (the call's among
+//!   them; an unsupported one is refused by `Tap::at_rate`), up to
+//!   [`MAX_TAPS`]; `remove_tap`; `tap_frame`, `tap_channel` (both channels,
+//!   [`Error::NotStereo`] on stems), `tap_stem` ([`Error::NotStems`] on
+//!   stereo) with parties present, gone or foreign, `tap_format`, `tap`
+//!   and `taps`; with ids of taps on the call, removed, of a snapshot's
+//!   later adds ([`Error::UnknownTap`]) and of other sessions
+//!   ([`Error::ForeignTap`]). Every result and error as the model says, a
+//!   failing call changes nothing, and `TapAdded` / `TapRemoved` are on the
+//!   trail. After every tick: a tap's frame is 2 × its samples per frame
+//!   (stereo, interleaved left first as `swapped` says) or one stem per
+//!   party in order, every sample valid; a channel at the call's rate on
+//!   which no leg at another rate is heard is the reference mix of the
+//!   talkers it records at their volume (ramping in, closing at once), and
+//!   so is its clipped count; every tap is as in the twin. Every party
+//!   hears what it hears in a twin that never had a tap, bit for bit, with
+//!   the same statistics. And every channel that records none of what a
+//!   shadow hid this tick (a fifth shadow hides every supervisor) is as in
+//!   that shadow: a tap without whispers holds nothing of a supervisor in
+//!   whisper or private whisper, one without supervisors nothing of any
+//!   supervisor, none anything of a monitoring supervisor or a recorder,
+//!   and a stem nothing but its own party. Taps at another rate than the
+//!   call's restart the shadows from the twin after each tick, as legs at
+//!   other rates do, so that a resampler's memory holds only what was
+//!   recorded.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::OnceLock;
@@ -38,7 +64,8 @@ use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
 use barge::{
-    Error, Event, Format, Gain, Mode, PartyId, Role, Session, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+    Error, Event, Format, Gain, Mode, PartyId, Role, Session, Tap, TapChannel, TapId, TapLayout,
+    DEFAULT_EVENT_LIMIT, MAX_PARTIES, MAX_TAPS,
 };
 
 use crate::cycle;
@@ -217,6 +244,52 @@ pub enum Op {
     SetLegFormat(Who, LegArg),
     /// `mix_frames`, and every check of a tick when it succeeds.
     MixFrames(MixArg),
+    /// `add_tap`.
+    AddTap(TapArg),
+    /// `remove_tap`.
+    RemoveTap(TapWho),
+    /// `tap_frame`, `tap_channel` (both channels), `tap_stem` of the party,
+    /// `tap_format` and `tap` of the tap; `taps`.
+    TapQuery(TapWho, Who),
+}
+
+/// A tap as [`Op::AddTap`] configures it.
+#[derive(Debug, Clone, Copy)]
+pub struct TapArg {
+    /// Stems instead of stereo.
+    pub stems: bool,
+    /// `with_whispers`.
+    pub whispers: bool,
+    /// `with_supervisors`.
+    pub supervisors: bool,
+    /// `swapped`.
+    pub swapped: bool,
+    /// `% 7`: 5 is no `at_rate` (the call's), 6 an unsupported rate
+    /// ([`Error::UnsupportedSampleRate`]), else `at_rate` of an index into
+    /// the supported rates (the call's among them).
+    pub rate: u8,
+}
+
+/// A tap as the fuzzer picks it:
+///
+/// - `0..=159`: an id this session handed out (on the call or removed), by
+///   its position among them;
+/// - `160..=191` (or below, before the first `add_tap`): an id that a
+///   snapshot of this session hands out after this session's last
+///   `add_tap` ([`Error::UnknownTap`]);
+/// - `192..=223`: an id of the harness's other session with the number of
+///   one this session handed out ([`Error::ForeignTap`]);
+/// - `224..=255`: an id of yet another session ([`Error::ForeignTap`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TapWho(pub u8);
+
+impl TapWho {
+    /// The first byte that picks a snapshot's later tap.
+    pub const UNKNOWN: u8 = 160;
+    /// The first byte that picks a tap of the other session.
+    pub const FOREIGN: u8 = 192;
+    /// The first byte that picks a tap of a session of its own.
+    pub const STRAY: u8 = 224;
 }
 
 /// A leg format as the fuzzer picks it.
@@ -289,6 +362,23 @@ fn any_id(n: usize) -> PartyId {
             })
             .collect()
     })[n]
+}
+
+/// Tap ids `0..64` of a session of their own: foreign to every session of
+/// a case.
+fn any_tap(n: usize) -> TapId {
+    static IDS: OnceLock<Vec<TapId>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+        s.set_event_limit(0);
+        (0..64)
+            .map(|_| {
+                let id = s.add_tap(Tap::stereo()).unwrap();
+                s.remove_tap(id).unwrap();
+                id
+            })
+            .collect()
+    })[n % 64]
 }
 
 fn role_of(r: RoleArg) -> Role {
@@ -396,6 +486,92 @@ impl<S> RefParty<S> {
     }
 }
 
+/// A tap channel: its tap, and its party (a stem) or its index (stereo).
+type TapKey = (TapId, Option<PartyId>, usize);
+
+/// The model's view of one recording tap.
+#[derive(Debug, Clone)]
+struct RefTap<S> {
+    id: TapId,
+    /// As handed to `add_tap`.
+    config: Tap,
+    /// What the harness asked for, kept apart from `config`'s accessors.
+    arg: TapArg,
+    /// Its rate, the call's frame duration.
+    format: Format,
+    /// What each channel recorded in the last tick, at the tap's rate:
+    /// customer then agent side for stereo, one per party (in order) for
+    /// stems. As the reference mixes it where `exact`, else as the
+    /// session gave it.
+    channels: Vec<Vec<S>>,
+    /// Per channel: whether the reference predicted it this tick (the tap
+    /// at the call's rate, no leg at another rate recorded on it, not even
+    /// fading out).
+    exact: Vec<bool>,
+    /// Samples clipped on the way to the tap: predicted while every channel
+    /// is exact, else as the session counted.
+    clipped: u64,
+}
+
+impl<S> RefTap<S> {
+    /// Whether the tap records a talker in `role` at all: customers and
+    /// agents always; a supervisor in barge or customer-only if it records
+    /// supervisors, in whisper or private whisper if it also records
+    /// whispers, in monitor never; recorders never.
+    fn records(&self, role: RefRole) -> bool {
+        match role {
+            RefRole::Customer | RefRole::Agent => true,
+            RefRole::Recorder { .. } => false,
+            RefRole::Supervisor(m) => {
+                self.arg.supervisors
+                    && match m {
+                        RefMode::Monitor => false,
+                        RefMode::Barge | RefMode::CustomerOnly => true,
+                        RefMode::Whisper | RefMode::PrivateWhisper => self.arg.whispers,
+                    }
+            }
+        }
+    }
+
+    /// Whether channel `c` records the talker at `t`, in `role`: the
+    /// customer channel (0) customers, the agent side (1) agents and
+    /// supervisors; a stem its own party.
+    fn on_channel(&self, c: usize, t: usize, role: RefRole) -> bool {
+        self.records(role)
+            && if self.arg.stems {
+                c == t
+            } else {
+                (c == 0) == (role == RefRole::Customer)
+            }
+    }
+
+    /// A channel's key in [`Model::tap_current`].
+    fn key(&self, c: usize, parties: &[RefParty<S>]) -> TapKey {
+        if self.arg.stems {
+            (self.id, Some(parties[c].id), 0)
+        } else {
+            (self.id, None, c)
+        }
+    }
+
+    /// The frame `tap_frame` gives: stereo interleaved, left first
+    /// (the customer unless swapped), stems one after the other.
+    fn frame(&self) -> Vec<S>
+    where
+        S: Copy,
+    {
+        if self.arg.stems {
+            return self.channels.concat();
+        }
+        let (l, r) = if self.arg.swapped { (1, 0) } else { (0, 1) };
+        self.channels[l]
+            .iter()
+            .zip(&self.channels[r])
+            .flat_map(|(&a, &b)| [a, b])
+            .collect()
+    }
+}
+
 /// The audit trail as the crate docs describe it: at most `limit` events
 /// wait; recording one more drops the oldest, counted, and the count comes
 /// out first, as one `Dropped` with the ticks of the first and the last
@@ -467,6 +643,17 @@ pub struct Model<S> {
     /// Linear gain each route reached at the end of the last tick.
     current: BTreeMap<(PartyId, PartyId), f32>,
     trail: Trail,
+    /// The taps on the call, in order of adding.
+    taps: Vec<RefTap<S>>,
+    /// How many taps the session has added.
+    taps_added: usize,
+    /// Tap ids with this session's tag that a snapshot of it taken before
+    /// any `add_tap` hands out: the `n`th is this session's `n`th.
+    snapshot_taps: Vec<TapId>,
+    /// Linear gain each tap channel's route from a talker reached at the
+    /// end of the last tick, by (tap, stem owner or none, stereo channel,
+    /// talker).
+    tap_current: BTreeMap<(TapKey, PartyId), f32>,
 }
 
 /// Samples in `d` at `hz`, rounded to nearest (as documented for
@@ -496,7 +683,83 @@ impl<S: RefSample> Model<S> {
                 kept: VecDeque::new(),
                 lost: None,
             },
+            taps: Vec::new(),
+            taps_added: 0,
+            snapshot_taps: Vec::new(),
+            tap_current: BTreeMap::new(),
         }
+    }
+
+    fn tap_index(&self, id: TapId) -> Result<usize, Error> {
+        match self.taps.iter().position(|t| t.id == id) {
+            Some(k) => Ok(k),
+            None if self.snapshot_taps.contains(&id) => Err(Error::UnknownTap { tap: id }),
+            None => Err(Error::ForeignTap { tap: id }),
+        }
+    }
+
+    /// Samples per frame of a tap at `format`'s rate.
+    fn tap_spf(&self, format: Format) -> usize {
+        (format.rate().hz() / 1000 * self.format.ptime().ms()) as usize
+    }
+
+    /// `add_tap`; `id` is the tap id a snapshot hands out as its next.
+    fn add_tap(&mut self, config: Tap, arg: TapArg, hz: u32, id: TapId) -> Result<TapId, Error> {
+        if self.taps.len() >= MAX_TAPS {
+            return Err(Error::TooManyTaps { max: MAX_TAPS });
+        }
+        let format = Format::new(hz, self.format.ptime().ms()).unwrap();
+        let rows = if arg.stems { self.parties.len() } else { 2 };
+        let spf = self.tap_spf(format);
+        self.taps.push(RefTap {
+            id,
+            config,
+            arg,
+            format,
+            channels: vec![vec![S::SILENCE; spf]; rows],
+            exact: vec![true; rows],
+            clipped: 0,
+        });
+        self.taps_added += 1;
+        self.record(Event::TapAdded {
+            tap: id,
+            config,
+            at: self.tick,
+        });
+        Ok(id)
+    }
+
+    fn remove_tap(&mut self, id: TapId) -> Result<(), Error> {
+        let k = self.tap_index(id)?;
+        self.taps.remove(k);
+        self.tap_current.retain(|&((t, _, _), _), _| t != id);
+        self.record(Event::TapRemoved {
+            tap: id,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    /// `tap_stem`: the tap first, then the party, then the layout.
+    fn tap_stem(&self, id: TapId, party: PartyId) -> Result<&[S], Error> {
+        let k = self.tap_index(id)?;
+        let i = self.index(party)?;
+        let t = &self.taps[k];
+        if !t.arg.stems {
+            return Err(Error::NotStems { tap: id });
+        }
+        Ok(&t.channels[i])
+    }
+
+    fn tap_channel(&self, id: TapId, channel: TapChannel) -> Result<&[S], Error> {
+        let t = &self.taps[self.tap_index(id)?];
+        if t.arg.stems {
+            return Err(Error::NotStereo { tap: id });
+        }
+        Ok(&t.channels[match channel {
+            TapChannel::Customer => 0,
+            TapChannel::Agent => 1,
+        }])
     }
 
     fn record(&mut self, e: Event) {
@@ -551,6 +814,14 @@ impl<S: RefSample> Model<S> {
             at: self.tick,
         });
         self.parties.push(p);
+        for k in 0..self.taps.len() {
+            if self.taps[k].arg.stems {
+                let spf = self.tap_spf(self.taps[k].format);
+                let t = &mut self.taps[k];
+                t.channels.push(vec![S::SILENCE; spf]);
+                t.exact.push(true);
+            }
+        }
         Ok(id)
     }
 
@@ -559,6 +830,12 @@ impl<S: RefSample> Model<S> {
         let p = self.parties.remove(i);
         self.route_gains.retain(|&(l, t), _| l != id && t != id);
         self.current.retain(|&(l, t), _| l != id && t != id);
+        self.tap_current
+            .retain(|&((_, owner, _), t), _| t != id && owner != Some(id));
+        for t in self.taps.iter_mut().filter(|t| t.arg.stems) {
+            t.channels.remove(i);
+            t.exact.remove(i);
+        }
         self.record(Event::Left {
             party: id,
             role: p.public_role(),
@@ -833,6 +1110,7 @@ impl<S: RefSample> Model<S> {
             exact.push(known);
         }
         self.current.extend(next);
+        self.mix_taps();
         for ((p, (out, clipped)), exact) in self.parties.iter_mut().zip(outs).zip(exact) {
             p.exact = exact;
             p.stale = false;
@@ -848,6 +1126,65 @@ impl<S: RefSample> Model<S> {
             }
         }
         self.tick += 1;
+    }
+}
+
+impl<S: RefSample> Model<S> {
+    /// The taps' part of a tick: each channel a listener that hears the
+    /// talkers it records at their volume (no route gains), ramping in as
+    /// a route does and closing at once; predicted where the tap is at the
+    /// call's rate and no leg at another rate is heard on the channel.
+    fn mix_taps(&mut self) {
+        let n = self.parties.len();
+        let mut next = Vec::new();
+        for k in 0..self.taps.len() {
+            let tap = &self.taps[k];
+            let at_call_rate = tap.format.rate() == self.format.rate();
+            let mut clipped_all = 0;
+            let mut results = Vec::new();
+            for c in 0..tap.channels.len() {
+                let key = tap.key(c, &self.parties);
+                let mut known = at_call_rate;
+                let mut talkers = Vec::new();
+                for t in 0..n {
+                    let tp = &self.parties[t];
+                    let (from, to) = if tap.on_channel(c, t, tp.role) {
+                        let cur = self.tap_current.get(&(key, tp.id)).copied().unwrap_or(0.0);
+                        (cur, tp.volume.linear())
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    next.push(((key, tp.id), to));
+                    let lately = tp.converted_at.is_some_and(|at| self.tick - at <= 2);
+                    if self.converted(t) || lately {
+                        known &= from == 0.0 && to == 0.0;
+                    } else if let Some(f) = &tp.frame {
+                        talkers.push(RefTalker {
+                            samples: f,
+                            from,
+                            to,
+                            ramp: self.ramp_samples,
+                        });
+                    }
+                }
+                let mut out = vec![S::SILENCE; self.spf];
+                if known {
+                    clipped_all += S::reference_mix(&mut out, &talkers);
+                }
+                results.push((known, out));
+            }
+            let tap = &mut self.taps[k];
+            for (c, (known, out)) in results.into_iter().enumerate() {
+                tap.exact[c] = known;
+                if known {
+                    tap.channels[c] = out;
+                }
+            }
+            if tap.exact.iter().all(|&e| e) {
+                tap.clipped += clipped_all as u64;
+            }
+        }
+        self.tap_current.extend(next);
     }
 }
 
@@ -882,11 +1219,13 @@ const ONE_TALKER: usize = 0;
 const KEPT_FROM_ONE: usize = 1;
 const KEPT_FROM_ALL: usize = 2;
 const KEPT_FROM_CUSTOMERS: usize = 3;
-const SHADOWS: [&str; 4] = [
+const SUPERVISORS: usize = 4;
+const SHADOWS: [&str; 5] = [
     "one talker in turn",
     "the talkers kept from one listener",
     "the talkers kept from everyone",
     "the talkers kept from a customer",
+    "every supervisor",
 ];
 
 /// The session under test, its model, its shadows and the sessions whose
@@ -894,8 +1233,8 @@ const SHADOWS: [&str; 4] = [
 struct Harness<S: RefSample> {
     s: Session<S>,
     model: Model<S>,
-    /// Same control calls, other frames: see [`SHADOWS`].
-    shadows: [Session<S>; 4],
+    /// Same control calls (taps included), other frames: see [`SHADOWS`].
+    shadows: [Session<S>; 5],
     /// Same control calls, the same frames, always through `put_frame`
     /// and `mix`, and an all-silent frame for each missing one: it must
     /// hear what the session hears, bit for bit (`mix_frames` is
@@ -904,10 +1243,17 @@ struct Harness<S: RefSample> {
     /// shadows start again from a copy of it, so that what they hid does
     /// not linger in a resampler's memory.
     twin: Session<S>,
+    /// The twin without taps: the same calls but for `add_tap` and
+    /// `remove_tap`, the same frames. Every party must hear what it hears
+    /// in the session, bit for bit: taps change nothing anyone hears.
+    untapped: Session<S>,
     /// Another call, with a party for each of this session's (joins and
     /// leaves mirrored), so that its ids have the same numbers.
     other: Session<S>,
     other_ids: Vec<PartyId>,
+    /// The other call's taps, added and removed as this session's are, so
+    /// that their ids have the same numbers.
+    other_taps: Vec<TapId>,
     /// A snapshot of the session before its first join, whose joins hand
     /// out `Model::snapshot_ids`.
     snapshot: Session<S>,
@@ -935,10 +1281,19 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
                 s.event_limit(),
                 s.events_pending(),
                 s.parties().collect::<Vec<_>>(),
+                s.taps().collect::<Vec<_>>(),
             )
         };
         if shown(before) != shown(after) {
-            fail("tick, ramp, format, trail or parties");
+            fail("tick, ramp, format, trail, parties or taps");
+        }
+        for t in before.taps() {
+            if !same_frame(
+                before.tap_frame(t.id).unwrap(),
+                after.tap_frame(t.id).unwrap(),
+            ) {
+                fail("a tap's frame");
+            }
         }
         let ids: Vec<PartyId> = before.parties().map(|p| p.id).collect();
         for &l in &ids {
@@ -968,6 +1323,15 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
             call.samples_per_frame() + 4 * leg.samples_per_frame() * converted as usize
         })
         .sum::<usize>()
+        + before
+            .taps()
+            .map(|t| {
+                let converted = t.format.rate() != call.rate();
+                let rows = before.tap_frame(t.id).unwrap().len() / t.format.samples_per_frame();
+                rows * (call.samples_per_frame()
+                    + 4 * t.format.samples_per_frame() * converted as usize)
+            })
+            .sum::<usize>()
         + 32 * before.events_pending();
     if size <= 500 && format!("{before:?}") != format!("{after:?}") {
         fail("its state");
@@ -985,9 +1349,11 @@ impl<S: RefSample> Harness<S> {
         Harness {
             shadows: std::array::from_fn(|_| shadow.clone()),
             twin: shadow.clone(),
+            untapped: shadow.clone(),
             snapshot: shadow,
             other,
             other_ids: Vec::new(),
+            other_taps: Vec::new(),
             s,
             model: Model::new(format),
             flood_left: FLOOD_BUDGET,
@@ -1033,11 +1399,57 @@ impl<S: RefSample> Harness<S> {
         if let Some(before) = before {
             check_unchanged(&before, &self.s, what);
         }
+        for shadow in self
+            .shadows
+            .iter_mut()
+            .chain([&mut self.twin, &mut self.untapped])
+        {
+            let r = call(shadow);
+            assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
+        }
+        got
+    }
+
+    /// A tap's control call: as [`Harness::control`], but not for the
+    /// untapped twin.
+    fn tap_control<T: std::fmt::Debug>(
+        &mut self,
+        what: &str,
+        call: impl Fn(&mut Session<S>) -> Result<T, Error>,
+        model: impl FnOnce(&mut Model<S>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let want = model(&mut self.model);
+        let before = want.is_err().then(|| self.s.clone());
+        let got = call(&mut self.s);
+        assert!(same(&got, &want), "{what}: got {got:?}, expected {want:?}");
+        if let Some(before) = before {
+            check_unchanged(&before, &self.s, what);
+        }
         for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
             let r = call(shadow);
             assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
         }
         got
+    }
+
+    /// The tap id that the snapshot hands out as its `n`th.
+    fn snapshot_tap(&mut self, n: usize) -> TapId {
+        while self.model.snapshot_taps.len() <= n {
+            let id = self.snapshot.add_tap(Tap::stereo()).unwrap();
+            self.snapshot.remove_tap(id).unwrap();
+            self.model.snapshot_taps.push(id);
+        }
+        self.model.snapshot_taps[n]
+    }
+
+    fn which_tap(&mut self, w: TapWho) -> TapId {
+        let n = self.model.taps_added;
+        match w.0 {
+            0..TapWho::UNKNOWN if n > 0 => self.snapshot_tap(w.0 as usize % n),
+            0..TapWho::FOREIGN => self.snapshot_tap(n + w.0 as usize % 4),
+            TapWho::FOREIGN..TapWho::STRAY if n > 0 => self.other_taps[w.0 as usize % n],
+            _ => any_tap(w.0 as usize),
+        }
     }
 
     /// A join: the session hands out the id that the snapshot hands out
@@ -1231,14 +1643,158 @@ impl<S: RefSample> Harness<S> {
                 if let Some(before) = before {
                     check_unchanged(&before, &self.s, "set_leg_format");
                 } else {
-                    for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
+                    let all = self.shadows.iter_mut();
+                    for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
                         shadow.set_leg_format(id, leg).unwrap();
                     }
                 }
                 assert_eq!(self.s.leg_format(id), self.model.leg_format(id));
             }
             Op::MixFrames(ref a) => self.mix_frames(a),
+            Op::AddTap(a) => self.add_tap(a),
+            Op::RemoveTap(w) => {
+                let id = self.which_tap(w);
+                if self
+                    .tap_control("remove_tap", |s| s.remove_tap(id), |m| m.remove_tap(id))
+                    .is_ok()
+                {
+                    let mirror = self.other_taps[id.get() as usize];
+                    self.other.remove_tap(mirror).unwrap();
+                }
+            }
+            Op::TapQuery(t, p) => {
+                let (t, p) = (self.which_tap(t), self.who(p));
+                self.tap_query(t, p);
+            }
         }
+    }
+
+    /// `add_tap` of the tap `a` describes, built with the `Tap` builder.
+    fn add_tap(&mut self, a: TapArg) {
+        let call = self.model.format.rate().hz();
+        let hz = match a.rate % 7 {
+            5 => None,
+            6 => Some(11025),
+            r => Some(RATES[r as usize]),
+        };
+        let mut config = if a.stems { Tap::stems() } else { Tap::stereo() }
+            .with_whispers(a.whispers)
+            .with_supervisors(a.supervisors);
+        if a.swapped {
+            config = config.swapped();
+        }
+        if let Some(hz) = hz {
+            match config.at_rate(hz) {
+                Ok(c) => config = c,
+                Err(e) => {
+                    assert_eq!(
+                        e,
+                        Error::UnsupportedSampleRate { given: hz },
+                        "at_rate({hz})"
+                    );
+                    assert!(!RATES.contains(&hz), "at_rate({hz}) refused");
+                    return;
+                }
+            }
+        }
+        // The builder's view of what it was told.
+        assert_eq!(
+            config.layout(),
+            if a.stems {
+                TapLayout::Stems
+            } else {
+                TapLayout::Stereo
+            }
+        );
+        assert_eq!(config.records_supervisors(), a.supervisors);
+        assert_eq!(config.records_whispers(), a.supervisors && a.whispers);
+        let left = match (a.stems, a.swapped) {
+            (true, _) => None,
+            (false, false) => Some(TapChannel::Customer),
+            (false, true) => Some(TapChannel::Agent),
+        };
+        assert_eq!(config.left(), left, "left channel of {a:?}");
+        assert_eq!(config.rate().map(|r| r.hz()), hz);
+        let next = self.snapshot_tap(self.model.taps_added);
+        let rate = hz.unwrap_or(call);
+        let got = self.tap_control(
+            "add_tap",
+            |s| s.add_tap(config),
+            |m| m.add_tap(config, a, rate, next),
+        );
+        if let Ok(id) = got {
+            assert_eq!(
+                id.get() as usize,
+                self.model.taps_added - 1,
+                "tap ids count adds"
+            );
+            let mirror = self.other.add_tap(config).unwrap();
+            assert_eq!(mirror.get(), id.get(), "tap ids count adds");
+            assert_ne!(mirror, id, "tap ids of two sessions");
+            self.other_taps.push(mirror);
+        }
+    }
+
+    /// Every query of a tap, each as the model answers it (error for
+    /// error); they take `&self`, so a failing one changes nothing.
+    fn tap_query(&self, id: TapId, party: PartyId) {
+        let m = &self.model;
+        let k = m.tap_index(id);
+        let frame = k.clone().map(|k| m.taps[k].frame());
+        match (self.s.tap_frame(id), &frame) {
+            (Ok(got), Ok(want)) => assert!(same_frame(got, want), "tap_frame({id}) between ticks"),
+            (got, want) => assert_eq!(got.err(), want.as_ref().err().cloned(), "tap_frame({id})"),
+        }
+        for ch in [TapChannel::Customer, TapChannel::Agent] {
+            match (self.s.tap_channel(id, ch), m.tap_channel(id, ch)) {
+                (Ok(got), Ok(want)) => {
+                    assert!(
+                        same_frame(got, want),
+                        "tap_channel({id}, {ch:?}) between ticks"
+                    )
+                }
+                (got, want) => assert_eq!(got.err(), want.err(), "tap_channel({id}, {ch:?})"),
+            }
+        }
+        match (self.s.tap_stem(id, party), m.tap_stem(id, party)) {
+            (Ok(got), Ok(want)) => {
+                assert!(
+                    same_frame(got, want),
+                    "tap_stem({id}, {party}) between ticks"
+                )
+            }
+            (got, want) => assert_eq!(got.err(), want.err(), "tap_stem({id}, {party})"),
+        }
+        let format = k.clone().map(|k| m.taps[k].format);
+        assert_eq!(self.s.tap_format(id), format, "tap_format({id})");
+        match (self.s.tap(id), &k) {
+            (Ok(info), Ok(k)) => {
+                let t = &m.taps[*k];
+                assert_eq!(
+                    (info.id, info.config, info.format, info.samples_clipped),
+                    (t.id, t.config, t.format, t.clipped),
+                    "tap({id})"
+                );
+            }
+            (got, want) => assert_eq!(got.err(), want.clone().err(), "tap({id})"),
+        }
+        self.check_taps_listed();
+    }
+
+    /// `taps()`: every tap on the call, in order of adding, as added.
+    fn check_taps_listed(&self) {
+        let listed: Vec<_> = self
+            .s
+            .taps()
+            .map(|t| (t.id, t.config, t.format, t.samples_clipped))
+            .collect();
+        let modelled: Vec<_> = self
+            .model
+            .taps
+            .iter()
+            .map(|t| (t.id, t.config, t.format, t.clipped))
+            .collect();
+        assert_eq!(listed, modelled, "taps()");
     }
 
     /// Drains up to `n` events, each as the model's trail gives it.
@@ -1283,7 +1839,8 @@ impl<S: RefSample> Harness<S> {
             last = Some(db);
         }
         if let Some(db) = last {
-            for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
+            let all = self.shadows.iter_mut();
+            for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
                 shadow.set_volume(id, db).unwrap();
             }
         }
@@ -1416,10 +1973,12 @@ impl<S: RefSample> Harness<S> {
         let tick = m.tick;
         let n = m.parties.len();
         let everyone = 0..n;
-        let converted = (0..n).any(|i| m.converted(i));
+        // A resampler remembers what a shadow hid: a leg's or a tap's.
+        let converted = (0..n).any(|i| m.converted(i))
+            || m.taps.iter().any(|t| t.format.rate() != m.format.rate());
         // What each shadow hides this tick, by index into the parties.
-        let mut hidden: [Vec<usize>; 4] = Default::default();
-        let mut probe = [false; 4];
+        let mut hidden: [Vec<usize>; 5] = Default::default();
+        let mut probe = [false; 5];
         if n > 0 {
             let x = tick as usize % n;
             hidden[ONE_TALKER] = vec![x];
@@ -1437,6 +1996,11 @@ impl<S: RefSample> Harness<S> {
             .filter(|&t| !table_allows(RefRole::Customer, m.parties[t].role))
             .collect();
         probe[KEPT_FROM_CUSTOMERS] = tick.is_multiple_of(3);
+        hidden[SUPERVISORS] = everyone
+            .clone()
+            .filter(|&t| matches!(m.parties[t].role, RefRole::Supervisor(_)))
+            .collect();
+        probe[SUPERVISORS] = tick.is_multiple_of(2);
         // Each party's probe and silent frames, at its leg's length.
         let probes: Vec<Vec<S>> = m
             .parties
@@ -1465,10 +2029,11 @@ impl<S: RefSample> Harness<S> {
                 }
             };
             self.twin.put_frame(p.id, frame).unwrap();
+            self.untapped.put_frame(p.id, frame).unwrap();
         }
         // Who must hear the same in each shadow: every listener kept from
         // all that it hides (itself included).
-        let checked: [Vec<usize>; 4] = std::array::from_fn(|k| {
+        let checked: [Vec<usize>; 5] = std::array::from_fn(|k| {
             everyone
                 .clone()
                 .filter(|&l| hidden[k].iter().all(|&t| !m.allows(l, t)))
@@ -1485,6 +2050,7 @@ impl<S: RefSample> Harness<S> {
         for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
             shadow.mix();
         }
+        self.untapped.mix();
         self.model.mix();
 
         let m = &self.model;
@@ -1546,8 +2112,21 @@ impl<S: RefSample> Harness<S> {
                     );
                 }
             }
+            assert!(
+                same_frame(out, self.untapped.output(p.id).unwrap()),
+                "tick {tick}: {} ({:?}) hears otherwise with taps ({}) than without",
+                p.id,
+                p.role,
+                m.taps.len()
+            );
             let st = self.s.party(p.id).unwrap().stats;
             let twin = self.twin.party(p.id).unwrap().stats;
+            assert_eq!(
+                twin,
+                self.untapped.party(p.id).unwrap().stats,
+                "tick {tick}: stats of {} with taps and without",
+                p.id
+            );
             assert_eq!(
                 (st.samples_clipped, st.samples_non_finite),
                 (twin.samples_clipped, twin.samples_non_finite),
@@ -1593,11 +2172,152 @@ impl<S: RefSample> Harness<S> {
             p.output = out;
             p.clipped = clipped;
         }
+        self.check_taps(tick, &hidden);
         if converted {
             for shadow in &mut self.shadows {
                 shadow.clone_from(&self.twin);
             }
         }
+    }
+}
+
+impl<S: RefSample> Harness<S> {
+    /// After a tick: every tap's frame, channels and stems at their
+    /// lengths, valid, as the reference mixes them where it can, as in the
+    /// twin, and, on every channel that records none of what a shadow hid
+    /// this tick, as in that shadow.
+    fn check_taps(&mut self, tick: u64, hidden: &[Vec<usize>; 5]) {
+        self.check_taps_listed_but_clipped();
+        let m = &self.model;
+        let n = m.parties.len();
+        let mut observed = Vec::new();
+        for (k, t) in m.taps.iter().enumerate() {
+            let id = t.id;
+            let spf = m.tap_spf(t.format);
+            let rows = if t.arg.stems { n } else { 2 };
+            assert_eq!(t.channels.len(), rows);
+            assert_eq!(self.s.tap_format(id), Ok(t.format), "tap_format({id})");
+            let frame = self.s.tap_frame(id).unwrap();
+            assert_eq!(
+                frame.len(),
+                rows * spf,
+                "tick {tick}: tap_frame({id}) of {:?} with {n} parties",
+                t.arg
+            );
+            for x in frame {
+                assert!(x.valid_output(), "tick {tick}: {id} records invalid {x:?}");
+            }
+            let twin = self.twin.tap_frame(id).unwrap();
+            assert!(
+                same_frame(frame, twin),
+                "tick {tick}: {id} records otherwise than in the twin"
+            );
+            let channels: Vec<&[S]> = if t.arg.stems {
+                assert_eq!(
+                    self.s.tap_channel(id, TapChannel::Customer),
+                    Err(Error::NotStereo { tap: id })
+                );
+                m.parties
+                    .iter()
+                    .map(|p| self.s.tap_stem(id, p.id).unwrap())
+                    .collect()
+            } else {
+                if let Some(p) = m.parties.first() {
+                    assert_eq!(self.s.tap_stem(id, p.id), Err(Error::NotStems { tap: id }));
+                }
+                [TapChannel::Customer, TapChannel::Agent]
+                    .map(|c| self.s.tap_channel(id, c).unwrap())
+                    .to_vec()
+            };
+            let mut rebuilt = RefTap {
+                channels: channels.iter().map(|c| c.to_vec()).collect(),
+                ..t.clone()
+            };
+            for (c, ch) in channels.iter().enumerate() {
+                assert_eq!(ch.len(), spf, "tick {tick}: channel {c} of {id}");
+                if t.exact[c] {
+                    for (i, (x, y)) in ch.iter().zip(&t.channels[c]).enumerate() {
+                        assert!(
+                            x.same(*y),
+                            "tick {tick}: channel {c} of {id} ({:?}) holds {x:?} at sample {i}, \
+                             reference {y:?}",
+                            t.arg
+                        );
+                    }
+                }
+                for (j, shadow) in self.shadows.iter().enumerate() {
+                    let kept = hidden[j]
+                        .iter()
+                        .all(|&h| !t.on_channel(c, h, m.parties[h].role));
+                    if !kept {
+                        continue;
+                    }
+                    let theirs = if t.arg.stems {
+                        shadow.tap_stem(id, m.parties[c].id)
+                    } else {
+                        shadow.tap_channel(id, [TapChannel::Customer, TapChannel::Agent][c])
+                    };
+                    assert!(
+                        same_frame(ch, theirs.unwrap()),
+                        "tick {tick}: channel {c} of {id} ({:?}) recorded {} (of {:?}), which \
+                         it does not record",
+                        t.arg,
+                        SHADOWS[j],
+                        hidden[j]
+                            .iter()
+                            .map(|&h| (m.parties[h].id, m.parties[h].role))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+            // The frame is the channels, interleaved or one after the other.
+            let whole = rebuilt.frame();
+            assert!(
+                same_frame(frame, &whole),
+                "tick {tick}: tap_frame({id}) is not its channels laid out as {:?}",
+                t.arg
+            );
+            let info = self.s.tap(id).unwrap();
+            assert_eq!(
+                info.samples_clipped,
+                self.twin.tap(id).unwrap().samples_clipped,
+                "tick {tick}: clipped samples of {id} in the twin"
+            );
+            if t.exact.iter().all(|&e| e) {
+                assert_eq!(
+                    info.samples_clipped, t.clipped,
+                    "tick {tick}: clipped by {id}"
+                );
+            } else {
+                // At most every sample of the mix, and of the conversion.
+                let most = (rows * (m.spf + spf)) as u64;
+                let new = info.samples_clipped.checked_sub(t.clipped);
+                assert!(
+                    new.is_some_and(|x| x <= most),
+                    "tick {tick}: {id} clipped {} after {}",
+                    info.samples_clipped,
+                    t.clipped
+                );
+                rebuilt.clipped = info.samples_clipped;
+            }
+            observed.push((k, rebuilt));
+        }
+        for (k, t) in observed {
+            self.model.taps[k] = t;
+        }
+        self.check_taps_listed();
+    }
+
+    /// `taps()` before the tick's counts are taken from the session.
+    fn check_taps_listed_but_clipped(&self) {
+        let listed: Vec<_> = self.s.taps().map(|t| (t.id, t.config, t.format)).collect();
+        let modelled: Vec<_> = self
+            .model
+            .taps
+            .iter()
+            .map(|t| (t.id, t.config, t.format))
+            .collect();
+        assert_eq!(listed, modelled, "taps()");
     }
 }
 
@@ -1610,7 +2330,7 @@ fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 // be written from Rust with `Input::encode` (see `tests/scenarios.rs`).
 //
 //   case  := flags rate ptime op*            flags bit 0: f32 samples
-//   op    := tag(u8 % 18) args               in the order of `Op`'s variants
+//   op    := tag(u8 % 21) args               in the order of `Op`'s variants
 //   who   := u8        db := tag(u8 % 5) [i16 | u32]
 //   ramp  := tag(u8 % 5) [u16 | u64]
 //   mode  := u8 % 5    limit := tag(u8 % 5) [u8 | u16]
@@ -1621,6 +2341,9 @@ fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 //   mix   := pick(u32) order(u8) fault frame
 //   fault := tag(u8 % 8: none × 4, extra who u8, twice u8, pending,
 //            length u8 u8)
+//   tap   := flags(u8: bit 0 stems, 1 whispers, 2 supervisors, 3 swapped)
+//            rate(u8)
+//   tapwho := u8       tapquery := tapwho who
 // Missing bytes at the end read as zeros. Integers are little-endian.
 
 type R<T> = arbitrary::Result<T>;
@@ -1721,7 +2444,7 @@ impl<'a> Arbitrary<'a> for FrameArg {
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<Op> {
         let w = |u: &mut Unstructured<'a>| Who::arbitrary(u);
-        Ok(match byte(u)? % 18 {
+        Ok(match byte(u)? % 21 {
             0 => Op::Join(RoleArg::arbitrary(u)?),
             1 => Op::JoinSupervisor(ModeArg::arbitrary(u)?),
             2 => Op::JoinRecorder(byte(u)? & 1 == 1),
@@ -1745,7 +2468,19 @@ impl<'a> Arbitrary<'a> for Op {
                     ptime: byte(u)?,
                 },
             ),
-            _ => Op::MixFrames(MixArg::arbitrary(u)?),
+            17 => Op::MixFrames(MixArg::arbitrary(u)?),
+            18 => {
+                let flags = byte(u)?;
+                Op::AddTap(TapArg {
+                    stems: flags & 1 != 0,
+                    whispers: flags & 2 != 0,
+                    supervisors: flags & 4 != 0,
+                    swapped: flags & 8 != 0,
+                    rate: byte(u)?,
+                })
+            }
+            19 => Op::RemoveTap(TapWho(byte(u)?)),
+            _ => Op::TapQuery(TapWho(byte(u)?), w(u)?),
         })
     }
 }
@@ -1908,6 +2643,15 @@ impl Op {
                 }
                 m.frame.encode(b);
             }
+            Op::AddTap(t) => {
+                let flags = t.stems as u8
+                    | (t.whispers as u8) << 1
+                    | (t.supervisors as u8) << 2
+                    | (t.swapped as u8) << 3;
+                b.extend([18, flags, t.rate]);
+            }
+            Op::RemoveTap(w) => b.extend([19, w.0]),
+            Op::TapQuery(t, p) => b.extend([20, t.0, p.0]),
         }
     }
 }

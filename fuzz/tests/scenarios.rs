@@ -5,7 +5,7 @@
 
 use barge_fuzz::session_ops::{
     run, DbArg, Fault, FrameArg, Input, LegArg, LenArg, LimitArg, MixArg, ModeArg, Op, RampArg,
-    RoleArg, Who,
+    RoleArg, TapArg, TapWho, Who,
 };
 
 const C: Who = Who(0);
@@ -553,6 +553,157 @@ fn leg_format_errors() -> Vec<Op> {
     ops
 }
 
+/// A tap: `rate` as `TapArg` reads it (5: the call's, 6: unsupported).
+fn tap(stems: bool, whispers: bool, supervisors: bool, swapped: bool, rate: u8) -> Op {
+    Op::AddTap(TapArg {
+        stems,
+        whispers,
+        supervisors,
+        swapped,
+        rate,
+    })
+}
+
+/// Every tap query of every tap (the four slots, one removed or never
+/// added), of this session's, a snapshot's later, the other session's and
+/// a stray one, with a party on the call and one of each kind of wrong id.
+fn query_taps(ops: &mut Vec<Op>) {
+    for t in [0, 1, 2, 3, 4, 5] {
+        ops.push(Op::TapQuery(TapWho(t), Who(t)));
+    }
+    ops.push(Op::TapQuery(TapWho(TapWho::UNKNOWN), C));
+    ops.push(Op::TapQuery(TapWho(TapWho::FOREIGN + 1), S));
+    ops.push(Op::TapQuery(TapWho(TapWho::STRAY), A));
+    ops.push(Op::TapQuery(TapWho(1), Who(Who::FOREIGN)));
+    ops.push(Op::TapQuery(TapWho(2), Who(Who::UNKNOWN)));
+}
+
+/// Recording taps through every mode: stereo with the supervisors but not
+/// their whispers (the default), stems with the whispers, a swapped stereo
+/// tap at 16 kHz without supervisors, stems at 48 kHz without; one too
+/// many; a recorder and a second supervisor joining, parties leaving
+/// (stems follow), loud volumes that clip, taps removed and added again,
+/// and every error of every tap call.
+fn taps_tour() -> Vec<Op> {
+    use ModeArg::*;
+    let mut ops = vec![tap(false, false, true, false, 5)];
+    ops.extend(call());
+    ops.push(Op::SetRamp(RampArg::Zero));
+    query_taps(&mut ops);
+    ops.extend([
+        tap(true, true, true, false, 5),
+        tap(false, false, false, true, 1),
+        tap(true, false, false, false, 4),
+        tap(false, true, true, false, 0),
+        tap(true, true, true, true, 6),
+    ]);
+    all_talk(&mut ops, 3, 300);
+    query_taps(&mut ops);
+    let tour = [
+        Whisper,
+        Barge,
+        PrivateWhisper,
+        CustomerOnly,
+        Monitor,
+        Whisper,
+        Barge,
+        Whisper,
+    ];
+    for (i, m) in tour.into_iter().enumerate() {
+        match i {
+            2 => ops.push(Op::JoinRecorder(true)),
+            3 => ops.push(Op::JoinSupervisor(Whisper)),
+            4 => ops.push(Op::SetVolume(C, DbArg::Max)),
+            5 => ops.push(Op::SetRamp(RampArg::Frame)),
+            6 => ops.push(Op::SetVolume(Who(4), DbArg::Tenths(-60))),
+            _ => {}
+        }
+        let n = if i < 2 {
+            3
+        } else if i < 3 {
+            4
+        } else {
+            5
+        };
+        ops.push(Op::SetMode(S, m));
+        for k in 0..3 {
+            all_talk(&mut ops, n, 310 + 10 * i as u32 + k);
+        }
+        ops.push(Op::Put(S, tone(400 + i as u32)));
+        ops.push(Op::Tick);
+        query_taps(&mut ops);
+    }
+    // Stems follow a leave; a removed tap is unknown, its slot free.
+    ops.push(Op::Leave(Who(3)));
+    query_taps(&mut ops);
+    all_talk(&mut ops, 5, 500);
+    ops.extend([
+        Op::RemoveTap(TapWho(1)),
+        Op::RemoveTap(TapWho(1)),
+        Op::RemoveTap(TapWho(TapWho::UNKNOWN + 2)),
+        Op::RemoveTap(TapWho(TapWho::FOREIGN + 2)),
+        Op::RemoveTap(TapWho(TapWho::STRAY + 3)),
+        tap(true, false, true, false, 2),
+        tap(false, true, false, true, 3),
+    ]);
+    all_talk(&mut ops, 5, 510);
+    query_taps(&mut ops);
+    ops.push(Op::Leave(A));
+    ops.push(Op::SetMode(S, Barge));
+    all_talk(&mut ops, 5, 520);
+    query_taps(&mut ops);
+    for t in 0..6 {
+        ops.push(Op::RemoveTap(TapWho(t)));
+    }
+    all_talk(&mut ops, 5, 530);
+    ops.push(Op::Poll(255));
+    ops
+}
+
+/// Taps with a supervisor on a 48 kHz leg whispering and barging, frames
+/// missing and borrowed: a tap without whispers holds none of the whisper
+/// however the leg's resampler blurs the switch.
+fn taps_on_legs() -> Vec<Op> {
+    use ModeArg::*;
+    let mut ops = call();
+    ops.extend([
+        Op::SetLegFormat(S, leg(HZ48)),
+        tap(false, false, true, false, 5),
+        tap(true, false, true, false, 4),
+        tap(false, true, true, true, 1),
+        tap(true, false, false, false, 5),
+    ]);
+    for (i, m) in [
+        Whisper,
+        Barge,
+        Whisper,
+        PrivateWhisper,
+        CustomerOnly,
+        Monitor,
+        Whisper,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ops.push(Op::SetMode(S, m));
+        for k in 0..3 {
+            all_talk(&mut ops, 3, 600 + 10 * i as u32 + k);
+        }
+        ops.push(Op::Put(S, tone(650 + i as u32)));
+        ops.push(Op::Tick);
+        ops.push(Op::Put(S, tone(660 + i as u32)));
+        ops.push(borrow(0b11, i as u8, Fault::None, 670 + i as u32));
+        query_taps(&mut ops);
+    }
+    ops.push(Op::SetLegFormat(S, leg(CALL_RATE)));
+    all_talk(&mut ops, 3, 700);
+    ops.push(Op::SetMode(S, Barge));
+    all_talk(&mut ops, 3, 701);
+    query_taps(&mut ops);
+    ops.push(Op::Poll(255));
+    ops
+}
+
 fn case(float: bool, rate: u8, ptime: u8, ops: Vec<Op>) -> Input {
     Input {
         float,
@@ -620,6 +771,13 @@ fn cases() -> Vec<(&'static str, Input)> {
             "leg-format-errors-f32-48k-10ms",
             case(true, 194, 0, leg_format_errors()),
         ),
+        ("taps-tour-i16-8k-20ms", case(false, 0, 1, taps_tour())),
+        ("taps-tour-f32-16k-10ms", case(true, 196, 0, taps_tour())),
+        (
+            "taps-on-legs-i16-8k-10ms",
+            case(false, 0, 0, taps_on_legs()),
+        ),
+        ("taps-on-legs-f32-8k-20ms", case(true, 0, 1, taps_on_legs())),
     ]
 }
 
