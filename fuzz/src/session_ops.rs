@@ -811,6 +811,7 @@ impl<S: RefSample> Model<S> {
             party: id,
             role: p.public_role(),
             mode: p.mode(),
+            label: None,
             at: self.tick,
         });
         self.parties.push(p);
