@@ -385,6 +385,17 @@
 //! | [`Session::mix_frames`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::mix_frames`] | a party twice in the list, or one that already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //! | [`Session::mix_frames`] | a party of another session, or one that has left | [`Error::ForeignParty`], [`Error::PartyLeft`] |
+//! | [`Session::set_audience`], [`Session::play`], [`Session::stop`], [`Session::set_disclosure`] | a party that is not an announcement | [`Error::NotAnAnnouncement`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`], [`Session::set_leg_format`] | a frame or leg format for an announcement that plays a tone | [`Error::TonePlaying`] |
+//! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | a frequency not above 0 Hz and below half the rate | [`Error::ToneFrequency`] |
+//! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | a level that is not finite or would clip | [`Error::ToneLevel`] |
+//! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | an on-time of 0 ms, 0 repeats, or an edge longer than a burst or pause | [`Error::ToneCadence`] |
+//! | [`dtmf::Digit::from_event_code`] | a telephone-event code above 15 | [`Error::DtmfEventCode`] |
+//! | [`dtmf::Digit::from_char`] | a character that is not 0-9, *, #, A-D | [`Error::DtmfChar`] |
+//! | [`Label::new`] | no text, more than 32 bytes, or a control character or line separator | [`Error::EmptyLabel`], [`Error::LabelTooLong`], [`Error::LabelCharacter`] |
+//! | [`Identity::with_group`] | a fifth group | [`Error::TooManyGroups`] |
+//! | [`policy::GrantBuilder::on_agents`] | more than 1024 agents | [`Error::TooManyAgents`] |
+//! | [`Session::join_supervisor`], [`Session::join_supervisor_as`], [`Session::join_as`], [`Session::set_mode`], [`Session::press`], [`Session::set_policy`] | a supervisor outside its grant, without a key under a policy, an opted-out agent, or a join before a required disclosure with [`BeforeDisclosure::RefuseJoins`] | [`Error::Refused`] (recorded as [`Event::Refused`]; nothing else changes) |
 //! | [`kernel::mix`], [`kernel::mix_matrix`] | more than [`kernel::MAX_TALKERS`] talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix`] | a talker's frame not as long as the output | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |

@@ -6,6 +6,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use barge::g711::Law;
+use barge::tone::ToneSpec;
 use barge::kernel::{mix, mix_matrix, RouteGain, Talker};
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, Sink, Source};
 use barge::{
@@ -930,4 +931,177 @@ fn a_tap_at_an_unsupported_rate() {
         Tap::stereo().at_rate(44100),
         Err(Error::UnsupportedSampleRate { given: 44100 })
     );
+}
+
+#[test]
+fn an_announcement_call_on_a_party_that_is_not_one() {
+    let (s, c, ..) = call();
+    let errors = [
+        fails_unchanged(&s, |s| s.set_audience(c, barge::Audience::EVERYONE)),
+        fails_unchanged(&s, |s| s.play(c, &barge::ToneSpec::JOIN_BEEP)),
+        fails_unchanged(&s, |s| s.stop(c)),
+        fails_unchanged(&s, |s| s.set_disclosure(c)),
+    ];
+    for e in errors {
+        assert_eq!(
+            e,
+            Error::NotAnAnnouncement {
+                party: c,
+                role: Role::Customer
+            }
+        );
+        names(&e, &["#0", "customer", "expected an announcement"]);
+    }
+}
+
+#[test]
+fn a_frame_for_an_announcement_that_plays_a_tone() {
+    let (mut s, ..) = call();
+    let beep = s.join_announcement(barge::Audience::AGENTS).unwrap();
+    s.play(beep, &barge::ToneSpec::JOIN_BEEP).unwrap();
+    let frame = [0i16; 160];
+    let errors = [
+        fails_unchanged(&s, |s| s.put_frame(beep, &frame)),
+        fails_unchanged(&s, |s| s.frame_mut(beep).map(|_| ())),
+        fails_unchanged(&s, |s| s.mix_frames(&[(beep, &frame)])),
+        fails_unchanged(&s, |s| {
+            s.set_leg_format(beep, Format::new(16000, 20).unwrap())
+        }),
+    ];
+    for e in errors {
+        assert_eq!(e, Error::TonePlaying { party: beep });
+        names(&e, &["#3", "playing a tone", "expected no frame"]);
+    }
+}
+
+#[test]
+fn a_tone_that_cannot_be_played() {
+    use barge::tone::{Cadence, Component, Repeat};
+    let (mut s, ..) = call();
+    let beep = s.join_announcement(barge::Audience::AGENTS).unwrap();
+    let once = Cadence::once(100);
+    // 4000 Hz is the Nyquist frequency at 8 kHz.
+    let e = fails_unchanged(&s, |s| s.play(beep, &ToneSpec::single(4000.0, -10.0, once)));
+    assert!(matches!(e, Error::ToneFrequency { .. }), "{e}");
+    names(&e, &["4000 Hz", "below 4000 Hz"]);
+    let e = fails_unchanged(&s, |s| s.play(beep, &ToneSpec::single(440.0, 10.0, once)));
+    assert!(matches!(e, Error::ToneLevel { .. }), "{e}");
+    names(&e, &["10 dBm0"]);
+    let two = ToneSpec::dual(Component::new(440.0, -10.0), Component::new(480.0, -10.0), once);
+    assert!(s.play(beep, &two).is_ok());
+    let e = fails_unchanged(&s, |s| {
+        s.set_cue(
+            barge::CueOn::Join,
+            Some(barge::Cue {
+                tone: ToneSpec::single(440.0, -10.0, Cadence::new(100, 50, Repeat::Times(0))),
+                audience: barge::Audience::SUPERVISORS,
+            }),
+        )
+    });
+    assert!(matches!(e, Error::ToneCadence { .. }), "{e}");
+}
+
+#[test]
+fn a_digit_that_is_not_dtmf() {
+    use barge::dtmf::Digit;
+    let e = Digit::from_event_code(16).unwrap_err();
+    assert_eq!(e, Error::DtmfEventCode { given: 16 });
+    names(&e, &["16", "0 to 15"]);
+    let e = Digit::from_char('E').unwrap_err();
+    assert_eq!(e, Error::DtmfChar { given: 'E' });
+    names(&e, &["'E'", "0-9, *, #, A-D"]);
+}
+
+#[test]
+fn a_label_that_is_empty_too_long_or_holds_a_control_character() {
+    use barge::Label;
+    assert_eq!(Label::new(""), Err(Error::EmptyLabel { max: 32 }));
+    let long = "x".repeat(33);
+    let e = Label::new(&long).unwrap_err();
+    assert_eq!(e, Error::LabelTooLong { given: 33, max: 32 });
+    names(&e, &["33 bytes", "1 to 32 bytes"]);
+    let e = Label::new("a\nb").unwrap_err();
+    assert_eq!(e, Error::LabelCharacter { character: '\n', at: 1 });
+    names(&e, &["'\\n'", "byte 1"]);
+}
+
+#[test]
+fn an_identity_with_too_many_groups_or_a_grant_on_too_many_agents() {
+    use barge::{Grant, Identity, Label};
+    let l = |s: &str| Label::new(s).unwrap();
+    let mut id = Identity::new(l("sam"));
+    for g in ["a", "b", "c", "d"] {
+        id = id.with_group(l(g)).unwrap();
+    }
+    let e = id.with_group(l("e")).unwrap_err();
+    assert!(matches!(e, Error::TooManyGroups { max: 4, .. }), "{e}");
+    names(&e, &["\"e\"", "\"sam\"", "at most 4 groups"]);
+    let keys = (0..1025).map(|k| l(&format!("agent-{k}")));
+    let e = Grant::any_supervisor().may([Mode::Monitor]).on_agents(keys).unwrap_err();
+    assert_eq!(e, Error::TooManyAgents { given: 1025, max: 1024 });
+    names(&e, &["1025 agents", "at most 1024"]);
+}
+
+#[test]
+fn a_supervisor_outside_its_grant() {
+    use barge::{Grant, Identity, Label, Policy, Reason};
+    let l = |s: &str| Label::new(s).unwrap();
+    let alex = Identity::new(l("alex")).with_group(l("team-a")).unwrap();
+    let quinn = Identity::new(l("quinn")).with_group(l("qa")).unwrap();
+    let policy = Policy::new().grant(Grant::group(l("qa")).may([Mode::Monitor]).on_every_agent());
+    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+    s.set_policy(Some(policy.into())).unwrap();
+    let agent = s.join_as(Role::Agent, alex).unwrap();
+    let q = s.join_supervisor_as(Mode::Monitor, quinn).unwrap();
+    s.set_dtmf_map(barge::keypad::DtmfMap::CHANSPY);
+    // Each refused call: the error, the same refusal on the audit trail,
+    // and nothing else changed.
+    let refused = |s: &Session<i16>, f: &dyn Fn(&mut Session<i16>) -> Result<(), Error>| {
+        let mut after = s.clone();
+        let e = f(&mut after).expect_err("refused");
+        let Error::Refused { refusal } = e else {
+            panic!("{e}")
+        };
+        let mut before = s.clone();
+        let old: Vec<_> = std::iter::from_fn(|| before.poll_event()).collect();
+        let new: Vec<_> = std::iter::from_fn(|| after.poll_event()).collect();
+        assert_eq!(new.len(), old.len() + 1);
+        assert_eq!(
+            new.last(),
+            Some(&barge::Event::Refused {
+                refusal,
+                at: s.tick()
+            })
+        );
+        assert_eq!(format!("{after:?}"), format!("{before:?}"));
+        (refusal, e.to_string())
+    };
+    let (r, msg) = refused(&s, &|s| s.set_mode(q, Mode::Whisper));
+    assert_eq!(r.reason, Reason::NotGranted { granted: Mode::Monitor.into() });
+    assert_eq!(
+        msg,
+        "supervisor \"quinn\" may not use whisper on agent \"alex\": granted on that agent: monitor"
+    );
+    let (r, _) = refused(&s, &|s| s.press(q, barge::dtmf::Digit::Six).map(|_| ()));
+    assert_eq!(r.mode, Mode::Barge);
+    let (r, msg) = refused(&s, &|s| s.join_supervisor(Mode::Monitor).map(|_| ()));
+    assert_eq!(r.reason, Reason::NoIdentity);
+    names_str(&msg, &["without a key", "monitor", "\"alex\""]);
+    // An agent of another team joins where quinn monitors: allowed (qa
+    // monitors every agent); an opted-out agent: refused.
+    let out = Identity::new(l("olive")).with_opt_out();
+    let (r, msg) = refused(&s, &|s| s.join_as(Role::Agent, out).map(|_| ()));
+    assert_eq!(r.reason, Reason::OptedOut);
+    names_str(&msg, &["\"quinn\"", "\"olive\"", "opted out"]);
+    // A policy that the supervisor on the call breaks is refused whole.
+    let none = Policy::new();
+    let (r, _) = refused(&s, &|s| s.set_policy(Some(none.clone().into())));
+    assert_eq!(r.supervisor, Some(l("quinn")));
+    let _ = agent;
+}
+
+fn names_str(msg: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(msg.contains(p), "{msg:?} does not name {p:?}");
+    }
 }
