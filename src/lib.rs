@@ -291,11 +291,48 @@
 //!    a tick over them, G.711 adapters, sample-type conversion and (feature
 //!    `dasp`) dasp signals.
 //!
-//! Two more signal modules sit beside the kernel for the host to use on
-//! any party's audio: [`tone`] generates beeps, the recording warning tone
-//! and DTMF digits sample-exactly at every rate, and [`dtmf`] recognises
-//! DTMF digits in a party's frames (to switch a supervisor's mode from the
-//! keypad, say). Neither allocates per frame.
+//! Two more signal modules sit beside the kernel: [`tone`] generates
+//! beeps, the recording warning tone and DTMF digits sample-exactly at
+//! every rate, and [`dtmf`] recognises DTMF digits in a party's frames.
+//! Neither allocates per frame. [`tap`], [`keypad`], [`policy`] and
+//! [`label`] hold the types of the features below.
+//!
+//! ## Recording, cues, the keypad and compliance
+//!
+//! - **Recording taps** ([`Session::add_tap`], [`Tap`]): a listener of the
+//!   mix that is not a party. A stereo tap writes the customer on one
+//!   channel and the agent's side on the other; a stems tap one channel
+//!   per party, at a rate of the host's choice. Supervisors are always on
+//!   the agent's side; the host chooses per tap whether whispers, and
+//!   supervisors at all, are recorded; later joiners are picked up by the
+//!   rule ([`tap`]). A tap changes nothing anyone hears.
+//! - **Announcements and cues** ([`Session::join_announcement`],
+//!   [`Session::play`], [`Session::set_cue`]): a party that talks to an
+//!   [`Audience`] of roles and hears nobody, playing the host's audio or a
+//!   [`ToneSpec`]; cues play a tone to a chosen audience when a supervisor
+//!   joins, leaves, whispers or barges, from the tick the change takes
+//!   effect. With no cue configured a supervisor in monitor is
+//!   undetectable.
+//! - **Modes from the keypad** ([`Session::press`] for RFC 4733 events,
+//!   [`Session::detect_dtmf`] for tones in the supervisor's audio,
+//!   [`keypad::DtmfMap`] with Asterisk ChanSpy's and FreeSWITCH eavesdrop's
+//!   digits): a digit switches the mode through the same checks and audit
+//!   trail as [`Session::set_mode`]; an in-band key press is muted from the
+//!   frame that recognises it.
+//! - **Who may supervise whom** ([`Session::set_policy`], [`Policy`],
+//!   [`Session::join_supervisor_as`]): grants by the host's user keys and
+//!   groups ([`Identity`], [`Label`]), opt-outs; anything outside a grant is
+//!   [`Error::Refused`], changes nothing, and is on the audit trail. No
+//!   policy: anyone may do anything, as without the feature.
+//! - **No listening before consent** ([`Session::require_disclosure`]):
+//!   until the host records consent or a disclosure announcement has
+//!   played to the customer to its end, no supervisor, recorder or tap
+//!   hears anything of the call ([`Event::ConsentGiven`] marks the moment).
+//! - **An audit trail fit for review**: every [`Event`] carries its tick
+//!   ([`Session::media_time`] turns it into media time); joins carry the
+//!   host's key; refusals say who, what and why; with feature `serde`
+//!   events serialize (JSON lines in `examples/compliance.rs`).
+//!   [`Session::routes`] lists who hears whom now, by id and key.
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
