@@ -426,7 +426,7 @@ impl ToneGenerator {
     /// Whether every burst (and the pause after the last) has been played;
     /// never for [`Repeat::Forever`]. A finished generator fills silence.
     pub fn is_finished(&self) -> bool {
-        self.bursts.map_or(false, |n| self.burst >= n)
+        matches!(self.bursts, Some(n) if self.burst >= n)
     }
 
     /// Back to the start of the first burst.
@@ -588,6 +588,7 @@ mod test {
     use super::*;
 
     #[test]
+    #[allow(clippy::approx_constant)] // 3.14 dB, not π
     fn dbm0_peak_is_the_g711_reference() {
         let p = 32768.0 * libm::pow(10.0, -3.14 / 20.0);
         assert!((f64::from(DBM0_PEAK) - p).abs() < 0.01, "{p}");
