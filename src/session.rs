@@ -660,11 +660,11 @@ impl<S: Sample> TapState<S> {
             } else {
                 (&self.mixed, spf)
             };
-            let (left, right) = (&frames[l * len..][..len], &frames[r * len..][..len]);
-            for ((pair, &a), &b) in self.interleaved.chunks_exact_mut(2).zip(left).zip(right) {
-                pair[0] = a;
-                pair[1] = b;
-            }
+            interleave(
+                &mut self.interleaved,
+                &frames[l * len..][..len],
+                &frames[r * len..][..len],
+            );
         }
     }
 
@@ -2653,6 +2653,18 @@ fn tap_info<S>(t: &TapState<S>) -> TapInfo {
         config: t.tap,
         format: t.format,
         samples_clipped: t.clipped,
+    }
+}
+
+/// Writes `left` and `right` into `out` as pairs, left first.
+fn interleave<S: Copy>(out: &mut [S], left: &[S], right: &[S]) {
+    let n = left.len().min(right.len()).min(out.len() / 2);
+    let (out, left, right) = (&mut out[..2 * n], &left[..n], &right[..n]);
+    // Fixed-size pairs and equal lengths: the loop runs without bounds
+    // checks, and vectorises.
+    for (pair, (&a, &b)) in out.chunks_exact_mut(2).zip(left.iter().zip(right)) {
+        pair[0] = a;
+        pair[1] = b;
     }
 }
 
