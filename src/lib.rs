@@ -444,6 +444,7 @@
 //! | [`media::Driver::tick`] | a source or sink built for another format than its party's leg (a [`media::G711Source`] or [`media::G711Sink`]; see [`Session::leg_format`]) | [`Error::FormatMismatch`] |
 //! | [`media::Driver::tick`] | a leg for an id of another session | [`Error::ForeignParty`] |
 //! | [`media::Driver::tick`] | a second source for one party, or a source for a party that has already handed in its frame this tick | [`Error::DuplicateFrame`] |
+//! | [`media::Driver::tick`] | a source for an announcement that plays a tone | [`Error::TonePlaying`] |
 //!
 //! The calls that take a [`PartyId`] are [`Session::leave`],
 //! [`Session::set_mode`], [`Session::mode`], [`Session::set_route_gain`],

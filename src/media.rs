@@ -369,6 +369,10 @@ impl<S: Sample> Driver<S> {
                     tick: session.tick(),
                 });
             }
+            // An announcement playing a tone takes no frame from a source.
+            if leg.has_source() && session.party(leg.party).is_ok_and(|p| p.playing) {
+                return Err(Error::TonePlaying { party: leg.party });
+            }
         }
 
         let mut tick = Tick::default();

@@ -1105,3 +1105,20 @@ fn names_str(msg: &str, parts: &[&str]) {
         assert!(msg.contains(p), "{msg:?} does not name {p:?}");
     }
 }
+
+#[test]
+fn a_source_for_an_announcement_that_plays_a_tone() {
+    let (mut s, c, ..) = call();
+    let beep = s.join_announcement(barge::Audience::EVERYONE).unwrap();
+    s.play(beep, &ToneSpec::JOIN_BEEP).unwrap();
+    let (mut pc, mut pb) = (Probe::default(), Probe::default());
+    let mut driver = Driver::new(Format::NARROWBAND_20MS);
+    let e = fails_unchanged(&s, |s| {
+        driver.tick(
+            s,
+            &mut [Leg::duplex(c, &mut pc), Leg::talk_only(beep, &mut pb)],
+        )
+    });
+    assert_eq!(e, Error::TonePlaying { party: beep });
+    untouched(&[&pc, &pb]);
+}
