@@ -243,13 +243,21 @@ fn run(args: Args) -> Result<(), String> {
         socket,
         recorder,
         snapshot: Arc::clone(&snapshot),
+        skipped: 0,
     };
     std::thread::Builder::new()
         .name("media".into())
         .spawn(move || {
-            if let Err(e) = media.run(inbox) {
-                eprintln!("dashboard: media loop: {e}");
-                std::process::exit(1);
+            // A page with no media loop behind it would only mislead.
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| media.run(inbox)));
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    eprintln!("dashboard: media loop: {e}");
+                    std::process::exit(1);
+                }
+                Err(_) => std::process::exit(101),
             }
         })
         .map_err(|e| format!("cannot start the media loop: {e}"))?;
@@ -366,6 +374,8 @@ struct MediaLoop {
     socket: UdpSocket,
     recorder: Option<Recorder>,
     snapshot: Arc<Snapshot>,
+    /// Ticks not mixed because the loop fell far behind.
+    skipped: u64,
 }
 
 impl MediaLoop {
@@ -448,7 +458,9 @@ impl MediaLoop {
             next_tick += TICK;
             let now = Instant::now();
             if now > next_tick + 5 * TICK {
-                next_tick = now; // far behind (the machine stalled): no burst
+                // Far behind (the machine stalled): no burst of ticks.
+                self.skipped += ((now - next_tick).as_millis() / TICK.as_millis()) as u64;
+                next_tick = now;
             }
         }
     }
@@ -489,6 +501,10 @@ impl MediaLoop {
                 let _ = reply.send(result);
             }
             Command::Quit(reply) => {
+                // What the last tick's changes logged, before the files close.
+                for call in &mut self.calls {
+                    call.drain_events(self.recorder.as_mut());
+                }
                 let result = match self.recorder.take() {
                     Some(r) => r.finish().map(|()| "recorded".to_string()),
                     None => Ok("stopped".to_string()),
@@ -531,8 +547,9 @@ impl MediaLoop {
         let mut json = String::with_capacity(8192);
         let _ = write!(
             json,
-            "{{\"tick\":{ticks},\"seconds\":{:.2},\"supervisor\":{{\"call\":{},\"mode\":",
+            "{{\"tick\":{ticks},\"seconds\":{:.2},\"ticks_skipped\":{},\"supervisor\":{{\"call\":{},\"mode\":",
             ticks as f64 * TICK.as_secs_f64(),
+            self.skipped,
             self.seat.map_or("null".into(), |c| (c + 1).to_string()),
         );
         match self.seat.and_then(|c| self.calls[c].supervisor_mode()) {
@@ -545,8 +562,8 @@ impl MediaLoop {
                 let s = p.stats;
                 let _ = write!(
                     json,
-                    "\"{}\",\"packets_in\":{},\"packets_out\":{},\"underruns\":{},\"dropped\":{},\"decode_errors\":{}",
-                    p.state, s.packets_in, s.packets_out, s.underruns, s.dropped, s.decode_errors
+                    "\"{}\",\"packets_in\":{},\"packets_out\":{},\"underruns\":{},\"dropped\":{},\"decode_errors\":{},\"empty\":{}",
+                    p.state, s.packets_in, s.packets_out, s.underruns, s.dropped, s.decode_errors, s.empty
                 );
             }
             None => json.push_str("\"none\""),

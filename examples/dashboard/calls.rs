@@ -233,7 +233,7 @@ impl SimCall {
                 r.event(self.n, &e);
             }
             self.events
-                .push_back(format!("{seconds:>8.2} s  tick {at:>6}  {text}"));
+                .push_back(format!("{seconds:>7.2} s  tick {at:<5} {text}"));
             while self.events.len() > EVENTS_KEPT {
                 self.events.pop_front();
             }

@@ -34,6 +34,8 @@ pub struct PeerStats {
     pub dropped: u64,
     /// Packets that did not decode.
     pub decode_errors: u64,
+    /// Packets without payload, ignored.
+    pub empty: u64,
 }
 
 pub struct Peer {
@@ -147,6 +149,10 @@ impl Peer {
                 self.rtc.disconnect();
             }
             Event::MediaAdded(m) if m.kind == MediaKind::Audio => self.mid = Some(m.mid),
+            // An empty payload is no audio (Chrome sends some, e.g. when
+            // it pads for bandwidth probing); libopus would take it for a
+            // lost packet and conceal 120 ms.
+            Event::MediaData(data) if data.data.is_empty() => self.stats.empty += 1,
             Event::MediaData(data) => {
                 match self.decoder.decode(&data.data, &mut self.decoded, false) {
                     Ok(n) => {
