@@ -324,31 +324,34 @@ fn coarse_lag(x: &[i32], voice: &[i16]) -> usize {
 }
 
 /// The normalized correlation of `x` with the looping `voice`, measured
-/// in 1 s windows in which the voice speaks, each at its own best lag
-/// (found on the envelopes of the 2 s from the window, then to the sample
-/// within ±25 ms), as the browser's capture, Opus and the example's jitter
-/// queue delay the voice, and a stalled tick may drop some of it: the
-/// median over the windows.
+/// in 1 s windows in which the voice speaks, as the browser's capture, Opus
+/// and the example's jitter queue delay the voice (and a stalled tick may
+/// drop some of it): in each window the best lag within ±25 ms of where
+/// the envelopes put the voice, over all of `x` or over the 2 s from the
+/// window. The median over the windows.
 fn correlation(x: &[i32], voice: &[i16]) -> f64 {
     let n = voice.len();
     let win = 8000;
+    let overall = coarse_lag(x, voice);
     let mut found = Vec::new();
     for w in 0..x.len() / win {
         let xs = &x[w * win..(w + 1) * win];
-        let around = coarse_lag(&x[w * win..((w + 2) * win).min(x.len())], voice);
+        let xx: f64 = xs.iter().map(|&s| f64::from(s).powi(2)).sum();
+        let here = coarse_lag(&x[w * win..((w + 2) * win).min(x.len())], voice);
         let mut best = f64::MIN;
-        for d in 0..=400 {
-            let lag = (around + n + d - 200) % n;
-            let (mut xy, mut vv) = (0.0, 0.0);
-            for (i, &s) in xs.iter().enumerate() {
-                let v = f64::from(voice[(lag + i) % n]);
-                xy += f64::from(s) * v;
-                vv += v * v;
-            }
-            if vv / win as f64 >= 300.0f64.powi(2) {
-                let xx: f64 = xs.iter().map(|&s| f64::from(s).powi(2)).sum();
-                let c = if xx > 0.0 { xy / (xx * vv).sqrt() } else { 0.0 };
-                best = best.max(c);
+        for around in [(overall + w * win) % n, here] {
+            for d in 0..=400 {
+                let lag = (around + n + d - 200) % n;
+                let (mut xy, mut vv) = (0.0, 0.0);
+                for (i, &s) in xs.iter().enumerate() {
+                    let v = f64::from(voice[(lag + i) % n]);
+                    xy += f64::from(s) * v;
+                    vv += v * v;
+                }
+                if vv / win as f64 >= 300.0f64.powi(2) {
+                    let c = if xx > 0.0 { xy / (xx * vv).sqrt() } else { 0.0 };
+                    best = best.max(c);
+                }
             }
         }
         if best > f64::MIN {
@@ -481,6 +484,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     // Waits until the supervisor is on the call in `mode` and its browser
     // has sent PHASE_PACKETS packets since.
     let hold = |mode: &str| {
+        let deadline = deadline.min(Instant::now() + Duration::from_secs(30));
         let mut since = None;
         loop {
             let s = &state()["supervisor"];
@@ -531,6 +535,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
         .expect("the dashboard did not stop in time");
     assert!(exit.success(), "the dashboard exited with {exit}");
     drop(processes);
+    let _ = std::fs::remove_dir_all(&profile);
 
     // What the page showed.
     let shown = shown.as_str().unwrap_or_default().to_string();
@@ -606,7 +611,8 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
             ("customer", &customer_heard, &agent_said, mode == "barge"),
             ("agent", &agent_heard, &customer_said, mode != "monitor"),
         ] {
-            let r = residual(heard, said, *from, *to);
+            // A route from a resampled leg opens a tick late, then ramps.
+            let r = residual(heard, said, *from + 3, *to);
             let corr = if rms(&r) > 0.0 {
                 correlation(&r, &voice8k)
             } else {
