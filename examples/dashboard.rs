@@ -58,13 +58,13 @@
 //!   both coded the supervisor's voice alike (correlation 0.97 with the
 //!   original at 48 kHz, 32 kbit/s), so the reference implementation wins.
 //! - **WebRTC: str0m 0.24** with its OpenSSL backend (Debian's
-//!   `libssl-dev`): 0.25 does not resolve from the registry (its
-//!   `str0m-rust-crypto` 0.7 is missing), and the pure-Rust backend of
-//!   0.24 still pulls in `aws-lc-sys`, a further 50 s of C per build
-//!   profile. The server is ICE-lite in all but name: its one candidate is
-//!   the socket it listens on, and the browser's address is learnt from
-//!   its connectivity checks; on a loopback address it answers loopback
-//!   peers only.
+//!   `libssl-dev`): 0.25 did not resolve from the registry (its backends,
+//!   `str0m-openssl` and `str0m-rust-crypto` 0.7, were not to be had), and
+//!   the pure-Rust backend of 0.24 still pulls in `aws-lc-sys`, a further
+//!   50 s of C per build profile. The SDP answer offers one host candidate, the media loop's
+//!   socket (on the address the page is served from); the browser's
+//!   address is learnt from its connectivity checks (no trickle, no STUN
+//!   server). On a loopback address the loop answers loopback peers only.
 //!
 //! `--record DIR` (for `tests/dashboard_browser.rs`) writes what every party
 //! said and heard, and a log of requests and audit events; `POST /quit`
