@@ -6,9 +6,9 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use barge::g711::Law;
-use barge::tone::ToneSpec;
 use barge::kernel::{mix, mix_matrix, RouteGain, Talker};
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, Sink, Source};
+use barge::tone::ToneSpec;
 use barge::{
     Error, Format, Gain, Mode, PartyId, Ptime, Role, SampleRate, Session, Tap, TapChannel, TapId,
     MAX_PARTIES,
@@ -987,7 +987,11 @@ fn a_tone_that_cannot_be_played() {
     let e = fails_unchanged(&s, |s| s.play(beep, &ToneSpec::single(440.0, 10.0, once)));
     assert!(matches!(e, Error::ToneLevel { .. }), "{e}");
     names(&e, &["10 dBm0"]);
-    let two = ToneSpec::dual(Component::new(440.0, -10.0), Component::new(480.0, -10.0), once);
+    let two = ToneSpec::dual(
+        Component::new(440.0, -10.0),
+        Component::new(480.0, -10.0),
+        once,
+    );
     assert!(s.play(beep, &two).is_ok());
     let e = fails_unchanged(&s, |s| {
         s.set_cue(
@@ -1021,7 +1025,13 @@ fn a_label_that_is_empty_too_long_or_holds_a_control_character() {
     assert_eq!(e, Error::LabelTooLong { given: 33, max: 32 });
     names(&e, &["33 bytes", "1 to 32 bytes"]);
     let e = Label::new("a\nb").unwrap_err();
-    assert_eq!(e, Error::LabelCharacter { character: '\n', at: 1 });
+    assert_eq!(
+        e,
+        Error::LabelCharacter {
+            character: '\n',
+            at: 1
+        }
+    );
     names(&e, &["'\\n'", "byte 1"]);
 }
 
@@ -1037,8 +1047,17 @@ fn an_identity_with_too_many_groups_or_a_grant_on_too_many_agents() {
     assert!(matches!(e, Error::TooManyGroups { max: 4, .. }), "{e}");
     names(&e, &["\"e\"", "\"sam\"", "at most 4 groups"]);
     let keys = (0..1025).map(|k| l(&format!("agent-{k}")));
-    let e = Grant::any_supervisor().may([Mode::Monitor]).on_agents(keys).unwrap_err();
-    assert_eq!(e, Error::TooManyAgents { given: 1025, max: 1024 });
+    let e = Grant::any_supervisor()
+        .may([Mode::Monitor])
+        .on_agents(keys)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::TooManyAgents {
+            given: 1025,
+            max: 1024
+        }
+    );
     names(&e, &["1025 agents", "at most 1024"]);
 }
 
@@ -1077,7 +1096,12 @@ fn a_supervisor_outside_its_grant() {
         (refusal, e.to_string())
     };
     let (r, msg) = refused(&s, &|s| s.set_mode(q, Mode::Whisper));
-    assert_eq!(r.reason, Reason::NotGranted { granted: Mode::Monitor.into() });
+    assert_eq!(
+        r.reason,
+        Reason::NotGranted {
+            granted: Mode::Monitor.into()
+        }
+    );
     assert_eq!(
         msg,
         "supervisor \"quinn\" may not use whisper on agent \"alex\": granted on that agent: monitor"

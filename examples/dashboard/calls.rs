@@ -1,0 +1,298 @@
+//! The simulated calls: a customer and an agent each, talking in turns from
+//! synthesized voices that loop, and the seat of the one supervisor (the
+//! browser) in at most one of them.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+
+use barge::{Error, Event, Format, Mode, PartyId, Role, Session};
+
+use super::common::voice::conversation;
+use super::record::Recorder;
+
+/// How many calls the dashboard shows.
+pub const CALLS: usize = 4;
+/// The call's format: narrowband PSTN, 20 ms frames.
+pub const CALL_FORMAT: Format = Format::NARROWBAND_20MS;
+/// The supervisor's leg: WebRTC's Opus at 48 kHz, 20 ms packets.
+pub const SUPERVISOR_FORMAT: Format = match Format::new(48000, 20) {
+    Ok(f) => f,
+    Err(_) => panic!("48 kHz / 20 ms is a valid format"),
+};
+/// Samples of one 20 ms frame of the call and of the supervisor's leg.
+pub const CALL_SPF: usize = CALL_FORMAT.samples_per_frame();
+pub const SUPERVISOR_SPF: usize = SUPERVISOR_FORMAT.samples_per_frame();
+/// The length of each call's script, after which it starts again.
+const LOOP_S: f64 = 12.0;
+/// Audit lines kept per call for the page.
+const EVENTS_KEPT: usize = 40;
+/// Ticks over which a level is averaged for the page (200 ms).
+pub const LEVEL_TICKS: u64 = 10;
+
+/// Mean square of a frame, in full scale units.
+fn mean_square(frame: &[i16]) -> f64 {
+    let sum: f64 = frame.iter().map(|&s| f64::from(s).powi(2)).sum();
+    sum / frame.len().max(1) as f64 / 32768.0f64.powi(2)
+}
+
+/// A level meter: the mean square over the ticks since it was last read.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Meter {
+    sum: f64,
+    frames: u32,
+    last_db: f64,
+}
+
+impl Meter {
+    pub fn add(&mut self, frame: &[i16]) {
+        self.sum += mean_square(frame);
+        self.frames += 1;
+    }
+
+    /// The level in dBFS since the last call (−90 for silence).
+    pub fn take_db(&mut self) -> f64 {
+        if self.frames > 0 {
+            let ms = self.sum / f64::from(self.frames);
+            self.last_db = if ms > 1e-9 { 10.0 * ms.log10() } else { -90.0 };
+            self.sum = 0.0;
+            self.frames = 0;
+        }
+        self.last_db.max(-90.0)
+    }
+}
+
+/// The levels of one party as the page shows them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Levels {
+    said: Meter,
+    heard: Meter,
+}
+
+/// One simulated call.
+pub struct SimCall {
+    /// 1-based, as the page numbers them.
+    pub n: usize,
+    session: Session<i16>,
+    customer: PartyId,
+    agent: PartyId,
+    supervisor: Option<PartyId>,
+    /// The customer's and the agent's scripts, looping.
+    voices: [Vec<i16>; 2],
+    /// Where in its script this call started, in frames.
+    offset: usize,
+    /// Customer, agent, supervisor.
+    levels: [Levels; 3],
+    events: VecDeque<String>,
+}
+
+impl SimCall {
+    pub fn new(n: usize) -> Result<SimCall, Error> {
+        // Each call talks at its own pace and starts at another point of
+        // its script, so that no two calls sound alike at any moment.
+        let turn = [2.5, 3.0, 2.2, 2.75][(n - 1) % 4];
+        let [customer, agent, _] = conversation(CALL_FORMAT.rate().hz(), LOOP_S, turn);
+        let mut session = Session::new(CALL_FORMAT);
+        let c = session.join(Role::Customer)?;
+        let a = session.join(Role::Agent)?;
+        let frames = customer.len() / CALL_SPF;
+        let mut call = SimCall {
+            n,
+            session,
+            customer: c,
+            agent: a,
+            supervisor: None,
+            voices: [customer, agent],
+            offset: (n - 1) * 137 % frames.max(1),
+            levels: Default::default(),
+            events: VecDeque::new(),
+        };
+        call.drain_events(None);
+        Ok(call)
+    }
+
+    /// The supervisor's mode here, if it is on this call.
+    pub fn supervisor_mode(&self) -> Option<Mode> {
+        let id = self.supervisor?;
+        self.session.mode(id).ok().flatten()
+    }
+
+    /// The tick the next [`SimCall::tick`] mixes.
+    pub fn next_tick(&self) -> u64 {
+        self.session.tick()
+    }
+
+    /// Puts the supervisor on this call in `mode`: a join, on a 48 kHz leg
+    /// that the session resamples, or a mode change.
+    pub fn set_supervisor(&mut self, mode: Mode) -> Result<(), Error> {
+        match self.supervisor {
+            Some(id) => self.session.set_mode(id, mode),
+            None => {
+                let id = self.session.join_supervisor(mode)?;
+                if let Err(e) = self.session.set_leg_format(id, SUPERVISOR_FORMAT) {
+                    // Leave the call as it was.
+                    let _ = self.session.leave(id);
+                    return Err(e);
+                }
+                self.supervisor = Some(id);
+                self.levels[2] = Levels::default();
+                Ok(())
+            }
+        }
+    }
+
+    /// Takes the supervisor off this call; `false` if it was not on it.
+    pub fn remove_supervisor(&mut self) -> Result<bool, Error> {
+        match self.supervisor.take() {
+            Some(id) => self.session.leave(id).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Mixes one tick. `from_supervisor` is the supervisor's 48 kHz frame
+    /// (used only while it is on this call); what the supervisor hears is
+    /// copied into `to_supervisor` and `true` returned while it is here.
+    pub fn tick(
+        &mut self,
+        from_supervisor: &[i16],
+        to_supervisor: &mut [i16],
+        recorder: Option<&mut Recorder>,
+    ) -> Result<bool, Error> {
+        let tick = self.session.tick();
+        let frame = |voice: &[i16]| {
+            let frames = voice.len() / CALL_SPF;
+            let at = (tick as usize + self.offset) % frames * CALL_SPF;
+            at..at + CALL_SPF
+        };
+        let (rc, ra) = (frame(&self.voices[0]), frame(&self.voices[1]));
+        let said_c = &self.voices[0][rc];
+        let said_a = &self.voices[1][ra];
+        match self.supervisor {
+            Some(s) => self.session.mix_frames(&[
+                (self.customer, said_c),
+                (self.agent, said_a),
+                (s, from_supervisor),
+            ])?,
+            None => self
+                .session
+                .mix_frames(&[(self.customer, said_c), (self.agent, said_a)])?,
+        }
+        let heard_c = self.session.output(self.customer)?;
+        let heard_a = self.session.output(self.agent)?;
+        self.levels[0].said.add(said_c);
+        self.levels[0].heard.add(heard_c);
+        self.levels[1].said.add(said_a);
+        self.levels[1].heard.add(heard_a);
+        if let Some(r) = recorder {
+            r.call_frame(self.n, said_c, heard_c, said_a, heard_a);
+        }
+        let here = match self.supervisor {
+            Some(s) => {
+                to_supervisor.copy_from_slice(self.session.output(s)?);
+                self.levels[2].said.add(from_supervisor);
+                self.levels[2].heard.add(to_supervisor);
+                true
+            }
+            None => false,
+        };
+        Ok(here)
+    }
+
+    /// Moves the session's audit events into the page's list (and the
+    /// recorder's log).
+    pub fn drain_events(&mut self, mut recorder: Option<&mut Recorder>) {
+        while let Some(e) = self.session.poll_event() {
+            let at = e.at();
+            let seconds = at as f64 * f64::from(CALL_FORMAT.ptime().ms()) / 1000.0;
+            let role = |id: PartyId| {
+                self.session
+                    .party(id)
+                    .map(|p| p.role.to_string())
+                    // Only supervisors change modes and volumes here.
+                    .unwrap_or_else(|_| "supervisor".into())
+            };
+            let text = match e {
+                Event::Joined {
+                    party, role, mode, ..
+                } => match mode {
+                    Some(m) => format!("{role} {party} joined in {m}"),
+                    None => format!("{role} {party} joined"),
+                },
+                Event::Left { party, role, .. } => format!("{role} {party} left"),
+                Event::ModeChanged {
+                    party, from, to, ..
+                } => {
+                    format!("{} {party}: {from} → {to}", role(party))
+                }
+                Event::VolumeChanged { party, to, .. } => {
+                    format!("{} {party}: volume {to:?}", role(party))
+                }
+                Event::Dropped { count, .. } => format!("{count} events dropped"),
+                other => format!("{other:?}"),
+            };
+            if let Some(r) = recorder.as_deref_mut() {
+                r.event(self.n, &e);
+            }
+            self.events
+                .push_back(format!("{seconds:>7.2} s  tick {at:<5} {text}"));
+            while self.events.len() > EVENTS_KEPT {
+                self.events.pop_front();
+            }
+        }
+    }
+
+    /// This call as JSON for the page.
+    pub fn json(&mut self, out: &mut String) {
+        let _ = write!(
+            out,
+            "{{\"n\":{},\"name\":\"Call {}\",\"tick\":{},\"parties\":[",
+            self.n,
+            self.n,
+            self.session.tick()
+        );
+        let parties: Vec<_> = self.session.parties().collect();
+        for (i, p) in parties.iter().enumerate() {
+            let slot = match p.role {
+                Role::Customer => 0,
+                Role::Agent => 1,
+                _ => 2,
+            };
+            let l = &mut self.levels[slot];
+            let _ = write!(
+                out,
+                "{}{{\"id\":\"{}\",\"role\":\"{}\",\"mode\":{},\"said_db\":{:.1},\"heard_db\":{:.1},\"frames_mixed\":{},\"frames_missing\":{}}}",
+                if i > 0 { "," } else { "" },
+                p.id,
+                p.role,
+                p.mode.map_or("null".into(), |m| format!("\"{m}\"")),
+                l.said.take_db(),
+                l.heard.take_db(),
+                p.stats.frames_mixed,
+                p.stats.frames_missing,
+            );
+        }
+        out.push_str("],\"events\":[");
+        for (i, e) in self.events.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_string(out, e);
+        }
+        out.push_str("]}");
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

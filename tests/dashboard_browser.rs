@@ -1,0 +1,729 @@
+//! The dashboard example in a real browser: headless Chromium, driven over
+//! WebDriver as a supervisor would use the page, with a fake microphone that
+//! plays a known voice.
+//!
+//! The test writes the supervisor's synthesized voice (48 kHz) to a WAV
+//! file that Chromium plays as its microphone, starts the example with
+//! `--record`, loads the page, picks call 2 and clicks Whisper (which
+//! connects the microphone and speaker by WebRTC), then Barge, then
+//! Monitor, each for a few seconds of the supervisor's audio, and takes a
+//! screenshot (`target/dashboard/screenshot.png`). Then it proves from what
+//! the example recorded of call 2:
+//!
+//! - exactly, sample for sample: while no mode lets a party hear the
+//!   supervisor, that party hears what the other party said and nothing
+//!   else: the customer before the supervisor joins, in whisper and in
+//!   monitor; the agent before the join and in monitor;
+//! - against the known file: in whisper what the agent heard beyond the
+//!   customer is the supervisor's voice (found by cross-correlation: the
+//!   browser, Opus and the jitter queue delay it), in barge both parties'
+//!   is, in monitor neither's is;
+//! - with the quickstart's least-squares fit, against what the
+//!   supervisor's leg handed to the session (the browser's decoded Opus)
+//!   resampled as the session resamples it: each party hears the supervisor
+//!   at 1.00 where the mode lets it and 0.00 where not;
+//! - and the browser receives the call: the level the page measures with
+//!   an AnalyserNode on the received track.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Where they are missing
+//! the test says so and passes, unless `CI` is set (as in `.ci/run`, which
+//! installs them): then it fails. Every wait has a deadline; every process
+//! it starts (the example, chromedriver and the browser it starts, in one
+//! process group) is stopped on every way out.
+
+#[path = "../examples/common/mod.rs"]
+mod common;
+#[path = "common/mod.rs"]
+mod harness;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use barge::resample::Resampler;
+use barge::SampleRate;
+use common::measure::fit;
+use common::voice::Voice;
+use common::wav::{read_mono16, write_mono16};
+use serde_json::{json, Value};
+use wait_timeout::ChildExt;
+
+/// The call the test supervises (1-based, as on the page).
+const CALL: usize = 2;
+/// The supervisor's audio, in packets of 20 ms, each mode lasts at least.
+const PHASE_PACKETS: u64 = 250;
+/// The supervisor's script (loops in the fake microphone), seconds.
+const MIC_SECONDS: f64 = 8.0;
+const MIC_RATE: u32 = 48000;
+/// 8 kHz samples per 20 ms tick.
+const SPF: usize = 160;
+/// A voice is "there" when its normalized correlation with the known file
+/// reaches this (Opus-coded, resampled to 8 kHz: about 0.9 measured).
+const CORRELATED: f64 = 0.6;
+/// A level at least this high in the browser means it hears the call.
+const HEARD_DBFS: f64 = -40.0;
+
+/// Finds `name` on the PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Stops every process started when dropped: the WebDriver session first
+/// (so that chromedriver closes the browser), then each child's process
+/// group (chromedriver's holds the browser).
+#[derive(Default)]
+struct Processes {
+    children: Vec<(String, Child)>,
+    webdriver_session: Option<(SocketAddr, String)>,
+}
+
+impl Processes {
+    fn spawn(&mut self, name: &str, cmd: &mut Command) -> &mut Child {
+        cmd.process_group(0);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        self.children.push((name.to_string(), child));
+        &mut self.children.last_mut().expect("just pushed").1
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        if let Some((driver, session)) = self.webdriver_session.take() {
+            let _ = http(driver, "DELETE", &format!("/session/{session}"), "", 10);
+        }
+        for (_, child) in self.children.iter_mut().rev() {
+            if let Ok(None) = child.try_wait() {
+                // The whole group: chromedriver's browser is in it.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .stderr(Stdio::null())
+                    .status();
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+/// One HTTP/1.1 request on loopback; the status and the body.
+fn http(
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout_s: u64,
+) -> std::io::Result<(u16, String)> {
+    let timeout = Duration::from_secs(timeout_s);
+    let mut stream = TcpStream::connect_timeout(&to, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = Vec::new();
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line)?;
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut length = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    match length {
+        Some(n) => {
+            response.resize(n, 0);
+            reader.read_exact(&mut response)?;
+        }
+        None => {
+            reader.read_to_end(&mut response)?;
+        }
+    }
+    Ok((status, String::from_utf8_lossy(&response).into_owned()))
+}
+
+/// A W3C WebDriver session on chromedriver.
+struct Driver {
+    at: SocketAddr,
+    session: String,
+}
+
+impl Driver {
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let body = if method == "GET" {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let (status, text) = http(self.at, method, &path, &body, 60)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+        let value: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {text}"));
+        assert_eq!(status, 200, "WebDriver {method} {path}: {text}");
+        value["value"].clone()
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let path = format!("/session/{}/element", self.session);
+        let body = json!({"using": "css selector", "value": css}).to_string();
+        let (status, text) = http(self.at, "POST", &path, &body, 60).ok()?;
+        let value: Value = serde_json::from_str(&text).ok()?;
+        if status != 200 {
+            return None;
+        }
+        value["value"]
+            .as_object()?
+            .values()
+            .next()?
+            .as_str()
+            .map(String::from)
+    }
+
+    /// Clicks the element `css` as a user would, once it is there and
+    /// enabled (until `deadline`).
+    fn click(&self, css: &str, deadline: Instant) {
+        loop {
+            if let Some(id) = self.find(css) {
+                let enabled = self.call("GET", &format!("/element/{id}/enabled"), Value::Null);
+                if enabled == Value::Bool(true) {
+                    self.call("POST", &format!("/element/{id}/click"), json!({}));
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no enabled {css} on the page in time"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn script(&self, js: &str) -> Value {
+        self.call("POST", "/execute/sync", json!({"script": js, "args": []}))
+    }
+}
+
+/// A free loopback TCP port (for chromedriver).
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    l.local_addr().expect("its address").port()
+}
+
+/// The supervisor's voice: long utterances with short pauses, so that
+/// every phase of a few seconds has much of it.
+fn supervisor_voice() -> Vec<i16> {
+    let plan = [(0.2, 1.7), (2.2, 1.3), (3.8, 1.9), (6.0, 1.6)];
+    Voice::Supervisor.speak(MIC_RATE, MIC_SECONDS, &plan)
+}
+
+/// `x` at 48 kHz, as the session's 48 kHz leg carries it into the 8 kHz
+/// call: 20 ms frames through a fresh resampler.
+fn to_call_rate(x: &[i16]) -> Vec<i16> {
+    let mut r = Resampler::new(SampleRate::Hz48000, SampleRate::Hz8000);
+    let mut out = vec![0i16; x.len() / 960 * SPF];
+    for (i, o) in x.chunks_exact(960).zip(out.chunks_exact_mut(SPF)) {
+        r.process_i16(i, o).expect("20 ms frames");
+    }
+    out
+}
+
+/// The supervisor's mode changes on call `CALL` from the recorder's log:
+/// (tick, mode) from the join on, and the tick it left (or the end).
+fn phases(log: &str, end: u64) -> Vec<(u64, u64, String)> {
+    let mut starts = Vec::new();
+    let mut left = None;
+    for line in log.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.len() < 3 || w[1] != CALL.to_string() {
+            continue;
+        }
+        let tick: u64 = w[0].parse().expect("a tick");
+        match &w[2..] {
+            ["joined", "supervisor", mode] => starts.push((tick, mode.to_string())),
+            ["mode", _, to] => starts.push((tick, to.to_string())),
+            ["left", "supervisor"] => left = Some(tick),
+            _ => {}
+        }
+    }
+    let stop = left.unwrap_or(end);
+    (0..starts.len())
+        .map(|i| {
+            let to = starts.get(i + 1).map_or(stop, |s| s.0);
+            (starts[i].0, to, starts[i].1.clone())
+        })
+        .collect()
+}
+
+/// `heard - said`, sample by sample, over ticks `from..to`: what a party
+/// heard beyond the one other party.
+fn residual(heard: &[i16], said: &[i16], from: u64, to: u64) -> Vec<i32> {
+    let r = from as usize * SPF..(to as usize * SPF).min(heard.len()).min(said.len());
+    heard[r.clone()]
+        .iter()
+        .zip(&said[r])
+        .map(|(&h, &s)| i32::from(h) - i32::from(s))
+        .collect()
+}
+
+fn rms<T: Copy + Into<f64>>(x: &[T]) -> f64 {
+    (x.iter().map(|&v| v.into().powi(2)).sum::<f64>() / x.len().max(1) as f64).sqrt()
+}
+
+/// Where the looping `voice` (8 kHz) starts in `x`, found coarsely on 10 ms
+/// energy envelopes: the lag into `voice` that best explains `x[0]`.
+fn coarse_lag(x: &[i32], voice: &[i16]) -> usize {
+    let block = 80;
+    let env = |v: &mut dyn Iterator<Item = f64>, n: usize| -> Vec<f64> {
+        let all: Vec<f64> = v.take(n).collect();
+        all.chunks(block)
+            .map(|c| (c.iter().map(|s| s * s).sum::<f64>() / block as f64).sqrt())
+            .collect()
+    };
+    let ex = env(&mut x.iter().map(|&s| f64::from(s)), x.len());
+    let ev = env(&mut voice.iter().map(|&s| f64::from(s)), voice.len());
+    let norm = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| x - m).collect::<Vec<_>>()
+    };
+    let (ex, ev) = (norm(&ex), norm(&ev));
+    (0..ev.len())
+        .map(|lag| {
+            let c: f64 = ex
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x * ev[(lag + i) % ev.len()])
+                .sum();
+            (lag, c)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(0, |(lag, _)| lag * block)
+}
+
+/// The normalized correlation of `x` with the looping `voice`, measured
+/// in 1 s windows in which the voice speaks, as the browser's capture, Opus
+/// and the example's jitter queue delay the voice (and a stalled tick may
+/// drop some of it): in each window the best lag within ±25 ms of where
+/// the envelopes put the voice, over all of `x` or over the 2 s from the
+/// window. The median over the windows.
+fn correlation(x: &[i32], voice: &[i16]) -> f64 {
+    let n = voice.len();
+    let win = 8000;
+    let overall = coarse_lag(x, voice);
+    let mut found = Vec::new();
+    for w in 0..x.len() / win {
+        let xs = &x[w * win..(w + 1) * win];
+        let xx: f64 = xs.iter().map(|&s| f64::from(s).powi(2)).sum();
+        let here = coarse_lag(&x[w * win..((w + 2) * win).min(x.len())], voice);
+        let mut best = f64::MIN;
+        for around in [(overall + w * win) % n, here] {
+            for d in 0..=400 {
+                let lag = (around + n + d - 200) % n;
+                let (mut xy, mut vv) = (0.0, 0.0);
+                for (i, &s) in xs.iter().enumerate() {
+                    let v = f64::from(voice[(lag + i) % n]);
+                    xy += f64::from(s) * v;
+                    vv += v * v;
+                }
+                if vv / win as f64 >= 300.0f64.powi(2) {
+                    let c = if xx > 0.0 { xy / (xx * vv).sqrt() } else { 0.0 };
+                    best = best.max(c);
+                }
+            }
+        }
+        if best > f64::MIN {
+            found.push(best);
+        }
+    }
+    assert!(
+        !found.is_empty(),
+        "the supervisor's voice never spoke in the window"
+    );
+    found.sort_by(f64::total_cmp);
+    found[found.len() / 2]
+}
+
+#[test]
+fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
+    let (Some(chromium), Some(chromedriver)) = (
+        which("chromium").or_else(|| which("chromium-browser")),
+        which("chromedriver"),
+    ) else {
+        let message = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)";
+        if std::env::var_os("CI").is_some() {
+            panic!("{message}");
+        }
+        eprintln!("dashboard_browser: skipped: {message}");
+        return;
+    };
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(120);
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard");
+    let record = out.join("record");
+    let profile = out.join("chromium-profile");
+    let _ = std::fs::remove_dir_all(&record);
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&out).expect("create target/dashboard");
+    let mic = out.join("supervisor-mic.wav");
+    let voice = supervisor_voice();
+    write_mono16(&mic, MIC_RATE, &voice).expect("write the microphone's file");
+
+    let mut processes = Processes::default();
+    let exe = harness::example_binary("dashboard");
+    let dashboard = processes.spawn(
+        "dashboard",
+        Command::new(exe)
+            .args(["--listen", "127.0.0.1:0", "--record"])
+            .arg(&record)
+            .stdout(Stdio::piped()),
+    );
+    let stdout = dashboard.stdout.take().expect("piped stdout");
+    let (lines, said) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let page = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = said
+            .recv_timeout(left.min(Duration::from_secs(30)))
+            .expect("the dashboard printed no address");
+        if let Some(at) = line.find("http://") {
+            let url = line[at..].split_whitespace().next().unwrap().to_string();
+            break url;
+        }
+    };
+    let app: SocketAddr = page
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("a socket address");
+
+    let port = free_port();
+    processes.spawn(
+        "chromedriver",
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
+            if body.contains("\"ready\":true") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start in time"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium.to_string_lossy(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", profile.display()),
+                "--window-size=1280,800",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                format!("--use-file-for-fake-audio-capture={}", mic.display()),
+                "--autoplay-policy=no-user-gesture-required",
+                // The page's server is on loopback, and so is its media.
+                "--allow-loopback-in-peer-connection",
+            ]
+        }
+    }}});
+    let (status, text) =
+        http(driver_at, "POST", "/session", &caps.to_string(), 60).expect("new WebDriver session");
+    assert_eq!(status, 200, "chromedriver refused the session: {text}");
+    let created: Value = serde_json::from_str(&text).expect("JSON");
+    let session = created["value"]["sessionId"]
+        .as_str()
+        .expect("a session id")
+        .to_string();
+    processes.webdriver_session = Some((driver_at, session.clone()));
+    let browser = Driver {
+        at: driver_at,
+        session,
+    };
+    browser.call("POST", "/url", json!({ "url": page }));
+
+    let state = || -> Value {
+        let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
+        serde_json::from_str(&body).expect("the state is JSON")
+    };
+    // Waits until the supervisor is on the call in `mode` and its browser
+    // has sent PHASE_PACKETS packets since.
+    let hold = |mode: &str| {
+        let deadline = deadline.min(Instant::now() + Duration::from_secs(30));
+        let mut since = None;
+        loop {
+            let s = &state()["supervisor"];
+            if s["call"] == json!(CALL) && s["mode"] == json!(mode) && s["webrtc"] == "connected" {
+                let packets = s["packets_in"].as_u64().unwrap_or(0);
+                let first = *since.get_or_insert(packets);
+                if packets >= first + PHASE_PACKETS {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the supervisor was not in {mode} on call {CALL} with audio in time: {s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    browser.click(&format!("#call-{CALL}"), deadline);
+    browser.click("#btn-whisper", deadline);
+    hold("whisper");
+    browser.click("#btn-barge", deadline);
+    hold("barge");
+    browser.click("#btn-monitor", deadline);
+    browser.script("window.dashboard.receivedPeakDb = -90;");
+    hold("monitor");
+    let received = browser
+        .script("return window.dashboard.receivedPeakDb;")
+        .as_f64()
+        .expect("a level");
+    let shown = browser.script(&format!(
+        "return document.querySelector('#call-{CALL}').innerText;"
+    ));
+    let png = browser.call("GET", "/screenshot", Value::Null);
+    let png = base64(png.as_str().expect("base64 PNG"));
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    std::fs::write(out.join("screenshot.png"), &png).expect("write the screenshot");
+    browser.click("#btn-leave", deadline);
+    let end_state = state();
+
+    // Stop the example: it completes its recording and exits.
+    let (status, body) = http(app, "POST", "/quit", "", 10).unwrap_or((0, String::new()));
+    assert!(status == 200 || status == 0, "POST /quit: {status} {body}");
+    let left = deadline.saturating_duration_since(Instant::now());
+    let exit = processes.children[0]
+        .1
+        .wait_timeout(left)
+        .expect("wait for the dashboard")
+        .expect("the dashboard did not stop in time");
+    assert!(exit.success(), "the dashboard exited with {exit}");
+    drop(processes);
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // What the page showed.
+    let shown = shown.as_str().unwrap_or_default().to_string();
+    assert!(
+        shown.contains("supervisor") && shown.contains("monitor"),
+        "call {CALL}'s card does not show the monitoring supervisor: {shown:?}"
+    );
+    assert!(
+        received > HEARD_DBFS,
+        "the browser received the call at {received:.1} dBFS at most while monitoring"
+    );
+
+    // What the parties heard.
+    let read = |name: &str| {
+        read_mono16(&record.join(format!("{name}.wav")))
+            .expect(name)
+            .1
+    };
+    let c = format!("call{CALL}");
+    let customer_said = read(&format!("{c}-customer-said"));
+    let customer_heard = read(&format!("{c}-customer-heard"));
+    let agent_said = read(&format!("{c}-agent-said"));
+    let agent_heard = read(&format!("{c}-agent-heard"));
+    let supervisor_said = read("supervisor-said");
+    let log = std::fs::read_to_string(record.join("log.txt")).expect("log.txt");
+    let ticks = (customer_heard.len() / SPF) as u64;
+    let phases = phases(&log, ticks);
+    let modes: Vec<&str> = phases.iter().map(|p| p.2.as_str()).collect();
+    assert_eq!(modes, ["whisper", "barge", "monitor"], "log:\n{log}");
+    let joined = phases[0].0;
+
+    // Exact: nobody hears anything but the other party while no mode
+    // lets it hear the supervisor.
+    let exact = |heard: &[i16], said: &[i16], from: u64, to: u64| {
+        residual(heard, said, from, to)
+            .iter()
+            .filter(|&&d| d != 0)
+            .count()
+    };
+    assert_eq!(
+        exact(&customer_heard, &agent_said, 0, joined),
+        0,
+        "customer before the join"
+    );
+    assert_eq!(
+        exact(&agent_heard, &customer_said, 0, joined),
+        0,
+        "agent before the join"
+    );
+    for (from, to, mode) in &phases {
+        if mode != "barge" {
+            assert_eq!(
+                exact(&customer_heard, &agent_said, *from, *to),
+                0,
+                "the customer heard something but the agent in {mode} (ticks {from}..{to})"
+            );
+        }
+        if mode == "monitor" {
+            assert_eq!(
+                exact(&agent_heard, &customer_said, *from, *to),
+                0,
+                "the agent heard something but the customer in monitor (ticks {from}..{to})"
+            );
+        }
+    }
+
+    // Against the known file: the supervisor's voice, wherever a mode lets
+    // a party hear it.
+    let voice8k = to_call_rate(&voice);
+    let mut report = Vec::new();
+    for (from, to, mode) in &phases {
+        for (who, heard, said, must) in [
+            ("customer", &customer_heard, &agent_said, mode == "barge"),
+            ("agent", &agent_heard, &customer_said, mode != "monitor"),
+        ] {
+            // A route from a resampled leg opens a tick late, then ramps.
+            let r = residual(heard, said, *from + 3, *to);
+            let corr = if rms(&r) > 0.0 {
+                correlation(&r, &voice8k)
+            } else {
+                0.0
+            };
+            report.push(format!(
+                "{mode:<8} {who:<9} beyond the other party: {:7.1} RMS, correlation with the known voice {corr:.3}",
+                rms(&r)
+            ));
+            if must {
+                assert!(
+                    corr >= CORRELATED,
+                    "in {mode} the {who} did not hear the supervisor's voice (correlation {corr:.3})"
+                );
+            } else {
+                assert_eq!(
+                    rms(&r),
+                    0.0,
+                    "in {mode} the {who} heard more than the other party"
+                );
+            }
+        }
+    }
+
+    // The least-squares fit against what the supervisor's leg handed in.
+    let from_join = &supervisor_said[joined as usize * 960..];
+    let mut supervisor_in_call = vec![0i16; joined as usize * SPF];
+    supervisor_in_call.extend(to_call_rate(from_join));
+    for (from, to, mode) in &phases {
+        // A route from a resampled leg opens a tick late, then ramps.
+        let range = (*from as usize + 3) * SPF..*to as usize * SPF;
+        let talkers = [&customer_said[..], &agent_said[..], &supervisor_in_call[..]];
+        for (who, heard, must) in [
+            ("customer", &customer_heard, mode == "barge"),
+            ("agent", &agent_heard, mode != "monitor"),
+        ] {
+            let levels = fit(heard, talkers, range.clone());
+            let g = levels[2].expect("the supervisor spoke in every phase");
+            report.push(format!(
+                "{mode:<8} {who:<9} fit: customer {:.3}, agent {:.3}, supervisor {g:.3}",
+                levels[0].unwrap_or(f64::NAN),
+                levels[1].unwrap_or(f64::NAN)
+            ));
+            let expected = if must { 1.0 } else { 0.0 };
+            assert!(
+                (g - expected).abs() <= 0.05,
+                "in {mode} the {who} heard the supervisor at {g:.3}, expected {expected:.2}"
+            );
+        }
+    }
+
+    // Figures for the record (not assertions).
+    // How soon a change is heard: the first tick of barge in which the
+    // customer hears the supervisor, the last before monitor.
+    let beyond = |t: u64| exact(&customer_heard, &agent_said, t, t + 1) != 0;
+    for (from, to, mode) in &phases {
+        match mode.as_str() {
+            "barge" => {
+                let first = (*from..*to).find(|&t| beyond(t));
+                report.push(format!(
+                    "barge applied at tick {from}; the customer first hears the supervisor at {}",
+                    first.map_or("no tick".into(), |t| format!(
+                        "tick {t} (+{} ms)",
+                        (t - from) * 20
+                    ))
+                ));
+            }
+            "monitor" => {
+                let last = (0..*from).rev().find(|&t| beyond(t));
+                report.push(format!(
+                    "monitor applied at tick {from}; the customer last heard the supervisor at {}",
+                    last.map_or("no tick".into(), |t| format!("tick {t}"))
+                ));
+            }
+            _ => {}
+        }
+    }
+    println!(
+        "dashboard_browser: log:\n  {}",
+        log.lines().collect::<Vec<_>>().join("\n  ")
+    );
+    println!("dashboard_browser: {}", report.join("\n  "));
+    println!(
+        "dashboard_browser: the browser heard the call at up to {received:.1} dBFS in monitor; \
+         at the end: {} (ticks skipped {}); {:.1} s in all; screenshot {}",
+        end_state["supervisor"],
+        end_state["ticks_skipped"],
+        start.elapsed().as_secs_f64(),
+        out.join("screenshot.png").display()
+    );
+}
+
+/// Decodes standard base64 (the WebDriver screenshot).
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (i, &d) in chunk.iter().enumerate() {
+            n |= u32::from(d) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
