@@ -965,10 +965,12 @@ impl fmt::Display for Refusal {
             Some(key) => write!(f, "supervisor {key:?}")?,
             None => f.write_str("a supervisor without a key")?,
         }
-        write!(f, " may not use {} on ", self.mode)?;
-        match self.agent {
-            Some(key) => write!(f, "agent {key:?}")?,
-            None => f.write_str("an agent without a key")?,
+        write!(f, " may not use {}", self.mode)?;
+        match (self.agent, self.reason) {
+            // Not about an agent: about the call.
+            (None, Reason::ConsentPending) => {}
+            (Some(key), _) => write!(f, " on agent {key:?}")?,
+            (None, _) => f.write_str(" on an agent without a key")?,
         }
         write!(f, ": {}", self.reason)
     }

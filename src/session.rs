@@ -2023,7 +2023,7 @@ impl<S: Sample> Session<S> {
     /// [`NOT_BORROWED`] (a frame checked by [`Session::mix_frames`], in need
     /// of no cleaning), else its own input buffer.
     fn mix_borrowed(&mut self, frames: &[(PartyId, &[S])], at: &[u8; MAX_PARTIES]) {
-        self.play_tones();
+        let disclosed = self.play_tones();
         let mut held = false;
         if !self.settled || self.general_only() {
             held = self.compile_routes();
@@ -2169,6 +2169,13 @@ impl<S: Sample> Session<S> {
         }
         // A route held closed this tick opens at the next: work it out then.
         self.settled &= !held;
+        if let Some(party) = disclosed {
+            self.consent = Consent::Given;
+            self.record_in_tick(Event::ConsentGiven {
+                by: ConsentBy::Disclosure(party),
+                at: self.tick + 1,
+            });
+        }
         for (p, &k) in self.parties.iter_mut().zip(at) {
             let handed = match p.leg.as_deref_mut() {
                 Some(leg) => {
@@ -2188,8 +2195,10 @@ impl<S: Sample> Session<S> {
     }
 
     /// The frames of the announcements that play a tone; a tone that has
-    /// ended is recorded.
-    fn play_tones(&mut self) {
+    /// ended is recorded. Returns the disclosure announcement if its tone
+    /// played to the customer to its end in this tick.
+    fn play_tones(&mut self) -> Option<PartyId> {
+        let mut disclosed = None;
         for i in 0..self.parties.len() {
             let Some(mut tone) = self.parties[i].tone.take() else {
                 continue;
@@ -2212,16 +2221,16 @@ impl<S: Sample> Session<S> {
                 let customer_heard = audience.includes(Role::Customer)
                     && self.parties.iter().any(|p| p.seat.role == Role::Customer);
                 if self.disclosure == Some(party) && self.gated() && customer_heard {
-                    self.consent = Consent::Given;
-                    self.record_in_tick(Event::ConsentGiven {
-                        by: ConsentBy::Disclosure(party),
-                        at: self.tick + 1,
-                    });
+                    // The gate lifts after this tick, its last of the
+                    // disclosure: nobody listens to it or to what comes
+                    // with it.
+                    disclosed = Some(party);
                 }
             } else {
                 p.tone = Some(tone);
             }
         }
+        disclosed
     }
 
     /// Replaces what no one may hear in the frames handed in this tick.
