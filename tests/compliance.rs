@@ -39,17 +39,6 @@ use proptest::prelude::*;
 const FORMAT: Format = Format::NARROWBAND_20MS;
 const SPF: usize = 160;
 
-/// Whether the generator makes an announcement the call's disclosure
-/// (`Session::set_disclosure`), so that a tone ending lifts the gate.
-///
-/// Off: the library lets supervisors, recorders and taps hear the tick in
-/// which the disclosure tone plays its last frame, while its
-/// `Event::ConsentGiven` says listening starts at the tick after (see
-/// `play_tones` in src/session.rs: the gate is lifted before the routes of
-/// that tick are worked out). Turn it on once that is fixed; the model
-/// below follows the audit trail, so the property then covers it.
-const DISCLOSURE_BY_TONE: bool = false;
-
 /// The disclosure tone of the generated calls: 30 ms, two ticks.
 const SHORT_TONE: ToneSpec = ToneSpec::single(1000.0, -13.0, Cadence::once(30));
 
@@ -643,10 +632,7 @@ impl Run {
                 self.s.record_consent();
                 Ok(())
             }
-            Op::SetDisclosure(i) => match self
-                .pick_role(*i, Role::Announcement)
-                .filter(|_| DISCLOSURE_BY_TONE)
-            {
+            Op::SetDisclosure(i) => match self.pick_role(*i, Role::Announcement) {
                 Some(p) => self.s.set_disclosure(p),
                 None => Ok(()),
             },
