@@ -28,11 +28,10 @@ use std::time::Duration;
 
 use barge::dtmf::Digit;
 use barge::keypad::DtmfMap;
-use barge::policy::{AgentKeys, Agents, Supervisors};
 use barge::tone::Cadence;
 use barge::{
-    Audience, BeforeDisclosure, Consent, Error, Event, Format, Grant, Identity, Label, Mode,
-    ModeSet, PartyId, Policy, Role, Session, Tap, TapId, ToneGenerator, ToneSpec,
+    Audience, BeforeDisclosure, Consent, Error, Event, Format, Label, Mode, PartyId, Role, Session,
+    Tap, TapId, ToneGenerator, ToneSpec,
 };
 use proptest::prelude::*;
 
@@ -44,112 +43,19 @@ const SHORT_TONE: ToneSpec = ToneSpec::single(1000.0, -13.0, Cadence::once(30));
 
 // --- Identities and policies, as plain data ----------------------------------
 
-const KEYS: [&str; 4] = ["sam", "alex", "bo", "kim"];
-const GROUPS: [&str; 4] = ["team-a", "team-b", "qa", "lead"];
-
-fn label(text: &str) -> Label {
-    Label::new(text).unwrap()
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Person {
-    key: &'static str,
-    groups: Vec<&'static str>,
-    opted_out: bool,
-}
-
-impl Person {
-    fn identity(&self) -> Identity {
-        let id = self
-            .groups
-            .iter()
-            .fold(Identity::new(label(self.key)), |id, g| {
-                id.with_group(label(g)).unwrap()
-            });
-        if self.opted_out {
-            id.with_opt_out()
-        } else {
-            id
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Who {
-    Key(&'static str),
-    Group(&'static str),
-    Anyone,
-}
-
-#[derive(Debug, Clone)]
-enum On {
-    Team(&'static str),
-    Keys(Vec<&'static str>),
-    Every,
-    OwnTeam,
-}
-
-#[derive(Debug, Clone)]
-struct PlainGrant {
-    who: Who,
-    modes: Vec<Mode>,
-    on: On,
-}
-
-#[derive(Debug, Clone)]
-struct PlainPolicy {
-    grants: Vec<PlainGrant>,
-    opted_out: Vec<&'static str>,
-}
+#[allow(dead_code)]
+#[path = "support/grants.rs"]
+mod grants;
+use grants::{On, Person, PlainGrant, PlainPolicy, Who, GROUPS, KEYS};
 
 impl PlainPolicy {
-    fn policy(&self) -> Policy {
-        let policy = self.grants.iter().fold(Policy::new(), |p, g| {
-            let to = match g.who {
-                Who::Key(k) => Supervisors::Key(label(k)),
-                Who::Group(k) => Supervisors::Group(label(k)),
-                Who::Anyone => Supervisors::Any,
-            };
-            let on = match &g.on {
-                On::Team(t) => Agents::Team(label(t)),
-                On::Keys(keys) => {
-                    Agents::Keys(AgentKeys::new(keys.iter().map(|k| label(k))).unwrap())
-                }
-                On::Every => Agents::Every,
-                On::OwnTeam => Agents::OwnTeam,
-            };
-            p.grant(Grant::new(to, ModeSet::of(&g.modes), on))
-        });
-        self.opted_out
-            .iter()
-            .fold(policy, |p, k| p.opt_out(label(k)))
-    }
-
-    /// The grant rules, written out: an opted-out agent refuses everyone;
-    /// otherwise a mode is allowed iff some grant for the supervisor, on
-    /// the agent, names it. A party without an identity is granted
-    /// nothing.
+    /// The grant rules (`support/grants.rs`) for parties that may have no
+    /// identity: a party without one is granted nothing.
     fn allows(&self, sup: Option<&Person>, agent: Option<&Person>, mode: Mode) -> bool {
-        let (Some(sup), Some(agent)) = (sup, agent) else {
-            return false;
-        };
-        if agent.opted_out || self.opted_out.contains(&agent.key) {
-            return false;
+        match (sup, agent) {
+            (Some(sup), Some(agent)) => self.granted(sup, agent).contains(&mode),
+            _ => false,
         }
-        self.grants.iter().any(|g| {
-            let for_sup = match g.who {
-                Who::Key(k) => sup.key == k,
-                Who::Group(group) => sup.groups.contains(&group),
-                Who::Anyone => true,
-            };
-            let on_agent = match &g.on {
-                On::Team(t) => agent.groups.contains(t),
-                On::Keys(keys) => keys.contains(&agent.key),
-                On::Every => true,
-                On::OwnTeam => sup.groups.iter().any(|g| agent.groups.contains(g)),
-            };
-            for_sup && on_agent && g.modes.contains(&mode)
-        })
     }
 }
 

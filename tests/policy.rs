@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use barge::policy::{AgentKeys, Agents, Supervisors};
+use barge::policy::{AgentKeys, Agents};
 use barge::{Error, Grant, Identity, Label, Mode, ModeSet, Policy, Reason, Refusal};
 use proptest::prelude::*;
 
@@ -365,51 +365,22 @@ fn agent_lists_are_bounded() {
 
 // --- The decision against a plain model -------------------------------------
 
-/// A grant as plain data: for (key | group | anyone), modes, on
-/// (team | keys | every | own team).
-#[derive(Debug, Clone)]
-enum Who {
-    Key(&'static str),
-    Group(&'static str),
-    Anyone,
-}
-
-#[derive(Debug, Clone)]
-enum On {
-    Team(&'static str),
-    Keys(Vec<&'static str>),
-    Every,
-    OwnTeam,
-}
-
-#[derive(Debug, Clone)]
-struct PlainGrant {
-    who: Who,
-    modes: Vec<Mode>,
-    on: On,
-}
-
-#[derive(Debug, Clone)]
-struct Party {
-    key: &'static str,
-    groups: Vec<&'static str>,
-    opted_out: bool,
-}
-
-const KEYS: [&str; 4] = ["sam", "alex", "bo", "kim"];
-const GROUPS: [&str; 4] = ["team-a", "team-b", "qa", "lead"];
+#[allow(dead_code)]
+#[path = "support/grants.rs"]
+mod grants;
+use grants::{On, Person, PlainGrant, PlainPolicy, Who, GROUPS, KEYS};
 
 fn mode() -> impl Strategy<Value = Mode> {
     proptest::sample::select(Mode::ALL.to_vec())
 }
 
-fn party() -> impl Strategy<Value = Party> {
+fn party() -> impl Strategy<Value = Person> {
     (
         proptest::sample::select(KEYS.to_vec()),
         proptest::sample::subsequence(GROUPS.to_vec(), 0..=4),
         proptest::bool::weighted(0.1),
     )
-        .prop_map(|(key, groups, opted_out)| Party {
+        .prop_map(|(key, groups, opted_out)| Person {
             key,
             groups,
             opted_out,
@@ -435,64 +406,22 @@ fn plain_grant() -> impl Strategy<Value = PlainGrant> {
     })
 }
 
-fn identity(p: &Party) -> Identity {
-    let id = p.groups.iter().fold(Identity::new(label(p.key)), |id, g| {
-        id.with_group(label(g)).unwrap()
-    });
-    if p.opted_out {
-        id.with_opt_out()
-    } else {
-        id
-    }
-}
-
-fn grant(g: &PlainGrant) -> Grant {
-    let to = match g.who {
-        Who::Key(k) => Supervisors::Key(label(k)),
-        Who::Group(k) => Supervisors::Group(label(k)),
-        Who::Anyone => Supervisors::Any,
-    };
-    let on = match &g.on {
-        On::Team(t) => Agents::Team(label(t)),
-        On::Keys(keys) => Agents::Keys(AgentKeys::new(keys.iter().map(|k| label(k))).unwrap()),
-        On::Every => Agents::Every,
-        On::OwnTeam => Agents::OwnTeam,
-    };
-    Grant::new(to, ModeSet::of(&g.modes), on)
-}
-
-/// The rule, written out: opted out refuses all; otherwise a mode is
-/// allowed iff some grant for the supervisor, on the agent, names it.
+/// The rule of `support/grants.rs`, and who is named in the refusal.
 fn model(
     grants: &[PlainGrant],
-    opted_out: &[&str],
-    sup: &Party,
-    agent: &Party,
+    opted_out: &[&'static str],
+    sup: &Person,
+    agent: &Person,
     asked: Mode,
 ) -> Result<(), (Option<Vec<Mode>>, &'static str, &'static str)> {
     if agent.opted_out || opted_out.contains(&agent.key) {
         return Err((None, sup.key, agent.key));
     }
-    let applies = |g: &PlainGrant| {
-        let for_sup = match g.who {
-            Who::Key(k) => sup.key == k,
-            Who::Group(group) => sup.groups.contains(&group),
-            Who::Anyone => true,
-        };
-        let on_agent = match &g.on {
-            On::Team(t) => agent.groups.contains(t),
-            On::Keys(keys) => keys.contains(&agent.key),
-            On::Every => true,
-            On::OwnTeam => sup.groups.iter().any(|g| agent.groups.contains(g)),
-        };
-        for_sup && on_agent
+    let plain = PlainPolicy {
+        grants: grants.to_vec(),
+        opted_out: opted_out.to_vec(),
     };
-    let mut granted = Vec::new();
-    for m in Mode::ALL {
-        if grants.iter().any(|g| applies(g) && g.modes.contains(&m)) {
-            granted.push(m);
-        }
-    }
+    let granted = plain.granted(sup, agent);
     if granted.contains(&asked) {
         Ok(())
     } else {
@@ -513,10 +442,10 @@ proptest! {
     ) {
         let policy = grants
             .iter()
-            .map(grant)
+            .map(PlainGrant::grant)
             .fold(Policy::new(), Policy::grant);
         let policy = opted_out.iter().fold(policy, |p, k| p.opt_out(label(k)));
-        let got = policy.allows(&identity(&sup), &identity(&agent), asked);
+        let got = policy.allows(&sup.identity(), &agent.identity(), asked);
         let expected = model(&grants, &opted_out, &sup, &agent, asked);
         match (got, expected) {
             (Ok(()), Ok(())) => {}
@@ -545,13 +474,13 @@ proptest! {
         agents in proptest::collection::vec(party(), 0..4),
         asked in mode(),
     ) {
-        let policy = grants.iter().map(grant).fold(Policy::new(), Policy::grant);
+        let policy = grants.iter().map(PlainGrant::grant).fold(Policy::new(), Policy::grant);
         let first_refused = agents
             .iter()
             .find(|a| model(&grants, &[], &sup, a, asked).is_err())
             .map(|a| label(a.key));
-        let identities: Vec<Identity> = agents.iter().map(identity).collect();
-        let got = policy.allows_on_all(&identity(&sup), &identities, asked);
+        let identities: Vec<Identity> = agents.iter().map(Person::identity).collect();
+        let got = policy.allows_on_all(&sup.identity(), &identities, asked);
         prop_assert_eq!(got.err().and_then(|r| r.agent), first_refused);
     }
 

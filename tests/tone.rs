@@ -3,41 +3,15 @@
 //! burst starts and ends), at every rate and in both sample types; framing,
 //! allocation, an hour without drift, and the errors.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::f64::consts::PI;
 
 use barge::dtmf::Digit;
 use barge::tone::{Cadence, Component, Repeat, ToneGenerator, ToneSpec};
 use barge::{Error, SampleRate};
 
-struct Counting;
-
-thread_local! {
-    // Per thread: the tests run in parallel, and only this one's count.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting.rs"]
+mod counting;
+use counting::allocations;
 
 /// RMS of a sine at 0 dBm0 in i16 units, from G.711's +3.14 dBm0 for a
 /// full-scale sine (computed here, not taken from the crate).
