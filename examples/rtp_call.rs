@@ -7,7 +7,8 @@
 //!     --agent 127.0.0.1:40002=127.0.0.1:41002 \
 //!     --supervisor 127.0.0.1:40004=127.0.0.1:41004 \
 //!     --schedule "0:monitor,2.5:whisper,5:barge,7.5:monitor" \
-//!     --duration 10 [--codec pcmu|pcma] [--ptime 20] [--jitter 60]
+//!     --duration 10 [--codec pcmu|pcma] [--ptime 20] [--jitter 60] \
+//!     [--dtmf chanspy|eavesdrop] [--telephone-event 101] [--inband]
 //! ```
 //!
 //! For each party it receives RTP on LOCAL and sends what that party must
@@ -16,8 +17,33 @@
 //! A small jitter buffer per leg puts packets back in order, drops
 //! duplicates and packets that come too late, and plays silence for what
 //! is missing; a leg that never sends is silence. The supervisor's mode
-//! follows the schedule; every change is printed as it happens, and
-//! per-leg packet statistics at the end.
+//! follows the schedule, and the supervisor's keypad (below); every change
+//! is printed as it happens, and per-leg packet statistics at the end.
+//!
+//! # The supervisor's keypad
+//!
+//! With `--dtmf chanspy` (4 monitor, 5 whisper, 6 barge) or `--dtmf
+//! eavesdrop` (0 monitor, 1 customer only, 2 whisper, 3 barge) the
+//! supervisor's keys switch its mode; without it a key is printed and
+//! changes nothing. Keys come two ways:
+//!
+//! - **RFC 4733 telephone events** (`--telephone-event PT`, the dynamic
+//!   payload type the supervisor's phone uses for them). Packets of that
+//!   payload type on the supervisor's leg are events, never audio: an event
+//!   is taken only from the latched source and the playing stream's SSRC,
+//!   on that stream's timeline. A new event start (RTP timestamp) is a new
+//!   key press; the same timestamp again (the updates every 50 ms or so,
+//!   retransmissions, and the three end packets) is the same press, and an
+//!   older one than the last press (a packet that came late) is dropped.
+//!   Event codes 0 to 15 are keys; others (flash and the like) are ignored.
+//!   The press reaches the session when the event's start plays out (after
+//!   the jitter buffer, with the audio around it), and the supervisor's
+//!   audio over the event's span is silence, whatever the phone sent with
+//!   it.
+//! - **In-band tones** (`--inband`): the session's detector listens to the
+//!   supervisor's audio, switches the mode itself and mutes the supervisor
+//!   while the key is held: what anyone hears of a key press is the tone's
+//!   first 20 ms or so, before it is recognised.
 //!
 //! # Whose packets are played
 //!
@@ -73,14 +99,17 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use barge::dtmf::Digit;
 use barge::g711::Law;
+use barge::keypad::DtmfMap;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, PayloadSink, PayloadSource};
 use barge::{Event, Format, Mode, PartyId, Role, Session};
 use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 
 const USAGE: &str = "usage: rtp_call --customer LOCAL=REMOTE --agent LOCAL=REMOTE \
 --supervisor LOCAL=REMOTE --schedule \"0:monitor,2.5:whisper,5:barge,7.5:monitor\" \
---duration SECONDS [--codec pcmu|pcma] [--ptime MS] [--jitter MS]";
+--duration SECONDS [--codec pcmu|pcma] [--ptime MS] [--jitter MS] \
+[--dtmf chanspy|eavesdrop] [--telephone-event PT] [--inband]";
 
 /// What `--help` prints after the usage line.
 const HELP: &str = "
@@ -97,7 +126,19 @@ no lasting delay.
 
   --codec pcmu|pcma   payload type 0 or 8 (default pcmu)
   --ptime MS          10, 20, 30, 40 or 60 (default 20)
-  --jitter MS         playout delay of the jitter buffer, 0 to 1000 (default 60)";
+  --jitter MS         playout delay of the jitter buffer, 0 to 1000 (default 60)
+  --dtmf chanspy|eavesdrop
+                      the supervisor's keys switch its mode: chanspy 4 monitor,
+                      5 whisper, 6 barge; eavesdrop 0 monitor, 1 customer only,
+                      2 whisper, 3 barge (default: keys are printed, nothing else)
+  --telephone-event PT
+                      RFC 4733 events on the supervisor's leg, payload type PT
+                      (96 to 127): one key press per event start, taken when it
+                      plays out; retransmissions and end packets are the same
+                      press; the supervisor is silent over the event
+  --inband            look for DTMF tones in the supervisor's audio; the key
+                      switches the mode and the supervisor is muted while it is
+                      held";
 
 /// The largest UDP datagram read.
 const MAX_DATAGRAM: usize = 2048;
@@ -110,6 +151,12 @@ struct Args {
     law: Law,
     format: Format,
     jitter_ms: u32,
+    /// What the supervisor's keys do, and the preset's name.
+    dtmf: Option<(&'static str, DtmfMap)>,
+    /// The payload type of RFC 4733 events on the supervisor's leg.
+    telephone_event: Option<u8>,
+    /// Whether to look for DTMF tones in the supervisor's audio.
+    inband: bool,
 }
 
 /// A bad argument: one line for stderr.
@@ -134,9 +181,16 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Usag
     let mut law = Law::Ulaw;
     let mut ptime = 20;
     let mut jitter_ms = 60;
+    let mut dtmf = None;
+    let mut telephone_event = None;
+    let mut inband = false;
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
             return Ok(None);
+        }
+        if flag == "--inband" {
+            inband = true;
+            continue;
         }
         let value = it
             .next()
@@ -181,6 +235,25 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Usag
                     ))
                 })?
             }
+            "--dtmf" => {
+                dtmf = Some(match value.to_ascii_lowercase().as_str() {
+                    "chanspy" => ("chanspy", DtmfMap::CHANSPY),
+                    "eavesdrop" => ("eavesdrop", DtmfMap::EAVESDROP),
+                    _ => {
+                        return Err(bad(format!(
+                            "--dtmf: expected chanspy or eavesdrop, got '{value}'"
+                        )))
+                    }
+                })
+            }
+            "--telephone-event" => {
+                let pt = value.parse().ok().filter(|pt| (96..=127).contains(pt));
+                telephone_event = Some(pt.ok_or_else(|| {
+                    bad(format!(
+                        "--telephone-event: expected a dynamic payload type, 96 to 127, got '{value}'"
+                    ))
+                })?)
+            }
             _ => return Err(bad(format!("unknown argument '{flag}'"))),
         }
     }
@@ -213,6 +286,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Usag
         law,
         format,
         jitter_ms,
+        dtmf,
+        telephone_event,
+        inband,
     }))
 }
 
@@ -376,6 +452,205 @@ struct Candidate {
     bytes: Vec<u8>,
 }
 
+/// One RFC 4733 telephone event (section 2.3): the first 4 bytes of the
+/// payload. (Further events in one payload, as RFC 2198 redundancy would
+/// carry, are not read.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TelephoneEvent {
+    /// The event code: 0 to 15 are the DTMF keys.
+    code: u8,
+    /// The E bit: the event has ended (sent three times).
+    end: bool,
+    /// The tone's power level, 0 to 63 (−dBm0).
+    volume: u8,
+    /// How long the event has lasted so far, in samples from its start
+    /// (the packet's RTP timestamp).
+    duration: u16,
+}
+
+/// The event in an RFC 4733 payload, or `None` if it is shorter than one.
+fn parse_telephone_event(payload: &[u8]) -> Option<TelephoneEvent> {
+    let [code, flags, d0, d1, ..] = *payload else {
+        return None;
+    };
+    Some(TelephoneEvent {
+        code,
+        end: flags & 0x80 != 0,
+        volume: flags & 0x3f,
+        duration: u16::from_be_bytes([d0, d1]),
+    })
+}
+
+/// How far past an event's reported duration the supervisor is muted while
+/// the event has not ended (RFC 4733's updates come every 50 ms or so), in
+/// samples: 100 ms.
+const EVENT_LOOKAHEAD: i64 = 800;
+
+/// Events whose spans are kept at once; the oldest goes first.
+const MUTED_SPANS: usize = 8;
+
+/// Key presses waiting for their start to play out.
+const PENDING_PRESSES: usize = 16;
+
+/// Counters of the telephone-event packets on a leg. Each packet is one
+/// of: a key press, an unknown event, a repeat, stale, short, or not of
+/// the playing stream.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct EventStats {
+    /// Packets of the telephone-event payload type from the leg's source.
+    packets: u64,
+    /// New events (a new start timestamp) with a key's code.
+    presses: u64,
+    /// New events with a code above 15: ignored.
+    unknown: u64,
+    /// Packets of an event already taken: updates, retransmissions, end
+    /// packets.
+    repeats: u64,
+    /// Packets of the playing stream with the end bit (of any kind
+    /// above).
+    ends: u64,
+    /// Packets of an event older than the last one taken (reordered), or
+    /// too far from the playout point to place.
+    stale: u64,
+    /// Payloads shorter than an event.
+    short: u64,
+    /// Packets of an SSRC that is not playing, or before any stream played.
+    not_playing: u64,
+    /// The range of the key presses' volumes (−dBm0), if any came.
+    volumes: Option<(u8, u8)>,
+}
+
+/// An event's span on the playout timeline, over which the leg is silence.
+#[derive(Debug, Clone, Copy)]
+struct MutedSpan {
+    /// The event's start (RTP timestamp), and where it plays.
+    ts: u32,
+    from: i64,
+    /// The longest duration reported, and whether an end packet came.
+    duration: i64,
+    ended: bool,
+}
+
+impl MutedSpan {
+    fn until(&self) -> i64 {
+        self.from + self.duration + if self.ended { 0 } else { EVENT_LOOKAHEAD }
+    }
+}
+
+/// The RFC 4733 events of one leg: key presses, deduplicated, due when
+/// their start plays out, and the spans of audio they silence.
+struct Keypad {
+    payload_type: u8,
+    /// The playing stream's anchor when the last event was taken: a new
+    /// stream, or the same one anchored again, starts the timestamps over.
+    anchor: Option<(u32, u32, u64)>,
+    /// The start timestamp of the newest event taken.
+    last_start: Option<u32>,
+    /// Key presses and where their event starts to play.
+    pending: std::collections::VecDeque<(u64, Digit)>,
+    muted: Vec<MutedSpan>,
+    stats: EventStats,
+}
+
+impl Keypad {
+    fn new(payload_type: u8) -> Keypad {
+        Keypad {
+            payload_type,
+            anchor: None,
+            last_start: None,
+            pending: Default::default(),
+            muted: Vec::new(),
+            stats: EventStats::default(),
+        }
+    }
+
+    /// Takes a telephone-event packet of the playing stream, whose
+    /// timeline is `anchor` (ssrc, RTP timestamp, sample position), with
+    /// `play` the next sample to play and `capacity` the buffer's length.
+    fn take(&mut self, anchor: (u32, u32, u64), ts: u32, payload: &[u8], play: u64, capacity: u64) {
+        let Some(event) = parse_telephone_event(payload) else {
+            self.stats.short += 1;
+            return;
+        };
+        if self.anchor != Some(anchor) {
+            self.anchor = Some(anchor);
+            self.last_start = None;
+        }
+        if event.end {
+            self.stats.ends += 1;
+        }
+        let (_, ts0, at) = anchor;
+        let from = at as i64 + i64::from(ts.wrapping_sub(ts0) as i32);
+        let duration = i64::from(event.duration);
+        let (play, cap) = (play as i64, capacity as i64);
+        if from >= play + cap || from + duration + cap < play {
+            self.stats.stale += 1;
+            return;
+        }
+        // Its span, new or grown.
+        self.muted.retain(|m| m.until() > play);
+        match self.muted.iter_mut().find(|m| m.ts == ts) {
+            Some(m) => {
+                m.duration = m.duration.max(duration);
+                m.ended |= event.end;
+            }
+            None => {
+                if self.muted.len() == MUTED_SPANS {
+                    self.muted.remove(0);
+                }
+                self.muted.push(MutedSpan {
+                    ts,
+                    from,
+                    duration,
+                    ended: event.end,
+                });
+            }
+        }
+        match self.last_start {
+            Some(last) if last == ts => {
+                self.stats.repeats += 1;
+                return;
+            }
+            Some(last) if (ts.wrapping_sub(last) as i32) < 0 => {
+                self.stats.stale += 1;
+                return;
+            }
+            _ => {}
+        }
+        self.last_start = Some(ts);
+        match Digit::from_event_code(event.code) {
+            Ok(digit) => {
+                self.stats.presses += 1;
+                let v = event.volume;
+                let (lo, hi) = self.stats.volumes.unwrap_or((v, v));
+                self.stats.volumes = Some((lo.min(v), hi.max(v)));
+                if self.pending.len() == PENDING_PRESSES {
+                    self.pending.pop_front();
+                }
+                self.pending.push_back((from.max(play) as u64, digit));
+            }
+            Err(_) => self.stats.unknown += 1,
+        }
+    }
+
+    /// The next key press whose event starts before sample `before`.
+    fn due(&mut self, before: u64) -> Option<Digit> {
+        match self.pending.front() {
+            Some(&(at, digit)) if at < before => {
+                self.pending.pop_front();
+                Some(digit)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether sample position `p` is within an event's span.
+    fn mutes(&self, p: u64) -> bool {
+        let p = p as i64;
+        self.muted.iter().any(|m| p >= m.from && p < m.until())
+    }
+}
+
 /// A jitter buffer on the sample timeline of one incoming RTP stream.
 ///
 /// A stream (an SSRC) is played once `MIN_SEQUENTIAL` of its packets came
@@ -389,7 +664,8 @@ struct Candidate {
 /// sender jumped (restarted its timestamps, or its clock drifted a whole
 /// buffer away from ours): the stream is anchored again on the newest
 /// packet. The first stream to play latches the source address; packets
-/// from any other are dropped.
+/// from any other are dropped. With a [`Keypad`], packets of its payload
+/// type are RFC 4733 events, not audio.
 struct JitterBuffer {
     law: Law,
     delay: u64,
@@ -412,6 +688,8 @@ struct JitterBuffer {
     /// Tick of the first packet of the first stream, once one played.
     first_packet_tick: Option<u64>,
     stats: RxStats,
+    /// The leg's RFC 4733 events, if it has them.
+    keypad: Option<Keypad>,
 }
 
 impl JitterBuffer {
@@ -431,6 +709,7 @@ impl JitterBuffer {
             heard: 0,
             first_packet_tick: None,
             stats: RxStats::default(),
+            keypad: None,
         }
     }
 
@@ -449,6 +728,24 @@ impl JitterBuffer {
             self.stats.not_rtp += 1;
             return;
         };
+        if let Some(keypad) = self
+            .keypad
+            .as_mut()
+            .filter(|k| k.payload_type == rtp.payload_type())
+        {
+            keypad.stats.packets += 1;
+            match self.anchor.filter(|a| a.0 == rtp.ssrc()) {
+                Some(anchor) => keypad.take(
+                    anchor,
+                    rtp.timestamp(),
+                    rtp.payload(),
+                    self.play,
+                    self.samples.len() as u64,
+                ),
+                None => keypad.stats.not_playing += 1,
+            }
+            return;
+        }
         if rtp.payload_type() != self.law.payload_type() {
             self.stats.wrong_payload_type += 1;
             return;
@@ -675,8 +972,13 @@ impl PayloadSource for JitterBuffer {
     fn fill_payload(&mut self, payload: &mut [u8]) -> Fill {
         let mut any = false;
         for (i, out) in payload.iter_mut().enumerate() {
-            let slot = ((self.play + i as u64) % self.capacity()) as usize;
-            if self.present[slot] {
+            let p = self.play + i as u64;
+            let slot = (p % self.capacity()) as usize;
+            if self.keypad.as_ref().is_some_and(|k| k.mutes(p)) {
+                // What the phone sent with a telephone event is not heard.
+                self.present[slot] = false;
+                *out = self.law.silence();
+            } else if self.present[slot] {
                 *out = self.samples[slot];
                 self.present[slot] = false;
                 any = true;
@@ -821,6 +1123,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let supervisor = parties[2].id;
+    if let Some((_, map)) = args.dtmf {
+        call.set_dtmf_map(map);
+    }
+    if args.inband {
+        call.detect_dtmf(supervisor, true)?;
+    }
+    if let Some(pt) = args.telephone_event {
+        parties[2].source.inner_mut().keypad = Some(Keypad::new(pt));
+    }
     let schedule: Vec<(u64, Mode)> = args
         .schedule
         .iter()
@@ -842,6 +1153,25 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
+    if args.dtmf.is_some() || args.telephone_event.is_some() || args.inband {
+        let from: Vec<String> = args
+            .telephone_event
+            .map(|pt| format!("RFC 4733 events of payload type {pt}"))
+            .into_iter()
+            .chain(args.inband.then(|| "in-band tones".to_string()))
+            .collect();
+        writeln!(
+            out,
+            "keypad: {}; supervisor's keys from {}",
+            args.dtmf
+                .map_or("no map (keys change nothing)", |(name, _)| name),
+            if from.is_empty() {
+                "nowhere".to_string()
+            } else {
+                from.join(" and ")
+            }
+        )?;
+    }
     out.flush()?;
 
     let mut driver = Driver::new(format);
@@ -889,6 +1219,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
 
+        // Key presses whose event starts in the frame about to play.
+        let jb = parties[2].source.inner_mut();
+        let before = jb.play + spf as u64;
+        while let Some(digit) = jb.keypad.as_mut().and_then(|k| k.due(before)) {
+            if let Err(e) = call.press(supervisor, digit) {
+                writeln!(
+                    out,
+                    "{:8.3} s  supervisor: key {digit} (RFC 4733) refused: {e}",
+                    tick as f64 * ptime.as_secs_f64()
+                )?;
+            }
+        }
+
         let [c, a, s] = &mut parties[..] else {
             unreachable!("three parties joined above");
         };
@@ -927,6 +1270,20 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     at: t,
                     ..
                 } => writeln!(out, "{:8.3} s  {}: joins in {m}", at(t), name(party))?,
+                Event::DigitPressed {
+                    party,
+                    digit,
+                    in_band,
+                    mode,
+                    at: t,
+                } => writeln!(
+                    out,
+                    "{:8.3} s  {}: key {digit} ({}): {} (tick {t})",
+                    at(t),
+                    name(party),
+                    if in_band { "in band" } else { "RFC 4733" },
+                    mode.map_or("no mode".to_string(), |m| format!("{m} from here"))
+                )?,
                 _ => {}
             }
         }
@@ -985,6 +1342,24 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 out,
                 "{:<11}{} packets could not be sent",
                 p.name, tx.send_errors
+            )?;
+        }
+        if let Some(k) = &p.source.inner().keypad {
+            let e = k.stats;
+            writeln!(
+                out,
+                "{} telephone events: {} packets: {} key presses{}, {} unknown events, {} repeats ({} with the end bit), {} stale, {} short, {} not of the playing stream",
+                p.name,
+                e.packets,
+                e.presses,
+                e.volumes
+                    .map_or(String::new(), |(lo, hi)| format!(" at -{lo} to -{hi} dBm0")),
+                e.unknown,
+                e.repeats,
+                e.ends,
+                e.stale,
+                e.short,
+                e.not_playing
             )?;
         }
     }
@@ -1292,6 +1667,212 @@ mod test {
         assert_eq!(jb.stats.packets, 0);
     }
 
+    /// An RFC 4733 event packet of stream `ssrc`, payload type 101.
+    fn event(ssrc: u32, seq: u16, ts: u32, code: u8, end: bool, duration: u16) -> Vec<u8> {
+        let [d0, d1] = duration.to_be_bytes();
+        let flags = if end { 0x80 } else { 0 } | 10;
+        RtpPacketBuilder::new()
+            .payload_type(101)
+            .ssrc(ssrc)
+            .sequence(Seq::from(seq))
+            .timestamp(ts)
+            .payload(&[code, flags, d0, d1])
+            .build()
+            .unwrap()
+    }
+
+    /// The RTP timestamp of frame `k` of stream 7.
+    fn ts_of(k: u16) -> u32 {
+        1000 + u32::from(k) * SPF as u32
+    }
+
+    /// A supervisor's buffer with telephone events of payload type 101.
+    fn keypad_buffer() -> JitterBuffer {
+        let mut jb = buffer();
+        jb.keypad = Some(Keypad::new(101));
+        jb
+    }
+
+    /// Like `call`, also taking the key presses due before each tick's
+    /// frame plays: (tick, digit).
+    fn keyed_call(
+        jb: &mut JitterBuffer,
+        ticks: u16,
+        send: impl Fn(u16) -> Vec<(SocketAddr, Vec<u8>)>,
+    ) -> (Vec<u8>, Vec<(u16, char)>) {
+        let mut pressed = Vec::new();
+        let heard = (0..ticks)
+            .map(|tick| {
+                for (from, p) in send(tick) {
+                    jb.push(from, &p, u64::from(tick));
+                }
+                let before = jb.play + SPF as u64;
+                while let Some(d) = jb.keypad.as_mut().unwrap().due(before) {
+                    pressed.push((tick, d.as_char()));
+                }
+                play(jb)
+            })
+            .collect();
+        (heard, pressed)
+    }
+
+    fn stats(jb: &JitterBuffer) -> EventStats {
+        jb.keypad.as_ref().unwrap().stats
+    }
+
+    #[test]
+    fn a_telephone_event_payload_is_parsed_and_a_short_one_refused() {
+        for n in 0..4 {
+            assert_eq!(
+                parse_telephone_event(&[5, 0x8a, 2, 0][..n]),
+                None,
+                "{n} bytes"
+            );
+        }
+        assert_eq!(
+            parse_telephone_event(&[5, 0x8a, 0x0a, 0x00]),
+            Some(TelephoneEvent {
+                code: 5,
+                end: true,
+                volume: 10,
+                duration: 2560
+            })
+        );
+        // The reserved bit is not the volume; bytes past the event are not
+        // read; any code parses (the caller ignores those above 15).
+        assert_eq!(
+            parse_telephone_event(&[200, 0x7f, 0x01, 0x40, 9, 9, 9]),
+            Some(TelephoneEvent {
+                code: 200,
+                end: false,
+                volume: 63,
+                duration: 320
+            })
+        );
+        assert!(Digit::from_event_code(16).is_err());
+    }
+
+    #[test]
+    fn one_key_press_per_event_due_at_its_start_and_its_span_is_silence() {
+        let mut jb = keypad_buffer();
+        // The phone keeps sending audio while key 5 is held from frame 5's
+        // start for 4 frames: the start packet three times, updates, and
+        // three end packets, all with frame 5's timestamp.
+        let (heard, pressed) = keyed_call(&mut jb, 20, |t| {
+            let mut p = vec![frame(t)];
+            let e = |seq, end, d| event(7, seq, ts_of(5), 5, end, d);
+            match t {
+                5 => p.extend([e(100, false, 160), e(101, false, 160), e(102, false, 160)]),
+                6 => p.push(e(103, false, 320)),
+                7 => p.push(e(104, false, 480)),
+                8 => p.extend([e(105, true, 640), e(106, true, 640), e(107, true, 640)]),
+                _ => {}
+            }
+            p.into_iter().map(|p| (peer(), p)).collect()
+        });
+        // Frame 5 plays at tick 7 (two frames of delay): the press is due
+        // then, not when its packet came, and frames 5 to 8 are silence.
+        assert_eq!(pressed, [(7, '5')]);
+        let mut expected = heard_on_time(2, 20);
+        expected[7..11].fill(0);
+        assert_eq!(heard, expected);
+        let e = stats(&jb);
+        assert_eq!((e.packets, e.presses, e.repeats, e.ends), (8, 1, 7, 3));
+        assert_eq!((e.stale, e.unknown, e.volumes), (0, 0, Some((10, 10))));
+        // Events are not audio, nor bad packets.
+        assert_eq!((jb.stats.packets, jb.stats.wrong_payload_type), (20, 0));
+    }
+
+    #[test]
+    fn an_event_still_held_silences_past_its_reported_duration() {
+        let mut jb = keypad_buffer();
+        // Key 1 from frame 4; its end packets are lost.
+        let (heard, pressed) = keyed_call(&mut jb, 16, |t| {
+            let mut p = vec![frame(t)];
+            if t == 4 {
+                p.push(event(7, 50, ts_of(4), 1, false, 160));
+            }
+            p.into_iter().map(|p| (peer(), p)).collect()
+        });
+        // 160 samples reported and 800 more while held: frames 4 to 9.
+        assert_eq!(pressed, [(6, '1')]);
+        let mut expected = heard_on_time(2, 16);
+        expected[6..12].fill(0);
+        assert_eq!(heard, expected);
+    }
+
+    #[test]
+    fn reordered_lost_unknown_and_foreign_events_press_nothing_twice() {
+        let mut jb = keypad_buffer();
+        let (_, pressed) = keyed_call(&mut jb, 30, |t| {
+            let mut p = vec![(peer(), frame(t))];
+            let ev = |ts, code, end, d| (peer(), event(7, 200 + t, ts, code, end, d));
+            match t {
+                // Before any stream plays: not taken.
+                0 => p.push(ev(ts_of(0), 9, true, 160)),
+                // Key 1, then key 2 whose start overtakes key 1's end.
+                3 => p.push(ev(ts_of(3), 1, false, 160)),
+                6 => {
+                    p.push(ev(ts_of(6), 2, false, 160));
+                    p.push(ev(ts_of(3), 1, true, 480));
+                }
+                7 => p.push(ev(ts_of(6), 2, true, 320)),
+                // Key 3's start and updates are lost: its end packets press it.
+                12 => {
+                    for _ in 0..3 {
+                        p.push(ev(ts_of(10), 3, true, 320));
+                    }
+                }
+                // Flash (16) and an unassigned code: ignored, once each.
+                15 => {
+                    p.push(ev(ts_of(15), 16, false, 160));
+                    p.push(ev(ts_of(15), 16, true, 320));
+                    p.push(ev(ts_of(16), 255, true, 160));
+                }
+                // Too short, a minute ahead, another SSRC, a stranger.
+                18 => {
+                    p.push((peer(), {
+                        let mut e = event(7, 1, ts_of(18), 4, false, 160);
+                        e.truncate(12 + 3);
+                        e
+                    }));
+                    p.push(ev(ts_of(18) + 480_000, 4, false, 160));
+                    p.push((peer(), event(8, 1, ts_of(19), 4, false, 160)));
+                    p.push((stranger(), event(7, 1, ts_of(20), 4, false, 160)));
+                }
+                _ => {}
+            }
+            p
+        });
+        assert_eq!(pressed, [(5, '1'), (8, '2'), (12, '3')]);
+        let e = stats(&jb);
+        assert_eq!((e.presses, e.unknown, e.short), (3, 2, 1));
+        // Key 1's late end packet, and the event a minute ahead.
+        assert_eq!((e.stale, e.not_playing), (2, 2));
+        assert_eq!((e.repeats, e.ends), (4, 7));
+        assert_eq!(jb.stats.foreign, 1);
+    }
+
+    #[test]
+    fn a_new_stream_starts_the_events_timestamps_over() {
+        // 120 ms of delay; the phone restarts at tick 5 with a new SSRC
+        // (stream 8) whose timestamps are behind stream 7's.
+        let mut jb = JitterBuffer::new(Law::Ulaw, 6 * SPF as u64, 16_000);
+        jb.keypad = Some(Keypad::new(101));
+        let (_, pressed) = keyed_call(&mut jb, 30, |t| {
+            let mut p = vec![if t < 5 { frame(t) } else { other(t - 5) }];
+            if t == 2 {
+                p.push(event(7, 1, ts_of(2), 4, true, 160));
+            }
+            if t == 20 {
+                p.push(event(8, 1, 55 + 15 * SPF as u32, 6, true, 160));
+            }
+            p.into_iter().map(|p| (peer(), p)).collect()
+        });
+        assert_eq!(pressed.iter().map(|p| p.1).collect::<String>(), "46");
+        assert_eq!(stats(&jb).stale, 0);
+    }
+
     #[test]
     fn bad_arguments_are_one_line_each() {
         let args = |s: &str| parse_args(s.split_whitespace().map(String::from));
@@ -1317,11 +1898,32 @@ mod test {
             ),
             ("--bogus 1", "unknown argument '--bogus'"),
             ("--jitter", "--jitter: expected a value after it"),
+            (
+                "--dtmf asterisk",
+                "--dtmf: expected chanspy or eavesdrop, got 'asterisk'",
+            ),
+            (
+                "--telephone-event 95",
+                "--telephone-event: expected a dynamic payload type, 96 to 127, got '95'",
+            ),
+            ("--telephone-event 128", "96 to 127, got '128'"),
+            ("--telephone-event x", "96 to 127, got 'x'"),
+            ("--inband --dtmf", "--dtmf: expected a value after it"),
         ] {
             let e = args(&format!("{ok} {extra}")).err().expect(extra).0;
             assert!(e.contains(says), "{extra}: {e}");
             assert!(!e.contains('\n'));
         }
+        assert_eq!((a.dtmf, a.telephone_event, a.inband), (None, None, false));
+        let keyed = args(&format!(
+            "{ok} --dtmf EAVESDROP --inband --telephone-event 101 --jitter 40"
+        ))
+        .ok()
+        .flatten()
+        .expect("valid arguments");
+        assert_eq!(keyed.dtmf, Some(("eavesdrop", DtmfMap::EAVESDROP)));
+        assert_eq!((keyed.telephone_event, keyed.inband), (Some(101), true));
+        assert_eq!(keyed.jitter_ms, 40);
         let missing = args("--duration 1").err().unwrap().0;
         assert_eq!(missing, "--customer: missing");
     }

@@ -28,8 +28,17 @@
 //! GStreamer as the customer's sender, its process stopped for 0.3 s and
 //! 0.4 s.
 //!
+//! The supervisor's keypad is tested against GStreamer as the supervisor's
+//! phone, driven from Python: its keys as RFC 4733 events (`rtpdtmfsrc`,
+//! with the voice still flowing) switch the mode at the digit (the agent
+//! hears nothing of the supervisor before 5, whisper, nor while the key is
+//! held; the customer nothing before 6, barge); as tones mixed into its
+//! voice (`dtmfsrc`) they switch it too, and of each 250 ms tone at most
+//! 60 ms reaches the customer or the agent.
+//!
 //! The ffmpeg tests need ffmpeg, the GStreamer one `gst-launch-1.0` with
-//! the good plugins. Where the tool is not installed they say so on stderr
+//! the good plugins, the keypad ones python3 with GStreamer's bindings
+//! (`python3-gst-1.0`). Where the tool is not installed they say so on stderr
 //! and skip, so that `cargo test` passes on a newcomer's machine; under CI
 //! (`CI` set, as `.ci/run` runs, which installs both) or with
 //! `BARGE_REQUIRE_FFMPEG=1` (`BARGE_REQUIRE_GSTREAMER=1`) a missing tool
@@ -777,6 +786,24 @@ fn phone_call(
     customer: impl FnOnce(&UdpSocket, SocketAddr, Instant) + Send + 'static,
     stranger: impl FnOnce(SocketAddr, Instant) + Send + 'static,
 ) -> PhoneCall {
+    keyed_phone_call(seconds, "0:monitor", &[], customer, None, stranger)
+}
+
+/// A supervisor's phone other than the test's own: `peer(to, start)`
+/// sends to the call's port `to` from the call's start, from any address.
+type Peer = Box<dyn FnOnce(SocketAddr, Instant) + Send>;
+
+/// Like [`phone_call`], with the supervisor's `schedule`, more arguments
+/// for the call, and, if `supervisor` is some, that phone sending the
+/// supervisor's audio (the supervisor's phone still records what it heard).
+fn keyed_phone_call(
+    seconds: f64,
+    schedule: &str,
+    args: &[&str],
+    customer: impl FnOnce(&UdpSocket, SocketAddr, Instant) + Send + 'static,
+    supervisor: Option<Peer>,
+    stranger: impl FnOnce(SocketAddr, Instant) + Send + 'static,
+) -> PhoneCall {
     let exe = harness::example_binary("rtp_call");
     let phones: Vec<UdpSocket> = (0..3)
         .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
@@ -798,16 +825,12 @@ fn phone_call(
             phones[p].local_addr().unwrap()
         ));
     }
-    cmd.args([
-        "--schedule",
-        "0:monitor",
-        "--duration",
-        &seconds.to_string(),
-    ])
-    .args(["--jitter", &JITTER_MS.to_string()])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    cmd.args(["--schedule", schedule, "--duration", &seconds.to_string()])
+        .args(["--jitter", &JITTER_MS.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut children = Children::default();
     let call = children.spawn("rtp_call", &mut cmd);
     let stdout = children.0[call].1.stdout.take().unwrap();
@@ -827,12 +850,16 @@ fn phone_call(
     let mut recorders = Vec::new();
     let mut talkers = Vec::new();
     let mut customer = Some(customer);
+    let mut supervisor = supervisor;
     for (p, phone) in phones.into_iter().enumerate() {
         let (socket, to, stop) = (phone.try_clone().unwrap(), call_ports[p], stop.clone());
         recorders.push(std::thread::spawn(move || record(socket, stop)));
         if p == 0 {
             let customer = customer.take().unwrap();
             talkers.push(std::thread::spawn(move || customer(&phone, to, start)));
+        } else if p == 2 && supervisor.is_some() {
+            let peer = supervisor.take().unwrap();
+            talkers.push(std::thread::spawn(move || peer(to, start)));
         } else {
             let stream = Stream::new(p, ticks);
             talkers.push(std::thread::spawn(move || {
@@ -1290,5 +1317,594 @@ fn a_gstreamer_senders_stall_leaves_no_lasting_delay() {
     assert!(extra(1).abs() <= frame, "{:+.1} ms after 0.3 s", extra(1));
     assert!(extra(2).abs() <= frame, "{:+.1} ms after 0.4 s", extra(2));
     assert!(call.stat(0, "late") > 0, "the stalls made nothing late");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// The supervisor's keypad, from a real peer: GStreamer, driven from Python
+// (GStreamer's own bindings, Debian's python3-gst-1.0), sends the
+// supervisor's voice as PCMU and its key presses either as RFC 4733
+// telephone events (`rtpdtmfsrc`, muxed into the voice's stream by `rtpmux`,
+// which unlike `rtpdtmfmux` keeps the voice flowing while a key is held, as
+// phones that send both do) or as tones mixed into the voice (`dtmfsrc`,
+// `audiomixer`).
+// gst-launch cannot press a key: `rtpdtmfsrc` and `dtmfsrc` start and stop
+// a tone on a `dtmf-event` upstream event, which the script sends.
+// ---------------------------------------------------------------------------
+
+/// The peer: a GStreamer pipeline that plays `wav` as the supervisor's
+/// voice, with keys pressed at given times. It builds its pipeline, says
+/// `ready`, and starts on `go PORT` (the call's port) on stdin; then it
+/// presses each key, says `key D down at T` and `key D up at T`, and stops
+/// `seconds` after it started.
+const GST_PEER: &str = r#"
+import sys, time
+import gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst
+
+Gst.init(None)
+mode, wav, sent, presses, volume, seconds = sys.argv[1:7]
+volume, seconds = int(volume), float(seconds)
+presses = [p.split(":") for p in presses.split(",")]
+pay = "rtppcmupay pt=0 min-ptime=20000000 max-ptime=20000000"
+voice = (f"filesrc location={wav} ! wavparse ! audioconvert ! "
+         "audio/x-raw,format=S16LE,rate=8000,channels=1")
+if mode == "rfc4733":
+    # Events of payload type 101, the start and end packets sent 3 times.
+    desc = ("rtpmux name=mux ! udpsink name=out host=127.0.0.1 "
+            f"{voice} ! mulawenc ! {pay} ! mux.sink_0 "
+            "rtpdtmfsrc name=keys pt=101 packet-redundancy=3 ! mux.sink_1")
+else:
+    # Tones mixed into the voice; what is sent is also written to `sent`.
+    desc = ("audiomixer name=mix ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! "
+            "mulawenc ! tee name=t "
+            f"t. ! queue ! {pay} ! udpsink name=out host=127.0.0.1 "
+            f"t. ! queue ! filesink location={sent} "
+            f"{voice} ! mix. "
+            "dtmfsrc name=keys ! audio/x-raw,rate=8000,channels=1 ! mix.")
+pipeline = Gst.parse_launch(desc)
+keys = pipeline.get_by_name("keys").get_static_pad("src")
+bus = pipeline.get_bus()
+print("ready", flush=True)
+go = sys.stdin.readline().split()
+if len(go) != 2 or go[0] != "go":
+    sys.exit(f"expected 'go PORT', got {go}")
+pipeline.get_by_name("out").set_property("port", int(go[1]))
+pipeline.set_state(Gst.State.PLAYING)
+t0 = time.monotonic()
+
+def wait_until(t):
+    while True:
+        left = t0 + t - time.monotonic()
+        if left <= 0:
+            return
+        msg = bus.timed_pop_filtered(int(min(left, 0.05) * Gst.SECOND), Gst.MessageType.ERROR)
+        if msg:
+            err, debug = msg.parse_error()
+            sys.exit(f"GStreamer: {err.message} ({debug})")
+
+def key(number, start):
+    s = Gst.Structure.new_from_string(
+        f"dtmf-event, type=(int)1, number=(int){number}, volume=(int){volume}, "
+        f"start=(boolean){'true' if start else 'false'}")
+    if not keys.send_event(Gst.Event.new_custom(Gst.EventType.CUSTOM_UPSTREAM, s)):
+        sys.exit(f"the dtmf-event for key {number} was refused")
+
+for at, digit, hold in presses:
+    number = "0123456789*#ABCD".index(digit)
+    wait_until(float(at))
+    key(number, True)
+    print(f"key {digit} down at {time.monotonic() - t0:.3f}", flush=True)
+    wait_until(float(at) + float(hold) / 1000)
+    key(number, False)
+    print(f"key {digit} up at {time.monotonic() - t0:.3f}", flush=True)
+wait_until(seconds)
+pipeline.set_state(Gst.State.NULL)
+print("done", flush=True)
+"#;
+
+/// A Python with GStreamer's bindings and the elements the peer uses.
+fn python_gst() -> Option<&'static str> {
+    let check = "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; \
+                 Gst.init(None); import sys; sys.exit(not all(Gst.ElementFactory.find(e) for e in \
+                 ['rtpdtmfsrc', 'rtpmux', 'dtmfsrc', 'audiomixer', 'mulawenc', 'rtppcmupay', \
+                 'wavparse', 'udpsink']))";
+    // Debian's bindings are for Debian's python3, which another python3
+    // first on PATH may not see.
+    ["python3", "/usr/bin/python3"].into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", check])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// The Python that drives the GStreamer peer. Without one the test is
+/// skipped with a note on stderr, except under CI or
+/// `BARGE_REQUIRE_GSTREAMER=1`, where it fails.
+fn python_gst_or_skip() -> Option<&'static str> {
+    let found = python_gst();
+    if found.is_some() {
+        return found;
+    }
+    let required = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        || std::env::var_os("BARGE_REQUIRE_GSTREAMER").is_some_and(|v| v == "1");
+    let install = "apt-get install python3-gst-1.0 gstreamer1.0-plugins-good";
+    assert!(
+        !required,
+        "python3 with GStreamer's bindings and its dtmf plugin not found: this test presses \
+         the supervisor's keys from a GStreamer peer; install them ({install})"
+    );
+    eprintln!(
+        "SKIPPED: python3 with GStreamer's bindings and its dtmf plugin not found; install \
+         them ({install}) to run this test"
+    );
+    None
+}
+
+/// What the GStreamer peer said and how it ended.
+#[derive(Default)]
+struct PeerReport {
+    success: bool,
+    lines: Vec<String>,
+    stderr: String,
+}
+
+/// Starts the GStreamer peer (`mode` rfc4733 or inband) and waits until it
+/// is ready; returns it as the supervisor's phone of a call, and where it
+/// reports when it is done.
+fn gst_peer(
+    python: &str,
+    dir: &Path,
+    mode: &str,
+    presses: &str,
+    volume: u32,
+    seconds: f64,
+) -> (Peer, Arc<std::sync::Mutex<PeerReport>>) {
+    let script = dir.join("peer.py");
+    std::fs::write(&script, GST_PEER).unwrap();
+    let wav = dir.join("supervisor.wav");
+    write_wav(&wav, &voice(2, seconds + 5.0));
+    let mut children = Children::default();
+    let peer = children.spawn(
+        "the GStreamer peer",
+        Command::new(python)
+            .arg(&script)
+            .args([mode, &wav.display().to_string()])
+            .arg(dir.join("sent.ulaw"))
+            .args([presses, &volume.to_string(), &seconds.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let stdout = children.0[peer].1.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = lines.recv_timeout(Duration::from_secs(60));
+    if ready.as_deref() != Ok("ready") {
+        let _ = children.0[peer].1.kill();
+        let mut err = String::new();
+        let _ =
+            std::io::Read::read_to_string(children.0[peer].1.stderr.as_mut().unwrap(), &mut err);
+        panic!("the GStreamer peer is not ready ({ready:?}): {err}");
+    }
+    let report = Arc::new(std::sync::Mutex::new(PeerReport::default()));
+    let done = report.clone();
+    let run: Peer = Box::new(move |to, start| {
+        let mut children = children;
+        let child = &mut children.0[peer].1;
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, format!("go {}\n", to.port()).as_bytes()).unwrap();
+        drop(stdin);
+        let status = children.wait(peer, start + Duration::from_secs_f64(seconds + 30.0));
+        reader.join().unwrap();
+        let mut r = done.lock().unwrap();
+        r.success = status.success();
+        r.lines = lines.try_iter().collect();
+        let _ = std::io::Read::read_to_string(
+            children.0[peer].1.stderr.as_mut().unwrap(),
+            &mut r.stderr,
+        );
+    });
+    (run, report)
+}
+
+/// A key press the call printed: "… supervisor: key D (HOW): MODE from here
+/// (tick N)" or "…: no mode (tick N)".
+#[derive(Debug)]
+struct KeyLine {
+    digit: char,
+    how: String,
+    mode: Option<String>,
+    tick: usize,
+}
+
+fn key_lines(out: &[String]) -> Vec<KeyLine> {
+    out.iter()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once("supervisor: key ")?;
+            let digit = rest.chars().next()?;
+            let (how, rest) = rest[1..]
+                .trim_start()
+                .strip_prefix('(')?
+                .split_once("): ")?;
+            let (what, tick) = rest.rsplit_once(" (tick ")?;
+            Some(KeyLine {
+                digit,
+                how: how.to_string(),
+                mode: what.strip_suffix(" from here").map(str::to_string),
+                tick: tick.trim_end_matches(')').parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The supervisor's mode changes the call printed: (from, to, tick).
+fn mode_changes(out: &[String]) -> Vec<(String, String, usize)> {
+    out.iter()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once("supervisor: ")?;
+            let (from, rest) = rest.split_once(" -> ")?;
+            let (to, tick) = rest.split_once(" (tick ")?;
+            Some((
+                from.to_string(),
+                to.to_string(),
+                tick.trim_end_matches(')').parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The number just before `label` in `line` ("… 2 key presses …").
+fn number_before(line: &str, label: &str) -> u64 {
+    let (before, _) = line
+        .split_once(label)
+        .unwrap_or_else(|| panic!("no '{label}' in {line}"));
+    let n = before.split_whitespace().last().unwrap_or_default();
+    n.trim_start_matches('(')
+        .parse()
+        .unwrap_or_else(|_| panic!("no number before '{label}' in {line}"))
+}
+
+/// The tick from which the supervisor's voice plays: its first packet's,
+/// plus the jitter buffer.
+fn supervisor_plays_from(call: &PhoneCall) -> usize {
+    let line = call
+        .out
+        .iter()
+        .find(|l| l.contains("supervisor: first packet at tick"))
+        .expect("the supervisor's phone sent nothing");
+    first_packet_tick(line) + (JITTER_MS / PTIME_MS) as usize
+}
+
+/// The level of the supervisor's voice (relative to the voice as sent) in
+/// what a party heard over ticks `from..to`.
+fn supervisor_level(heard: &[u8], from: usize, to: usize) -> f64 {
+    let reference = level(&voice(2, 3.0)[8000..20000], 2);
+    level(&decode(&heard[from * SPF..to * SPF]), 2) / reference
+}
+
+/// The ticks in `from..to` in which a party heard exactly `voice` and
+/// nothing mixed in, as a fraction.
+fn exact_ticks(heard: &[u8], voice: &[u8], from: usize, to: usize) -> f64 {
+    fraction_of(heard, voice, from * SPF, to * SPF)
+}
+
+/// The first tick from `from` on (before `to`) in which a party heard more
+/// than `voice`: another voice mixed in.
+fn first_mixed_tick(heard: &[u8], voice: &[u8], from: usize, to: usize) -> Option<usize> {
+    (from..to).find(|&t| exact_ticks(heard, voice, t, t + 1) < 0.9)
+}
+
+#[test]
+fn rfc4733_keys_from_gstreamer_switch_the_supervisor_at_the_digit() {
+    let Some(python) = python_gst_or_skip() else {
+        return;
+    };
+    let seconds = 4.0;
+    let ticks = (seconds * 50.0) as usize;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rtp_call-rfc4733-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // ChanSpy's keys: 5 whisper at 1 s, 6 barge at 2.2 s, each held 240 ms.
+    let (peer, report) = gst_peer(
+        python,
+        &dir,
+        "rfc4733",
+        "1.0:5:240,2.2:6:240",
+        10,
+        seconds - 0.2,
+    );
+    let call = keyed_phone_call(
+        seconds,
+        "0:monitor",
+        &["--dtmf", "chanspy", "--telephone-event", "101"],
+        move |phone, to, start| talk(phone, to, &Stream::new(0, ticks), start, &[], |_| {}),
+        Some(peer),
+        |_, _| {},
+    );
+    let report = std::mem::take(&mut *report.lock().unwrap());
+    for line in &report.lines {
+        println!("peer | {line}");
+    }
+    assert!(
+        report.success,
+        "the GStreamer peer failed: {}",
+        report.stderr
+    );
+    assert_eq!(
+        report
+            .lines
+            .iter()
+            .filter(|l| l.contains(" down at "))
+            .count(),
+        2,
+        "the peer pressed no two keys"
+    );
+
+    // One key press per event, each switching the mode at its tick.
+    let keys = key_lines(&call.out);
+    let changes = mode_changes(&call.out);
+    assert_eq!(keys.len(), 2, "key presses: {keys:?}");
+    let (k5, k6) = (&keys[0], &keys[1]);
+    assert_eq!((k5.digit, k5.how.as_str()), ('5', "RFC 4733"));
+    assert_eq!((k6.digit, k6.how.as_str()), ('6', "RFC 4733"));
+    assert_eq!(k5.mode.as_deref(), Some("whisper"));
+    assert_eq!(k6.mode.as_deref(), Some("barge"));
+    let (n5, n6) = (k5.tick, k6.tick);
+    assert_eq!(
+        changes,
+        [
+            ("monitor".to_string(), "whisper".to_string(), n5),
+            ("whisper".to_string(), "barge".to_string(), n6),
+        ]
+    );
+    let events = call
+        .out
+        .iter()
+        .find(|l| l.starts_with("supervisor telephone events:"))
+        .expect("no telephone-event statistics");
+    let count = |label| number_before(events, label);
+    // Three start packets, updates, three end packets each: one press.
+    assert_eq!(count("key presses"), 2, "{events}");
+    assert!(count("with the end bit") >= 6, "{events}");
+    assert!(count("repeats") >= 10, "{events}");
+    for label in ["unknown", "stale", "short", "not of the playing stream"] {
+        assert_eq!(count(label), 0, "{label}: {events}");
+    }
+    // The phone sent its voice while the keys were held too.
+    let voice_packets = call.stat(2, "packets") as usize;
+    let sent_for = ticks
+        - first_packet_tick(
+            call.out
+                .iter()
+                .find(|l| l.contains("supervisor: first packet at tick"))
+                .unwrap(),
+        );
+    assert!(
+        voice_packets * 10 >= sent_for * 9,
+        "{voice_packets} of {sent_for}"
+    );
+
+    // What the customer and the agent heard, tick by tick.
+    let customer = noise_voice(0, ticks);
+    let agent = noise_voice(1, ticks);
+    let (to_customer, to_agent) = (&call.heard[0].0, &call.heard[1].0);
+    let from = supervisor_plays_from(&call);
+    let settle = 20; // 0.4 s: past the key's span and the mode's ramp.
+    assert!(from + 10 < n5 && n5 + settle + 10 < n6 && n6 + settle + 10 < ticks);
+    // Monitor until key 5: the agent hears the customer alone, exactly.
+    let agent_before = exact_ticks(to_agent, &customer, from, n5);
+    // Key 5's span (the phone sent some voice with the events): silence.
+    let agent_held = exact_ticks(to_agent, &customer, n5 + 1, n5 + 10);
+    let agent_first = first_mixed_tick(to_agent, &customer, from, n6);
+    let agent_whisper = supervisor_level(to_agent, n5 + settle, n6 - 2);
+    // The customer never hears the supervisor until key 6.
+    let customer_before = exact_ticks(to_customer, &agent, from, n6);
+    let customer_barge = supervisor_level(to_customer, n6 + settle, ticks - 5);
+    let agent_barge = supervisor_level(to_agent, n6 + settle, ticks - 5);
+    println!(
+        "key 5 at tick {n5}, key 6 at tick {n6}; the agent heard the customer alone in {:.1}% \
+         of the ticks before key 5 and {:.1}% of the 9 ticks after it, the supervisor first at \
+         tick {agent_first:?}, at {:.1} dB in whisper; the customer heard the agent alone in \
+         {:.1}% of the ticks before key 6, the supervisor at {:.1} dB after it (agent {:.1} dB)",
+        100.0 * agent_before,
+        100.0 * agent_held,
+        db(agent_whisper),
+        100.0 * customer_before,
+        db(customer_barge),
+        db(agent_barge)
+    );
+    assert!(
+        agent_before > 0.99,
+        "the agent heard the supervisor before key 5"
+    );
+    assert!(
+        agent_held > 0.99,
+        "the agent heard the supervisor while key 5 was held"
+    );
+    assert!(agent_first.is_some_and(|t| t >= n5), "{agent_first:?}");
+    assert!(
+        agent_whisper > HEARD,
+        "whisper: the agent at {:.1} dB",
+        db(agent_whisper)
+    );
+    assert!(
+        customer_before > 0.99,
+        "the customer heard the supervisor before key 6"
+    );
+    assert!(
+        customer_barge > HEARD,
+        "barge: the customer at {:.1} dB",
+        db(customer_barge)
+    );
+    assert!(
+        agent_barge > HEARD,
+        "barge: the agent at {:.1} dB",
+        db(agent_barge)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Milliseconds of a key's two tones (`row` and `column` Hz) in `x` over
+/// samples `from..to`: the 20 ms windows (50 Hz bins: a key's column is
+/// 141 Hz or more from the next), stepped by 5 ms, in which both are at
+/// least `threshold`, times 5 ms.
+fn tone_ms(x: &[i16], (row, column): (f64, f64), from: usize, to: usize, threshold: f64) -> f64 {
+    let (w, step) = (160, 40);
+    let to = to.min(x.len());
+    (from..to.saturating_sub(w))
+        .step_by(step)
+        .filter(|&i| {
+            let win = &x[i..i + w];
+            amplitude(win, row).min(amplitude(win, column)) >= threshold
+        })
+        .count() as f64
+        * 5.0
+}
+
+/// The strongest a key's two tones (the weaker of the two) are in any
+/// 20 ms of `x`.
+fn tone_peak(x: &[i16], (row, column): (f64, f64)) -> f64 {
+    x.windows(160)
+        .step_by(40)
+        .map(|w| amplitude(w, row).min(amplitude(w, column)))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn in_band_keys_from_gstreamer_switch_the_mode_and_little_of_the_tone_is_heard() {
+    let Some(python) = python_gst_or_skip() else {
+        return;
+    };
+    let seconds = 4.0;
+    let ticks = (seconds * 50.0) as usize;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rtp_call-inband-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // In barge, ChanSpy's 5 (whisper) at 1 s and 6 (barge) at 2.2 s, each
+    // a tone of 240 ms mixed into the supervisor's voice.
+    let (peer, report) = gst_peer(
+        python,
+        &dir,
+        "inband",
+        "1.0:5:240,2.2:6:240",
+        10,
+        seconds - 0.2,
+    );
+    let call = keyed_phone_call(
+        seconds,
+        "0:barge",
+        &["--dtmf", "chanspy", "--inband"],
+        move |phone, to, start| talk(phone, to, &Stream::new(0, ticks), start, &[], |_| {}),
+        Some(peer),
+        |_, _| {},
+    );
+    let report = std::mem::take(&mut *report.lock().unwrap());
+    for line in &report.lines {
+        println!("peer | {line}");
+    }
+    assert!(
+        report.success,
+        "the GStreamer peer failed: {}",
+        report.stderr
+    );
+    let sent = decode(&std::fs::read(dir.join("sent.ulaw")).expect("what the peer sent"));
+
+    let keys = key_lines(&call.out);
+    let changes = mode_changes(&call.out);
+    assert_eq!(keys.len(), 2, "key presses: {keys:?}");
+    let (k5, k6) = (&keys[0], &keys[1]);
+    assert_eq!((k5.digit, k5.how.as_str()), ('5', "in band"));
+    assert_eq!((k6.digit, k6.how.as_str()), ('6', "in band"));
+    assert_eq!(k5.mode.as_deref(), Some("whisper"));
+    assert_eq!(k6.mode.as_deref(), Some("barge"));
+    let (n5, n6) = (k5.tick, k6.tick);
+    assert_eq!(
+        changes,
+        [
+            // The schedule's, as the call starts.
+            ("monitor".to_string(), "barge".to_string(), 0),
+            ("barge".to_string(), "whisper".to_string(), n5),
+            ("whisper".to_string(), "barge".to_string(), n6),
+        ]
+    );
+
+    // Each tone as sent, and what the customer and the agent heard of it
+    // (from 0.6 s before the key was recognised to 0.6 s after).
+    let five = (770.0, 1336.0);
+    let six = (770.0, 1477.0);
+    let (to_customer, to_agent) = (decode(&call.heard[0].0), decode(&call.heard[1].0));
+    let around = |n: usize| ((n - 30) * SPF, (n + 30) * SPF);
+    let mut figures = Vec::new();
+    for (key, tone, n) in [('5', five, n5), ('6', six, n6)] {
+        let peak = tone_peak(&sent, tone);
+        let threshold = 0.5 * peak;
+        let sent_ms = tone_ms(&sent, tone, 0, sent.len(), threshold);
+        let (a, b) = around(n);
+        let customer_ms = tone_ms(&to_customer, tone, a, b, threshold);
+        let agent_ms = tone_ms(&to_agent, tone, a, b, threshold);
+        figures.push(format!(
+            "key {key} (tick {n}): sent {sent_ms:.0} ms of tone (peak {peak:.0}); the customer \
+             heard {customer_ms:.0} ms of it, the agent {agent_ms:.0} ms"
+        ));
+        assert!(
+            sent_ms >= 200.0,
+            "key {key}: only {sent_ms} ms of tone sent"
+        );
+        // The frames before the one that recognised the key, at most.
+        assert!(
+            customer_ms <= 60.0,
+            "key {key}: the customer heard {customer_ms} ms"
+        );
+        assert!(agent_ms <= 60.0, "key {key}: the agent heard {agent_ms} ms");
+    }
+
+    let agent = noise_voice(1, ticks);
+    let from = supervisor_plays_from(&call);
+    let settle = 20;
+    assert!(from + settle + 10 < n5 && n5 + settle + 10 < n6 && n6 + settle + 10 < ticks);
+    // Barge until key 5: both hear the supervisor.
+    let customer_barge = supervisor_level(&call.heard[0].0, from + settle, n5 - 10);
+    let agent_barge = supervisor_level(&call.heard[1].0, from + settle, n5 - 10);
+    // Whisper from key 5 to key 6: the customer hears the agent alone,
+    // exactly (nothing of the supervisor, the tone's tail included); the
+    // agent hears the supervisor.
+    let customer_whisper = exact_ticks(&call.heard[0].0, &agent, n5, n6);
+    let agent_whisper = supervisor_level(&call.heard[1].0, n5 + settle, n6 - 10);
+    let customer_after = supervisor_level(&call.heard[0].0, n6 + settle, ticks - 5);
+    let agent_after = supervisor_level(&call.heard[1].0, n6 + settle, ticks - 5);
+    println!(
+        "{}; the supervisor in barge: customer {:.1} dB, agent {:.1} dB; in whisper the \
+         customer heard the agent alone in {:.1}% of the ticks, the agent the supervisor at \
+         {:.1} dB; barge again: customer {:.1} dB, agent {:.1} dB",
+        figures.join("; "),
+        db(customer_barge),
+        db(agent_barge),
+        100.0 * customer_whisper,
+        db(agent_whisper),
+        db(customer_after),
+        db(agent_after)
+    );
+    for (what, r) in [
+        ("the customer in barge", customer_barge),
+        ("the agent in barge", agent_barge),
+        ("the agent in whisper", agent_whisper),
+        ("the customer in barge again", customer_after),
+        ("the agent in barge again", agent_after),
+    ] {
+        assert!(r > HEARD, "{what} heard the supervisor at {:.1} dB", db(r));
+    }
+    assert!(
+        customer_whisper > 0.99,
+        "in whisper the customer heard the supervisor"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
