@@ -340,9 +340,11 @@
 //! ## Privacy guarantees
 //!
 //! These hold for every sequence of control calls the API has (joins in
-//! every role and mode, leaves, mode changes, route gains and volumes on
-//! any party, supervisors included, ramps, event limits) and every frame,
-//! and are tested by property tests (`tests/properties.rs`) and the
+//! every role and mode, leaves, mode changes by call or by digit, route
+//! gains and volumes on any party, supervisors included, ramps, event
+//! limits, announcements and their tones, cues, recording taps, policies
+//! and the consent gate) and every frame, and are tested by property tests
+//! (`tests/properties.rs`, `tests/taps.rs`, `tests/compliance.rs`) and the
 //! `session_ops` fuzz target:
 //!
 //! - A party hears a supervisor only while the supervisor's mode lets it
