@@ -355,7 +355,10 @@
 //! - While no supervisor's mode lets a party hear it, that party hears
 //!   exactly, bit for bit, what it would hear in the same call without any
 //!   supervisor, across mode changes and ramps: a route that a mode change
-//!   closes closes at the tick boundary, not with a fade.
+//!   closes closes at the tick boundary, not with a fade. The one
+//!   exception is the host's own: a cue ([`Session::set_cue`]) it has set
+//!   to play to that party when a supervisor joins, leaves or changes mode
+//!   (with no cue to a party, a supervisor is undetectable to it).
 //! - Nobody hears themselves; a missing frame is silence; a non-finite `f32`
 //!   sample reaches nobody.
 //! - Across rates ([`Session::set_leg_format`]) all of this holds on the
