@@ -416,8 +416,9 @@ pub enum Event {
         /// First tick anyone may listen.
         at: u64,
     },
-    /// An announcement's audience changed ([`Session::set_audience`], or a
-    /// cue starting on it).
+    /// An announcement's audience changed ([`Session::set_audience`]; a cue
+    /// that starts on the cue player says its audience in
+    /// [`Event::CueStarted`]).
     AudienceChanged {
         /// Which announcement.
         party: PartyId,
