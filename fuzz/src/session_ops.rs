@@ -2425,7 +2425,21 @@ impl<S: RefSample> Harness<S> {
             }
             Op::Play(w, t) => {
                 let (id, spec) = (self.who(w), t.spec());
-                let _ = self.control("play", |s| s.play(id, &spec), |m| m.play(id, &spec));
+                // Not through `control`: the shadows hold no frame until
+                // the tick (`DuplicateFrame`), so only a tone the session
+                // takes is theirs.
+                let want = self.model.play(id, &spec);
+                let before = want.is_err().then(|| self.s.clone());
+                let got = self.s.play(id, &spec);
+                assert_eq!(got, want, "play({id}, {spec:?})");
+                if let Some(before) = before {
+                    check_unchanged(&before, &self.s, "play");
+                } else {
+                    let all = self.shadows.iter_mut();
+                    for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
+                        shadow.play(id, &spec).unwrap();
+                    }
+                }
             }
             Op::Stop(w) => {
                 let id = self.who(w);
