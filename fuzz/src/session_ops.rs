@@ -57,6 +57,21 @@
 //!   call's restart the shadows from the twin after each tick, as legs at
 //!   other rates do, so that a resampler's memory holds only what was
 //!   recorded.
+//! - Announcements, cues, the keypad and compliance: `join_announcement`,
+//!   `set_audience`, `play`, `stop`, `set_cue`, `set_dtmf_map`, `press`,
+//!   `detect_dtmf` (with DTMF tones in a supervisor's frames), `join_as`,
+//!   `join_supervisor_as`, `set_policy`, `require_disclosure`,
+//!   `record_consent`, `set_disclosure`, `consent`, `routes`,
+//!   `media_time`. The model plays tones with its own [`ToneGenerator`]
+//!   and listens for digits with its own [`DtmfDetector`], so every
+//!   listener of an announcement is predicted bit for bit (exactly its
+//!   audience, taps on the agent side iff recorders are in it), a digit is
+//!   muted from the frame that recognises it and switches the mode from the
+//!   next tick. Refusals follow the grant rule of [`PolicyArg::granted`],
+//!   written from the policy docs; a refused call changes nothing but the
+//!   trail. After every operation each supervisor on a call with a policy
+//!   is in a mode granted on every agent there; while the consent gate is
+//!   pending no supervisor, recorder or tap hears anything.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, OnceLock};
