@@ -195,6 +195,23 @@ pub enum RefRole {
         /// Whether it hears whispers.
         whisper: bool,
     },
+    /// An announcement: heard by the roles of its audience, hears nobody.
+    Announcement {
+        /// Who hears it: bit 0 customers, 1 agents, 2 supervisors (but one
+        /// in private whisper, who hears nobody), 3 recorders (and taps).
+        audience: u8,
+    },
+}
+
+/// The audience bit of a listener in `role` (announcements hear nothing).
+pub fn audience_bit(role: RefRole) -> u8 {
+    match role {
+        RefRole::Customer => 1,
+        RefRole::Agent => 2,
+        RefRole::Supervisor(_) => 4,
+        RefRole::Recorder { .. } => 8,
+        RefRole::Announcement { .. } => 0,
+    }
 }
 
 /// The table of DESIGN.md and the crate docs: whether `listener` hears
@@ -207,7 +224,12 @@ pub fn table_allows(listener: RefRole, talker: RefRole) -> bool {
     if listener == Supervisor(PrivateWhisper) {
         return false;
     }
+    // An announcement hears nobody.
+    if let Announcement { .. } = listener {
+        return false;
+    }
     match (talker, listener) {
+        (Announcement { audience }, _) => audience & audience_bit(listener) != 0,
         (Customer | Agent, _) => true,
         (Recorder { .. }, _) => false,
         (Supervisor(Monitor), _) => false,
@@ -217,5 +239,6 @@ pub fn table_allows(listener: RefRole, talker: RefRole) -> bool {
         (Supervisor(Whisper | PrivateWhisper), Recorder { whisper }) => whisper,
         (Supervisor(CustomerOnly), Agent) => false,
         (Supervisor(CustomerOnly), Customer | Supervisor(_) | Recorder { .. }) => true,
+        (Supervisor(_), Announcement { .. }) => false,
     }
 }

@@ -57,19 +57,40 @@
 //!   call's restart the shadows from the twin after each tick, as legs at
 //!   other rates do, so that a resampler's memory holds only what was
 //!   recorded.
+//! - Announcements, cues, the keypad and compliance: `join_announcement`,
+//!   `set_audience`, `play`, `stop`, `set_cue`, `set_dtmf_map`, `press`,
+//!   `detect_dtmf` (with DTMF tones in a supervisor's frames), `join_as`,
+//!   `join_supervisor_as`, `set_policy`, `require_disclosure`,
+//!   `record_consent`, `set_disclosure`, `consent`, `routes`,
+//!   `media_time`. The model plays tones with its own [`ToneGenerator`]
+//!   and listens for digits with its own [`DtmfDetector`], so every
+//!   listener of an announcement is predicted bit for bit (exactly its
+//!   audience, taps on the agent side iff recorders are in it), a digit is
+//!   muted from the frame that recognises it and switches the mode from the
+//!   next tick. Refusals follow the grant rule of [`PolicyArg::granted`],
+//!   written from the policy docs; a refused call changes nothing but the
+//!   trail. After every operation each supervisor on a call with a policy
+//!   is in a mode granted on every agent there; while the consent gate is
+//!   pending no supervisor, recorder or tap hears anything.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
+use barge::dtmf::{Digit, DtmfDetector, DtmfEvent};
+use barge::keypad::DtmfMap;
+use barge::policy::{AgentKeys, Agents, Supervisors};
+use barge::tone::{Cadence, Repeat};
 use barge::{
-    Error, Event, Format, Gain, Mode, PartyId, Role, Session, Tap, TapChannel, TapId, TapLayout,
-    DEFAULT_EVENT_LIMIT, MAX_PARTIES, MAX_TAPS,
+    Audience, BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Error, Event, Format, Gain,
+    Grant, Identity, Label, Mode, ModeSet, PartyId, Policy, Reason, Refusal, Role, Session, Tap,
+    TapChannel, TapId, TapLayout, ToneGenerator, ToneSpec, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+    MAX_TAPS,
 };
 
 use crate::cycle;
-use crate::reference::{table_allows, RefMode, RefRole, RefSample, RefTalker};
+use crate::reference::{audience_bit, table_allows, RefMode, RefRole, RefSample, RefTalker};
 
 /// One fuzz case: a format, a sample type and a sequence of operations.
 #[derive(Debug, Clone)]
@@ -251,6 +272,309 @@ pub enum Op {
     /// `tap_frame`, `tap_channel` (both channels), `tap_stem` of the party,
     /// `tap_format` and `tap` of the tap; `taps`.
     TapQuery(TapWho, Who),
+    /// `join_announcement` to an audience (bits, see [`AudArg`]).
+    JoinAnnouncement(AudArg),
+    /// `set_audience`.
+    SetAudience(Who, AudArg),
+    /// `play`.
+    Play(Who, ToneArg),
+    /// `stop`.
+    Stop(Who),
+    /// `set_cue(on % 4, cue)`: `None` clears it.
+    SetCue(u8, Option<(ToneArg, AudArg)>),
+    /// `set_dtmf_map` of a preset (`% 4`: none, ChanSpy, eavesdrop,
+    /// ChanSpy with 7 private whisper and 8 customer only).
+    SetDtmfMap(u8),
+    /// `press` of the digit with this RFC 4733 code (`% 16`).
+    Press(Who, u8),
+    /// `detect_dtmf` (on a leg at another rate: off, which is not
+    /// modelled).
+    DetectDtmf(Who, bool),
+    /// `put_frame` of a frame of the DTMF tone of a digit (code `% 16`),
+    /// going on from the party's last such frame while the digit is the
+    /// same; the second byte sets its on-time for a new key press.
+    PutDtmf(Who, u8, u8),
+    /// `join_as`.
+    JoinAs(RoleArg, IdArg),
+    /// `join_supervisor_as`.
+    JoinSupervisorAs(ModeArg, IdArg),
+    /// `set_policy`.
+    SetPolicy(Option<PolicyArg>),
+    /// `require_disclosure` (`true`: refuse joins).
+    RequireDisclosure(bool),
+    /// `record_consent`.
+    RecordConsent,
+    /// `set_disclosure`.
+    SetDisclosure(Who),
+    /// `consent`, `routes`, `media_time`, `cue_for`, `dtmf_map`, `policy`;
+    /// `party` of the party.
+    Compliance(Who),
+}
+
+/// An audience: bit 0 customers, 1 agents, 2 supervisors, 3 recorders.
+#[derive(Debug, Clone, Copy)]
+pub struct AudArg(pub u8);
+
+impl AudArg {
+    fn audience(self) -> Audience {
+        let mut a = Audience::NOBODY;
+        for (bit, r) in [
+            Audience::CUSTOMERS,
+            Audience::AGENTS,
+            Audience::SUPERVISORS,
+            Audience::RECORDERS,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if self.0 >> bit & 1 == 1 {
+                a = a | r;
+            }
+        }
+        a
+    }
+}
+
+/// A tone: `kind % 6` picks the join beep, the leave beep, the recording
+/// warning (forever), a DTMF digit (`a`, on-time from `b`), a short single
+/// tone of any frequency and level (some refused), a cadence that may be
+/// refused (zero on-time, zero bursts, an edge too long).
+#[derive(Debug, Clone, Copy)]
+pub struct ToneArg {
+    /// Which kind.
+    pub kind: u8,
+    /// Its first parameter.
+    pub a: u8,
+    /// Its second.
+    pub b: u8,
+}
+
+impl ToneArg {
+    fn spec(self) -> ToneSpec {
+        let (a, b) = (self.a as u32, self.b as u32);
+        match self.kind % 6 {
+            0 => ToneSpec::JOIN_BEEP,
+            1 => ToneSpec::LEAVE_BEEP,
+            2 => ToneSpec::RECORDING_WARNING,
+            3 => ToneSpec::dtmf(Digit::from_event_code((a % 16) as u8).unwrap(), 20 + b % 60, b % 30),
+            4 => ToneSpec::single(
+                100.0 + a as f32 * 30.0,
+                -30.0 + (b % 42) as f32,
+                Cadence::once(1 + b % 50),
+            ),
+            _ => ToneSpec::single(1000.0, -13.0, Cadence::new(b % 3 * 10, a % 5, Repeat::Times(a % 3)))
+                .with_edge_ms(b / 3 % 4),
+        }
+    }
+}
+
+/// An identity from small pools, so that grants match sometimes: key
+/// `b & 3` of [`KEYS`], groups bits `b >> 2 & 15` of [`GROUPS`], opted out
+/// when `b >> 6 == 3`.
+#[derive(Debug, Clone, Copy)]
+pub struct IdArg(pub u8);
+
+/// The keys of identities.
+pub const KEYS: [&str; 4] = ["ann", "bo", "cy", "dee"];
+/// The groups of identities.
+pub const GROUPS: [&str; 4] = ["lead", "qa", "t1", "t2"];
+
+fn label(text: &str) -> Label {
+    Label::new(text).unwrap()
+}
+
+/// The harness's own view of an identity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ident {
+    key: usize,
+    groups: u8,
+    opt: bool,
+}
+
+impl IdArg {
+    fn ident(self) -> Ident {
+        Ident {
+            key: (self.0 & 3) as usize,
+            groups: self.0 >> 2 & 15,
+            opt: self.0 >> 6 == 3,
+        }
+    }
+}
+
+impl Ident {
+    fn key(self) -> Label {
+        label(KEYS[self.key])
+    }
+    fn identity(self) -> Identity {
+        let mut id = Identity::new(self.key());
+        for (g, name) in GROUPS.iter().enumerate() {
+            if self.groups >> g & 1 == 1 {
+                id = id.with_group(label(name)).unwrap();
+            }
+        }
+        if self.opt {
+            id = id.with_opt_out();
+        }
+        id
+    }
+}
+
+/// A policy: grants of three bytes each (whom: `% 3` key, group or any,
+/// `>> 2 & 3` which; modes: bits in the order of [`ModeArg`]; on whom:
+/// `% 4` team, keys, every agent or own team, `>> 2 & 15` which team or
+/// which keys), and agents opted out (key bits of `opt & 15` when
+/// `opt >= 0xC0`).
+#[derive(Debug, Clone)]
+pub struct PolicyArg {
+    /// The grants.
+    pub grants: Vec<[u8; 3]>,
+    /// Opt-outs.
+    pub opt: u8,
+}
+
+const MODES: [RefMode; 5] = [
+    RefMode::Monitor,
+    RefMode::Whisper,
+    RefMode::PrivateWhisper,
+    RefMode::CustomerOnly,
+    RefMode::Barge,
+];
+
+fn mode_bit(m: RefMode) -> u8 {
+    1 << MODES.iter().position(|&x| x == m).unwrap()
+}
+
+fn mode_set(bits: u8) -> ModeSet {
+    MODES
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| bits >> i & 1 == 1)
+        .map(|(_, m)| m.mode())
+        .collect()
+}
+
+impl PolicyArg {
+    fn opted_out(&self) -> u8 {
+        if self.opt >= 0xC0 {
+            self.opt & 15
+        } else {
+            0
+        }
+    }
+
+    /// The library's policy for it.
+    fn policy(&self) -> Policy {
+        let mut p = Policy::new();
+        for &[to, modes, on] in &self.grants {
+            let w = (to >> 2 & 3) as usize;
+            let to = match to % 3 {
+                0 => Supervisors::Key(label(KEYS[w])),
+                1 => Supervisors::Group(label(GROUPS[w])),
+                _ => Supervisors::Any,
+            };
+            let x = on >> 2 & 15;
+            let on = match on % 4 {
+                0 => Agents::Team(label(GROUPS[(x & 3) as usize])),
+                1 => Agents::Keys(
+                    AgentKeys::new((0..4).filter(|k| x >> k & 1 == 1).map(|k| label(KEYS[k])))
+                        .unwrap(),
+                ),
+                2 => Agents::Every,
+                _ => Agents::OwnTeam,
+            };
+            p.add_grant(Grant::new(to, mode_set(modes & 31), on));
+        }
+        for k in 0..4 {
+            if self.opted_out() >> k & 1 == 1 {
+                p.add_opt_out(label(KEYS[k]));
+            }
+        }
+        p
+    }
+
+    /// The modes (bits) it grants `s` on `a`, written from the policy
+    /// module's docs: `None` for an agent opted out (here or on its own
+    /// identity), else the union of the modes of every grant for that
+    /// supervisor (its key, a group of its, any) on that agent (a team of
+    /// its, a list naming its key, every agent, a group shared with the
+    /// supervisor).
+    fn granted(&self, s: Ident, a: Ident) -> Option<u8> {
+        if a.opt || self.opted_out() >> a.key & 1 == 1 {
+            return None;
+        }
+        let mut bits = 0;
+        for &[to, modes, on] in &self.grants {
+            let w = to >> 2 & 3;
+            let for_sup = match to % 3 {
+                0 => s.key == w as usize,
+                1 => s.groups >> w & 1 == 1,
+                _ => true,
+            };
+            let x = on >> 2 & 15;
+            let on_agent = match on % 4 {
+                0 => a.groups >> (x & 3) & 1 == 1,
+                1 => x >> a.key & 1 == 1,
+                2 => true,
+                _ => s.groups & a.groups != 0,
+            };
+            if for_sup && on_agent {
+                bits |= modes & 31;
+            }
+        }
+        Some(bits)
+    }
+
+    /// The refusal, if any, of `s` in `mode` on agent `a`.
+    fn allows(&self, s: Option<Ident>, a: Option<Ident>, mode: RefMode) -> Result<(), Refusal> {
+        let refusal = |reason| Refusal {
+            supervisor: s.map(Ident::key),
+            agent: a.map(Ident::key),
+            mode: mode.mode(),
+            reason,
+        };
+        let (Some(si), Some(ai)) = (s, a) else {
+            return Err(refusal(Reason::NoIdentity));
+        };
+        match self.granted(si, ai) {
+            None => Err(refusal(Reason::OptedOut)),
+            Some(bits) if bits & mode_bit(mode) != 0 => Ok(()),
+            Some(bits) => Err(refusal(Reason::NotGranted {
+                granted: mode_set(bits),
+            })),
+        }
+    }
+}
+
+fn dtmf_preset(k: u8) -> (DtmfMap, [Option<RefMode>; 16]) {
+    let mut t = [None; 16];
+    let with = |t: &mut [Option<RefMode>; 16], c: char, m: RefMode| {
+        t[Digit::from_char(c).unwrap().event_code() as usize] = Some(m);
+    };
+    let map = match k % 4 {
+        0 => DtmfMap::NONE,
+        1 | 3 => {
+            with(&mut t, '4', RefMode::Monitor);
+            with(&mut t, '5', RefMode::Whisper);
+            with(&mut t, '6', RefMode::Barge);
+            if k % 4 == 3 {
+                with(&mut t, '7', RefMode::PrivateWhisper);
+                with(&mut t, '8', RefMode::CustomerOnly);
+                DtmfMap::CHANSPY
+                    .with(Digit::from_char('7').unwrap(), Mode::PrivateWhisper)
+                    .with(Digit::from_char('8').unwrap(), Mode::CustomerOnly)
+            } else {
+                DtmfMap::CHANSPY
+            }
+        }
+        _ => {
+            with(&mut t, '0', RefMode::Monitor);
+            with(&mut t, '1', RefMode::CustomerOnly);
+            with(&mut t, '2', RefMode::Whisper);
+            with(&mut t, '3', RefMode::Barge);
+            DtmfMap::EAVESDROP
+        }
+    };
+    (map, t)
 }
 
 /// A tap as [`Op::AddTap`] configures it.
@@ -467,6 +791,13 @@ struct RefParty<S> {
     missing: u64,
     clipped: u64,
     non_finite: u64,
+    /// An announcement's tone, generated as the session must.
+    tone: Option<ToneGenerator>,
+    /// A supervisor's in-band digit detector.
+    dtmf: Option<DtmfDetector>,
+    /// Its frame is silence this tick: it holds a digit.
+    muted: bool,
+    ident: Option<Ident>,
 }
 
 impl<S> RefParty<S> {
@@ -476,6 +807,13 @@ impl<S> RefParty<S> {
             RefRole::Agent => Role::Agent,
             RefRole::Supervisor(_) => Role::Supervisor,
             RefRole::Recorder { .. } => Role::Recorder,
+            RefRole::Announcement { .. } => Role::Announcement,
+        }
+    }
+    fn audience(&self) -> Option<Audience> {
+        match self.role {
+            RefRole::Announcement { audience } => Some(AudArg(audience).audience()),
+            _ => None,
         }
     }
     fn mode(&self) -> Option<Mode> {
@@ -522,6 +860,7 @@ impl<S> RefTap<S> {
         match role {
             RefRole::Customer | RefRole::Agent => true,
             RefRole::Recorder { .. } => false,
+            RefRole::Announcement { audience } => audience & 8 != 0,
             RefRole::Supervisor(m) => {
                 self.arg.supervisors
                     && match m {
@@ -576,8 +915,12 @@ impl<S> RefTap<S> {
 /// wait; recording one more drops the oldest, counted, and the count comes
 /// out first, as one `Dropped` with the ticks of the first and the last
 /// dropped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Trail {
+    /// What the session's trail has room for at least without allocating
+    /// (a tick's events count as dropped beyond it): what control calls
+    /// reserved, [`EVENTS_PER_TICK`] beyond the events they left.
+    cap: usize,
     limit: usize,
     /// The events kept, oldest first, with their ticks.
     kept: VecDeque<(u64, Event)>,
@@ -589,6 +932,35 @@ impl Trail {
     fn record(&mut self, at: u64, e: Event) {
         self.kept.push_back((at, e));
         self.trim();
+        if self.limit > 0 {
+            self.cap = self.cap.max(self.kept.len() + EVENTS_PER_TICK.min(self.limit));
+        }
+    }
+
+    fn lose(&mut self, at: u64) {
+        self.lost = Some(match self.lost {
+            None => (1, at, at),
+            Some((count, first, _)) => (count + 1, first, at),
+        });
+    }
+
+    /// An event a tick records, on a trail with room for `room` events:
+    /// kept while there is room, else counted as dropped.
+    fn record_in_tick(&mut self, e: Event, room: usize) {
+        let at = e.at();
+        if self.limit == 0 {
+            return self.lose(at);
+        }
+        if self.kept.len() >= self.limit {
+            let (old, _) = self.kept.pop_front().unwrap();
+            self.lose(old);
+        }
+        if self.kept.len() < room {
+            self.kept.push_back((at, e));
+        } else {
+            self.lose(at);
+        }
+        self.cap = self.cap.max(self.kept.len());
     }
 
     fn trim(&mut self) {
@@ -604,6 +976,14 @@ impl Trail {
     fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
         self.trim();
+        // The session may shrink its trail to the limit.
+        self.cap = self.cap.min(limit);
+    }
+
+    /// Drains a copy.
+    fn drained(&self) -> Vec<Event> {
+        let mut t = self.clone();
+        std::iter::from_fn(|| t.poll()).collect()
     }
 
     fn poll(&mut self) -> Option<Event> {
@@ -654,7 +1034,20 @@ pub struct Model<S> {
     /// end of the last tick, by (tap, stem owner or none, stereo channel,
     /// talker).
     tap_current: BTreeMap<(TapKey, PartyId), f32>,
+    /// Events the last tick recorded, in order, for the harness to put on
+    /// the trail (whose room it learns from the session).
+    tick_events: Vec<Event>,
+    consent: Consent,
+    disclosure: Option<PartyId>,
+    cues: [Option<Cue>; 4],
+    cue_player: Option<PartyId>,
+    dtmf_map: [Option<RefMode>; 16],
+    policy: Option<PolicyArg>,
 }
+
+/// Events a tick may record without a control call before it (as
+/// documented for `Session::record_in_tick`, 4).
+const EVENTS_PER_TICK: usize = 4;
 
 /// Samples in `d` at `hz`, rounded to nearest (as documented for
 /// `Format::samples_in`).
@@ -679,6 +1072,7 @@ impl<S: RefSample> Model<S> {
             route_gains: BTreeMap::new(),
             current: BTreeMap::new(),
             trail: Trail {
+                cap: 0,
                 limit: 1024,
                 kept: VecDeque::new(),
                 lost: None,
@@ -687,7 +1081,309 @@ impl<S: RefSample> Model<S> {
             taps_added: 0,
             snapshot_taps: Vec::new(),
             tap_current: BTreeMap::new(),
+            tick_events: Vec::new(),
+            consent: Consent::NotRequired,
+            disclosure: None,
+            cues: [None; 4],
+            cue_player: None,
+            dtmf_map: [None; 16],
+            policy: None,
         }
+    }
+
+    fn gated(&self) -> bool {
+        matches!(self.consent, Consent::Pending(_))
+    }
+
+    /// Records an event of a control call, or of the tick being mixed.
+    fn log(&mut self, e: Event, in_tick: bool) {
+        if in_tick {
+            self.tick_events.push(e);
+        } else {
+            self.record(e);
+        }
+    }
+
+    fn refuse(&mut self, refusal: Refusal) -> Error {
+        self.record(Event::Refused {
+            refusal,
+            at: self.tick,
+        });
+        Error::Refused { refusal }
+    }
+
+    /// The agents' identities, in order of joining.
+    fn agents(&self) -> Vec<Option<Ident>> {
+        self.parties
+            .iter()
+            .filter(|p| p.role == RefRole::Agent)
+            .map(|p| p.ident)
+            .collect()
+    }
+
+    /// A supervisor with `ident` in `mode`: the consent gate refusing
+    /// joins, then the policy on every agent on the call, in order.
+    fn check_supervisor(&self, ident: Option<Ident>, mode: RefMode) -> Result<(), Refusal> {
+        if self.consent == Consent::Pending(BeforeDisclosure::RefuseJoins) {
+            return Err(Refusal {
+                supervisor: ident.map(Ident::key),
+                agent: None,
+                mode: mode.mode(),
+                reason: Reason::ConsentPending,
+            });
+        }
+        match &self.policy {
+            Some(p) => self
+                .agents()
+                .into_iter()
+                .try_for_each(|a| p.allows(ident, a, mode)),
+            None => Ok(()),
+        }
+    }
+
+    fn check_mode(&self, i: usize, mode: RefMode) -> Result<(), Refusal> {
+        match self.parties[i].role {
+            RefRole::Supervisor(m) if m == mode => Ok(()),
+            _ => self.check_supervisor(self.parties[i].ident, mode),
+        }
+    }
+
+    fn check_join(&self, role: RefRole, ident: Option<Ident>) -> Result<(), Refusal> {
+        match role {
+            RefRole::Supervisor(m) => self.check_supervisor(ident, m),
+            RefRole::Agent => match &self.policy {
+                Some(p) => self.parties.iter().try_for_each(|s| match s.role {
+                    RefRole::Supervisor(m) => p.allows(s.ident, ident, m),
+                    _ => Ok(()),
+                }),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    fn announcement(&self, id: PartyId) -> Result<usize, Error> {
+        let i = self.index(id)?;
+        match self.parties[i].role {
+            RefRole::Announcement { .. } => Ok(i),
+            _ => Err(Error::NotAnAnnouncement {
+                party: id,
+                role: self.parties[i].public_role(),
+            }),
+        }
+    }
+
+    fn supervisor(&self, id: PartyId) -> Result<usize, Error> {
+        let i = self.index(id)?;
+        match self.parties[i].role {
+            RefRole::Supervisor(_) => Ok(i),
+            _ => Err(Error::NotASupervisor {
+                party: id,
+                role: self.parties[i].public_role(),
+            }),
+        }
+    }
+
+    fn set_audience(&mut self, id: PartyId, a: AudArg) -> Result<(), Error> {
+        let i = self.announcement(id)?;
+        let from = self.parties[i].audience().unwrap();
+        let to = AudArg(a.0 & 15);
+        if from != to.audience() {
+            self.parties[i].role = RefRole::Announcement { audience: to.0 };
+            self.record(Event::AudienceChanged {
+                party: id,
+                from,
+                to: to.audience(),
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    fn play(&mut self, id: PartyId, spec: &ToneSpec) -> Result<(), Error> {
+        let i = self.announcement(id)?;
+        let g = ToneGenerator::new(spec, self.parties[i].leg.rate())?;
+        if self.parties[i].frame.is_some() {
+            return Err(Error::DuplicateFrame {
+                party: id,
+                tick: self.tick,
+            });
+        }
+        self.parties[i].tone = Some(g);
+        self.record(Event::ToneStarted {
+            party: id,
+            tone: *spec,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    fn stop(&mut self, id: PartyId) -> Result<(), Error> {
+        let i = self.announcement(id)?;
+        if self.parties[i].tone.take().is_some() {
+            self.record(Event::ToneEnded {
+                party: id,
+                finished: false,
+                at: self.tick,
+            });
+        }
+        Ok(())
+    }
+
+    /// `set_cue`; `next` is the id a join hands out next. Returns whether
+    /// it added the cue player.
+    fn set_cue(&mut self, on: CueOn, cue: Option<Cue>, next: PartyId) -> Result<bool, Error> {
+        let Some(cue) = cue else {
+            self.cues[on as usize] = None;
+            return Ok(false);
+        };
+        ToneGenerator::new(&cue.tone, self.format.rate())?;
+        let mut added = false;
+        if self.cue_player.is_none() {
+            self.join(RefRole::Announcement { audience: 0 }, next, None)?;
+            self.cue_player = Some(next);
+            added = true;
+        }
+        self.cues[on as usize] = Some(cue);
+        Ok(added)
+    }
+
+    /// The cue for `on`, set off by `sup`: the player plays it to its
+    /// audience from the tick the change takes effect.
+    fn cue(&mut self, on: CueOn, sup: PartyId, in_tick: bool) {
+        let (Some(cue), Some(player)) = (self.cues[on as usize], self.cue_player) else {
+            return;
+        };
+        let Ok(i) = self.index(player) else { return };
+        let bits = (0..4)
+            .filter(|&b| cue.audience.includes([Role::Customer, Role::Agent, Role::Supervisor, Role::Recorder][b]))
+            .fold(0u8, |m, b| m | 1 << b);
+        let p = &mut self.parties[i];
+        p.tone = Some(ToneGenerator::new(&cue.tone, self.format.rate()).unwrap());
+        p.role = RefRole::Announcement { audience: bits };
+        let at = self.tick + in_tick as u64;
+        self.log(
+            Event::CueStarted {
+                on,
+                supervisor: sup,
+                player,
+                audience: cue.audience,
+                at,
+            },
+            in_tick,
+        );
+    }
+
+    fn change_mode(&mut self, i: usize, mode: RefMode, in_tick: bool) {
+        let RefRole::Supervisor(from) = self.parties[i].role else {
+            unreachable!()
+        };
+        if from == mode {
+            return;
+        }
+        let id = self.parties[i].id;
+        self.parties[i].role = RefRole::Supervisor(mode);
+        self.log(
+            Event::ModeChanged {
+                party: id,
+                from: from.mode(),
+                to: mode.mode(),
+                at: self.tick + in_tick as u64,
+            },
+            in_tick,
+        );
+        use RefMode::*;
+        let whispers = |m| matches!(m, Whisper | PrivateWhisper);
+        let barges = |m| matches!(m, Barge | CustomerOnly);
+        if whispers(mode) && !whispers(from) {
+            self.cue(CueOn::Whisper, id, in_tick);
+        } else if barges(mode) && !barges(from) {
+            self.cue(CueOn::Barge, id, in_tick);
+        }
+    }
+
+    fn press(&mut self, id: PartyId, digit: Digit) -> Result<Option<Mode>, Error> {
+        let i = self.supervisor(id)?;
+        let mode = self.dtmf_map[digit.event_code() as usize];
+        if let Some(m) = mode {
+            if let Err(r) = self.check_mode(i, m) {
+                return Err(self.refuse(r));
+            }
+        }
+        self.record(Event::DigitPressed {
+            party: id,
+            digit,
+            in_band: false,
+            mode: mode.map(RefMode::mode),
+            at: self.tick,
+        });
+        if let Some(m) = mode {
+            self.change_mode(i, m, false);
+        }
+        Ok(mode.map(RefMode::mode))
+    }
+
+    fn detect_dtmf(&mut self, id: PartyId, on: bool) -> Result<(), Error> {
+        let i = self.supervisor(id)?;
+        let rate = self.format.rate();
+        let p = &mut self.parties[i];
+        match (on, p.dtmf.is_some()) {
+            (true, false) => p.dtmf = Some(DtmfDetector::new(rate)),
+            (false, true) => p.dtmf = None,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn set_policy(&mut self, policy: Option<PolicyArg>) -> Result<(), Error> {
+        if let Some(p) = &policy {
+            for s in &self.parties {
+                if let RefRole::Supervisor(m) = s.role {
+                    if let Err(r) = self
+                        .agents()
+                        .into_iter()
+                        .try_for_each(|a| p.allows(s.ident, a, m))
+                    {
+                        return Err(self.refuse(r));
+                    }
+                }
+            }
+        }
+        let active = policy.is_some();
+        self.policy = policy;
+        self.record(Event::PolicySet {
+            active,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    fn require_disclosure(&mut self, before: BeforeDisclosure) -> Result<(), Error> {
+        if self.consent == Consent::Given || self.consent == Consent::Pending(before) {
+            return Ok(());
+        }
+        self.consent = Consent::Pending(before);
+        self.record(Event::DisclosureRequired {
+            before,
+            at: self.tick,
+        });
+        Ok(())
+    }
+
+    fn record_consent(&mut self) {
+        if self.gated() {
+            self.consent = Consent::Given;
+            self.record(Event::ConsentGiven {
+                by: ConsentBy::Host,
+                at: self.tick,
+            });
+        }
+    }
+
+    fn set_disclosure(&mut self, id: PartyId) -> Result<(), Error> {
+        self.announcement(id)?;
+        self.disclosure = Some(id);
+        Ok(())
     }
 
     fn tap_index(&self, id: TapId) -> Result<usize, Error> {
@@ -786,7 +1482,10 @@ impl<S: RefSample> Model<S> {
 
     /// A join; `id` is the id a snapshot taken before any join hands
     /// out as its next.
-    fn join(&mut self, role: RefRole, id: PartyId) -> Result<PartyId, Error> {
+    fn join(&mut self, role: RefRole, id: PartyId, ident: Option<Ident>) -> Result<PartyId, Error> {
+        if let Err(r) = self.check_join(role, ident) {
+            return Err(self.refuse(r));
+        }
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
@@ -806,12 +1505,16 @@ impl<S: RefSample> Model<S> {
             missing: 0,
             clipped: 0,
             non_finite: 0,
+            tone: None,
+            dtmf: None,
+            muted: false,
+            ident,
         };
         self.record(Event::Joined {
             party: id,
             role: p.public_role(),
             mode: p.mode(),
-            label: None,
+            label: ident.map(Ident::key),
             at: self.tick,
         });
         self.parties.push(p);
@@ -823,11 +1526,18 @@ impl<S: RefSample> Model<S> {
                 t.exact.push(true);
             }
         }
+        if let RefRole::Supervisor(_) = role {
+            self.cue(CueOn::Join, id, false);
+        }
         Ok(id)
     }
 
     fn leave(&mut self, id: PartyId) -> Result<(), Error> {
         let i = self.index(id)?;
+        if self.cue_player == Some(id) {
+            self.cue_player = None;
+            self.cues = [None; 4];
+        }
         let p = self.parties.remove(i);
         self.route_gains.retain(|&(l, t), _| l != id && t != id);
         self.current.retain(|&(l, t), _| l != id && t != id);
@@ -842,27 +1552,18 @@ impl<S: RefSample> Model<S> {
             role: p.public_role(),
             at: self.tick,
         });
+        if let RefRole::Supervisor(_) = p.role {
+            self.cue(CueOn::Leave, id, false);
+        }
         Ok(())
     }
 
     fn set_mode(&mut self, id: PartyId, mode: RefMode) -> Result<(), Error> {
-        let i = self.index(id)?;
-        let p = &mut self.parties[i];
-        let RefRole::Supervisor(from) = p.role else {
-            return Err(Error::NotASupervisor {
-                party: id,
-                role: p.public_role(),
-            });
-        };
-        if from != mode {
-            p.role = RefRole::Supervisor(mode);
-            self.record(Event::ModeChanged {
-                party: id,
-                from: from.mode(),
-                to: mode.mode(),
-                at: self.tick,
-            });
+        let i = self.supervisor(id)?;
+        if let Err(r) = self.check_mode(i, mode) {
+            return Err(self.refuse(r));
         }
+        self.change_mode(i, mode, false);
         Ok(())
     }
 
@@ -931,6 +1632,9 @@ impl<S: RefSample> Model<S> {
 
     fn slot(&self, id: PartyId) -> Result<usize, Error> {
         let i = self.index(id)?;
+        if self.parties[i].tone.is_some() {
+            return Err(Error::TonePlaying { party: id });
+        }
         if self.parties[i].frame.is_some() {
             return Err(Error::DuplicateFrame {
                 party: id,
@@ -975,6 +1679,9 @@ impl<S: RefSample> Model<S> {
         for (id, frame) in frames {
             let i = self.index(*id)?;
             self.check_length(i, frame)?;
+            if self.parties[i].tone.is_some() {
+                return Err(Error::TonePlaying { party: *id });
+            }
             if self.parties[i].frame.is_some() || listed.contains(&i) {
                 return Err(Error::DuplicateFrame {
                     party: *id,
@@ -1001,6 +1708,9 @@ impl<S: RefSample> Model<S> {
         if p.leg == leg {
             return Ok(());
         }
+        if p.tone.is_some() {
+            return Err(Error::TonePlaying { party: id });
+        }
         if p.frame.is_some() {
             return Err(Error::DuplicateFrame {
                 party: id,
@@ -1026,7 +1736,12 @@ impl<S: RefSample> Model<S> {
 
     /// Whether the mode table lets the party at `l` hear the one at `t`.
     fn allows(&self, l: usize, t: usize) -> bool {
-        l != t && table_allows(self.parties[l].role, self.parties[t].role)
+        let gated_out = self.gated()
+            && matches!(
+                self.parties[l].role,
+                RefRole::Supervisor(_) | RefRole::Recorder { .. }
+            );
+        l != t && !gated_out && table_allows(self.parties[l].role, self.parties[t].role)
     }
 
     /// The linear gain the route from `t` to `l` is heading for: `None`
@@ -1060,6 +1775,57 @@ impl<S: RefSample> Model<S> {
 
     /// One tick of the reference mixer.
     fn mix(&mut self) {
+        // Tones first: each is its announcement's frame, at its leg's rate.
+        let mut consent_by = None;
+        let customer_on = self.parties.iter().any(|p| p.role == RefRole::Customer);
+        for i in 0..self.parties.len() {
+            let gated = self.gated();
+            let p = &mut self.parties[i];
+            let Some(tone) = p.tone.as_mut() else { continue };
+            let mut f = vec![S::SILENCE; p.leg.samples_per_frame()];
+            tone.fill(&mut f);
+            p.frame = Some(f);
+            if tone.is_finished() {
+                p.tone = None;
+                let (id, role) = (p.id, p.role);
+                self.tick_events.push(Event::ToneEnded {
+                    party: id,
+                    finished: true,
+                    at: self.tick + 1,
+                });
+                // Played to its end to a customer: the disclosure, from
+                // the next tick.
+                let to_customer = audience_bit(RefRole::Customer)
+                    & match role {
+                        RefRole::Announcement { audience } => audience,
+                        _ => 0,
+                    }
+                    != 0;
+                if self.disclosure == Some(id) && gated && customer_on && to_customer {
+                    consent_by = Some(id);
+                    self.tick_events.push(Event::ConsentGiven {
+                        by: ConsentBy::Disclosure(id),
+                        at: self.tick + 1,
+                    });
+                }
+            }
+        }
+        // In-band digits, in what the supervisors hand in as it is: the
+        // frame is silence for everyone while a digit is held.
+        let mut digits = Vec::new();
+        for (i, p) in self.parties.iter_mut().enumerate() {
+            let Some(det) = p.dtmf.as_mut() else { continue };
+            let silent = vec![S::SILENCE; self.spf];
+            let frame = p.frame.as_deref().unwrap_or(&silent);
+            let held = det.current().is_some();
+            let events = det.process(frame);
+            p.muted = held || det.current().is_some() || !events.is_empty();
+            for e in events.iter() {
+                if let DtmfEvent::Down { digit, .. } = *e {
+                    digits.push((i, digit));
+                }
+            }
+        }
         for p in self.parties.iter_mut() {
             if let Some(f) = p.frame.as_mut() {
                 for s in f.iter_mut() {
@@ -1096,7 +1862,7 @@ impl<S: RefSample> Model<S> {
                     // gives something even for a missing frame (the tail
                     // of the last one): predictable only where unheard.
                     known &= from == 0.0 && to == 0.0;
-                } else if let Some(f) = &self.parties[t].frame {
+                } else if let Some(f) = self.parties[t].frame.as_ref().filter(|_| !self.parties[t].muted) {
                     talkers.push(RefTalker {
                         samples: f,
                         from,
@@ -1120,10 +1886,36 @@ impl<S: RefSample> Model<S> {
                 p.clipped += clipped as u64;
             }
             p.present += 1;
+            p.muted = false;
             if p.frame.take().is_some() {
                 p.mixed += 1;
             } else {
                 p.missing += 1;
+            }
+        }
+        if consent_by.is_some() {
+            self.consent = Consent::Given;
+        }
+        // A digit found switches the mode from the next tick, through the
+        // policy and the gate as `press` does.
+        for (i, digit) in digits {
+            let mut mode = self.dtmf_map[digit.event_code() as usize];
+            if let Some(refusal) = mode.and_then(|m| self.check_mode(i, m).err()) {
+                self.tick_events.push(Event::Refused {
+                    refusal,
+                    at: self.tick + 1,
+                });
+                mode = None;
+            }
+            self.tick_events.push(Event::DigitPressed {
+                party: self.parties[i].id,
+                digit,
+                in_band: true,
+                mode: mode.map(RefMode::mode),
+                at: self.tick + 1,
+            });
+            if let Some(m) = mode {
+                self.change_mode(i, m, true);
             }
         }
         self.tick += 1;
@@ -1137,6 +1929,7 @@ impl<S: RefSample> Model<S> {
     /// call's rate and no leg at another rate is heard on the channel.
     fn mix_taps(&mut self) {
         let n = self.parties.len();
+        let gated = self.gated();
         let mut next = Vec::new();
         for k in 0..self.taps.len() {
             let tap = &self.taps[k];
@@ -1149,7 +1942,8 @@ impl<S: RefSample> Model<S> {
                 let mut talkers = Vec::new();
                 for t in 0..n {
                     let tp = &self.parties[t];
-                    let (from, to) = if tap.on_channel(c, t, tp.role) {
+                    // Before the disclosure no tap records anything.
+                    let (from, to) = if !gated && tap.on_channel(c, t, tp.role) {
                         let cur = self.tap_current.get(&(key, tp.id)).copied().unwrap_or(0.0);
                         (cur, tp.volume.linear())
                     } else {
@@ -1159,7 +1953,7 @@ impl<S: RefSample> Model<S> {
                     let lately = tp.converted_at.is_some_and(|at| self.tick - at <= 2);
                     if self.converted(t) || lately {
                         known &= from == 0.0 && to == 0.0;
-                    } else if let Some(f) = &tp.frame {
+                    } else if let Some(f) = tp.frame.as_ref().filter(|_| !tp.muted) {
                         talkers.push(RefTalker {
                             samples: f,
                             from,
@@ -1259,6 +2053,9 @@ struct Harness<S: RefSample> {
     /// out `Model::snapshot_ids`.
     snapshot: Session<S>,
     flood_left: usize,
+    /// The DTMF tone each party's frames of [`Op::PutDtmf`] go on with:
+    /// its digit's code and its generator.
+    keys: BTreeMap<PartyId, (u8, ToneGenerator)>,
 }
 
 /// Checks that a call that failed left the session as it was: `==`, and
@@ -1339,6 +2136,25 @@ fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: 
     }
 }
 
+/// After a call that failed: nothing changed, and for a refusal nothing
+/// but the audit trail (which the model checks): the two compared with
+/// their trails drained.
+fn check_failed<S: RefSample, T>(
+    mut before: Session<S>,
+    after: &Session<S>,
+    what: &str,
+    got: &Result<T, Error>,
+) {
+    if let Err(Error::Refused { .. }) = got {
+        let mut after = after.clone();
+        while before.poll_event().is_some() {}
+        while after.poll_event().is_some() {}
+        check_unchanged(&before, &after, &format!("{what} (refused)"));
+    } else {
+        check_unchanged(&before, after, what);
+    }
+}
+
 impl<S: RefSample> Harness<S> {
     fn new(format: Format) -> Self {
         let s = Session::new(format);
@@ -1358,6 +2174,7 @@ impl<S: RefSample> Harness<S> {
             s,
             model: Model::new(format),
             flood_left: FLOOD_BUDGET,
+            keys: BTreeMap::new(),
         }
     }
 
@@ -1398,7 +2215,7 @@ impl<S: RefSample> Harness<S> {
         let got = call(&mut self.s);
         assert!(same(&got, &want), "{what}: got {got:?}, expected {want:?}");
         if let Some(before) = before {
-            check_unchanged(&before, &self.s, what);
+            check_failed(before, &self.s, what, &got);
         }
         for shadow in self
             .shadows
@@ -1424,7 +2241,7 @@ impl<S: RefSample> Harness<S> {
         let got = call(&mut self.s);
         assert!(same(&got, &want), "{what}: got {got:?}, expected {want:?}");
         if let Some(before) = before {
-            check_unchanged(&before, &self.s, what);
+            check_failed(before, &self.s, what, &got);
         }
         for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
             let r = call(shadow);
@@ -1459,15 +2276,20 @@ impl<S: RefSample> Harness<S> {
         &mut self,
         what: &str,
         role: RefRole,
+        ident: Option<Ident>,
         call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
     ) {
         let next = self.snapshot_id(self.model.issued.len());
-        if let Ok(id) = self.control(what, &call, |m| m.join(role, next)) {
+        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident)) {
             let mirror = call(&mut self.other).unwrap();
-            assert_eq!(mirror.get(), id.get(), "ids count joins");
-            assert_ne!(mirror, id, "ids of two sessions");
-            self.other_ids.push(mirror);
+            self.mirrored(id, mirror);
         }
+    }
+
+    fn mirrored(&mut self, id: PartyId, mirror: PartyId) {
+        assert_eq!(mirror.get(), id.get(), "ids count joins");
+        assert_ne!(mirror, id, "ids of two sessions");
+        self.other_ids.push(mirror);
     }
 
     /// A frame for `id`, sized from its leg's samples per frame.
@@ -1491,6 +2313,7 @@ impl<S: RefSample> Harness<S> {
                 "events pending after {op:?}"
             );
             assert_eq!(self.s.event_limit(), self.model.trail.limit);
+            self.check_policy_holds();
         }
         // Every case ends on a tick so that its last changes are mixed,
         // and with the whole audit trail drained.
@@ -1508,16 +2331,16 @@ impl<S: RefSample> Harness<S> {
                     RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
                     RoleArg::Recorder => RefRole::Recorder { whisper: false },
                 };
-                self.join("join", role, |s| s.join(role_of(r)));
+                self.join("join", role, None, |s| s.join(role_of(r)));
             }
             Op::JoinSupervisor(mode) => {
                 let m = ref_mode(mode);
-                self.join("join_supervisor", RefRole::Supervisor(m), |s| {
+                self.join("join_supervisor", RefRole::Supervisor(m), None, |s| {
                     s.join_supervisor(m.mode())
                 });
             }
             Op::JoinRecorder(whisper) => {
-                self.join("join_recorder", RefRole::Recorder { whisper }, |s| {
+                self.join("join_recorder", RefRole::Recorder { whisper }, None, |s| {
                     s.join_recorder(whisper)
                 });
             }
@@ -1578,16 +2401,177 @@ impl<S: RefSample> Harness<S> {
             Op::Put(w, ref f) => {
                 let id = self.who(w);
                 let frame = self.frame(id, f);
-                let want = self.model.put(id, &frame);
-                let before = want.is_err().then(|| self.s.clone());
-                let got = self.s.put_frame(id, &frame);
-                assert!(
-                    same(&got, &want),
-                    "put_frame: got {got:?}, expected {want:?}"
+                self.put(id, &frame);
+            }
+            Op::PutDtmf(w, d, on) => {
+                let id = self.who(w);
+                let leg = self.model.leg_format(id).unwrap_or(self.model.format);
+                let d = d % 16;
+                let key = self.keys.get(&id).filter(|(k, g)| *k == d && !g.is_finished());
+                let mut g = match key {
+                    Some((_, g)) => g.clone(),
+                    None => {
+                        let digit = Digit::from_event_code(d).unwrap();
+                        let spec = ToneSpec::dtmf(digit, 30 + on as u32 % 90, 40);
+                        ToneGenerator::new(&spec, leg.rate()).unwrap()
+                    }
+                };
+                let mut frame = vec![S::SILENCE; leg.samples_per_frame()];
+                g.fill(&mut frame);
+                self.keys.insert(id, (d, g));
+                self.put(id, &frame);
+            }
+            Op::JoinAnnouncement(a) => {
+                let a = AudArg(a.0 & 15);
+                self.join(
+                    "join_announcement",
+                    RefRole::Announcement { audience: a.0 },
+                    None,
+                    |s| s.join_announcement(a.audience()),
                 );
+            }
+            Op::SetAudience(w, a) => {
+                let id = self.who(w);
+                let _ = self.control(
+                    "set_audience",
+                    |s| s.set_audience(id, a.audience()),
+                    |m| m.set_audience(id, a),
+                );
+            }
+            Op::Play(w, t) => {
+                let (id, spec) = (self.who(w), t.spec());
+                // Not through `control`: the shadows hold no frame until
+                // the tick (`DuplicateFrame`), so only a tone the session
+                // takes is theirs.
+                let want = self.model.play(id, &spec);
+                let before = want.is_err().then(|| self.s.clone());
+                let got = self.s.play(id, &spec);
+                assert_eq!(got, want, "play({id}, {spec:?})");
                 if let Some(before) = before {
-                    check_unchanged(&before, &self.s, "put_frame");
+                    check_unchanged(&before, &self.s, "play");
+                } else {
+                    let all = self.shadows.iter_mut();
+                    for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
+                        shadow.play(id, &spec).unwrap();
+                    }
                 }
+            }
+            Op::Stop(w) => {
+                let id = self.who(w);
+                let _ = self.control("stop", |s| s.stop(id), |m| m.stop(id));
+            }
+            Op::SetCue(on, cue) => {
+                let on = CueOn::ALL[on as usize % 4];
+                let cue = cue.map(|(t, a)| Cue {
+                    tone: t.spec(),
+                    audience: a.audience(),
+                });
+                let next = self.snapshot_id(self.model.issued.len());
+                let got = self.control(
+                    "set_cue",
+                    |s| {
+                        let before = s.len();
+                        s.set_cue(on, cue).map(|()| s.len() > before)
+                    },
+                    |m| m.set_cue(on, cue, next),
+                );
+                if got == Ok(true) {
+                    let mirror = self.other.join_announcement(Audience::NOBODY).unwrap();
+                    self.mirrored(next, mirror);
+                }
+                assert_eq!(self.s.cue_for(on), self.model.cues[on as usize], "cue_for({on:?})");
+            }
+            Op::SetDtmfMap(k) => {
+                let (map, table) = dtmf_preset(k);
+                let all = self.shadows.iter_mut();
+                for s in all.chain([&mut self.s, &mut self.twin, &mut self.untapped]) {
+                    s.set_dtmf_map(map);
+                }
+                self.model.dtmf_map = table;
+                assert_eq!(self.s.dtmf_map(), map);
+            }
+            Op::Press(w, d) => {
+                let (id, digit) = (self.who(w), Digit::from_event_code(d % 16).unwrap());
+                let _ = self.control("press", |s| s.press(id, digit), |m| m.press(id, digit));
+            }
+            Op::DetectDtmf(w, on) => {
+                let id = self.who(w);
+                // In-band detection on a leg at another rate hears the
+                // converted audio, which this model does not follow.
+                let on = on && self.model.leg_format(id).map_or(true, |l| l.rate() == self.model.format.rate());
+                let _ = self.control(
+                    "detect_dtmf",
+                    |s| s.detect_dtmf(id, on),
+                    |m| m.detect_dtmf(id, on),
+                );
+            }
+            Op::JoinAs(r, i) => {
+                let role = match r {
+                    RoleArg::Customer => RefRole::Customer,
+                    RoleArg::Agent => RefRole::Agent,
+                    RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
+                    RoleArg::Recorder => RefRole::Recorder { whisper: false },
+                };
+                let ident = i.ident();
+                self.join("join_as", role, Some(ident), |s| {
+                    s.join_as(role_of(r), ident.identity())
+                });
+            }
+            Op::JoinSupervisorAs(mode, i) => {
+                let (m, ident) = (ref_mode(mode), i.ident());
+                self.join("join_supervisor_as", RefRole::Supervisor(m), Some(ident), |s| {
+                    s.join_supervisor_as(m.mode(), ident.identity())
+                });
+            }
+            Op::SetPolicy(ref p) => {
+                let policy = p.as_ref().map(|p| Arc::new(p.policy()));
+                let arg = p.clone();
+                let _ = self.control(
+                    "set_policy",
+                    |s| s.set_policy(policy.clone()),
+                    |m| m.set_policy(arg),
+                );
+                let want = self.model.policy.as_ref().map(|p| p.policy());
+                assert_eq!(self.s.policy(), want.as_ref(), "policy()");
+            }
+            Op::RequireDisclosure(refuse) => {
+                let before = if refuse {
+                    BeforeDisclosure::RefuseJoins
+                } else {
+                    BeforeDisclosure::HoldSilent
+                };
+                let _ = self.control(
+                    "require_disclosure",
+                    |s| s.require_disclosure(before),
+                    |m| m.require_disclosure(before),
+                );
+                assert_eq!(self.s.consent(), self.model.consent);
+            }
+            Op::RecordConsent => {
+                let _ = self.control(
+                    "record_consent",
+                    |s| {
+                        s.record_consent();
+                        Ok(())
+                    },
+                    |m| {
+                        m.record_consent();
+                        Ok(())
+                    },
+                );
+                assert_eq!(self.s.consent(), self.model.consent);
+            }
+            Op::SetDisclosure(w) => {
+                let id = self.who(w);
+                let _ = self.control(
+                    "set_disclosure",
+                    |s| s.set_disclosure(id),
+                    |m| m.set_disclosure(id),
+                );
+            }
+            Op::Compliance(w) => {
+                let id = self.who(w);
+                self.compliance(id);
             }
             Op::FrameMut(w, ref f) => {
                 let id = self.who(w);
@@ -1635,6 +2619,18 @@ impl<S: RefSample> Harness<S> {
                     ms => ms,
                 };
                 let leg = Format::new(rate, ptime).unwrap();
+                let detecting = self
+                    .model
+                    .index(id)
+                    .is_ok_and(|i| self.model.parties[i].dtmf.is_some());
+                if detecting && rate != call.rate().hz() {
+                    // Detection on converted audio is not modelled.
+                    let _ = self.control(
+                        "detect_dtmf",
+                        |s| s.detect_dtmf(id, false),
+                        |m| m.detect_dtmf(id, false),
+                    );
+                }
                 // Not through `control`: the shadows hold no frame until
                 // the tick, so only a format the session takes is theirs.
                 let want = self.model.set_leg_format(id, leg);
@@ -1666,6 +2662,24 @@ impl<S: RefSample> Harness<S> {
             Op::TapQuery(t, p) => {
                 let (t, p) = (self.which_tap(t), self.who(p));
                 self.tap_query(t, p);
+            }
+        }
+    }
+
+    /// `put_frame`, as the model says.
+    fn put(&mut self, id: PartyId, frame: &[S]) {
+        {
+            {
+                let want = self.model.put(id, frame);
+                let before = want.is_err().then(|| self.s.clone());
+                let got = self.s.put_frame(id, frame);
+                assert!(
+                    same(&got, &want),
+                    "put_frame: got {got:?}, expected {want:?}"
+                );
+                if let Some(before) = before {
+                    check_unchanged(&before, &self.s, "put_frame");
+                }
             }
         }
     }
@@ -1871,6 +2885,9 @@ impl<S: RefSample> Harness<S> {
                 assert_eq!(info.volume, p.volume);
                 assert_eq!(info.stats.frames_mixed, p.mixed);
                 assert_eq!(info.stats.frames_missing, p.missing);
+                assert_eq!(info.identity, p.ident.map(Ident::identity), "identity of {a}");
+                assert_eq!(info.audience, p.audience(), "audience of {a}");
+                assert_eq!(info.playing, p.tone.is_some(), "{a} playing");
             }
             (got, want) => assert_eq!(got.err(), want.as_ref().err().cloned(), "party({a})"),
         }
@@ -1891,12 +2908,16 @@ impl<S: RefSample> Harness<S> {
         let listed: Vec<_> = self
             .s
             .parties()
-            .map(|p| (p.id, p.role, p.mode, p.volume))
+            .map(|p| (p.id, p.role, p.mode, p.volume, p.identity, p.audience, p.playing))
             .collect();
         let modelled: Vec<_> = m
             .parties
             .iter()
-            .map(|p| (p.id, p.public_role(), p.mode(), p.volume))
+            .map(|p| {
+                let id = p.ident.map(Ident::identity);
+                let playing = p.tone.is_some();
+                (p.id, p.public_role(), p.mode(), p.volume, id, p.audience(), playing)
+            })
             .collect();
         assert_eq!(listed, modelled, "parties()");
         assert_eq!(self.s.len(), m.parties.len());
@@ -1905,13 +2926,127 @@ impl<S: RefSample> Harness<S> {
         assert_eq!(self.s.ramp(), m.ramp);
     }
 
+    /// The compliance queries: `consent`, `routes` (every pair the model
+    /// says is heard, at its gain, with both keys), `media_time`, the cues,
+    /// the keypad map's presence, the policy's; `party(id)` as `query`.
+    fn compliance(&self, id: PartyId) {
+        let m = &self.model;
+        assert_eq!(self.s.consent(), m.consent, "consent()");
+        let routes: Vec<_> = self
+            .s
+            .routes()
+            .map(|r| {
+                let g = r.gain.linear().to_bits();
+                (r.listener, r.listener_label, r.talker, r.talker_label, g)
+            })
+            .collect();
+        let mut modelled = Vec::new();
+        for (l, lp) in m.parties.iter().enumerate() {
+            for (t, tp) in m.parties.iter().enumerate() {
+                if let Some(g) = m.target(l, t).filter(|&g| g != 0.0) {
+                    let (ll, tl) = (lp.ident.map(Ident::key), tp.ident.map(Ident::key));
+                    modelled.push((lp.id, ll, tp.id, tl, g.to_bits()));
+                }
+            }
+        }
+        assert_eq!(routes, modelled, "routes()");
+        let ms = m.format.ptime().ms() as u64;
+        for at in [0, 1, m.tick, 12_345, u64::MAX / 3, u64::MAX] {
+            let want = Duration::from_micros(at.saturating_mul(ms * 1000));
+            assert_eq!(self.s.media_time(at), want, "media_time({at})");
+        }
+        for on in CueOn::ALL {
+            assert_eq!(self.s.cue_for(on), m.cues[on as usize], "cue_for({on:?})");
+        }
+        assert_eq!(
+            self.s.policy(),
+            m.policy.as_ref().map(|p| p.policy()).as_ref(),
+            "policy()"
+        );
+        self.query(id, id);
+    }
+
+    /// Every supervisor on a call with a policy is in a mode the policy
+    /// grants it on every agent on the call (the grant rule written out in
+    /// [`PolicyArg::granted`]), both with an identity.
+    fn check_policy_holds(&self) {
+        let Some(policy) = &self.model.policy else {
+            return;
+        };
+        let m = &self.model;
+        let ident = |id: PartyId| {
+            let p = &m.parties[m.index(id).unwrap()];
+            p.ident
+        };
+        let parties: Vec<_> = self.s.parties().collect();
+        for s in parties.iter().filter(|p| p.role == Role::Supervisor) {
+            let mode = MODES
+                .into_iter()
+                .find(|x| Some(x.mode()) == s.mode)
+                .unwrap();
+            for a in parties.iter().filter(|p| p.role == Role::Agent) {
+                let (si, ai) = (ident(s.id), ident(a.id));
+                assert_eq!(s.identity, si.map(Ident::identity));
+                assert_eq!(a.identity, ai.map(Ident::identity));
+                let granted = si.zip(ai).and_then(|(si, ai)| policy.granted(si, ai));
+                assert!(
+                    granted.is_some_and(|g| g & mode_bit(mode) != 0),
+                    "supervisor {} ({si:?}) in {mode:?} on agent {} ({ai:?}) under {policy:?}",
+                    s.id,
+                    a.id
+                );
+            }
+        }
+    }
+
+    /// Puts the events of the last tick on the model's trail. The session
+    /// keeps them while its trail has room and counts the rest as dropped;
+    /// the room is at least what the control calls reserved (the model's
+    /// `cap`) but may be more: where that matters, the session's trail
+    /// (drained from a copy) must be one of the outcomes, for some room.
+    fn settle_trail(&mut self) {
+        let events = std::mem::take(&mut self.model.tick_events);
+        if events.is_empty() {
+            return;
+        }
+        let base = self.model.trail.clone();
+        let outcome = |room: usize| {
+            let mut t = base.clone();
+            for e in &events {
+                t.record_in_tick(*e, room);
+            }
+            t
+        };
+        let least = outcome(base.cap);
+        let most = outcome(usize::MAX);
+        if least == most {
+            self.model.trail = least;
+            return;
+        }
+        let mut copy = self.s.clone();
+        let theirs: Vec<Event> = std::iter::from_fn(|| copy.poll_event()).collect();
+        for room in base.cap..=base.cap + events.len() {
+            let t = outcome(room);
+            if t.drained() == theirs {
+                self.model.trail = t;
+                return;
+            }
+        }
+        panic!(
+            "tick {}: the audit trail holds {theirs:?}, expected {:?} with room for {} events              or more (this tick's: {events:?})",
+            self.model.tick - 1,
+            least.drained(),
+            base.cap
+        );
+    }
+
     /// Builds a list of borrowed frames as `a` says and ticks with it, or
     /// checks that it fails as the model says and changes nothing.
     fn mix_frames(&mut self, a: &MixArg) {
         let m = &self.model;
         let mut entries: Vec<(u32, PartyId, Vec<S>)> = Vec::new();
         for (i, p) in m.parties.iter().enumerate() {
-            let pending = p.frame.is_some();
+            let pending = p.frame.is_some() || p.tone.is_some();
             if a.pick >> (i % 32) & 1 == 0 || (pending && !matches!(a.fault, Fault::Pending)) {
                 continue;
             }
@@ -1980,6 +3115,7 @@ impl<S: RefSample> Harness<S> {
         // What each shadow hides this tick, by index into the parties.
         let mut hidden: [Vec<usize>; 5] = Default::default();
         let mut probe = [false; 5];
+        let gated = m.gated();
         if n > 0 {
             let x = tick as usize % n;
             hidden[ONE_TALKER] = vec![x];
@@ -2002,6 +3138,12 @@ impl<S: RefSample> Harness<S> {
             .filter(|&t| matches!(m.parties[t].role, RefRole::Supervisor(_)))
             .collect();
         probe[SUPERVISORS] = tick.is_multiple_of(2);
+        // A tone is the same in every shadow (each plays its own), and so
+        // must a detecting supervisor's audio be, lest its detector take
+        // another turn there: neither is hidden.
+        for h in hidden.iter_mut() {
+            h.retain(|&t| m.parties[t].tone.is_none() && m.parties[t].dtmf.is_none());
+        }
         // Each party's probe and silent frames, at its leg's length.
         let probes: Vec<Vec<S>> = m
             .parties
@@ -2015,12 +3157,14 @@ impl<S: RefSample> Harness<S> {
                 } else {
                     p.frame.as_ref()
                 };
-                if let Some(f) = frame {
+                // A frame handed in before a cue started on its player is
+                // the shadow's already, and the tone replaces it.
+                if let Some(f) = frame.filter(|_| p.tone.is_none()) {
                     shadow.put_frame(p.id, f).unwrap();
                 }
             }
         }
-        for p in &m.parties {
+        for p in m.parties.iter().filter(|p| p.tone.is_none()) {
             let silent;
             let frame = match &p.frame {
                 Some(f) => f,
@@ -2053,6 +3197,7 @@ impl<S: RefSample> Harness<S> {
         }
         self.untapped.mix();
         self.model.mix();
+        self.settle_trail();
 
         let m = &self.model;
         let spf = m.spf;
@@ -2168,12 +3313,39 @@ impl<S: RefSample> Harness<S> {
                 p.id
             );
         }
+        if gated {
+            // The consent gate: no supervisor or recorder hears anything.
+            for p in m.parties.iter() {
+                if matches!(p.role, RefRole::Supervisor(_) | RefRole::Recorder { .. })
+                    && !m.converted(m.index(p.id).unwrap())
+                    && p.exact
+                {
+                    let out = self.s.output(p.id).unwrap();
+                    assert!(
+                        out.iter().all(|x| x.same(S::SILENCE)),
+                        "tick {tick}: {} ({:?}) heard something before the disclosure",
+                        p.id,
+                        p.role
+                    );
+                }
+            }
+        }
         for (l, out, clipped) in observed {
             let p = &mut self.model.parties[l];
             p.output = out;
             p.clipped = clipped;
         }
         self.check_taps(tick, &hidden);
+        if gated {
+            for t in self.model.taps.iter().filter(|t| t.exact.iter().all(|&e| e)) {
+                let frame = self.s.tap_frame(t.id).unwrap();
+                assert!(
+                    frame.iter().all(|x| x.same(S::SILENCE)),
+                    "tick {tick}: {} recorded something before the disclosure",
+                    t.id
+                );
+            }
+        }
         if converted {
             for shadow in &mut self.shadows {
                 shadow.clone_from(&self.twin);
@@ -2331,7 +3503,7 @@ fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 // be written from Rust with `Input::encode` (see `tests/scenarios.rs`).
 //
 //   case  := flags rate ptime op*            flags bit 0: f32 samples
-//   op    := tag(u8 % 21) args               in the order of `Op`'s variants
+//   op    := tag(u8 % 37) args               in the order of `Op`'s variants
 //   who   := u8        db := tag(u8 % 5) [i16 | u32]
 //   ramp  := tag(u8 % 5) [u16 | u64]
 //   mode  := u8 % 5    limit := tag(u8 % 5) [u8 | u16]
@@ -2345,6 +3517,11 @@ fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 //   tap   := flags(u8: bit 0 stems, 1 whispers, 2 supervisors, 3 swapped)
 //            rate(u8)
 //   tapwho := u8       tapquery := tapwho who
+//   aud   := u8 (bits)  tone := kind(u8) a(u8) b(u8)
+//   cue   := on(u8) flag(u8 % 4: 0 none) [tone aud]
+//   press := who digit(u8)  dtmf := who digit(u8) on(u8)
+//   id    := u8          joinas := role id   joinsupas := mode id
+//   policy := n(u8 % 5: 4 none) [grant(u8 u8 u8) × n, opt(u8)]
 // Missing bytes at the end read as zeros. Integers are little-endian.
 
 type R<T> = arbitrary::Result<T>;
@@ -2445,7 +3622,7 @@ impl<'a> Arbitrary<'a> for FrameArg {
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<Op> {
         let w = |u: &mut Unstructured<'a>| Who::arbitrary(u);
-        Ok(match byte(u)? % 21 {
+        Ok(match byte(u)? % 37 {
             0 => Op::Join(RoleArg::arbitrary(u)?),
             1 => Op::JoinSupervisor(ModeArg::arbitrary(u)?),
             2 => Op::JoinRecorder(byte(u)? & 1 == 1),
@@ -2481,9 +3658,56 @@ impl<'a> Arbitrary<'a> for Op {
                 })
             }
             19 => Op::RemoveTap(TapWho(byte(u)?)),
-            _ => Op::TapQuery(TapWho(byte(u)?), w(u)?),
+            20 => Op::TapQuery(TapWho(byte(u)?), w(u)?),
+            21 => Op::JoinAnnouncement(AudArg(byte(u)?)),
+            22 => Op::SetAudience(w(u)?, AudArg(byte(u)?)),
+            23 => Op::Play(w(u)?, tone_arg(u)?),
+            24 => Op::Stop(w(u)?),
+            25 => {
+                let on = byte(u)?;
+                Op::SetCue(
+                    on,
+                    if byte(u)? % 4 == 0 {
+                        None
+                    } else {
+                        Some((tone_arg(u)?, AudArg(byte(u)?)))
+                    },
+                )
+            }
+            26 => Op::SetDtmfMap(byte(u)?),
+            27 => Op::Press(w(u)?, byte(u)?),
+            28 => Op::DetectDtmf(w(u)?, byte(u)? & 1 == 1),
+            29 => Op::PutDtmf(w(u)?, byte(u)?, byte(u)?),
+            30 => Op::JoinAs(RoleArg::arbitrary(u)?, IdArg(byte(u)?)),
+            31 => Op::JoinSupervisorAs(ModeArg::arbitrary(u)?, IdArg(byte(u)?)),
+            32 => {
+                let n = byte(u)? % 5;
+                if n == 4 {
+                    Op::SetPolicy(None)
+                } else {
+                    let grants = (0..n)
+                        .map(|_| Ok([byte(u)?, byte(u)?, byte(u)?]))
+                        .collect::<R<Vec<_>>>()?;
+                    Op::SetPolicy(Some(PolicyArg {
+                        grants,
+                        opt: byte(u)?,
+                    }))
+                }
+            }
+            33 => Op::RequireDisclosure(byte(u)? & 1 == 1),
+            34 => Op::RecordConsent,
+            35 => Op::SetDisclosure(w(u)?),
+            _ => Op::Compliance(w(u)?),
         })
     }
+}
+
+fn tone_arg(u: &mut Unstructured<'_>) -> R<ToneArg> {
+    Ok(ToneArg {
+        kind: byte(u)?,
+        a: byte(u)?,
+        b: byte(u)?,
+    })
 }
 
 impl<'a> Arbitrary<'a> for MixArg {
@@ -2653,6 +3877,31 @@ impl Op {
             }
             Op::RemoveTap(w) => b.extend([19, w.0]),
             Op::TapQuery(t, p) => b.extend([20, t.0, p.0]),
+            Op::JoinAnnouncement(a) => b.extend([21, a.0]),
+            Op::SetAudience(w, a) => b.extend([22, w.0, a.0]),
+            Op::Play(w, t) => b.extend([23, w.0, t.kind, t.a, t.b]),
+            Op::Stop(w) => b.extend([24, w.0]),
+            Op::SetCue(on, None) => b.extend([25, *on, 0]),
+            Op::SetCue(on, Some((t, a))) => b.extend([25, *on, 1, t.kind, t.a, t.b, a.0]),
+            Op::SetDtmfMap(k) => b.extend([26, *k]),
+            Op::Press(w, d) => b.extend([27, w.0, *d]),
+            Op::DetectDtmf(w, on) => b.extend([28, w.0, *on as u8]),
+            Op::PutDtmf(w, d, on) => b.extend([29, w.0, *d, *on]),
+            Op::JoinAs(r, i) => b.extend([30, *r as u8, i.0]),
+            Op::JoinSupervisorAs(m, i) => b.extend([31, *m as u8, i.0]),
+            Op::SetPolicy(None) => b.extend([32, 4]),
+            Op::SetPolicy(Some(p)) => {
+                let n = p.grants.len().min(3);
+                b.extend([32, n as u8]);
+                for g in &p.grants[..n] {
+                    b.extend(g);
+                }
+                b.push(p.opt);
+            }
+            Op::RequireDisclosure(r) => b.extend([33, *r as u8]),
+            Op::RecordConsent => b.push(34),
+            Op::SetDisclosure(w) => b.extend([35, w.0]),
+            Op::Compliance(w) => b.extend([36, w.0]),
         }
     }
 }
