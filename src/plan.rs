@@ -164,7 +164,8 @@ impl Plan {
 
     /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,
     /// `outputs` holds one frame per talker back to back and `taps` the
-    /// frames of the listeners after them, in the order of the matrix the
+    /// frames of the listeners after them (each item some of those
+    /// listeners' frames back to back: a tap's), in the order of the matrix the
     /// plan was compiled from, `gains` is that matrix, and
     /// bit `t` of `has` says whether talker `t` handed in a frame (one that
     /// did not is silence, whatever `frame(t)` holds).
@@ -190,14 +191,14 @@ impl Plan {
         let n = self.n;
         if n == 0 {
             // Nobody talks: the listeners who are not talkers hear silence.
-            taps.for_each(|out| out.fill(S::SILENCE));
+            taps.for_each(|frames| frames.fill(S::SILENCE));
             return Ok(());
         }
-        let has = |t: usize| has & (1 << t) != 0;
+        let has_t = |t: usize| has & (1 << t) != 0;
         let mut first = 0;
         let parties = outputs;
         if let Some((unity, heads)) = self.three {
-            let hears = heard_now([has(0), has(1), has(2)], unity);
+            let hears = heard_now([has_t(0), has_t(1), has_t(2)], unity);
             let x = [frame(0), frame(1), frame(2)];
             let fused = if sanitized {
                 mix_three(parties, x, hears)
@@ -218,7 +219,7 @@ impl Plan {
                     // rest is the fused sum's; its clips are counted again
                     // only where the fused sum saw any.
                     let talker = |t: usize| {
-                        let gain = if has(t) { row[t] } else { RouteGain::MUTED };
+                        let gain = if has_t(t) { row[t] } else { RouteGain::MUTED };
                         Talker::new(frame(t), gain)
                     };
                     let (out_head, out_tail) = out.split_at_mut(head.min(len));
@@ -243,41 +244,29 @@ impl Plan {
             // ones.
             first = 3;
         }
-        for (l, (out, (row, step))) in parties
-            .chunks_exact_mut(len)
-            .chain(taps)
-            .zip(gains.chunks_exact(n).zip(&self.steps))
-            .enumerate()
-            .take(self.rows)
-            .skip(first)
-        {
-            let k = match *step {
-                Step::Unity { count, talkers } => {
-                    let mut heard: [&[S]; UNITY_TALKERS] = [&[]; UNITY_TALKERS];
-                    let mut k = 0;
-                    for &t in &talkers[..usize::from(count)] {
-                        let t = usize::from(t);
-                        if has(t) {
-                            heard[k] = frame(t);
-                            k += 1;
-                        }
-                    }
-                    mix_unity(out, &heard[..k])
-                }
-                Step::General | Step::Reference => {
-                    let talker = |t: usize| {
-                        let gain = if has(t) { row[t] } else { RouteGain::MUTED };
-                        Talker::new(frame(t), gain)
-                    };
-                    if *step == Step::General {
-                        mix_with(out, n, talker)
-                    } else {
-                        mix_general(out, n, talker)
-                    }
-                }
-            };
+        // Rows past the matrix, the steps or the frames are left alone.
+        let rows = self.rows.min(self.steps.len()).min(gains.len() / n);
+        let steps = &self.steps[..rows];
+        let row = |l: usize| &gains[l * n..(l + 1) * n];
+        let party_rows = parties.len().checked_div(len).unwrap_or(n).min(rows);
+        for l in first..party_rows {
+            let out = &mut parties[l * len..(l + 1) * len];
+            let k = mix_row(steps[l], out, row(l), n, &frame, has);
             if k != 0 {
                 clipped(l, k);
+            }
+        }
+        let mut l = party_rows;
+        for frames in taps {
+            for out in frames.chunks_exact_mut(len.max(1)) {
+                if l >= rows {
+                    return Ok(());
+                }
+                let k = mix_row(steps[l], out, row(l), n, &frame, has);
+                if k != 0 {
+                    clipped(l, k);
+                }
+                l += 1;
             }
         }
         Ok(())
@@ -288,6 +277,61 @@ impl Plan {
     #[cfg(test)]
     pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
         self.three.map(|(unity, _)| unity)
+    }
+}
+
+/// The frames of the first `count` of `talkers` that handed one in (bit
+/// `t` of `has`), and how many there are.
+#[inline(always)]
+fn heard_unity<'a, S: Sample>(
+    talkers: [u8; UNITY_TALKERS],
+    count: u8,
+    frame: &impl Fn(usize) -> &'a [S],
+    has: u32,
+) -> ([&'a [S]; UNITY_TALKERS], usize) {
+    let mut heard: [&[S]; UNITY_TALKERS] = [&[]; UNITY_TALKERS];
+    let mut k = 0;
+    for &t in &talkers[..usize::from(count).min(UNITY_TALKERS)] {
+        let t = usize::from(t);
+        if has & (1 << t) != 0 {
+            heard[k] = frame(t);
+            k += 1;
+        }
+    }
+    (heard, k)
+}
+
+/// Mixes one listener's frame `out` by `step`, `row` being how it hears
+/// each of the `n` talkers; returns the clipped samples.
+#[inline(always)]
+fn mix_row<'a, S: Sample>(
+    step: Step,
+    out: &mut [S],
+    row: &[RouteGain],
+    n: usize,
+    frame: &impl Fn(usize) -> &'a [S],
+    has: u32,
+) -> usize {
+    match step {
+        Step::Unity { count, talkers } => {
+            let (heard, k) = heard_unity(talkers, count, frame, has);
+            mix_unity(out, &heard[..k])
+        }
+        Step::General | Step::Reference => {
+            let talker = |t: usize| {
+                let gain = if has & (1 << t) != 0 {
+                    row[t]
+                } else {
+                    RouteGain::MUTED
+                };
+                Talker::new(frame(t), gain)
+            };
+            if step == Step::General {
+                mix_with(out, n, talker)
+            } else {
+                mix_general(out, n, talker)
+            }
+        }
     }
 }
 

@@ -1992,8 +1992,13 @@ impl<S: Sample> Session<S> {
         let mut at = [NOT_BORROWED; MAX_PARTIES];
         for (k, &(party, frame)) in frames.iter().enumerate() {
             let i = self.index(party)?;
-            self.check_length(i, frame)?;
-            self.check_due(i)?;
+            let p = &self.parties[i];
+            // A frame of the call's length from a party on no leg and
+            // playing no tone passes both checks: skip them.
+            if frame.len() != self.spf || p.leg.is_some() || p.tone.is_some() {
+                self.check_length(i, frame)?;
+                self.check_due(i)?;
+            }
             if self.parties[i].has_input || at[i] != NOT_BORROWED {
                 return Err(Error::DuplicateFrame {
                     party,
@@ -2006,10 +2011,11 @@ impl<S: Sample> Session<S> {
         // Borrowed frames that hold a sample nobody may hear are copied into
         // the party's own buffer and cleaned there.
         for (i, k) in at.iter_mut().enumerate().take(self.parties.len()) {
-            if *k == NOT_BORROWED {
+            // A look-up that cannot fail (nor panic), so that for a sample
+            // type that never needs cleaning the loop is no code at all.
+            let Some(&(_, frame)) = frames.get(usize::from(*k)) else {
                 continue;
-            }
-            let frame = frames[usize::from(*k)].1;
+            };
             if S::needs_sanitizing(frame) {
                 self.input_at(i).copy_from_slice(frame);
                 self.parties[i].has_input = true;
@@ -2024,7 +2030,15 @@ impl<S: Sample> Session<S> {
     /// [`NOT_BORROWED`] (a frame checked by [`Session::mix_frames`], in need
     /// of no cleaning), else its own input buffer.
     fn mix_borrowed(&mut self, frames: &[(PartyId, &[S])], at: &[u8; MAX_PARTIES]) {
-        let disclosed = self.play_tones();
+        // What the call uses, in one pass: the loops over tones, legs and
+        // detectors run only when some party has one.
+        let (mut tones, mut legs, mut detectors) = (false, false, false);
+        for p in &self.parties {
+            tones |= p.tone.is_some();
+            legs |= p.leg.is_some();
+            detectors |= p.dtmf.is_some();
+        }
+        let disclosed = if tones { self.play_tones() } else { None };
         let mut held = false;
         if !self.settled || self.general_only() {
             held = self.compile_routes();
@@ -2033,51 +2047,21 @@ impl<S: Sample> Session<S> {
         // audio) unsettles the routes again.
         self.settled = true;
         let handed = |p: &Party<S>, k: u8| p.has_input || k != NOT_BORROWED;
-        // A leg at another rate is resampled into the call's rate first. Its
-        // missing frame goes through the filter as silence, exactly as a
-        // silent frame would, so that missing and silent stay the same.
         let spf = self.spf;
+        let n = self.parties.len();
+        // Who handed in a frame (a party on a leg always has one at the
+        // call's rate).
+        let mut has = 0u32;
+        for (i, (p, &k)) in self.parties.iter().zip(at).enumerate() {
+            has |= u32::from(handed(p, k) || p.leg.is_some()) << i;
+        }
         // Where the plan reads each talker's frame at the call's rate: a
         // converted leg's is in its own buffer, whatever it handed in.
         let mut mixed_at = *at;
-        for (i, (p, &k)) in self.parties.iter_mut().zip(at).enumerate() {
-            let handed_now = handed(p, k);
-            let Some(leg) = p.leg.as_deref_mut() else {
-                continue;
-            };
-            mixed_at[i] = NOT_BORROWED;
-            let into = &mut self.inputs[i * spf..(i + 1) * spf];
-            if leg.phase == 0 {
-                leg.handed = handed_now;
-                let from: &[S] = if k != NOT_BORROWED {
-                    frames[usize::from(k)].1
-                } else {
-                    if p.has_input {
-                        p.stats.samples_non_finite += S::sanitize(&mut leg.input) as u64;
-                    } else {
-                        leg.input.fill(S::SILENCE);
-                    }
-                    &leg.input
-                };
-                if leg.ticks == 1 {
-                    S::resample(&mut leg.into_call, from, into, false);
-                } else {
-                    S::resample(&mut leg.into_call, from, &mut leg.call_in, false);
-                }
-            }
-            if leg.ticks > 1 {
-                into.copy_from_slice(&leg.call_in[leg.phase * spf..(leg.phase + 1) * spf]);
-            }
+        if legs {
+            self.legs_into_call(frames, at, &mut mixed_at);
         }
-        let mut has = self
-            .parties
-            .iter()
-            .zip(at)
-            .enumerate()
-            .fold(0u32, |m, (i, (p, &k))| {
-                m | u32::from(handed(p, k) || p.leg.is_some()) << i
-            });
-        if self.parties.iter().any(|p| p.dtmf.is_some()) {
+        if detectors {
             let borrowed = |i: usize| match mixed_at.get(i).copied() {
                 Some(k) if k != NOT_BORROWED => Some(frames[usize::from(k)].1),
                 _ => None,
@@ -2090,7 +2074,6 @@ impl<S: Sample> Session<S> {
         }
         // Which tap each tap channel (a row after the parties') belongs to.
         let mut tap_ends = [0usize; MAX_TAPS];
-        let n = self.parties.len();
         let mut end = n;
         for (t, e) in self.taps.iter().zip(&mut tap_ends) {
             end += t.heard.len();
@@ -2111,10 +2094,7 @@ impl<S: Sample> Session<S> {
                     tap_clips[t] += k as u64;
                 }
             };
-            let taps = self
-                .taps
-                .iter_mut()
-                .flat_map(|t| t.mixed.chunks_exact_mut(spf.max(1)));
+            let taps = self.taps.iter_mut().map(|t| &mut t.mixed[..]);
             let ran = self.plan.run(
                 &self.tick_gains,
                 frame,
@@ -2132,21 +2112,8 @@ impl<S: Sample> Session<S> {
             // clean the frames and run it again.
             self.sanitize_inputs();
         }
-        for (i, p) in self.parties.iter_mut().enumerate() {
-            if let Some(leg) = p.leg.as_deref_mut() {
-                let heard = &self.outputs[i * spf..(i + 1) * spf];
-                let clipped = if leg.ticks == 1 {
-                    S::resample(&mut leg.out_of_call, heard, &mut leg.output, true)
-                } else {
-                    leg.heard[leg.phase * spf..(leg.phase + 1) * spf].copy_from_slice(heard);
-                    if leg.phase + 1 == leg.ticks {
-                        S::resample(&mut leg.out_of_call, &leg.heard, &mut leg.output, true)
-                    } else {
-                        0
-                    }
-                };
-                p.stats.samples_clipped += clipped as u64;
-            }
+        if legs {
+            self.legs_out_of_call();
         }
         for (t, clips) in self.taps.iter_mut().zip(tap_clips) {
             t.clipped += clips;
@@ -2193,6 +2160,71 @@ impl<S: Sample> Session<S> {
             p.has_input = false;
         }
         self.tick = self.tick.wrapping_add(1);
+    }
+
+    /// Before the mix: every leg at another rate resampled into the call's
+    /// rate, into its input buffer there, which `mixed_at` then points the
+    /// plan to. Its missing frame goes through the filter as silence,
+    /// exactly as a silent frame would, so that missing and silent stay the
+    /// same.
+    fn legs_into_call(
+        &mut self,
+        frames: &[(PartyId, &[S])],
+        at: &[u8; MAX_PARTIES],
+        mixed_at: &mut [u8; MAX_PARTIES],
+    ) {
+        let spf = self.spf;
+        for (i, (p, &k)) in self.parties.iter_mut().zip(at).enumerate() {
+            let handed_now = p.has_input || k != NOT_BORROWED;
+            let Some(leg) = p.leg.as_deref_mut() else {
+                continue;
+            };
+            mixed_at[i] = NOT_BORROWED;
+            let into = &mut self.inputs[i * spf..(i + 1) * spf];
+            if leg.phase == 0 {
+                leg.handed = handed_now;
+                let from: &[S] = if k != NOT_BORROWED {
+                    frames[usize::from(k)].1
+                } else {
+                    if p.has_input {
+                        p.stats.samples_non_finite += S::sanitize(&mut leg.input) as u64;
+                    } else {
+                        leg.input.fill(S::SILENCE);
+                    }
+                    &leg.input
+                };
+                if leg.ticks == 1 {
+                    S::resample(&mut leg.into_call, from, into, false);
+                } else {
+                    S::resample(&mut leg.into_call, from, &mut leg.call_in, false);
+                }
+            }
+            if leg.ticks > 1 {
+                into.copy_from_slice(&leg.call_in[leg.phase * spf..(leg.phase + 1) * spf]);
+            }
+        }
+    }
+
+    /// After the mix: what every party on a leg at another rate heard,
+    /// resampled to its rate once its leg frame is complete.
+    fn legs_out_of_call(&mut self) {
+        let spf = self.spf;
+        for (i, p) in self.parties.iter_mut().enumerate() {
+            if let Some(leg) = p.leg.as_deref_mut() {
+                let heard = &self.outputs[i * spf..(i + 1) * spf];
+                let clipped = if leg.ticks == 1 {
+                    S::resample(&mut leg.out_of_call, heard, &mut leg.output, true)
+                } else {
+                    leg.heard[leg.phase * spf..(leg.phase + 1) * spf].copy_from_slice(heard);
+                    if leg.phase + 1 == leg.ticks {
+                        S::resample(&mut leg.out_of_call, &leg.heard, &mut leg.output, true)
+                    } else {
+                        0
+                    }
+                };
+                p.stats.samples_clipped += clipped as u64;
+            }
+        }
     }
 
     /// The frames of the announcements that play a tone; a tone that has
