@@ -496,6 +496,9 @@ proptest! {
                 }
             }
             full.mix();
+            // The shadow keeps time with the call (its tones end, its legs' frames
+            // come due), so that the control calls mirrored to it stay valid.
+            shadow.mix();
             for (v, m, alt) in &others {
                 for &(_, l) in &live {
                     if l.full == v.full || !may_hear_supervisor(l.kind, *m) {
@@ -637,6 +640,9 @@ proptest! {
                 }
             }
             full.mix();
+            // The shadow keeps time with the call (its tones end, its legs' frames
+            // come due), so that the control calls mirrored to it stay valid.
+            shadow.mix();
             loud.mix();
             zeros.mix();
             for &(i, s) in &live {
