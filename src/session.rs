@@ -669,9 +669,9 @@ impl<S: Sample> TapState<S> {
         }
     }
 
-    fn remove_channel(&mut self, c: usize) {
+    /// Removes channel `c` (frames of `spf` samples at the call's rate).
+    fn remove_channel(&mut self, c: usize, spf: usize) {
         self.heard.remove(c);
-        let spf = self.mixed.len() / (self.heard.len() + 1);
         self.mixed.drain(c * spf..(c + 1) * spf);
         if self.resampled() {
             self.resamplers.remove(c);
@@ -737,7 +737,7 @@ pub struct Session<S: Sample> {
     /// is the disclosure.
     disclosure: Option<PartyId>,
     /// The cue for each [`CueOn`], and the announcement that plays them.
-    cues: [Option<(Cue, ToneGenerator)>; 4],
+    cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
     /// Recording taps, in order of adding.
     taps: SmallVec<[TapState<S>; 1]>,
@@ -856,7 +856,7 @@ impl<S: Sample> Session<S> {
             policy: None,
             consent: Consent::NotRequired,
             disclosure: None,
-            cues: [const { None }; 4],
+            cues: [None; 4],
             cue_player: None,
             taps: SmallVec::new(),
             next_tap: 0,
@@ -1057,7 +1057,7 @@ impl<S: Sample> Session<S> {
         let i = self.index(party)?;
         if self.cue_player == Some(party) {
             self.cue_player = None;
-            self.cues = [const { None }; 4];
+            self.cues = [None; 4];
         }
         let gone = self.parties.remove(i);
         for p in self.parties.iter_mut() {
@@ -1071,7 +1071,7 @@ impl<S: Sample> Session<S> {
                 row.remove(i);
             }
             if t.tap.layout() == TapLayout::Stems {
-                t.remove_channel(i);
+                t.remove_channel(i, self.spf);
             }
         }
         let n = self.parties.len();
@@ -1609,29 +1609,34 @@ impl<S: Sample> Session<S> {
             self.cues[on.index()] = None;
             return Ok(());
         };
-        let generator = ToneGenerator::new(&cue.tone, self.format.rate())?;
+        // Checked here, so that the cue can play when its change comes.
+        ToneGenerator::new(&cue.tone, self.format.rate())?;
         if self.cue_player.is_none() {
             let player = self.join_announcement(Audience::NOBODY)?;
             self.cue_player = Some(player);
         }
-        self.cues[on.index()] = Some((cue, generator));
+        self.cues[on.index()] = Some(cue);
         Ok(())
     }
 
     /// The cue set for `on`, if any.
     pub fn cue_for(&self, on: CueOn) -> Option<Cue> {
-        self.cues[on.index()].as_ref().map(|(c, _)| *c)
+        self.cues[on.index()]
     }
 
     /// Starts the cue for `on`, set off by `supervisor`, if there is one.
     fn cue(&mut self, on: CueOn, supervisor: PartyId, in_tick: bool) {
-        let (Some((cue, generator)), Some(player)) =
-            (self.cues[on.index()].clone(), self.cue_player)
-        else {
+        let (Some(cue), Some(player)) = (self.cues[on.index()], self.cue_player) else {
             return;
         };
         let Ok(i) = self.index(player) else { return };
         let p = &mut self.parties[i];
+        // At the player's own rate, should the host have put it on a leg of
+        // another (a tone it cannot play there is not played).
+        let rate = p.leg.as_ref().map_or(self.format, |l| l.format).rate();
+        let Ok(generator) = ToneGenerator::new(&cue.tone, rate) else {
+            return;
+        };
         p.tone = Some(generator);
         p.seat.audience = cue.audience;
         let at = self.tick + u64::from(in_tick);
