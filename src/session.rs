@@ -724,6 +724,9 @@ pub struct Session<S: Sample> {
     outputs: Vec<S>,
     events: VecDeque<Event>,
     event_limit: usize,
+    /// Events a tick may still record without allocating: reserved by the
+    /// last control call.
+    tick_room: usize,
     /// Events dropped since the last drained [`Event::Dropped`]: how many,
     /// and the ticks of the first and the last.
     dropped: (u64, u64, u64),
@@ -812,6 +815,7 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.outputs == other.outputs
             && self.events == other.events
             && self.event_limit == other.event_limit
+            && self.tick_room == other.tick_room
             && self.dropped == other.dropped
             && self.taps == other.taps
             && self.cues == other.cues
@@ -851,6 +855,7 @@ impl<S: Sample> Session<S> {
             outputs: Vec::new(),
             events: VecDeque::new(),
             event_limit: DEFAULT_EVENT_LIMIT,
+            tick_room: 0,
             dropped: (0, 0, 0),
             dtmf_map: DtmfMap::NONE,
             policy: None,
@@ -2542,6 +2547,7 @@ impl<S: Sample> Session<S> {
         if self.events.capacity() > limit.max(8).saturating_mul(2) {
             self.events.shrink_to(limit);
         }
+        self.reserve_events();
     }
 
     /// How many events are waiting to be drained, the [`Event::Dropped`]
@@ -2612,13 +2618,14 @@ impl<S: Sample> Session<S> {
     /// ([`Session::record_in_tick`]), so that recording them allocates
     /// nothing.
     fn reserve_events(&mut self) {
-        let want = EVENTS_PER_TICK.min(self.event_limit);
-        self.events.reserve(want);
+        self.tick_room = EVENTS_PER_TICK.min(self.event_limit);
+        self.events.reserve(self.tick_room);
     }
 
     /// Records an event that a tick (not a control call) sets off: a tone
-    /// that ends. Allocates nothing: where the room a control call left is
-    /// used up, the event counts as dropped ([`Event::Dropped`]).
+    /// that ends. Allocates nothing: the last control call left room for
+    /// [`EVENTS_PER_TICK`] more; where that is used up, the event counts as
+    /// dropped ([`Event::Dropped`]).
     fn record_in_tick(&mut self, event: Event) {
         self.settled = false;
         if self.event_limit == 0 {
@@ -2626,9 +2633,11 @@ impl<S: Sample> Session<S> {
             return;
         }
         if self.events.len() >= self.event_limit {
+            // Full: the oldest makes way, in the room it leaves.
             self.drop_oldest_event();
-        }
-        if self.events.len() < self.events.capacity() {
+            self.events.push_back(event);
+        } else if self.tick_room > 0 {
+            self.tick_room -= 1;
             self.events.push_back(event);
         } else {
             self.count_dropped(event.at());

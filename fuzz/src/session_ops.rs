@@ -917,9 +917,9 @@ impl<S> RefTap<S> {
 /// dropped.
 #[derive(Debug, Clone, PartialEq)]
 struct Trail {
-    /// What the session's trail has room for at least without allocating
-    /// (a tick's events count as dropped beyond it): what control calls
-    /// reserved, [`EVENTS_PER_TICK`] beyond the events they left.
+    /// How many more events a tick may record (beyond them, a tick's events
+    /// count as dropped): [`EVENTS_PER_TICK`] after every control call that
+    /// records, or sets the limit, less those recorded since.
     cap: usize,
     limit: usize,
     /// The events kept, oldest first, with their ticks.
@@ -933,7 +933,7 @@ impl Trail {
         self.kept.push_back((at, e));
         self.trim();
         if self.limit > 0 {
-            self.cap = self.cap.max(self.kept.len() + EVENTS_PER_TICK.min(self.limit));
+            self.cap = EVENTS_PER_TICK.min(self.limit);
         }
     }
 
@@ -951,16 +951,17 @@ impl Trail {
         if self.limit == 0 {
             return self.lose(at);
         }
+        let _ = room;
         if self.kept.len() >= self.limit {
             let (old, _) = self.kept.pop_front().unwrap();
             self.lose(old);
-        }
-        if self.kept.len() < room {
+            self.kept.push_back((at, e));
+        } else if self.cap > 0 {
+            self.cap -= 1;
             self.kept.push_back((at, e));
         } else {
             self.lose(at);
         }
-        self.cap = self.cap.max(self.kept.len());
     }
 
     fn trim(&mut self) {
@@ -976,8 +977,8 @@ impl Trail {
     fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
         self.trim();
-        // The session may shrink its trail to the limit.
-        self.cap = self.cap.min(limit);
+        // The session leaves room for a tick's events again.
+        self.cap = EVENTS_PER_TICK.min(limit);
     }
 
     /// Drains a copy.
