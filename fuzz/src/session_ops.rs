@@ -1260,7 +1260,12 @@ impl<S: RefSample> Model<S> {
             .filter(|&b| cue.audience.includes([Role::Customer, Role::Agent, Role::Supervisor, Role::Recorder][b]))
             .fold(0u8, |m, b| m | 1 << b);
         let p = &mut self.parties[i];
-        p.tone = Some(ToneGenerator::new(&cue.tone, self.format.rate()).unwrap());
+        // At the player's own rate: a tone it cannot play there is not
+        // played.
+        let Ok(tone) = ToneGenerator::new(&cue.tone, p.leg.rate()) else {
+            return;
+        };
+        p.tone = Some(tone);
         p.role = RefRole::Announcement { audience: bits };
         let at = self.tick + in_tick as u64;
         self.log(
