@@ -62,6 +62,10 @@ pub(crate) struct Plan {
     /// Whether some route ramps this tick: the plan of the ticks after it
     /// is another one.
     ramps: bool,
+    /// Whether the plan is *steady*: no route ramps, no listener after the
+    /// talkers, and every listener is the fused three-party sum's or a
+    /// [`Step::Unity`], so that [`Plan::run_steady`] can run it.
+    steady: bool,
 }
 
 /// A plan for frames that were not sanitized found a frame that needs it:
@@ -160,6 +164,67 @@ impl Plan {
             }
         }
         self.three = fused.then_some((unity, heads));
+        self.steady = !self.ramps
+            && self.rows == n
+            && n != 0
+            && (self.three.is_some() || self.steps.iter().all(|s| matches!(s, Step::Unity { .. })));
+    }
+
+    /// Whether [`Plan::run_steady`] runs this plan.
+    pub(crate) fn steady(&self) -> bool {
+        self.steady
+    }
+
+    /// Runs a [steady](Plan::steady) plan over a tick in which every talker
+    /// handed in a frame: `frame(t)` is talker `t`'s frame of `len` samples,
+    /// `outputs` the talkers' frames back to back. Gives what
+    /// [`Plan::run`] gives with every bit of `has` set, without its
+    /// look-ups. `sanitized`, `clipped` and the result are [`Plan::run`]'s.
+    #[inline]
+    pub(crate) fn run_steady<'a, S: Sample + 'a>(
+        &self,
+        frame: impl Fn(usize) -> &'a [S],
+        outputs: &mut [S],
+        len: usize,
+        sanitized: bool,
+        mut clipped: impl FnMut(usize, usize),
+    ) -> Result<(), NeedsSanitizing> {
+        debug_assert!(self.steady);
+        if let Some((unity, _)) = self.three {
+            let x = [frame(0), frame(1), frame(2)];
+            let k = if sanitized {
+                mix_three(outputs, x, unity)
+            } else {
+                mix_three_unsanitized(outputs, x, unity).ok_or(NeedsSanitizing)?
+            };
+            for (l, k) in k.into_iter().enumerate() {
+                if k != 0 {
+                    clipped(l, k);
+                }
+            }
+            return Ok(());
+        }
+        for (l, (step, out)) in self
+            .steps
+            .iter()
+            .zip(outputs.chunks_exact_mut(len.max(1)))
+            .enumerate()
+        {
+            if let Step::Unity { count, talkers } = *step {
+                let k = match talkers.get(..usize::from(count)) {
+                    Some(&[]) | None => mix_unity(out, &[]),
+                    Some(&[a]) => mix_unity(out, &[frame(a.into())]),
+                    Some(&[a, b]) => mix_unity(out, &[frame(a.into()), frame(b.into())]),
+                    Some(&[a, b, c, ..]) => {
+                        mix_unity(out, &[frame(a.into()), frame(b.into()), frame(c.into())])
+                    }
+                };
+                if k != 0 {
+                    clipped(l, k);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,

@@ -759,6 +759,9 @@ pub struct Session<S: Sample> {
     /// Tests compare every fast path with the kernel's general path.
     #[cfg(test)]
     general_only: bool,
+    /// Tests count the ticks that took the steady path.
+    #[cfg(test)]
+    steady_ticks: u64,
 }
 
 impl<S: Sample> PartialEq for Party<S> {
@@ -871,6 +874,8 @@ impl<S: Sample> Session<S> {
             plan: Plan::default(),
             #[cfg(test)]
             general_only: false,
+            #[cfg(test)]
+            steady_ticks: 0,
         }
     }
 
@@ -1970,7 +1975,9 @@ impl<S: Sample> Session<S> {
     /// of the frames handed in since the last tick, which are then
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
-        self.mix_borrowed(&[], &[NOT_BORROWED; MAX_PARTIES]);
+        if !self.mix_steady() {
+            self.mix_borrowed(&[], &[NOT_BORROWED; MAX_PARTIES]);
+        }
     }
 
     /// Mixes one tick from borrowed frames: each `(party, frame)` of
@@ -2000,6 +2007,9 @@ impl<S: Sample> Session<S> {
     /// # Ok::<(), barge::Error>(())
     /// ```
     pub fn mix_frames(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
+        if self.mix_frames_steady(frames) {
+            return Ok(());
+        }
         let mut at = [NOT_BORROWED; MAX_PARTIES];
         for (k, &(party, frame)) in frames.iter().enumerate() {
             let i = self.index(party)?;
@@ -2171,6 +2181,71 @@ impl<S: Sample> Session<S> {
             p.has_input = false;
         }
         self.tick = self.tick.wrapping_add(1);
+    }
+
+    /// Whether this tick may take the steady path: the call is settled, its
+    /// plan [steady](Plan::steady) and no tap records. Each party must also
+    /// be plain ([`is_plain`]).
+    #[inline(always)]
+    fn may_run_steady(&self) -> bool {
+        self.settled && !self.general_only() && self.plan.steady() && self.taps.is_empty()
+    }
+
+    /// The steady path of [`Session::mix_frames`]: when the tick
+    /// [may run steady](Session::may_run_steady) and `frames` holds one
+    /// frame of the call's length, in need of no cleaning, for each party in
+    /// the parties' order, every party plain and none with a frame of its
+    /// own, the plan runs over the frames where they are, with nothing else
+    /// to do. Returns whether it did the tick; when not, nothing was
+    /// changed and the general path does it.
+    #[inline]
+    fn mix_frames_steady(&mut self, frames: &[(PartyId, &[S])]) -> bool {
+        if frames.len() != self.parties.len() || !self.may_run_steady() {
+            return false;
+        }
+        let spf = self.spf;
+        for (&(id, frame), p) in frames.iter().zip(self.parties.iter()) {
+            if id != p.id || frame.len() != spf || !is_plain(p) || p.has_input {
+                return false;
+            }
+            if S::needs_sanitizing(frame) {
+                return false;
+            }
+        }
+        let frame = |t: usize| frames.get(t).map_or(&[][..], |&(_, f)| f);
+        let ran = steady_tick(&self.plan, &mut self.parties, &mut self.outputs, frame, spf);
+        if ran {
+            self.tick = self.tick.wrapping_add(1);
+            #[cfg(test)]
+            {
+                self.steady_ticks += 1;
+            }
+        }
+        ran
+    }
+
+    /// The steady path of [`Session::mix`]: as [`Session::mix_frames_steady`]
+    /// when every party handed in a frame of its own.
+    #[inline]
+    fn mix_steady(&mut self) -> bool {
+        if !self.may_run_steady() || !self.parties.iter().all(|p| is_plain(p) && p.has_input) {
+            return false;
+        }
+        let spf = self.spf;
+        if !self.plan.sanitizes_itself() {
+            sanitize(&mut self.parties, &mut self.inputs, spf);
+        }
+        let inputs: &[S] = &self.inputs;
+        let frame = |t: usize| inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]);
+        let ran = steady_tick(&self.plan, &mut self.parties, &mut self.outputs, frame, spf);
+        if ran {
+            self.tick = self.tick.wrapping_add(1);
+            #[cfg(test)]
+            {
+                self.steady_ticks += 1;
+            }
+        }
+        ran
     }
 
     /// Before the mix: every leg at another rate resampled into the call's
@@ -2682,6 +2757,44 @@ impl<S: Sample> Session<S> {
 
 /// Replaces what no one may hear in the frames `parties` handed in this
 /// tick, counting it in their stats.
+/// Whether party `p` needs nothing of a tick but the plan: it plays no
+/// tone, is on no leg at another format and has no digits detected.
+#[inline(always)]
+fn is_plain<S>(p: &Party<S>) -> bool {
+    p.tone.is_none() && p.leg.is_none() && p.dtmf.is_none()
+}
+
+/// A tick on the steady path: the plan `plan` runs over `x` (every party's
+/// frame, all handed in, clean unless the plan sanitizes itself) into
+/// `outputs`, and each party's statistics count it. Returns `false`, having
+/// changed nothing the general path does not redo, when a frame needs
+/// cleaning after all.
+#[inline(always)]
+fn steady_tick<'a, S: Sample + 'a>(
+    plan: &Plan,
+    parties: &mut [Party<S>],
+    outputs: &mut [S],
+    frame: impl Fn(usize) -> &'a [S],
+    spf: usize,
+) -> bool {
+    let clipped = |l: usize, k: usize| {
+        if let Some(p) = parties.get_mut(l) {
+            p.stats.samples_clipped += k as u64;
+        }
+    };
+    if plan
+        .run_steady(frame, outputs, spf, !plan.sanitizes_itself(), clipped)
+        .is_err()
+    {
+        return false;
+    }
+    for p in parties.iter_mut() {
+        p.stats.frames_mixed += 1;
+        p.has_input = false;
+    }
+    true
+}
+
 fn sanitize<S: Sample>(parties: &mut [Party<S>], inputs: &mut [S], spf: usize) {
     for (p, frame) in parties.iter_mut().zip(inputs.chunks_exact_mut(spf)) {
         if p.has_input {
@@ -3120,9 +3233,12 @@ mod test {
             general.general_only = true;
             // Mixed from borrowed frames instead of copied ones.
             let mut borrowed = fast.clone();
+            // Mixed from borrowed frames in the parties' order, the way
+            // the steady path takes them.
+            let mut ordered = fast.clone();
             let mut missing = [false; 4];
             for op in ops {
-                for s in [&mut fast, &mut general, &mut borrowed] {
+                for s in [&mut fast, &mut general, &mut borrowed, &mut ordered] {
                     let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
                     let id = |i: usize| {
                         ids.get(i).copied().unwrap_or(PartyId {
@@ -3149,7 +3265,7 @@ mod test {
                     Op::Tick(seed) => {
                         let spf = format.samples_per_frame();
                         let loud = seed % 3 == 0;
-                        for (k, s) in [&mut fast, &mut general, &mut borrowed]
+                        for (k, s) in [&mut fast, &mut general, &mut borrowed, &mut ordered]
                             .into_iter()
                             .enumerate()
                         {
@@ -3181,6 +3297,10 @@ mod test {
                                     s.put_frame(id, f).unwrap();
                                 }
                                 s.mix_frames(&list).unwrap();
+                            } else if k == 3 {
+                                let list: alloc::vec::Vec<(PartyId, &[S])> =
+                                    frames.iter().map(|(id, f)| (*id, &f[..])).collect();
+                                s.mix_frames(&list).unwrap();
                             } else {
                                 for (id, f) in &frames {
                                     s.put_frame(*id, f).unwrap();
@@ -3191,6 +3311,7 @@ mod test {
                         missing = [false; 4];
                         assert_eq!(fast.parties.len(), general.parties.len());
                         assert_eq!(fast, borrowed, "borrowed frames mix as copied ones");
+                        assert_eq!(fast, ordered, "frames in order mix as copied ones");
                         for (p, q) in fast.parties.iter().zip(&general.parties) {
                             let a: alloc::vec::Vec<u32> = fast
                                 .output(p.id)
@@ -3285,6 +3406,111 @@ mod test {
                 None,
                 "a route below unity takes the general path"
             );
+        }
+
+        /// One tick from borrowed frames in the parties' order (`order`
+        /// false: reversed), each a frame of `value + position`.
+        fn tick_borrowed(s: &mut Session<i16>, order: bool) {
+            let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
+            let frames: alloc::vec::Vec<alloc::vec::Vec<i16>> = (0..ids.len())
+                .map(|i| alloc::vec![100 * (i as i16 + 1); 160])
+                .collect();
+            let mut list: alloc::vec::Vec<(PartyId, &[i16])> = ids
+                .iter()
+                .zip(&frames)
+                .map(|(&id, f)| (id, &f[..]))
+                .collect();
+            if !order {
+                list.reverse();
+            }
+            s.mix_frames(&list).unwrap();
+        }
+
+        #[test]
+        fn settled_calls_of_the_common_shapes_take_the_steady_path() {
+            let two = || {
+                let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+                s.join(Role::Customer).unwrap();
+                s.join(Role::Agent).unwrap();
+                s
+            };
+            let mut calls = alloc::vec![two()];
+            for modes in [
+                &[Mode::Monitor][..],
+                &[Mode::Whisper],
+                &[Mode::Barge],
+                &[Mode::Whisper, Mode::Barge],
+            ] {
+                let mut s = two();
+                for &m in modes {
+                    s.join_supervisor(m).unwrap();
+                }
+                calls.push(s);
+            }
+            for mut s in calls {
+                // The ramps of the joins: the general path.
+                tick_borrowed(&mut s, true);
+                assert_eq!(s.steady_ticks, 0);
+                tick_borrowed(&mut s, true);
+                assert_eq!(s.steady_ticks, 1, "{} parties", s.parties.len());
+                let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
+                for &id in &ids {
+                    s.put_frame(id, &[7; 160]).unwrap();
+                }
+                s.mix();
+                assert_eq!(s.steady_ticks, 2, "mix after put_frame");
+                // Out of order, or with a party missing: the general path.
+                tick_borrowed(&mut s, false);
+                s.mix_frames(&[(ids[0], &[1; 160])]).unwrap();
+                s.mix();
+                assert_eq!(s.steady_ticks, 2);
+                // What the steady path heard is what the plan hears.
+                let mut general = s.clone();
+                general.general_only = true;
+                tick_borrowed(&mut s, true);
+                tick_borrowed(&mut general, true);
+                assert_eq!(s.steady_ticks, 3);
+                assert_eq!(s, general);
+            }
+        }
+
+        #[test]
+        fn a_tap_a_tone_a_leg_or_a_detector_takes_the_general_path() {
+            let barge = || {
+                let (mut s, _, _, v) = call();
+                s.set_mode(v, Mode::Barge).unwrap();
+                tick_borrowed(&mut s, true);
+                tick_borrowed(&mut s, true);
+                assert_eq!(s.steady_ticks, 1);
+                (s, v)
+            };
+            let (mut s, _) = barge();
+            s.add_tap(Tap::stereo()).unwrap();
+            tick_borrowed(&mut s, true);
+            tick_borrowed(&mut s, true);
+            assert_eq!(s.steady_ticks, 1, "a tap");
+            let (mut s, v) = barge();
+            s.detect_dtmf(v, true).unwrap();
+            tick_borrowed(&mut s, true);
+            tick_borrowed(&mut s, true);
+            assert_eq!(s.steady_ticks, 1, "a detector");
+            let (mut s, v) = barge();
+            s.set_leg_format(v, Format::new(16_000, 20).unwrap())
+                .unwrap();
+            let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
+            for _ in 0..2 {
+                s.mix_frames(&[(ids[0], &[1; 160]), (ids[1], &[2; 160]), (v, &[3; 320])])
+                    .unwrap();
+            }
+            assert_eq!(s.steady_ticks, 1, "a leg");
+            let (mut s, _) = barge();
+            let tone = s
+                .join_announcement(crate::route::Audience::EVERYONE)
+                .unwrap();
+            s.play(tone, &crate::tone::ToneSpec::JOIN_BEEP).unwrap();
+            s.mix();
+            s.mix();
+            assert_eq!(s.steady_ticks, 1, "a tone");
         }
     }
 }
