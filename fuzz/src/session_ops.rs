@@ -639,7 +639,7 @@ pub struct MixArg {
     /// those that already handed in one for this tick only with
     /// [`Fault::Pending`].
     pub pick: u32,
-    /// Shuffles the list.
+    /// Shuffles the list when odd; keeps the parties' order when even.
     pub order: u8,
     /// What is wrong with the list, if anything.
     pub fault: Fault,
@@ -3067,7 +3067,11 @@ impl<S: RefSample> Harness<S> {
             let key = (i as u32 ^ a.order as u32).wrapping_mul(0x9E37_79B1);
             entries.push((key, p.id, frame));
         }
-        entries.sort_by_key(|e| e.0);
+        // An even `order` keeps the parties' order, the one the steady
+        // path takes; an odd one shuffles.
+        if a.order & 1 == 1 {
+            entries.sort_by_key(|e| e.0);
+        }
         let mut list: Vec<(PartyId, Vec<S>)> =
             entries.into_iter().map(|(_, id, f)| (id, f)).collect();
         match a.fault {
