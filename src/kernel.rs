@@ -251,57 +251,10 @@ impl private::Kernel for i16 {
         0
     }
     fn mix2(out: &mut [i16], a: &[i16], b: &[i16]) -> usize {
-        // Two i16 summed in i32 and clamped once is exactly the saturating
-        // i16 add (`paddsw`); it clipped where it differs from the wrapping
-        // add.
-        let mut any = 0i16;
-        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-            let s = x.saturating_add(y);
-            any |= s ^ x.wrapping_add(y);
-            *o = s;
-        }
-        if any == 0 {
-            return 0;
-        }
-        a.iter()
-            .zip(b)
-            .take(out.len())
-            .filter(|&(&x, &y)| x.checked_add(y).is_none())
-            .count()
+        mix2_i16(out, a, b)
     }
     fn mix3t(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
-        let n = out.len().min(a.len()).min(b.len()).min(c.len());
-        let (out, a, b, c) = (&mut out[..n], &a[..n], &b[..n], &c[..n]);
-        // Three samples within a quarter of full scale (`-8192..8192`) sum
-        // to within `-24576..24573`: the wrapping i16 sum is exact, needs no
-        // widening, and nothing clips. Whether any sample is beyond is
-        // noted on the way (bits 15 and 14 of `x + 0x2000`); only then is
-        // the frame summed again, wide.
-        let quarter = |s: i16| (s as u16).wrapping_add(0x2000);
-        let mut beyond = 0u16;
-        for i in 0..n {
-            let (x, y, z) = (a[i], b[i], c[i]);
-            beyond |= quarter(x) | quarter(y) | quarter(z);
-            out[i] = x.wrapping_add(y).wrapping_add(z);
-        }
-        if beyond & 0xc000 == 0 {
-            return 0;
-        }
-        let mut any = 0u32;
-        for i in 0..n {
-            let s = i32::from(a[i]) + i32::from(b[i]) + i32::from(c[i]);
-            any |= (s as u32).wrapping_add(0x8000) & 0xffff_0000;
-            out[i] = s.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
-        }
-        if any == 0 {
-            return 0;
-        }
-        (0..n)
-            .filter(|&i| {
-                let s = i32::from(a[i]) + i32::from(b[i]) + i32::from(c[i]);
-                s != s as i16 as i32
-            })
-            .count()
+        mix3t_i16(out, a, b, c)
     }
     fn mix3(out: &mut [i16], x: [&[i16]; 3], hears: [[bool; 2]; 3]) -> [usize; 3] {
         // One loop for each of the 64 patterns of who hears whom, so that a
@@ -339,6 +292,64 @@ impl private::Kernel for i16 {
     }
 }
 
+/// [`private::Kernel::mix2`] for `i16`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix2_i16(out: &mut [i16], a: &[i16], b: &[i16]) -> usize {
+    // Two i16 summed in i32 and clamped once is exactly the saturating
+    // i16 add (`paddsw`); it clipped where it differs from the wrapping
+    // add.
+    let mut any = 0i16;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let s = x.saturating_add(y);
+        any |= s ^ x.wrapping_add(y);
+        *o = s;
+    }
+    if any == 0 {
+        return 0;
+    }
+    a.iter()
+        .zip(b)
+        .take(out.len())
+        .filter(|&(&x, &y)| x.checked_add(y).is_none())
+        .count()
+}
+/// [`private::Kernel::mix3t`] for `i16`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix3t_i16(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
+    let n = out.len().min(a.len()).min(b.len()).min(c.len());
+    let (out, a, b, c) = (&mut out[..n], &a[..n], &b[..n], &c[..n]);
+    // Three samples within a quarter of full scale (`-8192..8192`) sum
+    // to within `-24576..24573`: the wrapping i16 sum is exact, needs no
+    // widening, and nothing clips. Whether any sample is beyond is
+    // noted on the way (bits 15 and 14 of `x + 0x2000`); only then is
+    // the frame summed again, wide.
+    let quarter = |s: i16| (s as u16).wrapping_add(0x2000);
+    let mut beyond = 0u16;
+    for i in 0..n {
+        let (x, y, z) = (a[i], b[i], c[i]);
+        beyond |= quarter(x) | quarter(y) | quarter(z);
+        out[i] = x.wrapping_add(y).wrapping_add(z);
+    }
+    if beyond & 0xc000 == 0 {
+        return 0;
+    }
+    let mut any = 0u32;
+    for i in 0..n {
+        let s = i32::from(a[i]) + i32::from(b[i]) + i32::from(c[i]);
+        any |= (s as u32).wrapping_add(0x8000) & 0xffff_0000;
+        out[i] = s.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+    }
+    if any == 0 {
+        return 0;
+    }
+    (0..n)
+        .filter(|&i| {
+            let s = i32::from(a[i]) + i32::from(b[i]) + i32::from(c[i]);
+            s != s as i16 as i32
+        })
+        .count()
+}
+
 /// [`mix3_i16`] for the pattern `bits` (listener 0's two flags in bits 5
 /// and 4, listener 1's in 3 and 2, listener 2's in 1 and 0).
 fn mix3_i16_by_pattern(out: &mut [i16], x: [&[i16]; 3], bits: u8) -> [usize; 3] {
@@ -360,6 +371,7 @@ fn mix3_i16_by_pattern(out: &mut [i16], x: [&[i16]; 3], bits: u8) -> [usize; 3] 
 /// hears whom: `Lkt` says whether listener `k` hears the first (`t = 0`) or
 /// the second (`t = 1`) of the other two.
 #[allow(non_snake_case)]
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 #[inline(never)]
 fn mix3_i16<
     const L00: bool,
@@ -635,6 +647,7 @@ impl private::Kernel for f32 {
 /// length (a third of `out`), so that indexing them in `0..len` needs no
 /// bounds checks.
 #[allow(clippy::type_complexity)]
+#[inline(always)]
 fn thirds<'x, 'o, S>(x: [&'x [S]; 3], out: &'o mut [S]) -> (usize, [&'x [S]; 3], [&'o mut [S]; 3]) {
     let len = (out.len() / 3)
         .min(x[0].len())
