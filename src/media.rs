@@ -348,10 +348,11 @@ impl<S: Sample> Driver<S> {
             });
         }
         for (i, leg) in legs.iter().enumerate() {
-            match session.party(leg.party) {
-                Ok(_) | Err(Error::PartyLeft { .. }) => {}
+            let playing = match session.playing(leg.party) {
+                Ok(playing) => playing,
+                Err(Error::PartyLeft { .. }) => false,
                 Err(e) => return Err(e),
-            }
+            };
             // A leg's ends must be of its party's leg format (the call's
             // unless the party's leg is at another rate).
             let expected = session.leg_format(leg.party).unwrap_or(self.format);
@@ -370,7 +371,7 @@ impl<S: Sample> Driver<S> {
                 });
             }
             // An announcement playing a tone takes no frame from a source.
-            if leg.has_source() && session.party(leg.party).is_ok_and(|p| p.playing) {
+            if leg.has_source() && playing {
                 return Err(Error::TonePlaying { party: leg.party });
             }
         }
@@ -378,7 +379,7 @@ impl<S: Sample> Driver<S> {
         let mut tick = Tick::default();
         for leg in legs.iter_mut() {
             leg.last = None;
-            if session.party(leg.party).is_err() {
+            if session.playing(leg.party).is_err() {
                 tick.gone += 1;
                 continue;
             }

@@ -2649,6 +2649,12 @@ impl<S: Sample> Session<S> {
         Ok(info(&self.parties[self.index(party)?]))
     }
 
+    /// Whether `party` plays a tone: [`PartyInfo::playing`] without the
+    /// rest of [`Session::party`] (the errors are its).
+    pub(crate) fn playing(&self, party: PartyId) -> Result<bool, Error> {
+        Ok(self.parties[self.index(party)?].tone.is_some())
+    }
+
     /// Every party on the call, in order of joining.
     pub fn parties(&self) -> impl Iterator<Item = PartyInfo> + '_ {
         self.parties.iter().map(info)
