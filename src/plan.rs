@@ -204,12 +204,11 @@ impl Plan {
             }
             return Ok(());
         }
-        for (l, (step, out)) in self
-            .steps
-            .iter()
-            .zip(outputs.chunks_exact_mut(len.max(1)))
-            .enumerate()
-        {
+        // Rows by index, not by `chunks_exact_mut`: no division.
+        for (l, step) in self.steps.iter().enumerate() {
+            let Some(out) = outputs.get_mut(l * len..(l + 1) * len) else {
+                break;
+            };
             if let Step::Unity { count, talkers } = *step {
                 let k = match talkers.get(..usize::from(count)) {
                     Some(&[]) | None => mix_unity(out, &[]),
