@@ -491,35 +491,13 @@ impl private::Kernel for f32 {
         clipped as usize
     }
     fn mix1(out: &mut [f32], a: &[f32]) -> usize {
-        let mut clipped = 0u32;
-        for (o, &x) in out.iter_mut().zip(a) {
-            // `0.0 + x`, as the accumulator computes it: -0.0 becomes 0.0.
-            let s = 0.0 + x;
-            let c = saturate(s);
-            clipped += (c != s) as u32;
-            *o = c;
-        }
-        clipped as usize
+        mix1_f32(out, a)
     }
     fn mix2(out: &mut [f32], a: &[f32], b: &[f32]) -> usize {
-        let mut clipped = 0u32;
-        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-            let s = (0.0 + x) + y;
-            let c = saturate(s);
-            clipped += (c != s) as u32;
-            *o = c;
-        }
-        clipped as usize
+        mix2_f32(out, a, b)
     }
     fn mix3t(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32]) -> usize {
-        let mut clipped = 0u32;
-        for (((o, &x), &y), &z) in out.iter_mut().zip(a).zip(b).zip(c) {
-            let s = ((0.0 + x) + y) + z;
-            let r = saturate(s);
-            clipped += (r != s) as u32;
-            *o = r;
-        }
-        clipped as usize
+        mix3t_f32(out, a, b, c)
     }
     fn mix3(out: &mut [f32], x: [&[f32]; 3], hears: [[bool; 2]; 3]) -> [usize; 3] {
         if let Some(clipped) = Self::mix3_unsanitized(out, x, hears) {
@@ -549,37 +527,7 @@ impl private::Kernel for f32 {
         x: [&[f32]; 3],
         hears: [[bool; 2]; 3],
     ) -> Option<[usize; 3]> {
-        let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
-        // A talker not heard is masked to +0.0: `(0.0 + p) + 0.0` and
-        // `(0.0 + 0.0) + q` are exactly `0.0 + p` and `0.0 + q`.
-        let m = hears.map(|h| h.map(|h| if h { u32::MAX } else { 0 }));
-        let pick = |s: f32, m: u32| f32::from_bits(s.to_bits() & m);
-        // Sum without clamping, noting on the way whether any input is at
-        // or beyond half scale or not finite (magnitude bits ≥ 0x3f00_0000
-        // carry into bit 31 when 0x4100_0000 is added). If none is, there is
-        // nothing to sanitize, no sum of two can reach full scale, and every
-        // sum is already what `saturate` would give.
-        let beyond = |s: f32| (s.to_bits() & 0x7fff_ffff).wrapping_add(0x4100_0000);
-        let mut any = 0u32;
-        if hears == [[true; 2]; 3] {
-            // Barge: everyone hears both others; no masks.
-            for i in 0..len {
-                let (a, b, c) = (x0[i], x1[i], x2[i]);
-                any |= beyond(a) | beyond(b) | beyond(c);
-                o0[i] = (0.0 + b) + c;
-                o1[i] = (0.0 + a) + c;
-                o2[i] = (0.0 + a) + b;
-            }
-        } else {
-            for i in 0..len {
-                let (a, b, c) = (x0[i], x1[i], x2[i]);
-                any |= beyond(a) | beyond(b) | beyond(c);
-                o0[i] = (0.0 + pick(b, m[0][0])) + pick(c, m[0][1]);
-                o1[i] = (0.0 + pick(a, m[1][0])) + pick(c, m[1][1]);
-                o2[i] = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
-            }
-        }
-        (any & 0x8000_0000 == 0).then_some([0; 3])
+        mix3_unsanitized_f32(out, x, hears)
     }
     fn resample(
         r: &mut crate::resample::Resampler,
@@ -621,12 +569,7 @@ impl private::Kernel for f32 {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
     }
     fn needs_sanitizing(frame: &[f32]) -> bool {
-        // A non-finite sample (exponent all ones) carries into bit 31 when
-        // 2^23 is added to its exponent bits.
-        let any = frame.iter().fold(0u32, |any, s| {
-            any | (s.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000)
-        });
-        any & 0x8000_0000 != 0
+        needs_sanitizing_f32(frame)
     }
     fn sanitize(frame: &mut [f32]) -> usize {
         // A read-only look first.
@@ -641,6 +584,97 @@ impl private::Kernel for f32 {
         }
         replaced
     }
+}
+
+/// [`private::Kernel::mix1`] for `f32`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix1_f32(out: &mut [f32], a: &[f32]) -> usize {
+    let mut clipped = 0u32;
+    for (o, &x) in out.iter_mut().zip(a) {
+        // `0.0 + x`, as the accumulator computes it: -0.0 becomes 0.0.
+        let s = 0.0 + x;
+        let c = saturate(s);
+        clipped += (c != s) as u32;
+        *o = c;
+    }
+    clipped as usize
+}
+
+/// [`private::Kernel::mix2`] for `f32`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix2_f32(out: &mut [f32], a: &[f32], b: &[f32]) -> usize {
+    let mut clipped = 0u32;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let s = (0.0 + x) + y;
+        let c = saturate(s);
+        clipped += (c != s) as u32;
+        *o = c;
+    }
+    clipped as usize
+}
+
+/// [`private::Kernel::mix3t`] for `f32`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix3t_f32(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32]) -> usize {
+    let mut clipped = 0u32;
+    for (((o, &x), &y), &z) in out.iter_mut().zip(a).zip(b).zip(c) {
+        let s = ((0.0 + x) + y) + z;
+        let r = saturate(s);
+        clipped += (r != s) as u32;
+        *o = r;
+    }
+    clipped as usize
+}
+
+/// [`private::Kernel::mix3_unsanitized`] for `f32`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix3_unsanitized_f32(
+    out: &mut [f32],
+    x: [&[f32]; 3],
+    hears: [[bool; 2]; 3],
+) -> Option<[usize; 3]> {
+    let (len, [x0, x1, x2], [o0, o1, o2]) = thirds(x, out);
+    // A talker not heard is masked to +0.0: `(0.0 + p) + 0.0` and
+    // `(0.0 + 0.0) + q` are exactly `0.0 + p` and `0.0 + q`.
+    let m = hears.map(|h| h.map(|h| if h { u32::MAX } else { 0 }));
+    let pick = |s: f32, m: u32| f32::from_bits(s.to_bits() & m);
+    // Sum without clamping, noting on the way whether any input is at
+    // or beyond half scale or not finite (magnitude bits ≥ 0x3f00_0000
+    // carry into bit 31 when 0x4100_0000 is added). If none is, there is
+    // nothing to sanitize, no sum of two can reach full scale, and every
+    // sum is already what `saturate` would give.
+    let beyond = |s: f32| (s.to_bits() & 0x7fff_ffff).wrapping_add(0x4100_0000);
+    let mut any = 0u32;
+    if hears == [[true; 2]; 3] {
+        // Barge: everyone hears both others; no masks.
+        for i in 0..len {
+            let (a, b, c) = (x0[i], x1[i], x2[i]);
+            any |= beyond(a) | beyond(b) | beyond(c);
+            o0[i] = (0.0 + b) + c;
+            o1[i] = (0.0 + a) + c;
+            o2[i] = (0.0 + a) + b;
+        }
+    } else {
+        for i in 0..len {
+            let (a, b, c) = (x0[i], x1[i], x2[i]);
+            any |= beyond(a) | beyond(b) | beyond(c);
+            o0[i] = (0.0 + pick(b, m[0][0])) + pick(c, m[0][1]);
+            o1[i] = (0.0 + pick(a, m[1][0])) + pick(c, m[1][1]);
+            o2[i] = (0.0 + pick(a, m[2][0])) + pick(b, m[2][1]);
+        }
+    }
+    (any & 0x8000_0000 == 0).then_some([0; 3])
+}
+
+/// [`private::Kernel::needs_sanitizing`] for `f32`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn needs_sanitizing_f32(frame: &[f32]) -> bool {
+    // A non-finite sample (exponent all ones) carries into bit 31 when
+    // 2^23 is added to its exponent bits.
+    let any = frame.iter().fold(0u32, |any, s| {
+        any | (s.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000)
+    });
+    any & 0x8000_0000 != 0
 }
 
 /// Cuts the three frames of `x` and splits `out` into three, all of one
