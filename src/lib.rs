@@ -285,6 +285,14 @@
 //!    resampled into its column before the plan runs and out of its row
 //!    after). Whatever kernel the plan picks, the result is the
 //!    general path's, bit for bit (property tests run every tick both ways).
+//!    A settled call whose plan ramps nothing and whose parties play no
+//!    tone, sit on no leg at another format, have no digits detected and
+//!    are recorded by no tap takes a *steady* tick: when every party hands
+//!    in a frame (to [`Session::mix_frames`] in the parties' order, or with
+//!    [`Session::put_frame`] before [`Session::mix`]), the plan runs over
+//!    the frames where they are and nothing else is done. The kernel's
+//!    one-pass loops are compiled for the target and, on x86-64 with `std`,
+//!    also for AVX2, chosen once at run time.
 //! 5. [`session`]: the state machine of one call: parties, modes, route
 //!    gains, the audit trail, and the route matrix.
 //! 6. [`media`]: the traits a host's legs implement, the driver that runs

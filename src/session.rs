@@ -1996,6 +1996,11 @@ impl<S: Sample> Session<S> {
     /// frame reaches nobody, as with [`Session::put_frame`]: that frame is
     /// then copied and cleaned.
     ///
+    /// Fastest with a frame for every party, in the parties' order (the
+    /// order of joining, as [`Session::parties`] lists them): a settled call
+    /// then takes the steady path of the [crate-level design](crate#design).
+    /// Any other order mixes the same, bit for bit.
+    ///
     /// ```
     /// use barge::{Format, Mode, Role, Session};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
