@@ -66,6 +66,9 @@ pub(crate) struct Plan {
     /// talkers, and every listener is the fused three-party sum's or a
     /// [`Step::Unity`], so that [`Plan::run_steady`] can run it.
     steady: bool,
+    /// Whether the plan is steady and that of a two-party call whose
+    /// parties hear each other at unity: each hears a copy of the other.
+    pass_through: bool,
 }
 
 /// A plan for frames that were not sanitized found a frame that needs it:
@@ -168,6 +171,12 @@ impl Plan {
             && self.rows == n
             && n != 0
             && (self.three.is_some() || self.steps.iter().all(|s| matches!(s, Step::Unity { .. })));
+        // Two parties who hear each other at unity: each output is a copy.
+        let one = |t: u8| Step::Unity {
+            count: 1,
+            talkers: [t, 0, 0],
+        };
+        self.pass_through = self.steady && self.steps[..] == [one(1), one(0)];
     }
 
     /// Whether [`Plan::run_steady`] runs this plan.
@@ -190,6 +199,13 @@ impl Plan {
         mut clipped: impl FnMut(usize, usize),
     ) -> Result<(), NeedsSanitizing> {
         debug_assert!(self.steady);
+        if self.pass_through {
+            if let Some((out0, out1)) = outputs.get_mut(..2 * len).map(|o| o.split_at_mut(len)) {
+                mix_unity(out0, &[frame(1)]);
+                mix_unity(out1, &[frame(0)]);
+                return Ok(());
+            }
+        }
         if let Some((unity, _)) = self.three {
             let x = [frame(0), frame(1), frame(2)];
             let k = if sanitized {
