@@ -192,41 +192,7 @@ impl private::Kernel for i16 {
         }
     }
     fn add_ramp(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
-        // Sample `i` has `k = first + i + 1`; while `k < len` its gain is
-        // `from + (to - from) * k / len`, the quotient truncated towards
-        // zero: `from ± ⌊|to - from| * k / len⌋`. That floor is taken in
-        // f64 as `⌊(|to - from| * k + 0.5) / len⌋`, with no division per
-        // sample and no chain from one sample to the next: the true quotient
-        // plus `0.5 / len` is at least `0.5 / len ≥ 2^-13` away from an
-        // integer, and the f64 error is below 2^-23 (`|to - from| * k` is
-        // below 2^29), so the floor is exact.
-        let len = len.max(1);
-        if len > (i32::MAX / 2) as usize {
-            // Longer than any frame a session mixes: exact in i64 instead.
-            return add_ramp_wide(acc, x, from, to, first, len);
-        }
-        let n = acc.len().min(x.len());
-        let ramping = len.saturating_sub(first + 1).min(n);
-        let (acc, steady_acc) = acc[..n].split_at_mut(ramping);
-        let (x, steady_x) = x[..n].split_at(ramping);
-        let step = f64::from((to - from).unsigned_abs());
-        let inv = 1.0 / len as f64;
-        let down = to < from;
-        // `k < len < 2^30` here: i32 (and a vectorizable conversion).
-        let k0 = (first + 1) as i32;
-        for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
-            let k = f64::from(k0 + i as i32);
-            // The floor of `v = (step * k + 0.5) * inv`, non-negative and
-            // below 2^17, is the nearest integer to `v - 0.5` (whose
-            // distance from a half-integer is the margin above), which adding
-            // 1.5 × 2^52 leaves in the low bits: unlike a saturating `as`
-            // cast, this vectorizes on SSE2.
-            let q = (((step * k + 0.5) * inv - 0.5) + ROUND).to_bits() as i32;
-            let g = if down { from - q } else { from + q };
-            *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
-        }
-        // From `k = len` on the route is steady at `to`, as in later blocks.
-        add_steady(steady_acc, steady_x, to);
+        add_ramp_i16(acc, x, from, to, first, len)
     }
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
         // Clipping is rare: note whether any sample clipped with a plain OR
@@ -424,6 +390,46 @@ fn mix3_i16<
         clips(x0, x2, L10 && L11),
         clips(x0, x1, L20 && L21),
     ]
+}
+
+/// [`private::Kernel::add_ramp`] for `i16`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn add_ramp_i16(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
+    // Sample `i` has `k = first + i + 1`; while `k < len` its gain is
+    // `from + (to - from) * k / len`, the quotient truncated towards
+    // zero: `from ± ⌊|to - from| * k / len⌋`. That floor is taken in
+    // f64 as `⌊(|to - from| * k + 0.5) / len⌋`, with no division per
+    // sample and no chain from one sample to the next: the true quotient
+    // plus `0.5 / len` is at least `0.5 / len ≥ 2^-13` away from an
+    // integer, and the f64 error is below 2^-23 (`|to - from| * k` is
+    // below 2^29), so the floor is exact.
+    let len = len.max(1);
+    if len > (i32::MAX / 2) as usize {
+        // Longer than any frame a session mixes: exact in i64 instead.
+        return add_ramp_wide(acc, x, from, to, first, len);
+    }
+    let n = acc.len().min(x.len());
+    let ramping = len.saturating_sub(first + 1).min(n);
+    let (acc, steady_acc) = acc[..n].split_at_mut(ramping);
+    let (x, steady_x) = x[..n].split_at(ramping);
+    let step = f64::from((to - from).unsigned_abs());
+    let inv = 1.0 / len as f64;
+    let down = to < from;
+    // `k < len < 2^30` here: i32 (and a vectorizable conversion).
+    let k0 = (first + 1) as i32;
+    for (i, (a, &s)) in acc.iter_mut().zip(x).enumerate() {
+        let k = f64::from(k0 + i as i32);
+        // The floor of `v = (step * k + 0.5) * inv`, non-negative and
+        // below 2^17, is the nearest integer to `v - 0.5` (whose
+        // distance from a half-integer is the margin above), which adding
+        // 1.5 × 2^52 leaves in the low bits: unlike a saturating `as`
+        // cast, this vectorizes on SSE2.
+        let q = (((step * k + 0.5) * inv - 0.5) + ROUND).to_bits() as i32;
+        let g = if down { from - q } else { from + q };
+        *a += (s as i32 * g + (1 << (Q - 1))) >> Q;
+    }
+    // From `k = len` on the route is steady at `to`, as in later blocks.
+    add_steady(steady_acc, steady_x, to);
 }
 
 /// The `i16` ramp of [`private::Kernel::add_ramp`] in `i64`, for ramps

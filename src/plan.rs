@@ -49,11 +49,14 @@ pub(crate) enum Step {
 /// A compiled mix plan for a call of `n` talkers who are also its first
 /// `n` listeners (the route matrix's diagonal is muted), followed by
 /// listeners who talk to no one (recording taps): `rows` listeners in all.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Plan {
     n: usize,
     rows: usize,
     steps: SmallVec<[Step; 4]>,
+    /// The steps of the ticks after this one, once every ramp is over:
+    /// what [`Plan::settle`] turns the plan into.
+    after: SmallVec<[Step; 4]>,
     /// For a three-party call each of whose listeners hears at most the
     /// other two at unity once its ramps are over: who hears whom (the first
     /// and the second of the other two) for the one-pass three-party sum,
@@ -81,6 +84,7 @@ impl Plan {
     /// allocates nothing.
     pub(crate) fn reserve(&mut self, n: usize) {
         self.steps.reserve(n.saturating_sub(self.steps.len()));
+        self.after.reserve(n.saturating_sub(self.after.len()));
     }
 
     /// Whether some route of this plan ramps, so that the ticks after it
@@ -111,6 +115,7 @@ impl Plan {
         self.n = n;
         self.rows = if n == 0 { 0 } else { rows };
         self.steps.clear();
+        self.after.clear();
         self.ramps = false;
         let mut unity = [[false; 2]; 3];
         let mut heads = [0usize; 3];
@@ -139,9 +144,9 @@ impl Plan {
                 count += 1;
             }
             self.ramps |= head != 0;
-            let step = if general_only {
+            let after = if general_only {
                 Step::Reference
-            } else if head == 0 && at_unity {
+            } else if at_unity {
                 Step::Unity {
                     count: count as u8,
                     talkers,
@@ -149,7 +154,12 @@ impl Plan {
             } else {
                 Step::General
             };
+            let step = match after {
+                Step::Unity { .. } if head != 0 => Step::General,
+                after => after,
+            };
             self.steps.push(step);
+            self.after.push(after);
             if l >= 3 {
                 // A listener who talks to no one: not part of the sum.
             } else if fused && at_unity && count <= 2 {
@@ -167,6 +177,29 @@ impl Plan {
             }
         }
         self.three = fused.then_some((unity, heads));
+        self.classify();
+    }
+
+    /// After a tick whose routes ramped: the plan of the ticks after it,
+    /// in which every route is steady at its target. Gives what
+    /// [`Plan::compile`] gives for that matrix (each gain `g` replaced by
+    /// `RouteGain::steady(g.to)`), without compiling again.
+    pub(crate) fn settle(&mut self) {
+        if !self.ramps {
+            return;
+        }
+        // One step each, row by row: the same lengths.
+        self.steps.copy_from_slice(&self.after);
+        if let Some((_, heads)) = &mut self.three {
+            *heads = [0; 3];
+        }
+        self.ramps = false;
+        self.classify();
+    }
+
+    /// Works out whether the plan is steady, and a pass-through.
+    fn classify(&mut self) {
+        let n = self.n;
         self.steady = !self.ramps
             && self.rows == n
             && n != 0

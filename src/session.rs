@@ -2152,14 +2152,23 @@ impl<S: Sample> Session<S> {
             for g in &mut self.tick_gains[..rows * n] {
                 *g = RouteGain::steady(g.to);
             }
-            let general_only = self.general_only();
-            self.plan.compile::<S>(
-                &self.tick_gains[..rows * n],
-                n,
-                rows,
-                self.spf,
-                general_only,
-            );
+            self.plan.settle();
+            // The tests check every settled plan against a fresh compile.
+            #[cfg(test)]
+            {
+                let mut compiled = Plan::default();
+                compiled.compile::<S>(
+                    &self.tick_gains[..rows * n],
+                    n,
+                    rows,
+                    self.spf,
+                    self.general_only(),
+                );
+                assert_eq!(
+                    compiled, self.plan,
+                    "a settled plan is the plan of the steady matrix"
+                );
+            }
         }
         // A route held closed this tick opens at the next: work it out then.
         self.settled &= !held;
