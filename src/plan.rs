@@ -200,16 +200,20 @@ impl Plan {
     /// Works out whether the plan is steady, and a pass-through.
     fn classify(&mut self) {
         let n = self.n;
+        let unity = |s: &Step| matches!(s, Step::Unity { .. });
+        // The parties' rows are the fused sum's or one-pass sums; the rows
+        // after them (taps) one-pass sums.
         self.steady = !self.ramps
-            && self.rows == n
             && n != 0
-            && (self.three.is_some() || self.steps.iter().all(|s| matches!(s, Step::Unity { .. })));
+            && self.steps.len() == self.rows
+            && (self.three.is_some() || self.steps.iter().take(n).all(unity))
+            && self.steps.iter().skip(n).all(unity);
         // Two parties who hear each other at unity: each output is a copy.
         let one = |t: u8| Step::Unity {
             count: 1,
             talkers: [t, 0, 0],
         };
-        self.pass_through = self.steady && self.steps[..] == [one(1), one(0)];
+        self.pass_through = self.steady && self.steps.get(..2) == Some(&[one(1), one(0)]) && n == 2;
     }
 
     /// Whether [`Plan::run_steady`] runs this plan.
@@ -219,27 +223,26 @@ impl Plan {
 
     /// Runs a [steady](Plan::steady) plan over a tick in which every talker
     /// handed in a frame: `frame(t)` is talker `t`'s frame of `len` samples,
-    /// `outputs` the talkers' frames back to back. Gives what
+    /// `outputs` the talkers' frames back to back and `taps` the frames of
+    /// the listeners after them, as in [`Plan::run`]. Gives what
     /// [`Plan::run`] gives with every bit of `has` set, without its
     /// look-ups. `sanitized`, `clipped` and the result are [`Plan::run`]'s.
     #[inline]
-    pub(crate) fn run_steady<'a, S: Sample + 'a>(
+    pub(crate) fn run_steady<'a, 'o, S: Sample + 'a + 'o>(
         &self,
         frame: impl Fn(usize) -> &'a [S],
         outputs: &mut [S],
+        taps: impl Iterator<Item = &'o mut [S]>,
         len: usize,
         sanitized: bool,
         mut clipped: impl FnMut(usize, usize),
     ) -> Result<(), NeedsSanitizing> {
         debug_assert!(self.steady);
-        if self.pass_through {
-            if let Some((out0, out1)) = outputs.get_mut(..2 * len).map(|o| o.split_at_mut(len)) {
-                mix_unity(out0, &[frame(1)]);
-                mix_unity(out1, &[frame(0)]);
-                return Ok(());
-            }
-        }
-        if let Some((unity, _)) = self.three {
+        let pair = outputs.get_mut(..2 * len).map(|o| o.split_at_mut(len));
+        if let (true, Some((out0, out1))) = (self.pass_through, pair) {
+            mix_unity(out0, &[frame(1)]);
+            mix_unity(out1, &[frame(0)]);
+        } else if let Some((unity, _)) = self.three {
             let x = [frame(0), frame(1), frame(2)];
             let k = if sanitized {
                 mix_three(outputs, x, unity)
@@ -251,25 +254,30 @@ impl Plan {
                     clipped(l, k);
                 }
             }
-            return Ok(());
-        }
-        // Rows by index, not by `chunks_exact_mut`: no division.
-        for (l, step) in self.steps.iter().enumerate() {
-            let Some(out) = outputs.get_mut(l * len..(l + 1) * len) else {
-                break;
-            };
-            if let Step::Unity { count, talkers } = *step {
-                let k = match talkers.get(..usize::from(count)) {
-                    Some(&[]) | None => mix_unity(out, &[]),
-                    Some(&[a]) => mix_unity(out, &[frame(a.into())]),
-                    Some(&[a, b]) => mix_unity(out, &[frame(a.into()), frame(b.into())]),
-                    Some(&[a, b, c, ..]) => {
-                        mix_unity(out, &[frame(a.into()), frame(b.into()), frame(c.into())])
-                    }
+        } else {
+            // Rows by index, not by `chunks_exact_mut`: no division.
+            for (l, &step) in self.steps.iter().take(self.n).enumerate() {
+                let Some(out) = outputs.get_mut(l * len..(l + 1) * len) else {
+                    break;
                 };
+                let k = unity_row(step, out, &frame);
                 if k != 0 {
                     clipped(l, k);
                 }
+            }
+        }
+        let mut l = self.n;
+        for frames in taps {
+            let mut c = 0;
+            while let (Some(out), Some(&step)) =
+                (frames.get_mut(c * len..(c + 1) * len), self.steps.get(l))
+            {
+                let k = unity_row(step, out, &frame);
+                if k != 0 {
+                    clipped(l, k);
+                }
+                l += 1;
+                c += 1;
             }
         }
         Ok(())
@@ -390,6 +398,29 @@ impl Plan {
     #[cfg(test)]
     pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
         self.three.map(|(unity, _)| unity)
+    }
+}
+
+/// Mixes the listener's frame `out` of a steady plan's `step` (a
+/// [`Step::Unity`]) from `frame(t)`, every talker's frame; returns the
+/// clipped samples.
+#[inline(always)]
+fn unity_row<'a, S: Sample + 'a>(
+    step: Step,
+    out: &mut [S],
+    frame: &impl Fn(usize) -> &'a [S],
+) -> usize {
+    match step {
+        Step::Unity { count, talkers } => match talkers.get(..usize::from(count)) {
+            Some(&[]) | None => mix_unity(out, &[]),
+            Some(&[a]) => mix_unity(out, &[frame(a.into())]),
+            Some(&[a, b]) => mix_unity(out, &[frame(a.into()), frame(b.into())]),
+            Some(&[a, b, c, ..]) => {
+                mix_unity(out, &[frame(a.into()), frame(b.into()), frame(c.into())])
+            }
+        },
+        // Not in a steady plan.
+        Step::General | Step::Reference => 0,
     }
 }
 

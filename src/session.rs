@@ -2197,12 +2197,12 @@ impl<S: Sample> Session<S> {
         self.tick = self.tick.wrapping_add(1);
     }
 
-    /// Whether this tick may take the steady path: the call is settled, its
-    /// plan [steady](Plan::steady) and no tap records. Each party must also
-    /// be plain ([`is_plain`]).
+    /// Whether this tick may take the steady path: the call is settled and
+    /// its plan [steady](Plan::steady). Each party must also be plain
+    /// ([`is_plain`]).
     #[inline(always)]
     fn may_run_steady(&self) -> bool {
-        self.settled && !self.general_only() && self.plan.steady() && self.taps.is_empty()
+        self.settled && !self.general_only() && self.plan.steady()
     }
 
     /// The steady path of [`Session::mix_frames`]: when the tick
@@ -2230,7 +2230,8 @@ impl<S: Sample> Session<S> {
             }
         }
         let frame = |t: usize| frames.get(t).map_or(&[][..], |&(_, f)| f);
-        let ran = steady_tick(&self.plan, &mut self.parties, &mut self.outputs, frame, spf);
+        let (plan, parties) = (&self.plan, &mut self.parties[..]);
+        let ran = steady_tick(plan, parties, &mut self.outputs, &mut self.taps, frame, spf);
         if ran {
             self.tick = self.tick.wrapping_add(1);
             #[cfg(test)]
@@ -2254,7 +2255,8 @@ impl<S: Sample> Session<S> {
         }
         let inputs: &[S] = &self.inputs;
         let frame = |t: usize| inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]);
-        let ran = steady_tick(&self.plan, &mut self.parties, &mut self.outputs, frame, spf);
+        let (plan, parties) = (&self.plan, &mut self.parties[..]);
+        let ran = steady_tick(plan, parties, &mut self.outputs, &mut self.taps, frame, spf);
         if ran {
             self.tick = self.tick.wrapping_add(1);
             #[cfg(test)]
@@ -2797,16 +2799,31 @@ fn steady_tick<'a, S: Sample + 'a>(
     plan: &Plan,
     parties: &mut [Party<S>],
     outputs: &mut [S],
+    taps: &mut [TapState<S>],
     frame: impl Fn(usize) -> &'a [S],
     spf: usize,
 ) -> bool {
+    let n = parties.len();
+    // Which tap each row after the parties' belongs to, as in
+    // `Session::mix_borrowed`.
+    let mut tap_ends = [0usize; MAX_TAPS];
+    let mut end = n;
+    for (t, e) in taps.iter().zip(&mut tap_ends) {
+        end += t.heard.len();
+        *e = end;
+    }
+    let mut tap_clips = [0u64; MAX_TAPS];
     let clipped = |l: usize, k: usize| {
         if let Some(p) = parties.get_mut(l) {
             p.stats.samples_clipped += k as u64;
+        } else if let Some(t) = tap_ends.iter().position(|&e| l < e) {
+            tap_clips[t] += k as u64;
         }
     };
+    let frames = taps.iter_mut().map(|t| &mut t.mixed[..]);
+    let sanitized = !plan.sanitizes_itself();
     if plan
-        .run_steady(frame, outputs, spf, !plan.sanitizes_itself(), clipped)
+        .run_steady(frame, outputs, frames, spf, sanitized, clipped)
         .is_err()
     {
         return false;
@@ -2814,6 +2831,10 @@ fn steady_tick<'a, S: Sample + 'a>(
     for p in parties.iter_mut() {
         p.stats.frames_mixed += 1;
         p.has_input = false;
+    }
+    for (t, clips) in taps.iter_mut().zip(tap_clips) {
+        t.clipped += clips;
+        t.finish(spf);
     }
     true
 }
@@ -3462,6 +3483,22 @@ mod test {
                 s
             };
             let mut calls = alloc::vec![two()];
+            // Recorded: a stereo tap, a stems tap at the call's rate and
+            // one at another rate.
+            for tap in [
+                Tap::stereo(),
+                Tap::stems(),
+                Tap::stems().at_rate(16_000).unwrap(),
+            ] {
+                for supervisor in [None, Some(Mode::Barge), Some(Mode::Whisper)] {
+                    let mut s = two();
+                    if let Some(m) = supervisor {
+                        s.join_supervisor(m).unwrap();
+                    }
+                    s.add_tap(tap).unwrap();
+                    calls.push(s);
+                }
+            }
             for modes in [
                 &[Mode::Monitor][..],
                 &[Mode::Whisper],
@@ -3502,7 +3539,7 @@ mod test {
         }
 
         #[test]
-        fn a_tap_a_tone_a_leg_or_a_detector_takes_the_general_path() {
+        fn a_tone_a_leg_or_a_detector_takes_the_general_path() {
             let barge = || {
                 let (mut s, _, _, v) = call();
                 s.set_mode(v, Mode::Barge).unwrap();
@@ -3511,11 +3548,6 @@ mod test {
                 assert_eq!(s.steady_ticks, 1);
                 (s, v)
             };
-            let (mut s, _) = barge();
-            s.add_tap(Tap::stereo()).unwrap();
-            tick_borrowed(&mut s, true);
-            tick_borrowed(&mut s, true);
-            assert_eq!(s.steady_ticks, 1, "a tap");
             let (mut s, v) = barge();
             s.detect_dtmf(v, true).unwrap();
             tick_borrowed(&mut s, true);
