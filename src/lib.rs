@@ -285,9 +285,10 @@
 //!    resampled into its column before the plan runs and out of its row
 //!    after). Whatever kernel the plan picks, the result is the
 //!    general path's, bit for bit (property tests run every tick both ways).
-//!    A settled call whose plan ramps nothing and whose parties play no
-//!    tone, sit on no leg at another format, have no digits detected and
-//!    are recorded by no tap takes a *steady* tick: when every party hands
+//!    A settled call whose plan ramps nothing, hears every route at unity
+//!    (taps included) and whose parties play no tone, sit on no leg at
+//!    another format and have no digits detected takes a *steady* tick:
+//!    when every party hands
 //!    in a frame (to [`Session::mix_frames`] in the parties' order, or with
 //!    [`Session::put_frame`] before [`Session::mix`]), the plan runs over
 //!    the frames where they are and nothing else is done. The kernel's
