@@ -472,6 +472,8 @@ pub const fn alaw_decode(code: u8) -> i16 {
 #[cfg(test)]
 mod test {
     use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     /// The decision values that end each μ-law segment, in 14-bit units,
     /// from the standard's table: the last is the overload point.
@@ -630,6 +632,151 @@ mod test {
             assert!((g[1] - 0.5).abs() < 0.02 && (g[2] + 0.5).abs() < 0.02);
         }
         assert_eq!((Law::Ulaw.payload_type(), Law::Alaw.payload_type()), (0, 8));
+    }
+
+    /// Lengths that cut a run of samples into whole vectors of every width
+    /// and into tails of every kind.
+    const LENGTHS: [usize; 9] = [1, 7, 15, 17, 31, 33, 160, 161, 65536];
+
+    /// Every 16-bit sample through the slice encoders, in slices of each
+    /// length, against the per-sample encoders.
+    #[test]
+    fn slice_encoders_give_the_per_sample_codes_for_every_sample() {
+        let all: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+        for law in [Law::Ulaw, Law::Alaw] {
+            let want: Vec<u8> = all.iter().map(|&x| law.encode_sample(x)).collect();
+            for len in LENGTHS {
+                let mut got = vec![0u8; all.len()];
+                for (pcm, codes) in all.chunks(len).zip(got.chunks_mut(len)) {
+                    law.encode(pcm, codes).unwrap();
+                }
+                if let Some(i) = (0..all.len()).find(|&i| got[i] != want[i]) {
+                    panic!(
+                        "{law}, slices of {len}: {} gave {:#04x}, not {:#04x}",
+                        all[i], got[i], want[i]
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every code, at every position in a vector, through the slice
+    /// decoders, in slices of each length, against the per-sample decoders.
+    #[test]
+    fn slice_decoders_give_the_per_sample_values_for_every_code() {
+        // 257 does not divide a vector's width: each code comes at every
+        // lane.
+        let all: Vec<u8> = (0..257 * 64).map(|i| (i % 257) as u8).collect();
+        for law in [Law::Ulaw, Law::Alaw] {
+            let want: Vec<i16> = all.iter().map(|&c| law.decode_sample(c)).collect();
+            for len in LENGTHS {
+                let mut got = vec![0i16; all.len()];
+                for (codes, pcm) in all.chunks(len).zip(got.chunks_mut(len)) {
+                    law.decode(codes, pcm).unwrap();
+                }
+                if let Some(i) = (0..all.len()).find(|&i| got[i] != want[i]) {
+                    panic!(
+                        "{law}, slices of {len}: {:#04x} gave {}, not {}",
+                        all[i], got[i], want[i]
+                    );
+                }
+            }
+        }
+    }
+
+    /// The 16-bit sample an `f32` stands for, worked out in `f64`: ×32768,
+    /// rounded half away from zero, clamped; NaN is 0.
+    fn f32_reference(x: f32) -> i16 {
+        if x.is_nan() {
+            0
+        } else {
+            libm::round(f64::from(x) * 32768.0).clamp(-32768.0, 32767.0) as i16
+        }
+    }
+
+    /// `f32` samples to test: every 16-bit value's, the halves between them
+    /// and the floats on either side of each, and a sweep over every sign,
+    /// exponent and mantissa (NaNs, infinities and subnormals included).
+    fn f32_samples() -> Vec<f32> {
+        let mut v = Vec::new();
+        for n in -32769..=32768 {
+            for x in [n as f32, n as f32 + 0.5] {
+                let x = x / 32768.0;
+                v.push(x);
+                v.push(f32::from_bits(x.to_bits().wrapping_sub(1)));
+                v.push(f32::from_bits(x.to_bits().wrapping_add(1)));
+            }
+        }
+        v.extend((0..=u32::MAX / 4099).map(|i| f32::from_bits(i * 4099)));
+        v.extend([0.0, -0.0, 1.0, -1.0, 2.0, -2.0, f32::MAX, f32::MIN]);
+        v.extend([f32::INFINITY, f32::NEG_INFINITY, f32::NAN, -f32::NAN]);
+        v.extend([f32::MIN_POSITIVE, -f32::MIN_POSITIVE, 1e-45, -1e-45]);
+        v
+    }
+
+    #[test]
+    fn f32_reference_agrees_with_f32_to_i16() {
+        for x in f32_samples() {
+            assert_eq!(
+                f32_to_i16(x),
+                f32_reference(x),
+                "{x:e} ({:#010x})",
+                x.to_bits()
+            );
+        }
+    }
+
+    /// The `f32` slice encoders against the per-sample encoders of the
+    /// `f64` reference's 16-bit samples, in slices of each length.
+    #[test]
+    fn f32_slice_encoders_give_the_per_sample_codes() {
+        let all = f32_samples();
+        for law in [Law::Ulaw, Law::Alaw] {
+            let want: Vec<u8> = all
+                .iter()
+                .map(|&x| law.encode_sample(f32_reference(x)))
+                .collect();
+            for len in LENGTHS {
+                let mut got = vec![0u8; all.len()];
+                for (pcm, codes) in all.chunks(len).zip(got.chunks_mut(len)) {
+                    law.encode_f32(pcm, codes).unwrap();
+                }
+                if let Some(i) = (0..all.len()).find(|&i| got[i] != want[i]) {
+                    let x = all[i];
+                    panic!(
+                        "{law}, slices of {len}: {x:e} gave {:#04x}, not {:#04x}",
+                        got[i], want[i]
+                    );
+                }
+            }
+        }
+    }
+
+    /// The `f32` slice decoders give each code's 16-bit value divided by
+    /// 32768, to the bit (+0.0 for zero), in slices of each length.
+    #[test]
+    fn f32_slice_decoders_give_the_per_sample_values_for_every_code() {
+        let all: Vec<u8> = (0..257 * 64).map(|i| (i % 257) as u8).collect();
+        for law in [Law::Ulaw, Law::Alaw] {
+            let want: Vec<u32> = all
+                .iter()
+                .map(|&c| (f32::from(law.decode_sample(c)) / 32768.0).to_bits())
+                .collect();
+            for len in LENGTHS {
+                let mut got = vec![0f32; all.len()];
+                for (codes, pcm) in all.chunks(len).zip(got.chunks_mut(len)) {
+                    law.decode_f32(codes, pcm).unwrap();
+                }
+                if let Some(i) = (0..all.len()).find(|&i| got[i].to_bits() != want[i]) {
+                    panic!(
+                        "{law}, slices of {len}: {:#04x} gave {:e}, not {:e}",
+                        all[i],
+                        got[i],
+                        f32::from_bits(want[i])
+                    );
+                }
+            }
+        }
     }
 
     #[test]
