@@ -135,19 +135,9 @@ impl Law {
     /// lengths are [`Error::LengthMismatch`] and leave `codes` untouched.
     pub fn encode(self, pcm: &[i16], codes: &mut [u8]) -> Result<(), Error> {
         same_length("G.711 code bytes for the samples", codes.len(), pcm.len())?;
-        // One loop per law, so that each is a straight run of lane
-        // arithmetic that vectorises.
         match self {
-            Law::Ulaw => {
-                for (c, &x) in codes.iter_mut().zip(pcm) {
-                    *c = ulaw_lane(x);
-                }
-            }
-            Law::Alaw => {
-                for (c, &x) in codes.iter_mut().zip(pcm) {
-                    *c = alaw_lane(x);
-                }
-            }
+            Law::Ulaw => encode_i16::<false>(pcm, codes),
+            Law::Alaw => encode_i16::<true>(pcm, codes),
         }
         Ok(())
     }
@@ -178,16 +168,8 @@ impl Law {
     pub fn encode_f32(self, pcm: &[f32], codes: &mut [u8]) -> Result<(), Error> {
         same_length("G.711 code bytes for the samples", codes.len(), pcm.len())?;
         match self {
-            Law::Ulaw => {
-                for (c, &x) in codes.iter_mut().zip(pcm) {
-                    *c = ulaw_lane_wide(f32_to_16_bits(x));
-                }
-            }
-            Law::Alaw => {
-                for (c, &x) in codes.iter_mut().zip(pcm) {
-                    *c = alaw_lane_wide(f32_to_16_bits(x));
-                }
-            }
+            Law::Ulaw => encode_f32::<false>(pcm, codes),
+            Law::Alaw => encode_f32::<true>(pcm, codes),
         }
         Ok(())
     }
@@ -238,12 +220,36 @@ fn same_length(what: &'static str, given: usize, expected: usize) -> Result<(), 
 // keeps a loop over them scalar. The lanes here read the segment off the
 // exponent of the magnitude converted to `f32` instead (exact: every
 // magnitude is below 2^24), without a branch, so that LLVM vectorises the
-// slice encoders with SSE2. The slice decoders look each byte up in a
+// slice encoders with SSE2; each loop is compiled also for AVX2, twice as
+// wide, and the one the processor runs is chosen at run time (with `std`;
+// without it, the target's own features decide). The slice decoders look each byte up in a
 // table of the per-sample decoder's values, built at compile time: SSE2
 // has no per-lane shift, and the look-up measured faster than the vector
 // arithmetic. All of them give the per-sample functions' codes and values
 // for every input (tests/g711_g191.rs checks both against G.191 for all
 // 65,536 samples and 256 codes, the f32 slices included).
+
+/// [`Law::encode`]: A-law if `ALAW`, else μ-law. One loop per law, so
+/// that each is a straight run of lane arithmetic that vectorises.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn encode_i16<const ALAW: bool>(pcm: &[i16], codes: &mut [u8]) {
+    for (c, &x) in codes.iter_mut().zip(pcm) {
+        *c = if ALAW { alaw_lane(x) } else { ulaw_lane(x) };
+    }
+}
+
+/// [`Law::encode_f32`]: A-law if `ALAW`, else μ-law.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn encode_f32<const ALAW: bool>(pcm: &[f32], codes: &mut [u8]) {
+    for (c, &x) in codes.iter_mut().zip(pcm) {
+        let x = f32_to_16_bits(x);
+        *c = if ALAW {
+            alaw_lane_wide(x)
+        } else {
+            ulaw_lane_wide(x)
+        };
+    }
+}
 
 /// The exponent and the top mantissa bits of a whole number `n < 2^15` as
 /// `f32` (exact): `(127 + ⌊log2 n⌋) << 7 | the 7 bits of n below its
