@@ -240,8 +240,15 @@ impl Plan {
         debug_assert!(self.steady);
         let pair = outputs.get_mut(..2 * len).map(|o| o.split_at_mut(len));
         if let (true, Some((out0, out1))) = (self.pass_through, pair) {
-            mix_unity(out0, &[frame(1)]);
-            mix_unity(out1, &[frame(0)]);
+            // A copy for `i16`; an `f32` frame beyond full scale clips.
+            for (l, k) in [mix_unity(out0, &[frame(1)]), mix_unity(out1, &[frame(0)])]
+                .into_iter()
+                .enumerate()
+            {
+                if k != 0 {
+                    clipped(l, k);
+                }
+            }
         } else if let Some((unity, _)) = self.three {
             let x = [frame(0), frame(1), frame(2)];
             let k = if sanitized {
