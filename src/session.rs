@@ -2233,11 +2233,7 @@ impl<S: Sample> Session<S> {
         let (plan, parties) = (&self.plan, &mut self.parties[..]);
         let ran = steady_tick(plan, parties, &mut self.outputs, &mut self.taps, frame, spf);
         if ran {
-            self.tick = self.tick.wrapping_add(1);
-            #[cfg(test)]
-            {
-                self.steady_ticks += 1;
-            }
+            self.end_steady_tick();
         }
         ran
     }
@@ -2258,13 +2254,18 @@ impl<S: Sample> Session<S> {
         let (plan, parties) = (&self.plan, &mut self.parties[..]);
         let ran = steady_tick(plan, parties, &mut self.outputs, &mut self.taps, frame, spf);
         if ran {
-            self.tick = self.tick.wrapping_add(1);
-            #[cfg(test)]
-            {
-                self.steady_ticks += 1;
-            }
+            self.end_steady_tick();
         }
         ran
+    }
+
+    /// After a tick on the steady path: the next tick is due.
+    fn end_steady_tick(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+        #[cfg(test)]
+        {
+            self.steady_ticks += 1;
+        }
     }
 
     /// Before the mix: every leg at another rate resampled into the call's
