@@ -38,7 +38,8 @@ use crate::tone::{ToneGenerator, ToneSpec};
 use crate::{Error, Format, Gain};
 
 /// Events a tick may record without a control call before it: the room
-/// every control call leaves on the audit trail.
+/// every control call that succeeds leaves on the audit trail (a refused
+/// one leaves the room as it was).
 const EVENTS_PER_TICK: usize = 4;
 
 /// The most parties one session holds. The next join is
@@ -1485,13 +1486,15 @@ impl<S: Sample> Session<S> {
 
     /// Records `refusal` and returns its error.
     fn refuse(&mut self, refusal: Refusal) -> Error {
-        let settled = self.settled;
+        let (settled, room) = (self.settled, self.tick_room);
         self.record(Event::Refused {
             refusal,
             at: self.tick,
         });
-        // A refusal changes no route.
+        // A refusal changes no route, and leaves the room for a tick's
+        // events as it was (the trail keeps at least that much reserved).
         self.settled = settled;
+        self.tick_room = room.min(self.tick_room);
         Error::Refused { refusal }
     }
 
@@ -2725,9 +2728,9 @@ impl<S: Sample> Session<S> {
     }
 
     /// Records an event that a tick (not a control call) sets off: a tone
-    /// that ends. Allocates nothing: the last control call left room for
-    /// [`EVENTS_PER_TICK`] more; where that is used up, the event counts as
-    /// dropped ([`Event::Dropped`]).
+    /// that ends. Allocates nothing: the last control call that succeeded
+    /// left room for [`EVENTS_PER_TICK`] more; where that is used up, the
+    /// event counts as dropped ([`Event::Dropped`]).
     fn record_in_tick(&mut self, event: Event) {
         self.settled = false;
         if self.event_limit == 0 {
@@ -2990,6 +2993,27 @@ mod test {
         let v = s.join(Role::Supervisor).unwrap();
         s.set_ramp(Duration::ZERO).unwrap();
         (s, c, a, v)
+    }
+
+    #[test]
+    fn a_refusal_leaves_the_room_for_a_ticks_events_as_it_was() {
+        let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+        s.join(Role::Customer).unwrap();
+        let d = s.join_announcement(crate::Audience::EVERYONE).unwrap();
+        let tone = crate::ToneSpec::single(1000.0, -10.0, crate::tone::Cadence::once(10));
+        s.play(d, &tone).unwrap();
+        s.require_disclosure(crate::BeforeDisclosure::RefuseJoins)
+            .unwrap();
+        // The tone ends in this tick: its event takes some of the room.
+        s.mix();
+        assert!(s.tick_room < EVENTS_PER_TICK);
+        while s.poll_event().is_some() {}
+        let before = s.clone();
+        let refused = s.join_supervisor(Mode::Monitor);
+        assert!(matches!(refused, Err(Error::Refused { .. })), "{refused:?}");
+        while s.poll_event().is_some() {}
+        // Nothing else changed, bookkeeping included.
+        assert_eq!(alloc::format!("{before:?}"), alloc::format!("{s:?}"));
     }
 
     #[test]

@@ -919,7 +919,8 @@ impl<S> RefTap<S> {
 struct Trail {
     /// How many more events a tick may record (beyond them, a tick's events
     /// count as dropped): [`EVENTS_PER_TICK`] after every control call that
-    /// records, or sets the limit, less those recorded since.
+    /// records (a refusal leaves it as it was), or sets the limit, less
+    /// those recorded since.
     cap: usize,
     limit: usize,
     /// The events kept, oldest first, with their ticks.
@@ -1106,10 +1107,13 @@ impl<S: RefSample> Model<S> {
     }
 
     fn refuse(&mut self, refusal: Refusal) -> Error {
+        // A refusal leaves the room for a tick's events as it was.
+        let cap = self.trail.cap;
         self.record(Event::Refused {
             refusal,
             at: self.tick,
         });
+        self.trail.cap = cap.min(self.trail.cap);
         Error::Refused { refusal }
     }
 
