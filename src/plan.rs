@@ -65,9 +65,10 @@ pub(crate) struct Plan {
     /// Whether some route ramps this tick: the plan of the ticks after it
     /// is another one.
     ramps: bool,
-    /// Whether the plan is *steady*: no route ramps, no listener after the
-    /// talkers, and every listener is the fused three-party sum's or a
-    /// [`Step::Unity`], so that [`Plan::run_steady`] can run it.
+    /// Whether the plan is *steady*: no route ramps, and every listener is
+    /// the fused three-party sum's or a [`Step::Unity`] (the listeners after
+    /// the talkers, taps, a [`Step::Unity`]), so that [`Plan::run_steady`]
+    /// can run it.
     steady: bool,
     /// Whether the plan is steady and that of a two-party call whose
     /// parties hear each other at unity: each hears a copy of the other.
@@ -418,14 +419,11 @@ fn unity_row<'a, S: Sample + 'a>(
     frame: &impl Fn(usize) -> &'a [S],
 ) -> usize {
     match step {
-        Step::Unity { count, talkers } => match talkers.get(..usize::from(count)) {
-            Some(&[]) | None => mix_unity(out, &[]),
-            Some(&[a]) => mix_unity(out, &[frame(a.into())]),
-            Some(&[a, b]) => mix_unity(out, &[frame(a.into()), frame(b.into())]),
-            Some(&[a, b, c, ..]) => {
-                mix_unity(out, &[frame(a.into()), frame(b.into()), frame(c.into())])
-            }
-        },
+        Step::Unity { count, talkers } => {
+            // Every talker handed in a frame.
+            let (heard, k) = heard_unity(talkers, count, frame, u32::MAX);
+            mix_unity(out, &heard[..k])
+        }
         // Not in a steady plan.
         Step::General | Step::Reference => 0,
     }

@@ -2101,28 +2101,15 @@ impl<S: Sample> Session<S> {
         if sanitized {
             self.sanitize_inputs();
         }
-        // Which tap each tap channel (a row after the parties') belongs to.
-        let mut tap_ends = [0usize; MAX_TAPS];
-        let mut end = n;
-        for (t, e) in self.taps.iter().zip(&mut tap_ends) {
-            end += t.heard.len();
-            *e = end;
-        }
-        let mut tap_clips = [0u64; MAX_TAPS];
+        let mut clips = TapClips::new(n, &self.taps);
         for attempt in [sanitized, true] {
             let inputs: &[S] = &self.inputs;
             let frame = |t: usize| match mixed_at.get(t).copied() {
                 Some(k) if k != NOT_BORROWED => frames[usize::from(k)].1,
                 _ => &inputs[t * spf..(t + 1) * spf],
             };
-            let parties = &mut self.parties;
-            let clipped = |l: usize, k: usize| {
-                if l < n {
-                    parties[l].stats.samples_clipped += k as u64;
-                } else if let Some(t) = tap_ends.iter().position(|&e| l < e) {
-                    tap_clips[t] += k as u64;
-                }
-            };
+            let parties = &mut self.parties[..];
+            let clipped = |l: usize, k: usize| clips.count(parties, l, k);
             let taps = self.taps.iter_mut().map(|t| &mut t.mixed[..]);
             let ran = self.plan.run(
                 &self.tick_gains,
@@ -2144,10 +2131,7 @@ impl<S: Sample> Session<S> {
         if legs {
             self.legs_out_of_call();
         }
-        for (t, clips) in self.taps.iter_mut().zip(tap_clips) {
-            t.clipped += clips;
-            t.finish(spf);
-        }
+        clips.finish(&mut self.taps, spf);
         if self.plan.ramps() {
             // Every ramp ends within the tick: the ticks after it hear every
             // route steadily at its target.
@@ -2793,9 +2777,9 @@ fn is_plain<S>(p: &Party<S>) -> bool {
     p.tone.is_none() && p.leg.is_none() && p.dtmf.is_none()
 }
 
-/// A tick on the steady path: the plan `plan` runs over `x` (every party's
-/// frame, all handed in, clean unless the plan sanitizes itself) into
-/// `outputs`, and each party's statistics count it. Returns `false`, having
+/// A tick on the steady path: the plan `plan` runs over `frame(t)` (every
+/// party's frame, all handed in, clean unless the plan sanitizes itself)
+/// into `outputs` and the taps, and each party's statistics count it. Returns `false`, having
 /// changed nothing the general path does not redo, when a frame needs
 /// cleaning after all.
 #[inline(always)]
@@ -2807,23 +2791,8 @@ fn steady_tick<'a, S: Sample + 'a>(
     frame: impl Fn(usize) -> &'a [S],
     spf: usize,
 ) -> bool {
-    let n = parties.len();
-    // Which tap each row after the parties' belongs to, as in
-    // `Session::mix_borrowed`.
-    let mut tap_ends = [0usize; MAX_TAPS];
-    let mut end = n;
-    for (t, e) in taps.iter().zip(&mut tap_ends) {
-        end += t.heard.len();
-        *e = end;
-    }
-    let mut tap_clips = [0u64; MAX_TAPS];
-    let clipped = |l: usize, k: usize| {
-        if let Some(p) = parties.get_mut(l) {
-            p.stats.samples_clipped += k as u64;
-        } else if let Some(t) = tap_ends.iter().position(|&e| l < e) {
-            tap_clips[t] += k as u64;
-        }
-    };
+    let mut clips = TapClips::new(parties.len(), taps);
+    let clipped = |l: usize, k: usize| clips.count(parties, l, k);
     let frames = taps.iter_mut().map(|t| &mut t.mixed[..]);
     let sanitized = !plan.sanitizes_itself();
     if plan
@@ -2836,11 +2805,51 @@ fn steady_tick<'a, S: Sample + 'a>(
         p.stats.frames_mixed += 1;
         p.has_input = false;
     }
-    for (t, clips) in taps.iter_mut().zip(tap_clips) {
-        t.clipped += clips;
-        t.finish(spf);
-    }
+    clips.finish(taps, spf);
     true
+}
+
+/// The samples a tick clipped, counted as the plan reports them by row:
+/// a party's on its statistics, a tap channel's on its tap.
+struct TapClips {
+    /// Where each tap's rows end (the rows after the parties', in order).
+    ends: [usize; MAX_TAPS],
+    clips: [u64; MAX_TAPS],
+}
+
+impl TapClips {
+    #[inline(always)]
+    fn new<S>(parties: usize, taps: &[TapState<S>]) -> TapClips {
+        let mut ends = [0usize; MAX_TAPS];
+        let mut end = parties;
+        for (t, e) in taps.iter().zip(&mut ends) {
+            end += t.heard.len();
+            *e = end;
+        }
+        TapClips {
+            ends,
+            clips: [0; MAX_TAPS],
+        }
+    }
+
+    /// `k` samples of row `l` clipped.
+    #[inline(always)]
+    fn count<S>(&mut self, parties: &mut [Party<S>], l: usize, k: usize) {
+        if let Some(p) = parties.get_mut(l) {
+            p.stats.samples_clipped += k as u64;
+        } else if let Some(t) = self.ends.iter().position(|&e| l < e) {
+            self.clips[t] += k as u64;
+        }
+    }
+
+    /// After the mix: each tap counts its clips and finishes its frame.
+    #[inline(always)]
+    fn finish<S: Sample>(self, taps: &mut [TapState<S>], spf: usize) {
+        for (t, clips) in taps.iter_mut().zip(self.clips) {
+            t.clipped += clips;
+            t.finish(spf);
+        }
+    }
 }
 
 fn sanitize<S: Sample>(parties: &mut [Party<S>], inputs: &mut [S], spf: usize) {
