@@ -119,7 +119,7 @@ impl Path {
 }
 
 /// One host tick on the borrowed path: `mix_frames` over the frames where
-/// they are, then every output borrowed.
+/// they are, then every output borrowed (`outputs`, in the parties' order).
 #[inline]
 fn tick_borrowed<S: Sample, const N: usize>(
     session: &mut Session<S>,
@@ -128,8 +128,8 @@ fn tick_borrowed<S: Sample, const N: usize>(
 ) {
     let given: [(PartyId, &[S]); N] = std::array::from_fn(|i| (ids[i], black_box(&frames[i][..])));
     session.mix_frames(&given).unwrap();
-    for &id in ids {
-        black_box(session.output(id).unwrap());
+    for (_, output) in session.outputs() {
+        black_box(output);
     }
 }
 

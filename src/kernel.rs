@@ -222,6 +222,7 @@ impl private::Kernel for i16 {
     fn mix3t(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
         mix3t_i16(out, a, b, c)
     }
+    #[inline]
     fn mix3(out: &mut [i16], x: [&[i16]; 3], hears: [[bool; 2]; 3]) -> [usize; 3] {
         // One loop for each of the 64 patterns of who hears whom, so that a
         // listener who hears nobody or one talker costs no mask and no add:
@@ -232,6 +233,7 @@ impl private::Kernel for i16 {
             .fold(0u8, |m, &h| (m << 1) | u8::from(h));
         mix3_i16_by_pattern(out, x, bits)
     }
+    #[inline]
     fn mix3_unsanitized(
         out: &mut [i16],
         x: [&[i16]; 3],
@@ -318,6 +320,7 @@ fn mix3t_i16(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
 
 /// [`mix3_i16`] for the pattern `bits` (listener 0's two flags in bits 5
 /// and 4, listener 1's in 3 and 2, listener 2's in 1 and 0).
+#[inline]
 fn mix3_i16_by_pattern(out: &mut [i16], x: [&[i16]; 3], bits: u8) -> [usize; 3] {
     macro_rules! patterns {
         ($($p:literal)*) => {

@@ -228,7 +228,7 @@ impl Plan {
     /// the listeners after them, as in [`Plan::run`]. Gives what
     /// [`Plan::run`] gives with every bit of `has` set, without its
     /// look-ups. `sanitized`, `clipped` and the result are [`Plan::run`]'s.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn run_steady<'a, 'o, S: Sample + 'a + 'o>(
         &self,
         frame: impl Fn(usize) -> &'a [S],

@@ -2018,6 +2018,13 @@ impl<S: Sample> Session<S> {
         if self.mix_frames_steady(frames) {
             return Ok(());
         }
+        self.mix_frames_general(frames)
+    }
+
+    /// [`Session::mix_frames`] off the steady path: checks every frame, then
+    /// mixes the tick.
+    #[inline(never)]
+    fn mix_frames_general(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
         let mut at = [NOT_BORROWED; MAX_PARTIES];
         for (k, &(party, frame)) in frames.iter().enumerate() {
             let i = self.index(party)?;
@@ -2579,10 +2586,35 @@ impl<S: Sample> Session<S> {
     /// What `party` heard in the last tick, at its leg's format: silence
     /// before its first tick.
     pub fn output(&self, party: PartyId) -> Result<&[S], Error> {
-        let i = self.index(party)?;
-        Ok(match self.parties[i].leg.as_deref() {
+        let (i, p) = self.find(party)?;
+        Ok(match p.leg.as_deref() {
             Some(leg) => &leg.output,
             None => &self.outputs[i * self.spf..(i + 1) * self.spf],
+        })
+    }
+
+    /// What every party heard in the last tick, in the parties' order (as
+    /// [`Session::parties`] lists them), each with its id: what
+    /// [`Session::output`] gives for each, without a look-up per party.
+    ///
+    /// ```
+    /// use barge::{Format, Role, Session};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// call.set_ramp(std::time::Duration::ZERO)?;
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// call.mix_frames(&[(c, &[100; 160]), (a, &[20; 160])])?;
+    /// let heard: Vec<_> = call.outputs().map(|(id, frame)| (id, frame[0])).collect();
+    /// assert_eq!(heard, [(c, 20), (a, 100)]);
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn outputs(&self) -> impl ExactSizeIterator<Item = (PartyId, &[S])> + '_ {
+        let frames = self.outputs.chunks_exact(self.spf.max(1));
+        self.parties.iter().zip(frames).map(|(p, frame)| {
+            let frame = match p.leg.as_deref() {
+                Some(leg) => &leg.output[..],
+                None => frame,
+            };
+            (p.id, frame)
         })
     }
 
@@ -2733,6 +2765,26 @@ impl<S: Sample> Session<S> {
         }
     }
 
+    /// [`Session::index`] and the party there.
+    #[inline]
+    fn find(&self, party: PartyId) -> Result<(usize, &Party<S>), Error> {
+        let parties: &[Party<S>] = &self.parties;
+        let at = party.n as usize;
+        match parties.get(at) {
+            // The party at its id's position (see `index`).
+            Some(p) if p.id == party => Ok((at, p)),
+            _ => self.find_moved(party),
+        }
+    }
+
+    /// [`Session::find`] for a party not at its id's position.
+    #[cold]
+    #[inline(never)]
+    fn find_moved(&self, party: PartyId) -> Result<(usize, &Party<S>), Error> {
+        let i = self.index(party)?;
+        Ok((i, &self.parties[i]))
+    }
+
     fn index(&self, party: PartyId) -> Result<usize, Error> {
         if party.call != self.call {
             return Err(Error::ForeignParty { party });
@@ -2791,21 +2843,40 @@ fn steady_tick<'a, S: Sample + 'a>(
     frame: impl Fn(usize) -> &'a [S],
     spf: usize,
 ) -> bool {
-    let mut clips = TapClips::new(parties.len(), taps);
-    let clipped = |l: usize, k: usize| clips.count(parties, l, k);
-    let frames = taps.iter_mut().map(|t| &mut t.mixed[..]);
     let sanitized = !plan.sanitizes_itself();
-    if plan
-        .run_steady(frame, outputs, frames, spf, sanitized, clipped)
-        .is_err()
-    {
-        return false;
+    if taps.is_empty() {
+        // No tap: every row is a party's.
+        let clipped = |l: usize, k: usize| {
+            if let Some(p) = parties.get_mut(l) {
+                p.stats.samples_clipped += k as u64;
+            }
+        };
+        let none = core::iter::empty();
+        if plan
+            .run_steady(frame, outputs, none, spf, sanitized, clipped)
+            .is_err()
+        {
+            return false;
+        }
+    } else {
+        let mut clips = TapClips::new(parties.len(), taps);
+        let clipped = |l: usize, k: usize| clips.count(parties, l, k);
+        let frames = taps.iter_mut().map(|t| &mut t.mixed[..]);
+        if plan
+            .run_steady(frame, outputs, frames, spf, sanitized, clipped)
+            .is_err()
+        {
+            return false;
+        }
+        clips.finish(taps, spf);
     }
-    for p in parties.iter_mut() {
-        p.stats.frames_mixed += 1;
-        p.has_input = false;
+    // By index: no division for the trip count.
+    for i in 0..parties.len() {
+        if let Some(p) = parties.get_mut(i) {
+            p.stats.frames_mixed += 1;
+            p.has_input = false;
+        }
     }
-    clips.finish(taps, spf);
     true
 }
 

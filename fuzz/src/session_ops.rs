@@ -3221,6 +3221,13 @@ impl<S: RefSample> Harness<S> {
             "mix"
         };
         assert_eq!(self.s.tick(), m.tick);
+        // `outputs` lists every party in order with what `output` gives it.
+        assert_eq!(self.s.outputs().len(), m.parties.len(), "tick {tick}");
+        for ((id, all), p) in self.s.outputs().zip(&m.parties) {
+            assert_eq!(id, p.id, "tick {tick}: outputs in the parties' order");
+            let one = self.s.output(p.id).unwrap();
+            assert!(core::ptr::eq(all, one), "tick {tick}: outputs of {id}");
+        }
         // What the reference cannot predict, as the session gave it.
         let mut observed = Vec::new();
         for (l, p) in m.parties.iter().enumerate() {
