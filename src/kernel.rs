@@ -146,6 +146,16 @@ pub(crate) mod private {
             x: [&[Self]; 3],
             hears: [[bool; 2]; 3],
         ) -> Option<[usize; 3]>;
+        /// A whole four-party call at unity in one pass: `x` holds the four
+        /// talkers' frames and `out` the four listeners' back to back, and
+        /// listener `l` hears talker `t` (in order) where bit `4 * l + t`
+        /// of `hears` is set. `out[l]` becomes what `mix_unity` gives for
+        /// those talkers; returns the clipped samples per listener, or
+        /// `None` (with `out` untouched) where the sample type has no such
+        /// pass.
+        fn mix4(_out: &mut [Self], _x: [&[Self]; 4], _hears: u16) -> Option<[usize; 4]> {
+            None
+        }
         /// Whether two frames hold the same samples, bit for bit.
         fn same_bits(a: &[Self], b: &[Self]) -> bool;
         /// Whether `sanitize` would replace anything in `frame` (read only).
@@ -241,6 +251,10 @@ impl private::Kernel for i16 {
     ) -> Option<[usize; 3]> {
         Some(Self::mix3(out, x, hears))
     }
+    #[inline]
+    fn mix4(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> Option<[usize; 4]> {
+        Some(mix4_i16(out, x, hears))
+    }
     fn same_bits(a: &[i16], b: &[i16]) -> bool {
         a == b
     }
@@ -316,6 +330,54 @@ fn mix3t_i16(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
             s != s as i16 as i32
         })
         .count()
+}
+
+/// [`private::Kernel::mix4`] for `i16`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix4_i16(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> [usize; 4] {
+    let len = (out.len() / 4)
+        .min(x[0].len())
+        .min(x[1].len())
+        .min(x[2].len())
+        .min(x[3].len());
+    let [x0, x1, x2, x3] = x.map(|f| &f[..len]);
+    let (o0, rest) = out.split_at_mut(len);
+    let (o1, rest) = rest.split_at_mut(len);
+    let (o2, rest) = rest.split_at_mut(len);
+    let o3 = &mut rest[..len];
+    // Who hears whom as masks (a talker not heard adds 0); nobody hears
+    // itself.
+    let hears = hears & !0x8421;
+    let m: [[i16; 4]; 4] =
+        core::array::from_fn(|l| core::array::from_fn(|t| -(((hears >> (4 * l + t)) & 1) as i16)));
+    // Three samples within a quarter of full scale sum exactly in i16 and
+    // clip nowhere (as in `mix3t_i16`); whether any is beyond is noted on
+    // the way, and only then is the call summed again, wide.
+    let quarter = |s: i16| (s as u16).wrapping_add(0x2000);
+    let sum = |p: i16, q: i16, r: i16| p.wrapping_add(q).wrapping_add(r);
+    let mut beyond = 0u16;
+    for i in 0..len {
+        let (a, b, c, d) = (x0[i], x1[i], x2[i], x3[i]);
+        beyond |= quarter(a) | quarter(b) | quarter(c) | quarter(d);
+        o0[i] = sum(b & m[0][1], c & m[0][2], d & m[0][3]);
+        o1[i] = sum(a & m[1][0], c & m[1][2], d & m[1][3]);
+        o2[i] = sum(a & m[2][0], b & m[2][1], d & m[2][3]);
+        o3[i] = sum(a & m[3][0], b & m[3][1], c & m[3][2]);
+    }
+    if beyond & 0xc000 == 0 {
+        return [0; 4];
+    }
+    let mut clipped = [0usize; 4];
+    for (l, (o, m)) in [o0, o1, o2, o3].into_iter().zip(m).enumerate() {
+        let wide = |s: i16, m: i16| i32::from(s & m);
+        for i in 0..len {
+            let s = wide(x0[i], m[0]) + wide(x1[i], m[1]) + wide(x2[i], m[2]) + wide(x3[i], m[3]);
+            let r = s.clamp(i16::MIN.into(), i16::MAX.into());
+            clipped[l] += usize::from(r != s);
+            o[i] = r as i16;
+        }
+    }
+    clipped
 }
 
 /// [`mix3_i16`] for the pattern `bits` (listener 0's two flags in bits 5
@@ -982,6 +1044,17 @@ pub(crate) fn mix_three_unsanitized<S: Sample>(
     S::mix3_unsanitized(out, x, hears)
 }
 
+/// Mixes a whole four-party call whose listeners hear each other steadily
+/// at unity: `x` holds the four talkers' frames, `out` the four listeners'
+/// back to back; listener `l` hears talker `t` where bit `4 * l + t` of
+/// `hears` is set (never its own). Gives what [`mix_unity`] gives listener
+/// by listener, in one pass over memory, and the clipped samples per
+/// listener; `None`, having written nothing, for a sample type with no such
+/// pass.
+pub(crate) fn mix_four<S: Sample>(out: &mut [S], x: [&[S]; 4], hears: u16) -> Option<[usize; 4]> {
+    S::mix4(out, x, hears)
+}
+
 /// Whether the kernel adds a talker heard steadily at `gain` unchanged.
 pub(crate) fn is_unity<S: Sample>(gain: Gain) -> bool {
     // Unity itself, the usual case, without the conversion.
@@ -1268,7 +1341,50 @@ mod test {
             }
         }
 
+        /// The four-party pass against the accumulator, listener by
+        /// listener: bit `4 * l + t` of `hears` says whether `l` hears `t`.
+        fn same_four(x: &[i16], hears: u16) {
+            let len = x.len() / 4;
+            let frame = |t: usize| &x[t * len..(t + 1) * len];
+            let mut fused = alloc::vec![7i16; 4 * len];
+            let clipped = mix_four(&mut fused, [frame(0), frame(1), frame(2), frame(3)], hears)
+                .expect("i16 has a four-party pass");
+            for l in 0..4 {
+                let mut one = alloc::vec![0i16; len];
+                let c = mix_general(&mut one, 4, |t| {
+                    let heard = t != l && hears & (1 << (4 * l + t)) != 0;
+                    let gain = if heard {
+                        RouteGain::UNITY
+                    } else {
+                        RouteGain::MUTED
+                    };
+                    Talker::new(frame(t), gain)
+                });
+                assert_eq!(
+                    (&fused[l * len..(l + 1) * len], clipped[l]),
+                    (&one[..], c),
+                    "listener {l}, hears {hears:#06x}"
+                );
+            }
+        }
+
         proptest! {
+            #[test]
+            fn i16_four_party_pass_matches_the_accumulator(
+                x in (0usize..200, 0usize..3).prop_flat_map(|(len, level)| {
+                    // Within a quarter of full scale, anything, or loud.
+                    let sample = match level {
+                        0 => (-8192i16..8192).boxed(),
+                        1 => i16_sample().boxed(),
+                        _ => prop_oneof![-32768i16..-8000, 8000i16..=32767].boxed(),
+                    };
+                    proptest::collection::vec(sample, 4 * len)
+                }),
+                hears in any::<u16>(),
+            ) {
+                same_four(&x, hears);
+            }
+
             #[test]
             fn i16_fast_paths_match_the_accumulator((frames, gains) in case(i16_sample())) {
                 same(&frames, &gains, |s: i16| s as u16 as u32);

@@ -275,7 +275,8 @@
 //!    out the route matrix of the next tick (every listener × talker gain,
 //!    with its ramp) and compile it into a plan: for each listener, the
 //!    kernel that mixes its frame (a copy, a one-pass sum, the whole
-//!    three-party call in one pass, or the general path) and the talkers it
+//!    three-party call in one pass, the whole four-party call at unity in
+//!    one pass for `i16`, or the general path) and the talkers it
 //!    adds. [`Session::mix`] only runs the plan; a call whose routes did not
 //!    change compiles nothing. The plan knows positions in the matrix, not
 //!    parties: a new kind of talker (an announcement) is a column, a new

@@ -23,8 +23,8 @@
 use smallvec::SmallVec;
 
 use crate::kernel::{
-    is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
-    Sample, Talker, UNITY_TALKERS,
+    is_unity, mix_four, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with,
+    RouteGain, Sample, Talker, UNITY_TALKERS,
 };
 
 /// How one listener's frame is mixed.
@@ -262,6 +262,15 @@ impl Plan {
                     clipped(l, k);
                 }
             }
+        } else if let Some(k) = self
+            .four_hears()
+            .and_then(|hears| mix_four(outputs, [frame(0), frame(1), frame(2), frame(3)], hears))
+        {
+            for (l, k) in k.into_iter().enumerate() {
+                if k != 0 {
+                    clipped(l, k);
+                }
+            }
         } else {
             // Rows by index, not by `chunks_exact_mut`: no division.
             for (l, &step) in self.steps.iter().take(self.n).enumerate() {
@@ -289,6 +298,25 @@ impl Plan {
             }
         }
         Ok(())
+    }
+
+    /// For a four-party plan whose parties' rows are one-pass sums: who
+    /// hears whom, as [`mix_four`] takes it.
+    #[inline(always)]
+    fn four_hears(&self) -> Option<u16> {
+        if self.n != 4 || self.steps.len() < 4 {
+            return None;
+        }
+        let mut hears = 0u16;
+        for (l, step) in self.steps.iter().take(4).enumerate() {
+            let Step::Unity { count, talkers } = *step else {
+                return None;
+            };
+            for &t in &talkers[..usize::from(count).min(UNITY_TALKERS)] {
+                hears |= 1 << (4 * l + usize::from(t & 3));
+            }
+        }
+        Some(hears)
     }
 
     /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,
