@@ -146,6 +146,13 @@ pub(crate) mod private {
             x: [&[Self]; 3],
             hears: [[bool; 2]; 3],
         ) -> Option<[usize; 3]>;
+        /// `mix3` for a sample type that never needs `sanitize`, with who
+        /// hears whom as a pattern of bits (listener 0's two flags in bits
+        /// 5 and 4, listener 1's in 3 and 2, listener 2's in 1 and 0);
+        /// `None`, with `out` untouched, for other sample types.
+        fn mix3_pattern(_out: &mut [Self], _x: [&[Self]; 3], _bits: u8) -> Option<[usize; 3]> {
+            None
+        }
         /// A whole four-party call at unity in one pass: `x` holds the four
         /// talkers' frames and `out` the four listeners' back to back, and
         /// listener `l` hears talker `t` (in order) where bit `4 * l + t`
@@ -237,11 +244,7 @@ impl private::Kernel for i16 {
         // One loop for each of the 64 patterns of who hears whom, so that a
         // listener who hears nobody or one talker costs no mask and no add:
         // monitor and whisper run as fast as barge.
-        let bits = hears
-            .iter()
-            .flatten()
-            .fold(0u8, |m, &h| (m << 1) | u8::from(h));
-        mix3_i16_by_pattern(out, x, bits)
+        mix3_i16_by_pattern(out, x, pattern(hears))
     }
     #[inline]
     fn mix3_unsanitized(
@@ -250,6 +253,10 @@ impl private::Kernel for i16 {
         hears: [[bool; 2]; 3],
     ) -> Option<[usize; 3]> {
         Some(Self::mix3(out, x, hears))
+    }
+    #[inline]
+    fn mix3_pattern(out: &mut [i16], x: [&[i16]; 3], bits: u8) -> Option<[usize; 3]> {
+        Some(mix3_i16_by_pattern(out, x, bits))
     }
     #[inline]
     fn mix4(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> Option<[usize; 4]> {
@@ -1031,6 +1038,29 @@ pub(crate) fn mix_three<S: Sample>(
     hears: [[bool; 2]; 3],
 ) -> [usize; 3] {
     S::mix3(out, x, hears)
+}
+
+/// Who hears whom in a three-party call (as [`mix_three`] takes it) as a
+/// pattern of bits: listener 0's two flags in bits 5 and 4, listener 1's in
+/// 3 and 2, listener 2's in 1 and 0.
+#[inline(always)]
+pub(crate) fn pattern(hears: [[bool; 2]; 3]) -> u8 {
+    hears
+        .iter()
+        .flatten()
+        .fold(0u8, |m, &h| (m << 1) | u8::from(h))
+}
+
+/// [`mix_three`] for a sample type that never needs sanitizing, with who
+/// hears whom as a pattern of bits (listener 0's two flags in bits 5 and 4,
+/// listener 1's in 3 and 2, listener 2's in 1 and 0); `None`, having
+/// written nothing, for other sample types.
+pub(crate) fn mix_three_pattern<S: Sample>(
+    out: &mut [S],
+    x: [&[S]; 3],
+    bits: u8,
+) -> Option<[usize; 3]> {
+    S::mix3_pattern(out, x, bits)
 }
 
 /// [`mix_three`] over frames that have not been sanitized yet: `None` when

@@ -23,8 +23,8 @@
 use smallvec::SmallVec;
 
 use crate::kernel::{
-    is_unity, mix_four, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with,
-    RouteGain, Sample, Talker, UNITY_TALKERS,
+    is_unity, mix_four, mix_general, mix_three, mix_three_pattern, mix_three_unsanitized,
+    mix_unity, mix_with, pattern, RouteGain, Sample, Talker, UNITY_TALKERS,
 };
 
 /// How one listener's frame is mixed.
@@ -73,6 +73,12 @@ pub(crate) struct Plan {
     /// Whether the plan is steady and that of a two-party call whose
     /// parties hear each other at unity: each hears a copy of the other.
     pass_through: bool,
+    /// For a steady plan with the one-pass three-party sum: who hears whom
+    /// as the kernel's pattern of bits ([`pattern`]).
+    three_bits: u8,
+    /// For a steady four-party plan whose parties' rows are one-pass sums:
+    /// who hears whom, as [`mix_four`] takes it.
+    four: Option<u16>,
 }
 
 /// A plan for frames that were not sanitized found a frame that needs it:
@@ -215,6 +221,8 @@ impl Plan {
             talkers: [t, 0, 0],
         };
         self.pass_through = self.steady && self.steps.get(..2) == Some(&[one(1), one(0)]) && n == 2;
+        self.three_bits = self.three.map_or(0, |(unity, _)| pattern(unity));
+        self.four = self.four_hears().filter(|_| self.steady);
     }
 
     /// Whether [`Plan::run_steady`] runs this plan.
@@ -252,10 +260,11 @@ impl Plan {
             }
         } else if let Some((unity, _)) = self.three {
             let x = [frame(0), frame(1), frame(2)];
-            let k = if sanitized {
-                mix_three(outputs, x, unity)
-            } else {
-                mix_three_unsanitized(outputs, x, unity).ok_or(NeedsSanitizing)?
+            let k = match mix_three_pattern(outputs, x, self.three_bits) {
+                // A sample type that needs no cleaning, by its pattern.
+                Some(k) => k,
+                None if sanitized => mix_three(outputs, x, unity),
+                None => mix_three_unsanitized(outputs, x, unity).ok_or(NeedsSanitizing)?,
             };
             for (l, k) in k.into_iter().enumerate() {
                 if k != 0 {
@@ -263,7 +272,7 @@ impl Plan {
                 }
             }
         } else if let Some(k) = self
-            .four_hears()
+            .four
             .and_then(|hears| mix_four(outputs, [frame(0), frame(1), frame(2), frame(3)], hears))
         {
             for (l, k) in k.into_iter().enumerate() {
