@@ -266,20 +266,12 @@ impl Plan {
                 None if sanitized => mix_three(outputs, x, unity),
                 None => mix_three_unsanitized(outputs, x, unity).ok_or(NeedsSanitizing)?,
             };
-            for (l, k) in k.into_iter().enumerate() {
-                if k != 0 {
-                    clipped(l, k);
-                }
-            }
+            report(k, &mut clipped);
         } else if let Some(k) = self
             .four
             .and_then(|hears| mix_four(outputs, [frame(0), frame(1), frame(2), frame(3)], hears))
         {
-            for (l, k) in k.into_iter().enumerate() {
-                if k != 0 {
-                    clipped(l, k);
-                }
-            }
+            report(k, &mut clipped);
         } else {
             // Rows by index, not by `chunks_exact_mut`: no division.
             for (l, &step) in self.steps.iter().take(self.n).enumerate() {
@@ -443,6 +435,20 @@ impl Plan {
     #[cfg(test)]
     pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
         self.three.map(|(unity, _)| unity)
+    }
+}
+
+/// Tells `clipped` of the clipped samples `k[l]` of each listener `l`
+/// that clipped any: one test when none did.
+#[inline(always)]
+fn report<const N: usize>(k: [usize; N], clipped: &mut impl FnMut(usize, usize)) {
+    if k.iter().fold(0, |any, &k| any | k) == 0 {
+        return;
+    }
+    for (l, k) in k.into_iter().enumerate() {
+        if k != 0 {
+            clipped(l, k);
+        }
     }
 }
 
