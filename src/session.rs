@@ -2621,8 +2621,11 @@ impl<S: Sample> Session<S> {
     /// # Ok::<(), barge::Error>(())
     /// ```
     pub fn outputs(&self) -> impl ExactSizeIterator<Item = (PartyId, &[S])> + '_ {
-        let frames = self.outputs.chunks_exact(self.spf.max(1));
-        self.parties.iter().zip(frames).map(|(p, frame)| {
+        let (spf, mut rest) = (self.spf, &self.outputs[..]);
+        // One frame after another, not by `chunks_exact`: no division.
+        self.parties.iter().map(move |p| {
+            let (frame, after) = rest.split_at(spf.min(rest.len()));
+            rest = after;
             let frame = match p.leg.as_deref() {
                 Some(leg) => &leg.output[..],
                 None => frame,
