@@ -19,10 +19,11 @@
 //!
 //! - `session/...`: the borrowed path, the one a host that already holds its
 //!   frames uses: one `mix_frames(&[(id, &frame), ...])` that reads every
-//!   party's frame where it is, then borrow every output with `output` (a
-//!   host encodes straight from them).
+//!   party's frame where it is, then borrow every output with `outputs`,
+//!   in the parties' order (a host encodes straight from them).
 //! - `session_copied/...`: the copying path: `put_frame` for every party
-//!   (one copy of each frame into the session), `mix`, borrow every output.
+//!   (one copy of each frame into the session), `mix`, borrow every output
+//!   with `output`, one look-up per party.
 //! - `session/barge_stereo_tap/i16/8k20`: the borrowed `barge` tick with
 //!   one stereo recording tap (`Tap::stereo()`), its frame read with
 //!   `tap_frame` after the outputs; `session/four_stems_tap/i16/8k20`: the
