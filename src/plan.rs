@@ -23,8 +23,8 @@
 use smallvec::SmallVec;
 
 use crate::kernel::{
-    is_unity, mix_general, mix_three, mix_three_unsanitized, mix_unity, mix_with, RouteGain,
-    Sample, Talker, UNITY_TALKERS,
+    is_unity, mix_general, mix_head, mix_three, mix_three_unsanitized, mix_unity, mix_with,
+    RouteGain, Sample, Talker, UNITY_TALKERS,
 };
 
 /// How one listener's frame is mixed.
@@ -363,7 +363,7 @@ impl Plan {
                         }
                         mix_unity(out_tail, &heard[..k])
                     };
-                    mix_general(out_head, n, talker) + tail
+                    mix_head(out_head, n, talker) + tail
                 };
                 if k != 0 {
                     clipped(l, k);
