@@ -1748,14 +1748,10 @@ impl<S: Sample> Session<S> {
 
     /// The gain at which party `l` hears party `t` once every ramp is over.
     fn gain_now(&self, l: usize, t: usize) -> Gain {
-        let gated = self.gated();
-        target_gain(
-            &self.parties[l],
-            &self.parties[t],
-            self.parties[l].heard[t],
-            gated,
-        )
-        .unwrap_or(Gain::MUTED)
+        let seat = self.parties[l].seat;
+        let listens = listens(seat, self.gated());
+        target_gain(seat, listens, &self.parties[t], self.parties[l].heard[t])
+            .unwrap_or(Gain::MUTED)
     }
 
     /// Whether the consent gate keeps every listener but the customers and
@@ -2387,18 +2383,35 @@ impl<S: Sample> Session<S> {
         let mut held_any = false;
         let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
         for (l, row) in rows.by_ref().take(n).enumerate() {
-            for (t, gain) in row.iter_mut().enumerate() {
-                if t == l {
-                    *gain = RouteGain::MUTED;
-                    continue;
-                }
-                let (listener, talker) = (&parties[l], &parties[t]);
-                let state = listener.heard[t];
-                let target = target_gain(listener, talker, state, gated);
-                let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
+            // The listener apart from the talkers before and after it, and
+            // what is the same for all its routes worked out once.
+            let (before, rest) = parties.split_at_mut(l);
+            let Some((listener, after)) = rest.split_first_mut() else {
+                break;
+            };
+            let seat = listener.seat;
+            let listens = listens(seat, gated);
+            let heard = &mut listener.heard[..];
+            let (Some(heard_before), Some(row_before)) = (heard.get_mut(..l), row.get_mut(..l))
+            else {
+                break;
+            };
+            let mut route = |state: &mut RouteState, gain: &mut RouteGain, talker: &Party<S>| {
+                let target = target_gain(seat, listens, talker, *state);
+                let (g, next) = next_route(*state, target, talker, ramp, tick, call_rate);
                 held_any |= next.held_until.is_some();
                 *gain = g;
-                parties[l].heard[t] = next;
+                *state = next;
+            };
+            for ((state, gain), talker) in heard_before.iter_mut().zip(row_before).zip(&*before) {
+                route(state, gain, talker);
+            }
+            let (heard_after, row_after) = (&mut heard[l + 1..], &mut row[l..]);
+            if let Some((own, row_after)) = row_after.split_first_mut() {
+                *own = RouteGain::MUTED;
+                for ((state, gain), talker) in heard_after.iter_mut().zip(row_after).zip(&*after) {
+                    route(state, gain, talker);
+                }
             }
         }
         for tap in self.taps.iter_mut() {
@@ -2969,20 +2982,19 @@ fn next_route<S>(
     (gain, next)
 }
 
-/// The gain at which `listener` hears `talker`, whose route is in `state`,
-/// once every ramp is over; `None` where the modes close the route.
+/// Whether a listener in `seat` may hear anyone this tick: before the
+/// disclosure only the call's own parties listen.
 #[inline(always)]
-fn target_gain<S>(
-    listener: &Party<S>,
-    talker: &Party<S>,
-    state: RouteState,
-    gated: bool,
-) -> Option<Gain> {
-    if !mode_allows(listener.seat, talker.seat) {
-        return None;
-    }
-    // Before the disclosure only the call's own parties listen.
-    if gated && matches!(listener.seat.role, Role::Supervisor | Role::Recorder) {
+fn listens(seat: Seat, gated: bool) -> bool {
+    !(gated && matches!(seat.role, Role::Supervisor | Role::Recorder))
+}
+
+/// The gain at which a listener in `seat` (who [`listens`] or not) hears
+/// `talker`, whose route is in `state`, once every ramp is over; `None`
+/// where the modes close the route.
+#[inline(always)]
+fn target_gain<S>(seat: Seat, listens: bool, talker: &Party<S>, state: RouteState) -> Option<Gain> {
+    if !listens || !mode_allows(seat, talker.seat) {
         return None;
     }
     Some(match state.adjusted {
