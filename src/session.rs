@@ -2398,10 +2398,8 @@ impl<S: Sample> Session<S> {
             };
             let mut route = |state: &mut RouteState, gain: &mut RouteGain, talker: &Party<S>| {
                 let target = target_gain(seat, listens, talker, *state);
-                let (g, next) = next_route(*state, target, talker, ramp, tick, call_rate);
-                held_any |= next.held_until.is_some();
-                *gain = g;
-                *state = next;
+                *gain = next_route(state, target, talker, ramp, tick, call_rate);
+                held_any |= state.held_until.is_some();
             };
             for ((state, gain), talker) in heard_before.iter_mut().zip(row_before).zip(&*before) {
                 route(state, gain, talker);
@@ -2419,13 +2417,11 @@ impl<S: Sample> Session<S> {
             let channels = tap.heard.iter_mut().enumerate();
             for ((c, heard), row) in channels.zip(rows.by_ref()) {
                 for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
-                    let state = heard[t];
                     let target =
                         (!gated && tap_hears(config, c, t, talker)).then_some(talker.volume);
-                    let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
-                    held_any |= next.held_until.is_some();
-                    *gain = g;
-                    heard[t] = next;
+                    let state = &mut heard[t];
+                    *gain = next_route(state, target, talker, ramp, tick, call_rate);
+                    held_any |= state.held_until.is_some();
                 }
             }
         }
@@ -2932,8 +2928,8 @@ fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
 }
 
 /// The next tick's gain of a route in `state` from `talker`, whose gain
-/// once every ramp is over is `target` (`None`: the modes close it), and
-/// the route's state after the tick.
+/// once every ramp is over is `target` (`None`: the modes close it);
+/// `state` becomes the route's state after the tick.
 ///
 /// A route from a talker on a leg of another format than the call's opens
 /// only once what the talker hands in after the change reaches the call:
@@ -2944,13 +2940,13 @@ fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
 /// closed, and `held_until` says from which tick it may open.
 #[inline(always)]
 fn next_route<S>(
-    state: RouteState,
+    state: &mut RouteState,
     target: Option<Gain>,
     talker: &Party<S>,
     ramp: usize,
     tick: u64,
     call_rate: crate::format::SampleRate,
-) -> (RouteGain, RouteState) {
+) -> RouteGain {
     let g = match target {
         Some(target) => RouteGain::ramp(state.current, target, ramp),
         // Closed by the mode table: close at once. A ramp down would let the
@@ -2959,6 +2955,11 @@ fn next_route<S>(
         None => RouteGain::MUTED,
     };
     let opens = state.current.is_muted() && !g.to.is_muted();
+    if !opens && state.held_until.is_none() {
+        // Held only where it opens: the usual route.
+        state.current = g.to;
+        return g;
+    }
     let until = match (opens, state.held_until, talker.leg.as_deref()) {
         (true, Some(until), _) => until,
         (true, None, Some(leg)) => {
@@ -2974,12 +2975,9 @@ fn next_route<S>(
     };
     let held = until > tick;
     let gain = if held { RouteGain::MUTED } else { g };
-    let next = RouteState {
-        current: gain.to,
-        adjusted: state.adjusted,
-        held_until: held.then_some(until),
-    };
-    (gain, next)
+    state.current = gain.to;
+    state.held_until = held.then_some(until);
+    gain
 }
 
 /// Whether a listener in `seat` may hear anyone this tick: before the
