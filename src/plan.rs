@@ -128,7 +128,10 @@ impl RowShape {
             }
             // `t < MAX_PARTIES`, which fits in a u8.
             shape.talkers[count] = t as u8;
-            shape.heard |= 1u32.checked_shl(t as u32).unwrap_or(0);
+            if t < 3 {
+                // Only the three-party sum asks.
+                shape.heard |= 1 << t;
+            }
             shape.count += 1;
         }
         shape
