@@ -1105,10 +1105,20 @@ where
     let mut ramping: Option<(&[S], Plan<S::KGain>)> = None;
     for i in 0..count {
         let t = talker(i);
-        if t.gain.is_silent() {
-            continue;
+        let g = t.gain;
+        if g.from == g.to || g.ramp == 0 {
+            // Steady at `to`, which is seldom anything but muted or unity:
+            // no conversion to the kernel's gains.
+            if g.to.is_muted() {
+                continue;
+            }
+            if is_unity::<S>(g.to) && steady.is_none() {
+                steady = Some(t.samples);
+                continue;
+            }
+            return mix_general(out, count, talker);
         }
-        let p = plan::<S>(&t.gain, len);
+        let p = plan::<S>(&g, len);
         if !p.steady && ramping.is_none() && p.ramp <= 1 << 30 {
             ramping = Some((t.samples, p));
         } else if p.steady && S::is_zero(p.to) {

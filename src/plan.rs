@@ -406,7 +406,9 @@ impl Plan {
                         }
                         mix_unity(out_tail, &heard[..k])
                     };
-                    mix_head(out_head, n, talker) + tail
+                    // The diagonal is muted: the other two, in order.
+                    let others = [[1, 2], [0, 2], [0, 1]][l];
+                    mix_head(out_head, 2, |i| talker(others[i])) + tail
                 };
                 if k != 0 {
                     clipped(l, k);
