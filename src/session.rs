@@ -1750,8 +1750,15 @@ impl<S: Sample> Session<S> {
     fn gain_now(&self, l: usize, t: usize) -> Gain {
         let seat = self.parties[l].seat;
         let listens = listens(seat, self.gated());
-        target_gain(seat, listens, &self.parties[t], self.parties[l].heard[t])
-            .unwrap_or(Gain::MUTED)
+        let talker = &self.parties[t];
+        target_gain(
+            seat,
+            listens,
+            talker.seat,
+            talker.volume,
+            self.parties[l].heard[t],
+        )
+        .unwrap_or(Gain::MUTED)
     }
 
     /// Whether the consent gate keeps every listener but the customers and
@@ -2379,48 +2386,38 @@ impl<S: Sample> Session<S> {
         let general_only = self.general_only();
         let (call_rate, tick) = (self.format.rate(), self.tick);
         let gated = self.gated();
-        let parties: &mut [Party<S>] = &mut self.parties;
+        // What every route from a talker needs, looked up once per talker.
+        let mut talkers = [TalkerNow::NOBODY; MAX_PARTIES];
+        for (now, p) in talkers.iter_mut().zip(&self.parties) {
+            *now = TalkerNow::of(p, tick, call_rate);
+        }
+        let talkers = &talkers[..n.min(MAX_PARTIES)];
         let mut held_any = false;
         let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
-        for (l, row) in rows.by_ref().take(n).enumerate() {
-            // The listener apart from the talkers before and after it, and
-            // what is the same for all its routes worked out once.
-            let (before, rest) = parties.split_at_mut(l);
-            let Some((listener, after)) = rest.split_first_mut() else {
-                break;
-            };
+        for (l, (listener, row)) in self.parties.iter_mut().zip(rows.by_ref()).enumerate() {
+            // What is the same for all the listener's routes, once.
             let seat = listener.seat;
             let listens = listens(seat, gated);
-            let heard = &mut listener.heard[..];
-            let (Some(heard_before), Some(row_before)) = (heard.get_mut(..l), row.get_mut(..l))
-            else {
-                break;
-            };
-            let mut route = |state: &mut RouteState, gain: &mut RouteGain, talker: &Party<S>| {
-                let target = target_gain(seat, listens, talker, *state);
-                *gain = next_route(state, target, talker, ramp, tick, call_rate);
-                held_any |= state.held_until.is_some();
-            };
-            for ((state, gain), talker) in heard_before.iter_mut().zip(row_before).zip(&*before) {
-                route(state, gain, talker);
-            }
-            let (heard_after, row_after) = (&mut heard[l + 1..], &mut row[l..]);
-            if let Some((own, row_after)) = row_after.split_first_mut() {
-                *own = RouteGain::MUTED;
-                for ((state, gain), talker) in heard_after.iter_mut().zip(row_after).zip(&*after) {
-                    route(state, gain, talker);
+            let routes = listener.heard.iter_mut().zip(row.iter_mut()).zip(talkers);
+            for (t, ((state, gain), talker)) in routes.enumerate() {
+                if t == l {
+                    *gain = RouteGain::MUTED;
+                    continue;
                 }
+                let target = target_gain(seat, listens, talker.seat, talker.volume, *state);
+                *gain = next_route(state, target, talker.opens_at, ramp, tick);
+                held_any |= state.held_until.is_some();
             }
         }
         for tap in self.taps.iter_mut() {
             let config = tap.tap;
             let channels = tap.heard.iter_mut().enumerate();
             for ((c, heard), row) in channels.zip(rows.by_ref()) {
-                for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
+                let routes = heard.iter_mut().zip(row.iter_mut()).zip(talkers);
+                for (t, ((state, gain), talker)) in routes.enumerate() {
                     let target =
-                        (!gated && tap_hears(config, c, t, talker)).then_some(talker.volume);
-                    let state = &mut heard[t];
-                    *gain = next_route(state, target, talker, ramp, tick, call_rate);
+                        (!gated && tap_hears(config, c, t, talker.seat)).then_some(talker.volume);
+                    *gain = next_route(state, target, talker.opens_at, ramp, tick);
                     held_any |= state.held_until.is_some();
                 }
             }
@@ -2908,9 +2905,8 @@ fn interleave<S: Copy>(out: &mut [S], left: &[S], right: &[S]) {
     }
 }
 
-/// Whether channel `c` of `tap` records `talker`, the party at `t`.
-fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
-    let seat = talker.seat;
+/// Whether channel `c` of `tap` records the party at `t`, in `seat`.
+fn tap_hears(tap: Tap, c: usize, t: usize, seat: Seat) -> bool {
     if !tap.records(seat) {
         return false;
     }
@@ -2927,25 +2923,69 @@ fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
     }
 }
 
-/// The next tick's gain of a route in `state` from `talker`, whose gain
-/// once every ramp is over is `target` (`None`: the modes close it);
-/// `state` becomes the route's state after the tick.
+/// What the routes from one talker need to know for a tick.
+#[derive(Debug, Clone, Copy)]
+struct TalkerNow {
+    seat: Seat,
+    volume: Gain,
+    /// The first tick in which a route from it that opens may be heard
+    /// (see [`next_route`]).
+    opens_at: u64,
+}
+
+impl TalkerNow {
+    /// A place holder.
+    const NOBODY: TalkerNow = TalkerNow {
+        seat: Seat::new(Role::Recorder),
+        volume: Gain::MUTED,
+        opens_at: 0,
+    };
+
+    /// Party `p` as a talker in the tick `tick`, of a call at `call_rate`.
+    ///
+    /// A route from a talker on a leg of another format than the call's
+    /// opens only once what the talker hands in after the change reaches
+    /// the call: at the talker's next frame (a leg frame that spans several
+    /// ticks was handed in before the change), and, for a leg at another
+    /// rate, one tick later still (the first few ms of a frame, its
+    /// resampler's delay, under the shortest frame, carry the frame
+    /// before).
+    #[inline(always)]
+    fn of<S>(p: &Party<S>, tick: u64, call_rate: crate::format::SampleRate) -> TalkerNow {
+        let opens_at = match p.leg.as_deref() {
+            Some(leg) => {
+                let fresh = if leg.phase == 0 {
+                    0
+                } else {
+                    leg.ticks - leg.phase
+                };
+                let memory = u64::from(leg.format.rate() != call_rate);
+                tick + fresh as u64 + memory
+            }
+            None => tick,
+        };
+        TalkerNow {
+            seat: p.seat,
+            volume: p.volume,
+            opens_at,
+        }
+    }
+}
+
+/// The gain in the tick `tick` of a route in `state`, whose gain once every
+/// ramp is over is `target` (`None`: the modes close it), from a talker
+/// whose routes that open may be heard from the tick `opens_at`
+/// ([`TalkerNow::of`]); `state` becomes the route's state after the tick.
 ///
-/// A route from a talker on a leg of another format than the call's opens
-/// only once what the talker hands in after the change reaches the call:
-/// at the talker's next frame (a leg frame that spans several ticks was
-/// handed in before the change), and, for a leg at another rate, one tick
-/// later still (the first few ms of a frame, its resampler's delay, under
-/// the shortest frame, carry the frame before). Until then it is held
-/// closed, and `held_until` says from which tick it may open.
+/// Until the talker can be heard a route that opens is held closed, and
+/// `held_until` says from which tick it may open.
 #[inline(always)]
-fn next_route<S>(
+fn next_route(
     state: &mut RouteState,
     target: Option<Gain>,
-    talker: &Party<S>,
+    opens_at: u64,
     ramp: usize,
     tick: u64,
-    call_rate: crate::format::SampleRate,
 ) -> RouteGain {
     let g = match target {
         Some(target) => RouteGain::ramp(state.current, target, ramp),
@@ -2960,17 +3000,9 @@ fn next_route<S>(
         state.current = g.to;
         return g;
     }
-    let until = match (opens, state.held_until, talker.leg.as_deref()) {
-        (true, Some(until), _) => until,
-        (true, None, Some(leg)) => {
-            let fresh = if leg.phase == 0 {
-                0
-            } else {
-                leg.ticks - leg.phase
-            };
-            let memory = u64::from(leg.format.rate() != call_rate);
-            tick + fresh as u64 + memory
-        }
+    let until = match (opens, state.held_until) {
+        (true, Some(until)) => until,
+        (true, None) => opens_at,
         _ => tick,
     };
     let held = until > tick;
@@ -2988,16 +3020,22 @@ fn listens(seat: Seat, gated: bool) -> bool {
 }
 
 /// The gain at which a listener in `seat` (who [`listens`] or not) hears
-/// `talker`, whose route is in `state`, once every ramp is over; `None`
-/// where the modes close the route.
+/// a talker in `talker` at `volume`, whose route is in `state`, once every
+/// ramp is over; `None` where the modes close the route.
 #[inline(always)]
-fn target_gain<S>(seat: Seat, listens: bool, talker: &Party<S>, state: RouteState) -> Option<Gain> {
-    if !listens || !mode_allows(seat, talker.seat) {
+fn target_gain(
+    seat: Seat,
+    listens: bool,
+    talker: Seat,
+    volume: Gain,
+    state: RouteState,
+) -> Option<Gain> {
+    if !listens || !mode_allows(seat, talker) {
         return None;
     }
     Some(match state.adjusted {
-        Some(g) => g.then(talker.volume),
-        None => talker.volume,
+        Some(g) => g.then(volume),
+        None => volume,
     })
 }
 
