@@ -50,8 +50,10 @@
 //! once and writes each output once. A tick in which routes ramp takes the
 //! general path only up to the end of the longest ramp, and in a three-party
 //! call only for the listeners whose routes ramp (the single pass mixes the
-//! rest at the target gains). Every fast path is property-tested to give the
-//! general path's result bit for bit.
+//! rest at the target gains); a head in which one talker ramps, beside at
+//! most one heard steadily at unity (a route that opens, a volume that
+//! changes), is itself one pass with no accumulator. Every fast path is
+//! property-tested to give the general path's result bit for bit.
 //!
 //! The loops are plain safe Rust shaped so that the compiler vectorizes them
 //! for the baseline x86-64 target (SSE2): users build with no `target-cpu`
@@ -120,6 +122,18 @@ pub(crate) mod private {
             first: usize,
             len: usize,
         );
+        /// What `finish` gives for `x` added with `add_ramp` (from the
+        /// frame's start, over `len` samples, `from != to`) to silence,
+        /// after `steady` (if any) added at unity, in one pass and without
+        /// the accumulator. `len` is at most `2^30`, and so is `out.len()`.
+        fn mix_ramp(
+            out: &mut [Self],
+            steady: Option<&[Self]>,
+            x: &[Self],
+            from: Self::KGain,
+            to: Self::KGain,
+            len: usize,
+        ) -> usize;
         /// Saturates `acc` into `out`; returns how many samples clipped.
         fn finish(acc: &[Self::Acc], out: &mut [Self]) -> usize;
         /// What `finish` gives for one talker added at unity to silence,
@@ -210,6 +224,16 @@ impl private::Kernel for i16 {
     }
     fn add_ramp(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, len: usize) {
         add_ramp_i16(acc, x, from, to, first, len)
+    }
+    fn mix_ramp(
+        out: &mut [i16],
+        steady: Option<&[i16]>,
+        x: &[i16],
+        from: i32,
+        to: i32,
+        len: usize,
+    ) -> usize {
+        mix_ramp_i16(out, steady, x, from, to, len)
     }
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
         // Clipping is rare: note whether any sample clipped with a plain OR
@@ -523,6 +547,64 @@ fn add_ramp_wide(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, l
     }
 }
 
+/// [`private::Kernel::mix_ramp`] for `i16`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix_ramp_i16(
+    out: &mut [i16],
+    steady: Option<&[i16]>,
+    x: &[i16],
+    from: i32,
+    to: i32,
+    len: usize,
+) -> usize {
+    match steady {
+        Some(a) => ramp_sum_i16::<true>(out, a, x, from, to, len),
+        None => ramp_sum_i16::<false>(out, &[], x, from, to, len),
+    }
+}
+
+/// The loop of [`mix_ramp_i16`], with or without a steady talker `a`.
+#[inline(always)]
+fn ramp_sum_i16<const STEADY: bool>(
+    out: &mut [i16],
+    a: &[i16],
+    x: &[i16],
+    from: i32,
+    to: i32,
+    len: usize,
+) -> usize {
+    let mut n = out.len().min(x.len());
+    if STEADY {
+        n = n.min(a.len());
+    }
+    let (out, x, a) = (&mut out[..n], &x[..n], &a[..if STEADY { n } else { 0 }]);
+    // The gains of `add_ramp_i16`, computed the same way, for every sample:
+    // at `k = len` the formula gives `to` exactly (the quotient is the
+    // integer `|to - from|`, and the margin the same), and every sample
+    // after it takes the gain of `k = len`. So no sample needs a loop of
+    // its own, and `to` at unity or muted adds what `add_steady` adds.
+    let len = len.clamp(1, 1 << 30);
+    let step = f64::from((to - from).unsigned_abs());
+    let inv = 1.0 / len as f64;
+    // `from - q` as `from + ((q ^ -1) + 1)`: no branch in the loop.
+    let neg = -i32::from(to < from);
+    let last = len as i32;
+    let mut clipped = 0u32;
+    for i in 0..n {
+        let k = f64::from((i as i32 + 1).min(last));
+        let q = (((step * k + 0.5) * inv - 0.5) + ROUND).to_bits() as i32;
+        let g = from + ((q ^ neg) - neg);
+        let mut v = (i32::from(x[i]) * g + (1 << (Q - 1))) >> Q;
+        if STEADY {
+            v += i32::from(a[i]);
+        }
+        let c = v.clamp(i16::MIN as i32, i16::MAX as i32);
+        clipped += u32::from(c != v);
+        out[i] = c as i16;
+    }
+    clipped as usize
+}
+
 impl private::Kernel for f32 {
     type Acc = f32;
     type KGain = f32;
@@ -558,6 +640,16 @@ impl private::Kernel for f32 {
         }
         // From `k = len` on the route is steady at `to`, as in later blocks.
         add_steady(steady_acc, steady_x, to);
+    }
+    fn mix_ramp(
+        out: &mut [f32],
+        steady: Option<&[f32]>,
+        x: &[f32],
+        from: f32,
+        to: f32,
+        len: usize,
+    ) -> usize {
+        mix_ramp_f32(out, steady, x, from, to, len)
     }
     fn finish(acc: &[f32], out: &mut [f32]) -> usize {
         let mut clipped = 0u32;
@@ -662,6 +754,70 @@ impl private::Kernel for f32 {
         }
         replaced
     }
+}
+
+/// [`private::Kernel::mix_ramp`] for `f32`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix_ramp_f32(
+    out: &mut [f32],
+    steady: Option<&[f32]>,
+    x: &[f32],
+    from: f32,
+    to: f32,
+    len: usize,
+) -> usize {
+    match steady {
+        Some(a) => ramp_sum_f32::<true>(out, a, x, from, to, len),
+        None => ramp_sum_f32::<false>(out, &[], x, from, to, len),
+    }
+}
+
+/// The loop of [`mix_ramp_f32`], with or without a steady talker `a`.
+#[inline(always)]
+fn ramp_sum_f32<const STEADY: bool>(
+    out: &mut [f32],
+    a: &[f32],
+    x: &[f32],
+    from: f32,
+    to: f32,
+    len: usize,
+) -> usize {
+    let mut n = out.len().min(x.len());
+    if STEADY {
+        n = n.min(a.len());
+    }
+    let (out, x, a) = (&mut out[..n], &x[..n], &a[..if STEADY { n } else { 0 }]);
+    // The accumulator's sums: `0.0 + a` first, then the ramping talker
+    // (of two terms after `0.0`, the order changes nothing but the payload
+    // of a NaN, which `saturate` makes silence). Its gain is the ramp's
+    // while `k < len`, then `to` as `add_steady` adds it.
+    let step = (to - from) / len.max(1) as f32;
+    let ramping = len.saturating_sub(1).min(n);
+    let (out, tail_out) = out.split_at_mut(ramping);
+    let (x, tail_x) = x.split_at(ramping);
+    let (a, tail_a) = a.split_at(if STEADY { ramping } else { 0 });
+    let base = |a: &[f32], i: usize| if STEADY { 0.0 + a[i] } else { 0.0 };
+    let mut clipped = 0u32;
+    let mut put = |o: &mut f32, s: f32| {
+        let c = saturate(s);
+        clipped += u32::from(c != s);
+        *o = c;
+    };
+    for i in 0..ramping {
+        let k = i + 1;
+        put(&mut out[i], base(a, i) + x[i] * (from + step * k as f32));
+    }
+    for i in 0..tail_out.len() {
+        let s = if to == 1.0 {
+            base(tail_a, i) + tail_x[i]
+        } else if to == 0.0 {
+            base(tail_a, i)
+        } else {
+            base(tail_a, i) + tail_x[i] * to
+        };
+        put(&mut tail_out[i], s);
+    }
+    clipped as usize
 }
 
 /// [`private::Kernel::mix1`] for `f32`.
@@ -1005,7 +1161,51 @@ where
     }
     let (out_head, out_tail) = out.split_at_mut(head);
     let tails = heard.map(|h| h.get(head..len).unwrap_or(&[]));
-    mix_general(out_head, count, talker) + mix_unity(out_tail, &tails[..audible])
+    mix_head(out_head, count, talker) + mix_unity(out_tail, &tails[..audible])
+}
+
+/// The head of a listener's frame in a tick in which routes ramp: what
+/// [`mix_general`] gives for the talkers `talker(i)`, `i < count`. The usual
+/// head (one talker ramping, at most one other heard steadily at unity) is
+/// mixed in one pass with no accumulator.
+pub(crate) fn mix_head<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F) -> usize
+where
+    F: Fn(usize) -> Talker<'a, S>,
+{
+    let len = out.len();
+    let mut steady: Option<&[S]> = None;
+    let mut ramping: Option<(&[S], Plan<S::KGain>)> = None;
+    for i in 0..count {
+        let t = talker(i);
+        let g = t.gain;
+        if g.from == g.to || g.ramp == 0 {
+            // Steady at `to`, which is seldom anything but muted or unity:
+            // no conversion to the kernel's gains.
+            if g.to.is_muted() {
+                continue;
+            }
+            if is_unity::<S>(g.to) && steady.is_none() {
+                steady = Some(t.samples);
+                continue;
+            }
+            return mix_general(out, count, talker);
+        }
+        let p = plan::<S>(&g, len);
+        if !p.steady && ramping.is_none() && p.ramp <= 1 << 30 {
+            ramping = Some((t.samples, p));
+        } else if p.steady && S::is_zero(p.to) {
+            // Adds nothing.
+        } else if p.steady && S::is_unity(p.to) && steady.is_none() {
+            steady = Some(t.samples);
+        } else {
+            return mix_general(out, count, talker);
+        }
+    }
+    match ramping {
+        _ if len > 1 << 30 => mix_general(out, count, talker),
+        Some((x, p)) => S::mix_ramp(out, steady, x, p.from, p.to, p.ramp),
+        None => mix_unity(out, steady.as_slice()),
+    }
 }
 
 /// The most talkers heard steadily at unity that [`mix_unity`] mixes in one
@@ -1345,6 +1545,54 @@ mod test {
             assert_eq!((fast, a), (general, b));
         }
 
+        /// A ramp head: one talker ramping, others steady (at unity, muted
+        /// or silent, or anything), in any order.
+        fn head_case<S: core::fmt::Debug + Clone>(
+            sample: impl Strategy<Value = S> + Clone,
+        ) -> impl Strategy<Value = (Vec<Vec<S>>, Vec<RouteGain>)> {
+            let ramping = (
+                gain(),
+                gain(),
+                prop_oneof![Just(1usize), Just(40), 1usize..400],
+            )
+                .prop_map(|(a, b, r)| RouteGain::ramp(a, b, r));
+            let other = prop_oneof![
+                4 => Just(RouteGain::UNITY),
+                1 => Just(RouteGain::MUTED),
+                1 => Just(RouteGain::ramp(Gain::MUTED, Gain::MUTED, 40)),
+                1 => Just(RouteGain::ramp(Gain::UNITY, Gain::UNITY, 40)),
+                1 => route(),
+            ];
+            (
+                1usize..300,
+                ramping,
+                proptest::collection::vec(other, 0..3),
+                0usize..3,
+            )
+                .prop_flat_map(move |(len, ramping, mut gains, at)| {
+                    gains.insert(at.min(gains.len()), ramping);
+                    (
+                        proptest::collection::vec(
+                            proptest::collection::vec(sample.clone(), len),
+                            gains.len(),
+                        ),
+                        Just(gains),
+                    )
+                })
+        }
+
+        fn same_head<S: Sample>(frames: &[Vec<S>], gains: &[RouteGain], bits: impl Fn(S) -> u32) {
+            let len = frames.first().map_or(7, Vec::len);
+            let talker = |i: usize| Talker::new(&frames[i][..], gains[i]);
+            let mut head = alloc::vec![S::SILENCE; len];
+            let mut general = alloc::vec![S::SILENCE; len];
+            let a = mix_head(&mut head, frames.len(), talker);
+            let b = mix_general(&mut general, frames.len(), talker);
+            let head: Vec<u32> = head.into_iter().map(&bits).collect();
+            let general: Vec<u32> = general.into_iter().map(&bits).collect();
+            assert_eq!((head, a), (general, b));
+        }
+
         fn same_three<S: Sample>(x: &[S], hears: [[bool; 2]; 3], bits: impl Fn(S) -> u32) {
             let len = x.len() / 3;
             let mut fused = alloc::vec![S::SILENCE; 3 * len];
@@ -1423,6 +1671,21 @@ mod test {
             #[test]
             fn f32_fast_paths_match_the_accumulator((frames, gains) in case(f32_sample())) {
                 same(&frames, &gains, f32::to_bits);
+            }
+
+            #[test]
+            fn i16_ramp_heads_match_the_accumulator((frames, gains) in head_case(i16_sample())) {
+                same_head(&frames, &gains, |s: i16| s as u16 as u32);
+            }
+
+            #[test]
+            fn f32_ramp_heads_match_the_accumulator((frames, gains) in head_case(f32_sample())) {
+                same_head(&frames, &gains, f32::to_bits);
+            }
+
+            #[test]
+            fn any_heads_match_the_accumulator((frames, gains) in case(i16_sample())) {
+                same_head(&frames, &gains, |s: i16| s as u16 as u32);
             }
 
             #[test]

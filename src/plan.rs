@@ -23,7 +23,7 @@
 use smallvec::SmallVec;
 
 use crate::kernel::{
-    is_unity, mix_four, mix_general, mix_three, mix_three_pattern, mix_three_unsanitized,
+    is_unity, mix_four, mix_general, mix_head, mix_three, mix_three_pattern, mix_three_unsanitized,
     mix_unity, mix_with, pattern, RouteGain, Sample, Talker, UNITY_TALKERS,
 };
 
@@ -86,6 +86,64 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) struct NeedsSanitizing;
 
+/// What [`Plan::compile`] needs to know of one listener's row of the
+/// route matrix.
+struct RowShape {
+    /// The first talkers heard at their targets (up to [`UNITY_TALKERS`]),
+    /// in order, and how many there are.
+    talkers: [u8; UNITY_TALKERS],
+    count: u8,
+    /// Bit `t`: talker `t` is one of `talkers`.
+    heard: u32,
+    /// The samples at the head of the frame that ramp.
+    head: usize,
+    /// Whether every talker heard at its target is heard at unity, and
+    /// `talkers` holds them all.
+    at_unity: bool,
+}
+
+impl RowShape {
+    /// The shape of listener `l`'s `row`, for frames of `len` samples.
+    #[inline(always)]
+    fn of<S: Sample>(row: &[RouteGain], l: usize, len: usize) -> RowShape {
+        let mut shape = RowShape {
+            talkers: [0; UNITY_TALKERS],
+            count: 0,
+            heard: 0,
+            head: 0,
+            at_unity: true,
+        };
+        for (t, g) in row.iter().enumerate() {
+            if g.to.is_muted() {
+                // Silent, or closing: only its ramp matters.
+                if t != l && !g.from.is_muted() && g.ramp > 0 {
+                    shape.head = shape.head.max(g.ramp.min(len));
+                }
+                continue;
+            }
+            if t == l {
+                continue;
+            }
+            if g.from != g.to && g.ramp > 0 {
+                shape.head = shape.head.max(g.ramp.min(len));
+            }
+            let count = usize::from(shape.count);
+            if count == UNITY_TALKERS || !is_unity::<S>(g.to) {
+                shape.at_unity = false;
+                continue;
+            }
+            // `t < MAX_PARTIES`, which fits in a u8.
+            shape.talkers[count] = t as u8;
+            if t < 3 {
+                // Only the three-party sum asks.
+                shape.heard |= 1 << t;
+            }
+            shape.count += 1;
+        }
+        shape
+    }
+}
+
 impl Plan {
     /// Makes room for a plan of `n` listeners, so that compiling one
     /// allocates nothing.
@@ -121,68 +179,53 @@ impl Plan {
     ) {
         self.n = n;
         self.rows = if n == 0 { 0 } else { rows };
-        self.steps.clear();
-        self.after.clear();
-        self.ramps = false;
+        let matrix = gains.chunks_exact(n.max(1)).take(self.rows);
+        // One step each for the rows the matrix holds, written in place
+        // (usually as many as before): no check of the room left per push.
+        for steps in [&mut self.steps, &mut self.after] {
+            if steps.len() != matrix.len() {
+                steps.clear();
+                steps.resize(matrix.len(), Step::General);
+            }
+        }
+        let mut ramps = false;
         let mut unity = [[false; 2]; 3];
         let mut heads = [0usize; 3];
         let mut fused = n == 3 && !general_only;
-        for (l, row) in gains.chunks_exact(n.max(1)).take(self.rows).enumerate() {
-            let mut talkers = [0u8; UNITY_TALKERS];
-            let mut count = 0usize;
-            let mut head = 0;
-            let mut at_unity = true;
-            for (t, g) in row.iter().enumerate() {
-                if t == l || g.is_silent() {
-                    continue;
-                }
-                if g.from != g.to && g.ramp > 0 {
-                    head = head.max(g.ramp.min(len));
-                }
-                if g.to.is_muted() {
-                    continue;
-                }
-                if count == UNITY_TALKERS || !is_unity::<S>(g.to) {
-                    at_unity = false;
-                    continue;
-                }
-                // `t < MAX_PARTIES`, which fits in a u8.
-                talkers[count] = t as u8;
-                count += 1;
-            }
-            self.ramps |= head != 0;
-            let after = if general_only {
+        let rows = matrix.zip(self.steps.iter_mut().zip(self.after.iter_mut()));
+        for (l, (row, (step, after))) in rows.enumerate() {
+            let shape = RowShape::of::<S>(row, l, len);
+            ramps |= shape.head != 0;
+            *after = if general_only {
                 Step::Reference
-            } else if at_unity {
+            } else if shape.at_unity {
                 Step::Unity {
-                    count: count as u8,
-                    talkers,
+                    count: shape.count,
+                    talkers: shape.talkers,
                 }
             } else {
                 Step::General
             };
-            let step = match after {
-                Step::Unity { .. } if head != 0 => Step::General,
+            *step = match *after {
+                Step::Unity { .. } if shape.head != 0 => Step::General,
                 after => after,
             };
-            self.steps.push(step);
-            self.after.push(after);
             if l >= 3 {
                 // A listener who talks to no one: not part of the sum.
-            } else if fused && at_unity && count <= 2 {
+            } else if fused && shape.at_unity && shape.count <= 2 {
                 // The other two, in order: for listener 0 talkers 1 and 2.
                 let others = match l {
-                    0 => [1u8, 2],
+                    0 => [1, 2],
                     1 => [0, 2],
                     _ => [0, 1],
                 };
-                let heard = &talkers[..count];
-                unity[l] = others.map(|o| heard.contains(&o));
-                heads[l] = head;
+                unity[l] = others.map(|o| shape.heard & (1 << o) != 0);
+                heads[l] = shape.head;
             } else {
                 fused = false;
             }
         }
+        self.ramps = ramps;
         self.three = fused.then_some((unity, heads));
         self.classify();
     }
@@ -392,7 +435,9 @@ impl Plan {
                         }
                         mix_unity(out_tail, &heard[..k])
                     };
-                    mix_general(out_head, n, talker) + tail
+                    // The diagonal is muted: the other two, in order.
+                    let others = [[1, 2], [0, 2], [0, 1]][l];
+                    mix_head(out_head, 2, |i| talker(others[i])) + tail
                 };
                 if k != 0 {
                     clipped(l, k);

@@ -262,6 +262,7 @@ impl Seat {
 /// Whether the mode table lets `listener` hear `talker` (two different
 /// parties). The host's adjustments come on top of this and can only lower
 /// or close what it allows.
+#[inline]
 pub fn mode_allows(listener: Seat, talker: Seat) -> bool {
     match listener.role {
         Role::Supervisor if !listener.mode.hears() => return false,

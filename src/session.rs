@@ -1748,12 +1748,15 @@ impl<S: Sample> Session<S> {
 
     /// The gain at which party `l` hears party `t` once every ramp is over.
     fn gain_now(&self, l: usize, t: usize) -> Gain {
-        let gated = self.gated();
+        let seat = self.parties[l].seat;
+        let listens = listens(seat, self.gated());
+        let talker = &self.parties[t];
         target_gain(
-            &self.parties[l],
-            &self.parties[t],
+            seat,
+            listens,
+            talker.seat,
+            talker.volume,
             self.parties[l].heard[t],
-            gated,
         )
         .unwrap_or(Gain::MUTED)
     }
@@ -2403,36 +2406,39 @@ impl<S: Sample> Session<S> {
         let general_only = self.general_only();
         let (call_rate, tick) = (self.format.rate(), self.tick);
         let gated = self.gated();
-        let parties: &mut [Party<S>] = &mut self.parties;
+        // What every route from a talker needs, looked up once per talker.
+        let mut talkers = [TalkerNow::NOBODY; MAX_PARTIES];
+        for (now, p) in talkers.iter_mut().zip(&self.parties) {
+            *now = TalkerNow::of(p, tick, call_rate);
+        }
+        let talkers = &talkers[..n.min(MAX_PARTIES)];
         let mut held_any = false;
         let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
-        for (l, row) in rows.by_ref().take(n).enumerate() {
-            for (t, gain) in row.iter_mut().enumerate() {
+        for (l, (listener, row)) in self.parties.iter_mut().zip(rows.by_ref()).enumerate() {
+            // What is the same for all the listener's routes, once.
+            let seat = listener.seat;
+            let listens = listens(seat, gated);
+            let routes = listener.heard.iter_mut().zip(row.iter_mut()).zip(talkers);
+            for (t, ((state, gain), talker)) in routes.enumerate() {
                 if t == l {
                     *gain = RouteGain::MUTED;
                     continue;
                 }
-                let (listener, talker) = (&parties[l], &parties[t]);
-                let state = listener.heard[t];
-                let target = target_gain(listener, talker, state, gated);
-                let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
-                held_any |= next.held_until.is_some();
-                *gain = g;
-                parties[l].heard[t] = next;
+                let target = target_gain(seat, listens, talker.seat, talker.volume, *state);
+                *gain = next_route(state, target, talker.opens_at, ramp, tick);
+                held_any |= state.held_until.is_some();
             }
         }
         for tap in self.taps.iter_mut() {
             let config = tap.tap;
             let channels = tap.heard.iter_mut().enumerate();
             for ((c, heard), row) in channels.zip(rows.by_ref()) {
-                for (t, (gain, talker)) in row.iter_mut().zip(&*parties).enumerate() {
-                    let state = heard[t];
+                let routes = heard.iter_mut().zip(row.iter_mut()).zip(talkers);
+                for (t, ((state, gain), talker)) in routes.enumerate() {
                     let target =
-                        (!gated && tap_hears(config, c, t, talker)).then_some(talker.volume);
-                    let (g, next) = next_route(state, target, talker, ramp, tick, call_rate);
-                    held_any |= next.held_until.is_some();
-                    *gain = g;
-                    heard[t] = next;
+                        (!gated && tap_hears(config, c, t, talker.seat)).then_some(talker.volume);
+                    *gain = next_route(state, target, talker.opens_at, ramp, tick);
+                    held_any |= state.held_until.is_some();
                 }
             }
         }
@@ -2986,9 +2992,8 @@ fn interleave<S: Copy>(out: &mut [S], left: &[S], right: &[S]) {
     }
 }
 
-/// Whether channel `c` of `tap` records `talker`, the party at `t`.
-fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
-    let seat = talker.seat;
+/// Whether channel `c` of `tap` records the party at `t`, in `seat`.
+fn tap_hears(tap: Tap, c: usize, t: usize, seat: Seat) -> bool {
     if !tap.records(seat) {
         return false;
     }
@@ -3005,26 +3010,70 @@ fn tap_hears<S>(tap: Tap, c: usize, t: usize, talker: &Party<S>) -> bool {
     }
 }
 
-/// The next tick's gain of a route in `state` from `talker`, whose gain
-/// once every ramp is over is `target` (`None`: the modes close it), and
-/// the route's state after the tick.
+/// What the routes from one talker need to know for a tick.
+#[derive(Debug, Clone, Copy)]
+struct TalkerNow {
+    seat: Seat,
+    volume: Gain,
+    /// The first tick in which a route from it that opens may be heard
+    /// (see [`next_route`]).
+    opens_at: u64,
+}
+
+impl TalkerNow {
+    /// A place holder.
+    const NOBODY: TalkerNow = TalkerNow {
+        seat: Seat::new(Role::Recorder),
+        volume: Gain::MUTED,
+        opens_at: 0,
+    };
+
+    /// Party `p` as a talker in the tick `tick`, of a call at `call_rate`.
+    ///
+    /// A route from a talker on a leg of another format than the call's
+    /// opens only once what the talker hands in after the change reaches
+    /// the call: at the talker's next frame (a leg frame that spans several
+    /// ticks was handed in before the change), and, for a leg at another
+    /// rate, one tick later still (the first few ms of a frame, its
+    /// resampler's delay, under the shortest frame, carry the frame
+    /// before).
+    #[inline(always)]
+    fn of<S>(p: &Party<S>, tick: u64, call_rate: crate::format::SampleRate) -> TalkerNow {
+        let opens_at = match p.leg.as_deref() {
+            Some(leg) => {
+                let fresh = if leg.phase == 0 {
+                    0
+                } else {
+                    leg.ticks - leg.phase
+                };
+                let memory = u64::from(leg.format.rate() != call_rate);
+                tick + fresh as u64 + memory
+            }
+            None => tick,
+        };
+        TalkerNow {
+            seat: p.seat,
+            volume: p.volume,
+            opens_at,
+        }
+    }
+}
+
+/// The gain in the tick `tick` of a route in `state`, whose gain once every
+/// ramp is over is `target` (`None`: the modes close it), from a talker
+/// whose routes that open may be heard from the tick `opens_at`
+/// ([`TalkerNow::of`]); `state` becomes the route's state after the tick.
 ///
-/// A route from a talker on a leg of another format than the call's opens
-/// only once what the talker hands in after the change reaches the call:
-/// at the talker's next frame (a leg frame that spans several ticks was
-/// handed in before the change), and, for a leg at another rate, one tick
-/// later still (the first few ms of a frame, its resampler's delay, under
-/// the shortest frame, carry the frame before). Until then it is held
-/// closed, and `held_until` says from which tick it may open.
+/// Until the talker can be heard a route that opens is held closed, and
+/// `held_until` says from which tick it may open.
 #[inline(always)]
-fn next_route<S>(
-    state: RouteState,
+fn next_route(
+    state: &mut RouteState,
     target: Option<Gain>,
-    talker: &Party<S>,
+    opens_at: u64,
     ramp: usize,
     tick: u64,
-    call_rate: crate::format::SampleRate,
-) -> (RouteGain, RouteState) {
+) -> RouteGain {
     let g = match target {
         Some(target) => RouteGain::ramp(state.current, target, ramp),
         // Closed by the mode table: close at once. A ramp down would let the
@@ -3033,48 +3082,47 @@ fn next_route<S>(
         None => RouteGain::MUTED,
     };
     let opens = state.current.is_muted() && !g.to.is_muted();
-    let until = match (opens, state.held_until, talker.leg.as_deref()) {
-        (true, Some(until), _) => until,
-        (true, None, Some(leg)) => {
-            let fresh = if leg.phase == 0 {
-                0
-            } else {
-                leg.ticks - leg.phase
-            };
-            let memory = u64::from(leg.format.rate() != call_rate);
-            tick + fresh as u64 + memory
-        }
+    if !opens && state.held_until.is_none() {
+        // Held only where it opens: the usual route.
+        state.current = g.to;
+        return g;
+    }
+    let until = match (opens, state.held_until) {
+        (true, Some(until)) => until,
+        (true, None) => opens_at,
         _ => tick,
     };
     let held = until > tick;
     let gain = if held { RouteGain::MUTED } else { g };
-    let next = RouteState {
-        current: gain.to,
-        adjusted: state.adjusted,
-        held_until: held.then_some(until),
-    };
-    (gain, next)
+    state.current = gain.to;
+    state.held_until = held.then_some(until);
+    gain
 }
 
-/// The gain at which `listener` hears `talker`, whose route is in `state`,
-/// once every ramp is over; `None` where the modes close the route.
+/// Whether a listener in `seat` may hear anyone this tick: before the
+/// disclosure only the call's own parties listen.
 #[inline(always)]
-fn target_gain<S>(
-    listener: &Party<S>,
-    talker: &Party<S>,
+fn listens(seat: Seat, gated: bool) -> bool {
+    !(gated && matches!(seat.role, Role::Supervisor | Role::Recorder))
+}
+
+/// The gain at which a listener in `seat` (who [`listens`] or not) hears
+/// a talker in `talker` at `volume`, whose route is in `state`, once every
+/// ramp is over; `None` where the modes close the route.
+#[inline(always)]
+fn target_gain(
+    seat: Seat,
+    listens: bool,
+    talker: Seat,
+    volume: Gain,
     state: RouteState,
-    gated: bool,
 ) -> Option<Gain> {
-    if !mode_allows(listener.seat, talker.seat) {
-        return None;
-    }
-    // Before the disclosure only the call's own parties listen.
-    if gated && matches!(listener.seat.role, Role::Supervisor | Role::Recorder) {
+    if !listens || !mode_allows(seat, talker) {
         return None;
     }
     Some(match state.adjusted {
-        Some(g) => g.then(talker.volume),
-        None => talker.volume,
+        Some(g) => g.then(volume),
+        None => volume,
     })
 }
 
