@@ -535,11 +535,50 @@ struct Party<S> {
     leg: Option<Box<Leg<S>>>,
     /// For an announcement playing a tone: the tone, which is its frame
     /// every tick until it ends.
-    tone: Option<ToneGenerator>,
+    tone: Option<Box<ToneGenerator>>,
+    /// The allocation of the last tone that ended or stopped, kept for the
+    /// next one ([`Party::start_tone`]): a tone ends, and a cue starts,
+    /// inside a tick, which frees and allocates nothing.
+    spare_tone: Option<Box<ToneGenerator>>,
     /// For a supervisor whose digits are detected in its audio.
     dtmf: Option<Box<DtmfDetector>>,
     /// The host's key and groups for the party, given at join.
-    identity: Option<Identity>,
+    identity: Option<Box<Identity>>,
+}
+
+impl<S> Party<S> {
+    /// Plays `generator` from the next tick, in the allocation of the tone
+    /// playing or of the last one where there is one.
+    fn start_tone(&mut self, generator: ToneGenerator) {
+        if let Some(tone) = self.tone.as_deref_mut() {
+            *tone = generator;
+            return;
+        }
+        self.tone = Some(match self.spare_tone.take() {
+            Some(mut spare) => {
+                *spare = generator;
+                spare
+            }
+            None => Box::new(generator),
+        });
+    }
+
+    /// Ends the tone playing, if any, keeping its allocation; returns
+    /// whether one played.
+    fn end_tone(&mut self) -> bool {
+        match self.tone.take() {
+            Some(tone) => {
+                self.spare_tone = Some(tone);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The host's key and groups for the party, if it joined with them.
+    fn identity(&self) -> Option<&Identity> {
+        self.identity.as_deref()
+    }
 }
 
 /// A party's leg at another sample rate than the call: what it hands in is
@@ -797,6 +836,7 @@ impl<S: Sample> PartialEq for Party<S> {
             && self.has_input == other.has_input
             && self.stats == other.stats
             && self.heard == other.heard
+            // `spare_tone` is an allocation kept for later, not state.
             && self.tone == other.tone
             && self.dtmf == other.dtmf
             && self.identity == other.identity
@@ -1019,6 +1059,8 @@ impl<S: Sample> Session<S> {
             p.heard.reserve_exact(1);
         }
         self.plan.reserve(rows);
+        let label = identity.map(|i| i.key());
+        let identity = identity.map(Box::new);
         self.next_id = next_id;
         for p in self.parties.iter_mut() {
             p.heard.push(RouteState::NEW);
@@ -1040,6 +1082,7 @@ impl<S: Sample> Session<S> {
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: None,
             tone: None,
+            spare_tone: None,
             dtmf: None,
             identity,
         });
@@ -1051,7 +1094,7 @@ impl<S: Sample> Session<S> {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
-            label: identity.map(|i| i.key()),
+            label,
             at: self.tick,
         });
         if seat.role == Role::Supervisor {
@@ -1316,8 +1359,7 @@ impl<S: Sample> Session<S> {
                 .filter(|p| p.seat.role == Role::Supervisor)
             {
                 let agents = self.agents();
-                if let Err(refusal) = p.allows_on_call(sup.identity.as_ref(), agents, sup.seat.mode)
-                {
+                if let Err(refusal) = p.allows_on_call(sup.identity(), agents, sup.seat.mode) {
                     return Err(self.refuse(refusal));
                 }
             }
@@ -1415,9 +1457,9 @@ impl<S: Sample> Session<S> {
                         let gain = self.gain_now(l, t);
                         (!gain.is_muted()).then_some(Route {
                             listener: listener.id,
-                            listener_label: listener.identity.map(|i| i.key()),
+                            listener_label: listener.identity().map(|i| i.key()),
                             talker: talker.id,
-                            talker_label: talker.identity.map(|i| i.key()),
+                            talker_label: talker.identity().map(|i| i.key()),
                             gain,
                         })
                     })
@@ -1434,7 +1476,7 @@ impl<S: Sample> Session<S> {
         self.parties
             .iter()
             .filter(|p| p.seat.role == Role::Agent)
-            .map(|p| p.identity.as_ref())
+            .map(|p| p.identity())
     }
 
     /// Whether a party in `seat` with `identity` may join: the policy and
@@ -1448,7 +1490,7 @@ impl<S: Sample> Session<S> {
                     .filter(|p| p.seat.role == Role::Supervisor)
                     .find_map(|sup| {
                         policy
-                            .allows_on_call(sup.identity.as_ref(), [identity], sup.seat.mode)
+                            .allows_on_call(sup.identity(), [identity], sup.seat.mode)
                             .err()
                     })
             }),
@@ -1481,7 +1523,7 @@ impl<S: Sample> Session<S> {
         if self.parties[i].seat.mode == mode {
             return Ok(());
         }
-        self.check_supervisor(self.parties[i].identity.as_ref(), mode)
+        self.check_supervisor(self.parties[i].identity(), mode)
     }
 
     /// Records `refusal` and returns its error.
@@ -1569,7 +1611,7 @@ impl<S: Sample> Session<S> {
                 tick: self.tick,
             });
         }
-        p.tone = Some(generator);
+        p.start_tone(generator);
         self.record(Event::ToneStarted {
             party,
             tone: *tone,
@@ -1582,7 +1624,7 @@ impl<S: Sample> Session<S> {
     /// playing is accepted and records nothing.
     pub fn stop(&mut self, party: PartyId) -> Result<(), Error> {
         let i = self.announcement(party)?;
-        if self.parties[i].tone.take().is_some() {
+        if self.parties[i].end_tone() {
             self.record(Event::ToneEnded {
                 party,
                 finished: false,
@@ -1624,9 +1666,14 @@ impl<S: Sample> Session<S> {
             return Ok(());
         };
         // Checked here, so that the cue can play when its change comes.
-        ToneGenerator::new(&cue.tone, self.format.rate())?;
+        let generator = ToneGenerator::new(&cue.tone, self.format.rate())?;
         if self.cue_player.is_none() {
+            // The player's tone is allocated now, so that a cue that a
+            // digit sets off in a tick allocates nothing.
+            let spare = Box::new(generator);
             let player = self.join_announcement(Audience::NOBODY)?;
+            let i = self.parties.len() - 1;
+            self.parties[i].spare_tone = Some(spare);
             self.cue_player = Some(player);
         }
         self.cues[on.index()] = Some(cue);
@@ -1651,7 +1698,7 @@ impl<S: Sample> Session<S> {
         let Ok(generator) = ToneGenerator::new(&cue.tone, rate) else {
             return;
         };
-        p.tone = Some(generator);
+        p.start_tone(generator);
         p.seat.audience = cue.audience;
         let at = self.tick + u64::from(in_tick);
         self.log(
@@ -2338,6 +2385,8 @@ impl<S: Sample> Session<S> {
             let p = &mut self.parties[i];
             p.has_input = true;
             if tone.is_finished() {
+                // Kept for the next tone: a tick frees nothing.
+                p.spare_tone = Some(tone);
                 let (party, audience) = (p.id, p.seat.audience);
                 self.record_in_tick(Event::ToneEnded {
                     party,
@@ -2871,7 +2920,7 @@ fn info<S>(p: &Party<S>) -> PartyInfo {
         mode: (p.seat.role == Role::Supervisor).then_some(p.seat.mode),
         records_whisper: p.seat.role == Role::Recorder && p.seat.records_whisper,
         volume: p.volume,
-        identity: p.identity,
+        identity: p.identity().copied(),
         audience: (p.seat.role == Role::Announcement).then_some(p.seat.audience),
         playing: p.tone.is_some(),
         stats: p.stats,
