@@ -522,17 +522,29 @@ impl RouteState {
     };
 }
 
+/// One party of the call.
+///
+/// What a settled tick reads and writes of a party (its id, whether it
+/// handed in a frame, whether it is [plain](is_plain), its counters, and
+/// its leg, which [`Session::output`] looks at) comes first, in the
+/// party's first cache line; the rest, which control calls and ticks that
+/// are not settled use, after it.
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 struct Party<S> {
     id: PartyId,
-    seat: Seat,
-    volume: Gain,
-    has_input: bool,
     stats: PartyStats,
-    /// How this party hears each other party, indexed like `parties`.
-    heard: SmallVec<[RouteState; 4]>,
     /// For a leg at another rate than the call's: its conversions.
     leg: Option<Box<Leg<S>>>,
+    seat: Seat,
+    has_input: bool,
+    /// Whether the party plays no tone, is on no leg and has no digits
+    /// detected: kept by [`Party::update_plain`] whenever one of them
+    /// changes, so that a settled tick need not look at the three.
+    plain: bool,
+    volume: Gain,
+    /// How this party hears each other party, indexed like `parties`.
+    heard: SmallVec<[RouteState; 4]>,
     /// For an announcement playing a tone: the tone, which is its frame
     /// every tick until it ends.
     tone: Option<Box<ToneGenerator>>,
@@ -547,6 +559,12 @@ struct Party<S> {
 }
 
 impl<S> Party<S> {
+    /// Works out [`Party::plain`] again, after a change of its tone, its
+    /// leg or its digit detector.
+    fn update_plain(&mut self) {
+        self.plain = self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none();
+    }
+
     /// Plays `generator` from the next tick, in the allocation of the tone
     /// playing or of the last one where there is one.
     fn start_tone(&mut self, generator: ToneGenerator) {
@@ -561,6 +579,7 @@ impl<S> Party<S> {
             }
             None => Box::new(generator),
         });
+        self.update_plain();
     }
 
     /// Ends the tone playing, if any, keeping its allocation; returns
@@ -569,6 +588,7 @@ impl<S> Party<S> {
         match self.tone.take() {
             Some(tone) => {
                 self.spare_tone = Some(tone);
+                self.update_plain();
                 true
             }
             None => false,
@@ -833,6 +853,7 @@ impl<S: Sample> PartialEq for Party<S> {
             && self.id == other.id
             && self.seat == other.seat
             && self.volume == other.volume
+            // `plain` follows from the tone, the leg and the detector.
             && self.has_input == other.has_input
             && self.stats == other.stats
             && self.heard == other.heard
@@ -1078,6 +1099,7 @@ impl<S: Sample> Session<S> {
             seat,
             volume: Gain::UNITY,
             has_input: false,
+            plain: true,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: None,
@@ -1270,6 +1292,7 @@ impl<S: Sample> Session<S> {
             (false, true) => p.dtmf = None,
             _ => {}
         }
+        p.update_plain();
         Ok(())
     }
 
@@ -1901,6 +1924,7 @@ impl<S: Sample> Session<S> {
             });
         }
         p.leg = (leg != self.format).then(|| Box::new(Leg::new(leg, self.format)));
+        p.update_plain();
         Ok(())
     }
 
@@ -1917,6 +1941,9 @@ impl<S: Sample> Session<S> {
 
     /// [`Error::FrameNotDue`] unless party `i`'s leg takes a frame now.
     fn check_due(&self, i: usize) -> Result<(), Error> {
+        if is_plain(&self.parties[i]) {
+            return Ok(());
+        }
         if self.parties[i].tone.is_some() {
             return Err(Error::TonePlaying {
                 party: self.parties[i].id,
@@ -1999,11 +2026,11 @@ impl<S: Sample> Session<S> {
 
     /// Whether `frame` has the length of party `i`'s leg's frames.
     fn check_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
-        let format = self.parties[i]
-            .leg
-            .as_ref()
-            .map_or(self.format, |l| l.format);
-        if frame.len() != format.samples_per_frame() {
+        let leg = self.parties[i].leg.as_deref();
+        // The call's frames are `spf` long: no need to look at its format.
+        let expected = leg.map_or(self.spf, |l| l.format.samples_per_frame());
+        if frame.len() != expected {
+            let format = leg.map_or(self.format, |l| l.format);
             return Err(Error::FrameLength {
                 given: frame.len(),
                 expected: format.samples_per_frame(),
@@ -2387,6 +2414,7 @@ impl<S: Sample> Session<S> {
             if tone.is_finished() {
                 // Kept for the next tone: a tick frees nothing.
                 p.spare_tone = Some(tone);
+                p.update_plain();
                 let (party, audience) = (p.id, p.seat.audience);
                 self.record_in_tick(Event::ToneEnded {
                     party,
@@ -2823,7 +2851,12 @@ impl<S: Sample> Session<S> {
 /// tone, is on no leg at another format and has no digits detected.
 #[inline(always)]
 fn is_plain<S>(p: &Party<S>) -> bool {
-    p.tone.is_none() && p.leg.is_none() && p.dtmf.is_none()
+    debug_assert_eq!(
+        p.plain,
+        p.tone.is_none() && p.leg.is_none() && p.dtmf.is_none(),
+        "plain is kept up to date"
+    );
+    p.plain
 }
 
 /// A tick on the steady path: the plan `plan` runs over `frame(t)` (every
