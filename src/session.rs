@@ -768,20 +768,43 @@ impl<S: Sample> TapState<S> {
 /// frames handed in for the next tick, outputs, pending events and counters
 /// are all the same (caches that only make mixing faster are not compared).
 #[derive(Debug, Clone)]
+// Laid out in the order of the fields, so that a settled tick reads few
+// cache lines (only speed depends on it): the plan, whose second line
+// holds what the tick reads of it, and `spf` after it; in the next line
+// the rest of what every tick reads (the tag for `index`, the tick, the
+// outputs, `settled` and the taps' length, which `SmallVec` keeps first);
+// then, after the cold buffers, the parties, each beginning with the line
+// a settled tick reads of it (see `Party`). The rest is for control calls
+// and for ticks that are not settled.
+#[repr(C)]
 pub struct Session<S: Sample> {
-    format: Format,
+    /// The route matrix compiled: how each listener's frame is mixed.
+    plan: Plan,
     spf: usize,
-    ramp: Duration,
-    ramp_samples: usize,
-    tick: u64,
     /// The tag of this session's ids.
     call: u64,
-    next_id: u32,
-    parties: SmallVec<[Party<S>; 3]>,
-    /// One input frame per party, in the order of `parties`.
-    inputs: Vec<S>,
+    tick: u64,
     /// One output frame per party, in the order of `parties`.
     outputs: Vec<S>,
+    /// Whether `tick_gains` and `plan` hold for the next tick: true after a
+    /// tick, false after any change.
+    settled: bool,
+    /// Tests compare every fast path with the kernel's general path.
+    #[cfg(test)]
+    general_only: bool,
+    /// Recording taps, in order of adding.
+    taps: SmallVec<[TapState<S>; 1]>,
+    /// One input frame per party, in the order of `parties`.
+    inputs: Vec<S>,
+    /// The route matrix: the gain of every route (listener × talker,
+    /// row-major; the parties' rows, then the taps' channels) during the
+    /// tick being mixed; sized at joins so that `mix` never allocates.
+    tick_gains: Vec<RouteGain>,
+    parties: SmallVec<[Party<S>; 3]>,
+    format: Format,
+    ramp: Duration,
+    ramp_samples: usize,
+    next_id: u32,
     events: VecDeque<Event>,
     event_limit: usize,
     /// Events a tick may still record without allocating: reserved by the
@@ -804,21 +827,7 @@ pub struct Session<S: Sample> {
     /// The cue for each [`CueOn`], and the announcement that plays them.
     cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
-    /// Recording taps, in order of adding.
-    taps: SmallVec<[TapState<S>; 1]>,
     next_tap: u32,
-    /// The route matrix: the gain of every route (listener × talker,
-    /// row-major; the parties' rows, then the taps' channels) during the
-    /// tick being mixed; sized at joins so that `mix` never allocates.
-    tick_gains: Vec<RouteGain>,
-    /// Whether `tick_gains` and `plan` hold for the next tick: true after a
-    /// tick, false after any change.
-    settled: bool,
-    /// The route matrix compiled: how each listener's frame is mixed.
-    plan: Plan,
-    /// Tests compare every fast path with the kernel's general path.
-    #[cfg(test)]
-    general_only: bool,
     /// Tests count the ticks that took the steady path.
     #[cfg(test)]
     steady_ticks: u64,
