@@ -522,24 +522,83 @@ impl RouteState {
     };
 }
 
+/// One party of the call.
+///
+/// What a settled tick reads and writes of a party (its id, whether it
+/// handed in a frame, whether it is [plain](is_plain), its counters, and
+/// its leg, which [`Session::output`] looks at) comes first, in the
+/// party's first cache line; the rest, which control calls and ticks that
+/// are not settled use, after it.
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 struct Party<S> {
     id: PartyId,
-    seat: Seat,
-    volume: Gain,
-    has_input: bool,
     stats: PartyStats,
-    /// How this party hears each other party, indexed like `parties`.
-    heard: SmallVec<[RouteState; 4]>,
     /// For a leg at another rate than the call's: its conversions.
     leg: Option<Box<Leg<S>>>,
+    seat: Seat,
+    has_input: bool,
+    /// Whether the party plays no tone, is on no leg and has no digits
+    /// detected: kept by [`Party::update_plain`] whenever one of them
+    /// changes, so that a settled tick need not look at the three.
+    plain: bool,
+    volume: Gain,
+    /// How this party hears each other party, indexed like `parties`.
+    heard: SmallVec<[RouteState; 4]>,
     /// For an announcement playing a tone: the tone, which is its frame
     /// every tick until it ends.
-    tone: Option<ToneGenerator>,
+    tone: Option<Box<ToneGenerator>>,
+    /// The allocation of the last tone that ended or stopped, kept for the
+    /// next one ([`Party::start_tone`]): a tone ends, and a cue starts,
+    /// inside a tick, which frees and allocates nothing.
+    spare_tone: Option<Box<ToneGenerator>>,
     /// For a supervisor whose digits are detected in its audio.
     dtmf: Option<Box<DtmfDetector>>,
     /// The host's key and groups for the party, given at join.
-    identity: Option<Identity>,
+    identity: Option<Box<Identity>>,
+}
+
+impl<S> Party<S> {
+    /// Works out [`Party::plain`] again, after a change of its tone, its
+    /// leg or its digit detector.
+    fn update_plain(&mut self) {
+        self.plain = self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none();
+    }
+
+    /// Plays `generator` from the next tick, in the allocation of the tone
+    /// playing or of the last one where there is one.
+    fn start_tone(&mut self, generator: ToneGenerator) {
+        if let Some(tone) = self.tone.as_deref_mut() {
+            *tone = generator;
+            return;
+        }
+        self.tone = Some(match self.spare_tone.take() {
+            Some(mut spare) => {
+                *spare = generator;
+                spare
+            }
+            None => Box::new(generator),
+        });
+        self.update_plain();
+    }
+
+    /// Ends the tone playing, if any, keeping its allocation; returns
+    /// whether one played.
+    fn end_tone(&mut self) -> bool {
+        match self.tone.take() {
+            Some(tone) => {
+                self.spare_tone = Some(tone);
+                self.update_plain();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The host's key and groups for the party, if it joined with them.
+    fn identity(&self) -> Option<&Identity> {
+        self.identity.as_deref()
+    }
 }
 
 /// A party's leg at another sample rate than the call: what it hands in is
@@ -709,20 +768,43 @@ impl<S: Sample> TapState<S> {
 /// frames handed in for the next tick, outputs, pending events and counters
 /// are all the same (caches that only make mixing faster are not compared).
 #[derive(Debug, Clone)]
+// Laid out in the order of the fields, so that a settled tick reads few
+// cache lines (only speed depends on it): the plan, whose second line
+// holds what the tick reads of it, and `spf` after it; in the next line
+// the rest of what every tick reads (the tag for `index`, the tick, the
+// outputs, `settled` and the taps' length, which `SmallVec` keeps first);
+// then, after the cold buffers, the parties, each beginning with the line
+// a settled tick reads of it (see `Party`). The rest is for control calls
+// and for ticks that are not settled.
+#[repr(C)]
 pub struct Session<S: Sample> {
-    format: Format,
+    /// The route matrix compiled: how each listener's frame is mixed.
+    plan: Plan,
     spf: usize,
-    ramp: Duration,
-    ramp_samples: usize,
-    tick: u64,
     /// The tag of this session's ids.
     call: u64,
-    next_id: u32,
-    parties: SmallVec<[Party<S>; 3]>,
-    /// One input frame per party, in the order of `parties`.
-    inputs: Vec<S>,
+    tick: u64,
     /// One output frame per party, in the order of `parties`.
     outputs: Vec<S>,
+    /// Whether `tick_gains` and `plan` hold for the next tick: true after a
+    /// tick, false after any change.
+    settled: bool,
+    /// Tests compare every fast path with the kernel's general path.
+    #[cfg(test)]
+    general_only: bool,
+    /// Recording taps, in order of adding.
+    taps: SmallVec<[TapState<S>; 1]>,
+    /// One input frame per party, in the order of `parties`.
+    inputs: Vec<S>,
+    /// The route matrix: the gain of every route (listener × talker,
+    /// row-major; the parties' rows, then the taps' channels) during the
+    /// tick being mixed; sized at joins so that `mix` never allocates.
+    tick_gains: Vec<RouteGain>,
+    parties: SmallVec<[Party<S>; 3]>,
+    format: Format,
+    ramp: Duration,
+    ramp_samples: usize,
+    next_id: u32,
     events: VecDeque<Event>,
     event_limit: usize,
     /// Events a tick may still record without allocating: reserved by the
@@ -745,21 +827,7 @@ pub struct Session<S: Sample> {
     /// The cue for each [`CueOn`], and the announcement that plays them.
     cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
-    /// Recording taps, in order of adding.
-    taps: SmallVec<[TapState<S>; 1]>,
     next_tap: u32,
-    /// The route matrix: the gain of every route (listener × talker,
-    /// row-major; the parties' rows, then the taps' channels) during the
-    /// tick being mixed; sized at joins so that `mix` never allocates.
-    tick_gains: Vec<RouteGain>,
-    /// Whether `tick_gains` and `plan` hold for the next tick: true after a
-    /// tick, false after any change.
-    settled: bool,
-    /// The route matrix compiled: how each listener's frame is mixed.
-    plan: Plan,
-    /// Tests compare every fast path with the kernel's general path.
-    #[cfg(test)]
-    general_only: bool,
     /// Tests count the ticks that took the steady path.
     #[cfg(test)]
     steady_ticks: u64,
@@ -794,9 +862,11 @@ impl<S: Sample> PartialEq for Party<S> {
             && self.id == other.id
             && self.seat == other.seat
             && self.volume == other.volume
+            // `plain` follows from the tone, the leg and the detector.
             && self.has_input == other.has_input
             && self.stats == other.stats
             && self.heard == other.heard
+            // `spare_tone` is an allocation kept for later, not state.
             && self.tone == other.tone
             && self.dtmf == other.dtmf
             && self.identity == other.identity
@@ -1019,6 +1089,8 @@ impl<S: Sample> Session<S> {
             p.heard.reserve_exact(1);
         }
         self.plan.reserve(rows);
+        let label = identity.map(|i| i.key());
+        let identity = identity.map(Box::new);
         self.next_id = next_id;
         for p in self.parties.iter_mut() {
             p.heard.push(RouteState::NEW);
@@ -1036,10 +1108,12 @@ impl<S: Sample> Session<S> {
             seat,
             volume: Gain::UNITY,
             has_input: false,
+            plain: true,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: None,
             tone: None,
+            spare_tone: None,
             dtmf: None,
             identity,
         });
@@ -1051,7 +1125,7 @@ impl<S: Sample> Session<S> {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
-            label: identity.map(|i| i.key()),
+            label,
             at: self.tick,
         });
         if seat.role == Role::Supervisor {
@@ -1227,6 +1301,7 @@ impl<S: Sample> Session<S> {
             (false, true) => p.dtmf = None,
             _ => {}
         }
+        p.update_plain();
         Ok(())
     }
 
@@ -1316,8 +1391,7 @@ impl<S: Sample> Session<S> {
                 .filter(|p| p.seat.role == Role::Supervisor)
             {
                 let agents = self.agents();
-                if let Err(refusal) = p.allows_on_call(sup.identity.as_ref(), agents, sup.seat.mode)
-                {
+                if let Err(refusal) = p.allows_on_call(sup.identity(), agents, sup.seat.mode) {
                     return Err(self.refuse(refusal));
                 }
             }
@@ -1415,9 +1489,9 @@ impl<S: Sample> Session<S> {
                         let gain = self.gain_now(l, t);
                         (!gain.is_muted()).then_some(Route {
                             listener: listener.id,
-                            listener_label: listener.identity.map(|i| i.key()),
+                            listener_label: listener.identity().map(|i| i.key()),
                             talker: talker.id,
-                            talker_label: talker.identity.map(|i| i.key()),
+                            talker_label: talker.identity().map(|i| i.key()),
                             gain,
                         })
                     })
@@ -1434,7 +1508,7 @@ impl<S: Sample> Session<S> {
         self.parties
             .iter()
             .filter(|p| p.seat.role == Role::Agent)
-            .map(|p| p.identity.as_ref())
+            .map(|p| p.identity())
     }
 
     /// Whether a party in `seat` with `identity` may join: the policy and
@@ -1448,7 +1522,7 @@ impl<S: Sample> Session<S> {
                     .filter(|p| p.seat.role == Role::Supervisor)
                     .find_map(|sup| {
                         policy
-                            .allows_on_call(sup.identity.as_ref(), [identity], sup.seat.mode)
+                            .allows_on_call(sup.identity(), [identity], sup.seat.mode)
                             .err()
                     })
             }),
@@ -1481,7 +1555,7 @@ impl<S: Sample> Session<S> {
         if self.parties[i].seat.mode == mode {
             return Ok(());
         }
-        self.check_supervisor(self.parties[i].identity.as_ref(), mode)
+        self.check_supervisor(self.parties[i].identity(), mode)
     }
 
     /// Records `refusal` and returns its error.
@@ -1569,7 +1643,7 @@ impl<S: Sample> Session<S> {
                 tick: self.tick,
             });
         }
-        p.tone = Some(generator);
+        p.start_tone(generator);
         self.record(Event::ToneStarted {
             party,
             tone: *tone,
@@ -1582,7 +1656,7 @@ impl<S: Sample> Session<S> {
     /// playing is accepted and records nothing.
     pub fn stop(&mut self, party: PartyId) -> Result<(), Error> {
         let i = self.announcement(party)?;
-        if self.parties[i].tone.take().is_some() {
+        if self.parties[i].end_tone() {
             self.record(Event::ToneEnded {
                 party,
                 finished: false,
@@ -1624,9 +1698,14 @@ impl<S: Sample> Session<S> {
             return Ok(());
         };
         // Checked here, so that the cue can play when its change comes.
-        ToneGenerator::new(&cue.tone, self.format.rate())?;
+        let generator = ToneGenerator::new(&cue.tone, self.format.rate())?;
         if self.cue_player.is_none() {
+            // The player's tone is allocated now, so that a cue that a
+            // digit sets off in a tick allocates nothing.
+            let spare = Box::new(generator);
             let player = self.join_announcement(Audience::NOBODY)?;
+            let i = self.parties.len() - 1;
+            self.parties[i].spare_tone = Some(spare);
             self.cue_player = Some(player);
         }
         self.cues[on.index()] = Some(cue);
@@ -1651,7 +1730,7 @@ impl<S: Sample> Session<S> {
         let Ok(generator) = ToneGenerator::new(&cue.tone, rate) else {
             return;
         };
-        p.tone = Some(generator);
+        p.start_tone(generator);
         p.seat.audience = cue.audience;
         let at = self.tick + u64::from(in_tick);
         self.log(
@@ -1857,6 +1936,7 @@ impl<S: Sample> Session<S> {
             });
         }
         p.leg = (leg != self.format).then(|| Box::new(Leg::new(leg, self.format)));
+        p.update_plain();
         Ok(())
     }
 
@@ -1873,6 +1953,9 @@ impl<S: Sample> Session<S> {
 
     /// [`Error::FrameNotDue`] unless party `i`'s leg takes a frame now.
     fn check_due(&self, i: usize) -> Result<(), Error> {
+        if is_plain(&self.parties[i]) {
+            return Ok(());
+        }
         if self.parties[i].tone.is_some() {
             return Err(Error::TonePlaying {
                 party: self.parties[i].id,
@@ -1968,11 +2051,11 @@ impl<S: Sample> Session<S> {
 
     /// Whether `frame` has the length of party `i`'s leg's frames.
     fn check_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
-        let format = self.parties[i]
-            .leg
-            .as_ref()
-            .map_or(self.format, |l| l.format);
-        if frame.len() != format.samples_per_frame() {
+        let leg = self.parties[i].leg.as_deref();
+        // The call's frames are `spf` long: no need to look at its format.
+        let expected = leg.map_or(self.spf, |l| l.format.samples_per_frame());
+        if frame.len() != expected {
+            let format = leg.map_or(self.format, |l| l.format);
             return Err(Error::FrameLength {
                 given: frame.len(),
                 expected: format.samples_per_frame(),
@@ -2361,6 +2444,9 @@ impl<S: Sample> Session<S> {
             let p = &mut self.parties[i];
             p.has_input = true;
             if tone.is_finished() {
+                // Kept for the next tone: a tick frees nothing.
+                p.spare_tone = Some(tone);
+                p.update_plain();
                 let (party, audience) = (p.id, p.seat.audience);
                 self.record_in_tick(Event::ToneEnded {
                     party,
@@ -2848,7 +2934,12 @@ impl<S: Sample> Session<S> {
 /// tone, is on no leg at another format and has no digits detected.
 #[inline(always)]
 fn is_plain<S>(p: &Party<S>) -> bool {
-    p.tone.is_none() && p.leg.is_none() && p.dtmf.is_none()
+    debug_assert_eq!(
+        p.plain,
+        p.tone.is_none() && p.leg.is_none() && p.dtmf.is_none(),
+        "plain is kept up to date"
+    );
+    p.plain
 }
 
 /// A tick on the steady path: the plan `plan` runs over `frame(t)` (every
@@ -2964,7 +3055,7 @@ fn info<S>(p: &Party<S>) -> PartyInfo {
         mode: (p.seat.role == Role::Supervisor).then_some(p.seat.mode),
         records_whisper: p.seat.role == Role::Recorder && p.seat.records_whisper,
         volume: p.volume,
-        identity: p.identity,
+        identity: p.identity().copied(),
         audience: (p.seat.role == Role::Announcement).then_some(p.seat.audience),
         playing: p.tone.is_some(),
         stats: p.stats,

@@ -1,29 +1,49 @@
-//! `mix` never allocates: proven with a counting global allocator over
-//! thousands of ticks of a call with mode changes, volume changes, overrides
-//! and ramps, in both sample types.
+//! `mix` never allocates nor frees: proven with a counting global allocator
+//! over thousands of ticks of a call with mode changes, volume changes,
+//! overrides and ramps, in both sample types, and of a call whose tones end
+//! and whose cues start inside ticks.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 use std::time::Duration;
 
-use barge::{Format, Mode, PartyId, Role, Sample, Session, Tap};
+use barge::dtmf::Digit;
+use barge::keypad::DtmfMap;
+use barge::tone::Cadence;
+use barge::{
+    Audience, Cue, CueOn, Format, Mode, PartyId, Role, Sample, Session, Tap, ToneGenerator,
+    ToneSpec,
+};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Allocations, reallocations and deallocations this thread made (the
+    /// tests run in parallel): a tick that frees memory counts as much as
+    /// one that takes some.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
 
+fn count() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call is passed unchanged to the system allocator; counting
+// touches only a const-initialised thread-local without a destructor, which
+// never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count();
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -32,7 +52,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn allocations() -> u64 {
-    ALLOCATIONS.load(Ordering::Relaxed)
+    ALLOCATIONS.with(Cell::get)
 }
 
 /// Runs `ticks` ticks and returns how many allocations the mixing calls made.
@@ -130,9 +150,87 @@ fn mixing_allocates_nothing_after_the_parties_have_joined() {
     ];
     assert_eq!(run(Format::WEBRTC_10MS, f32_frames, 5_000), 0);
 
-    // The counter does count: joining a party allocates its frames.
+    // The counter does count: joining a party allocates its frames, and
+    // dropping the session frees them.
     let before = allocations();
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.join(Role::Customer).unwrap();
-    assert!(allocations() > before);
+    let joined = allocations();
+    assert!(joined > before);
+    drop(s);
+    assert!(allocations() > joined);
+}
+
+/// Tones that end inside a tick (an announcement's, a cue's) and cues that
+/// a digit in a supervisor's audio sets off inside a tick: no tick
+/// allocates or frees anything for them.
+#[test]
+fn tones_that_end_and_cues_that_start_in_a_tick_allocate_nothing() {
+    let format = Format::NARROWBAND_20MS;
+    let spf = format.samples_per_frame();
+    let mut s = Session::<i16>::new(format);
+    let c = s.join(Role::Customer).unwrap();
+    let a = s.join(Role::Agent).unwrap();
+    let v = s.join_supervisor(Mode::Monitor).unwrap();
+    let beeps = s.join_announcement(Audience::EVERYONE).unwrap();
+    s.set_dtmf_map(DtmfMap::CHANSPY);
+    s.detect_dtmf(v, true).unwrap();
+    // Cues of a few ticks each, so that they end often.
+    let short = ToneSpec::single(1000.0, -13.0, Cadence::once(30));
+    for on in [CueOn::Whisper, CueOn::Barge] {
+        s.set_cue(
+            on,
+            Some(Cue {
+                tone: short,
+                audience: Audience::PARTIES,
+            }),
+        )
+        .unwrap();
+    }
+    let short_beep = ToneSpec::single(440.0, -13.0, Cadence::once(50));
+    // The supervisor keys 5 (whisper), 6 (barge) and 4 (monitor) in turn,
+    // in band: 60 ms of each digit, then 200 ms of silence.
+    let digits = [Digit::Five, Digit::Six, Digit::Four];
+    let mut keyed: Vec<i16> = Vec::new();
+    for d in digits {
+        let mut g = ToneGenerator::new(&ToneSpec::dtmf(d, 60, 200), format.rate()).unwrap();
+        let mut x = vec![0i16; g.total_samples().unwrap() as usize];
+        g.fill(&mut x);
+        keyed.extend(x);
+    }
+    let speech = vec![300i16; spf];
+    let player = s
+        .parties()
+        .map(|p| p.id)
+        .find(|&id| ![c, a, v, beeps].contains(&id))
+        .unwrap();
+    let playing = |s: &Session<i16>| [beeps, player].map(|id| s.party(id).unwrap().playing);
+    let (mut in_tick, mut started, mut ended) = (0, 0, 0);
+    for tick in 0..600usize {
+        if tick % 40 == 0 {
+            s.play(beeps, &short_beep).unwrap();
+        }
+        let was = playing(&s);
+        let k = (tick * spf) % keyed.len();
+        let before = allocations();
+        s.put_frame(c, &speech).unwrap();
+        s.put_frame(a, &speech).unwrap();
+        s.put_frame(v, &keyed[k..k + spf]).unwrap();
+        s.mix();
+        for id in [c, a, v] {
+            std::hint::black_box(s.output(id).unwrap());
+        }
+        in_tick += allocations() - before;
+        for (was, now) in was.into_iter().zip(playing(&s)) {
+            started += u32::from(!was && now);
+            ended += u32::from(was && !now);
+        }
+        while s.poll_event().is_some() {}
+    }
+    assert_eq!(in_tick, 0, "allocations or frees in the ticks");
+    assert!(
+        started >= 10,
+        "the digits set off cues in the ticks: {started}"
+    );
+    assert!(ended >= 20, "tones ended in the ticks: {ended}");
 }
