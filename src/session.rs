@@ -1983,9 +1983,9 @@ impl<S: Sample> Session<S> {
     /// the same party in the same tick is [`Error::DuplicateFrame`].
     pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {
         let (i, p) = self.find(party)?;
-        // A frame of the call's length from a party on no leg, playing no
-        // tone and with no frame yet passes every check below.
-        if frame.len() == self.spf && p.leg.is_none() && p.tone.is_none() && !p.has_input {
+        // A frame of the call's length from a plain party (on no leg,
+        // playing no tone) with no frame yet passes every check below.
+        if frame.len() == self.spf && is_plain(p) && !p.has_input {
             let spf = self.spf;
             if let (Some(p), Some(slot)) = (
                 self.parties.get_mut(i),
