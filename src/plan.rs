@@ -49,19 +49,27 @@ pub(crate) enum Step {
 /// A compiled mix plan for a call of `n` talkers who are also its first
 /// `n` listeners (the route matrix's diagonal is muted), followed by
 /// listeners who talk to no one (recording taps): `rows` listeners in all.
+///
+/// Laid out in the order of its fields (only speed depends on it): the
+/// steps first, then in the second cache line everything a steady tick
+/// reads of a plan that is not a list of rows.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[repr(C)]
 pub(crate) struct Plan {
-    n: usize,
-    rows: usize,
     steps: SmallVec<[Step; 4]>,
     /// The steps of the ticks after this one, once every ramp is over:
     /// what [`Plan::settle`] turns the plan into.
     after: SmallVec<[Step; 4]>,
+    n: usize,
+    rows: usize,
     /// For a three-party call each of whose listeners hears at most the
     /// other two at unity once its ramps are over: who hears whom (the first
     /// and the second of the other two) for the one-pass three-party sum,
     /// and the samples at the head of each listener's frame that ramp.
     three: Option<([[bool; 2]; 3], [usize; 3])>,
+    /// For a steady four-party plan whose parties' rows are one-pass sums:
+    /// who hears whom, as [`mix_four`] takes it.
+    four: Option<u16>,
     /// Whether some route ramps this tick: the plan of the ticks after it
     /// is another one.
     ramps: bool,
@@ -76,9 +84,6 @@ pub(crate) struct Plan {
     /// For a steady plan with the one-pass three-party sum: who hears whom
     /// as the kernel's pattern of bits ([`pattern`]).
     three_bits: u8,
-    /// For a steady four-party plan whose parties' rows are one-pass sums:
-    /// who hears whom, as [`mix_four`] takes it.
-    four: Option<u16>,
 }
 
 /// A plan for frames that were not sanitized found a frame that needs it:
