@@ -2265,12 +2265,10 @@ impl<S: Sample> Session<S> {
         }
         // A route held closed this tick opens at the next: work it out then.
         self.settled &= !held;
-        if let Some(party) = disclosed {
+        if disclosed.is_some() {
+            // The gate lifts: the next tick works out the routes afresh.
             self.consent = Consent::Given;
-            self.record_in_tick(Event::ConsentGiven {
-                by: ConsentBy::Disclosure(party),
-                at: self.tick + 1,
-            });
+            self.settled = false;
         }
         for (p, &k) in self.parties.iter_mut().zip(at) {
             let handed = match p.leg.as_deref_mut() {
@@ -2458,8 +2456,13 @@ impl<S: Sample> Session<S> {
                 if self.disclosure == Some(party) && self.gated() && customer_heard {
                     // The gate lifts after this tick, its last of the
                     // disclosure: nobody listens to it or to what comes
-                    // with it.
+                    // with it. On the audit trail, right after the tone's
+                    // end.
                     disclosed = Some(party);
+                    self.record_in_tick(Event::ConsentGiven {
+                        by: ConsentBy::Disclosure(party),
+                        at: self.tick + 1,
+                    });
                 }
             } else {
                 p.tone = Some(tone);
