@@ -271,14 +271,18 @@
 //!    bit-exact; no allocation. Beside it, [`resample`]: the conversion
 //!    between rates of legs at another rate than the call's, and [`g711`].
 //! 3. [`route`]: roles, supervisor modes and the table above.
-//! 4. The mix plan (`src/plan.rs`): a control change makes the session work
-//!    out the route matrix of the next tick (every listener × talker gain,
-//!    with its ramp) and compile it into a plan: for each listener, the
-//!    kernel that mixes its frame (a copy, a one-pass sum, the whole
+//! 4. The mix plan (`src/plan.rs`): the control call that changes a route
+//!    works out the route matrix of the next tick (every listener × talker
+//!    gain, with its ramp) and compiles it into a plan: for each listener,
+//!    the kernel that mixes its frame (a copy, a one-pass sum, the whole
 //!    three-party call in one pass, the whole four-party call at unity in
 //!    one pass for `i16`, or the general path) and the talkers it
-//!    adds. [`Session::mix`] only runs the plan; a call whose routes did not
-//!    change compiles nothing. The plan knows positions in the matrix, not
+//!    adds. Another change before the tick works the matrix out again, from
+//!    the routes as the last tick left them. [`Session::mix`] only runs the
+//!    plan, and moves the routes on to where it left them; a call whose
+//!    routes did not change compiles nothing. (A change a tick makes itself,
+//!    a digit found in a supervisor's audio or the end of the disclosure, is
+//!    worked out by the tick after it.) The plan knows positions in the matrix, not
 //!    parties: a new kind of talker (an announcement) is a column, a new
 //!    kind of listener (a recording tap) a row, and a leg at another rate a
 //!    conversion before its column and after its row; they join the matrix,
@@ -292,7 +296,10 @@
 //!    when every party hands
 //!    in a frame (to [`Session::mix_frames`] in the parties' order, or with
 //!    [`Session::put_frame`] before [`Session::mix`]), the plan runs over
-//!    the frames where they are and nothing else is done. The kernel's
+//!    the frames where they are and nothing else is done. The tick right
+//!    after a change takes the same path when its parties are as plain and
+//!    no route waits for a leg: the plan the change compiled runs over the
+//!    frames where they are, ramps and all, and the routes move on. The kernel's
 //!    one-pass loops are compiled for the target and, on x86-64 with `std`,
 //!    also for AVX2, chosen once at run time.
 //! 5. [`session`]: the state machine of one call: parties, modes, route

@@ -29,7 +29,7 @@ use crate::dtmf::{Digit, DtmfDetector, DtmfEvent};
 use crate::kernel::{RouteGain, Sample};
 use crate::keypad::DtmfMap;
 use crate::label::Label;
-use crate::plan::Plan;
+use crate::plan::{NeedsSanitizing, Plan};
 use crate::policy::{Identity, Policy, Reason, Refusal};
 use crate::resample::Resampler;
 use crate::route::{mode_allows, Audience, Mode, Role, Seat};
@@ -502,7 +502,7 @@ impl Event {
 }
 
 /// One route as the listener's row keeps it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct RouteState {
     /// The gain reached at the end of the last tick.
     current: Gain,
@@ -510,15 +510,30 @@ struct RouteState {
     /// the route.
     adjusted: Option<Gain>,
     /// While the route is held closed after the change that opens it: the
-    /// tick from which it may open (see [`Session::compile_routes`]).
-    held_until: Option<u64>,
+    /// tick from which it may open (see [`Session::compile_routes`]); 0
+    /// when it is not held (a route is held only until a tick after the
+    /// one it is worked out for).
+    held_until: u64,
+    /// What `held_until` becomes once the tick the routes were last worked
+    /// out for is mixed ([`Session::commit_routes`]): a cache, as
+    /// `tick_gains` is, not compared.
+    next_held: u64,
+}
+
+impl PartialEq for RouteState {
+    fn eq(&self, other: &RouteState) -> bool {
+        self.current == other.current
+            && self.adjusted == other.adjusted
+            && self.held_until == other.held_until
+    }
 }
 
 impl RouteState {
     const NEW: RouteState = RouteState {
         current: Gain::MUTED,
         adjusted: None,
-        held_until: None,
+        held_until: 0,
+        next_held: 0,
     };
 }
 
@@ -789,6 +804,13 @@ pub struct Session<S: Sample> {
     /// Whether `tick_gains` and `plan` hold for the next tick: true after a
     /// tick, false after any change.
     settled: bool,
+    /// Whether the routes of the next tick were worked out and compiled
+    /// (by the control call that changed them, [`Session::prepare`]) but
+    /// not yet mixed: the tick runs the plan as it is, then commits the
+    /// routes. Never with `settled`.
+    compiled: bool,
+    /// For `compiled` routes: whether one is held.
+    compiled_held: bool,
     /// Tests compare every fast path with the kernel's general path.
     #[cfg(test)]
     general_only: bool,
@@ -828,9 +850,12 @@ pub struct Session<S: Sample> {
     cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
     next_tap: u32,
-    /// Tests count the ticks that took the steady path.
+    /// Tests count the ticks that took the steady path: settled, and
+    /// [prepared](Session::may_run_prepared).
     #[cfg(test)]
     steady_ticks: u64,
+    #[cfg(test)]
+    prepared_ticks: u64,
 }
 
 impl<S: Sample> PartialEq for Party<S> {
@@ -941,12 +966,16 @@ impl<S: Sample> Session<S> {
             taps: SmallVec::new(),
             next_tap: 0,
             tick_gains: Vec::new(),
+            compiled: false,
+            compiled_held: false,
             settled: false,
             plan: Plan::default(),
             #[cfg(test)]
             general_only: false,
             #[cfg(test)]
             steady_ticks: 0,
+            #[cfg(test)]
+            prepared_ticks: 0,
         }
     }
 
@@ -981,6 +1010,7 @@ impl<S: Sample> Session<S> {
         }
         self.ramp = ramp;
         self.ramp_samples = self.format.samples_in(ramp);
+        self.rework_routes();
         Ok(())
     }
 
@@ -1131,6 +1161,7 @@ impl<S: Sample> Session<S> {
         if seat.role == Role::Supervisor {
             self.cue(CueOn::Join, id, false);
         }
+        self.prepare();
         Ok(id)
     }
 
@@ -1170,6 +1201,7 @@ impl<S: Sample> Session<S> {
         if gone.seat.role == Role::Supervisor {
             self.cue(CueOn::Leave, party, false);
         }
+        self.prepare();
         Ok(())
     }
 
@@ -1189,6 +1221,7 @@ impl<S: Sample> Session<S> {
             return Err(self.refuse(refusal));
         }
         self.change_mode(i, mode, false);
+        self.prepare();
         Ok(())
     }
 
@@ -1276,6 +1309,7 @@ impl<S: Sample> Session<S> {
         if let Some(mode) = mode {
             self.change_mode(i, mode, false);
         }
+        self.prepare();
         Ok(mode)
     }
 
@@ -1402,6 +1436,7 @@ impl<S: Sample> Session<S> {
             active,
             at: self.tick,
         });
+        self.prepare();
         Ok(())
     }
 
@@ -1437,6 +1472,7 @@ impl<S: Sample> Session<S> {
             before,
             at: self.tick,
         });
+        self.prepare();
         Ok(())
     }
 
@@ -1452,6 +1488,7 @@ impl<S: Sample> Session<S> {
                 at: self.tick,
             });
         }
+        self.prepare();
     }
 
     /// Makes announcement `party` the call's disclosure: when a tone it
@@ -1560,7 +1597,7 @@ impl<S: Sample> Session<S> {
 
     /// Records `refusal` and returns its error.
     fn refuse(&mut self, refusal: Refusal) -> Error {
-        let (settled, room) = (self.settled, self.tick_room);
+        let (settled, compiled, room) = (self.settled, self.compiled, self.tick_room);
         self.record(Event::Refused {
             refusal,
             at: self.tick,
@@ -1568,6 +1605,7 @@ impl<S: Sample> Session<S> {
         // A refusal changes no route, and leaves the room for a tick's
         // events as it was (the trail keeps at least that much reserved).
         self.settled = settled;
+        self.compiled = compiled;
         self.tick_room = room.min(self.tick_room);
         Error::Refused { refusal }
     }
@@ -1616,6 +1654,7 @@ impl<S: Sample> Session<S> {
                 at: self.tick,
             });
         }
+        self.prepare();
         Ok(())
     }
 
@@ -1793,6 +1832,7 @@ impl<S: Sample> Session<S> {
             gain,
             at: self.tick,
         });
+        self.prepare();
         Ok(())
     }
 
@@ -1808,6 +1848,7 @@ impl<S: Sample> Session<S> {
                 at: self.tick,
             });
         }
+        self.prepare();
         Ok(())
     }
 
@@ -1863,6 +1904,7 @@ impl<S: Sample> Session<S> {
                 at: self.tick,
             });
         }
+        self.prepare();
         Ok(())
     }
 
@@ -1937,6 +1979,7 @@ impl<S: Sample> Session<S> {
         }
         p.leg = (leg != self.format).then(|| Box::new(Leg::new(leg, self.format)));
         p.update_plain();
+        self.rework_routes();
         Ok(())
     }
 
@@ -2174,13 +2217,19 @@ impl<S: Sample> Session<S> {
             detectors |= p.dtmf.is_some();
         }
         let disclosed = if tones { self.play_tones() } else { None };
+        // The routes of this tick: worked out by the control call that
+        // changed them, or now.
         let mut held = false;
-        if !self.settled || self.general_only() {
+        let worked_out = self.compiled || !self.settled || self.general_only();
+        if self.compiled && !self.general_only() {
+            held = self.compiled_held;
+        } else if worked_out {
             held = self.compile_routes();
         }
         // A change the tick itself makes (a digit found in a supervisor's
         // audio) unsettles the routes again.
         self.settled = true;
+        self.compiled = false;
         let handed = |p: &Party<S>, k: u8| p.has_input || k != NOT_BORROWED;
         let spf = self.spf;
         let n = self.parties.len();
@@ -2238,31 +2287,10 @@ impl<S: Sample> Session<S> {
             self.legs_out_of_call();
         }
         clips.finish(&mut self.taps, spf);
-        if self.plan.ramps() {
-            // Every ramp ends within the tick: the ticks after it hear every
-            // route steadily at its target.
-            let rows = n + self.tap_rows(n);
-            for g in &mut self.tick_gains[..rows * n] {
-                *g = RouteGain::steady(g.to);
-            }
-            self.plan.settle();
-            // The tests check every settled plan against a fresh compile.
-            #[cfg(test)]
-            {
-                let mut compiled = Plan::default();
-                compiled.compile::<S>(
-                    &self.tick_gains[..rows * n],
-                    n,
-                    rows,
-                    self.spf,
-                    self.general_only(),
-                );
-                assert_eq!(
-                    compiled, self.plan,
-                    "a settled plan is the plan of the steady matrix"
-                );
-            }
+        if worked_out {
+            self.commit_routes();
         }
+        self.settle_plan();
         // A route held closed this tick opens at the next: work it out then.
         self.settled &= !held;
         if disclosed.is_some() {
@@ -2296,6 +2324,17 @@ impl<S: Sample> Session<S> {
         self.settled && !self.general_only() && self.plan.steady()
     }
 
+    /// Whether this tick may take the steady path although its routes
+    /// changed: a control call worked them out and compiled the plan
+    /// ([`Session::prepare`]), and none is held. Each party must also be
+    /// plain, as for [`Session::may_run_steady`]; the plan then runs as
+    /// the general path would run it, with nothing else to do but move the
+    /// routes on ([`Session::end_prepared_tick`]).
+    #[inline(always)]
+    fn may_run_prepared(&self) -> bool {
+        self.compiled && !self.compiled_held && !self.general_only()
+    }
+
     /// The steady path of [`Session::mix_frames`]: when the tick
     /// [may run steady](Session::may_run_steady) and `frames` holds one
     /// frame of the call's length, in need of no cleaning, for each party in
@@ -2305,7 +2344,8 @@ impl<S: Sample> Session<S> {
     /// changed and the general path does it.
     #[inline]
     fn mix_frames_steady(&mut self, frames: &[(PartyId, &[S])]) -> bool {
-        if frames.len() != self.parties.len() || !self.may_run_steady() {
+        if frames.len() != self.parties.len() || !(self.may_run_steady() || self.may_run_prepared())
+        {
             return false;
         }
         let spf = self.spf;
@@ -2320,9 +2360,20 @@ impl<S: Sample> Session<S> {
                 return false;
             }
         }
+        if !self.settled {
+            return self.prepared_tick(Some(frames));
+        }
         let frame = |t: usize| frames.get(t).map_or(&[][..], |&(_, f)| f);
         let (plan, parties) = (&self.plan, &mut self.parties[..]);
-        let ran = steady_tick(plan, parties, &mut self.outputs, &mut self.taps, frame, spf);
+        let ran = steady_tick(
+            plan,
+            None,
+            parties,
+            &mut self.outputs,
+            &mut self.taps,
+            frame,
+            spf,
+        );
         if ran {
             self.end_steady_tick();
         }
@@ -2333,19 +2384,69 @@ impl<S: Sample> Session<S> {
     /// when every party handed in a frame of its own.
     #[inline]
     fn mix_steady(&mut self) -> bool {
-        if !self.may_run_steady() || !self.parties.iter().all(|p| is_plain(p) && p.has_input) {
+        if !(self.may_run_steady() || self.may_run_prepared())
+            || !self.parties.iter().all(|p| is_plain(p) && p.has_input)
+        {
             return false;
         }
         let spf = self.spf;
         if !self.plan.sanitizes_itself() {
             sanitize(&mut self.parties, &mut self.inputs, spf);
         }
+        if !self.settled {
+            return self.prepared_tick(None);
+        }
         let inputs: &[S] = &self.inputs;
         let frame = |t: usize| inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]);
         let (plan, parties) = (&self.plan, &mut self.parties[..]);
-        let ran = steady_tick(plan, parties, &mut self.outputs, &mut self.taps, frame, spf);
+        let ran = steady_tick(
+            plan,
+            None,
+            parties,
+            &mut self.outputs,
+            &mut self.taps,
+            frame,
+            spf,
+        );
         if ran {
             self.end_steady_tick();
+        }
+        ran
+    }
+
+    /// The steady path of a [prepared](Session::may_run_prepared) tick,
+    /// every party's frame being in `frames` (borrowed, in the parties'
+    /// order) or, without, in its own buffer: the plan runs over the route
+    /// matrix as the general path runs it, then the routes move on.
+    #[inline(never)]
+    fn prepared_tick(&mut self, frames: Option<&[(PartyId, &[S])]>) -> bool {
+        let spf = self.spf;
+        let inputs: &[S] = &self.inputs;
+        let frame = |t: usize| match frames {
+            Some(frames) => frames.get(t).map_or(&[][..], |&(_, f)| f),
+            None => inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]),
+        };
+        let gains = Some(&self.tick_gains[..]);
+        let (plan, parties) = (&self.plan, &mut self.parties[..]);
+        let ran = steady_tick(
+            plan,
+            gains,
+            parties,
+            &mut self.outputs,
+            &mut self.taps,
+            frame,
+            spf,
+        );
+        if ran {
+            #[cfg(test)]
+            {
+                self.prepared_ticks += 1;
+            }
+            self.commit_routes();
+            self.settle_plan();
+            self.compiled = false;
+            self.settled = true;
+            self.tick = self.tick.wrapping_add(1);
         }
         ran
     }
@@ -2472,13 +2573,90 @@ impl<S: Sample> Session<S> {
     }
 
     /// Replaces what no one may hear in the frames handed in this tick.
+    /// After a control call that changed the routes: works them out and
+    /// compiles the plan now, so that the tick after it runs the plan it
+    /// finds. Another change before the tick works them out again.
+    fn prepare(&mut self) {
+        if !self.settled && !self.compiled && !self.general_only() {
+            self.compiled_held = self.compile_routes();
+            self.compiled = true;
+        }
+    }
+
+    /// A change the routes of the next tick depend on that records no
+    /// event (the ramp, a leg): routes already worked out for that tick are
+    /// worked out again.
+    fn rework_routes(&mut self) {
+        if self.compiled {
+            self.compiled = false;
+            self.prepare();
+        }
+    }
+
+    /// After a tick whose routes ramped: every ramp ended within the tick,
+    /// so the ticks after it hear every route steadily at its target.
+    fn settle_plan(&mut self) {
+        if !self.plan.ramps() {
+            return;
+        }
+        let n = self.parties.len();
+        let rows = n + self.tap_rows(n);
+        for g in &mut self.tick_gains[..rows * n] {
+            *g = RouteGain::steady(g.to);
+        }
+        self.plan.settle();
+        // The tests check every settled plan against a fresh compile.
+        #[cfg(test)]
+        {
+            let mut compiled = Plan::default();
+            compiled.compile::<S>(
+                &self.tick_gains[..rows * n],
+                n,
+                rows,
+                self.spf,
+                self.general_only(),
+            );
+            assert_eq!(
+                compiled, self.plan,
+                "a settled plan is the plan of the steady matrix"
+            );
+        }
+    }
+
+    /// After a tick mixed from routes worked out for it: every route is
+    /// where that tick left it (its gain at the end of the tick, and
+    /// whether it is still held).
+    fn commit_routes(&mut self) {
+        let n = self.parties.len();
+        let mut rows = self.tick_gains.chunks_exact(n.max(1));
+        for (l, (p, row)) in self.parties.iter_mut().zip(rows.by_ref()).enumerate() {
+            for (t, (state, g)) in p.heard.iter_mut().zip(row).enumerate() {
+                if t != l {
+                    state.current = g.to;
+                    state.held_until = state.next_held;
+                }
+            }
+        }
+        for tap in self.taps.iter_mut() {
+            for (heard, row) in tap.heard.iter_mut().zip(rows.by_ref()) {
+                for (state, g) in heard.iter_mut().zip(row) {
+                    state.current = g.to;
+                    state.held_until = state.next_held;
+                }
+            }
+        }
+    }
+
     fn sanitize_inputs(&mut self) {
         sanitize(&mut self.parties, &mut self.inputs, self.spf);
     }
 
     /// After a change: works out the route matrix of the next tick (every
     /// route's gain, ramping from the gain in force to its target), and
-    /// compiles it into the plan. Every route ends the tick at its target.
+    /// compiles it into the plan. Every route ends the tick at its target,
+    /// which [`Session::commit_routes`] records once the tick is mixed; until
+    /// then the routes may be worked out again (another change before the
+    /// tick), from the same state.
     ///
     /// A route from a talker on a leg of another format than the call's
     /// opens only once what the talker hands in after the change reaches
@@ -2515,7 +2693,7 @@ impl<S: Sample> Session<S> {
                 }
                 let target = target_gain(seat, listens, talker.seat, talker.volume, *state);
                 *gain = next_route(state, target, talker.opens_at, ramp, tick);
-                held_any |= state.held_until.is_some();
+                held_any |= state.next_held != 0;
             }
         }
         for tap in self.taps.iter_mut() {
@@ -2527,7 +2705,7 @@ impl<S: Sample> Session<S> {
                     let target =
                         (!gated && tap_hears(config, c, t, talker.seat)).then_some(talker.volume);
                     *gain = next_route(state, target, talker.opens_at, ramp, tick);
-                    held_any |= state.held_until.is_some();
+                    held_any |= state.next_held != 0;
                 }
             }
         }
@@ -2612,6 +2790,7 @@ impl<S: Sample> Session<S> {
             config,
             at: self.tick,
         });
+        self.prepare();
         Ok(id)
     }
 
@@ -2623,6 +2802,7 @@ impl<S: Sample> Session<S> {
         let n = self.parties.len();
         self.tick_gains.truncate((n + self.tap_rows(n)) * n);
         self.record(Event::TapRemoved { tap, at: self.tick });
+        self.prepare();
         Ok(())
     }
 
@@ -2835,6 +3015,7 @@ impl<S: Sample> Session<S> {
     /// works out every route afresh.
     fn record(&mut self, event: Event) {
         self.settled = false;
+        self.compiled = false;
         if self.event_limit == 0 {
             self.count_dropped(event.at());
             return;
@@ -2860,6 +3041,7 @@ impl<S: Sample> Session<S> {
     /// event counts as dropped ([`Event::Dropped`]).
     fn record_in_tick(&mut self, event: Event) {
         self.settled = false;
+        self.compiled = false;
         if self.event_limit == 0 {
             self.count_dropped(event.at());
             return;
@@ -2947,12 +3129,14 @@ fn is_plain<S>(p: &Party<S>) -> bool {
 
 /// A tick on the steady path: the plan `plan` runs over `frame(t)` (every
 /// party's frame, all handed in, clean unless the plan sanitizes itself)
-/// into `outputs` and the taps, and each party's statistics count it. Returns `false`, having
-/// changed nothing the general path does not redo, when a frame needs
-/// cleaning after all.
+/// into `outputs` and the taps, with `gains` for a tick whose routes
+/// changed ([`run_plan`]), and each party's statistics count it. Returns
+/// `false`, having changed nothing the general path does not redo, when a
+/// frame needs cleaning after all.
 #[inline(always)]
 fn steady_tick<'a, S: Sample + 'a>(
     plan: &Plan,
+    gains: Option<&[RouteGain]>,
     parties: &mut [Party<S>],
     outputs: &mut [S],
     taps: &mut [TapState<S>],
@@ -2968,20 +3152,14 @@ fn steady_tick<'a, S: Sample + 'a>(
             }
         };
         let none = core::iter::empty();
-        if plan
-            .run_steady(frame, outputs, none, spf, sanitized, clipped)
-            .is_err()
-        {
+        if run_plan(plan, gains, frame, outputs, none, spf, sanitized, clipped).is_err() {
             return false;
         }
     } else {
         let mut clips = TapClips::new(parties.len(), taps);
         let clipped = |l: usize, k: usize| clips.count(parties, l, k);
         let frames = taps.iter_mut().map(|t| &mut t.mixed[..]);
-        if plan
-            .run_steady(frame, outputs, frames, spf, sanitized, clipped)
-            .is_err()
-        {
+        if run_plan(plan, gains, frame, outputs, frames, spf, sanitized, clipped).is_err() {
             return false;
         }
         clips.finish(taps, spf);
@@ -2994,6 +3172,36 @@ fn steady_tick<'a, S: Sample + 'a>(
         }
     }
     true
+}
+
+/// Runs `plan` on the steady path: its steady run, or with `gains`, the
+/// route matrix of a tick whose routes changed, as the general path runs
+/// it with every party's frame handed in.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn run_plan<'a, 'o, S: Sample + 'a + 'o>(
+    plan: &Plan,
+    gains: Option<&[RouteGain]>,
+    frame: impl Fn(usize) -> &'a [S],
+    outputs: &'o mut [S],
+    taps: impl Iterator<Item = &'o mut [S]>,
+    len: usize,
+    sanitized: bool,
+    clipped: impl FnMut(usize, usize),
+) -> Result<(), NeedsSanitizing> {
+    match gains {
+        None => plan.run_steady(frame, outputs, taps, len, sanitized, clipped),
+        Some(gains) => plan.run(
+            gains,
+            frame,
+            outputs,
+            taps,
+            len,
+            u32::MAX,
+            sanitized,
+            clipped,
+        ),
+    }
 }
 
 /// The samples a tick clipped, counted as the plan reports them by row:
@@ -3156,7 +3364,10 @@ impl TalkerNow {
 /// The gain in the tick `tick` of a route in `state`, whose gain once every
 /// ramp is over is `target` (`None`: the modes close it), from a talker
 /// whose routes that open may be heard from the tick `opens_at`
-/// ([`TalkerNow::of`]); `state` becomes the route's state after the tick.
+/// ([`TalkerNow::of`]). `state.next_held` becomes what `state.held_until`
+/// is after the tick; the rest of `state` is left as it is, so that the
+/// routes of a tick may be worked out again after another change before
+/// it is mixed ([`Session::commit_routes`] moves the route on).
 ///
 /// Until the talker can be heard a route that opens is held closed, and
 /// `held_until` says from which tick it may open.
@@ -3176,21 +3387,23 @@ fn next_route(
         None => RouteGain::MUTED,
     };
     let opens = state.current.is_muted() && !g.to.is_muted();
-    if !opens && state.held_until.is_none() {
+    if !opens && state.held_until == 0 {
         // Held only where it opens: the usual route.
-        state.current = g.to;
+        state.next_held = 0;
         return g;
     }
     let until = match (opens, state.held_until) {
-        (true, Some(until)) => until,
-        (true, None) => opens_at,
+        (true, 0) => opens_at,
+        (true, until) => until,
         _ => tick,
     };
     let held = until > tick;
-    let gain = if held { RouteGain::MUTED } else { g };
-    state.current = gain.to;
-    state.held_until = held.then_some(until);
-    gain
+    state.next_held = if held { until } else { 0 };
+    if held {
+        RouteGain::MUTED
+    } else {
+        g
+    }
 }
 
 /// Whether a listener in `seat` may hear anyone this tick: before the
@@ -3777,9 +3990,10 @@ mod test {
                 calls.push(s);
             }
             for mut s in calls {
-                // The ramps of the joins: the general path.
+                // The ramps of the joins, worked out by the joins: the
+                // steady path's entry for a prepared tick.
                 tick_borrowed(&mut s, true);
-                assert_eq!(s.steady_ticks, 0);
+                assert_eq!((s.steady_ticks, s.prepared_ticks), (0, 1));
                 tick_borrowed(&mut s, true);
                 assert_eq!(s.steady_ticks, 1, "{} parties", s.parties.len());
                 let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
@@ -3800,6 +4014,21 @@ mod test {
                 tick_borrowed(&mut general, true);
                 assert_eq!(s.steady_ticks, 3);
                 assert_eq!(s, general);
+                // A change and back: each tick after one is prepared, ramps,
+                // and hears what the reference hears; -6 dB is not unity
+                // (the general path), 0 dB steady again.
+                for (db, ticks) in [(-6.0, (3, 2)), (0.0, (3, 3))] {
+                    s.set_volume(ids[0], db).unwrap();
+                    general.set_volume(ids[0], db).unwrap();
+                    tick_borrowed(&mut s, true);
+                    tick_borrowed(&mut general, true);
+                    assert_eq!((s.steady_ticks, s.prepared_ticks), ticks);
+                    assert_eq!(s, general);
+                    tick_borrowed(&mut s, true);
+                    tick_borrowed(&mut general, true);
+                    assert_eq!(s, general);
+                }
+                assert_eq!(s.steady_ticks, 4);
             }
         }
 
@@ -3810,14 +4039,14 @@ mod test {
                 s.set_mode(v, Mode::Barge).unwrap();
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut s, true);
-                assert_eq!(s.steady_ticks, 1);
+                assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1));
                 (s, v)
             };
             let (mut s, v) = barge();
             s.detect_dtmf(v, true).unwrap();
             tick_borrowed(&mut s, true);
             tick_borrowed(&mut s, true);
-            assert_eq!(s.steady_ticks, 1, "a detector");
+            assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a detector");
             let (mut s, v) = barge();
             s.set_leg_format(v, Format::new(16_000, 20).unwrap())
                 .unwrap();
@@ -3826,7 +4055,7 @@ mod test {
                 s.mix_frames(&[(ids[0], &[1; 160]), (ids[1], &[2; 160]), (v, &[3; 320])])
                     .unwrap();
             }
-            assert_eq!(s.steady_ticks, 1, "a leg");
+            assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a leg");
             let (mut s, _) = barge();
             let tone = s
                 .join_announcement(crate::route::Audience::EVERYONE)
@@ -3834,7 +4063,7 @@ mod test {
             s.play(tone, &crate::tone::ToneSpec::JOIN_BEEP).unwrap();
             s.mix();
             s.mix();
-            assert_eq!(s.steady_ticks, 1, "a tone");
+            assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a tone");
         }
     }
 }
