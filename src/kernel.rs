@@ -106,7 +106,7 @@ pub(crate) mod private {
     /// The per-sample-type kernel loops. Not part of the public API.
     pub trait Kernel: Sized {
         type Acc: Copy + Default;
-        type KGain: Copy + PartialEq;
+        type KGain: Copy + PartialEq + core::fmt::Debug + Send + Sync + 'static;
         fn kgain(linear: f32) -> Self::KGain;
         fn is_unity(g: Self::KGain) -> bool;
         fn is_zero(g: Self::KGain) -> bool;
@@ -133,6 +133,19 @@ pub(crate) mod private {
             from: Self::KGain,
             to: Self::KGain,
             len: usize,
+        ) -> usize;
+        /// Fills `gains` with the gains `mix_ramp` applies over a ramp
+        /// from muted to unity of `gains.len()` samples (at most `2^30`):
+        /// `gains[i]` is that of sample `i`.
+        fn open_gains(gains: &mut [Self::KGain]);
+        /// What `mix_ramp` gives for a ramp from muted to unity of
+        /// `gains.len()` samples, whose gains `open_gains` wrote in `gains`,
+        /// over `out.len() <= gains.len()` samples.
+        fn mix_open(
+            out: &mut [Self],
+            steady: Option<&[Self]>,
+            x: &[Self],
+            gains: &[Self::KGain],
         ) -> usize;
         /// Saturates `acc` into `out`; returns how many samples clipped.
         fn finish(acc: &[Self::Acc], out: &mut [Self]) -> usize;
@@ -234,6 +247,17 @@ impl private::Kernel for i16 {
         len: usize,
     ) -> usize {
         mix_ramp_i16(out, steady, x, from, to, len)
+    }
+    fn open_gains(gains: &mut [i32]) {
+        let len = gains.len().clamp(1, 1 << 30);
+        let (step, inv) = (f64::from(Q_ONE), 1.0 / len as f64);
+        for (i, g) in gains.iter_mut().enumerate() {
+            // `k <= len`: the formula of `ramp_sum_i16`, from 0.
+            *g = ramp_gain(step, inv, (i + 1) as i32);
+        }
+    }
+    fn mix_open(out: &mut [i16], steady: Option<&[i16]>, x: &[i16], gains: &[i32]) -> usize {
+        mix_open_i16(out, steady, x, gains)
     }
     fn finish(acc: &[i32], out: &mut [i16]) -> usize {
         // Clipping is rare: note whether any sample clipped with a plain OR
@@ -547,6 +571,46 @@ fn add_ramp_wide(acc: &mut [i32], x: &[i16], from: i32, to: i32, first: usize, l
     }
 }
 
+/// How far an `i16` ramp of `len` samples whose gain moves by `step`
+/// has moved at sample `k`, `1 <= k <= len` (`inv` is `1 / len`): the
+/// nearest integer to `step * k / len` as [`add_ramp_i16`] computes it.
+#[inline(always)]
+fn ramp_gain(step: f64, inv: f64, k: i32) -> i32 {
+    (((step * f64::from(k) + 0.5) * inv - 0.5) + ROUND).to_bits() as i32
+}
+
+/// [`private::Kernel::mix_open`] for `i16`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix_open_i16(out: &mut [i16], steady: Option<&[i16]>, x: &[i16], gains: &[i32]) -> usize {
+    match steady {
+        Some(a) => open_sum_i16::<true>(out, a, x, gains),
+        None => open_sum_i16::<false>(out, &[], x, gains),
+    }
+}
+
+/// The loop of [`mix_open_i16`], with or without a steady talker `a`: that
+/// of [`ramp_sum_i16`], each sample's gain read from `g`.
+#[inline(always)]
+fn open_sum_i16<const STEADY: bool>(out: &mut [i16], a: &[i16], x: &[i16], g: &[i32]) -> usize {
+    let mut n = out.len().min(x.len()).min(g.len());
+    if STEADY {
+        n = n.min(a.len());
+    }
+    let (out, x, g) = (&mut out[..n], &x[..n], &g[..n]);
+    let a = &a[..if STEADY { n } else { 0 }];
+    let mut clipped = 0u32;
+    for i in 0..n {
+        let mut v = (i32::from(x[i]) * g[i] + (1 << (Q - 1))) >> Q;
+        if STEADY {
+            v += i32::from(a[i]);
+        }
+        let c = v.clamp(i16::MIN as i32, i16::MAX as i32);
+        clipped += u32::from(c != v);
+        out[i] = c as i16;
+    }
+    clipped as usize
+}
+
 /// [`private::Kernel::mix_ramp`] for `i16`.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
 fn mix_ramp_i16(
@@ -591,8 +655,7 @@ fn ramp_sum_i16<const STEADY: bool>(
     let last = len as i32;
     let mut clipped = 0u32;
     for i in 0..n {
-        let k = f64::from((i as i32 + 1).min(last));
-        let q = (((step * k + 0.5) * inv - 0.5) + ROUND).to_bits() as i32;
+        let q = ramp_gain(step, inv, (i as i32 + 1).min(last));
         let g = from + ((q ^ neg) - neg);
         let mut v = (i32::from(x[i]) * g + (1 << (Q - 1))) >> Q;
         if STEADY {
@@ -650,6 +713,21 @@ impl private::Kernel for f32 {
         len: usize,
     ) -> usize {
         mix_ramp_f32(out, steady, x, from, to, len)
+    }
+    fn open_gains(gains: &mut [f32]) {
+        // `ramp_sum_f32`'s gains from 0: the last sample is unity itself.
+        let len = gains.len();
+        let step = 1.0 / len.max(1) as f32;
+        for (i, g) in gains.iter_mut().enumerate() {
+            *g = if i + 1 < len {
+                0.0 + step * (i + 1) as f32
+            } else {
+                1.0
+            };
+        }
+    }
+    fn mix_open(out: &mut [f32], steady: Option<&[f32]>, x: &[f32], gains: &[f32]) -> usize {
+        mix_open_f32(out, steady, x, gains)
     }
     fn finish(acc: &[f32], out: &mut [f32]) -> usize {
         let mut clipped = 0u32;
@@ -770,6 +848,37 @@ fn mix_ramp_f32(
         Some(a) => ramp_sum_f32::<true>(out, a, x, from, to, len),
         None => ramp_sum_f32::<false>(out, &[], x, from, to, len),
     }
+}
+
+/// [`private::Kernel::mix_open`] for `f32`: the sums of [`ramp_sum_f32`]
+/// (`x * 1.0` is `x`, bit for bit, where it adds `x` at unity).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn mix_open_f32(out: &mut [f32], steady: Option<&[f32]>, x: &[f32], gains: &[f32]) -> usize {
+    let mut n = out.len().min(x.len()).min(gains.len());
+    if let Some(a) = steady {
+        n = n.min(a.len());
+    }
+    let (out, x, g) = (&mut out[..n], &x[..n], &gains[..n]);
+    let mut clipped = 0u32;
+    let mut put = |o: &mut f32, s: f32| {
+        let c = saturate(s);
+        clipped += u32::from(c != s);
+        *o = c;
+    };
+    match steady {
+        Some(a) => {
+            let a = &a[..n];
+            for i in 0..n {
+                put(&mut out[i], (0.0 + a[i]) + x[i] * g[i]);
+            }
+        }
+        None => {
+            for i in 0..n {
+                put(&mut out[i], 0.0 + x[i] * g[i]);
+            }
+        }
+    }
+    clipped as usize
 }
 
 /// The loop of [`mix_ramp_f32`], with or without a steady talker `a`.
@@ -1106,6 +1215,21 @@ pub(crate) fn mix_with<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F)
 where
     F: Fn(usize) -> Talker<'a, S>,
 {
+    mix_with_open(out, count, talker, &[])
+}
+
+/// [`mix_with`], where `open` holds the gains of a ramp from muted to
+/// unity of `open.len()` samples ([`open_gains`]), for a ramp of that
+/// length to read rather than compute (any other ramp computes its own).
+pub(crate) fn mix_with_open<'a, S: Sample, F>(
+    out: &mut [S],
+    count: usize,
+    talker: F,
+    open: &[S::KGain],
+) -> usize
+where
+    F: Fn(usize) -> Talker<'a, S>,
+{
     // The usual tick of a call: every listener hears at most two talkers,
     // each steady at unity. Those sums need no accumulator and take one pass
     // over memory. `fast_paths_match_the_accumulator` proves they give what
@@ -1161,14 +1285,28 @@ where
     }
     let (out_head, out_tail) = out.split_at_mut(head);
     let tails = heard.map(|h| h.get(head..len).unwrap_or(&[]));
-    mix_head(out_head, count, talker) + mix_unity(out_tail, &tails[..audible])
+    mix_head(out_head, count, talker, open) + mix_unity(out_tail, &tails[..audible])
+}
+
+/// Writes in `gains` the gains of a ramp from muted to unity of
+/// `gains.len()` samples, as the kernel applies them: the table
+/// [`mix_head`] and [`mix_with_open`] read.
+pub(crate) fn open_gains<S: Sample>(gains: &mut [S::KGain]) {
+    S::open_gains(gains);
 }
 
 /// The head of a listener's frame in a tick in which routes ramp: what
 /// [`mix_general`] gives for the talkers `talker(i)`, `i < count`. The usual
 /// head (one talker ramping, at most one other heard steadily at unity) is
-/// mixed in one pass with no accumulator.
-pub(crate) fn mix_head<'a, S: Sample, F>(out: &mut [S], count: usize, talker: F) -> usize
+/// mixed in one pass with no accumulator; where the ramp opens from muted
+/// to unity over `open.len()` samples, its gains are read from `open`
+/// ([`open_gains`]).
+pub(crate) fn mix_head<'a, S: Sample, F>(
+    out: &mut [S],
+    count: usize,
+    talker: F,
+    open: &[S::KGain],
+) -> usize
 where
     F: Fn(usize) -> Talker<'a, S>,
 {
@@ -1203,6 +1341,11 @@ where
     }
     match ramping {
         _ if len > 1 << 30 => mix_general(out, count, talker),
+        Some((x, p))
+            if p.ramp == open.len() && len <= p.ramp && S::is_zero(p.from) && S::is_unity(p.to) =>
+        {
+            S::mix_open(out, steady, x, open)
+        }
         Some((x, p)) => S::mix_ramp(out, steady, x, p.from, p.to, p.ramp),
         None => mix_unity(out, steady.as_slice()),
     }
@@ -1550,12 +1693,12 @@ mod test {
         fn head_case<S: core::fmt::Debug + Clone>(
             sample: impl Strategy<Value = S> + Clone,
         ) -> impl Strategy<Value = (Vec<Vec<S>>, Vec<RouteGain>)> {
-            let ramping = (
-                gain(),
-                gain(),
-                prop_oneof![Just(1usize), Just(40), 1usize..400],
-            )
-                .prop_map(|(a, b, r)| RouteGain::ramp(a, b, r));
+            let lengths = || prop_oneof![Just(1usize), Just(40), 1usize..400];
+            let ramping = prop_oneof![
+                3 => (gain(), gain(), lengths()).prop_map(|(a, b, r)| RouteGain::ramp(a, b, r)),
+                // A route that opens: the ramp whose gains a table holds.
+                1 => lengths().prop_map(|r| RouteGain::ramp(Gain::MUTED, Gain::UNITY, r)),
+            ];
             let other = prop_oneof![
                 4 => Just(RouteGain::UNITY),
                 1 => Just(RouteGain::MUTED),
@@ -1586,10 +1729,22 @@ mod test {
             let talker = |i: usize| Talker::new(&frames[i][..], gains[i]);
             let mut head = alloc::vec![S::SILENCE; len];
             let mut general = alloc::vec![S::SILENCE; len];
-            let a = mix_head(&mut head, frames.len(), talker);
+            let a = mix_head(&mut head, frames.len(), talker, &[]);
             let b = mix_general(&mut general, frames.len(), talker);
+            // With the table of a ramp that opens over the ramp's samples:
+            // read where the ramp is one, ignored where not.
+            let ramp = gains
+                .iter()
+                .find(|g| g.from != g.to && g.ramp > 0)
+                .map_or(0, |g| g.ramp.min(len));
+            let mut open = alloc::vec![S::kgain(0.0); ramp];
+            open_gains::<S>(&mut open);
+            let mut read = alloc::vec![S::SILENCE; len];
+            let c = mix_head(&mut read, frames.len(), talker, &open);
             let head: Vec<u32> = head.into_iter().map(&bits).collect();
+            let read: Vec<u32> = read.into_iter().map(&bits).collect();
             let general: Vec<u32> = general.into_iter().map(&bits).collect();
+            assert_eq!((&read, c), (&general, b), "with the table");
             assert_eq!((head, a), (general, b));
         }
 

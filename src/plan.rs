@@ -24,7 +24,7 @@ use smallvec::SmallVec;
 
 use crate::kernel::{
     is_unity, mix_four, mix_general, mix_head, mix_three, mix_three_pattern, mix_three_unsanitized,
-    mix_unity, mix_with, pattern, RouteGain, Sample, Talker, UNITY_TALKERS,
+    mix_unity, mix_with_open, pattern, RouteGain, Sample, Talker, UNITY_TALKERS,
 };
 
 /// How one listener's frame is mixed.
@@ -84,6 +84,12 @@ pub(crate) struct Plan {
     /// For a steady plan with the one-pass three-party sum: who hears whom
     /// as the kernel's pattern of bits ([`pattern`]).
     three_bits: u8,
+    /// For the one-pass three-party sum in a tick whose routes ramp: for
+    /// each listener whose head is one route opening from muted to unity
+    /// (beside at most one talker heard steadily at unity, and nobody
+    /// else), the talker whose route opens and the steady one
+    /// ([`opening`]).
+    opens: [Option<(u8, Option<u8>)>; 3],
 }
 
 /// A plan for frames that were not sanitized found a frame that needs it:
@@ -196,6 +202,7 @@ impl Plan {
         let mut ramps = false;
         let mut unity = [[false; 2]; 3];
         let mut heads = [0usize; 3];
+        let mut opens = [None; 3];
         let mut fused = n == 3 && !general_only;
         let rows = matrix.zip(self.steps.iter_mut().zip(self.after.iter_mut()));
         for (l, (row, (step, after))) in rows.enumerate() {
@@ -226,12 +233,16 @@ impl Plan {
                 };
                 unity[l] = others.map(|o| shape.heard & (1 << o) != 0);
                 heads[l] = shape.head;
+                if shape.head != 0 {
+                    opens[l] = opening::<S>(row, l);
+                }
             } else {
                 fused = false;
             }
         }
         self.ramps = ramps;
         self.three = fused.then_some((unity, heads));
+        self.opens = if fused { opens } else { [None; 3] };
         self.classify();
     }
 
@@ -248,6 +259,7 @@ impl Plan {
         if let Some((_, heads)) = &mut self.three {
             *heads = [0; 3];
         }
+        self.opens = [None; 3];
         self.ramps = false;
         self.classify();
     }
@@ -382,10 +394,15 @@ impl Plan {
     /// itself](Plan::sanitizes_itself) checks, and returns
     /// [`NeedsSanitizing`] having told `clipped` nothing when one does.
     /// Other plans must be given sanitized inputs.
+    ///
+    /// `open` holds the gains of a route that opens from muted to unity
+    /// over `open.len()` samples (the session's ramp), which such a ramp
+    /// reads rather than computes.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn run<'a, 'o, S: Sample + 'o>(
         &self,
         gains: &[RouteGain],
+        open: &[S::KGain],
         frame: impl Fn(usize) -> &'a [S],
         outputs: &'o mut [S],
         taps: impl Iterator<Item = &'o mut [S]>,
@@ -440,9 +457,26 @@ impl Plan {
                         }
                         mix_unity(out_tail, &heard[..k])
                     };
-                    // The diagonal is muted: the other two, in order.
-                    let others = [[1, 2], [0, 2], [0, 1]][l];
-                    mix_head(out_head, 2, |i| talker(others[i])) + tail
+                    // A route that opens over the ramp, its gains in
+                    // `open`, beside at most one talker heard steadily: one
+                    // pass, the talkers known from the plan.
+                    let known = self.opens[l].filter(|&(r, steady)| {
+                        open.len() == out_head.len()
+                            && has_t(usize::from(r))
+                            && steady.map_or(true, |t| has_t(usize::from(t)))
+                    });
+                    let head = match known {
+                        Some((r, steady)) => {
+                            let steady = steady.map(|t| frame(usize::from(t)));
+                            S::mix_open(out_head, steady, frame(usize::from(r)), open)
+                        }
+                        // The diagonal is muted: the other two, in order.
+                        None => {
+                            let others = [[1, 2], [0, 2], [0, 1]][l];
+                            mix_head(out_head, 2, |i| talker(others[i]), open)
+                        }
+                    };
+                    head + tail
                 };
                 if k != 0 {
                     clipped(l, k);
@@ -459,7 +493,7 @@ impl Plan {
         let party_rows = parties.len().checked_div(len).unwrap_or(n).min(rows);
         for l in first..party_rows {
             let out = &mut parties[l * len..(l + 1) * len];
-            let k = mix_row(steps[l], out, row(l), n, &frame, has);
+            let k = mix_row(steps[l], out, row(l), n, &frame, has, open);
             if k != 0 {
                 clipped(l, k);
             }
@@ -470,7 +504,7 @@ impl Plan {
                 if l >= rows {
                     return Ok(());
                 }
-                let k = mix_row(steps[l], out, row(l), n, &frame, has);
+                let k = mix_row(steps[l], out, row(l), n, &frame, has, open);
                 if k != 0 {
                     clipped(l, k);
                 }
@@ -486,6 +520,31 @@ impl Plan {
     pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
         self.three.map(|(unity, _)| unity)
     }
+}
+
+/// For listener `l`'s `row` of a tick whose routes ramp: when the head of
+/// its frame is one route opening from muted to unity (the session's
+/// ramp, whose gains [`Plan::run`] is given) beside at most one talker
+/// heard steadily at unity, and every other route adds nothing, the talker
+/// whose route opens and the steady one. What [`mix_head`] then mixes is
+/// the kernel's `mix_open` of the two.
+fn opening<S: Sample>(row: &[RouteGain], l: usize) -> Option<(u8, Option<u8>)> {
+    let (mut opens, mut steady) = (None, None);
+    for (t, g) in row.iter().enumerate() {
+        let still = g.from == g.to || g.ramp == 0;
+        if t == l || (g.to.is_muted() && (still || g.from.is_muted())) {
+            continue;
+        }
+        // `t < MAX_PARTIES`, which fits in a u8.
+        if g.from.is_muted() && g.ramp > 0 && is_unity::<S>(g.to) && opens.is_none() {
+            opens = Some(t as u8);
+        } else if still && is_unity::<S>(g.to) && steady.is_none() {
+            steady = Some(t as u8);
+        } else {
+            return None;
+        }
+    }
+    opens.map(|t| (t, steady))
 }
 
 /// Tells `clipped` of the clipped samples `k[l]` of each listener `l`
@@ -544,7 +603,8 @@ fn heard_unity<'a, S: Sample>(
 }
 
 /// Mixes one listener's frame `out` by `step`, `row` being how it hears
-/// each of the `n` talkers; returns the clipped samples.
+/// each of the `n` talkers (`open` as [`Plan::run`] takes it); returns the
+/// clipped samples.
 #[inline(always)]
 fn mix_row<'a, S: Sample>(
     step: Step,
@@ -553,6 +613,7 @@ fn mix_row<'a, S: Sample>(
     n: usize,
     frame: &impl Fn(usize) -> &'a [S],
     has: u32,
+    open: &[S::KGain],
 ) -> usize {
     match step {
         Step::Unity { count, talkers } => {
@@ -569,7 +630,7 @@ fn mix_row<'a, S: Sample>(
                 Talker::new(frame(t), gain)
             };
             if step == Step::General {
-                mix_with(out, n, talker)
+                mix_with_open(out, n, talker, open)
             } else {
                 mix_general(out, n, talker)
             }

@@ -804,6 +804,10 @@ pub struct Session<S: Sample> {
     /// Whether `tick_gains` and `plan` hold for the next tick: true after a
     /// tick, false after any change.
     settled: bool,
+    /// The gains of a route opening from muted to unity over the ramp
+    /// (`ramp_samples` of them), as the kernel applies them: what a ramp
+    /// head reads ([`crate::kernel::open_gains`]). Made with the ramp.
+    open_ramp: Vec<S::KGain>,
     /// Whether the routes of the next tick were worked out and compiled
     /// (by the control call that changed them, [`Session::prepare`]) but
     /// not yet mixed: the tick runs the plan as it is, then commits the
@@ -966,6 +970,7 @@ impl<S: Sample> Session<S> {
             taps: SmallVec::new(),
             next_tap: 0,
             tick_gains: Vec::new(),
+            open_ramp: open_ramp::<S>(format.samples_in(ramp)),
             compiled: false,
             compiled_held: false,
             settled: false,
@@ -1010,6 +1015,7 @@ impl<S: Sample> Session<S> {
         }
         self.ramp = ramp;
         self.ramp_samples = self.format.samples_in(ramp);
+        self.open_ramp = open_ramp::<S>(self.ramp_samples);
         self.rework_routes();
         Ok(())
     }
@@ -2268,6 +2274,7 @@ impl<S: Sample> Session<S> {
             let taps = self.taps.iter_mut().map(|t| &mut t.mixed[..]);
             let ran = self.plan.run(
                 &self.tick_gains,
+                &self.open_ramp,
                 frame,
                 &mut self.outputs,
                 taps,
@@ -2290,7 +2297,6 @@ impl<S: Sample> Session<S> {
         if worked_out {
             self.commit_routes();
         }
-        self.settle_plan();
         // A route held closed this tick opens at the next: work it out then.
         self.settled &= !held;
         if disclosed.is_some() {
@@ -2426,7 +2432,7 @@ impl<S: Sample> Session<S> {
             Some(frames) => frames.get(t).map_or(&[][..], |&(_, f)| f),
             None => inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]),
         };
-        let gains = Some(&self.tick_gains[..]);
+        let gains = Some((&self.tick_gains[..], &self.open_ramp[..]));
         let (plan, parties) = (&self.plan, &mut self.parties[..]);
         let ran = steady_tick(
             plan,
@@ -2443,7 +2449,6 @@ impl<S: Sample> Session<S> {
                 self.prepared_ticks += 1;
             }
             self.commit_routes();
-            self.settle_plan();
             self.compiled = false;
             self.settled = true;
             self.tick = self.tick.wrapping_add(1);
@@ -2593,21 +2598,44 @@ impl<S: Sample> Session<S> {
         }
     }
 
-    /// After a tick whose routes ramped: every ramp ended within the tick,
-    /// so the ticks after it hear every route steadily at its target.
-    fn settle_plan(&mut self) {
-        if !self.plan.ramps() {
-            return;
-        }
+    /// After a tick mixed from routes worked out for it: every route is
+    /// where that tick left it (its gain at the end of the tick, and
+    /// whether it is still held). Where routes ramped, every ramp ended
+    /// within the tick: the ticks after it hear every route steadily at its
+    /// target, and the plan settles. One pass over the matrix.
+    fn commit_routes(&mut self) {
         let n = self.parties.len();
-        let rows = n + self.tap_rows(n);
-        for g in &mut self.tick_gains[..rows * n] {
-            *g = RouteGain::steady(g.to);
+        let ramps = self.plan.ramps();
+        let commit = |state: &mut RouteState, g: &mut RouteGain| {
+            state.current = g.to;
+            state.held_until = state.next_held;
+            if ramps {
+                *g = RouteGain::steady(g.to);
+            }
+        };
+        let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
+        for (p, row) in self.parties.iter_mut().zip(rows.by_ref()) {
+            // The diagonal too: its gain is muted, and its state, which no
+            // call can adjust, is `RouteState::NEW` and stays so.
+            for (state, g) in p.heard.iter_mut().zip(row) {
+                commit(state, g);
+            }
+        }
+        for tap in self.taps.iter_mut() {
+            for (heard, row) in tap.heard.iter_mut().zip(rows.by_ref()) {
+                for (state, g) in heard.iter_mut().zip(row) {
+                    commit(state, g);
+                }
+            }
+        }
+        if !ramps {
+            return;
         }
         self.plan.settle();
         // The tests check every settled plan against a fresh compile.
         #[cfg(test)]
         {
+            let rows = n + self.tap_rows(n);
             let mut compiled = Plan::default();
             compiled.compile::<S>(
                 &self.tick_gains[..rows * n],
@@ -2620,30 +2648,11 @@ impl<S: Sample> Session<S> {
                 compiled, self.plan,
                 "a settled plan is the plan of the steady matrix"
             );
-        }
-    }
-
-    /// After a tick mixed from routes worked out for it: every route is
-    /// where that tick left it (its gain at the end of the tick, and
-    /// whether it is still held).
-    fn commit_routes(&mut self) {
-        let n = self.parties.len();
-        let mut rows = self.tick_gains.chunks_exact(n.max(1));
-        for (l, (p, row)) in self.parties.iter_mut().zip(rows.by_ref()).enumerate() {
-            for (t, (state, g)) in p.heard.iter_mut().zip(row).enumerate() {
-                if t != l {
-                    state.current = g.to;
-                    state.held_until = state.next_held;
-                }
-            }
-        }
-        for tap in self.taps.iter_mut() {
-            for (heard, row) in tap.heard.iter_mut().zip(rows.by_ref()) {
-                for (state, g) in heard.iter_mut().zip(row) {
-                    state.current = g.to;
-                    state.held_until = state.next_held;
-                }
-            }
+            let diagonal = self.parties.iter().enumerate().all(|(l, p)| {
+                let d = p.heard[l];
+                d == RouteState::NEW && d.next_held == 0
+            });
+            assert!(diagonal, "no route from a party to itself");
         }
     }
 
@@ -3136,7 +3145,7 @@ fn is_plain<S>(p: &Party<S>) -> bool {
 #[inline(always)]
 fn steady_tick<'a, S: Sample + 'a>(
     plan: &Plan,
-    gains: Option<&[RouteGain]>,
+    gains: Option<(&[RouteGain], &[S::KGain])>,
     parties: &mut [Party<S>],
     outputs: &mut [S],
     taps: &mut [TapState<S>],
@@ -3175,13 +3184,13 @@ fn steady_tick<'a, S: Sample + 'a>(
 }
 
 /// Runs `plan` on the steady path: its steady run, or with `gains`, the
-/// route matrix of a tick whose routes changed, as the general path runs
-/// it with every party's frame handed in.
+/// route matrix of a tick whose routes changed and the session's opening
+/// ramp, as the general path runs it with every party's frame handed in.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn run_plan<'a, 'o, S: Sample + 'a + 'o>(
     plan: &Plan,
-    gains: Option<&[RouteGain]>,
+    gains: Option<(&[RouteGain], &[S::KGain])>,
     frame: impl Fn(usize) -> &'a [S],
     outputs: &'o mut [S],
     taps: impl Iterator<Item = &'o mut [S]>,
@@ -3191,16 +3200,12 @@ fn run_plan<'a, 'o, S: Sample + 'a + 'o>(
 ) -> Result<(), NeedsSanitizing> {
     match gains {
         None => plan.run_steady(frame, outputs, taps, len, sanitized, clipped),
-        Some(gains) => plan.run(
-            gains,
-            frame,
-            outputs,
-            taps,
-            len,
-            u32::MAX,
-            sanitized,
-            clipped,
-        ),
+        Some((gains, open)) => {
+            let all = u32::MAX;
+            plan.run(
+                gains, open, frame, outputs, taps, len, all, sanitized, clipped,
+            )
+        }
     }
 }
 
@@ -3404,6 +3409,14 @@ fn next_route(
     } else {
         g
     }
+}
+
+/// The gains of a route that opens over `samples` samples: the session's
+/// [`Session::open_ramp`].
+fn open_ramp<S: Sample>(samples: usize) -> Vec<S::KGain> {
+    let mut gains = alloc::vec![S::kgain(0.0); samples];
+    crate::kernel::open_gains::<S>(&mut gains);
+    gains
 }
 
 /// Whether a listener in `seat` may hear anyone this tick: before the
