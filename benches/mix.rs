@@ -31,9 +31,15 @@
 //!   Each beside the same call without a tap (`session/barge/...`,
 //!   `session/four/...`).
 //! - `session/ramp/i16/8k20` (and `session_copied/ramp/...`): the `barge`
-//!   tick right after the supervisor went from whisper to barge, so that two
-//!   routes ramp open. Each measured tick gets its own copy of the session
-//!   in that state (copies are made outside the timing).
+//!   tick right after the supervisor went from whisper to barge, so that
+//!   the route from the supervisor to the customer ramps open. `set_mode`,
+//!   which works out the routes and compiles the plan, is not timed: each
+//!   measured tick gets its own copy of the session in that state (copies
+//!   are made outside the timing). `session/mode_change/...` times both.
+//! - `session/mode_change/i16/8k20`: what a change costs in all: the
+//!   control call that switches the supervisor from whisper to barge
+//!   (`set_mode`, which works out the routes and compiles the plan), then
+//!   the borrowed tick after it, on a copy of a settled whisper call.
 //! - `sessions/barge/i16/8k20/N` (borrowed) and `sessions_copied/...`: one
 //!   tick over N independent `barge` calls, each with its own host-side
 //!   frames (1000: cache-resident; 20000: bound by memory).
@@ -290,6 +296,22 @@ fn single_sessions(c: &mut Criterion, path: Path) {
     });
 
     if let Path::Borrowed = path {
+        // What a change costs in all: the control call that switches the
+        // supervisor from whisper to barge (which works out the routes and
+        // compiles the plan), then the tick after it.
+        let settled = Call::<i16, 3>::new(nb, WHISPER, 1);
+        let (ids, frames) = (&settled.ids, &settled.frames);
+        g.bench_function("mode_change/i16/8k20", |b| {
+            b.iter_batched_ref(
+                || settled.session.clone(),
+                |session| {
+                    session.set_mode(ids[2], Mode::Barge).unwrap();
+                    tick_borrowed(session, ids, frames);
+                },
+                BatchSize::NumIterations(64),
+            )
+        });
+
         let spf = nb.samples_per_frame();
         let stereo = Tap::stereo();
         tap_bench::<3>(&mut g, "barge_stereo_tap/i16/8k20", BARGE, stereo, 2 * spf);
@@ -522,6 +544,7 @@ const RATIOS: &[(&str, &str, &str)] = &[
         "≤ 2.0",
     ),
     ("session/ramp/i16/8k20", "session/barge/i16/8k20", "≤ 2.5"),
+    ("session/mode_change/i16/8k20", "session/barge/i16/8k20", ""),
     (
         "sessions/barge/i16/8k20/20000",
         "baseline/memcpy/20000",

@@ -90,6 +90,10 @@ pub(crate) struct Plan {
     /// else), the talker whose route opens and the steady one
     /// ([`opening`]).
     opens: [Option<(u8, Option<u8>)>; 3],
+    /// For a plan that ramps, what [`Plan::classify`] works out of the plan
+    /// it settles into (for one that does not, of itself): what
+    /// [`Plan::settle`] sets.
+    settled: Class,
 }
 
 /// A plan for frames that were not sanitized found a frame that needs it:
@@ -261,28 +265,52 @@ impl Plan {
         }
         self.opens = [None; 3];
         self.ramps = false;
-        self.classify();
+        self.set_class(self.settled);
     }
 
-    /// Works out whether the plan is steady, and a pass-through.
+    /// Works out whether the plan is steady, and a pass-through; and, for a
+    /// plan that ramps, the same of the plan it settles into.
     fn classify(&mut self) {
+        let now = self.class_of(&self.steps, self.ramps);
+        self.settled = if self.ramps {
+            self.class_of(&self.after, false)
+        } else {
+            now
+        };
+        self.set_class(now);
+    }
+
+    /// What [`Plan::classify`] works out of a plan of `steps` (the steps of
+    /// this plan or the ones it settles into) that `ramps` or not.
+    fn class_of(&self, steps: &[Step], ramps: bool) -> Class {
         let n = self.n;
         let unity = |s: &Step| matches!(s, Step::Unity { .. });
         // The parties' rows are the fused sum's or one-pass sums; the rows
         // after them (taps) one-pass sums.
-        self.steady = !self.ramps
+        let steady = !ramps
             && n != 0
-            && self.steps.len() == self.rows
-            && (self.three.is_some() || self.steps.iter().take(n).all(unity))
-            && self.steps.iter().skip(n).all(unity);
+            && steps.len() == self.rows
+            && (self.three.is_some() || steps.iter().take(n).all(unity))
+            && steps.iter().skip(n).all(unity);
         // Two parties who hear each other at unity: each output is a copy.
         let one = |t: u8| Step::Unity {
             count: 1,
             talkers: [t, 0, 0],
         };
-        self.pass_through = self.steady && self.steps.get(..2) == Some(&[one(1), one(0)]) && n == 2;
-        self.three_bits = self.three.map_or(0, |(unity, _)| pattern(unity));
-        self.four = self.four_hears().filter(|_| self.steady);
+        Class {
+            steady,
+            pass_through: steady && steps.get(..2) == Some(&[one(1), one(0)]) && n == 2,
+            three_bits: self.three.map_or(0, |(unity, _)| pattern(unity)),
+            four: four_hears(n, steps).filter(|_| steady),
+        }
+    }
+
+    /// Sets the fields [`Plan::classify`] works out.
+    fn set_class(&mut self, class: Class) {
+        self.steady = class.steady;
+        self.pass_through = class.pass_through;
+        self.three_bits = class.three_bits;
+        self.four = class.four;
     }
 
     /// Whether [`Plan::run_steady`] runs this plan.
@@ -359,25 +387,6 @@ impl Plan {
             }
         }
         Ok(())
-    }
-
-    /// For a four-party plan whose parties' rows are one-pass sums: who
-    /// hears whom, as [`mix_four`] takes it.
-    #[inline(always)]
-    fn four_hears(&self) -> Option<u16> {
-        if self.n != 4 || self.steps.len() < 4 {
-            return None;
-        }
-        let mut hears = 0u16;
-        for (l, step) in self.steps.iter().take(4).enumerate() {
-            let Step::Unity { count, talkers } = *step else {
-                return None;
-            };
-            for &t in &talkers[..usize::from(count).min(UNITY_TALKERS)] {
-                hears |= 1 << (4 * l + usize::from(t & 3));
-            }
-        }
-        Some(hears)
     }
 
     /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,
@@ -520,6 +529,33 @@ impl Plan {
     pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
         self.three.map(|(unity, _)| unity)
     }
+}
+
+/// For a four-party plan (`n` is 4) whose parties' `steps` are one-pass
+/// sums: who hears whom, as [`mix_four`] takes it.
+fn four_hears(n: usize, steps: &[Step]) -> Option<u16> {
+    if n != 4 || steps.len() < 4 {
+        return None;
+    }
+    let mut hears = 0u16;
+    for (l, step) in steps.iter().take(4).enumerate() {
+        let Step::Unity { count, talkers } = *step else {
+            return None;
+        };
+        for &t in &talkers[..usize::from(count).min(UNITY_TALKERS)] {
+            hears |= 1 << (4 * l + usize::from(t & 3));
+        }
+    }
+    Some(hears)
+}
+
+/// What [`Plan::classify`] works out of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Class {
+    steady: bool,
+    pass_through: bool,
+    three_bits: u8,
+    four: Option<u16>,
 }
 
 /// For listener `l`'s `row` of a tick whose routes ramp: when the head of

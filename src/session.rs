@@ -2350,25 +2350,13 @@ impl<S: Sample> Session<S> {
     /// changed and the general path does it.
     #[inline]
     fn mix_frames_steady(&mut self, frames: &[(PartyId, &[S])]) -> bool {
-        if frames.len() != self.parties.len() || !(self.may_run_steady() || self.may_run_prepared())
-        {
+        if frames.len() != self.parties.len() || !self.may_run_steady() {
+            return self.may_run_prepared() && self.mix_frames_prepared(frames);
+        }
+        if !self.steady_frames(frames) {
             return false;
         }
         let spf = self.spf;
-        // A plan that sanitizes itself looks at the frames on its way, and
-        // hands a tick that needs cleaning back to the general path.
-        let checked = self.plan.sanitizes_itself();
-        for (&(id, frame), p) in frames.iter().zip(self.parties.iter()) {
-            if id != p.id || frame.len() != spf || !is_plain(p) || p.has_input {
-                return false;
-            }
-            if !checked && S::needs_sanitizing(frame) {
-                return false;
-            }
-        }
-        if !self.settled {
-            return self.prepared_tick(Some(frames));
-        }
         let frame = |t: usize| frames.get(t).map_or(&[][..], |&(_, f)| f);
         let (plan, parties) = (&self.plan, &mut self.parties[..]);
         let ran = steady_tick(
@@ -2390,17 +2378,15 @@ impl<S: Sample> Session<S> {
     /// when every party handed in a frame of its own.
     #[inline]
     fn mix_steady(&mut self) -> bool {
-        if !(self.may_run_steady() || self.may_run_prepared())
-            || !self.parties.iter().all(|p| is_plain(p) && p.has_input)
-        {
+        if !self.may_run_steady() {
+            return self.may_run_prepared() && self.mix_prepared();
+        }
+        if !self.parties.iter().all(|p| is_plain(p) && p.has_input) {
             return false;
         }
         let spf = self.spf;
         if !self.plan.sanitizes_itself() {
             sanitize(&mut self.parties, &mut self.inputs, spf);
-        }
-        if !self.settled {
-            return self.prepared_tick(None);
         }
         let inputs: &[S] = &self.inputs;
         let frame = |t: usize| inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]);
@@ -2420,11 +2406,52 @@ impl<S: Sample> Session<S> {
         ran
     }
 
+    /// Whether `frames` holds one frame of the call's length for each
+    /// party, in the parties' order, every party plain and none with a
+    /// frame of its own, and every frame clean where the plan does not
+    /// look at the frames on its way (a plan that sanitizes itself hands a
+    /// tick that needs cleaning back to the general path).
+    #[inline(always)]
+    fn steady_frames(&self, frames: &[(PartyId, &[S])]) -> bool {
+        let (spf, checked) = (self.spf, self.plan.sanitizes_itself());
+        for (&(id, frame), p) in frames.iter().zip(self.parties.iter()) {
+            if id != p.id || frame.len() != spf || !is_plain(p) || p.has_input {
+                return false;
+            }
+            if !checked && S::needs_sanitizing(frame) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// [`Session::mix_frames_steady`] for a
+    /// [prepared](Session::may_run_prepared) tick.
+    #[inline(never)]
+    fn mix_frames_prepared(&mut self, frames: &[(PartyId, &[S])]) -> bool {
+        frames.len() == self.parties.len()
+            && self.steady_frames(frames)
+            && self.prepared_tick(Some(frames))
+    }
+
+    /// [`Session::mix_steady`] for a [prepared](Session::may_run_prepared)
+    /// tick.
+    #[inline(never)]
+    fn mix_prepared(&mut self) -> bool {
+        if !self.parties.iter().all(|p| is_plain(p) && p.has_input) {
+            return false;
+        }
+        if !self.plan.sanitizes_itself() {
+            sanitize(&mut self.parties, &mut self.inputs, self.spf);
+        }
+        self.prepared_tick(None)
+    }
+
     /// The steady path of a [prepared](Session::may_run_prepared) tick,
     /// every party's frame being in `frames` (borrowed, in the parties'
     /// order) or, without, in its own buffer: the plan runs over the route
     /// matrix as the general path runs it, then the routes move on.
-    #[inline(never)]
+    #[inline(always)]
     fn prepared_tick(&mut self, frames: Option<&[(PartyId, &[S])]>) -> bool {
         let spf = self.spf;
         let inputs: &[S] = &self.inputs;
