@@ -437,12 +437,12 @@ impl Plan {
             } else {
                 mix_three_unsanitized(parties, x, hears).ok_or(NeedsSanitizing)?
             };
-            for (l, (out, row)) in parties
-                .chunks_exact_mut(len)
-                .zip(gains.chunks_exact(n))
-                .enumerate()
-                .take(3)
-            {
+            // Rows by index, not by `chunks_exact`: no division.
+            for l in 0..3 {
+                let out = parties.get_mut(l * len..(l + 1) * len);
+                let (Some(out), Some(row)) = (out, gains.get(l * n..(l + 1) * n)) else {
+                    break;
+                };
                 let head = heads[l];
                 let k = if head == 0 {
                     fused[l]
@@ -495,29 +495,33 @@ impl Plan {
             // ones.
             first = 3;
         }
-        // Rows past the matrix, the steps or the frames are left alone.
-        let rows = self.rows.min(self.steps.len()).min(gains.len() / n);
+        // Rows past the matrix, the steps or the frames are left alone. By
+        // index, not by `chunks_exact`: no division.
+        let rows = self.rows.min(self.steps.len());
         let steps = &self.steps[..rows];
-        let row = |l: usize| &gains[l * n..(l + 1) * n];
-        let party_rows = parties.len().checked_div(len).unwrap_or(n).min(rows);
-        for l in first..party_rows {
-            let out = &mut parties[l * len..(l + 1) * len];
-            let k = mix_row(steps[l], out, row(l), n, &frame, has, open);
+        let row = |l: usize| gains.get(l * n..(l + 1) * n).filter(|_| l < rows);
+        // The parties' rows: as many as there are output frames (`n`, the
+        // frames being of `len > 0` samples).
+        let mut l = first;
+        while l < n {
+            let (Some(out), Some(row)) = (parties.get_mut(l * len..(l + 1) * len), row(l)) else {
+                break;
+            };
+            let k = mix_row(steps[l], out, row, n, &frame, has, open);
             if k != 0 {
                 clipped(l, k);
             }
+            l += 1;
         }
-        let mut l = party_rows;
         for frames in taps {
-            for out in frames.chunks_exact_mut(len.max(1)) {
-                if l >= rows {
-                    return Ok(());
-                }
-                let k = mix_row(steps[l], out, row(l), n, &frame, has, open);
+            let mut c = 0;
+            while let (Some(out), Some(row)) = (frames.get_mut(c * len..(c + 1) * len), row(l)) {
+                let k = mix_row(steps[l], out, row, n, &frame, has, open);
                 if k != 0 {
                     clipped(l, k);
                 }
                 l += 1;
+                c += 1;
             }
         }
         Ok(())

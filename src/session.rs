@@ -2640,19 +2640,24 @@ impl<S: Sample> Session<S> {
                 *g = RouteGain::steady(g.to);
             }
         };
-        let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
-        for (p, row) in self.parties.iter_mut().zip(rows.by_ref()) {
+        // Rows by index, not by `chunks_exact_mut`: no division.
+        let gains = &mut self.tick_gains[..];
+        for (l, p) in self.parties.iter_mut().enumerate() {
+            let row = gains.get_mut(l * n..(l + 1) * n).unwrap_or_default();
             // The diagonal too: its gain is muted, and its state, which no
             // call can adjust, is `RouteState::NEW` and stays so.
             for (state, g) in p.heard.iter_mut().zip(row) {
                 commit(state, g);
             }
         }
+        let mut l = n;
         for tap in self.taps.iter_mut() {
-            for (heard, row) in tap.heard.iter_mut().zip(rows.by_ref()) {
+            for heard in tap.heard.iter_mut() {
+                let row = gains.get_mut(l * n..(l + 1) * n).unwrap_or_default();
                 for (state, g) in heard.iter_mut().zip(row) {
                     commit(state, g);
                 }
+                l += 1;
             }
         }
         if !ramps {
