@@ -2335,7 +2335,7 @@ impl<S: Sample> Session<S> {
     /// ([`Session::prepare`]), and none is held. Each party must also be
     /// plain, as for [`Session::may_run_steady`]; the plan then runs as
     /// the general path would run it, with nothing else to do but move the
-    /// routes on ([`Session::end_prepared_tick`]).
+    /// routes on ([`Session::prepared_tick`]).
     #[inline(always)]
     fn may_run_prepared(&self) -> bool {
         self.compiled && !self.compiled_held && !self.general_only()
@@ -2604,7 +2604,6 @@ impl<S: Sample> Session<S> {
         disclosed
     }
 
-    /// Replaces what no one may hear in the frames handed in this tick.
     /// After a control call that changed the routes: works them out and
     /// compiles the plan now, so that the tick after it runs the plan it
     /// finds. Another change before the tick works them out again.
@@ -2688,6 +2687,7 @@ impl<S: Sample> Session<S> {
         }
     }
 
+    /// Replaces what no one may hear in the frames handed in this tick.
     fn sanitize_inputs(&mut self) {
         sanitize(&mut self.parties, &mut self.inputs, self.spf);
     }
@@ -3052,8 +3052,9 @@ impl<S: Sample> Session<S> {
         false
     }
 
-    /// Records a change: it goes on the audit trail, and the next tick
-    /// works out every route afresh.
+    /// Records a change: it goes on the audit trail, and every route is
+    /// worked out afresh (by the control call, [`Session::prepare`], or
+    /// else by the next tick).
     fn record(&mut self, event: Event) {
         self.settled = false;
         self.compiled = false;
@@ -3154,8 +3155,6 @@ impl<S: Sample> Session<S> {
     }
 }
 
-/// Replaces what no one may hear in the frames `parties` handed in this
-/// tick, counting it in their stats.
 /// Whether party `p` needs nothing of a tick but the plan: it plays no
 /// tone, is on no leg at another format and has no digits detected.
 #[inline(always)]
@@ -3284,6 +3283,8 @@ impl TapClips {
     }
 }
 
+/// Replaces what no one may hear in the frames `parties` handed in this
+/// tick, counting it in their stats.
 fn sanitize<S: Sample>(parties: &mut [Party<S>], inputs: &mut [S], spf: usize) {
     for (i, p) in parties.iter_mut().enumerate() {
         // By index, not by `chunks_exact_mut`: no division.
