@@ -600,15 +600,23 @@ fn open_sum_i16<const STEADY: bool>(out: &mut [i16], a: &[i16], x: &[i16], g: &[
     let a = &a[..if STEADY { n } else { 0 }];
     let mut clipped = 0u32;
     for i in 0..n {
-        let mut v = (i32::from(x[i]) * g[i] + (1 << (Q - 1))) >> Q;
-        if STEADY {
-            v += i32::from(a[i]);
-        }
-        let c = v.clamp(i16::MIN as i32, i16::MAX as i32);
-        clipped += u32::from(c != v);
-        out[i] = c as i16;
+        let steady = if STEADY { a[i] } else { 0 };
+        let (c, clip) = ramp_sample(x[i], g[i], steady);
+        clipped += u32::from(clip);
+        out[i] = c;
     }
     clipped as usize
+}
+
+/// One sample of an `i16` ramp: `x` at the gain `g`, plus `steady` (heard
+/// at unity), saturated; and whether it clipped. What [`ramp_sum_i16`] and
+/// [`open_sum_i16`] write, the way [`add_ramp_i16`] and the accumulator's
+/// saturation compute it.
+#[inline(always)]
+fn ramp_sample(x: i16, g: i32, steady: i16) -> (i16, bool) {
+    let v = ((i32::from(x) * g + (1 << (Q - 1))) >> Q) + i32::from(steady);
+    let c = v.clamp(i16::MIN as i32, i16::MAX as i32);
+    (c as i16, c != v)
 }
 
 /// [`private::Kernel::mix_ramp`] for `i16`.
@@ -657,13 +665,10 @@ fn ramp_sum_i16<const STEADY: bool>(
     for i in 0..n {
         let q = ramp_gain(step, inv, (i as i32 + 1).min(last));
         let g = from + ((q ^ neg) - neg);
-        let mut v = (i32::from(x[i]) * g + (1 << (Q - 1))) >> Q;
-        if STEADY {
-            v += i32::from(a[i]);
-        }
-        let c = v.clamp(i16::MIN as i32, i16::MAX as i32);
-        clipped += u32::from(c != v);
-        out[i] = c as i16;
+        let steady = if STEADY { a[i] } else { 0 };
+        let (c, clip) = ramp_sample(x[i], g, steady);
+        clipped += u32::from(clip);
+        out[i] = c;
     }
     clipped as usize
 }
