@@ -3514,6 +3514,63 @@ mod test {
     }
 
     #[test]
+    fn changes_before_a_tick_leave_no_trace_but_the_last() {
+        // Each call below works the routes out again, from where the last
+        // tick left them: the tick hears only where they ended up.
+        let frames = |s: &Session<i16>| -> alloc::vec::Vec<(PartyId, [i16; 160])> {
+            let level = [9000, -7000, 5000];
+            s.parties
+                .iter()
+                .zip(level)
+                .map(|(p, l)| (p.id, [l; 160]))
+                .collect()
+        };
+        let tick = |s: &mut Session<i16>| {
+            let f = frames(s);
+            let given: alloc::vec::Vec<(PartyId, &[i16])> =
+                f.iter().map(|(id, x)| (*id, &x[..])).collect();
+            s.mix_frames(&given).unwrap();
+        };
+        let (mut direct, c, a, v) = call();
+        tick(&mut direct);
+        tick(&mut direct);
+        let mut stepped = direct.clone();
+        stepped.set_volume(c, -6.0).unwrap();
+        stepped.set_mode(v, Mode::Barge).unwrap();
+        stepped.set_ramp(Duration::from_millis(2)).unwrap();
+        stepped.set_volume(c, -12.0).unwrap();
+        stepped.set_route_gain(a, v, -3.0).unwrap();
+        stepped.set_mode(v, Mode::Whisper).unwrap();
+        stepped.set_mode(v, Mode::Barge).unwrap();
+        stepped.set_ramp(Duration::from_millis(4)).unwrap();
+        direct.set_volume(c, -12.0).unwrap();
+        direct.set_route_gain(a, v, -3.0).unwrap();
+        direct.set_mode(v, Mode::Barge).unwrap();
+        direct.set_ramp(Duration::from_millis(4)).unwrap();
+        for _ in 0..3 {
+            tick(&mut stepped);
+            tick(&mut direct);
+            for ((_, x), (_, y)) in stepped.outputs().zip(direct.outputs()) {
+                assert_eq!(x, y);
+            }
+        }
+        // The ramp of the customer's volume runs from 0 dB, the gain in
+        // force, not from the -6 dB asked for in between: the agent's first
+        // sample hears 9000 at about unity (about 4,500 from -6 dB), its
+        // last at -12 dB (9000 × 10^(-12/20) = 2261).
+        let (mut again, c, a, _) = call();
+        again.set_ramp(Duration::from_millis(5)).unwrap();
+        tick(&mut again);
+        tick(&mut again);
+        again.set_volume(c, -6.0).unwrap();
+        again.set_volume(c, -12.0).unwrap();
+        tick(&mut again);
+        let heard = again.output(a).unwrap();
+        assert!(heard[0] > 8500, "{}", heard[0]);
+        assert!((2200..2300).contains(&heard[159]), "{}", heard[159]);
+    }
+
+    #[test]
     fn supervisor_joins_in_monitor_and_events_say_when() {
         let (mut s, c, _a, v) = call();
         assert_eq!(s.mode(v), Ok(Some(Mode::Monitor)));
