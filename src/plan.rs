@@ -66,7 +66,7 @@ pub(crate) struct Plan {
     /// other two at unity once its ramps are over: who hears whom (the first
     /// and the second of the other two) for the one-pass three-party sum,
     /// and the samples at the head of each listener's frame that ramp.
-    three: Option<([[bool; 2]; 3], [usize; 3])>,
+    three: Option<([[bool; 2]; 3], [u16; 3])>,
     /// For a steady four-party plan whose parties' rows are one-pass sums:
     /// who hears whom, as [`mix_four`] takes it.
     four: Option<u16>,
@@ -205,7 +205,7 @@ impl Plan {
         }
         let mut ramps = false;
         let mut unity = [[false; 2]; 3];
-        let mut heads = [0usize; 3];
+        let mut heads = [0u16; 3];
         let mut opens = [None; 3];
         let mut fused = n == 3 && !general_only;
         let rows = matrix.zip(self.steps.iter_mut().zip(self.after.iter_mut()));
@@ -236,7 +236,8 @@ impl Plan {
                     _ => [0, 1],
                 };
                 unity[l] = others.map(|o| shape.heard & (1 << o) != 0);
-                heads[l] = shape.head;
+                // A head is at most a frame (2,880 samples at most).
+                heads[l] = u16::try_from(shape.head).unwrap_or(u16::MAX);
                 if shape.head != 0 {
                     opens[l] = opening::<S>(row, l);
                 }
@@ -443,7 +444,7 @@ impl Plan {
                 let (Some(out), Some(row)) = (out, gains.get(l * n..(l + 1) * n)) else {
                     break;
                 };
-                let head = heads[l];
+                let head = usize::from(heads[l]);
                 let k = if head == 0 {
                     fused[l]
                 } else {

@@ -804,17 +804,6 @@ pub struct Session<S: Sample> {
     /// Whether `tick_gains` and `plan` hold for the next tick: true after a
     /// tick, false after any change.
     settled: bool,
-    /// The gains of a route opening from muted to unity over the ramp
-    /// (`ramp_samples` of them), as the kernel applies them: what a ramp
-    /// head reads ([`crate::kernel::open_gains`]). Made with the ramp.
-    open_ramp: Vec<S::KGain>,
-    /// Whether the routes of the next tick were worked out and compiled
-    /// (by the control call that changed them, [`Session::prepare`]) but
-    /// not yet mixed: the tick runs the plan as it is, then commits the
-    /// routes. Never with `settled`.
-    compiled: bool,
-    /// For `compiled` routes: whether one is held.
-    compiled_held: bool,
     /// Tests compare every fast path with the kernel's general path.
     #[cfg(test)]
     general_only: bool,
@@ -854,6 +843,17 @@ pub struct Session<S: Sample> {
     cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
     next_tap: u32,
+    /// The gains of a route opening from muted to unity over the ramp
+    /// (`ramp_samples` of them), as the kernel applies them: what a ramp
+    /// head reads ([`crate::kernel::open_gains`]). Made with the ramp.
+    open_ramp: Vec<S::KGain>,
+    /// Whether the routes of the next tick were worked out and compiled
+    /// (by the control call that changed them, [`Session::prepare`]) but
+    /// not yet mixed: the tick runs the plan as it is, then commits the
+    /// routes. Never with `settled`.
+    compiled: bool,
+    /// For `compiled` routes: whether one is held.
+    compiled_held: bool,
     /// Tests count the ticks that took the steady path: settled, and
     /// [prepared](Session::may_run_prepared).
     #[cfg(test)]
@@ -2226,7 +2226,11 @@ impl<S: Sample> Session<S> {
         // The routes of this tick: worked out by the control call that
         // changed them, or now.
         let mut held = false;
-        let worked_out = self.compiled || !self.settled || self.general_only();
+        debug_assert!(
+            !(self.compiled && self.settled),
+            "compiled routes are not settled"
+        );
+        let worked_out = !self.settled || self.general_only();
         if self.compiled && !self.general_only() {
             held = self.compiled_held;
         } else if worked_out {
