@@ -854,6 +854,10 @@ pub struct Session<S: Sample> {
     compiled: bool,
     /// For `compiled` routes: whether one is held.
     compiled_held: bool,
+    /// The routes the last working out found to move when their tick is
+    /// mixed, which [`Session::commit_routes`] then moves: a cache, as
+    /// `tick_gains` is.
+    moving: Moving,
     /// Tests count the ticks that took the steady path: settled, and
     /// [prepared](Session::may_run_prepared).
     #[cfg(test)]
@@ -973,6 +977,7 @@ impl<S: Sample> Session<S> {
             open_ramp: open_ramp::<S>(format.samples_in(ramp)),
             compiled: false,
             compiled_held: false,
+            moving: Moving::ALL,
             settled: false,
             plan: Plan::default(),
             #[cfg(test)]
@@ -2632,17 +2637,40 @@ impl<S: Sample> Session<S> {
     /// where that tick left it (its gain at the end of the tick, and
     /// whether it is still held). Where routes ramped, every ramp ended
     /// within the tick: the ticks after it hear every route steadily at its
-    /// target, and the plan settles. One pass over the matrix.
+    /// target, and the plan settles. Only the routes that
+    /// [move](Session::moving) are touched: every other one already is
+    /// where the tick leaves it, at a gain that ramps nowhere.
     fn commit_routes(&mut self) {
         let n = self.parties.len();
         let ramps = self.plan.ramps();
-        let commit = |state: &mut RouteState, g: &mut RouteGain| {
-            state.current = g.to;
-            state.held_until = state.next_held;
-            if ramps {
-                *g = RouteGain::steady(g.to);
+        let commit = |state: &mut RouteState, g: &mut RouteGain| commit_route(state, g, ramps);
+        let gains = &mut self.tick_gains[..];
+        if let Some(moving) = self.moving.routes() {
+            for &(l, t) in moving {
+                let (l, t) = (usize::from(l), usize::from(t));
+                let state = self.parties.get_mut(l).and_then(|p| p.heard.get_mut(t));
+                if let (Some(state), Some(g)) = (state, gains.get_mut(l * n + t)) {
+                    commit(state, g);
+                }
             }
-        };
+        } else {
+            self.commit_all_routes(ramps);
+        }
+        if ramps {
+            self.plan.settle();
+        }
+        // The tests check every committed route, and every settled plan
+        // against a fresh compile.
+        #[cfg(test)]
+        self.check_commit(ramps);
+    }
+
+    /// [`Session::commit_routes`] when many routes move: one pass over the
+    /// matrix.
+    #[cold]
+    fn commit_all_routes(&mut self, ramps: bool) {
+        let n = self.parties.len();
+        let commit = |state: &mut RouteState, g: &mut RouteGain| commit_route(state, g, ramps);
         // Rows by index, not by `chunks_exact_mut`: no division.
         let gains = &mut self.tick_gains[..];
         for (l, p) in self.parties.iter_mut().enumerate() {
@@ -2663,13 +2691,29 @@ impl<S: Sample> Session<S> {
                 l += 1;
             }
         }
-        if !ramps {
-            return;
+    }
+
+    /// For tests, after a commit: every route is where the tick left it
+    /// (none moves any more, and none ramps), and a plan that settled is
+    /// the plan of the steady matrix.
+    #[cfg(test)]
+    fn check_commit(&self, settled: bool) {
+        let n = self.parties.len();
+        let rows = self.parties.iter().map(|p| &p.heard[..]);
+        let taps = self
+            .taps
+            .iter()
+            .flat_map(|t| t.heard.iter().map(|h| &h[..]));
+        for (l, heard) in rows.chain(taps).enumerate() {
+            for (t, state) in heard.iter().enumerate() {
+                let g = self.tick_gains[l * n + t];
+                let at = state.current.linear().to_bits() == g.to.linear().to_bits();
+                assert!(at, "route {l} <- {t} at its gain");
+                assert_eq!(state.held_until, state.next_held, "route {l} <- {t} held");
+                assert!(g.from == g.to || g.ramp == 0, "route {l} <- {t} ramps on");
+            }
         }
-        self.plan.settle();
-        // The tests check every settled plan against a fresh compile.
-        #[cfg(test)]
-        {
+        if settled {
             let rows = n + self.tap_rows(n);
             let mut compiled = Plan::default();
             compiled.compile::<S>(
@@ -2725,6 +2769,7 @@ impl<S: Sample> Session<S> {
         }
         let talkers = &talkers[..n.min(MAX_PARTIES)];
         let mut held_any = false;
+        let mut moving = Moving::NONE;
         let mut rows = self.tick_gains.chunks_exact_mut(n.max(1));
         for (l, (listener, row)) in self.parties.iter_mut().zip(rows.by_ref()).enumerate() {
             // What is the same for all the listener's routes, once.
@@ -2739,6 +2784,9 @@ impl<S: Sample> Session<S> {
                 let target = target_gain(seat, listens, talker.seat, talker.volume, *state);
                 *gain = next_route(state, target, talker.opens_at, ramp, tick);
                 held_any |= state.next_held != 0;
+                if moves(state, gain) {
+                    moving.add(l, t);
+                }
             }
         }
         for tap in self.taps.iter_mut() {
@@ -2751,9 +2799,14 @@ impl<S: Sample> Session<S> {
                         (!gated && tap_hears(config, c, t, talker.seat)).then_some(talker.volume);
                     *gain = next_route(state, target, talker.opens_at, ramp, tick);
                     held_any |= state.next_held != 0;
+                    if moves(state, gain) {
+                        // A tap's routes move seldom: all are moved then.
+                        moving = Moving::ALL;
+                    }
                 }
             }
         }
+        self.moving = moving;
         let rows = n + self.tap_rows(n);
         self.plan.compile::<S>(
             &self.tick_gains[..rows * n],
@@ -3445,6 +3498,70 @@ fn next_route(
         RouteGain::MUTED
     } else {
         g
+    }
+}
+
+/// Whether mixing a tick at `gain` moves the route: its gain at the end of
+/// the tick, or whether it is held, changes. A route that does not move
+/// ramps nowhere: its gain starts where it ends (`next_route` ramps from
+/// the gain in force).
+#[inline(always)]
+fn moves(state: &RouteState, gain: &RouteGain) -> bool {
+    let same = |a: Gain, b: Gain| a.linear().to_bits() == b.linear().to_bits();
+    !same(state.current, gain.to) || state.held_until != state.next_held
+}
+
+/// Moves a route to where the tick mixed at `gain` leaves it; after a tick
+/// in which routes ramped (`ramps`), its gain is steady at its target.
+#[inline(always)]
+fn commit_route(state: &mut RouteState, gain: &mut RouteGain, ramps: bool) {
+    state.current = gain.to;
+    state.held_until = state.next_held;
+    if ramps {
+        *gain = RouteGain::steady(gain.to);
+    }
+}
+
+/// The routes a working out of the route matrix finds to move
+/// ([`moves`]) when the tick is mixed: the parties' routes by listener
+/// and talker, up to [`Moving::MAX`] of them, or, beyond or where a tap's
+/// route moves, all (the commit then passes over the whole matrix). A
+/// change moves a route or two: a supervisor's mode, a volume.
+#[derive(Debug, Clone, Copy)]
+struct Moving {
+    routes: [(u8, u8); Moving::MAX],
+    /// How many of `routes` move; `u8::MAX` for all.
+    len: u8,
+}
+
+impl Moving {
+    const MAX: usize = 6;
+    const NONE: Moving = Moving {
+        routes: [(0, 0); Moving::MAX],
+        len: 0,
+    };
+    const ALL: Moving = Moving {
+        routes: [(0, 0); Moving::MAX],
+        len: u8::MAX,
+    };
+
+    /// The route from talker `t` to listener `l` moves.
+    #[inline(always)]
+    fn add(&mut self, l: usize, t: usize) {
+        let len = usize::from(self.len);
+        match (self.routes.get_mut(len), u8::try_from(l), u8::try_from(t)) {
+            (Some(route), Ok(l), Ok(t)) => {
+                *route = (l, t);
+                self.len += 1;
+            }
+            _ => *self = Moving::ALL,
+        }
+    }
+
+    /// The routes that move, unless all do.
+    #[inline(always)]
+    fn routes(&self) -> Option<&[(u8, u8)]> {
+        self.routes.get(..usize::from(self.len))
     }
 }
 
