@@ -53,6 +53,11 @@
 //!   three frames of a three-party call, `two_party/8k20` for two,
 //!   `four/8k20` for four; `/N` does it for N three-party calls' own
 //!   buffers.
+//! - `baseline/memcpy_calls/N`: the copy of `baseline/memcpy/N` between
+//!   buffers laid out as the calls of `sessions/.../N` are: each call's
+//!   three frames, allocated with its session, copied to three buffers of
+//!   its own. Beyond the cache it costs more than the streaming copy: what
+//!   moving these bytes costs where they are.
 //! - `baseline/memcpy_tap/stereo/8k20` and `.../stems4/8k20`: copying a
 //!   tap's output, one buffer of 320 (two channels) and 640 (four stems)
 //!   `i16` samples: what a tap may cost at most.
@@ -475,6 +480,26 @@ fn baselines(c: &mut Criterion) {
                 black_box(&mut outputs);
             })
         });
+        drop((inputs, outputs));
+        // The same copy between buffers laid out as the calls' are: each
+        // call's three frames, beside its session, to three buffers of its
+        // own.
+        let mut calls: Vec<(Call<i16, 3>, [Vec<i16>; 3])> = (0..n as u32)
+            .map(|i| {
+                let call = Call::new(nb, BARGE, i);
+                (call, [0; 3].map(|_| vec![0; spf]))
+            })
+            .collect();
+        g.bench_function(format!("memcpy_calls/{n}"), |b| {
+            b.iter(|| {
+                for (call, copies) in calls.iter_mut() {
+                    for (o, i) in copies.iter_mut().zip(&call.frames) {
+                        o.copy_from_slice(black_box(i));
+                    }
+                    black_box(&mut *copies);
+                }
+            })
+        });
     }
     g.finish();
 }
@@ -563,6 +588,12 @@ const RATIOS: &[(&str, &str, &str)] = &[
         "baseline/memcpy/20000",
         "≤ 1.2",
     ),
+    (
+        "sessions/barge/i16/8k20/20000",
+        "baseline/memcpy_calls/20000",
+        "",
+    ),
+    ("baseline/memcpy_calls/20000", "baseline/memcpy/20000", ""),
     ("sessions/barge/i16/8k20/1000", "baseline/memcpy/1000", ""),
     ("pbx/pcmu/8k20", "baseline/memcpy/8k20", "≤ 35"),
     ("pbx/pcmu/8k20", "session/barge/i16/8k20", ""),
