@@ -387,9 +387,52 @@ fn mix3t_i16(out: &mut [i16], a: &[i16], b: &[i16], c: &[i16]) -> usize {
         .count()
 }
 
-/// [`private::Kernel::mix4`] for `i16`.
+/// The four-party `i16` patterns with a loop of their own, and
+/// [`private::Kernel::mix4`] for `i16`, which picks it.
+macro_rules! four_patterns {
+    ($($p:literal)*) => {
+        /// The patterns of who hears whom (as [`mix_four`] takes them, the
+        /// diagonal clear) that [`mix4_i16`] mixes with a loop of their own:
+        /// a customer, an agent and two supervisors, who joined in that
+        /// order, each supervisor in monitor, whisper or barge.
+        #[cfg(test)]
+        const FOUR_PATTERNS: &[u16] = &[$($p),*];
+
+        /// [`private::Kernel::mix4`] for `i16`: a loop of its own for each
+        /// of the common patterns, the masked one for any other.
+        fn mix4_i16(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> [usize; 4] {
+            match hears & !0x8421 {
+                $($p => mix4_i16_for::<$p>(out, x),)*
+                other => mix4_i16_masked(out, x, other),
+            }
+        }
+    };
+}
+
+// Listener by listener (customer, agent, first and second supervisor),
+// the talkers heard: (monitor, monitor), (monitor, whisper), (monitor,
+// barge), (whisper, monitor), (whisper, whisper), (whisper, barge),
+// (barge, monitor), (barge, whisper), (barge, barge).
+four_patterns!(0x3312 0x3b92 0x3b9a 0x7352 0x7bd2 0x7bda 0x7356 0x7bd6 0x7bde);
+
+/// [`mix4_i16`] for one pattern, known when it is compiled: the masks
+/// fold away.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn mix4_i16(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> [usize; 4] {
+#[inline(never)]
+fn mix4_i16_for<const HEARS: u16>(out: &mut [i16], x: [&[i16]; 4]) -> [usize; 4] {
+    mix4_i16_with(out, x, HEARS)
+}
+
+/// [`mix4_i16`] for any pattern: each talker masked in or out.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+#[inline(never)]
+fn mix4_i16_masked(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> [usize; 4] {
+    mix4_i16_with(out, x, hears)
+}
+
+/// The loop of [`mix4_i16`].
+#[inline(always)]
+fn mix4_i16_with(out: &mut [i16], x: [&[i16]; 4], hears: u16) -> [usize; 4] {
     let len = (out.len() / 4)
         .min(x[0].len())
         .min(x[1].len())
@@ -1818,7 +1861,12 @@ mod test {
                     };
                     proptest::collection::vec(sample, 4 * len)
                 }),
-                hears in any::<u16>(),
+                hears in prop_oneof![
+                    any::<u16>(),
+                    // A pattern with a loop of its own, with any diagonal.
+                    (proptest::sample::select(FOUR_PATTERNS), any::<u16>())
+                        .prop_map(|(p, d)| p | (d & 0x8421)),
+                ],
             ) {
                 same_four(&x, hears);
             }
