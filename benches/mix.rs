@@ -275,13 +275,14 @@ fn memcpy_bench<S: Signal, const N: usize>(g: &mut Group<'_>, id: &str, format: 
 }
 
 /// How many copies of a session the benches of a tick after a change
-/// (`ramp`, `mode_change`) make at a time. Eight copies fit in the L1 data
-/// cache as the one session of a settled bench does, so that the ratio of
-/// the two compares ticks, not caches: in callgrind's cache simulation
-/// (48 KiB L1) a ramp tick misses L1 about 31 times in a batch of 64 copies,
-/// 25 in one of 16, 6 in one of 8, and the settled tick never. A batch's
-/// one clock reading, about 33 ns on the machines this was measured on,
-/// adds some 4 ns to each of its ticks.
+/// (`ramp`, `mode_change`) make at a time. Eight copies (about 40 KB)
+/// nearly fit in an L1 data cache of 48 KiB, as the one session of a
+/// settled bench does, so that the ratio of the two compares ticks more
+/// than caches: in callgrind's cache simulation (48 KiB L1) a ramp tick
+/// misses L1 about 31 times in a batch of 64 copies, 25 in one of 16, 6 in
+/// one of 8, and the settled tick never. A smaller L1 leaves more misses.
+/// The batch's pair of clock readings, about 33 ns on the machine this was
+/// measured on, adds some 4 ns to each of its ticks.
 const COPIES: u64 = 8;
 
 fn single_sessions(c: &mut Criterion, path: Path) {

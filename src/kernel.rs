@@ -396,7 +396,7 @@ macro_rules! four_patterns {
         /// a customer, an agent and two supervisors, who joined in that
         /// order, each supervisor in monitor, whisper or barge.
         #[cfg(test)]
-        const FOUR_PATTERNS: &[u16] = &[$($p),*];
+        pub(crate) const FOUR_PATTERNS: &[u16] = &[$($p),*];
 
         /// [`private::Kernel::mix4`] for `i16`: a loop of its own for each
         /// of the common patterns, the masked one for any other.
@@ -409,10 +409,11 @@ macro_rules! four_patterns {
     };
 }
 
-// Listener by listener (customer, agent, first and second supervisor),
-// the talkers heard: (monitor, monitor), (monitor, whisper), (monitor,
-// barge), (whisper, monitor), (whisper, whisper), (whisper, barge),
-// (barge, monitor), (barge, whisper), (barge, barge).
+// Each pattern's hex digits, from the last, are the talkers the customer,
+// the agent, the first and the second supervisor hear; the two
+// supervisors' modes, in order: (monitor, monitor), (monitor, whisper),
+// (monitor, barge), (whisper, monitor), (whisper, whisper), (whisper,
+// barge), (barge, monitor), (barge, whisper), (barge, barge).
 four_patterns!(0x3312 0x3b92 0x3b9a 0x7352 0x7bd2 0x7bda 0x7356 0x7bd6 0x7bde);
 
 /// [`mix4_i16`] for one pattern, known when it is compiled: the masks

@@ -279,9 +279,9 @@
 //!    one pass for `i16`, or the general path) and the talkers it
 //!    adds. Another change before the tick works the matrix out again, from
 //!    the routes as the last tick left them. [`Session::mix`] only runs the
-//!    plan, and moves the routes the change moved on to where it left them
-//!    (the working out lists them); a call whose routes did not change
-//!    compiles nothing. (A change a tick makes itself,
+//!    plan, then moves each route that moved in it to where it left it (the
+//!    working out lists them); a call whose routes did not change compiles
+//!    nothing. (A change a tick makes itself,
 //!    a digit found in a supervisor's audio or the end of the disclosure, is
 //!    worked out by the tick after it.) The plan knows positions in the matrix, not
 //!    parties: a new kind of talker (an announcement) is a column, a new

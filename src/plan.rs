@@ -534,6 +534,13 @@ impl Plan {
     pub(crate) fn three(&self) -> Option<[[bool; 2]; 3]> {
         self.three.map(|(unity, _)| unity)
     }
+
+    /// For tests: who hears whom in the one-pass four-party sum, if the
+    /// plan uses it.
+    #[cfg(test)]
+    pub(crate) fn four(&self) -> Option<u16> {
+        self.four
+    }
 }
 
 /// For a four-party plan (`n` is 4) whose parties' `steps` are one-pass

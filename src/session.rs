@@ -908,7 +908,8 @@ impl<S: Sample> PartialEq for Party<S> {
 
 impl<S: Sample> PartialEq for Session<S> {
     fn eq(&self, other: &Session<S>) -> bool {
-        // `tick_gains`, `settled` and `plan` are caches derived from the rest.
+        // `tick_gains`, `settled`, `compiled`, `compiled_held`, `moving` and
+        // `plan` are caches derived from the rest.
         self.format == other.format
             && self.ramp == other.ramp
             && self.ramp_samples == other.ramp_samples
@@ -2649,7 +2650,9 @@ impl<S: Sample> Session<S> {
             for &(l, t) in moving {
                 let (l, t) = (usize::from(l), usize::from(t));
                 let state = self.parties.get_mut(l).and_then(|p| p.heard.get_mut(t));
-                if let (Some(state), Some(g)) = (state, gains.get_mut(l * n + t)) {
+                let route = (state, gains.get_mut(l * n + t));
+                debug_assert!(route.0.is_some() && route.1.is_some(), "route {l} <- {t}");
+                if let (Some(state), Some(g)) = route {
                     commit(state, g);
                 }
             }
@@ -4253,6 +4256,28 @@ mod test {
                     assert_eq!(s, general);
                 }
                 assert_eq!(s.steady_ticks, 4);
+            }
+        }
+
+        #[test]
+        fn two_supervisor_calls_take_a_four_party_loop_of_their_own() {
+            let modes = [Mode::Monitor, Mode::Whisper, Mode::Barge];
+            for first in modes {
+                for second in modes {
+                    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+                    s.join(Role::Customer).unwrap();
+                    s.join(Role::Agent).unwrap();
+                    s.join_supervisor(first).unwrap();
+                    s.join_supervisor(second).unwrap();
+                    tick_borrowed(&mut s, true);
+                    tick_borrowed(&mut s, true);
+                    assert_eq!(s.steady_ticks, 1);
+                    let four = s.plan.four().expect("a four-party pass");
+                    assert!(
+                        crate::kernel::FOUR_PATTERNS.contains(&four),
+                        "{first:?}, {second:?}: {four:#06x}"
+                    );
+                }
             }
         }
 
