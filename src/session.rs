@@ -501,6 +501,33 @@ impl Event {
     }
 }
 
+/// The audit trail's queue. A copy keeps the room reserved in it (as the
+/// original keeps room for the events a tick may record), so that a copy of
+/// a session mixes without allocating, as the session does.
+#[derive(Debug, Default, PartialEq)]
+struct Trail(VecDeque<Event>);
+
+impl Clone for Trail {
+    fn clone(&self) -> Trail {
+        let mut events = VecDeque::with_capacity(self.0.capacity());
+        events.extend(self.0.iter().cloned());
+        Trail(events)
+    }
+}
+
+impl core::ops::Deref for Trail {
+    type Target = VecDeque<Event>;
+    fn deref(&self) -> &VecDeque<Event> {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for Trail {
+    fn deref_mut(&mut self) -> &mut VecDeque<Event> {
+        &mut self.0
+    }
+}
+
 /// One route as the listener's row keeps it.
 #[derive(Debug, Clone, Copy)]
 struct RouteState {
@@ -778,10 +805,12 @@ impl<S: Sample> TapState<S> {
 /// # Ok::<(), barge::Error>(())
 /// ```
 ///
-/// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call, and
-/// two sessions compare equal when their format, ramp, tick, parties, routes,
-/// frames handed in for the next tick, outputs, pending events and counters
-/// are all the same (caches that only make mixing faster are not compared).
+/// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call (a
+/// copy keeps the room its original reserved, so its ticks allocate
+/// nothing either), and two sessions compare equal when their format, ramp,
+/// tick, parties, routes, frames handed in for the next tick, outputs,
+/// pending events and counters are all the same (caches that only make
+/// mixing faster are not compared).
 #[derive(Debug, Clone)]
 // Laid out in the order of the fields, so that a settled tick reads few
 // cache lines (only speed depends on it): the plan, whose second line
@@ -820,7 +849,7 @@ pub struct Session<S: Sample> {
     ramp: Duration,
     ramp_samples: usize,
     next_id: u32,
-    events: VecDeque<Event>,
+    events: Trail,
     event_limit: usize,
     /// Events a tick may still record without allocating: reserved by the
     /// last control call that recorded one. Bookkeeping of the audit trail,
@@ -962,7 +991,7 @@ impl<S: Sample> Session<S> {
             parties: SmallVec::new(),
             inputs: Vec::new(),
             outputs: Vec::new(),
-            events: VecDeque::new(),
+            events: Trail::default(),
             event_limit: DEFAULT_EVENT_LIMIT,
             tick_room: 0,
             dropped: (0, 0, 0),

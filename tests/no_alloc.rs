@@ -55,8 +55,10 @@ fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
 }
 
-/// Runs `ticks` ticks and returns how many allocations the mixing calls made.
-fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
+/// Runs `ticks` ticks and returns how many allocations the mixing calls
+/// made; with `copies`, each tick mixes a copy of the session made before
+/// it (a host's snapshot), which goes on as the call.
+fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64, copies: bool) -> u64 {
     let mut s = Session::<S>::new(format);
     s.set_ramp(Duration::from_millis(10)).unwrap();
     let c = s.join(Role::Customer).unwrap();
@@ -95,6 +97,9 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64) -> u64 {
             s.clear_route_gain(c, a).unwrap();
         }
         while s.poll_event().is_some() {}
+        if copies {
+            s = s.clone();
+        }
         let before = allocations();
         if tick % 2 == 0 {
             for (id, f) in ids.iter().zip(&frames) {
@@ -139,7 +144,11 @@ fn mixing_allocates_nothing_after_the_parties_have_joined() {
         vec![i16::MAX; n],
         vec![5; n],
     ];
-    assert_eq!(run(Format::NARROWBAND_20MS, i16_frames, 5_000), 0);
+    assert_eq!(
+        run(Format::NARROWBAND_20MS, i16_frames.clone(), 5_000, false),
+        0
+    );
+    assert_eq!(run(Format::NARROWBAND_20MS, i16_frames, 2_000, true), 0);
 
     let n = 480;
     let f32_frames = [
@@ -148,7 +157,11 @@ fn mixing_allocates_nothing_after_the_parties_have_joined() {
         vec![1.0; n],
         vec![-0.5; n],
     ];
-    assert_eq!(run(Format::WEBRTC_10MS, f32_frames, 5_000), 0);
+    assert_eq!(
+        run(Format::WEBRTC_10MS, f32_frames.clone(), 5_000, false),
+        0
+    );
+    assert_eq!(run(Format::WEBRTC_10MS, f32_frames, 2_000, true), 0);
 
     // The counter does count: joining a party allocates its frames, and
     // dropping the session frees them.
@@ -166,6 +179,20 @@ fn mixing_allocates_nothing_after_the_parties_have_joined() {
 /// allocates or frees anything for them.
 #[test]
 fn tones_that_end_and_cues_that_start_in_a_tick_allocate_nothing() {
+    tones_and_cues(false);
+}
+
+/// As [`tones_that_end_and_cues_that_start_in_a_tick_allocate_nothing`],
+/// each tick mixing a copy of the session made before it: a copy keeps the
+/// room its original reserved for the events of a tick.
+#[test]
+fn a_copy_of_a_session_mixes_without_allocating() {
+    tones_and_cues(true);
+}
+
+/// The call of the two tests above; with `copies`, each tick mixes a copy
+/// of the session made before it, which goes on as the call.
+fn tones_and_cues(copies: bool) {
     let format = Format::NARROWBAND_20MS;
     let spf = format.samples_per_frame();
     let mut s = Session::<i16>::new(format);
@@ -209,6 +236,9 @@ fn tones_that_end_and_cues_that_start_in_a_tick_allocate_nothing() {
     for tick in 0..600usize {
         if tick % 40 == 0 {
             s.play(beeps, &short_beep).unwrap();
+        }
+        if copies {
+            s = s.clone();
         }
         let was = playing(&s);
         let k = (tick * spf) % keyed.len();
