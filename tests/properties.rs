@@ -1,7 +1,8 @@
 //! Property tests over random calls: every control call the session has
 //! (joins in every role and mode, leaves, every mode change, route gains on
 //! every pair of parties, supervisors included, volumes, ramps, event
-//! limits, draining), missing frames and bad input, foreign ids included.
+//! limits, draining, snapshots), missing frames and bad input, foreign ids
+//! included.
 
 mod common;
 
@@ -36,6 +37,10 @@ enum Op {
     EventLimit(usize),
     /// Drain the audit trail.
     Drain,
+    /// The host's snapshot of the call (`Session::clone`), which goes on
+    /// as the call: whatever the session had worked out for its next tick
+    /// goes with it.
+    Snapshot,
     /// A control call with an id of another session, numbered like one of
     /// this call's.
     Foreign(usize, u8),
@@ -117,6 +122,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u32..25).prop_map(Op::Ramp),
         1 => prop_oneof![Just(0usize), Just(1), Just(3), Just(1024)].prop_map(Op::EventLimit),
         1 => Just(Op::Drain),
+        1 => Just(Op::Snapshot),
         1 => (slot.clone(), any::<u8>()).prop_map(|(p, k)| Op::Foreign(p, k)),
         2 => (slot.clone(), 0usize..5, prop_oneof![4 => Just(20u32), 2 => Just(40), 1 => Just(60), 1 => Just(10)])
             .prop_map(|(p, r, ms)| Op::Leg(p, r, ms)),
@@ -255,6 +261,12 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
         }
         Op::Drain => {
             while full.poll_event().is_some() {}
+            Ok(())
+        }
+        Op::Snapshot => {
+            let copy = full.clone();
+            assert!(copy == *full, "a snapshot is the call");
+            *full = copy;
             Ok(())
         }
         Op::Foreign(i, k) => {
