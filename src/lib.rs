@@ -281,10 +281,9 @@
 //!    the routes as the last tick left them. [`Session::mix`] only runs the
 //!    plan, then moves each route that moved in it to where it left it (the
 //!    working out lists them); a call whose routes did not change compiles
-//!    nothing. (A change a tick makes itself,
-//!    a digit found in a supervisor's audio or the end of the disclosure, is
-//!    worked out by the tick after it.) The plan knows positions in the matrix, not
-//!    parties: a new kind of talker (an announcement) is a column, a new
+//!    nothing. (A change a tick makes itself, a digit found in a
+//!    supervisor's audio or the end of the disclosure, is worked out by the
+//!    tick after it.) The plan knows positions in the matrix, not parties: a new kind of talker (an announcement) is a column, a new
 //!    kind of listener (a recording tap) a row, and a leg at another rate a
 //!    conversion before its column and after its row; they join the matrix,
 //!    not a new fast path (a leg at another rate is exactly that: it is

@@ -2673,7 +2673,6 @@ impl<S: Sample> Session<S> {
     fn commit_routes(&mut self) {
         let n = self.parties.len();
         let ramps = self.plan.ramps();
-        let commit = |state: &mut RouteState, g: &mut RouteGain| commit_route(state, g, ramps);
         let gains = &mut self.tick_gains[..];
         if let Some(moving) = self.moving.routes() {
             for &(l, t) in moving {
@@ -2682,7 +2681,7 @@ impl<S: Sample> Session<S> {
                 let route = (state, gains.get_mut(l * n + t));
                 debug_assert!(route.0.is_some() && route.1.is_some(), "route {l} <- {t}");
                 if let (Some(state), Some(g)) = route {
-                    commit(state, g);
+                    commit_route(state, g, ramps);
                 }
             }
         } else {
@@ -2702,7 +2701,6 @@ impl<S: Sample> Session<S> {
     #[cold]
     fn commit_all_routes(&mut self, ramps: bool) {
         let n = self.parties.len();
-        let commit = |state: &mut RouteState, g: &mut RouteGain| commit_route(state, g, ramps);
         // Rows by index, not by `chunks_exact_mut`: no division.
         let gains = &mut self.tick_gains[..];
         for (l, p) in self.parties.iter_mut().enumerate() {
@@ -2710,7 +2708,7 @@ impl<S: Sample> Session<S> {
             // The diagonal too: its gain is muted, and its state, which no
             // call can adjust, is `RouteState::NEW` and stays so.
             for (state, g) in p.heard.iter_mut().zip(row) {
-                commit(state, g);
+                commit_route(state, g, ramps);
             }
         }
         let mut l = n;
@@ -2718,7 +2716,7 @@ impl<S: Sample> Session<S> {
             for heard in tap.heard.iter_mut() {
                 let row = gains.get_mut(l * n..(l + 1) * n).unwrap_or_default();
                 for (state, g) in heard.iter_mut().zip(row) {
-                    commit(state, g);
+                    commit_route(state, g, ramps);
                 }
                 l += 1;
             }
