@@ -2,7 +2,7 @@
 //! microphone and speaker on WebRTC.
 //!
 //! ```sh
-//! cargo run --release --example dashboard [-- --listen ADDR] [--record DIR]
+//! cargo run --release -p barge-dashboard [-- --listen ADDR] [--record DIR]
 //! ```
 //!
 //! It prints the address of its page (`http://127.0.0.1:8000/` unless
@@ -82,15 +82,11 @@ macro_rules! say {
     }};
 }
 
-#[path = "dashboard/calls.rs"]
 mod calls;
-#[path = "common/mod.rs"]
+#[path = "../../common/mod.rs"]
 mod common;
-#[path = "dashboard/http.rs"]
 mod http;
-#[path = "dashboard/peer.rs"]
 mod peer;
-#[path = "dashboard/record.rs"]
 mod record;
 
 use std::fmt::Write as _;
@@ -109,7 +105,7 @@ use record::Recorder;
 
 const USAGE: &str =
     "usage: dashboard [--listen ADDR] [--record DIR]   (default ADDR: 127.0.0.1:8000)";
-const PAGE: &str = include_str!("dashboard/index.html");
+const PAGE: &str = include_str!("index.html");
 const TICK: Duration = Duration::from_millis(20);
 
 /// The command line.

@@ -7,7 +7,7 @@
 //! `--record`, loads the page, picks call 2 and clicks Whisper (which
 //! connects the microphone and speaker by WebRTC), then Barge, then
 //! Monitor, each for a few seconds of the supervisor's audio, and takes a
-//! screenshot (`target/dashboard/screenshot.png`). Then it proves from what
+//! screenshot (`target/tmp/dashboard/screenshot.png`). Then it proves from what
 //! the example recorded of call 2:
 //!
 //! - exactly, sample for sample: while no mode lets a party hear the
@@ -31,10 +31,8 @@
 //! it starts (the example, chromedriver and the browser it starts, in one
 //! process group) is stopped on every way out.
 
-#[path = "../examples/common/mod.rs"]
+#[path = "../../common/mod.rs"]
 mod common;
-#[path = "common/mod.rs"]
-mod harness;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -381,18 +379,18 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     };
     let start = Instant::now();
     let deadline = start + Duration::from_secs(120);
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
     let record = out.join("record");
     let profile = out.join("chromium-profile");
     let _ = std::fs::remove_dir_all(&record);
     let _ = std::fs::remove_dir_all(&profile);
-    std::fs::create_dir_all(&out).expect("create target/dashboard");
+    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard");
     let mic = out.join("supervisor-mic.wav");
     let voice = supervisor_voice();
     write_mono16(&mic, MIC_RATE, &voice).expect("write the microphone's file");
 
     let mut processes = Processes::default();
-    let exe = harness::example_binary("dashboard");
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
     let dashboard = processes.spawn(
         "dashboard",
         Command::new(exe)

@@ -1,0 +1,153 @@
+//! Ticks of one call, for counting instructions under callgrind
+//! (`benches/callgrind.sh` runs it): `ticks SCENARIO N` sets a call up,
+//! then runs N of its ticks, each through one `#[inline(never)]` function
+//! whose name starts with `measured`, so that callgrind can count those
+//! alone (`--toggle-collect`), without the set-up.
+//!
+//! Scenarios, each an 8 kHz, 20 ms `i16` call past the ramps of its joins,
+//! ticked as the `session/...` benches of `mix.rs` tick it (borrowed frames
+//! in the parties' order with `mix_frames`, every output read with
+//! `outputs`): `two_party`, `monitor`, `whisper`, `barge`, `four` (a
+//! whisper and a barge supervisor); `ramp`, the tick right after a
+//! supervisor goes from whisper to barge, each on a fresh copy of the call
+//! (the copy is not counted); `mode_change`, a supervisor going whisper →
+//! barge → whisper, `set_mode` and the two ticks after each change; `pbx`,
+//! a `Driver::tick` over three PCMU legs (decode, mix, encode).
+use std::hint::black_box;
+
+use barge::g711::Law;
+use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
+use barge::{Format, Mode, PartyId, Role, Session};
+
+fn noise(len: usize, seed: u32) -> Vec<i16> {
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            ((x >> 16) as i16) / 5
+        })
+        .collect()
+}
+
+#[inline(never)]
+fn measured_tick(session: &mut Session<i16>, given: &[(PartyId, &[i16])]) {
+    session.mix_frames(black_box(given)).unwrap();
+    for (_, output) in session.outputs() {
+        black_box(output);
+    }
+}
+
+#[inline(never)]
+fn measured_set_mode(session: &mut Session<i16>, id: PartyId, mode: Mode) {
+    session.set_mode(black_box(id), mode).unwrap();
+}
+
+#[inline(never)]
+fn measured_pbx(driver: &mut Driver<i16>, session: &mut Session<i16>, legs: &mut [Leg<'_, i16>]) {
+    black_box(driver.tick(session, legs).unwrap());
+}
+
+fn call(sups: &[Mode]) -> (Session<i16>, Vec<PartyId>, Vec<Vec<i16>>) {
+    let f = Format::NARROWBAND_20MS;
+    let mut s = Session::new(f);
+    let mut ids = vec![s.join(Role::Customer).unwrap(), s.join(Role::Agent).unwrap()];
+    for &m in sups {
+        ids.push(s.join_supervisor(m).unwrap());
+    }
+    let frames: Vec<Vec<i16>> = (0..ids.len()).map(|i| noise(160, i as u32 + 1)).collect();
+    for _ in 0..3 {
+        let given: Vec<(PartyId, &[i16])> = ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
+        s.mix_frames(&given).unwrap();
+    }
+    while s.poll_event().is_some() {}
+    (s, ids, frames)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let scenario = args[1].as_str();
+    let n: usize = args[2].parse().unwrap();
+    let sups: &[Mode] = match scenario {
+        "two_party" => &[],
+        "monitor" => &[Mode::Monitor],
+        "whisper" | "ramp" | "mode_change" => &[Mode::Whisper],
+        "barge" | "pbx" => &[Mode::Barge],
+        "four" => &[Mode::Whisper, Mode::Barge],
+        _ => panic!("scenario"),
+    };
+    let (mut s, ids, frames) = call(sups);
+    let given: Vec<(PartyId, &[i16])> = ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
+    match scenario {
+        "ramp" => {
+            let mut changed = s.clone();
+            changed.set_mode(ids[2], Mode::Barge).unwrap();
+            for _ in 0..n {
+                let mut copy = changed.clone();
+                measured_tick(&mut copy, &given);
+                black_box(&copy);
+            }
+        }
+        "mode_change" => {
+            // whisper -> barge -> whisper, two ticks after each change.
+            for k in 0..n {
+                let m = if k % 2 == 0 { Mode::Barge } else { Mode::Whisper };
+                measured_set_mode(&mut s, ids[2], m);
+                measured_tick(&mut s, &given);
+                measured_tick(&mut s, &given);
+                while s.poll_event().is_some() {}
+            }
+        }
+        "pbx" => {
+            let format = Format::NARROWBAND_20MS;
+            let payloads: Vec<Vec<u8>> = frames
+                .iter()
+                .map(|pcm| {
+                    let mut codes = vec![0; 160];
+                    Law::Ulaw.encode(pcm, &mut codes).unwrap();
+                    codes
+                })
+                .collect();
+            let mut sources: Vec<_> = payloads
+                .iter()
+                .map(|p| {
+                    let received = move |payload: &mut [u8]| {
+                        payload.copy_from_slice(black_box(&p[..payload.len()]));
+                        Fill::Frame
+                    };
+                    G711Source::new(Law::Ulaw, format, received).unwrap()
+                })
+                .collect();
+            let mut sinks: Vec<_> = (0..3)
+                .map(|_| {
+                    G711Sink::new(Law::Ulaw, format, |payload: &[u8]| {
+                        black_box(payload);
+                    })
+                    .unwrap()
+                })
+                .collect();
+            let (s0, rest) = sources.split_at_mut(1);
+            let (s1, s2) = rest.split_at_mut(1);
+            let (k0, rest) = sinks.split_at_mut(1);
+            let (k1, k2) = rest.split_at_mut(1);
+            let mut legs = [
+                Leg::new(ids[0], &mut s0[0], &mut k0[0]),
+                Leg::new(ids[1], &mut s1[0], &mut k1[0]),
+                Leg::new(ids[2], &mut s2[0], &mut k2[0]),
+            ];
+            let mut driver = Driver::new(format);
+            for _ in 0..2 {
+                driver.tick(&mut s, &mut legs).unwrap();
+            }
+            for _ in 0..n {
+                measured_pbx(&mut driver, &mut s, &mut legs);
+            }
+        }
+        _ => {
+            for _ in 0..n {
+                measured_tick(&mut s, &given);
+            }
+        }
+    }
+}
