@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --example compliance
-//! cargo run --features serde --example compliance -- --json   # the raw events
+//! cargo run -p barge-examples --features serde --example compliance -- --json   # the raw events
 //! ```
 //!
 //! A contact centre states its rules once, as a [`Policy`]:
@@ -102,7 +102,7 @@ fn main() -> ExitCode {
     if json && !cfg!(feature = "serde") {
         eprintln!(
             "compliance: --json prints the events as JSON, which needs the crate's `serde` \
-             feature: cargo run --features serde --example compliance -- --json"
+             feature: cargo run -p barge-examples --features serde --example compliance -- --json"
         );
         return ExitCode::from(2);
     }
