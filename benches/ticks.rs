@@ -52,13 +52,17 @@ fn measured_pbx(driver: &mut Driver<i16>, session: &mut Session<i16>, legs: &mut
 fn call(sups: &[Mode]) -> (Session<i16>, Vec<PartyId>, Vec<Vec<i16>>) {
     let f = Format::NARROWBAND_20MS;
     let mut s = Session::new(f);
-    let mut ids = vec![s.join(Role::Customer).unwrap(), s.join(Role::Agent).unwrap()];
+    let mut ids = vec![
+        s.join(Role::Customer).unwrap(),
+        s.join(Role::Agent).unwrap(),
+    ];
     for &m in sups {
         ids.push(s.join_supervisor(m).unwrap());
     }
     let frames: Vec<Vec<i16>> = (0..ids.len()).map(|i| noise(160, i as u32 + 1)).collect();
     for _ in 0..3 {
-        let given: Vec<(PartyId, &[i16])> = ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
+        let given: Vec<(PartyId, &[i16])> =
+            ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
         s.mix_frames(&given).unwrap();
     }
     while s.poll_event().is_some() {}
@@ -78,7 +82,8 @@ fn main() {
         _ => panic!("scenario"),
     };
     let (mut s, ids, frames) = call(sups);
-    let given: Vec<(PartyId, &[i16])> = ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
+    let given: Vec<(PartyId, &[i16])> =
+        ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
     match scenario {
         "ramp" => {
             let mut changed = s.clone();
@@ -92,7 +97,11 @@ fn main() {
         "mode_change" => {
             // whisper -> barge -> whisper, two ticks after each change.
             for k in 0..n {
-                let m = if k % 2 == 0 { Mode::Barge } else { Mode::Whisper };
+                let m = if k % 2 == 0 {
+                    Mode::Barge
+                } else {
+                    Mode::Whisper
+                };
                 measured_set_mode(&mut s, ids[2], m);
                 measured_tick(&mut s, &given);
                 measured_tick(&mut s, &given);

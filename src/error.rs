@@ -3,10 +3,10 @@
 use core::time::Duration;
 
 use crate::format::Format;
+use crate::id::{PartyId, TapId};
 use crate::label::Label;
-use crate::policy::Refusal;
-use crate::tap::TapId;
-use crate::{PartyId, Role};
+use crate::policy::refusal::Refusal;
+use crate::route::Role;
 
 /// Everything that can go wrong in a call to `barge`.
 ///

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::Error;
+use crate::error::Error;
 
 /// A linear gain between muted (0.0) and +12 dB (about 3.98), always valid.
 ///

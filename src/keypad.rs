@@ -19,7 +19,7 @@
 //! [`Session::press`]: crate::Session::press
 //! [`Session::detect_dtmf`]: crate::Session::detect_dtmf
 
-use crate::dtmf::Digit;
+use crate::dsp::digit::Digit;
 use crate::route::Mode;
 
 /// Which digit switches a supervisor to which mode.

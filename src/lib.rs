@@ -517,30 +517,37 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod dtmf;
+// The layers, bottom up (see "Design" above): formats and the values
+// every layer names (ids, labels, gains, errors); the signal kernels; modes
+// and routes, taps and the keypad; policy; the mix plan; the session; the
+// media edge.
 mod error;
 pub mod format;
-pub mod g711;
 mod gain;
-pub mod kernel;
-pub mod keypad;
+mod id;
 pub mod label;
-pub mod media;
-mod plan;
-pub mod policy;
-pub mod resample;
-pub mod route;
-#[cfg(feature = "serde")]
-mod serialize;
-pub mod session;
-pub mod tap;
-pub mod tone;
 
-pub use dtmf::{Digit, DtmfDetector, DtmfEvent};
+mod dsp;
+pub use dsp::{dtmf, g711, kernel, resample, tone};
+
+pub mod keypad;
+pub mod route;
+pub mod tap;
+
+pub mod policy;
+
+mod plan;
+
+pub mod session;
+
+pub mod media;
+
+pub use dsp::dtmf::{Digit, DtmfDetector, DtmfEvent};
+pub use dsp::kernel::Sample;
+pub use dsp::tone::{ToneGenerator, ToneSpec};
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
-pub use kernel::Sample;
 pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
@@ -549,7 +556,6 @@ pub use session::{
     Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
 pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
-pub use tone::{ToneGenerator, ToneSpec};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -22,7 +22,7 @@
 
 use smallvec::SmallVec;
 
-use crate::kernel::{
+use crate::dsp::kernel::{
     is_unity, mix_four, mix_general, mix_head, mix_three, mix_three_pattern, mix_three_unsanitized,
     mix_unity, mix_with_open, pattern, RouteGain, Sample, Talker, UNITY_TALKERS,
 };

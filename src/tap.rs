@@ -32,38 +32,13 @@
 //!
 //! [`Session::set_volume`]: crate::Session::set_volume
 
-use core::fmt;
-
 use crate::error::Error;
 use crate::format::SampleRate;
+pub use crate::id::TapId;
 use crate::route::{Role, Seat};
 
 /// The most taps a session keeps at once.
 pub const MAX_TAPS: usize = 4;
-
-/// A tap of one session, as [`Session::add_tap`] returned it. Like a
-/// [`PartyId`], it belongs to its session and is never reused.
-///
-/// [`Session::add_tap`]: crate::Session::add_tap
-/// [`PartyId`]: crate::PartyId
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TapId {
-    pub(crate) call: u64,
-    pub(crate) n: u32,
-}
-
-impl TapId {
-    /// The tap's number within its session, in order of adding from 0.
-    pub const fn get(self) -> u32 {
-        self.n
-    }
-}
-
-impl fmt::Display for TapId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tap #{}", self.n)
-    }
-}
 
 /// How a tap lays out what it records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -254,6 +229,27 @@ impl Tap {
         match self.layout {
             TapLayout::Stereo => 2,
             TapLayout::Stems => parties,
+        }
+    }
+
+    /// Whether channel `c` of the tap records the party at `t` (its
+    /// position on the call), in `seat`: a stereo tap records the
+    /// customer's side on channel 0 and the agent's on channel 1; stems
+    /// record each party on a channel of its own.
+    pub(crate) fn hears(&self, c: usize, t: usize, seat: Seat) -> bool {
+        if !self.records(seat) {
+            return false;
+        }
+        match self.layout {
+            TapLayout::Stereo => {
+                let side = if c == 0 {
+                    TapChannel::Customer
+                } else {
+                    TapChannel::Agent
+                };
+                TapChannel::of(seat.role) == Some(side)
+            }
+            TapLayout::Stems => c == t,
         }
     }
 }

@@ -10,7 +10,14 @@ use std::process::{Command, Output};
 fn run(args: &[&str]) -> Output {
     let mut build = Command::new(env!("CARGO"));
     build
-        .args(["build", "--quiet", "-p", "barge-examples", "--example", "compliance"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "barge-examples",
+            "--example",
+            "compliance",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     if cfg!(debug_assertions) {
         build.args(["--profile", "test"]);

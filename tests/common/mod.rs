@@ -93,7 +93,14 @@ impl Call {
 pub fn example_binary(name: &str) -> PathBuf {
     let mut build = Command::new(env!("CARGO"));
     build
-        .args(["build", "--quiet", "-p", "barge-examples", "--example", name])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "barge-examples",
+            "--example",
+            name,
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     if cfg!(debug_assertions) {
         build.args(["--profile", "test"]);

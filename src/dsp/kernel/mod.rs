@@ -64,7 +64,8 @@
 //! beside a `memcpy` of the same frames; the README's "Performance" section
 //! has the figures.
 
-use crate::{Error, Gain};
+use crate::error::Error;
+use crate::gain::Gain;
 
 /// The most talkers one listener can hear in one call to [`mix`] or
 /// [`mix_matrix`]: enough for any conference, and few enough that the `i16`
@@ -199,7 +200,7 @@ pub(crate) mod private {
         /// scale as a listener's frame (`f32`; `i16` always is). Returns the
         /// clipped output samples.
         fn resample(
-            r: &mut crate::resample::Resampler,
+            r: &mut crate::dsp::resample::Resampler,
             input: &[Self],
             output: &mut [Self],
             finish: bool,
@@ -317,7 +318,7 @@ impl private::Kernel for i16 {
         false
     }
     fn resample(
-        r: &mut crate::resample::Resampler,
+        r: &mut crate::dsp::resample::Resampler,
         input: &[i16],
         output: &mut [i16],
         _finish: bool,
@@ -827,7 +828,7 @@ impl private::Kernel for f32 {
         mix3_unsanitized_f32(out, x, hears)
     }
     fn resample(
-        r: &mut crate::resample::Resampler,
+        r: &mut crate::dsp::resample::Resampler,
         input: &[f32],
         output: &mut [f32],
         finish: bool,

@@ -71,7 +71,7 @@
 
 use core::fmt;
 
-use crate::Error;
+use crate::error::Error;
 
 /// μ-law: the magnitude bias, in 16-bit units (33 in 14-bit units).
 const ULAW_BIAS: u16 = 33 << 2;

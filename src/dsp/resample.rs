@@ -78,7 +78,8 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 
-use crate::{Error, SampleRate};
+use crate::error::Error;
+use crate::format::SampleRate;
 
 /// Output samples computed at once by the inner loop: four SSE2 registers.
 const BLOCK: usize = 16;

@@ -8,13 +8,12 @@
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::dtmf::Digit;
+use crate::dsp::digit::Digit;
+use crate::dsp::tone::ToneSpec;
 use crate::format::SampleRate;
 use crate::gain::Gain;
+use crate::id::{PartyId, TapId};
 use crate::route::{Audience, Role};
-use crate::session::PartyId;
-use crate::tap::TapId;
-use crate::tone::ToneSpec;
 
 impl Serialize for PartyId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -1,0 +1,177 @@
+//! The driver: one tick of a session over the host's legs.
+
+use core::marker::PhantomData;
+
+use super::*;
+use crate::dsp::kernel::Sample;
+use crate::error::Error;
+use crate::format::Format;
+use crate::session::Session;
+
+/// What one [`Driver::tick`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tick {
+    /// Sources that gave a frame.
+    pub frames: usize,
+    /// Sources whose frame was missing.
+    pub missing: usize,
+    /// Sources that ended: their parties left the call before the mix.
+    pub ended: usize,
+    /// Sinks that were given a frame.
+    pub heard: usize,
+    /// Legs skipped because their party had left the call before this tick.
+    pub gone: usize,
+}
+
+/// Runs ticks of a [`Session`] over the host's legs.
+///
+/// A source writes its frame straight into the session's buffer for its
+/// party (no scratch frame, no copy); the frame counts as handed in only when
+/// the source says it is one, so that a missing frame is counted as missing.
+#[derive(Debug, Clone)]
+pub struct Driver<S: Sample> {
+    format: Format,
+    sample: PhantomData<fn() -> S>,
+}
+
+impl<S: Sample> Driver<S> {
+    /// A driver for sessions in `format`.
+    pub fn new(format: Format) -> Driver<S> {
+        Driver {
+            format,
+            sample: PhantomData,
+        }
+    }
+
+    /// The format of the sessions this driver runs.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Runs one tick of `session` over `legs`:
+    ///
+    /// 1. each leg's source fills a frame (given silent), which is handed
+    ///    in for the leg's party if it is [`Fill::Frame`];
+    /// 2. every party whose source said [`Fill::Ended`] leaves the call
+    ///    ([`Session::leave`], which records [`Event::Left`]);
+    /// 3. the session mixes ([`Session::mix`]);
+    /// 4. each leg's sink takes what its party hears.
+    ///
+    /// A leg whose frames span several ticks ([`Session::set_leg_format`])
+    /// has its source read only in the ticks its next frame is due for, and
+    /// its sink written only in the ticks that complete one
+    /// ([`Session::frame_due`]).
+    ///
+    /// Parties without a leg are mixed as the plain API left them (a frame
+    /// handed in with [`Session::put_frame`], or silence). A leg whose
+    /// party has left the call is skipped and counted in [`Tick::gone`].
+    ///
+    /// Before anything is read, the legs are checked: a session of another
+    /// format, or a source or sink built for another format than its
+    /// party's leg ([`Session::leg_format`]: a [`G711Source`] or
+    /// [`G711Sink`] is 8 kHz, and takes a party whose leg is 8 kHz on a call
+    /// mixed at any rate), is [`Error::FormatMismatch`], a
+    /// party of another session is [`Error::ForeignParty`], and two sources for one party, or a source
+    /// for a party that has already handed in a frame this tick (with
+    /// [`Session::put_frame`] or [`Session::frame_mut`]), are
+    /// [`Error::DuplicateFrame`]. On an error nothing has happened: no
+    /// source read, no sink written, the session unchanged. (Several sinks
+    /// for one party are fine.)
+    ///
+    /// Reads no clock; calls each source and sink at most once. Allocates
+    /// nothing, with one exception: the [`Event::Left`] of a party whose
+    /// source ended goes on the audit trail, which grows (up to
+    /// [`Session::event_limit`]) when the host has not drained it.
+    ///
+    /// [`Event::Left`]: crate::Event::Left
+    pub fn tick(
+        &mut self,
+        session: &mut Session<S>,
+        legs: &mut [Leg<'_, S>],
+    ) -> Result<Tick, Error> {
+        if session.format() != self.format {
+            return Err(Error::FormatMismatch {
+                given: session.format(),
+                expected: self.format,
+            });
+        }
+        for (i, leg) in legs.iter().enumerate() {
+            let playing = match session.playing(leg.party) {
+                Ok(playing) => playing,
+                Err(Error::PartyLeft { .. }) => false,
+                Err(e) => return Err(e),
+            };
+            // A leg's ends must be of its party's leg format (the call's
+            // unless the party's leg is at another rate).
+            let expected = session.leg_format(leg.party).unwrap_or(self.format);
+            if let Some(given) = leg.other_format(expected) {
+                return Err(Error::FormatMismatch { given, expected });
+            }
+            let twice = leg.has_source()
+                && (session.has_frame(leg.party)
+                    || legs[..i]
+                        .iter()
+                        .any(|l| l.party == leg.party && l.has_source()));
+            if twice {
+                return Err(Error::DuplicateFrame {
+                    party: leg.party,
+                    tick: session.tick(),
+                });
+            }
+            // An announcement playing a tone takes no frame from a source.
+            if leg.has_source() && playing {
+                return Err(Error::TonePlaying { party: leg.party });
+            }
+        }
+
+        let mut tick = Tick::default();
+        for leg in legs.iter_mut() {
+            leg.last = None;
+            if session.playing(leg.party).is_err() {
+                tick.gone += 1;
+                continue;
+            }
+            // A leg whose frames span several ticks is read when its next
+            // frame is due, and written when it has heard a whole one.
+            if !leg.has_source() || !session.frame_due(leg.party)? {
+                continue;
+            }
+            // The source writes straight into the session's buffer; it
+            // counts as handed in only if the source says it is a frame.
+            let buffer = session.input_buffer(leg.party)?;
+            buffer.fill(S::SILENCE);
+            let Some(fill) = leg.fill(buffer) else {
+                continue;
+            };
+            leg.last = Some(fill);
+            match fill {
+                Fill::Frame => {
+                    session.hand_in(leg.party)?;
+                    tick.frames += 1;
+                }
+                Fill::Missing => tick.missing += 1,
+                Fill::Ended => tick.ended += 1,
+            }
+        }
+        for leg in legs.iter() {
+            if leg.last == Some(Fill::Ended) {
+                session.leave(leg.party)?;
+            }
+        }
+
+        session.mix();
+
+        for leg in legs.iter_mut() {
+            if !session.frame_due(leg.party).unwrap_or(false) {
+                continue;
+            }
+            if let Ok(frame) = session.output(leg.party) {
+                if leg.take(frame) {
+                    tick.heard += 1;
+                }
+            }
+        }
+        Ok(tick)
+    }
+}

@@ -1,0 +1,153 @@
+//! Frames in and out: what a party hands in for the next tick, and what it
+//! heard in the last.
+
+use super::Session;
+use crate::dsp::kernel::Sample;
+use crate::error::Error;
+use crate::id::PartyId;
+
+/// Where a tick finds a party's frame, when the host lent it none: in the
+/// party's own buffer ([`Session::mix_borrowed`]).
+pub(super) const NOT_BORROWED: u8 = u8::MAX;
+
+impl<S: Sample> Session<S> {
+    /// Hands in `party`'s frame for the next tick (copied). It must hold
+    /// exactly the [`Format::samples_per_frame`] of the party's leg format
+    /// ([`Session::leg_format`]: the call's unless set); a second frame for
+    /// the same party in the same tick is [`Error::DuplicateFrame`].
+    pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {
+        let (i, p) = self.find(party)?;
+        // A frame of the call's length from a plain party (on no leg,
+        // playing no tone) with no frame yet passes every check below.
+        if frame.len() == self.spf && p.is_plain() && !p.has_input {
+            let spf = self.spf;
+            if let (Some(p), Some(slot)) = (
+                self.parties.get_mut(i),
+                self.inputs.get_mut(i * spf..(i + 1) * spf),
+            ) {
+                p.has_input = true;
+                slot.copy_from_slice(frame);
+                return Ok(());
+            }
+        }
+        self.check_length(i, frame)?;
+        let slot = self.input_slot_at(i, party)?;
+        slot.copy_from_slice(frame);
+        Ok(())
+    }
+
+    /// The buffer for `party`'s frame for the next tick (at its leg's
+    /// format), zeroed, for a host that decodes straight into it. The party
+    /// counts as having handed in a frame this tick, as with
+    /// [`Session::put_frame`].
+    pub fn frame_mut(&mut self, party: PartyId) -> Result<&mut [S], Error> {
+        let slot = self.input_slot(party)?;
+        slot.fill(S::SILENCE);
+        Ok(slot)
+    }
+
+    /// The buffer of `party`'s next frame, for a source to write into; the
+    /// frame counts as handed in only after [`Session::hand_in`].
+    pub(crate) fn input_buffer(&mut self, party: PartyId) -> Result<&mut [S], Error> {
+        let i = self.index(party)?;
+        self.check_due(i)?;
+        if self.parties[i].has_input {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        Ok(self.input_at(i))
+    }
+
+    /// Counts what [`Session::input_buffer`] holds as `party`'s frame.
+    pub(crate) fn hand_in(&mut self, party: PartyId) -> Result<(), Error> {
+        self.input_slot(party).map(|_| ())
+    }
+
+    pub(super) fn input_slot(&mut self, party: PartyId) -> Result<&mut [S], Error> {
+        let i = self.index(party)?;
+        self.input_slot_at(i, party)
+    }
+
+    /// [`Session::input_slot`] of `party`, at position `i`.
+    pub(super) fn input_slot_at(&mut self, i: usize, party: PartyId) -> Result<&mut [S], Error> {
+        self.check_due(i)?;
+        if self.parties[i].has_input {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        self.parties[i].has_input = true;
+        Ok(self.input_at(i))
+    }
+
+    /// Whether `frame` has the length of party `i`'s leg's frames.
+    pub(super) fn check_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
+        let leg = self.parties[i].leg.as_deref();
+        // The call's frames are `spf` long: no need to look at its format.
+        let expected = leg.map_or(self.spf, |l| l.format.samples_per_frame());
+        if frame.len() != expected {
+            let format = leg.map_or(self.format, |l| l.format);
+            return Err(Error::FrameLength {
+                given: frame.len(),
+                expected: format.samples_per_frame(),
+                format,
+            });
+        }
+        Ok(())
+    }
+
+    /// Party `i`'s input buffer at its leg's format.
+    pub(super) fn input_at(&mut self, i: usize) -> &mut [S] {
+        match self.parties[i].leg.as_deref_mut() {
+            Some(leg) => &mut leg.input,
+            None => &mut self.inputs[i * self.spf..(i + 1) * self.spf],
+        }
+    }
+
+    /// What `party` heard in the last tick, at its leg's format: silence
+    /// before its first tick.
+    pub fn output(&self, party: PartyId) -> Result<&[S], Error> {
+        let (i, p) = self.find(party)?;
+        Ok(match p.leg.as_deref() {
+            Some(leg) => &leg.output,
+            None => &self.outputs[i * self.spf..(i + 1) * self.spf],
+        })
+    }
+
+    /// What every party heard in the last tick, in the parties' order (as
+    /// [`Session::parties`] lists them), each with its id: what
+    /// [`Session::output`] gives for each, without a look-up per party.
+    ///
+    /// ```
+    /// use barge::{Format, Role, Session};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// call.set_ramp(std::time::Duration::ZERO)?;
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// call.mix_frames(&[(c, &[100; 160]), (a, &[20; 160])])?;
+    /// let heard: Vec<_> = call.outputs().map(|(id, frame)| (id, frame[0])).collect();
+    /// assert_eq!(heard, [(c, 20), (a, 100)]);
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn outputs(&self) -> impl ExactSizeIterator<Item = (PartyId, &[S])> + '_ {
+        let (spf, mut rest) = (self.spf, &self.outputs[..]);
+        // One frame after another, not by `chunks_exact`: no division.
+        self.parties.iter().map(move |p| {
+            let (frame, after) = rest.split_at(spf.min(rest.len()));
+            rest = after;
+            let frame = match p.leg.as_deref() {
+                Some(leg) => &leg.output[..],
+                None => frame,
+            };
+            (p.id, frame)
+        })
+    }
+
+    /// Whether `party`, on the call, has handed in its frame for the next
+    /// tick.
+    pub(crate) fn has_frame(&self, party: PartyId) -> bool {
+        self.index(party).is_ok_and(|i| self.parties[i].has_input)
+    }
+}
