@@ -262,57 +262,58 @@
 //!
 //! ## Design
 //!
-//! The crate is built in layers, each a module, each calling only downward:
+//! The crate is built in layers, each a module or a folder of modules, each
+//! calling only downward (a module imports what it uses from the module
+//! that defines it):
 //!
-//! 1. [`format`]: sample rates (8–48 kHz), frame durations (10–60 ms) and
-//!    samples per frame; invalid combinations cannot be built.
-//! 2. [`kernel`]: pure functions that mix frames at route gains; `i16` sums
-//!    in `i32` and `f32` in `f32`, saturated once at the end; unity routes are
-//!    bit-exact; no allocation. Beside it, [`resample`]: the conversion
-//!    between rates of legs at another rate than the call's, and [`g711`].
-//! 3. [`route`]: roles, supervisor modes and the table above.
-//! 4. The mix plan (`src/plan.rs`): the control call that changes a route
-//!    works out the route matrix of the next tick (every listener × talker
-//!    gain, with its ramp) and compiles it into a plan: for each listener,
-//!    the kernel that mixes its frame (a copy, a one-pass sum, the whole
-//!    three-party call in one pass, the whole four-party call at unity in
-//!    one pass for `i16`, or the general path) and the talkers it
-//!    adds. Another change before the tick works the matrix out again, from
-//!    the routes as the last tick left them. [`Session::mix`] only runs the
-//!    plan, then moves each route that moved in it to where it left it (the
-//!    working out lists them); a call whose routes did not change compiles
-//!    nothing. (A change a tick makes itself, a digit found in a
-//!    supervisor's audio or the end of the disclosure, is worked out by the
-//!    tick after it.) The plan knows positions in the matrix, not parties: a new kind of talker (an announcement) is a column, a new
-//!    kind of listener (a recording tap) a row, and a leg at another rate a
-//!    conversion before its column and after its row; they join the matrix,
-//!    not a new fast path (a leg at another rate is exactly that: it is
-//!    resampled into its column before the plan runs and out of its row
-//!    after). Whatever kernel the plan picks, the result is the
-//!    general path's, bit for bit (property tests run every tick both ways).
-//!    A settled call whose plan ramps nothing, hears every route at unity
-//!    (taps included) and whose parties play no tone, sit on no leg at
-//!    another format and have no digits detected takes a *steady* tick:
-//!    when every party hands
-//!    in a frame (to [`Session::mix_frames`] in the parties' order, or with
-//!    [`Session::put_frame`] before [`Session::mix`]), the plan runs over
-//!    the frames where they are and nothing else is done. The tick right
-//!    after a change takes the same path when its parties are as plain and
-//!    no route waits for a leg: the plan the change compiled runs over the
-//!    frames where they are, ramps and all, and the routes move on. The kernel's
+//! 1. **Formats and values** ([`format`], and the ids, labels, gains and
+//!    the one [`Error`] every layer returns): sample rates (8–48 kHz),
+//!    frame durations (10–60 ms) and samples per frame; invalid
+//!    combinations cannot be built.
+//! 2. **Signal kernels** (`src/dsp/`): pure functions over slices, no
+//!    allocation per frame. [`kernel`] mixes frames at route gains (`i16`
+//!    sums in `i32` and `f32` in `f32`, saturated once at the end; unity
+//!    routes bit-exact); [`g711`] codes μ-law and A-law; [`resample`]
+//!    converts between a leg's rate and the call's; [`tone`] generates
+//!    beeps, the recording warning and DTMF digits sample-exactly at every
+//!    rate; [`dtmf`] recognises DTMF digits in a party's frames.
+//! 3. **Modes and routes** ([`route`], [`tap`], [`keypad`]): roles,
+//!    supervisor modes and the table above; which channel of a recording
+//!    tap records whom; which digit switches to which mode.
+//! 4. **Policy** ([`policy`], [`label`]): grants, identities, refusals and
+//!    the consent gate's states: which changes are allowed at all.
+//! 5. **The mix plan** (`src/plan.rs`): the control call that changes a
+//!    route works out the route matrix of the next tick (every listener ×
+//!    talker gain, with its ramp) and compiles it into a plan: for each
+//!    listener the kernel that mixes its frame and the talkers it adds, and
+//!    how the tick runs it: in one pass (a copy for a two-party call, the
+//!    whole three- or four-party call at once, a one-pass sum per row) when
+//!    no route ramps and every listener hears at unity, else row by row.
+//!    The plan knows positions in the matrix, not parties: a new kind of
+//!    talker (an announcement) is a column, a new kind of listener (a
+//!    recording tap) a row, and a leg at another format a conversion before
+//!    its column and after its row; they join the matrix, never a new fast
+//!    path. Whichever way the plan runs, the result is the general path's,
+//!    bit for bit (property tests run every tick both ways). The kernel's
 //!    one-pass loops are compiled for the target and, on x86-64 with `std`,
 //!    also for AVX2, chosen once at run time.
-//! 5. [`session`]: the state machine of one call: parties, modes, route
-//!    gains, the audit trail, and the route matrix.
-//! 6. [`media`]: the traits a host's legs implement, the driver that runs
-//!    a tick over them, G.711 adapters, sample-type conversion and (feature
-//!    `dasp`) dasp signals.
-//!
-//! Two more signal modules sit beside the kernel: [`tone`] generates
-//! beeps, the recording warning tone and DTMF digits sample-exactly at
-//! every rate, and [`dtmf`] recognises DTMF digits in a party's frames.
-//! Neither allocates per frame. [`tap`], [`keypad`], [`policy`] and
-//! [`label`] hold the types of the features below.
+//! 6. **The session** ([`session`], `src/session/`): the state machine of
+//!    one call, a file per concern: parties and modes, the route matrix's
+//!    working out and commit, the tick, frames in and out, legs at another
+//!    format, taps, announcements and cues, the keypad, policy and the
+//!    consent gate, the audit trail. One tick path ([`Session::mix`],
+//!    [`Session::mix_frames`]): frames in; for a call that needs them,
+//!    tones played, the routes of the tick (compiled by the control call
+//!    that changed them, or now), legs converted into the call's format and
+//!    digits found; the plan run; legs converted back, the routes moved on,
+//!    the consent gate lifted; statistics. A settled call of plain parties
+//!    (no tone, no leg at another format, no digit detector) needs nothing
+//!    but the plan. (A change a tick makes itself, a digit found in a
+//!    supervisor's audio or the end of the disclosure, is worked out by the
+//!    tick after it.)
+//! 7. **The media edge** ([`media`]): the traits a host's legs implement,
+//!    the driver that runs a tick over them, G.711 adapters, sample-type
+//!    conversion and (feature `dasp`) dasp signals.
 //!
 //! ## Recording, cues, the keypad and compliance
 //!

@@ -1,4 +1,4 @@
-//! The media edge: how a host's legs plug into a [`Session`].
+//! The media edge: how a host's legs plug into a [`Session`](crate::Session).
 //!
 //! A *leg* is one party's media as the host carries it: an RTP stream
 //! behind a jitter buffer, a WebRTC track, a PBX channel, a prerecorded
@@ -14,9 +14,9 @@
 //! Once per tick, [`Driver::tick`] reads every source, mixes, and writes
 //! every sink; a source that has ended makes its party leave the call (with
 //! its [`Event::Left`](crate::Event::Left)). A tick allocates nothing, locks
-//! nothing and reads no clock. The plain [`Session`] API stays available:
-//! the driver is only a short way of calling [`Session::put_frame`],
-//! [`Session::mix`], [`Session::output`] and [`Session::leave`].
+//! nothing and reads no clock. The plain [`Session`](crate::Session) API stays available:
+//! the driver is only a short way of calling [`Session::put_frame`](crate::Session::put_frame),
+//! [`Session::mix`](crate::Session::mix), [`Session::output`](crate::Session::output) and [`Session::leave`](crate::Session::leave).
 //!
 //! Ready-made legs: [`MemorySource`] and [`MemorySink`] (prompts, tests,
 //! recordings of bounded length) and [`G711Source`] / [`G711Sink`], which

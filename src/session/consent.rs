@@ -73,8 +73,8 @@ impl<S: Sample> Session<S> {
     ///
     /// The FCC-style alternative (47 CFR 64.501: no consent, but a warning
     /// tone every 15 s that all parties hear while anyone monitors or
-    /// records) needs no gate: an announcement to [`Audience::EVERYONE`]
-    /// playing [`ToneSpec::RECORDING_WARNING`] while a supervisor or a tap
+    /// records) needs no gate: an announcement to [`Audience::EVERYONE`](crate::Audience::EVERYONE)
+    /// playing [`ToneSpec::RECORDING_WARNING`](crate::ToneSpec::RECORDING_WARNING) while a supervisor or a tap
     /// is on the call.
     pub fn require_disclosure(&mut self, before: BeforeDisclosure) -> Result<(), Error> {
         if self.consent == Consent::Given || self.consent == Consent::Pending(before) {

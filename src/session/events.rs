@@ -129,7 +129,7 @@ pub enum Event {
         /// Whether it was found in the party's audio (else the host said
         /// so).
         in_band: bool,
-        /// The mode it switches to in the session's [`DtmfMap`], if any.
+        /// The mode it switches to in the session's [`DtmfMap`](crate::keypad::DtmfMap), if any.
         mode: Option<Mode>,
         /// The tick from which its mode change, if any, applies.
         at: u64,
@@ -137,7 +137,7 @@ pub enum Event {
     /// A call was refused by the policy or the consent gate: who, what and
     /// why. Nothing else changed.
     Refused {
-        /// The refusal, as [`Error::Refused`] carried it.
+        /// The refusal, as [`Error::Refused`](crate::Error::Refused) carried it.
         refusal: Refusal,
         /// The tick at which it was refused.
         at: u64,

@@ -7,12 +7,12 @@ use crate::error::Error;
 use crate::id::PartyId;
 
 /// Where a tick finds a party's frame, when the host lent it none: in the
-/// party's own buffer ([`Session::mix_borrowed`]).
+/// party's own buffer ([`Session::mix_frames`]).
 pub(super) const NOT_BORROWED: u8 = u8::MAX;
 
 impl<S: Sample> Session<S> {
     /// Hands in `party`'s frame for the next tick (copied). It must hold
-    /// exactly the [`Format::samples_per_frame`] of the party's leg format
+    /// exactly the [`Format::samples_per_frame`](crate::Format::samples_per_frame) of the party's leg format
     /// ([`Session::leg_format`]: the call's unless set); a second frame for
     /// the same party in the same tick is [`Error::DuplicateFrame`].
     pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {

@@ -170,24 +170,24 @@ impl<S: Sample> Session<S> {
         Ok(p.leg.as_ref().map_or(self.format, |l| l.format))
     }
 
-    /// Before the mix: every leg at another rate resampled into the call's
-    /// rate, into its input buffer there, which `mixed_at` then points the
-    /// plan to. Its missing frame goes through the filter as silence,
+    /// Before the mix: every leg at another format converted into the
+    /// call's, into the party's input buffer there, where `at` then points
+    /// the plan (party `i`'s frame is `frames[at[i]]` until then). Its missing frame goes through the filter as silence,
     /// exactly as a silent frame would, so that missing and silent stay the
     /// same.
     pub(super) fn legs_into_call(
         &mut self,
         frames: &[(PartyId, &[S])],
-        at: &[u8; MAX_PARTIES],
-        mixed_at: &mut [u8; MAX_PARTIES],
+        at: &mut [u8; MAX_PARTIES],
     ) {
         let spf = self.spf;
-        for (i, (p, &k)) in self.parties.iter_mut().zip(at).enumerate() {
+        for (i, (p, at)) in self.parties.iter_mut().zip(at).enumerate() {
+            let k = *at;
             let handed_now = p.has_input || k != NOT_BORROWED;
             let Some(leg) = p.leg.as_deref_mut() else {
                 continue;
             };
-            mixed_at[i] = NOT_BORROWED;
+            *at = NOT_BORROWED;
             let into = &mut self.inputs[i * spf..(i + 1) * spf];
             if leg.phase == 0 {
                 leg.handed = handed_now;

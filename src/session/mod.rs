@@ -166,12 +166,12 @@ pub struct Session<S: Sample> {
     /// mixed, which [`Session::commit_routes`] then moves: a cache, as
     /// `tick_gains` is.
     moving: Moving,
-    /// Tests count the ticks that took the steady path: settled, and
-    /// [prepared](Session::may_run_prepared).
+    /// Tests count the ticks whose plan ran in one pass, and those whose
+    /// routes their control call had worked out.
     #[cfg(test)]
-    steady_ticks: u64,
+    one_pass_ticks: u64,
     #[cfg(test)]
-    prepared_ticks: u64,
+    compiled_ticks: u64,
 }
 
 impl<S: Sample> PartialEq for Session<S> {
@@ -252,9 +252,9 @@ impl<S: Sample> Session<S> {
             #[cfg(test)]
             general_only: false,
             #[cfg(test)]
-            steady_ticks: 0,
+            one_pass_ticks: 0,
             #[cfg(test)]
-            prepared_ticks: 0,
+            compiled_ticks: 0,
         }
     }
 

@@ -255,7 +255,7 @@ impl<S: Sample> Session<S> {
 
     /// Adds a party in `role` with the host's key and groups for it: the
     /// key names it on the audit trail ([`Event::Joined`]) and in
-    /// [`Session::routes`], and a [`Policy`] ([`Session::set_policy`])
+    /// [`Session::routes`], and a [`Policy`](crate::Policy) ([`Session::set_policy`])
     /// decides by its key and groups what a supervisor may do. Errors as
     /// [`Session::join`]; with a policy set, an agent whom a supervisor on
     /// the call may not supervise in its mode is [`Error::Refused`].

@@ -294,7 +294,7 @@ impl<S: Sample> Session<S> {
     /// route: "turn the supervisor down for the customer" made in barge
     /// mutes nothing in whisper (the customer hears no whisper anyway) and
     /// holds again back in barge. To let a supervisor talk to one side only,
-    /// use its mode ([`Mode::CustomerOnly`], [`Mode::PrivateWhisper`]).
+    /// use its mode ([`Mode::CustomerOnly`](crate::Mode::CustomerOnly), [`Mode::PrivateWhisper`](crate::Mode::PrivateWhisper)).
     ///
     /// Setting the gain a route already has records nothing.
     pub fn set_route_gain(

@@ -580,7 +580,7 @@ mod fast_paths {
     }
 
     #[test]
-    fn settled_calls_of_the_common_shapes_take_the_steady_path() {
+    fn settled_calls_of_the_common_shapes_mix_in_one_pass() {
         let two = || {
             let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
             s.join(Role::Customer).unwrap();
@@ -617,45 +617,47 @@ mod fast_paths {
             calls.push(s);
         }
         for mut s in calls {
-            // The ramps of the joins, worked out by the joins: the
-            // steady path's entry for a prepared tick.
+            // The ramps of the joins, worked out by the joins: row by row,
+            // from the routes the joins compiled.
             tick_borrowed(&mut s, true);
-            assert_eq!((s.steady_ticks, s.prepared_ticks), (0, 1));
+            assert_eq!((s.one_pass_ticks, s.compiled_ticks), (0, 1));
             tick_borrowed(&mut s, true);
-            assert_eq!(s.steady_ticks, 1, "{} parties", s.parties.len());
+            assert_eq!(s.one_pass_ticks, 1, "{} parties", s.parties.len());
             let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
             for &id in &ids {
                 s.put_frame(id, &[7; 160]).unwrap();
             }
             s.mix();
-            assert_eq!(s.steady_ticks, 2, "mix after put_frame");
-            // Out of order, or with a party missing: the general path.
+            assert_eq!(s.one_pass_ticks, 2, "mix after put_frame");
+            // Out of order: in one pass still.
             tick_borrowed(&mut s, false);
+            assert_eq!(s.one_pass_ticks, 3, "out of order");
+            // With a party missing: row by row.
             s.mix_frames(&[(ids[0], &[1; 160])]).unwrap();
             s.mix();
-            assert_eq!(s.steady_ticks, 2);
-            // What the steady path heard is what the plan hears.
+            assert_eq!(s.one_pass_ticks, 3);
+            // What the one pass heard is what the general path hears.
             let mut general = s.clone();
             general.general_only = true;
             tick_borrowed(&mut s, true);
             tick_borrowed(&mut general, true);
-            assert_eq!(s.steady_ticks, 3);
+            assert_eq!(s.one_pass_ticks, 4);
             assert_eq!(s, general);
-            // A change and back: each tick after one is prepared, ramps,
-            // and hears what the reference hears; -6 dB is not unity
-            // (the general path), 0 dB steady again.
-            for (db, ticks) in [(-6.0, (3, 2)), (0.0, (3, 3))] {
+            // A change and back: each tick after one runs the routes its
+            // control call compiled, ramps, and hears what the reference
+            // hears; -6 dB is not unity (row by row), 0 dB one pass again.
+            for (db, ticks) in [(-6.0, (4, 2)), (0.0, (4, 3))] {
                 s.set_volume(ids[0], db).unwrap();
                 general.set_volume(ids[0], db).unwrap();
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut general, true);
-                assert_eq!((s.steady_ticks, s.prepared_ticks), ticks);
+                assert_eq!((s.one_pass_ticks, s.compiled_ticks), ticks);
                 assert_eq!(s, general);
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut general, true);
                 assert_eq!(s, general);
             }
-            assert_eq!(s.steady_ticks, 4);
+            assert_eq!(s.one_pass_ticks, 5);
         }
     }
 
@@ -671,7 +673,7 @@ mod fast_paths {
                 s.join_supervisor(second).unwrap();
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut s, true);
-                assert_eq!(s.steady_ticks, 1);
+                assert_eq!(s.one_pass_ticks, 1);
                 let four = s.plan.four().expect("a four-party pass");
                 assert!(
                     crate::kernel::FOUR_PATTERNS.contains(&four),
@@ -682,29 +684,41 @@ mod fast_paths {
     }
 
     #[test]
-    fn a_tone_a_leg_or_a_detector_takes_the_general_path() {
+    fn a_tone_a_leg_or_a_detector_does_its_work_on_a_settled_call() {
         let barge = || {
             let (mut s, _, _, v) = call();
             s.set_mode(v, Mode::Barge).unwrap();
+            // With no ramp, the tick after the change mixes in one pass too.
             tick_borrowed(&mut s, true);
             tick_borrowed(&mut s, true);
-            assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1));
+            assert_eq!((s.one_pass_ticks, s.compiled_ticks), (2, 1));
             (s, v)
         };
+        // The detector hears both ticks' frames; the plan still mixes in
+        // one pass.
         let (mut s, v) = barge();
         s.detect_dtmf(v, true).unwrap();
         tick_borrowed(&mut s, true);
         tick_borrowed(&mut s, true);
-        assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a detector");
+        let detector = s.parties[2].dtmf.as_deref().expect("a detector");
+        assert_eq!(detector.samples(), 2 * 160, "a detector");
+        assert_eq!(s.one_pass_ticks, 4, "a detector");
+        // The leg at 16 kHz hears the customer and the agent, converted.
         let (mut s, v) = barge();
         s.set_leg_format(v, Format::new(16_000, 20).unwrap())
             .unwrap();
         let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
-        for _ in 0..2 {
+        for _ in 0..3 {
             s.mix_frames(&[(ids[0], &[1; 160]), (ids[1], &[2; 160]), (v, &[3; 320])])
                 .unwrap();
         }
-        assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a leg");
+        let heard = s.output(v).unwrap();
+        assert_eq!(heard.len(), 320, "a leg");
+        assert!(
+            heard.iter().all(|&x| (2..=4).contains(&x)),
+            "a leg: {heard:?}"
+        );
+        // The tone is heard by its audience.
         let (mut s, _) = barge();
         let tone = s
             .join_announcement(crate::route::Audience::EVERYONE)
@@ -712,6 +726,10 @@ mod fast_paths {
         s.play(tone, &crate::tone::ToneSpec::JOIN_BEEP).unwrap();
         s.mix();
         s.mix();
-        assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a tone");
+        let customer = s.parties[0].id;
+        assert!(
+            s.output(customer).unwrap().iter().any(|&x| x != 0),
+            "a tone"
+        );
     }
 }
