@@ -245,13 +245,29 @@ pub enum Error {
         expected: usize,
     },
 
-    /// A media adapter or driver was built for another format than the one
-    /// it is used with.
+    /// A driver was built for another format than the session it runs.
     #[error("format {given}: expected {expected}")]
     FormatMismatch {
         /// The format that was given.
         given: Format,
         /// The format that was expected.
+        expected: Format,
+    },
+
+    /// A leg's source or sink was built for another format than its
+    /// party's leg ([`Session::leg_format`](crate::Session::leg_format)): a
+    /// [`G711Source`](crate::media::G711Source) is 8 kHz, a
+    /// [`Converted`](crate::media::Converted) leg has the format it was
+    /// given.
+    #[error("party {party}'s {end} is built for {given}: expected its leg's format, {expected}")]
+    LegFormat {
+        /// The party whose leg it is.
+        party: PartyId,
+        /// Which end of the leg is wrong.
+        end: LegEnd,
+        /// The format the end was built for.
+        given: Format,
+        /// The format of the party's leg.
         expected: Format,
     },
 
@@ -389,5 +405,24 @@ impl core::fmt::Display for Micros {
         } else {
             write!(f, "{} µs", self.0)
         }
+    }
+}
+
+/// One end of a party's leg ([`Error::LegFormat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LegEnd {
+    /// Where the party's audio comes from
+    /// ([`Source`](crate::media::Source)).
+    Source,
+    /// Where what the party hears goes ([`Sink`](crate::media::Sink)).
+    Sink,
+}
+
+impl core::fmt::Display for LegEnd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            LegEnd::Source => "source",
+            LegEnd::Sink => "sink",
+        })
     }
 }

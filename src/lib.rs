@@ -464,7 +464,7 @@
 //! | [`g711::Law::encode`], [`g711::Law::decode`], [`g711::Law::encode_f32`], [`g711::Law::decode_f32`] | an output slice not as long as the input | [`Error::LengthMismatch`] |
 //! | [`media::G711Source::new`], [`media::G711Sink::new`] | a format at another rate than 8000 Hz | [`Error::CodecRate`] |
 //! | [`media::Driver::tick`] | a session of another format than the driver's | [`Error::FormatMismatch`] |
-//! | [`media::Driver::tick`] | a source or sink built for another format than its party's leg (a [`media::G711Source`] or [`media::G711Sink`]; see [`Session::leg_format`]) | [`Error::FormatMismatch`] |
+//! | [`media::Driver::tick`] | a source or sink built for another format than its party's leg (a [`media::G711Source`] or [`media::G711Sink`], a [`media::Converted`]; see [`Session::leg_format`]) | [`Error::LegFormat`], naming the party and the end |
 //! | [`media::Driver::tick`] | a leg for an id of another session | [`Error::ForeignParty`] |
 //! | [`media::Driver::tick`] | a second source for one party, or a source for a party that has already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //! | [`media::Driver::tick`] | a source for an announcement that plays a tone | [`Error::TonePlaying`] |

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use barge::g711::Law;
 use barge::kernel::{mix, mix_matrix, RouteGain, Talker};
-use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, Sink, Source};
+use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, LegEnd, Sink, Source};
 use barge::tone::ToneSpec;
 use barge::{
     Error, Format, Gain, Mode, PartyId, Ptime, Role, SampleRate, Session, Tap, TapChannel, TapId,
@@ -690,10 +690,15 @@ fn a_g711_source_or_sink_built_for_another_format() {
             )
         }),
     ];
-    for e in errors {
+    for (e, end) in errors
+        .into_iter()
+        .zip([LegEnd::Source, LegEnd::Sink, LegEnd::Sink])
+    {
         assert_eq!(
             e,
-            Error::FormatMismatch {
+            Error::LegFormat {
+                party: a,
+                end,
                 given: short,
                 expected: Format::NARROWBAND_20MS
             }
@@ -701,8 +706,8 @@ fn a_g711_source_or_sink_built_for_another_format() {
         names(
             &e,
             &[
-                &format!("format {short}"),
-                &format!("expected {}", Format::NARROWBAND_20MS),
+                &format!("party {a}'s {end} is built for {short}"),
+                &format!("expected its leg's format, {}", Format::NARROWBAND_20MS),
             ],
         );
     }
@@ -839,7 +844,9 @@ fn a_converted_leg_built_for_another_format() {
     let e = fails_unchanged(&s, |s| driver.tick(s, &mut [Leg::talk_only(a, &mut mic)]));
     assert_eq!(
         e,
-        Error::FormatMismatch {
+        Error::LegFormat {
+            party: a,
+            end: LegEnd::Source,
             given: Format::NARROWBAND_20MS,
             expected: wideband
         }

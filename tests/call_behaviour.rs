@@ -538,7 +538,7 @@ fn f32_and_i16_sessions_both_mix_the_call() {
 #[test]
 fn a_pcmu_leg_joins_a_wideband_call_through_its_own_rate() {
     use barge::g711::Law;
-    use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
+    use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, LegEnd};
     let call_format = Format::new(16000, 20).unwrap();
     let pstn = Format::NARROWBAND_20MS;
     let mut s = Session::<i16>::new(call_format);
@@ -580,7 +580,9 @@ fn a_pcmu_leg_joins_a_wideband_call_through_its_own_rate() {
         .unwrap_err();
     assert_eq!(
         e,
-        Error::FormatMismatch {
+        Error::LegFormat {
+            party: agent,
+            end: LegEnd::Source,
             given: pstn,
             expected: call_format
         }

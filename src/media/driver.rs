@@ -68,11 +68,12 @@ impl<S: Sample> Driver<S> {
     /// party has left the call is skipped and counted in [`Tick::gone`].
     ///
     /// Before anything is read, the legs are checked: a session of another
-    /// format, or a source or sink built for another format than its
-    /// party's leg ([`Session::leg_format`]: a [`G711Source`] or
-    /// [`G711Sink`] is 8 kHz, and takes a party whose leg is 8 kHz on a call
-    /// mixed at any rate), is [`Error::FormatMismatch`], a
-    /// party of another session is [`Error::ForeignParty`], and two sources for one party, or a source
+    /// format is [`Error::FormatMismatch`]; a source or sink built for
+    /// another format than its party's leg ([`Session::leg_format`]: a
+    /// [`G711Source`] or [`G711Sink`] is 8 kHz, and takes a party whose leg
+    /// is 8 kHz on a call mixed at any rate) is [`Error::LegFormat`], which
+    /// names the party and the end; a party of another session is
+    /// [`Error::ForeignParty`]; and two sources for one party, or a source
     /// for a party that has already handed in a frame this tick (with
     /// [`Session::put_frame`] or [`Session::frame_mut`]), are
     /// [`Error::DuplicateFrame`]. On an error nothing has happened: no
@@ -99,14 +100,20 @@ impl<S: Sample> Driver<S> {
         for (i, leg) in legs.iter().enumerate() {
             let playing = match session.playing(leg.party) {
                 Ok(playing) => playing,
-                Err(Error::PartyLeft { .. }) => false,
+                // A party that has left is skipped, whatever its leg.
+                Err(Error::PartyLeft { .. }) => continue,
                 Err(e) => return Err(e),
             };
             // A leg's ends must be of its party's leg format (the call's
-            // unless the party's leg is at another rate).
-            let expected = session.leg_format(leg.party).unwrap_or(self.format);
-            if let Some(given) = leg.other_format(expected) {
-                return Err(Error::FormatMismatch { given, expected });
+            // unless the party's leg is at another format).
+            let expected = session.leg_format(leg.party)?;
+            if let Some((end, given)) = leg.other_format(expected) {
+                return Err(Error::LegFormat {
+                    party: leg.party,
+                    end,
+                    given,
+                    expected,
+                });
             }
             let twice = leg.has_source()
                 && (session.has_frame(leg.party)

@@ -68,6 +68,7 @@ mod memory;
 #[cfg(test)]
 mod tests;
 
+pub use crate::error::LegEnd;
 pub use convert::Converted;
 #[cfg(feature = "dasp")]
 pub use dasp::SignalSource;
@@ -229,9 +230,9 @@ impl<'a, S: Sample> Leg<'a, S> {
         }
     }
 
-    /// The first format its source or sink was built for that is not
-    /// `format`.
-    fn other_format(&self, format: Format) -> Option<Format> {
+    /// The first end built for a format that is not `format`, with the
+    /// format it was built for.
+    fn other_format(&self, format: Format) -> Option<(LegEnd, Format)> {
         let (source, sink) = match &self.ends {
             Ends::Split { source, sink } => (
                 source.as_ref().and_then(|s| s.format()),
@@ -239,7 +240,9 @@ impl<'a, S: Sample> Leg<'a, S> {
             ),
             Ends::Duplex(d) => (Source::format(&**d), Sink::format(&**d)),
         };
-        [source, sink].into_iter().flatten().find(|&f| f != format)
+        [(LegEnd::Source, source), (LegEnd::Sink, sink)]
+            .into_iter()
+            .find_map(|(end, f)| f.filter(|&f| f != format).map(|f| (end, f)))
     }
 
     /// Reads the source, if there is one.

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use super::*;
 use crate::dsp::g711::Law;
+use crate::error::LegEnd;
 use crate::{Error, Session};
 
 #[cfg(feature = "dasp")]
@@ -211,14 +212,18 @@ fn bad_legs_are_errors_before_anything_is_read() {
     let before = s.clone();
     assert_eq!(
         drv.tick(&mut s, &mut [Leg::talk_only(a, &mut g711)]),
-        Err(Error::FormatMismatch {
+        Err(Error::LegFormat {
+            party: a,
+            end: LegEnd::Source,
             given: short,
             expected: F
         })
     );
     assert_eq!(
         drv.tick(&mut s, &mut [Leg::listen_only(c, &mut to_c)]),
-        Err(Error::FormatMismatch {
+        Err(Error::LegFormat {
+            party: c,
+            end: LegEnd::Sink,
             given: short,
             expected: F
         })
