@@ -17,7 +17,7 @@ use std::hint::black_box;
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
-use barge::{Format, Mode, PartyId, Role, Session};
+use barge::{Format, Join, Mode, PartyId, Role, Session};
 
 fn noise(len: usize, seed: u32) -> Vec<i16> {
     let mut x = seed.wrapping_mul(2_654_435_761).max(1);
@@ -57,7 +57,7 @@ fn call(sups: &[Mode]) -> (Session<i16>, Vec<PartyId>, Vec<Vec<i16>>) {
         s.join(Role::Agent).unwrap(),
     ];
     for &m in sups {
-        ids.push(s.join_supervisor(m).unwrap());
+        ids.push(s.join(Join::supervisor(m)).unwrap());
     }
     let frames: Vec<Vec<i16>> = (0..ids.len()).map(|i| noise(160, i as u32 + 1)).collect();
     for _ in 0..3 {

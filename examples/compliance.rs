@@ -66,8 +66,8 @@ use std::sync::Arc;
 
 use barge::tone::Cadence;
 use barge::{
-    Audience, BeforeDisclosure, ConsentBy, Error, Event, Format, Grant, Identity, Label, Mode,
-    PartyId, Policy, Reason, Role, Session, ToneSpec,
+    Audience, BeforeDisclosure, ConsentBy, Error, Event, Format, Grant, Identity, Join, Label,
+    Mode, PartyId, Policy, Reason, Role, Session, ToneSpec,
 };
 use common::voice::conversation;
 
@@ -186,12 +186,12 @@ fn play(
     let mut events = Vec::new();
     call.set_policy(Some(Arc::clone(policy)))?;
     call.require_disclosure(before)?;
-    let customer = call.join_as(Role::Customer, person("caller-1", &[])?)?;
-    let agent = call.join_as(Role::Agent, agent)?;
+    let customer = call.join(Join::from(Role::Customer).identity(person("caller-1", &[])?))?;
+    let agent = call.join(Join::from(Role::Agent).identity(agent))?;
     let mut host: Vec<PartyId> = vec![customer, agent];
     if announce {
         // The disclosure prompt, heard by the customer only.
-        let prompt = call.join_announcement(Audience::CUSTOMERS)?;
+        let prompt = call.join(Join::announcement(Audience::CUSTOMERS))?;
         call.set_disclosure(prompt)?;
         call.play(prompt, &DISCLOSURE)?;
         host.push(prompt);
@@ -205,7 +205,7 @@ fn play(
             // A refusal is an answer, not a failure: it is on the trail.
             let result = match *step {
                 Step::Join(key, groups, mode) => call
-                    .join_supervisor_as(mode, person(key, groups)?)
+                    .join(Join::supervisor(mode).identity(person(key, groups)?))
                     .map(|id| {
                         supervisors.insert(key, id);
                     }),

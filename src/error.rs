@@ -60,9 +60,14 @@ pub enum Error {
         party: PartyId,
     },
 
-    /// A leg's frame duration is not the call's or a multiple of it.
+    /// A leg's frames neither last a whole number of the call's ticks nor
+    /// divide one: a 30 ms leg on a 20 ms call. The message lists the
+    /// durations that fit.
     #[error(
-        "leg frames of {given_ms} ms: expected the call's {expected_ms} ms or a multiple of it"
+        "leg frames of {given_ms} ms on a call that ticks every {expected_ms} ms: expected {}, \
+         or a call that ticks every {} ms",
+        FittingPtimes(*expected_ms),
+        Gcd(*given_ms, *expected_ms)
     )]
     LegFrameDuration {
         /// The leg's frame duration, in ms.
@@ -396,6 +401,40 @@ pub enum Error {
 }
 
 /// Shows a duration in microseconds as whole milliseconds when it is one.
+/// The leg frame durations that fit a call of frames of this many ms: those
+/// it divides and those that divide it.
+struct FittingPtimes(u32);
+
+impl core::fmt::Display for FittingPtimes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let call = self.0;
+        let mut first = true;
+        for p in crate::format::Ptime::ALL {
+            let ms = p.ms();
+            if call != 0 && (ms % call == 0 || call % ms == 0) {
+                let sep = if first { "" } else { ", " };
+                write!(f, "{sep}{ms}")?;
+                first = false;
+            }
+        }
+        f.write_str(" ms")
+    }
+}
+
+/// The longest frame duration that both divide: the tick at which a call
+/// takes legs of both.
+struct Gcd(u32, u32);
+
+impl core::fmt::Display for Gcd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (mut a, mut b) = (self.0, self.1);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        write!(f, "{a}")
+    }
+}
+
 struct Micros(u64);
 
 impl core::fmt::Display for Micros {

@@ -110,7 +110,7 @@
 //!
 //! ```
 //! use barge::media::{Driver, Fill, Leg, Sink, Source};
-//! use barge::{Format, Mode, Role, Session};
+//! use barge::{Format, Join, Mode, Role, Session};
 //!
 //! /// The host's side of one participant: its stack's jitter buffer
 //! /// (NetEq) gives 10 ms of decoded audio at a time, its encoder takes
@@ -143,7 +143,7 @@
 //! let format = Format::WEBRTC_10MS;
 //! let mut call = Session::<f32>::new(format);
 //! let (customer, agent) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-//! let supervisor = call.join_supervisor(Mode::Whisper)?;
+//! let supervisor = call.join(Join::supervisor(Mode::Whisper))?;
 //! let track = || Track { decoded: Some([0.1; 480]), hung_up: false, to_encode: [0.0; 480] };
 //! let (mut c, mut a, mut s) = (track(), track(), track());
 //!
@@ -553,8 +553,8 @@ pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
 pub use session::{
-    BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, PartyId, PartyInfo, PartyStats, Route,
-    Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+    BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, Join, PartyId, PartyInfo, PartyStats,
+    Route, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
 pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
 

@@ -30,8 +30,8 @@ use barge::dtmf::Digit;
 use barge::keypad::DtmfMap;
 use barge::tone::Cadence;
 use barge::{
-    Audience, BeforeDisclosure, Consent, Error, Event, Format, Label, Mode, PartyId, Role, Session,
-    Tap, TapId, ToneGenerator, ToneSpec,
+    Audience, BeforeDisclosure, Consent, Error, Event, Format, Join, Label, Mode, PartyId, Role,
+    Session, Tap, TapId, ToneGenerator, ToneSpec,
 };
 use proptest::prelude::*;
 
@@ -451,7 +451,7 @@ impl Run {
                     expect_refused = Some(false);
                 }
                 let joined = match who {
-                    Some(p) => self.s.join_as(*role, p.identity()),
+                    Some(p) => self.s.join(Join::from(*role).identity(p.identity())),
                     None => self.s.join(*role),
                 };
                 joined.map(|id| self.joined_as(id, who.clone(), false, Audience::NOBODY))
@@ -459,21 +459,21 @@ impl Run {
             Op::JoinSupervisor(mode, who) => {
                 expect_refused = Some(!self.may(who.as_ref(), &self.agents(), *mode));
                 let joined = match who {
-                    Some(p) => self.s.join_supervisor_as(*mode, p.identity()),
-                    None => self.s.join_supervisor(*mode),
+                    Some(p) => self.s.join(Join::supervisor(*mode).identity(p.identity())),
+                    None => self.s.join(Join::supervisor(*mode)),
                 };
                 joined.map(|id| self.joined_as(id, who.clone(), false, Audience::NOBODY))
             }
             Op::JoinRecorder(whispers) => {
                 expect_refused = Some(false);
                 self.s
-                    .join_recorder(*whispers)
+                    .join(Join::recorder(*whispers))
                     .map(|id| self.joined_as(id, None, *whispers, Audience::NOBODY))
             }
             Op::JoinAnnouncement(audience) => {
                 expect_refused = Some(false);
                 self.s
-                    .join_announcement(*audience)
+                    .join(Join::announcement(*audience))
                     .map(|id| self.joined_as(id, None, false, *audience))
             }
             Op::Leave(i) => match self.pick(*i) {

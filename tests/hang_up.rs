@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use barge::g711::Law;
 use barge::media::{Converted, Driver, Fill, G711Sink, G711Source, Leg};
-use barge::{Format, Mode, Role, Session};
+use barge::{Format, Join, Mode, Role, Session};
 
 /// What a sink heard, shared with the test.
 type Heard<S> = Rc<RefCell<Vec<S>>>;
@@ -40,7 +40,7 @@ fn browser_supervisor(gone: Gone) -> (Vec<i16>, Vec<i16>) {
     session.set_ramp(std::time::Duration::ZERO).unwrap();
     let customer = session.join(Role::Customer).unwrap();
     let agent = session.join(Role::Agent).unwrap();
-    let supervisor = session.join_supervisor(Mode::Barge).unwrap();
+    let supervisor = session.join(Join::supervisor(Mode::Barge)).unwrap();
     session.set_leg_format(supervisor, browser).unwrap();
 
     let (to_customer, to_agent): (Heard<i16>, Heard<i16>) = Default::default();
@@ -132,7 +132,7 @@ fn a_g711_customer_who_hangs_up_on_a_wideband_call_does_not_stop_it() {
         session.set_ramp(std::time::Duration::ZERO).unwrap();
         let customer = session.join(Role::Customer).unwrap();
         let agent = session.join(Role::Agent).unwrap();
-        let supervisor = session.join_supervisor(Mode::Barge).unwrap();
+        let supervisor = session.join(Join::supervisor(Mode::Barge)).unwrap();
         session.set_leg_format(customer, pstn).unwrap();
 
         let ticks = Cell::new(0);

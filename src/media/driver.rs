@@ -61,7 +61,11 @@ impl<S: Sample> Driver<S> {
     /// A leg whose frames span several ticks ([`Session::set_leg_format`])
     /// has its source read only in the ticks its next frame is due for, and
     /// its sink written only in the ticks that complete one
-    /// ([`Session::frame_due`]).
+    /// ([`Session::frame_due`]). A leg whose frames are shorter than the
+    /// call's has its source read, and its sink written, once for each of
+    /// its frames of the tick, in order; a frame its source says is
+    /// [`Fill::Missing`] is silence in its place
+    /// ([`Session::skip_frame`]).
     ///
     /// Parties without a leg are mixed as the plain API left them (a frame
     /// handed in with [`Session::put_frame`], or silence). A leg whose
@@ -80,7 +84,8 @@ impl<S: Sample> Driver<S> {
     /// source read, no sink written, the session unchanged. (Several sinks
     /// for one party are fine.)
     ///
-    /// Reads no clock; calls each source and sink at most once. Allocates
+    /// Reads no clock; calls each source and sink once per frame of its
+    /// leg in the tick (at most once for a leg of the call's frames). Allocates
     /// nothing, with one exception: the [`Event::Left`] of a party whose
     /// source ended goes on the audit trail, which grows (up to
     /// [`Session::event_limit`]) when the host has not drained it.
@@ -139,26 +144,35 @@ impl<S: Sample> Driver<S> {
                 tick.gone += 1;
                 continue;
             }
-            // A leg whose frames span several ticks is read when its next
-            // frame is due, and written when it has heard a whole one.
-            if !leg.has_source() || !session.frame_due(leg.party)? {
+            if !leg.has_source() {
                 continue;
             }
-            // The source writes straight into the session's buffer; it
-            // counts as handed in only if the source says it is a frame.
-            let buffer = session.input_buffer(leg.party)?;
-            buffer.fill(S::SILENCE);
-            let Some(fill) = leg.fill(buffer) else {
-                continue;
-            };
-            leg.last = Some(fill);
-            match fill {
-                Fill::Frame => {
-                    session.hand_in(leg.party)?;
-                    tick.frames += 1;
+            // As many frames as the party's leg takes this tick: one; none
+            // between the frames of a leg whose frames span several ticks;
+            // several for a leg whose frames are shorter than the call's.
+            for _ in 0..session.frames_to_take(leg.party) {
+                // The source writes straight into the session's buffer; it
+                // counts as handed in only if the source says it is a frame.
+                let buffer = session.input_buffer(leg.party)?;
+                buffer.fill(S::SILENCE);
+                let Some(fill) = leg.fill(buffer) else {
+                    break;
+                };
+                leg.last = Some(fill);
+                match fill {
+                    Fill::Frame => {
+                        session.hand_in(leg.party)?;
+                        tick.frames += 1;
+                    }
+                    Fill::Missing => {
+                        session.skip_frame(leg.party)?;
+                        tick.missing += 1;
+                    }
+                    Fill::Ended => {
+                        tick.ended += 1;
+                        break;
+                    }
                 }
-                Fill::Missing => tick.missing += 1,
-                Fill::Ended => tick.ended += 1,
             }
         }
         for leg in legs.iter() {
@@ -173,7 +187,14 @@ impl<S: Sample> Driver<S> {
             if !session.frame_due(leg.party).unwrap_or(false) {
                 continue;
             }
-            if let Ok(frame) = session.output(leg.party) {
+            let (Ok(heard), Ok(format)) =
+                (session.output(leg.party), session.leg_format(leg.party))
+            else {
+                continue;
+            };
+            // One frame, or the several frames of the tick of a leg whose
+            // frames are shorter than the call's.
+            for frame in heard.chunks_exact(format.samples_per_frame()) {
                 if leg.take(frame) {
                     tick.heard += 1;
                 }

@@ -26,13 +26,13 @@
 //!
 //! ```
 //! use barge::media::{Driver, Fill, Leg, MemorySink, MemorySource};
-//! use barge::{Format, Mode, Role, Session};
+//! use barge::{Format, Join, Mode, Role, Session};
 //!
 //! let format = Format::NARROWBAND_20MS;
 //! let mut call = Session::<i16>::new(format);
 //! let customer = call.join(Role::Customer)?;
 //! let agent = call.join(Role::Agent)?;
-//! let supervisor = call.join_supervisor(Mode::Whisper)?;
+//! let supervisor = call.join(Join::supervisor(Mode::Whisper))?;
 //!
 //! let mut customer_says = MemorySource::new(vec![1000i16; 160 * 50]);
 //! let mut agent_says = MemorySource::new(vec![200i16; 160 * 50]);

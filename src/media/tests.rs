@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use super::*;
 use crate::dsp::g711::Law;
 use crate::error::LegEnd;
-use crate::{Error, Session};
+use crate::{Error, Join, Session};
 
 #[cfg(feature = "dasp")]
 #[test]
@@ -36,7 +36,7 @@ fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
     let mut s = Session::new(F);
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Whisper).unwrap();
+    let v = s.join(Join::supervisor(Mode::Whisper)).unwrap();
     s.set_ramp(core::time::Duration::ZERO).unwrap();
     (s, c, a, v)
 }

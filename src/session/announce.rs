@@ -6,45 +6,16 @@ use alloc::boxed::Box;
 
 use super::cue::{Cue, CueOn};
 use super::events::Event;
+use super::party::Join;
 use super::Session;
 use crate::dsp::kernel::Sample;
 use crate::dsp::tone::{ToneGenerator, ToneSpec};
 use crate::error::Error;
 use crate::id::PartyId;
 use crate::policy::consent::ConsentBy;
-use crate::route::{Audience, Role, Seat};
+use crate::route::{Audience, Role};
 
 impl<S: Sample> Session<S> {
-    /// Adds an announcement: a party that talks to `audience` and hears
-    /// nobody (a prompt, hold music, a tone). Its audio is what the host
-    /// hands in, as for any party, or a tone the session plays
-    /// ([`Session::play`]). The privacy rules hold for it as for everyone:
-    /// it hears nothing, so it carries nothing of a whisper to anyone. A
-    /// recording tap records it if `audience` includes
-    /// [`Audience::RECORDERS`], on the agent's side.
-    ///
-    /// ```
-    /// use barge::{Audience, Format, Role, Session, ToneSpec};
-    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
-    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-    /// // A beep that only the agent hears.
-    /// let beep = call.join_announcement(Audience::AGENTS)?;
-    /// call.play(beep, &ToneSpec::JOIN_BEEP)?;
-    /// call.mix();
-    /// assert!(call.output(a)?.iter().any(|&x| x != 0));
-    /// assert!(call.output(c)?.iter().all(|&x| x == 0));
-    /// # Ok::<(), barge::Error>(())
-    /// ```
-    pub fn join_announcement(&mut self, audience: Audience) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                audience,
-                ..Seat::new(Role::Announcement)
-            },
-            None,
-        )
-    }
-
     /// Changes who hears an announcement, from the next tick. A party that
     /// is not an announcement is [`Error::NotAnAnnouncement`].
     pub fn set_audience(&mut self, party: PartyId, audience: Audience) -> Result<(), Error> {
@@ -63,15 +34,29 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// Plays `tone` on an announcement from the next tick: the tone is its
-    /// frame every tick until it ends ([`Event::ToneEnded`]) or
-    /// [`Session::stop`] stops it; a tone already playing is replaced. Meanwhile
-    /// the host hands in no frame for it ([`Error::TonePlaying`]). The tone
-    /// is generated at the party's leg rate, sample-accurate (see
-    /// [`crate::tone`]). A party that is not an announcement is
-    /// [`Error::NotAnAnnouncement`]; a tone that cannot be played at that
-    /// rate is the [`ToneGenerator::new`] error; a party that has handed in
-    /// its frame for the next tick is [`Error::DuplicateFrame`].
+    /// Plays `tone` on an announcement ([`Join::announcement`]) from the
+    /// next tick: the tone is its frame every tick until it ends
+    /// ([`Event::ToneEnded`]) or [`Session::stop`] stops it; a tone already
+    /// playing is replaced. Meanwhile the host hands in no frame for it
+    /// ([`Error::TonePlaying`]). The tone is generated at the party's leg
+    /// rate, sample-accurate (see [`crate::tone`]). A party that is not an
+    /// announcement is [`Error::NotAnAnnouncement`]; a tone that cannot be
+    /// played at that rate is the [`ToneGenerator::new`] error; a party
+    /// that has handed in its frame for the next tick is
+    /// [`Error::DuplicateFrame`].
+    ///
+    /// ```
+    /// use barge::{Audience, Format, Join, Role, Session, ToneSpec};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// // A beep that only the agent hears.
+    /// let beep = call.join(Join::announcement(Audience::AGENTS))?;
+    /// call.play(beep, &ToneSpec::JOIN_BEEP)?;
+    /// call.mix();
+    /// assert!(call.output(a)?.iter().any(|&x| x != 0));
+    /// assert!(call.output(c)?.iter().all(|&x| x == 0));
+    /// # Ok::<(), barge::Error>(())
+    /// ```
     pub fn play(&mut self, party: PartyId, tone: &ToneSpec) -> Result<(), Error> {
         let i = self.announcement(party)?;
         let rate = self.parties[i]
@@ -122,7 +107,7 @@ impl<S: Sample> Session<S> {
     /// for the announcement is [`Error::TooManyParties`].
     ///
     /// ```
-    /// use barge::{Audience, Cue, CueOn, Format, Mode, Role, Session, ToneSpec};
+    /// use barge::{Audience, Cue, CueOn, Format, Join, Mode, Role, Session, ToneSpec};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
     /// // Asterisk's beep to the spy, and a tone to both parties on barge.
@@ -130,7 +115,7 @@ impl<S: Sample> Session<S> {
     /// call.set_cue(CueOn::Join, Some(beep))?;
     /// let barge = Cue { tone: ToneSpec::JOIN_BEEP, audience: Audience::PARTIES };
     /// call.set_cue(CueOn::Barge, Some(barge))?;
-    /// let boss = call.join_supervisor(Mode::Monitor)?;
+    /// let boss = call.join(Join::supervisor(Mode::Monitor))?;
     /// call.mix();
     /// assert!(call.output(boss)?.iter().any(|&x| x != 0), "the supervisor hears the beep");
     /// assert!(call.output(c)?.iter().all(|&x| x == 0), "the customer does not");
@@ -147,7 +132,7 @@ impl<S: Sample> Session<S> {
             // The player's tone is allocated now, so that a cue that a
             // digit sets off in a tick allocates nothing.
             let spare = Box::new(generator);
-            let player = self.join_announcement(Audience::NOBODY)?;
+            let player = self.join(Join::announcement(Audience::NOBODY))?;
             let i = self.parties.len() - 1;
             self.parties[i].spare_tone = Some(spare);
             self.cue_player = Some(player);

@@ -34,10 +34,10 @@ impl<S: Sample> Session<S> {
     /// mode. A party that is not a supervisor is [`Error::NotASupervisor`].
     ///
     /// ```
-    /// use barge::{dtmf::Digit, keypad::DtmfMap, Format, Mode, Session};
+    /// use barge::{Format, Join, Mode, Session, dtmf::Digit, keypad::DtmfMap};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// call.set_dtmf_map(DtmfMap::CHANSPY);
-    /// let boss = call.join_supervisor(Mode::Monitor)?;
+    /// let boss = call.join(Join::supervisor(Mode::Monitor))?;
     /// assert_eq!(call.press(boss, Digit::Five)?, Some(Mode::Whisper));
     /// assert_eq!(call.mode(boss)?, Some(Mode::Whisper));
     /// assert_eq!(call.press(boss, Digit::Hash)?, None); // recorded, nothing else

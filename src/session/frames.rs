@@ -51,7 +51,7 @@ impl<S: Sample> Session<S> {
     pub(crate) fn input_buffer(&mut self, party: PartyId) -> Result<&mut [S], Error> {
         let i = self.index(party)?;
         self.check_due(i)?;
-        if self.parties[i].has_input {
+        if self.has_its_frames(i) {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,
@@ -73,14 +73,96 @@ impl<S: Sample> Session<S> {
     /// [`Session::input_slot`] of `party`, at position `i`.
     pub(super) fn input_slot_at(&mut self, i: usize, party: PartyId) -> Result<&mut [S], Error> {
         self.check_due(i)?;
-        if self.parties[i].has_input {
+        if self.has_its_frames(i) {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,
             });
         }
         self.parties[i].has_input = true;
-        Ok(self.input_at(i))
+        let spf = self.spf;
+        match self.parties[i].leg.as_deref_mut() {
+            // A leg of several frames a tick: the next of them.
+            Some(leg) if leg.frames > 1 => {
+                let n = leg.format.samples_per_frame();
+                let at = leg.next * n;
+                leg.next += 1;
+                leg.count += 1;
+                Ok(&mut leg.input[at..at + n])
+            }
+            Some(leg) => Ok(&mut leg.input),
+            None => Ok(&mut self.inputs[i * spf..(i + 1) * spf]),
+        }
+    }
+
+    /// How many frames `party` still takes this tick: one (none once it has
+    /// handed it in), none between the frames of a leg whose frames span
+    /// several ticks, the rest of the tick's frames of a shorter one; none
+    /// for a party not on the call.
+    pub(crate) fn frames_to_take(&self, party: PartyId) -> usize {
+        let Ok(i) = self.index(party) else { return 0 };
+        let p = &self.parties[i];
+        match p.leg.as_deref() {
+            Some(leg) if leg.phase != 0 => 0,
+            Some(leg) if leg.frames > 1 => leg.frames - leg.next,
+            _ => usize::from(!p.has_input),
+        }
+    }
+
+    /// Whether party `i` has handed in every frame it takes this tick.
+    fn has_its_frames(&self, i: usize) -> bool {
+        let p = &self.parties[i];
+        match p.leg.as_deref() {
+            Some(leg) if leg.frames > 1 => leg.next >= leg.frames,
+            _ => p.has_input,
+        }
+    }
+
+    /// Marks `party`'s next frame as missing: silence in its place,
+    /// counted in [`PartyStats::frames_missing`](crate::PartyStats::frames_missing).
+    /// For a leg whose frames are shorter than the call's, so that the
+    /// frames after it keep their place in the tick (the host lost the
+    /// first 10 ms of a tick, not the second); for a party that takes one
+    /// frame a tick or fewer, handing in nothing is the same, and this
+    /// changes nothing. A party that has handed in every frame it takes
+    /// this tick is [`Error::DuplicateFrame`].
+    pub fn skip_frame(&mut self, party: PartyId) -> Result<(), Error> {
+        let i = self.index(party)?;
+        self.check_due(i)?;
+        if self.has_its_frames(i) {
+            return Err(Error::DuplicateFrame {
+                party,
+                tick: self.tick,
+            });
+        }
+        if let Some(leg) = self.parties[i].leg.as_deref_mut() {
+            if leg.frames > 1 {
+                let n = leg.format.samples_per_frame();
+                let at = leg.next * n;
+                leg.input[at..at + n].fill(S::SILENCE);
+                leg.next += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `frame` has the length of party `i`'s leg's frames (`lent`:
+    /// all its frames of a tick, handed to [`Session::mix_frames`]).
+    pub(super) fn check_lent_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
+        match self.parties[i].leg.as_deref() {
+            Some(leg) if leg.frames > 1 => {
+                let n = leg.format.samples_per_frame();
+                if frame.len() != leg.frames * n {
+                    return Err(Error::FrameLength {
+                        given: frame.len(),
+                        expected: leg.frames * n,
+                        format: leg.format,
+                    });
+                }
+                Ok(())
+            }
+            _ => self.check_length(i, frame),
+        }
     }
 
     /// Whether `frame` has the length of party `i`'s leg's frames.
@@ -99,16 +181,25 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// Party `i`'s input buffer at its leg's format.
+    /// Party `i`'s input buffer at its leg's format: for a leg of several
+    /// frames a tick, the next of them.
     pub(super) fn input_at(&mut self, i: usize) -> &mut [S] {
         match self.parties[i].leg.as_deref_mut() {
+            Some(leg) if leg.frames > 1 => {
+                let n = leg.format.samples_per_frame();
+                let at = leg.next.min(leg.frames - 1) * n;
+                &mut leg.input[at..at + n]
+            }
             Some(leg) => &mut leg.input,
             None => &mut self.inputs[i * self.spf..(i + 1) * self.spf],
         }
     }
 
     /// What `party` heard in the last tick, at its leg's format: silence
-    /// before its first tick.
+    /// before its first tick. For a leg whose frames are shorter than the
+    /// call's, its frames of the tick back to back, in order
+    /// (`chunks_exact` of its [`Format::samples_per_frame`](crate::Format::samples_per_frame)); for a longer one,
+    /// the frame it completed last ([`Session::frame_due`]).
     pub fn output(&self, party: PartyId) -> Result<&[S], Error> {
         let (i, p) = self.find(party)?;
         Ok(match p.leg.as_deref() {

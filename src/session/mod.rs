@@ -36,7 +36,7 @@ pub use crate::id::PartyId;
 pub use crate::policy::consent::{BeforeDisclosure, Consent, ConsentBy};
 pub use cue::{Cue, CueOn};
 pub use events::{Event, DEFAULT_EVENT_LIMIT};
-pub use party::{PartyInfo, PartyStats};
+pub use party::{Join, PartyInfo, PartyStats};
 pub use routes::{Route, DEFAULT_RAMP};
 pub use taps::TapInfo;
 
@@ -67,11 +67,11 @@ pub const MAX_PARTIES: usize = 32;
 /// `S` is the sample type every party of the call uses: `i16` or `f32`.
 ///
 /// ```
-/// use barge::{Format, Mode, Role, Session};
+/// use barge::{Format, Join, Mode, Role, Session};
 /// let mut call = Session::<i16>::new(Format::new(8000, 20)?);
 /// let customer = call.join(Role::Customer)?;
 /// let agent = call.join(Role::Agent)?;
-/// let boss = call.join_supervisor(Mode::Whisper)?;
+/// let boss = call.join(Join::supervisor(Mode::Whisper))?;
 /// call.set_ramp(std::time::Duration::ZERO)?;
 ///
 /// call.put_frame(customer, &[100; 160])?;

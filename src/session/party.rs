@@ -193,13 +193,23 @@ impl<S> Party<S> {
 impl<S: Sample> PartialEq for Party<S> {
     fn eq(&self, other: &Party<S>) -> bool {
         #[allow(clippy::type_complexity)]
-        fn leg<S: Sample>(p: &Party<S>) -> Option<(Format, usize, bool, &[S], &[S], &[S])> {
+        fn leg<S: Sample>(
+            p: &Party<S>,
+        ) -> Option<(Format, usize, bool, (usize, usize), &[S], &[S], &[S])> {
             p.leg.as_ref().map(|l| {
-                let pending: &[S] = if p.has_input { &l.input } else { &[] };
+                // Of a leg of several frames a tick, the frames handed in
+                // or skipped so far.
+                let n = if l.frames > 1 {
+                    l.next * l.format.samples_per_frame()
+                } else {
+                    l.input.len()
+                };
+                let pending: &[S] = if p.has_input { &l.input[..n] } else { &[] };
                 (
                     l.format,
                     l.phase,
                     l.handed,
+                    (l.next, l.count),
                     pending,
                     &l.heard[..],
                     &l.output[..],
@@ -244,88 +254,176 @@ pub(super) fn info<S>(p: &Party<S>) -> PartyInfo {
     }
 }
 
+/// What a party is when it joins a call ([`Session::join`]): its role and
+/// what goes with it. A [`Role`] converts into the join of that role with
+/// nothing else given.
+///
+/// ```
+/// use barge::{Audience, Format, Identity, Join, Label, Mode};
+/// let sam = Identity::new(Label::new("sam")?);
+/// let joins = [
+///     Join::customer().leg(Format::NARROWBAND_20MS),
+///     Join::agent().identity(Identity::new(Label::new("alex")?)),
+///     Join::supervisor(Mode::Whisper).identity(sam).leg(Format::WEBRTC_10MS),
+///     Join::recorder(true), // records whispers too
+///     Join::announcement(Audience::CUSTOMERS),
+/// ];
+/// # let _ = joins;
+/// # Ok::<(), barge::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    seat: Seat,
+    identity: Option<Identity>,
+    leg: Option<Format>,
+}
+
+impl Join {
+    const fn of(seat: Seat) -> Join {
+        Join {
+            seat,
+            identity: None,
+            leg: None,
+        }
+    }
+
+    /// A customer.
+    pub const fn customer() -> Join {
+        Join::of(Seat::new(Role::Customer))
+    }
+
+    /// An agent.
+    pub const fn agent() -> Join {
+        Join::of(Seat::new(Role::Agent))
+    }
+
+    /// A supervisor, in `mode` from its first tick.
+    pub const fn supervisor(mode: Mode) -> Join {
+        Join::of(Seat {
+            mode,
+            ..Seat::new(Role::Supervisor)
+        })
+    }
+
+    /// A recorder: a party that hears the call and is heard by no one.
+    /// With `records_whisper` it also hears supervisors who whisper (as the
+    /// agent does); without, it hears what the customer would, plus the
+    /// customer.
+    pub const fn recorder(records_whisper: bool) -> Join {
+        Join::of(Seat {
+            records_whisper,
+            ..Seat::new(Role::Recorder)
+        })
+    }
+
+    /// An announcement: a party that talks to `audience` and hears nobody
+    /// (a prompt, hold music, a tone). Its audio is what the host hands in,
+    /// as for any party, or a tone the session plays ([`Session::play`]).
+    /// The privacy rules hold for it as for everyone: it hears nothing, so
+    /// it carries nothing of a whisper to anyone. A recording tap records
+    /// it if `audience` includes [`Audience::RECORDERS`], on the agent's
+    /// side.
+    pub const fn announcement(audience: Audience) -> Join {
+        Join::of(Seat {
+            audience,
+            ..Seat::new(Role::Announcement)
+        })
+    }
+
+    /// With the host's key and groups for the party: the key names it on
+    /// the audit trail ([`Event::Joined`], [`Timeline`](crate::audit::Timeline))
+    /// and in [`Session::routes`], and a [`Policy`](crate::Policy)
+    /// ([`Session::set_policy`]) decides by its key and groups what a
+    /// supervisor may do.
+    pub fn identity(mut self, identity: Identity) -> Join {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// On a leg of another format than the call's
+    /// ([`Session::set_leg_format`]): from its first frame.
+    pub const fn leg(mut self, format: Format) -> Join {
+        self.leg = Some(format);
+        self
+    }
+
+    /// A supervisor in `mode` instead; nothing for another role.
+    pub const fn mode(mut self, mode: Mode) -> Join {
+        self.seat.mode = mode;
+        self
+    }
+
+    /// The role of the party that joins.
+    pub const fn role(&self) -> Role {
+        self.seat.role
+    }
+}
+
+impl From<Role> for Join {
+    /// The join of a party in `role`, with nothing else given: a supervisor
+    /// in [`Mode::Monitor`], a recorder without whispers, an announcement
+    /// heard by nobody.
+    fn from(role: Role) -> Join {
+        Join::of(Seat::new(role))
+    }
+}
+
 impl<S: Sample> Session<S> {
-    /// Adds a party in `role` (a supervisor joins in [`Mode::Monitor`], a
-    /// recorder without whispers) and returns its id. Its routes open at the
-    /// next tick, with the ramp. More than [`MAX_PARTIES`] is
-    /// [`Error::TooManyParties`].
-    pub fn join(&mut self, role: Role) -> Result<PartyId, Error> {
-        self.add(Seat::new(role), None)
-    }
-
-    /// Adds a party in `role` with the host's key and groups for it: the
-    /// key names it on the audit trail ([`Event::Joined`]) and in
-    /// [`Session::routes`], and a [`Policy`](crate::Policy) ([`Session::set_policy`])
-    /// decides by its key and groups what a supervisor may do. Errors as
-    /// [`Session::join`]; with a policy set, an agent whom a supervisor on
-    /// the call may not supervise in its mode is [`Error::Refused`].
-    pub fn join_as(&mut self, role: Role, identity: Identity) -> Result<PartyId, Error> {
-        self.add(Seat::new(role), Some(identity))
-    }
-
-    /// Adds a supervisor in `mode`. With a policy set
-    /// ([`Session::set_policy`]), a supervisor without an identity is
-    /// refused ([`Error::Refused`]): use [`Session::join_supervisor_as`].
-    pub fn join_supervisor(&mut self, mode: Mode) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                mode,
-                ..Seat::new(Role::Supervisor)
-            },
-            None,
-        )
-    }
-
-    /// Adds a supervisor in `mode` with the host's key and groups for it.
-    /// With a policy set, a mode the policy does not grant it on every
-    /// agent on the call is [`Error::Refused`]: nothing changes, and the
-    /// refusal is on the audit trail ([`Event::Refused`]).
+    /// Adds a party and returns its id: what the party is ([`Join`]: its
+    /// role, a supervisor's first mode, a recorder's choice about
+    /// whispers, an announcement's audience, its identity, its leg's
+    /// format), or just its [`Role`] (a supervisor then joins in
+    /// [`Mode::Monitor`], a recorder without whispers, an announcement
+    /// heard by nobody). Its routes open at the next tick, with the ramp.
+    ///
+    /// The join is checked whole before anything changes: a leg format
+    /// the call cannot take ([`Session::set_leg_format`]'s errors), a call
+    /// with [`MAX_PARTIES`] parties ([`Error::TooManyParties`]) or a
+    /// session that has handed out every id ([`Error::PartyIdsExhausted`])
+    /// leaves no party and no event; with a policy set
+    /// ([`Session::set_policy`]), a supervisor outside its grant (or
+    /// without an identity), or an agent whom a supervisor on the call may
+    /// not supervise in its mode, is [`Error::Refused`], which leaves no
+    /// party and one [`Event::Refused`] on the audit trail.
     ///
     /// ```
-    /// use barge::{Grant, Identity, Label, Mode, Policy, Role, Session, Format, Error};
+    /// use barge::{Format, Grant, Identity, Join, Label, Mode, Policy, Role, Session, Error};
     /// let team = Label::new("team-a")?;
     /// let policy = Policy::new()
     ///     .grant(Grant::group(Label::new("qa")?).may([Mode::Monitor]).on_every_agent());
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// call.set_policy(Some(policy.into()))?;
-    /// call.join_as(Role::Agent, Identity::new(Label::new("alex")?).with_group(team)?)?;
+    /// let customer = call.join(Role::Customer)?;
+    /// call.join(Join::agent().identity(Identity::new(Label::new("alex")?).with_group(team)?))?;
     /// let quinn = Identity::new(Label::new("quinn")?).with_group(Label::new("qa")?)?;
-    /// let e = call.join_supervisor_as(Mode::Whisper, quinn).unwrap_err();
+    /// // QA in the browser: 48 kHz, 10 ms frames.
+    /// let browser = Join::supervisor(Mode::Whisper).identity(quinn).leg(Format::WEBRTC_10MS);
+    /// let e = call.join(browser.clone()).unwrap_err();
     /// assert!(matches!(e, Error::Refused { .. }));
     /// assert_eq!(
     ///     e.to_string(),
     ///     "supervisor \"quinn\" may not use whisper on agent \"alex\": granted on that agent: monitor"
     /// );
-    /// let q = call.join_supervisor_as(Mode::Monitor, quinn)?;
-    /// # let _ = q;
+    /// let q = call.join(browser.mode(Mode::Monitor))?;
+    /// assert_eq!(call.leg_format(q)?, Format::WEBRTC_10MS);
+    /// # let _ = customer;
     /// # Ok::<(), barge::Error>(())
     /// ```
-    pub fn join_supervisor_as(&mut self, mode: Mode, identity: Identity) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                mode,
-                ..Seat::new(Role::Supervisor)
-            },
-            Some(identity),
-        )
+    pub fn join(&mut self, join: impl Into<Join>) -> Result<PartyId, Error> {
+        let join = join.into();
+        self.add(join.seat, join.identity, join.leg)
     }
 
-    /// Adds a recorder: a party that hears the call and is heard by no one.
-    /// With `records_whisper` it also hears supervisors who whisper (as the
-    /// agent does); without, it hears what the customer would, plus the
-    /// customer.
-    pub fn join_recorder(&mut self, records_whisper: bool) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                records_whisper,
-                ..Seat::new(Role::Recorder)
-            },
-            None,
-        )
-    }
-
-    pub(super) fn add(&mut self, seat: Seat, identity: Option<Identity>) -> Result<PartyId, Error> {
-        self.check_join(seat, identity.as_ref())?;
+    /// [`Session::join`]: everything checked before anything changes.
+    pub(super) fn add(
+        &mut self,
+        seat: Seat,
+        identity: Option<Identity>,
+        leg: Option<Format>,
+    ) -> Result<PartyId, Error> {
+        if let Some(leg) = leg {
+            self.check_leg_format(leg)?;
+        }
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
@@ -334,6 +432,8 @@ impl<S: Sample> Session<S> {
                 joins: u64::from(self.next_id),
             });
         };
+        // Last, as it records a refusal.
+        self.check_join(seat, identity.as_ref())?;
         let id = PartyId {
             call: self.call,
             n: self.next_id,
@@ -372,12 +472,17 @@ impl<S: Sample> Session<S> {
             plain: true,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
-            leg: None,
+            leg: leg
+                .filter(|&leg| leg != self.format)
+                .map(|leg| Box::new(Leg::new(leg, self.format))),
             tone: None,
             spare_tone: None,
             dtmf: None,
             identity,
         });
+        if let Some(p) = self.parties.last_mut() {
+            p.update_plain();
+        }
         self.tick_gains.resize(rows * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
         self.outputs

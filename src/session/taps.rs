@@ -207,11 +207,11 @@ impl<S: Sample> Session<S> {
     /// is [`Error::TooManyTaps`].
     ///
     /// ```
-    /// use barge::{Format, Mode, Role, Session, Tap, TapChannel};
+    /// use barge::{Format, Join, Mode, Role, Session, Tap, TapChannel};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// call.set_ramp(std::time::Duration::ZERO)?;
     /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-    /// let boss = call.join_supervisor(Mode::Whisper)?;
+    /// let boss = call.join(Join::supervisor(Mode::Whisper))?;
     /// let tap = call.add_tap(Tap::stereo())?; // whispers not recorded
     /// call.mix_frames(&[(c, &[100; 160]), (a, &[20; 160]), (boss, &[3; 160])])?;
     /// assert_eq!(call.tap_channel(tap, TapChannel::Customer)?[0], 100);

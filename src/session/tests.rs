@@ -20,7 +20,9 @@ fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
 fn a_refusal_leaves_the_room_for_a_ticks_events_as_it_was() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.join(Role::Customer).unwrap();
-    let d = s.join_announcement(crate::Audience::EVERYONE).unwrap();
+    let d = s
+        .join(Join::announcement(crate::Audience::EVERYONE))
+        .unwrap();
     let tone = crate::ToneSpec::single(1000.0, -10.0, crate::tone::Cadence::once(10));
     s.play(d, &tone).unwrap();
     s.require_disclosure(crate::BeforeDisclosure::RefuseJoins)
@@ -30,7 +32,7 @@ fn a_refusal_leaves_the_room_for_a_ticks_events_as_it_was() {
     assert!(s.tick_room < EVENTS_PER_TICK);
     while s.poll_event().is_some() {}
     let before = s.clone();
-    let refused = s.join_supervisor(Mode::Monitor);
+    let refused = s.join(Join::supervisor(Mode::Monitor));
     assert!(matches!(refused, Err(Error::Refused { .. })), "{refused:?}");
     while s.poll_event().is_some() {}
     // Nothing else changed, bookkeeping included.
@@ -153,7 +155,10 @@ fn ids_run_out_with_an_error_never_a_wrap() {
     );
     assert_eq!(s, before);
     s.leave(last).unwrap();
-    assert!(s.join_supervisor(Mode::Barge).is_err(), "no id is reused");
+    assert!(
+        s.join(Join::supervisor(Mode::Barge)).is_err(),
+        "no id is reused"
+    );
     assert_eq!(s.party(c).map(|p| p.role), Ok(Role::Customer));
 }
 
@@ -183,7 +188,7 @@ fn borrowed_frames_of_converted_legs_mix_as_copied_ones() {
     let ids = [
         copied.join(Role::Customer).unwrap(),
         copied.join(Role::Agent).unwrap(),
-        copied.join_supervisor(Mode::Barge).unwrap(),
+        copied.join(Join::supervisor(Mode::Barge)).unwrap(),
     ];
     let legs = [8000, 16000, 48000].map(|hz| Format::new(hz, 20).unwrap());
     for (&id, &leg) in ids.iter().zip(&legs) {
@@ -271,7 +276,7 @@ fn a_call_everyone_left_still_ticks() {
 fn frames_follow_their_parties_through_joins_and_leaves() {
     let (mut s, c, a, v) = call();
     s.set_mode(v, Mode::Barge).unwrap();
-    let r = s.join_recorder(true).unwrap();
+    let r = s.join(Join::recorder(true)).unwrap();
     s.leave(a).unwrap();
     let a2 = s.join(Role::Agent).unwrap();
     for (p, x) in [(c, 1000), (v, 30), (r, 7), (a2, 200)] {
@@ -381,7 +386,7 @@ mod fast_paths {
         let mut fast = Session::<S>::new(format);
         fast.join(Role::Customer).unwrap();
         fast.join(Role::Agent).unwrap();
-        fast.join_supervisor(Mode::Barge).unwrap();
+        fast.join(Join::supervisor(Mode::Barge)).unwrap();
         let mut general = fast.clone();
         general.general_only = true;
         // Mixed from borrowed frames instead of copied ones.
@@ -408,7 +413,7 @@ mod fast_paths {
                     Op::Override(l, t, Some(d)) => s.set_route_gain(id(l), id(t), d),
                     Op::Override(l, t, None) => s.clear_route_gain(id(l), id(t)),
                     Op::Ramp(ms) => s.set_ramp(Duration::from_millis(ms)),
-                    Op::JoinRecorder(w) if ids.len() < 4 => s.join_recorder(w).map(|_| ()),
+                    Op::JoinRecorder(w) if ids.len() < 4 => s.join(Join::recorder(w)).map(|_| ()),
                     Op::LeaveLast if !ids.is_empty() => s.leave(id(ids.len() - 1)),
                     _ => Ok(()),
                 };
@@ -598,7 +603,7 @@ mod fast_paths {
             for supervisor in [None, Some(Mode::Barge), Some(Mode::Whisper)] {
                 let mut s = two();
                 if let Some(m) = supervisor {
-                    s.join_supervisor(m).unwrap();
+                    s.join(Join::supervisor(m)).unwrap();
                 }
                 s.add_tap(tap).unwrap();
                 calls.push(s);
@@ -612,7 +617,7 @@ mod fast_paths {
         ] {
             let mut s = two();
             for &m in modes {
-                s.join_supervisor(m).unwrap();
+                s.join(Join::supervisor(m)).unwrap();
             }
             calls.push(s);
         }
@@ -669,8 +674,8 @@ mod fast_paths {
                 let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
                 s.join(Role::Customer).unwrap();
                 s.join(Role::Agent).unwrap();
-                s.join_supervisor(first).unwrap();
-                s.join_supervisor(second).unwrap();
+                s.join(Join::supervisor(first)).unwrap();
+                s.join(Join::supervisor(second)).unwrap();
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut s, true);
                 assert_eq!(s.one_pass_ticks, 1);
@@ -721,7 +726,7 @@ mod fast_paths {
         // The tone is heard by its audience.
         let (mut s, _) = barge();
         let tone = s
-            .join_announcement(crate::route::Audience::EVERYONE)
+            .join(Join::announcement(crate::route::Audience::EVERYONE))
             .unwrap();
         s.play(tone, &crate::tone::ToneSpec::JOIN_BEEP).unwrap();
         s.mix();

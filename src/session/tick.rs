@@ -132,10 +132,10 @@ impl<S: Sample> Session<S> {
     /// order mixes the same, bit for bit.
     ///
     /// ```
-    /// use barge::{Format, Mode, Role, Session};
+    /// use barge::{Format, Join, Mode, Role, Session};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-    /// let v = call.join_supervisor(Mode::Whisper)?;
+    /// let v = call.join(Join::supervisor(Mode::Whisper))?;
     /// let (from_c, from_a, from_v) = ([100i16; 160], [20i16; 160], [3i16; 160]);
     /// call.mix_frames(&[(c, &from_c), (a, &from_a), (v, &from_v)])?;
     /// assert_eq!(call.output(c)?[159], 20); // the whisper is not there
@@ -210,7 +210,7 @@ impl<S: Sample> Session<S> {
             // A frame of the call's length from a party on no leg and
             // playing no tone passes both checks: skip them.
             if frame.len() != self.spf || p.leg.is_some() || p.tone.is_some() {
-                self.check_length(i, frame)?;
+                self.check_lent_length(i, frame)?;
                 self.check_due(i)?;
             }
             if self.parties[i].has_input || at[i] != NOT_BORROWED {
@@ -489,15 +489,20 @@ impl<S: Sample> Session<S> {
             return;
         }
         for (i, p) in parties.iter_mut().enumerate() {
-            let handed = match p.leg.as_deref_mut() {
+            let (mixed, missing) = match p.leg.as_deref_mut() {
                 Some(leg) if legs => {
+                    let counted = leg.counted();
                     leg.phase = (leg.phase + 1) % leg.ticks;
-                    leg.handed
+                    (leg.next, leg.count) = (0, 0);
+                    counted
                 }
-                _ => handed & (1 << i) != 0,
+                _ => {
+                    let handed = handed & (1 << i) != 0;
+                    (u64::from(handed), u64::from(!handed))
+                }
             };
-            p.stats.frames_mixed += u64::from(handed);
-            p.stats.frames_missing += u64::from(!handed);
+            p.stats.frames_mixed += mixed;
+            p.stats.frames_missing += missing;
             p.has_input = false;
         }
     }
