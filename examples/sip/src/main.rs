@@ -1,0 +1,2 @@
+mod g722;
+fn main() {}
