@@ -137,10 +137,9 @@ impl Band {
         let step = if d == 0 { 0 } else { 128 };
         let sgd = sg(d);
         let mut b = [0i32; 7];
-        for i in 1..7 {
-            let wd2 = if sg(self.d[i]) == sgd { step } else { -step };
-            let wd3 = (self.b[i] * 32640) >> 15;
-            b[i] = sat(wd2 + wd3);
+        for ((b, &old), &d) in b.iter_mut().zip(&self.b).zip(&self.d).skip(1) {
+            let wd2 = if sg(d) == sgd { step } else { -step };
+            *b = sat(wd2 + ((old * 32640) >> 15));
         }
 
         // DELAYA
