@@ -101,7 +101,13 @@ struct Party {
     sdp: Vec<u8>,
     /// Its frame this tick, at its leg's rate.
     frame: Vec<i16>,
+    /// When its RFC 4733 key presses came, oldest first, until they play
+    /// out (at most `KEYS_PENDING`).
+    key_arrivals: VecDeque<Instant>,
 }
+
+/// Key presses whose arrival is remembered, per supervisor.
+const KEYS_PENDING: usize = 16;
 
 /// A key and when it came, for the switch delay.
 struct Key {
@@ -372,6 +378,7 @@ impl Call {
             leg,
             dialog,
             sdp,
+            key_arrivals: VecDeque::new(),
         });
         Ok(id)
     }
@@ -427,6 +434,8 @@ impl Call {
 
     async fn run(mut self, mut states: DialogStateReceiver, mut commands: mpsc::Receiver<Command>) {
         let ptime = self.session.format().ptime().duration();
+        // Tick 0 runs now: the call's media time starts here.
+        self.start = Instant::now();
         let mut ticker = tokio::time::interval(ptime);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         while self.ended.is_none() {
@@ -444,8 +453,17 @@ impl Call {
     /// send every leg its frame.
     fn tick(&mut self) {
         let tick = self.session.tick();
+        let now = Instant::now();
         for p in &mut self.parties {
+            let presses = |p: &Party| p.leg.jitter.keypad.as_ref().map_or(0, |k| k.stats.presses);
+            let before = presses(p);
             p.leg.receive(tick);
+            for _ in before..presses(p) {
+                if p.key_arrivals.len() == KEYS_PENDING {
+                    p.key_arrivals.pop_front();
+                }
+                p.key_arrivals.push_back(now);
+            }
         }
         // RFC 4733 key presses whose start plays out in this frame.
         let mut pressed = Vec::new();
@@ -456,11 +474,12 @@ impl Call {
             let jb = &mut p.leg.jitter;
             let before = jb.play + 160;
             while let Some(d) = jb.keypad.as_mut().and_then(|k| k.due(before)) {
-                pressed.push((p.id, d));
+                let came = p.key_arrivals.pop_front().unwrap_or(now);
+                pressed.push((p.id, d, came));
             }
         }
-        for (id, digit) in pressed {
-            self.press(id, digit, "RFC 4733", Instant::now());
+        for (id, digit, came) in pressed {
+            self.press(id, digit, "RFC 4733", came);
         }
         for p in &mut self.parties {
             use barge::media::Source as _;
@@ -521,12 +540,15 @@ impl Call {
                     let mut s = format!("{}: {from} -> {to}", self.name(party));
                     if let Some(i) = self.keys.iter().position(|k| k.party == party) {
                         if let Some(k) = self.keys.remove(i) {
+                            // The tick it takes effect in runs on the
+                            // call's steady timer.
+                            let effect = self.start + self.session.media_time(at);
                             let _ = write!(
                                 s,
-                                " (key {} by {}, {:.1} ms after it came)",
+                                " (key {} by {}: in effect {:.0} ms after it came)",
                                 k.digit,
                                 k.how,
-                                k.came.elapsed().as_secs_f64() * 1000.0
+                                effect.saturating_duration_since(k.came).as_secs_f64() * 1000.0
                             );
                         }
                     }
