@@ -23,6 +23,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod ua;
+
 /// Set in the copy of the test that runs inside the namespace.
 const INSIDE: &str = "BARGE_SIP_NETNS";
 
