@@ -187,6 +187,7 @@ impl Uac {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
         method: &str,
@@ -378,11 +379,8 @@ pub fn answer_calls(uas: &Uac, sdp: &str, until: Instant, mut on: impl FnMut(&Me
                     return;
                 }
             }
-            Some("ACK") => {
-                if !on(&m) {
-                    return;
-                }
-            }
+            Some("ACK") if !on(&m) => return,
+            Some("ACK") => {}
             Some(_) => {
                 uas.answer(&m, 200, "");
                 if !on(&m) {
