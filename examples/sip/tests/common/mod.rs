@@ -74,7 +74,13 @@ pub fn in_own_netns(name: &str, needs: &[&str]) -> bool {
         .args(["--net", "--map-root-user", "--", "sh", "-c"])
         .arg("ip link set lo up && exec \"$0\" \"$@\"")
         .arg(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+            "--include-ignored",
+        ])
         .env(INSIDE, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -140,6 +146,14 @@ impl Processes {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The process id of `name`.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.id())
     }
 
     /// Sends SIGTERM to `name`.
