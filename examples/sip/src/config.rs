@@ -309,6 +309,13 @@ prefixes = ["+1415"]
     }
 
     #[test]
+    fn the_readmes_config_reads() {
+        let c = Config::parse(include_str!("../pbx.toml")).unwrap();
+        assert_eq!((c.extensions.len(), c.supervisors.len()), (1, 2));
+        assert!(c.policy.is_some() && c.needs_disclosure("+14155550100"));
+    }
+
+    #[test]
     fn contacts_parse_without_names() {
         assert_eq!(
             parse_contact("sip:bob@127.0.0.1:5080;transport=udp"),
