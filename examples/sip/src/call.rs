@@ -106,6 +106,10 @@ struct Party {
     key_arrivals: VecDeque<Instant>,
 }
 
+/// Parties that left whose names the timeline keeps (the oldest go
+/// first; after that an id names them).
+const GONE: usize = 64;
+
 /// Key presses whose arrival is remembered, per supervisor.
 const KEYS_PENDING: usize = 16;
 
@@ -502,12 +506,17 @@ impl Call {
     /// policy say so; a refusal plays a short tone to it.
     fn press(&mut self, id: PartyId, digit: Digit, how: &'static str, came: Instant) {
         match self.session.press(id, digit) {
-            Ok(Some(_)) => self.keys.push_back(Key {
-                party: id,
-                digit,
-                how,
-                came,
-            }),
+            Ok(Some(_)) => {
+                if self.keys.len() == KEYS_PENDING {
+                    self.keys.pop_front();
+                }
+                self.keys.push_back(Key {
+                    party: id,
+                    digit,
+                    how,
+                    came,
+                });
+            }
             Ok(None) => {}
             Err(Error::Refused { .. }) => {
                 if let Some(p) = self.parties.iter_mut().find(|p| p.id == id) {
@@ -626,6 +635,9 @@ impl Call {
                 self.pbx.dialogs.remove_dialog(&p.dialog.id());
                 let _ = self.session.leave(p.id);
                 self.note(format!("{} hangs up ({reason:?})", p.name));
+                if self.gone.len() == GONE {
+                    self.gone.remove(0);
+                }
                 self.gone.push((p.id, p.name));
                 self.events();
                 match p.role {
@@ -706,8 +718,9 @@ impl Call {
         let why = self.ended.unwrap_or("ended");
         self.note(format!("call ends: {why}"));
         for p in std::mem::take(&mut self.parties) {
+            // BYE to a confirmed dialog (a supervisor's still unanswered
+            // INVITE is left to end by itself).
             let _ = p.dialog.hangup().await;
-            let _ = p.dialog.bye().await;
             self.pbx.dialogs.remove_dialog(&p.dialog.id());
             let s = p.leg.jitter.stats;
             self.note(format!(

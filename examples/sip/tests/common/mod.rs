@@ -6,7 +6,10 @@
 //! Every network test runs in a network namespace that only it uses
 //! (`unshare --net --map-root-user`, `ip link set lo up`): the test
 //! re-executes its own binary there, for that one test, and the copy does
-//! the work; nothing but loopback exists in it. Where `unshare` or a phone
+//! the work; nothing but loopback exists in it. The copy is also the first
+//! process of a PID namespace of its own (`--pid --fork --kill-child`), so
+//! that when it ends, or the caller kills it after `NETNS_DEADLINE`, every
+//! process it started ends with it. Where `unshare` or a phone
 //! is missing the test says so on stderr and passes, unless `CI` is set:
 //! then it fails. Every process a test starts is killed on every way out
 //! (its `Processes` guard, and the namespace's end).
@@ -27,6 +30,9 @@ pub mod ua;
 
 /// Set in the copy of the test that runs inside the namespace.
 const INSIDE: &str = "BARGE_SIP_NETNS";
+
+/// How long the copy of a test may run before it is killed.
+const NETNS_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Finds `name` on the PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
@@ -62,16 +68,36 @@ pub fn in_own_netns(name: &str, needs: &[&str]) -> bool {
         }
     }
     let probe = Command::new("unshare")
-        .args(["--net", "--map-root-user", "true"])
+        .args([
+            "--net",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "true",
+        ])
         .stderr(Stdio::null())
         .status();
     if !probe.is_ok_and(|s| s.success()) {
-        missing(name, "unshare --net --map-root-user is not permitted here");
+        missing(
+            name,
+            "unshare --net --map-root-user --pid --mount-proc is not permitted here",
+        );
         return false;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut child = Command::new("unshare")
-        .args(["--net", "--map-root-user", "--", "sh", "-c"])
+        .args([
+            "--net",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "--",
+            "sh",
+            "-c",
+        ])
         .arg("ip link set lo up && exec \"$0\" \"$@\"")
         .arg(exe)
         .args([
@@ -91,7 +117,18 @@ pub fn in_own_netns(name: &str, needs: &[&str]) -> bool {
     let err = child.stderr.take().expect("piped");
     let relay_out = std::thread::spawn(move || relay(out, false));
     let relay_err = std::thread::spawn(move || relay(err, true));
-    let status = child.wait().expect("wait for the test's copy");
+    let deadline = Instant::now() + NETNS_DEADLINE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                // unshare --kill-child takes the namespace's processes along.
+                let _ = child.kill();
+                break child.wait().expect("wait for the test's copy");
+            }
+        }
+    };
     let out = relay_out.join().unwrap_or_default();
     let err = relay_err.join().unwrap_or_default();
     assert!(
