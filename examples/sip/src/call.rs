@@ -171,7 +171,7 @@ pub async fn run(
         Ok(s) => s,
         Err(e) => {
             say(format!("cannot open an RTP socket: {e}"));
-            let _ = customer.reject(Some(StatusCode::ServiceUnavailable), None);
+            reject(&pbx, &customer, StatusCode::ServiceUnavailable);
             pbx.release(&ext_number);
             return;
         }
@@ -191,7 +191,7 @@ pub async fn run(
         callee: match ext.contact.as_str().try_into() {
             Ok(uri) => uri,
             Err(_) => {
-                let _ = customer.reject(Some(StatusCode::TemporarilyUnavailable), None);
+                reject(&pbx, &customer, StatusCode::TemporarilyUnavailable);
                 pbx.release(&ext_number);
                 return;
             }
@@ -216,7 +216,7 @@ pub async fn run(
             r = &mut invite => break r,
             _ = &mut deadline => {
                 say("the agent's phone did not answer".into());
-                let _ = customer.reject(Some(StatusCode::TemporarilyUnavailable), None);
+                reject(&pbx, &customer, StatusCode::TemporarilyUnavailable);
                 pbx.release(&ext_number);
                 return;
             }
@@ -243,13 +243,13 @@ pub async fn run(
         Ok((_, resp)) => {
             let code = resp.map(|r| r.status_code);
             say(format!("the agent's phone refused: {code:?}"));
-            let _ = customer.reject(Some(StatusCode::TemporarilyUnavailable), None);
+            reject(&pbx, &customer, StatusCode::TemporarilyUnavailable);
             pbx.release(&ext_number);
             return;
         }
         Err(e) => {
             say(format!("the agent's phone cannot be called: {e}"));
-            let _ = customer.reject(Some(StatusCode::TemporarilyUnavailable), None);
+            reject(&pbx, &customer, StatusCode::TemporarilyUnavailable);
             pbx.release(&ext_number);
             return;
         }
@@ -263,7 +263,7 @@ pub async fn run(
                 sdp::SdpError::NoCodec => StatusCode::NotAcceptableHere,
                 sdp::SdpError::Malformed(_) => StatusCode::TemporarilyUnavailable,
             };
-            let _ = customer.reject(Some(code), None);
+            reject(&pbx, &customer, code);
             pbx.release(&ext_number);
             return;
         }
@@ -326,7 +326,7 @@ pub async fn run(
     if let Err(e) = joined {
         say(format!("cannot bridge: {e}"));
         let _ = agent_dialog.hangup().await;
-        let _ = customer.reject(Some(StatusCode::ServerInternalError), None);
+        reject(&pbx, &customer, StatusCode::ServerInternalError);
         pbx.release(&ext_number);
         return;
     }
@@ -612,7 +612,7 @@ impl Call {
                         let _ = dialog.accept(Some(vec![content_type()]), Some(sdp));
                     }
                     Err(e) => {
-                        let _ = dialog.reject(Some(StatusCode::Forbidden), Some(e.clone()));
+                        reject(&self.pbx, &dialog, StatusCode::Forbidden);
                         self.note(format!("supervisor {user} refused with 403: {e}"));
                     }
                 }
@@ -743,6 +743,12 @@ impl Call {
         let _ = std::io::stdout().write_all(out.as_bytes());
         let _ = std::io::stdout().flush();
     }
+}
+
+/// Refuses a dialog not answered yet, and forgets it.
+fn reject(pbx: &Pbx, dialog: &InviteDialog, code: StatusCode) {
+    let _ = dialog.reject(Some(code), None);
+    pbx.dialogs.remove_dialog(&dialog.id());
 }
 
 async fn reply(handle: &TransactionHandle, code: StatusCode) {

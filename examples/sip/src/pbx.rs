@@ -322,6 +322,7 @@ async fn supervise(pbx: Arc<Pbx>, mut tx: Transaction, user: String, ext: String
     };
     if commands.try_send(command).is_err() {
         let _ = dialog.reject(Some(StatusCode::TemporarilyUnavailable), None);
+        pbx.dialogs.remove_dialog(&dialog.id());
     }
     let _ = dialog.handle(&mut tx).await;
 }
