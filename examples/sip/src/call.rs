@@ -34,8 +34,8 @@ use crate::pbx::Pbx;
 use crate::sdp::{self, Codec};
 
 /// The disclosure prompt, as a tone standing in for the recorded "this
-/// call may be monitored": 440 Hz for 1.5 s, to the customer only.
-pub const DISCLOSURE: ToneSpec = ToneSpec::single(440.0, -16.0, Cadence::once(1500));
+/// call may be monitored": 440 Hz for 3 s, to the customer only.
+pub const DISCLOSURE: ToneSpec = ToneSpec::single(440.0, -16.0, Cadence::once(3000));
 
 /// How long the agent's phone may ring.
 const RING_TIMEOUT: Duration = Duration::from_secs(30);

@@ -480,7 +480,7 @@ fn nobody_listens_before_the_disclosure() {
         db(a)
     );
     assert!(
-        before.len() as f64 >= 0.3 * f64::from(rate),
+        before.len() as f64 >= 1.0 * f64::from(rate),
         "the supervisor joined too late to test"
     );
     assert!(
