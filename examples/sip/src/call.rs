@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Extension;
 use crate::dtmf_relay;
-use crate::media::{LegSetup, RtpLeg};
+use crate::media::{LegSetup, RtpLeg, PAYLOAD};
 use crate::pbx::Pbx;
 use crate::sdp::{self, Codec};
 
@@ -476,7 +476,8 @@ impl Call {
                 continue;
             }
             let jb = &mut p.leg.jitter;
-            let before = jb.play + 160;
+            // The buffer's timeline is the RTP clock's: 8000 Hz, for G.722 too.
+            let before = jb.play + PAYLOAD as u64;
             while let Some(d) = jb.keypad.as_mut().and_then(|k| k.due(before)) {
                 let came = p.key_arrivals.pop_front().unwrap_or(now);
                 pressed.push((p.id, d, came));

@@ -7,7 +7,7 @@ use std::net::{SocketAddr, UdpSocket};
 use barge::g711::Law;
 use barge::media::{Fill, PayloadSink, PayloadSource, Sink, Source};
 use barge::tone::{Cadence, ToneGenerator};
-use barge::{Format, SampleRate, ToneSpec};
+use barge::{Format, ToneSpec};
 use barge_rtp::{receive, JitterBuffer, Keypad, RtpSender, MAX_DATAGRAM};
 
 use crate::g722;
@@ -122,11 +122,7 @@ impl RtpLeg {
 
     /// Plays the refusal tone over what the party hears.
     pub fn refuse_tone(&mut self) {
-        let rate = match self.format.rate() {
-            SampleRate::Hz16000 => SampleRate::Hz16000,
-            _ => SampleRate::Hz8000,
-        };
-        self.tone = ToneGenerator::new(&REFUSED, rate).ok();
+        self.tone = ToneGenerator::new(&REFUSED, self.format.rate()).ok();
     }
 }
 
