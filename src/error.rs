@@ -6,7 +6,7 @@ use crate::format::Format;
 use crate::id::{PartyId, TapId};
 use crate::label::Label;
 use crate::policy::refusal::Refusal;
-use crate::route::Role;
+use crate::route::{Audience, Role};
 
 /// Everything that can go wrong in a call to `barge`.
 ///
@@ -274,6 +274,27 @@ pub enum Error {
         given: Format,
         /// The format of the party's leg.
         expected: Format,
+    },
+
+    /// An announcement would be the call's disclosure
+    /// ([`Session::set_disclosure`](crate::Session::set_disclosure)) while
+    /// playing a tone that repeats forever: it would never play to its end.
+    #[error("announcement {party} plays a tone that repeats forever: a disclosure must end (a tone that ends, or the host's own prompt)")]
+    DisclosureNeverEnds {
+        /// The announcement.
+        party: PartyId,
+    },
+
+    /// The call's disclosure would not be heard by the customer: its
+    /// announcement's audience leaves customers out.
+    #[error(
+        "announcement {party} is heard by {audience}: expected a disclosure the customer hears"
+    )]
+    DisclosureUnheard {
+        /// The announcement.
+        party: PartyId,
+        /// Its audience, without customers.
+        audience: Audience,
     },
 
     /// A codec was asked for a sample rate it does not carry (G.711 is

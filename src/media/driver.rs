@@ -6,6 +6,7 @@ use super::*;
 use crate::dsp::kernel::Sample;
 use crate::error::Error;
 use crate::format::Format;
+use crate::route::Role;
 use crate::session::Session;
 
 /// What one [`Driver::tick`] did.
@@ -54,7 +55,9 @@ impl<S: Sample> Driver<S> {
     /// 1. each leg's source fills a frame (given silent), which is handed
     ///    in for the leg's party if it is [`Fill::Frame`];
     /// 2. every party whose source said [`Fill::Ended`] leaves the call
-    ///    ([`Session::leave`], which records [`Event::Left`]);
+    ///    ([`Session::leave`], which records [`Event::Left`]); for an
+    ///    announcement, its prompt has played to its end
+    ///    ([`Session::prompt_ended`]: the call's disclosure, if it is);
     /// 3. the session mixes ([`Session::mix`]);
     /// 4. each leg's sink takes what its party hears.
     ///
@@ -177,6 +180,11 @@ impl<S: Sample> Driver<S> {
         }
         for leg in legs.iter() {
             if leg.last == Some(Fill::Ended) {
+                // An announcement's prompt played to its end: the
+                // disclosure, if it is the call's.
+                if session.party(leg.party)?.role == Role::Announcement {
+                    session.prompt_ended(leg.party)?;
+                }
                 session.leave(leg.party)?;
             }
         }

@@ -20,6 +20,9 @@ impl<S: Sample> Session<S> {
     /// is not an announcement is [`Error::NotAnAnnouncement`].
     pub fn set_audience(&mut self, party: PartyId, audience: Audience) -> Result<(), Error> {
         let i = self.announcement(party)?;
+        if self.disclosure == Some(party) && !audience.includes(Role::Customer) {
+            return Err(Error::DisclosureUnheard { party, audience });
+        }
         let from = self.parties[i].seat.audience;
         if from != audience {
             self.parties[i].seat.audience = audience;
@@ -65,6 +68,13 @@ impl<S: Sample> Session<S> {
             .map_or(self.format, |l| l.format)
             .rate();
         let generator = ToneGenerator::new(tone, rate)?;
+        if self.disclosure == Some(party) {
+            if generator.forever() {
+                return Err(Error::DisclosureNeverEnds { party });
+            }
+            // A tone the disclosure begins anew.
+            self.disclosing = super::consent::Disclosing::NOT_YET;
+        }
         let p = &mut self.parties[i];
         if p.has_input {
             return Err(Error::DuplicateFrame {
@@ -205,15 +215,13 @@ impl<S: Sample> Session<S> {
                 // Kept for the next tone: a tick frees nothing.
                 p.spare_tone = Some(tone);
                 p.update_plain();
-                let (party, audience) = (p.id, p.seat.audience);
+                let party = p.id;
                 self.record_in_tick(Event::ToneEnded {
                     party,
                     finished: true,
                     at: self.tick + 1,
                 });
-                let customer_heard = audience.includes(Role::Customer)
-                    && self.parties.iter().any(|p| p.seat.role == Role::Customer);
-                if self.disclosure == Some(party) && self.gated() && customer_heard {
+                if self.disclosure == Some(party) && self.gated() && self.disclosing.played() {
                     // The gate lifts after this tick, its last of the
                     // disclosure: nobody listens to it or to what comes
                     // with it. On the audit trail, right after the tone's

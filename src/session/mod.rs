@@ -52,6 +52,7 @@ use crate::keypad::DtmfMap;
 use crate::plan::Plan;
 use crate::policy::Policy;
 use alloc::sync::Arc;
+use consent::Disclosing;
 use core::time::Duration;
 use events::Trail;
 use party::Party;
@@ -144,9 +145,10 @@ pub struct Session<S: Sample> {
     policy: Option<Arc<Policy>>,
     /// Whether anyone may listen yet.
     consent: Consent,
-    /// The announcement whose tone, played to the customer to its end,
-    /// is the disclosure.
+    /// The announcement whose audio, played to the customer to its end,
+    /// is the disclosure, and how it has played so far.
     disclosure: Option<PartyId>,
+    disclosing: Disclosing,
     /// The cue for each [`CueOn`], and the announcement that plays them.
     cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
@@ -200,6 +202,7 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.policy == other.policy
             && self.consent == other.consent
             && self.disclosure == other.disclosure
+            && self.disclosing == other.disclosing
             && self.cue_player == other.cue_player
             && self.next_tap == other.next_tap
     }
@@ -238,6 +241,7 @@ impl<S: Sample> Session<S> {
             policy: None,
             consent: Consent::NotRequired,
             disclosure: None,
+            disclosing: Disclosing::NOT_YET,
             cues: [None; 4],
             cue_player: None,
             taps: SmallVec::new(),

@@ -115,10 +115,14 @@ pub(super) struct Party<S> {
     pub(super) leg: Option<Box<Leg<S>>>,
     pub(super) seat: Seat,
     pub(super) has_input: bool,
-    /// Whether the party plays no tone, is on no leg and has no digits
-    /// detected: kept by [`Party::update_plain`] whenever one of them
-    /// changes, so that a settled tick need not look at the three.
+    /// Whether the party plays no tone, is on no leg, has no digits
+    /// detected and is no disclosure being listened to: kept by
+    /// [`Party::update_plain`] whenever one of them changes, so that a
+    /// settled tick need not look at them.
     pub(super) plain: bool,
+    /// Whether the party is the call's disclosure while the consent gate
+    /// is pending: each tick notes whether the customer heard it.
+    pub(super) watched: bool,
     pub(super) volume: Gain,
     /// How this party hears each other party, indexed like `parties`.
     pub(super) heard: SmallVec<[RouteState; 4]>,
@@ -137,21 +141,26 @@ pub(super) struct Party<S> {
 
 impl<S> Party<S> {
     /// Whether the party needs nothing of a tick but the plan: it plays no
-    /// tone, is on no leg at another format and has no digits detected.
+    /// tone, is on no leg at another format, has no digits detected and is
+    /// no disclosure being listened to.
     #[inline(always)]
     pub(super) fn is_plain(&self) -> bool {
         debug_assert_eq!(
             self.plain,
-            self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none(),
+            self.works_out_plain(),
             "plain is kept up to date"
         );
         self.plain
     }
 
+    fn works_out_plain(&self) -> bool {
+        self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none() && !self.watched
+    }
+
     /// Works out [`Party::plain`] again, after a change of its tone, its
-    /// leg or its digit detector.
+    /// leg, its digit detector or whether it is watched.
     pub(super) fn update_plain(&mut self) {
-        self.plain = self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none();
+        self.plain = self.works_out_plain();
     }
 
     /// Plays `generator` from the next tick, in the allocation of the tone
@@ -470,6 +479,7 @@ impl<S: Sample> Session<S> {
             volume: Gain::UNITY,
             has_input: false,
             plain: true,
+            watched: false,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: leg

@@ -256,6 +256,11 @@ impl<S: Sample> Session<S> {
         } else {
             self.parties_need(frames)
         };
+        // The disclosure, while the gate is pending: whether the customer
+        // hears it.
+        if !frames.plain && self.gated() {
+            self.listen_to_disclosure(frames.has);
+        }
         // Announcements: a tone is its party's frame.
         let disclosed = tones && self.tones_into(frames);
         let handed = frames.has;
@@ -320,6 +325,7 @@ impl<S: Sample> Session<S> {
             // The gate lifts: the next tick works out the routes afresh.
             self.consent = Consent::Given;
             self.settled = false;
+            self.watch_disclosure();
         }
     }
 
