@@ -540,6 +540,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     from,
                     to,
                     at: t,
+                    ..
                 } => writeln!(
                     out,
                     "{:8.3} s  {}: {from} -> {to} (tick {t})",
@@ -558,6 +559,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     in_band,
                     mode,
                     at: t,
+                    ..
                 } => writeln!(
                     out,
                     "{:8.3} s  {}: key {digit} ({}): {} (tick {t})",

@@ -117,6 +117,7 @@ fn a_tone_is_the_announcements_frame_until_it_ends() {
         s.poll_event(),
         Some(Event::ToneStarted {
             party: beep,
+            label: None,
             tone: ToneSpec::JOIN_BEEP,
             at: 1
         })
@@ -153,6 +154,7 @@ fn a_tone_is_the_announcements_frame_until_it_ends() {
         s.poll_event(),
         Some(Event::ToneEnded {
             party: beep,
+            label: None,
             finished: true,
             // Started at tick 1, sounded in ticks 1..=11.
             at: 1 + total.div_ceil(160),
@@ -177,6 +179,7 @@ fn a_stopped_tone_is_silent_from_the_next_tick() {
         s.poll_event(),
         Some(Event::ToneEnded {
             party: warn,
+            label: None,
             finished: false,
             at: 1
         })
@@ -233,6 +236,7 @@ fn a_cue_starts_at_the_tick_of_the_change_for_its_audience() {
         Some(Event::CueStarted {
             on: CueOn::Join,
             supervisor: v,
+            supervisor_label: None,
             player,
             audience: Audience::SUPERVISORS,
             at: 3

@@ -482,6 +482,7 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
         events[0],
         Event::ModeChanged {
             party: call.supervisor,
+            label: None,
             from: Mode::Monitor,
             to: Mode::Whisper,
             at: 125
@@ -497,6 +498,7 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
         Event::Left {
             party: call.supervisor,
             role: Role::Supervisor,
+            label: None,
             at: 125
         }
     );

@@ -68,6 +68,7 @@ fn a_pressed_digit_switches_the_mode_as_set_mode_does() {
         [
             Event::DigitPressed {
                 party: v,
+                label: None,
                 digit: digit('2'),
                 in_band: false,
                 mode: Some(Mode::Whisper),
@@ -75,6 +76,7 @@ fn a_pressed_digit_switches_the_mode_as_set_mode_does() {
             },
             Event::ModeChanged {
                 party: v,
+                label: None,
                 from: Mode::Monitor,
                 to: Mode::Whisper,
                 at: 1

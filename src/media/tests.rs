@@ -124,6 +124,7 @@ fn an_ended_source_makes_its_party_leave() {
         Some(Event::Left {
             party: c,
             role: Role::Customer,
+            label: None,
             at: 2
         })
     );

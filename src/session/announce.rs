@@ -26,8 +26,10 @@ impl<S: Sample> Session<S> {
         let from = self.parties[i].seat.audience;
         if from != audience {
             self.parties[i].seat.audience = audience;
+            let label = self.label(i);
             self.record(Event::AudienceChanged {
                 party,
+                label,
                 from,
                 to: audience,
                 at: self.tick,
@@ -83,8 +85,10 @@ impl<S: Sample> Session<S> {
             });
         }
         p.start_tone(generator);
+        let label = self.label(i);
         self.record(Event::ToneStarted {
             party,
+            label,
             tone: *tone,
             at: self.tick,
         });
@@ -96,8 +100,10 @@ impl<S: Sample> Session<S> {
     pub fn stop(&mut self, party: PartyId) -> Result<(), Error> {
         let i = self.announcement(party)?;
         if self.parties[i].end_tone() {
+            let label = self.label(i);
             self.record(Event::ToneEnded {
                 party,
+                label,
                 finished: false,
                 at: self.tick,
             });
@@ -172,10 +178,12 @@ impl<S: Sample> Session<S> {
         p.start_tone(generator);
         p.seat.audience = cue.audience;
         let at = self.tick + u64::from(in_tick);
+        let supervisor_label = self.index(supervisor).ok().and_then(|s| self.label(s));
         self.log(
             Event::CueStarted {
                 on,
                 supervisor,
+                supervisor_label,
                 player,
                 audience: cue.audience,
                 at,
@@ -216,8 +224,10 @@ impl<S: Sample> Session<S> {
                 p.spare_tone = Some(tone);
                 p.update_plain();
                 let party = p.id;
+                let label = self.label(i);
                 self.record_in_tick(Event::ToneEnded {
                     party,
+                    label,
                     finished: true,
                     at: self.tick + 1,
                 });

@@ -51,8 +51,10 @@ impl<S: Sample> Session<S> {
                 return Err(self.refuse(refusal));
             }
         }
+        let label = self.label(i);
         self.record(Event::DigitPressed {
             party,
+            label,
             digit,
             in_band: false,
             mode,
@@ -146,9 +148,10 @@ impl<S: Sample> Session<S> {
                         });
                         mode = None;
                     }
-                    let party = self.parties[i].id;
+                    let (party, label) = (self.parties[i].id, self.label(i));
                     self.record_in_tick(Event::DigitPressed {
                         party,
+                        label,
                         digit,
                         in_band: true,
                         mode,

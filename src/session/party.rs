@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::format::Format;
 use crate::gain::Gain;
 use crate::id::PartyId;
+use crate::label::Label;
 use crate::policy::Identity;
 use crate::route::{Audience, Mode, Role, Seat};
 use crate::tap::TapLayout;
@@ -501,6 +502,8 @@ impl<S: Sample> Session<S> {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
+            records_whisper: seat.role == Role::Recorder && seat.records_whisper,
+            audience: (seat.role == Role::Announcement).then_some(seat.audience),
             label,
             at: self.tick,
         });
@@ -542,6 +545,7 @@ impl<S: Sample> Session<S> {
         self.record(Event::Left {
             party,
             role: gone.seat.role,
+            label: gone.identity().map(|i| i.key()),
             at: self.tick,
         });
         if gone.seat.role == Role::Supervisor {
@@ -580,9 +584,11 @@ impl<S: Sample> Session<S> {
         }
         self.parties[i].seat.mode = mode;
         let at = self.tick + u64::from(in_tick);
+        let label = self.label(i);
         self.log(
             Event::ModeChanged {
                 party,
+                label,
                 from,
                 to: mode,
                 at,
@@ -604,6 +610,11 @@ impl<S: Sample> Session<S> {
         Ok((seat.role == Role::Supervisor).then_some(seat.mode))
     }
 
+    /// The host's key for party `i`, if it gave one.
+    pub(super) fn label(&self, i: usize) -> Option<Label> {
+        self.parties.get(i)?.identity().map(|id| id.key())
+    }
+
     /// Sets the volume at which everyone hears `party`, in dB from muted
     /// (`f32::NEG_INFINITY`) up to [`Gain::MAX_DB`]; default 0 dB. The change
     /// ramps in at the next tick.
@@ -614,8 +625,10 @@ impl<S: Sample> Session<S> {
         let from = p.volume;
         if from != to {
             p.volume = to;
+            let label = self.label(i);
             self.record(Event::VolumeChanged {
                 party,
+                label,
                 from,
                 to,
                 at: self.tick,

@@ -310,9 +310,12 @@ impl<S: Sample> Session<S> {
             return Ok(());
         }
         state.adjusted = Some(gain);
+        let (listener_label, talker_label) = (self.label(l), self.label(t));
         self.record(Event::RouteGainSet {
             listener,
+            listener_label,
             talker,
+            talker_label,
             gain,
             at: self.tick,
         });
@@ -326,9 +329,12 @@ impl<S: Sample> Session<S> {
     pub fn clear_route_gain(&mut self, listener: PartyId, talker: PartyId) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
         if self.parties[l].heard[t].adjusted.take().is_some() {
+            let (listener_label, talker_label) = (self.label(l), self.label(t));
             self.record(Event::RouteGainCleared {
                 listener,
+                listener_label,
                 talker,
+                talker_label,
                 at: self.tick,
             });
         }

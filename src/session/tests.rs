@@ -108,6 +108,8 @@ fn supervisor_joins_in_monitor_and_events_say_when() {
             party: c,
             role: Role::Customer,
             mode: None,
+            records_whisper: false,
+            audience: None,
             label: None,
             at: 0
         })
