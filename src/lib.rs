@@ -541,6 +541,8 @@ mod plan;
 
 pub mod session;
 
+pub mod audit;
+
 pub mod media;
 
 pub use dsp::dtmf::{Digit, DtmfDetector, DtmfEvent};

@@ -356,6 +356,8 @@ struct Run {
     map: DtmfMap,
     /// The tones playing, generated alongside the session's.
     tones: BTreeMap<PartyId, ToneGenerator>,
+    /// The crate's own reading of the same events.
+    audit: barge::audit::Timeline,
 }
 
 impl Run {
@@ -372,6 +374,7 @@ impl Run {
             policy: None,
             map: DtmfMap::NONE,
             tones: BTreeMap::new(),
+            audit: barge::audit::Timeline::new(FORMAT),
         }
     }
 
@@ -600,6 +603,8 @@ impl Run {
         let next = self.s.tick();
         for e in drain(&mut self.s) {
             self.timeline.apply(&e, next, &self.joined);
+            let line = self.audit.push(&e).to_string();
+            assert!(line.starts_with(&format!("tick {} (", e.at())), "{line}");
         }
     }
 
@@ -680,6 +685,46 @@ impl Run {
             "routes at tick {}",
             self.s.tick()
         );
+        // What each supervisor may do now is what a mode change would do.
+        for (sup, _) in self.timeline.of_role(Role::Supervisor) {
+            for (mode, allowed) in self.s.modes_for(sup).unwrap() {
+                let mut tried = self.s.clone();
+                match (allowed, tried.set_mode(sup, mode)) {
+                    (Ok(()), Ok(())) => {}
+                    (Err(refusal), Err(Error::Refused { refusal: r })) => assert_eq!(refusal, r),
+                    (a, b) => panic!("modes_for says {a:?} for {mode}, set_mode {b:?}"),
+                }
+            }
+        }
+        // The crate's timeline, from the same events: the session's routes,
+        // gains and keys, exactly.
+        let audit: Vec<barge::Route> = self.audit.routes().collect();
+        let session: Vec<barge::Route> = self.s.routes().collect();
+        let key = |r: &barge::Route| (r.listener, r.talker);
+        let (mut audit, mut session) = (audit, session);
+        audit.sort_by_key(key);
+        session.sort_by_key(key);
+        assert_eq!(
+            audit,
+            session,
+            "the timeline's routes at tick {}",
+            self.s.tick()
+        );
+        // Its segments: nobody listens before the disclosure, and what a
+        // supervisor listening now hears is what the session says.
+        let pending = self.timeline.pending();
+        for seg in self.audit.segments().iter().filter(|s| s.to.is_none()) {
+            match &seg.doing {
+                barge::audit::Doing::HeldSilent => assert!(pending, "{seg:?}"),
+                barge::audit::Doing::Listening { heard, .. } => {
+                    assert!(!pending, "{seg:?}");
+                    for &p in heard {
+                        assert!(routes.contains(&(seg.supervisor, p)), "{seg:?}");
+                    }
+                }
+                _ => {}
+            }
+        }
         for r in self.s.routes() {
             assert_eq!(r.listener_label, self.timeline.present[&r.listener].label);
             assert_eq!(r.talker_label, self.timeline.present[&r.talker].label);

@@ -186,6 +186,33 @@ fn put(s: &mut Session<i16>, party: PartyId, frame: &[i16]) -> Result<(), barge:
     Ok(())
 }
 
+/// Folds the events `s` recorded into `audit`, and checks that they alone
+/// rebuild its routes: every open route, with its gain and keys. Gives up
+/// (`None`) once the trail has dropped an event.
+fn follow(s: &mut Session<i16>, audit: &mut Option<barge::audit::Timeline>) {
+    while let Some(e) = s.poll_event() {
+        if matches!(e, barge::Event::Dropped { .. }) {
+            *audit = None;
+        }
+        if let Some(a) = audit.as_mut() {
+            a.push(&e);
+        }
+    }
+    if let Some(a) = audit.as_ref() {
+        let key = |r: &barge::Route| (r.listener, r.talker);
+        let mut rebuilt: Vec<barge::Route> = a.routes().collect();
+        let mut routes: Vec<barge::Route> = s.routes().collect();
+        rebuilt.sort_by_key(key);
+        routes.sort_by_key(key);
+        assert_eq!(
+            rebuilt,
+            routes,
+            "the routes from the events alone, tick {}",
+            s.tick()
+        );
+    }
+}
+
 /// Applies a control op to the full session (and mirrors it to the shadow
 /// when it involves no supervisor). A failing call must change nothing.
 fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<Slot>, op: &Op) {
@@ -434,7 +461,10 @@ proptest! {
         let mut shadow = Session::<i16>::new(Format::NARROWBAND_20MS);
         let mut slots: Vec<Slot> = Vec::new();
         let mut heard_last_tick: Vec<(PartyId, u64)> = Vec::new();
+        // The crate's reading of the audit trail, while it has every event.
+        let mut audit = Some(barge::audit::Timeline::new(full.format()));
         for op in &ops {
+            follow(&mut full, &mut audit);
             let Op::Tick(mask, seed) = *op else {
                 control(&mut full, &mut shadow, &mut slots, op);
                 continue;

@@ -254,6 +254,41 @@ impl<S: Sample> Session<S> {
         self.disclosing.note(sounds, heard);
     }
 
+    /// What supervisor `party` may switch to now: each mode, in the order
+    /// of [`Mode::ALL`], with `Ok` where [`Session::set_mode`] would take
+    /// it (its own mode included), or the [`Refusal`] that says why not:
+    /// the policy ([`Session::set_policy`]) and the consent gate
+    /// ([`BeforeDisclosure::RefuseJoins`]) decide, as for a mode change.
+    /// For a UI that greys out the buttons a supervisor may not use. A
+    /// party that is not a supervisor is [`Error::NotASupervisor`].
+    ///
+    /// ```
+    /// use barge::{Format, Grant, Identity, Join, Label, Mode, Policy, Reason, Role, Session};
+    /// let qa = Label::new("qa")?;
+    /// let policy = Policy::new().grant(Grant::group(qa).may(Mode::Monitor).on_every_agent());
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// call.set_policy(Some(policy.into()))?;
+    /// call.join(Join::agent().identity(Identity::new(Label::new("alex")?)))?;
+    /// let quinn = call.join(Join::supervisor(Mode::Monitor)
+    ///     .identity(Identity::new(Label::new("quinn")?).with_group(qa)?))?;
+    /// for (mode, allowed) in call.modes_for(quinn)? {
+    ///     match allowed {
+    ///         Ok(()) => assert_eq!(mode, Mode::Monitor),
+    ///         Err(refused) => assert!(matches!(refused.reason, Reason::NotGranted { .. })),
+    ///     }
+    /// }
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn modes_for(
+        &self,
+        party: PartyId,
+    ) -> Result<impl Iterator<Item = (Mode, Result<(), Refusal>)> + '_, Error> {
+        let i = self.supervisor(party)?;
+        Ok(Mode::ALL
+            .into_iter()
+            .map(move |m| (m, self.check_mode(i, m))))
+    }
+
     /// Whether anyone may listen to the call yet.
     pub fn consent(&self) -> Consent {
         self.consent

@@ -19,11 +19,11 @@ mod announce;
 mod consent;
 mod cue;
 mod digits;
-mod events;
+pub(crate) mod events;
 mod frames;
 mod legs;
 mod party;
-mod routes;
+pub(crate) mod routes;
 #[cfg(feature = "serde")]
 mod serialize;
 mod taps;
