@@ -138,9 +138,9 @@ pub enum Error {
         role: Role,
     },
 
-    /// A frame (or another leg format) was given for an announcement that
-    /// plays a tone.
-    #[error("party {party} is playing a tone: expected no frame from the host until the tone ends or is stopped")]
+    /// A frame, another leg format or the end of the host's prompt was
+    /// given for an announcement that plays a tone.
+    #[error("party {party} is playing a tone: expected nothing from the host (no frame, leg format or prompt's end) until the tone ends or is stopped")]
     TonePlaying {
         /// The announcement.
         party: PartyId,
@@ -217,8 +217,10 @@ pub enum Error {
         max: Duration,
     },
 
-    /// A frame was handed in twice for the same party in the same tick.
-    #[error("party {party} already handed in a frame for tick {tick}: expected one frame per party per tick")]
+    /// A frame was handed in twice for the same party in the same tick (for
+    /// a leg of frames shorter than the call's: one more than the tick
+    /// holds).
+    #[error("party {party} already handed in its frame for tick {tick}: expected one frame per party per tick (for a leg of frames shorter than the call's, as many as fill the tick)")]
     DuplicateFrame {
         /// The party.
         party: PartyId,

@@ -330,6 +330,75 @@ fn a_frame_for_a_longer_leg_between_its_frames() {
 }
 
 #[test]
+fn a_frame_skipped_between_a_longer_legs_frames() {
+    let mut s = Session::<i16>::new(Format::new(8000, 10).unwrap());
+    let c = s.join(Role::Customer).unwrap();
+    s.set_leg_format(c, Format::new(8000, 30).unwrap()).unwrap();
+    s.mix();
+    let e = fails_unchanged(&s, |s| s.skip_frame(c));
+    assert_eq!(e, Error::FrameNotDue { party: c, next: 3 });
+}
+
+#[test]
+fn a_frame_more_than_a_shorter_leg_takes_in_a_tick() {
+    // A browser's 10 ms frames on a 20 ms call: two a tick, each once.
+    let (mut s, c, ..) = call();
+    s.set_leg_format(c, Format::new(8000, 10).unwrap()).unwrap();
+    s.put_frame(c, &[1; 80]).unwrap();
+    s.skip_frame(c).unwrap();
+    let want = Error::DuplicateFrame { party: c, tick: 1 };
+    for e in [
+        fails_unchanged(&s, |s| s.put_frame(c, &[1; 80])),
+        fails_unchanged(&s, |s| s.frame_mut(c).map(|_| ())),
+        fails_unchanged(&s, |s| s.skip_frame(c)),
+    ] {
+        assert_eq!(e, want);
+        names(&e, &[&format!("party {c}"), "tick 1"]);
+    }
+}
+
+#[test]
+fn a_disclosure_that_never_ends_or_that_the_customer_does_not_hear() {
+    let (mut s, ..) = call();
+    let warning = s
+        .join(Join::announcement(barge::Audience::EVERYONE))
+        .unwrap();
+    s.play(warning, &ToneSpec::RECORDING_WARNING).unwrap();
+    let e = fails_unchanged(&s, |s| s.set_disclosure(warning));
+    assert_eq!(e, Error::DisclosureNeverEnds { party: warning });
+    names(&e, &["#3", "repeats forever", "a disclosure must end"]);
+
+    let prompt = s
+        .join(Join::announcement(barge::Audience::CUSTOMERS))
+        .unwrap();
+    s.set_disclosure(prompt).unwrap();
+    let e = fails_unchanged(&s, |s| s.play(prompt, &ToneSpec::RECORDING_WARNING));
+    assert_eq!(e, Error::DisclosureNeverEnds { party: prompt });
+    let e = fails_unchanged(&s, |s| s.set_audience(prompt, barge::Audience::AGENTS));
+    assert_eq!(
+        e,
+        Error::DisclosureUnheard {
+            party: prompt,
+            audience: barge::Audience::AGENTS
+        }
+    );
+    names(
+        &e,
+        &[
+            "#4",
+            "heard by agents",
+            "expected a disclosure the customer hears",
+        ],
+    );
+    let beep = s.join(Join::announcement(barge::Audience::AGENTS)).unwrap();
+    let e = fails_unchanged(&s, |s| s.set_disclosure(beep));
+    assert!(
+        matches!(e, Error::DisclosureUnheard { party, .. } if party == beep),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_mode_for_a_party_that_is_not_a_supervisor() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     let c = s.join(Role::Customer).unwrap();
@@ -962,6 +1031,7 @@ fn an_announcement_call_on_a_party_that_is_not_one() {
         fails_unchanged(&s, |s| s.play(c, &barge::ToneSpec::JOIN_BEEP)),
         fails_unchanged(&s, |s| s.stop(c)),
         fails_unchanged(&s, |s| s.set_disclosure(c)),
+        fails_unchanged(&s, |s| s.prompt_ended(c)),
     ];
     for e in errors {
         assert_eq!(
@@ -988,10 +1058,14 @@ fn a_frame_for_an_announcement_that_plays_a_tone() {
         fails_unchanged(&s, |s| {
             s.set_leg_format(beep, Format::new(16000, 20).unwrap())
         }),
+        fails_unchanged(&s, |s| s.prompt_ended(beep)),
     ];
     for e in errors {
         assert_eq!(e, Error::TonePlaying { party: beep });
-        names(&e, &["#3", "playing a tone", "expected no frame"]);
+        names(
+            &e,
+            &["#3", "playing a tone", "expected nothing from the host"],
+        );
     }
 }
 
