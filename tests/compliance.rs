@@ -63,9 +63,9 @@ impl PlainPolicy {
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// A customer or an agent: `join`, or `join_as` with an identity.
+    /// A customer or an agent, with an identity or without one.
     Join(Role, Option<Person>),
-    /// `join_supervisor`, or `join_supervisor_as` with an identity.
+    /// A supervisor in its first mode, with an identity or without one.
     JoinSupervisor(Mode, Option<Person>),
     JoinRecorder(bool),
     JoinAnnouncement(Audience),
