@@ -253,12 +253,17 @@
 //!   narrowband, as the phone network would carry it anyway), 16 kHz if
 //!   the customer and the agent are wideband. The rate is fixed for the
 //!   call, so that a join never changes what the others hear. A leg's
-//!   frames may last a multiple of the call's (tick the call at the
-//!   shortest: a 20 ms PSTN leg on a 10 ms WebRTC call); such a leg takes
-//!   and gives a frame when [`Session::frame_due`] says so, with no delay
-//!   but its own packetization. G.711 legs are 8 kHz and attach to an 8 kHz
-//!   leg of a call at any rate. [`media::Converted`] lets an `f32` leg join
-//!   an `i16` call, or the reverse.
+//!   frames may be shorter than the call's, or longer, as long as one
+//!   divides the other. A browser's 10 ms frames on a 20 ms PSTN call are
+//!   handed in one by one ([`Session::put_frame`] twice a tick,
+//!   [`Session::skip_frame`] for one that is missing) and heard back to
+//!   back in [`Session::output`]; what it hands in is heard at most one
+//!   of the call's frames later, as on the phone network. A 60 ms leg on
+//!   a 20 ms call takes and gives a frame when [`Session::frame_due`] says
+//!   so, with no delay but its own packetization. The [`media::Driver`]
+//!   does both by itself, once per leg frame. G.711 legs are 8 kHz and
+//!   attach to an 8 kHz leg of a call at any rate. [`media::Converted`]
+//!   lets an `f32` leg join an `i16` call, or the reverse.
 //!
 //! ## Design
 //!
@@ -324,7 +329,7 @@
 //!   the agent's side; the host chooses per tap whether whispers, and
 //!   supervisors at all, are recorded; later joiners are picked up by the
 //!   rule ([`tap`]). A tap changes nothing anyone hears.
-//! - **Announcements and cues** ([`Session::join_announcement`],
+//! - **Announcements and cues** ([`Join::announcement`],
 //!   [`Session::play`], [`Session::set_cue`]): a party that talks to an
 //!   [`Audience`] of roles and hears nobody, playing the host's audio or a
 //!   [`ToneSpec`]; cues play a tone to a chosen audience when a supervisor
@@ -338,19 +343,29 @@
 //!   trail as [`Session::set_mode`]; an in-band key press is muted from the
 //!   frame that recognises it.
 //! - **Who may supervise whom** ([`Session::set_policy`], [`Policy`],
-//!   [`Session::join_supervisor_as`]): grants by the host's user keys and
+//!   [`Join::identity`]): grants by the host's user keys and
 //!   groups ([`Identity`], [`Label`]), opt-outs; anything outside a grant is
 //!   [`Error::Refused`], changes nothing, and is on the audit trail. No
 //!   policy: anyone may do anything, as without the feature.
 //! - **No listening before consent** ([`Session::require_disclosure`]):
 //!   until the host records consent or a disclosure announcement has
-//!   played to the customer to its end, no supervisor, recorder or tap
-//!   hears anything of the call ([`Event::ConsentGiven`] marks the moment).
+//!   played to the customer throughout, to its end, no supervisor,
+//!   recorder or tap hears anything of the call ([`Event::ConsentGiven`]
+//!   marks the moment). The disclosure is a tone, or the host's own
+//!   recorded prompt, whose end the host reports ([`Session::prompt_ended`];
+//!   the [`media::Driver`] does when its source ends); one the customer
+//!   did not hear whole does not count, and one that could never end or
+//!   never reach the customer is refused.
 //! - **An audit trail fit for review**: every [`Event`] carries its tick
-//!   ([`Session::media_time`] turns it into media time); joins carry the
-//!   host's key; refusals say who, what and why; with feature `serde`
-//!   events serialize (JSON lines in `examples/compliance.rs`).
-//!   [`Session::routes`] lists who hears whom now, by id and key.
+//!   ([`Session::media_time`] turns it into media time) and the host's key
+//!   for each party it names, and prints as a line a reviewer can read;
+//!   refusals say who, what and why; with feature `serde` events
+//!   serialize (JSON lines in `examples/compliance.rs`).
+//!   [`audit::Timeline`] folds a call's events into who heard whom when,
+//!   each supervisor's segments by mode, and a report;
+//!   [`Session::routes`] lists who hears whom now, by id and key, and
+//!   [`Session::modes_for`] the modes a supervisor may switch to, and why
+//!   not the others.
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
@@ -423,8 +438,9 @@
 //! | [`Ptime::from_duration`] | a duration that is not exactly one of those | [`Error::UnsupportedPtime`] |
 //! | [`Gain::from_db`], [`Session::set_volume`], [`Session::set_route_gain`] | NaN, +inf, or louder than +12 dB | [`Error::GainOutOfRange`] |
 //! | [`Gain::from_linear`] | a negative factor, NaN, or more than [`Gain::MAX`] | [`Error::LinearGainOutOfRange`] |
-//! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
-//! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a join after 2³² − 1 ids were handed out | [`Error::PartyIdsExhausted`] |
+//! | [`Session::join`] | a [`Join::leg`] whose frame duration neither divides the call's nor is a multiple of it | [`Error::LegFrameDuration`] |
+//! | [`Session::join`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
+//! | [`Session::join`] | a join after 2³² − 1 ids were handed out | [`Error::PartyIdsExhausted`] |
 //! | [`Session::add_tap`] | a tap more than [`MAX_TAPS`] | [`Error::TooManyTaps`] |
 //! | [`Session::add_tap`] | a tap after 2³² − 1 tap ids were handed out | [`Error::TapIdsExhausted`] |
 //! | every [`Session`] call that takes a [`TapId`] (see below) | a tap that was removed, or that a clone added after the snapshot | [`Error::UnknownTap`] |
@@ -437,16 +453,19 @@
 //! | [`Session::set_mode`] | a party that is not a supervisor | [`Error::NotASupervisor`] |
 //! | [`Session::set_route_gain`], [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`] | the same party as listener and talker | [`Error::SelfRoute`] |
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
-//! | [`Session::set_leg_format`] | a leg whose frame duration is not the call's or a multiple of it | [`Error::LegFrameDuration`] |
-//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`] | a frame for a leg whose frames span several ticks, between its frames | [`Error::FrameNotDue`] |
+//! | [`Session::set_leg_format`] | a leg whose frame duration neither divides the call's nor is a multiple of it (30 ms on 20 ms) | [`Error::LegFrameDuration`], listing the durations that fit |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::skip_frame`], [`Session::mix_frames`] | a frame for a leg whose frames span several ticks, between its frames | [`Error::FrameNotDue`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::skip_frame`] | a frame more for a leg of shorter frames than the call's, once the tick's are all in | [`Error::DuplicateFrame`] |
 //! | [`Session::set_leg_format`] | another format for a party that has handed in its frame for the next tick | [`Error::DuplicateFrame`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
 //! | [`Session::mix_frames`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::mix_frames`] | a party twice in the list, or one that already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //! | [`Session::mix_frames`] | a party of another session, or one that has left | [`Error::ForeignParty`], [`Error::PartyLeft`] |
-//! | [`Session::set_audience`], [`Session::play`], [`Session::stop`], [`Session::set_disclosure`] | a party that is not an announcement | [`Error::NotAnAnnouncement`] |
-//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`], [`Session::set_leg_format`] | a frame or leg format for an announcement that plays a tone | [`Error::TonePlaying`] |
+//! | [`Session::set_audience`], [`Session::play`], [`Session::stop`], [`Session::set_disclosure`], [`Session::prompt_ended`] | a party that is not an announcement | [`Error::NotAnAnnouncement`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`], [`Session::set_leg_format`], [`Session::prompt_ended`] | a frame, a leg format or a prompt's end for an announcement that plays a tone | [`Error::TonePlaying`] |
+//! | [`Session::set_disclosure`], [`Session::play`] | a disclosure that plays a tone forever ([`tone::ToneGenerator::forever`]) | [`Error::DisclosureNeverEnds`] |
+//! | [`Session::set_disclosure`], [`Session::set_audience`] | a disclosure whose audience leaves out the customer | [`Error::DisclosureUnheard`] |
 //! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | a frequency not above 0 Hz and below half the rate | [`Error::ToneFrequency`] |
 //! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | a level that is not finite or would clip | [`Error::ToneLevel`] |
 //! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | an on-time of 0 ms, 0 repeats, or an edge longer than a burst or pause | [`Error::ToneCadence`] |
@@ -455,7 +474,7 @@
 //! | [`Label::new`] | no text, more than 32 bytes, or a control character or line separator | [`Error::EmptyLabel`], [`Error::LabelTooLong`], [`Error::LabelCharacter`] |
 //! | [`Identity::with_group`] | a fifth group | [`Error::TooManyGroups`] |
 //! | [`policy::GrantBuilder::on_agents`] | more than 1024 agents | [`Error::TooManyAgents`] |
-//! | [`Session::join_supervisor`], [`Session::join_supervisor_as`], [`Session::join_as`], [`Session::set_mode`], [`Session::press`], [`Session::set_policy`] | a supervisor outside its grant, without a key under a policy, an opted-out agent, or a join before a required disclosure with [`BeforeDisclosure::RefuseJoins`] | [`Error::Refused`] (recorded as [`Event::Refused`]; nothing else changes) |
+//! | [`Session::join`], [`Session::set_mode`], [`Session::press`], [`Session::set_policy`] | a supervisor outside its grant, without a key under a policy, an opted-out agent, or a join before a required disclosure with [`BeforeDisclosure::RefuseJoins`] | [`Error::Refused`] (recorded as [`Event::Refused`]; nothing else changes) |
 //! | [`kernel::mix`], [`kernel::mix_matrix`] | more than [`kernel::MAX_TALKERS`] talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix`] | a talker's frame not as long as the output | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |

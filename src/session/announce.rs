@@ -15,6 +15,10 @@ use crate::id::PartyId;
 use crate::policy::consent::ConsentBy;
 use crate::route::{Audience, Role};
 
+/// # Announcements and cues
+///
+/// Parties that talk to an audience and hear nobody, the tones the session
+/// plays on them, and the cues a supervisor's changes set off.
 impl<S: Sample> Session<S> {
     /// Changes who hears an announcement, from the next tick. A party that
     /// is not an announcement is [`Error::NotAnAnnouncement`].

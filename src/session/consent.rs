@@ -54,6 +54,10 @@ pub(super) fn listens(seat: Seat, gated: bool) -> bool {
     !(gated && matches!(seat.role, Role::Supervisor | Role::Recorder))
 }
 
+/// # Policy and consent
+///
+/// Who may supervise whom, what a supervisor may do now, and no listening
+/// before the disclosure.
 impl<S: Sample> Session<S> {
     /// Sets who may supervise whom (`None`: anyone may do anything, the
     /// default). From then on every join of a supervisor, every mode change

@@ -13,6 +13,10 @@ use crate::id::PartyId;
 use crate::keypad::DtmfMap;
 use crate::route::{Mode, Role};
 
+/// # The keypad
+///
+/// A supervisor's digits, pressed (RFC 4733 events the host parsed) or
+/// found in its audio, switching its mode.
 impl<S: Sample> Session<S> {
     /// What the supervisors' digits do from now on ([`DtmfMap::NONE`],
     /// nothing, until set).

@@ -304,6 +304,10 @@ impl core::ops::DerefMut for Trail {
     }
 }
 
+/// # The audit trail
+///
+/// Every change, as an [`Event`] with its tick, in a bounded queue; read
+/// it with [`crate::audit`].
 impl<S: Sample> Session<S> {
     /// Records `event` from a control call, or (`in_tick`) from the tick
     /// being mixed.

@@ -10,6 +10,10 @@ use crate::id::PartyId;
 /// party's own buffer ([`Session::mix_frames`]).
 pub(super) const NOT_BORROWED: u8 = u8::MAX;
 
+/// # Frames in and out
+///
+/// What a party hands in for the next tick, and what it heard in the last,
+/// at its leg's format.
 impl<S: Sample> Session<S> {
     /// Hands in `party`'s frame for the next tick (copied). It must hold
     /// exactly the [`Format::samples_per_frame`](crate::Format::samples_per_frame) of the party's leg format

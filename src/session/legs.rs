@@ -95,6 +95,10 @@ impl<S> Leg<S> {
     }
 }
 
+/// # Legs at another format
+///
+/// A party that hands in and hears frames at its own rate or frame
+/// duration (a browser at 48 kHz, 10 ms on an 8 kHz, 20 ms PSTN call).
 impl<S: Sample> Session<S> {
     /// Sets the format of `party`'s leg: the rate at which it hands in its
     /// frames and hears the call, and the duration of those frames. A leg at

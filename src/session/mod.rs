@@ -85,6 +85,25 @@ pub const MAX_PARTIES: usize = 32;
 /// # Ok::<(), barge::Error>(())
 /// ```
 ///
+/// Its methods, by what they are for:
+///
+/// | for | methods |
+/// |---|---|
+/// | the call | [`new`](Session::new), [`format`](Session::format), [`tick`](Session::tick), [`len`](Session::len), [`is_empty`](Session::is_empty) |
+/// | the tick | [`mix`](Session::mix), [`mix_frames`](Session::mix_frames) |
+/// | frames in and out | [`put_frame`](Session::put_frame), [`frame_mut`](Session::frame_mut), [`skip_frame`](Session::skip_frame), [`output`](Session::output), [`outputs`](Session::outputs) |
+/// | joining, leaving and modes | [`join`](Session::join) (a [`Join`]), [`leave`](Session::leave), [`set_mode`](Session::set_mode), [`mode`](Session::mode), [`set_volume`](Session::set_volume), [`party`](Session::party), [`parties`](Session::parties) |
+/// | who hears whom | [`hears`](Session::hears), [`routes`](Session::routes), [`set_route_gain`](Session::set_route_gain), [`clear_route_gain`](Session::clear_route_gain), [`route_gain`](Session::route_gain), [`ramp`](Session::ramp), [`set_ramp`](Session::set_ramp) |
+/// | legs at another format | [`set_leg_format`](Session::set_leg_format), [`leg_format`](Session::leg_format), [`frame_due`](Session::frame_due) |
+/// | recording taps | [`add_tap`](Session::add_tap), [`remove_tap`](Session::remove_tap), [`tap_frame`](Session::tap_frame), [`tap_channel`](Session::tap_channel), [`tap_stem`](Session::tap_stem), [`tap_format`](Session::tap_format), [`tap`](Session::tap), [`taps`](Session::taps) |
+/// | announcements and cues | [`play`](Session::play), [`stop`](Session::stop), [`set_audience`](Session::set_audience), [`set_cue`](Session::set_cue), [`cue_for`](Session::cue_for) |
+/// | the keypad | [`press`](Session::press), [`detect_dtmf`](Session::detect_dtmf), [`set_dtmf_map`](Session::set_dtmf_map), [`dtmf_map`](Session::dtmf_map) |
+/// | policy and consent | [`set_policy`](Session::set_policy), [`policy`](Session::policy), [`modes_for`](Session::modes_for), [`require_disclosure`](Session::require_disclosure), [`set_disclosure`](Session::set_disclosure), [`prompt_ended`](Session::prompt_ended), [`record_consent`](Session::record_consent), [`consent`](Session::consent) |
+/// | the audit trail | [`poll_event`](Session::poll_event), [`events_pending`](Session::events_pending), [`event_limit`](Session::event_limit), [`set_event_limit`](Session::set_event_limit), [`media_time`](Session::media_time) |
+///
+/// A host whose legs are sources and sinks runs the tick through
+/// [`media::Driver`](crate::media::Driver) instead of the frame calls.
+///
 /// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call (a
 /// copy keeps the room its original reserved, so its ticks allocate
 /// nothing either), and two sessions compare equal when their format, ramp,
@@ -208,6 +227,9 @@ impl<S: Sample> PartialEq for Session<S> {
     }
 }
 
+/// # The call
+///
+/// A new call, its format and how far it has got.
 impl<S: Sample> Session<S> {
     /// The frames handed in for the next tick (a buffer whose frame was
     /// mixed holds nothing that matters).

@@ -53,7 +53,7 @@ pub struct PartyInfo {
     /// The volume at which everyone hears this party.
     pub volume: Gain,
     /// The host's key and groups for it, if it joined with them
-    /// ([`Session::join_as`]).
+    /// ([`Join::identity`]).
     pub identity: Option<Identity>,
     /// For an announcement: who hears it.
     pub audience: Option<Audience>,
@@ -378,6 +378,10 @@ impl From<Role> for Join {
     }
 }
 
+/// # Joining, leaving and modes
+///
+/// Who is on the call, in which role, a supervisor's mode, a party's
+/// volume.
 impl<S: Sample> Session<S> {
     /// Adds a party and returns its id: what the party is ([`Join`]: its
     /// role, a supervisor's first mode, a recorder's choice about

@@ -231,6 +231,11 @@ pub(super) fn target_gain(
     })
 }
 
+/// # Routes: who hears whom, at what gain
+///
+/// The mode table decides which routes are open; the host's route gains
+/// and volumes lower, raise or close them, never open one; routes that
+/// open ramp in.
 impl<S: Sample> Session<S> {
     /// The ramp routes use when they open or close.
     pub fn ramp(&self) -> Duration {

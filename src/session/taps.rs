@@ -192,6 +192,10 @@ pub(super) fn interleave<S: Copy>(out: &mut [S], left: &[S], right: &[S]) {
     }
 }
 
+/// # Recording taps
+///
+/// Listeners of the mix that are not parties: stereo or one stem per
+/// party, at any rate, with or without whispers.
 impl<S: Sample> Session<S> {
     /// How many channels the taps have on a call of `parties` parties: the
     /// rows of the route matrix after the parties'.

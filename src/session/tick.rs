@@ -101,6 +101,11 @@ struct After {
     disclosed: bool,
 }
 
+/// # The tick
+///
+/// Once per tick (10–60 ms, the call's frame duration): mix the frames
+/// handed in since the last tick, or lent now. See [the run
+/// loop](crate#run-loop).
 impl<S: Sample> Session<S> {
     /// Mixes one tick: every party's output frame becomes what it must hear
     /// of the frames handed in since the last tick, which are then
