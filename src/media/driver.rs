@@ -106,28 +106,29 @@ impl<S: Sample> Driver<S> {
             });
         }
         for (i, leg) in legs.iter().enumerate() {
-            let playing = match session.playing(leg.party) {
-                Ok(playing) => playing,
+            let view = match session.leg_view(leg.party) {
+                Ok(view) => view,
                 // A party that has left is skipped, whatever its leg.
                 Err(Error::PartyLeft { .. }) => continue,
                 Err(e) => return Err(e),
             };
             // A leg's ends must be of its party's leg format (the call's
             // unless the party's leg is at another format).
-            let expected = session.leg_format(leg.party)?;
-            if let Some((end, given)) = leg.other_format(expected) {
+            if let Some((end, given)) = leg.other_format(view.format) {
                 return Err(Error::LegFormat {
                     party: leg.party,
                     end,
                     given,
-                    expected,
+                    expected: view.format,
                 });
             }
-            let twice = leg.has_source()
-                && (session.has_frame(leg.party)
-                    || legs[..i]
-                        .iter()
-                        .any(|l| l.party == leg.party && l.has_source()));
+            if !leg.has_source() {
+                continue;
+            }
+            let twice = view.has_input
+                || legs[..i]
+                    .iter()
+                    .any(|l| l.party == leg.party && l.has_source());
             if twice {
                 return Err(Error::DuplicateFrame {
                     party: leg.party,
@@ -135,40 +136,36 @@ impl<S: Sample> Driver<S> {
                 });
             }
             // An announcement playing a tone takes no frame from a source.
-            if leg.has_source() && playing {
+            if view.playing {
                 return Err(Error::TonePlaying { party: leg.party });
             }
         }
 
+        // Every leg checked: from here on nothing fails.
         let mut tick = Tick::default();
         for leg in legs.iter_mut() {
             leg.last = None;
-            if session.playing(leg.party).is_err() {
+            let Ok(view) = session.leg_view(leg.party) else {
                 tick.gone += 1;
                 continue;
-            }
-            if !leg.has_source() {
-                continue;
-            }
+            };
             // As many frames as the party's leg takes this tick: one; none
             // between the frames of a leg whose frames span several ticks;
             // several for a leg whose frames are shorter than the call's.
-            for _ in 0..session.frames_to_take(leg.party) {
+            for _ in 0..view.takes {
                 // The source writes straight into the session's buffer; it
                 // counts as handed in only if the source says it is a frame.
-                let buffer = session.input_buffer(leg.party)?;
-                buffer.fill(S::SILENCE);
-                let Some(fill) = leg.fill(buffer) else {
+                let Some(fill) = leg.fill(session.next_input(view.at)) else {
                     break;
                 };
                 leg.last = Some(fill);
                 match fill {
                     Fill::Frame => {
-                        session.hand_in(leg.party)?;
+                        session.count_input(view.at, true);
                         tick.frames += 1;
                     }
                     Fill::Missing => {
-                        session.skip_frame(leg.party)?;
+                        session.count_input(view.at, false);
                         tick.missing += 1;
                     }
                     Fill::Ended => {
@@ -192,17 +189,15 @@ impl<S: Sample> Driver<S> {
         session.mix();
 
         for leg in legs.iter_mut() {
-            if !session.frame_due(leg.party).unwrap_or(false) {
+            if !leg.has_sink() {
                 continue;
             }
-            let (Ok(heard), Ok(format)) =
-                (session.output(leg.party), session.leg_format(leg.party))
-            else {
+            let Some((heard, n)) = session.heard(leg.party) else {
                 continue;
             };
             // One frame, or the several frames of the tick of a leg whose
             // frames are shorter than the call's.
-            for frame in heard.chunks_exact(format.samples_per_frame()) {
+            for frame in heard.chunks_exact(n) {
                 if leg.take(frame) {
                     tick.heard += 1;
                 }

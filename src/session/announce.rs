@@ -252,10 +252,4 @@ impl<S: Sample> Session<S> {
         }
         disclosed
     }
-
-    /// Whether `party` plays a tone: [`PartyInfo::playing`] without the
-    /// rest of [`Session::party`] (the errors are its).
-    pub(crate) fn playing(&self, party: PartyId) -> Result<bool, Error> {
-        Ok(self.parties[self.index(party)?].tone.is_some())
-    }
 }
