@@ -253,7 +253,7 @@ pub enum Error {
     },
 
     /// A driver was built for another format than the session it runs.
-    #[error("format {given}: expected {expected}")]
+    #[error("a session in format {given} run by a driver built for another: expected {expected}")]
     FormatMismatch {
         /// The format that was given.
         given: Format,
