@@ -116,9 +116,9 @@ impl PolicyArg {
             };
             p.add_grant(Grant::new(to, mode_set(modes & 31), on));
         }
-        for k in 0..4 {
+        for (k, key) in KEYS.iter().enumerate() {
             if self.opted_out() >> k & 1 == 1 {
-                p.add_opt_out(label(KEYS[k]));
+                p.add_opt_out(label(key));
             }
         }
         p

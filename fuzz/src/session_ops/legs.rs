@@ -22,7 +22,7 @@ impl<S: RefSample> Model<S> {
 
     pub(super) fn set_leg_format(&mut self, id: PartyId, leg: Format) -> Result<(), Error> {
         let i = self.index(id)?;
-        if leg.ptime().ms() % self.format.ptime().ms() != 0 {
+        if !leg.ptime().ms().is_multiple_of(self.format.ptime().ms()) {
             return Err(Error::LegFrameDuration {
                 given_ms: leg.ptime().ms(),
                 expected_ms: self.format.ptime().ms(),
