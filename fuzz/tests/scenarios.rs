@@ -1041,7 +1041,7 @@ fn cases() -> Vec<(&'static str, Input)> {
         ("foreign-ids-f32-8k-20ms", case(true, 0, 1, foreign_ids())),
         (
             "audit-overflow-i16-8k-20ms",
-            case(false, 0, 1, audit_overflow(60_000)),
+            case(false, 0, 1, audit_overflow(2_000)),
         ),
         (
             "host-controls-i16-8k-10ms",

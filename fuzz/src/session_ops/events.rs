@@ -13,8 +13,16 @@ use super::model::Model;
 use super::runner::Harness;
 use crate::reference::RefSample;
 
-/// The most `set_volume` calls all the [`Op::Flood`]s of one case make.
+/// The most `set_volume` calls all the [`Op::Flood`]s of one case stand
+/// for; they make as many of them as [`FLOOD_WORK`] allows.
 pub const FLOOD_BUDGET: usize = 1 << 16;
+
+/// The work all the [`Op::Flood`]s of one case may do, in routes the
+/// session works out again: each `set_volume` works out every route of the
+/// call again, for each tap as well, and costs (parties + 4)² × (taps + 1)
+/// here. Enough for some thousands of calls on a small call, which a trail
+/// at the default limit overflows, and a few hundred on a full one.
+pub const FLOOD_WORK: usize = 1 << 18;
 
 /// The audit trail as the crate docs describe it: at most `limit` events
 /// wait; recording one more drops the oldest, counted, and the count comes
@@ -154,10 +162,25 @@ impl<S: RefSample> Harness<S> {
 
     /// Alternates one party's volume between muted and 0 dB: one event per
     /// real change, on a trail of any limit.
+    ///
+    /// The flood stands for `n` calls while [`FLOOD_BUDGET`] lasts, and
+    /// makes as many of them as [`FLOOD_WORK`] still allows, at least one,
+    /// always as many as it stands for in parity: so that the volume it
+    /// leaves is the same, and so all that follows in the case.
     pub(super) fn flood(&mut self, w: Who, n: u16) {
         let id = self.who(w);
         let calls = (n as usize).min(self.flood_left);
         self.flood_left -= calls;
+        let m = &self.model;
+        let cost = (m.parties.len() + 4).pow(2) * (m.taps.len() + 1);
+        let affordable = self.flood_work / cost;
+        let calls = if calls <= affordable {
+            calls
+        } else {
+            let least = 2 - calls % 2;
+            least.max(affordable.saturating_sub((calls - affordable) % 2))
+        };
+        self.flood_work = self.flood_work.saturating_sub(calls * cost);
         let mut last = None;
         for k in 0..calls {
             let db = if k % 2 == 0 { f32::NEG_INFINITY } else { 0.0 };

@@ -12,7 +12,7 @@ use barge::{Audience, Gain, Role, ToneSpec, DEFAULT_EVENT_LIMIT};
 #[cfg(doc)]
 use super::{
     consent::{GROUPS, KEYS},
-    events::FLOOD_BUDGET,
+    events::{FLOOD_BUDGET, FLOOD_WORK},
 };
 use crate::reference::RefMode;
 #[cfg(doc)]
@@ -185,7 +185,8 @@ pub enum Op {
     Poll(u8),
     /// `set_volume` of one party this many times, alternating muted and
     /// 0 dB: a flood for the audit trail (at most [`FLOOD_BUDGET`] calls
-    /// per case).
+    /// per case, of which it makes as many as [`FLOOD_WORK`] allows, in
+    /// the same parity).
     Flood(Who, u16),
     /// `set_leg_format`.
     SetLegFormat(Who, LegArg),

@@ -123,7 +123,7 @@ mod taps;
 mod tick;
 
 pub use consent::{GROUPS, KEYS};
-pub use events::FLOOD_BUDGET;
+pub use events::{FLOOD_BUDGET, FLOOD_WORK};
 pub use input::{
     AudArg, DbArg, Fault, FrameArg, IdArg, Input, LegArg, LenArg, LimitArg, MixArg, ModeArg, Op,
     PolicyArg, RampArg, RoleArg, TapArg, TapWho, ToneArg, Who,

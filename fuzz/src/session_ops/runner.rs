@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use barge::{Error, Format, PartyId, Session, TapId, ToneGenerator};
 
-use super::events::FLOOD_BUDGET;
+use super::events::{FLOOD_BUDGET, FLOOD_WORK};
 use super::input::{Input, Op, MAX_OPS, PTIMES, RATES};
 use super::model::Model;
 use crate::reference::RefSample;
@@ -68,7 +68,9 @@ pub(super) struct Harness<S: RefSample> {
     /// A snapshot of the session before its first join, whose joins hand
     /// out `Model::snapshot_ids`.
     pub(super) snapshot: Session<S>,
+    /// What is left of [`FLOOD_BUDGET`] and [`FLOOD_WORK`].
     pub(super) flood_left: usize,
+    pub(super) flood_work: usize,
     /// The DTMF tone each party's frames of [`Op::PutDtmf`] go on with:
     /// its digit's code and its generator.
     pub(super) keys: BTreeMap<PartyId, (u8, ToneGenerator)>,
@@ -194,6 +196,7 @@ impl<S: RefSample> Harness<S> {
             s,
             model: Model::new(format),
             flood_left: FLOOD_BUDGET,
+            flood_work: FLOOD_WORK,
             keys: BTreeMap::new(),
         }
     }
