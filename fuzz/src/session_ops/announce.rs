@@ -7,7 +7,7 @@ use barge::{ConsentBy, Error, Event, PartyId, ToneGenerator, ToneSpec};
 
 use super::input::{AudArg, ToneArg, Who};
 use super::model::Model;
-use super::runner::{check_unchanged, Harness};
+use super::runner::Harness;
 use crate::reference::{RefRole, RefSample};
 
 impl<S: RefSample> Model<S> {
@@ -133,14 +133,13 @@ impl<S: RefSample> Harness<S> {
         // the tick (`DuplicateFrame`), so only a tone the session
         // takes is theirs.
         let want = self.model.play(id, &spec);
-        let before = want.is_err().then(|| self.s.clone());
-        let got = self.s.play(id, &spec);
+        let before = want.is_err().then(|| self.s.copy());
+        let got = self.s.get_mut().play(id, &spec);
         assert_eq!(got, want, "play({id}, {spec:?})");
         if let Some(before) = before {
-            check_unchanged(&before, &self.s, "play");
+            self.s.unchanged(before, "play");
         } else {
-            let all = self.shadows.iter_mut();
-            for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
+            for shadow in self.followers(false) {
                 shadow.play(id, &spec).unwrap();
             }
         }

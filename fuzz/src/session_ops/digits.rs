@@ -153,8 +153,8 @@ impl<S: RefSample> Harness<S> {
     /// [`Op::SetDtmfMap`] of a preset, and `dtmf_map` after it.
     pub(super) fn set_dtmf_map(&mut self, k: u8) {
         let (map, table) = dtmf_preset(k);
-        let all = self.shadows.iter_mut();
-        for s in all.chain([&mut self.s, &mut self.twin, &mut self.untapped]) {
+        self.s.get_mut().set_dtmf_map(map);
+        for s in self.followers(false) {
             s.set_dtmf_map(map);
         }
         self.model.dtmf_map = table;

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use barge::{Error, Event, Refusal};
+use barge::{Error, Event, Refusal, Session};
 
 #[cfg(doc)]
 use super::input::Op;
@@ -152,7 +152,7 @@ impl<S: RefSample> Harness<S> {
     pub(super) fn poll(&mut self, n: usize) {
         for _ in 0..n {
             let want = self.model.trail.poll();
-            let got = self.s.poll_event();
+            let got = self.s.get_mut().poll_event();
             assert_eq!(got, want, "audit trail");
             if want.is_none() {
                 break;
@@ -199,14 +199,13 @@ impl<S: RefSample> Harness<S> {
                 }
                 continue;
             }
-            let got = self.s.set_volume(id, db);
+            let got = self.s.get_mut().set_volume(id, db);
             let want = self.model.set_volume(id, db);
             assert_eq!(got, want, "set_volume in a flood");
             last = Some(db);
         }
         if let Some(db) = last {
-            let all = self.shadows.iter_mut();
-            for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
+            for shadow in self.followers(false) {
                 shadow.set_volume(id, db).unwrap();
             }
         }
@@ -236,7 +235,7 @@ impl<S: RefSample> Harness<S> {
             self.model.trail = least;
             return;
         }
-        let mut copy = self.s.clone();
+        let mut copy = Session::clone(&self.s);
         let theirs: Vec<Event> = std::iter::from_fn(|| copy.poll_event()).collect();
         for room in base.cap..=base.cap + events.len() {
             let t = outcome(room);
@@ -258,7 +257,7 @@ impl<S: RefSample> Harness<S> {
     /// [`Op::SetEventLimit`].
     pub(super) fn set_event_limit(&mut self, l: LimitArg) {
         let limit = limit_of(l);
-        self.s.set_event_limit(limit);
+        self.s.get_mut().set_event_limit(limit);
         self.model.trail.set_limit(limit);
     }
 }

@@ -5,7 +5,7 @@ use barge::{Error, PartyId};
 
 use super::input::{Fault, FrameArg, LenArg, MixArg, Who};
 use super::model::Model;
-use super::runner::{check_unchanged, same, Harness};
+use super::runner::{same, Harness};
 use crate::cycle;
 use crate::reference::RefSample;
 
@@ -110,14 +110,14 @@ impl<S: RefSample> Harness<S> {
         {
             {
                 let want = self.model.put(id, frame);
-                let before = want.is_err().then(|| self.s.clone());
-                let got = self.s.put_frame(id, frame);
+                let before = want.is_err().then(|| self.s.copy());
+                let got = self.s.get_mut().put_frame(id, frame);
                 assert!(
                     same(&got, &want),
                     "put_frame: got {got:?}, expected {want:?}"
                 );
                 if let Some(before) = before {
-                    check_unchanged(&before, &self.s, "put_frame");
+                    self.s.unchanged(before, "put_frame");
                 }
             }
         }
@@ -180,13 +180,13 @@ impl<S: RefSample> Harness<S> {
             self.tick(Some(&borrowed));
             return;
         }
-        let before = self.s.clone();
-        let got = self.s.mix_frames(&borrowed);
+        let before = self.s.copy();
+        let got = self.s.get_mut().mix_frames(&borrowed);
         assert!(
             same(&got, &want),
             "mix_frames: got {got:?}, expected {want:?}"
         );
-        check_unchanged(&before, &self.s, "mix_frames");
+        self.s.unchanged(before, "mix_frames");
     }
 }
 
@@ -206,8 +206,8 @@ impl<S: RefSample> Harness<S> {
         let want = self.model.slot(id).map(|i| {
             self.model.parties[i].frame = Some(frame.clone());
         });
-        let before = want.is_err().then(|| self.s.clone());
-        let got = self.s.frame_mut(id).map(|buf| {
+        let before = want.is_err().then(|| self.s.copy());
+        let got = self.s.get_mut().frame_mut(id).map(|buf| {
             assert_eq!(buf.len(), frame.len(), "frame_mut at the leg's length");
             assert!(
                 buf.iter().all(|&x| x.same(S::SILENCE)),
@@ -220,7 +220,7 @@ impl<S: RefSample> Harness<S> {
             "frame_mut: got {got:?}, expected {want:?}"
         );
         if let Some(before) = before {
-            check_unchanged(&before, &self.s, "frame_mut");
+            self.s.unchanged(before, "frame_mut");
         }
     }
 }

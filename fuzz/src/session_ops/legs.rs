@@ -6,7 +6,7 @@ use barge::{Error, Format, PartyId};
 
 use super::input::{LegArg, Who, PTIMES, RATES};
 use super::model::Model;
-use super::runner::{check_unchanged, Harness};
+use super::runner::Harness;
 use crate::reference::RefSample;
 
 impl<S: RefSample> Model<S> {
@@ -93,14 +93,13 @@ impl<S: RefSample> Harness<S> {
         // Not through `control`: the shadows hold no frame until
         // the tick, so only a format the session takes is theirs.
         let want = self.model.set_leg_format(id, leg);
-        let before = want.is_err().then(|| self.s.clone());
-        let got = self.s.set_leg_format(id, leg);
+        let before = want.is_err().then(|| self.s.copy());
+        let got = self.s.get_mut().set_leg_format(id, leg);
         assert_eq!(got, want, "set_leg_format({id}, {leg:?})");
         if let Some(before) = before {
-            check_unchanged(&before, &self.s, "set_leg_format");
+            self.s.unchanged(before, "set_leg_format");
         } else {
-            let all = self.shadows.iter_mut();
-            for shadow in all.chain([&mut self.twin, &mut self.untapped]) {
+            for shadow in self.followers(false) {
                 shadow.set_leg_format(id, leg).unwrap();
             }
         }

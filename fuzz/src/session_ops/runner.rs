@@ -42,22 +42,27 @@ pub fn run(input: &Input) {
 /// The session under test, its model, its shadows and the sessions whose
 /// ids it must refuse.
 pub(super) struct Harness<S: RefSample> {
-    pub(super) s: Session<S>,
+    pub(super) s: Tested<S>,
     pub(super) model: Model<S>,
     /// Same control calls (taps included), other frames: see [`SHADOWS`].
-    pub(super) shadows: [Session<S>; 5],
+    /// `None` while they are all the twin as it is: at the start, and after
+    /// a tick in which some leg or tap is at another rate (when they start
+    /// again from the twin, so that what they hid does not linger in a
+    /// resampler's memory). The next tick makes them copies of the twin
+    /// again; until then a control call is made on the twin alone, which
+    /// leaves each as it would have left it.
+    pub(super) shadows: Option<[Session<S>; 5]>,
     /// Same control calls, the same frames, always through `put_frame`
     /// and `mix`, and an all-silent frame for each missing one: it must
     /// hear what the session hears, bit for bit (`mix_frames` is
     /// `put_frame` and `mix`; a missing frame is a silent one, at every
-    /// leg's rate). After a tick in which some leg is at another rate, the
-    /// shadows start again from a copy of it, so that what they hid does
-    /// not linger in a resampler's memory.
+    /// leg's rate).
     pub(super) twin: Session<S>,
     /// The twin without taps: the same calls but for `add_tap` and
     /// `remove_tap`, the same frames. Every party must hear what it hears
     /// in the session, bit for bit: taps change nothing anyone hears.
-    pub(super) untapped: Session<S>,
+    /// `None` until the first `add_tap`: until then it is the twin.
+    pub(super) untapped: Option<Session<S>>,
     /// Another call, with a party for each of this session's (joins and
     /// leaves mirrored), so that its ids have the same numbers.
     pub(super) other: Session<S>,
@@ -154,22 +159,57 @@ pub(super) fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session
     }
 }
 
-/// After a call that failed: nothing changed, and for a refusal nothing
-/// but the audit trail (which the model checks): the two compared with
-/// their trails drained.
-pub(super) fn check_failed<S: RefSample, T>(
-    mut before: Session<S>,
-    after: &Session<S>,
-    what: &str,
-    got: &Result<T, Error>,
-) {
-    if let Err(Error::Refused { .. }) = got {
-        let mut after = after.clone();
-        while before.poll_event().is_some() {}
-        while after.poll_event().is_some() {}
-        check_unchanged(&before, &after, &format!("{what} (refused)"));
-    } else {
-        check_unchanged(&before, after, what);
+/// The session under test, and a copy of it that a call which must fail
+/// is checked against: taken before the first such call, and kept for the
+/// next while nothing but calls that failed and changed nothing touched the
+/// session (anything else reaches it through [`Tested::get_mut`], which
+/// drops the copy).
+pub(super) struct Tested<S: RefSample> {
+    session: Session<S>,
+    /// Equal to `session` (`==`, and its `Debug` state where
+    /// [`check_unchanged`] compares that), if kept.
+    copy: Option<Session<S>>,
+}
+
+impl<S: RefSample> std::ops::Deref for Tested<S> {
+    type Target = Session<S>;
+
+    fn deref(&self) -> &Session<S> {
+        &self.session
+    }
+}
+
+impl<S: RefSample> Tested<S> {
+    /// The session, for anything that may change it.
+    pub(super) fn get_mut(&mut self) -> &mut Session<S> {
+        self.copy = None;
+        &mut self.session
+    }
+
+    /// The session as it is, before a call that must fail.
+    pub(super) fn copy(&mut self) -> Session<S> {
+        self.copy.take().unwrap_or_else(|| self.session.clone())
+    }
+
+    /// After a call that must have failed: the session is as `before`
+    /// holds it, which stays as its copy.
+    pub(super) fn unchanged(&mut self, before: Session<S>, what: &str) {
+        check_unchanged(&before, &self.session, what);
+        self.copy = Some(before);
+    }
+
+    /// After a call that failed: nothing changed, and for a refusal nothing
+    /// but the audit trail (which the model checks): the two compared with
+    /// their trails drained.
+    pub(super) fn failed<T>(&mut self, mut before: Session<S>, what: &str, got: &Result<T, Error>) {
+        if let Err(Error::Refused { .. }) = got {
+            let mut after = self.session.clone();
+            while before.poll_event().is_some() {}
+            while after.poll_event().is_some() {}
+            check_unchanged(&before, &after, &format!("{what} (refused)"));
+        } else {
+            self.unchanged(before, what);
+        }
     }
 }
 
@@ -186,19 +226,34 @@ impl<S: RefSample> Harness<S> {
         let mut other = Session::new(format);
         other.set_event_limit(0);
         Harness {
-            shadows: std::array::from_fn(|_| shadow.clone()),
+            shadows: None,
             twin: shadow.clone(),
-            untapped: shadow.clone(),
+            untapped: None,
             snapshot: shadow,
             other,
             other_ids: Vec::new(),
             other_taps: Vec::new(),
-            s,
+            s: Tested {
+                session: s,
+                copy: None,
+            },
             model: Model::new(format),
             flood_left: FLOOD_BUDGET,
             flood_work: FLOOD_WORK,
             keys: BTreeMap::new(),
         }
+    }
+
+    /// Besides the session, the sessions a control call is made on: the
+    /// shadows while they are sessions of their own, the twin, and, but for
+    /// a tap's call, the untapped twin once it is one of its own.
+    pub(super) fn followers(&mut self, tap: bool) -> impl Iterator<Item = &mut Session<S>> {
+        let untapped = self.untapped.as_mut().filter(|_| !tap);
+        self.shadows
+            .iter_mut()
+            .flatten()
+            .chain([&mut self.twin])
+            .chain(untapped)
     }
 
     /// Applies a control call to the session, the model and the shadows;
@@ -213,17 +268,13 @@ impl<S: RefSample> Harness<S> {
         // a call that must fail (one that fails unforeseen fails the
         // comparison anyway).
         let want = model(&mut self.model);
-        let before = want.is_err().then(|| self.s.clone());
-        let got = call(&mut self.s);
+        let before = want.is_err().then(|| self.s.copy());
+        let got = call(self.s.get_mut());
         assert!(same(&got, &want), "{what}: got {got:?}, expected {want:?}");
         if let Some(before) = before {
-            check_failed(before, &self.s, what, &got);
+            self.s.failed(before, what, &got);
         }
-        for shadow in self
-            .shadows
-            .iter_mut()
-            .chain([&mut self.twin, &mut self.untapped])
-        {
+        for shadow in self.followers(false) {
             let r = call(shadow);
             assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
         }

@@ -2,6 +2,8 @@
 //! or another one, and the listeners the mode table keeps from all of those
 //! talkers, who must hear the same there, bit for bit.
 
+use barge::Session;
+
 use super::runner::{same_frame, Harness};
 use crate::reference::{table_allows, RefRole, RefSample};
 
@@ -100,7 +102,12 @@ impl<S: RefSample> Harness<S> {
 
     /// Hands each shadow this tick's frames, but the probe or no frame for
     /// the talkers it hides.
+    /// Copies of the twin first, where they are the twin as it is.
     pub(super) fn feed_shadows(&mut self, hidden: &Hidden) {
+        let twin = &self.twin;
+        let shadows = self
+            .shadows
+            .get_or_insert_with(|| std::array::from_fn(|_| twin.clone()));
         let m = &self.model;
         let probe = &hidden.probe;
         let hidden = &hidden.talkers;
@@ -110,7 +117,7 @@ impl<S: RefSample> Harness<S> {
             .iter()
             .map(|p| (0..p.leg.samples_per_frame()).map(S::probe).collect())
             .collect();
-        for (k, shadow) in self.shadows.iter_mut().enumerate() {
+        for (k, shadow) in shadows.iter_mut().enumerate() {
             for (t, p) in m.parties.iter().enumerate() {
                 let frame = if hidden[k].contains(&t) {
                     probe[k].then_some(&probes[t])
@@ -133,7 +140,7 @@ impl<S: RefSample> Harness<S> {
         let p = &m.parties[l];
         let checked = &hidden.checked;
         let hidden = &hidden.talkers;
-        for (k, shadow) in self.shadows.iter().enumerate() {
+        for (k, shadow) in self.shadows().iter().enumerate() {
             if checked[k].contains(&l) {
                 assert!(
                     same_frame(out, shadow.output(p.id).unwrap()),
@@ -150,11 +157,14 @@ impl<S: RefSample> Harness<S> {
         }
     }
 
-    /// Every shadow a copy of the twin again, so that no resampler in it
-    /// remembers what it hid.
+    /// The shadows in a tick, made at its start.
+    pub(super) fn shadows(&self) -> &[Session<S>; 5] {
+        self.shadows.as_ref().expect("the shadows of the tick")
+    }
+
+    /// Every shadow the twin again, so that no resampler in it remembers
+    /// what it hid: copies of it from the next tick.
     pub(super) fn restart_shadows(&mut self) {
-        for shadow in &mut self.shadows {
-            shadow.clone_from(&self.twin);
-        }
+        self.shadows = None;
     }
 }

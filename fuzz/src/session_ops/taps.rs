@@ -10,7 +10,7 @@ use barge::{Error, Event, Format, PartyId, Session, Tap, TapChannel, TapId, TapL
 use super::input::{TapArg, TapWho, RATES};
 use super::model::Model;
 use super::party::RefParty;
-use super::runner::{check_failed, same, same_frame, Harness};
+use super::runner::{same, same_frame, Harness};
 use super::shadows::SHADOWS;
 use crate::reference::{RefMode, RefRole, RefSample, RefTalker};
 
@@ -267,13 +267,13 @@ impl<S: RefSample> Harness<S> {
         model: impl FnOnce(&mut Model<S>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let want = model(&mut self.model);
-        let before = want.is_err().then(|| self.s.clone());
-        let got = call(&mut self.s);
+        let before = want.is_err().then(|| self.s.copy());
+        let got = call(self.s.get_mut());
         assert!(same(&got, &want), "{what}: got {got:?}, expected {want:?}");
         if let Some(before) = before {
-            check_failed(before, &self.s, what, &got);
+            self.s.failed(before, what, &got);
         }
-        for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
+        for shadow in self.followers(true) {
             let r = call(shadow);
             assert!(same(&r, &got), "{what}: shadow got {r:?}, session {got:?}");
         }
@@ -348,6 +348,10 @@ impl<S: RefSample> Harness<S> {
         assert_eq!(config.rate().map(|r| r.hz()), hz);
         let next = self.snapshot_tap(self.model.taps_added);
         let rate = hz.unwrap_or(call);
+        // The untapped twin parts from the twin here.
+        if self.untapped.is_none() {
+            self.untapped = Some(self.twin.clone());
+        }
         let got = self.tap_control(
             "add_tap",
             |s| s.add_tap(config),
@@ -491,7 +495,7 @@ impl<S: RefSample> Harness<S> {
                         );
                     }
                 }
-                for (j, shadow) in self.shadows.iter().enumerate() {
+                for (j, shadow) in self.shadows().iter().enumerate() {
                     let kept = hidden[j]
                         .iter()
                         .all(|&h| !t.on_channel(c, h, m.parties[h].role));

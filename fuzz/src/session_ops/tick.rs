@@ -100,20 +100,24 @@ impl<S: RefSample> Harness<S> {
                 }
             };
             self.twin.put_frame(p.id, frame).unwrap();
-            self.untapped.put_frame(p.id, frame).unwrap();
+            if let Some(untapped) = self.untapped.as_mut() {
+                untapped.put_frame(p.id, frame).unwrap();
+            }
         }
 
         match borrowed {
             Some(frames) => {
-                let r = self.s.mix_frames(frames);
+                let r = self.s.get_mut().mix_frames(frames);
                 assert!(r.is_ok(), "mix_frames: got {r:?}, expected Ok");
             }
-            None => self.s.mix(),
+            None => self.s.get_mut().mix(),
         }
-        for shadow in self.shadows.iter_mut().chain([&mut self.twin]) {
+        for shadow in self.shadows.iter_mut().flatten().chain([&mut self.twin]) {
             shadow.mix();
         }
-        self.untapped.mix();
+        if let Some(untapped) = self.untapped.as_mut() {
+            untapped.mix();
+        }
         self.model.mix();
         self.settle_trail();
 
@@ -169,8 +173,10 @@ impl<S: RefSample> Harness<S> {
                 p.leg
             );
             self.check_shadows(tick, l, out, &hidden);
+            // Before the first tap, the untapped twin is the twin.
+            let untapped = self.untapped.as_ref().unwrap_or(&self.twin);
             assert!(
-                same_frame(out, self.untapped.output(p.id).unwrap()),
+                same_frame(out, untapped.output(p.id).unwrap()),
                 "tick {tick}: {} ({:?}) hears otherwise with taps ({}) than without",
                 p.id,
                 p.role,
@@ -180,7 +186,7 @@ impl<S: RefSample> Harness<S> {
             let twin = self.twin.party(p.id).unwrap().stats;
             assert_eq!(
                 twin,
-                self.untapped.party(p.id).unwrap().stats,
+                untapped.party(p.id).unwrap().stats,
                 "tick {tick}: stats of {} with taps and without",
                 p.id
             );
