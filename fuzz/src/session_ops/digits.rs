@@ -81,6 +81,7 @@ impl<S: RefSample> Model<S> {
             }
             self.tick_events.push(Event::DigitPressed {
                 party: self.parties[i].id,
+                label: self.parties[i].label(),
                 digit,
                 in_band: true,
                 mode: mode.map(RefMode::mode),
@@ -102,6 +103,7 @@ impl<S: RefSample> Model<S> {
         }
         self.record(Event::DigitPressed {
             party: id,
+            label: self.parties[i].label(),
             digit,
             in_band: false,
             mode: mode.map(RefMode::mode),

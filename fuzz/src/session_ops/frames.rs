@@ -25,7 +25,7 @@ impl<S: RefSample> Model<S> {
         }
     }
 
-    fn slot(&self, id: PartyId) -> Result<usize, Error> {
+    pub(super) fn slot(&self, id: PartyId) -> Result<usize, Error> {
         let i = self.index(id)?;
         if self.parties[i].tone.is_some() {
             return Err(Error::TonePlaying { party: id });
@@ -191,6 +191,21 @@ impl<S: RefSample> Harness<S> {
 }
 
 impl<S: RefSample> Harness<S> {
+    /// [`Op::SkipFrame`]: for a party that takes one frame a tick, as the
+    /// fuzzer's legs do, it changes nothing, or fails as a frame would.
+    /// Not through `control`: the shadows hold no frame until the tick.
+    pub(super) fn skip_frame(&mut self, w: Who) {
+        let id = self.who(w);
+        let want = self.model.slot(id).map(|_| ());
+        let before = self.s.copy();
+        let got = self.s.get_mut().skip_frame(id);
+        assert!(
+            same(&got, &want),
+            "skip_frame: got {got:?}, expected {want:?}"
+        );
+        self.s.unchanged(before, "skip_frame");
+    }
+
     /// [`Op::Put`]: `put_frame` of a frame sized from the party's leg.
     pub(super) fn put_frame(&mut self, w: Who, f: &FrameArg) {
         let id = self.who(w);

@@ -6,13 +6,13 @@ use std::sync::OnceLock;
 
 use barge::dtmf::DtmfDetector;
 use barge::{
-    Audience, CueOn, Error, Event, Format, Gain, Mode, PartyId, Role, Session, ToneGenerator,
-    MAX_PARTIES,
+    Audience, CueOn, Error, Event, Format, Gain, Join, Label, Mode, PartyId, Role, Session,
+    ToneGenerator, MAX_PARTIES,
 };
 
 use super::consent::Ident;
 use super::input::{
-    db_of, ref_mode, role_of, AudArg, DbArg, IdArg, ModeArg, RoleArg, Who, MAX_OPS,
+    db_of, ref_mode, role_of, AudArg, DbArg, IdArg, LegArg, ModeArg, RoleArg, Who, MAX_OPS,
 };
 use super::model::Model;
 use super::runner::{same_frame, Harness};
@@ -91,6 +91,10 @@ impl<S> RefParty<S> {
             _ => None,
         }
     }
+    /// The key of its identity, as the audit trail names it.
+    pub(super) fn label(&self) -> Option<Label> {
+        self.ident.map(Ident::key)
+    }
     pub(super) fn mode(&self) -> Option<Mode> {
         match self.role {
             RefRole::Supervisor(m) => Some(m.mode()),
@@ -123,6 +127,7 @@ impl<S: RefSample> Model<S> {
         self.log(
             Event::ModeChanged {
                 party: id,
+                label: self.parties[i].label(),
                 from: from.mode(),
                 to: mode.mode(),
                 at: self.tick + in_tick as u64,
@@ -137,6 +142,11 @@ impl<S: RefSample> Model<S> {
         } else if barges(mode) && !barges(from) {
             self.cue(CueOn::Barge, id, in_tick);
         }
+    }
+
+    /// The key of `id`'s identity, if it is on the call and has one.
+    pub(super) fn label_of(&self, id: PartyId) -> Option<Label> {
+        self.index(id).ok().and_then(|i| self.parties[i].label())
     }
 
     pub(super) fn index(&self, id: PartyId) -> Result<usize, Error> {
@@ -155,21 +165,26 @@ impl<S: RefSample> Model<S> {
         role: RefRole,
         id: PartyId,
         ident: Option<Ident>,
+        leg: Option<Format>,
     ) -> Result<PartyId, Error> {
-        if let Err(r) = self.check_join(role, ident) {
-            return Err(self.refuse(r));
+        if let Some(leg) = leg {
+            self.check_leg_format(leg)?;
         }
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
+        if let Err(r) = self.check_join(role, ident) {
+            return Err(self.refuse(r));
+        }
         self.issued.push(id);
+        let leg = leg.unwrap_or(self.format);
         let p = RefParty {
             id,
             role,
             volume: Gain::UNITY,
-            leg: self.format,
+            leg,
             frame: None,
-            output: vec![S::SILENCE; self.spf],
+            output: vec![S::SILENCE; leg.samples_per_frame()],
             exact: true,
             stale: false,
             converted_at: None,
@@ -187,7 +202,9 @@ impl<S: RefSample> Model<S> {
             party: id,
             role: p.public_role(),
             mode: p.mode(),
-            label: ident.map(Ident::key),
+            records_whisper: matches!(role, RefRole::Recorder { whisper: true }),
+            audience: p.audience(),
+            label: p.label(),
             at: self.tick,
         });
         self.parties.push(p);
@@ -223,6 +240,7 @@ impl<S: RefSample> Model<S> {
         self.record(Event::Left {
             party: id,
             role: p.public_role(),
+            label: p.label(),
             at: self.tick,
         });
         if let RefRole::Supervisor(_) = p.role {
@@ -248,6 +266,7 @@ impl<S: RefSample> Model<S> {
             self.parties[i].volume = to;
             self.record(Event::VolumeChanged {
                 party: id,
+                label: self.parties[i].label(),
                 from,
                 to,
                 at: self.tick,
@@ -288,8 +307,20 @@ impl<S: RefSample> Harness<S> {
         ident: Option<Ident>,
         call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
     ) {
+        self.join_on(what, role, ident, None, call);
+    }
+
+    /// [`Harness::join`] on a leg of its own format.
+    pub(super) fn join_on(
+        &mut self,
+        what: &str,
+        role: RefRole,
+        ident: Option<Ident>,
+        leg: Option<Format>,
+        call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
+    ) {
         let next = self.snapshot_id(self.model.issued.len());
-        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident)) {
+        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident, leg)) {
             let mirror = call(&mut self.other).unwrap();
             self.mirrored(id, mirror);
         }
@@ -399,14 +430,14 @@ impl<S: RefSample> Harness<S> {
     pub(super) fn join_supervisor(&mut self, mode: ModeArg) {
         let m = ref_mode(mode);
         self.join("join_supervisor", RefRole::Supervisor(m), None, |s| {
-            s.join_supervisor(m.mode())
+            s.join(Join::supervisor(m.mode()))
         });
     }
 
     /// [`Op::JoinRecorder`].
     pub(super) fn join_recorder(&mut self, whisper: bool) {
         self.join("join_recorder", RefRole::Recorder { whisper }, None, |s| {
-            s.join_recorder(whisper)
+            s.join(Join::recorder(whisper))
         });
     }
 
@@ -420,7 +451,7 @@ impl<S: RefSample> Harness<S> {
         };
         let ident = i.ident();
         self.join("join_as", role, Some(ident), |s| {
-            s.join_as(role_of(r), ident.identity())
+            s.join(Join::from(role_of(r)).identity(ident.identity()))
         });
     }
 
@@ -431,8 +462,23 @@ impl<S: RefSample> Harness<S> {
             "join_supervisor_as",
             RefRole::Supervisor(m),
             Some(ident),
-            |s| s.join_supervisor_as(m.mode(), ident.identity()),
+            |s| s.join(Join::supervisor(m.mode()).identity(ident.identity())),
         );
+    }
+
+    /// [`Op::JoinOnLeg`]: a join in `r`'s role on the leg `l` picks, which
+    /// the call takes or refuses as the model says.
+    pub(super) fn join_on_leg(&mut self, r: RoleArg, l: LegArg) {
+        let role = match r {
+            RoleArg::Customer => RefRole::Customer,
+            RoleArg::Agent => RefRole::Agent,
+            RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
+            RoleArg::Recorder => RefRole::Recorder { whisper: false },
+        };
+        let leg = self.leg_of(l);
+        self.join_on("join on a leg", role, None, Some(leg), |s| {
+            s.join(Join::from(role_of(r)).leg(leg))
+        });
     }
 
     /// [`Op::Leave`], mirrored on the other session.

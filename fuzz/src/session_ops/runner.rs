@@ -330,6 +330,9 @@ impl<S: RefSample> Harness<S> {
             Op::RequireDisclosure(refuse) => self.require_disclosure(refuse),
             Op::RecordConsent => self.record_consent(),
             Op::SetDisclosure(w) => self.set_disclosure(w),
+            Op::PromptEnded(w) => self.prompt_ended(w),
+            Op::SkipFrame(w) => self.skip_frame(w),
+            Op::JoinOnLeg(r, l) => self.join_on_leg(r, l),
             Op::Compliance(w) => {
                 let id = self.who(w);
                 self.compliance(id);

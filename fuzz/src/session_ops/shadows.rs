@@ -81,8 +81,13 @@ impl<S: RefSample> Harness<S> {
         // A tone is the same in every shadow (each plays its own), and so
         // must a detecting supervisor's audio be, lest its detector take
         // another turn there: neither is hidden.
+        // Nor is the disclosure while the gate is pending: whether it
+        // sounds decides when the gate lifts.
+        let watched = m.watched();
         for h in hidden.iter_mut() {
-            h.retain(|&t| m.parties[t].tone.is_none() && m.parties[t].dtmf.is_none());
+            h.retain(|&t| {
+                m.parties[t].tone.is_none() && m.parties[t].dtmf.is_none() && watched != Some(t)
+            });
         }
         // Who must hear the same in each shadow: every listener kept from
         // all that it hides (itself included).

@@ -12,6 +12,7 @@ use crate::reference::{RefRole, RefSample, RefTalker};
 impl<S: RefSample> Model<S> {
     /// One tick of the reference mixer.
     pub(super) fn mix(&mut self) {
+        self.listen_to_disclosure();
         let disclosed = self.play_tones();
         let digits = self.listen_for_digits();
         self.silence_bad_samples();
@@ -90,7 +91,13 @@ impl<S: RefSample> Harness<S> {
         self.feed_shadows(&hidden);
         // The twins: the same frames, and a silent one for each missing.
         let m = &self.model;
-        for p in m.parties.iter().filter(|p| p.tone.is_none()) {
+        // A missing frame of the disclosure is a gap in it, where a
+        // silent one is not: the twins are handed none either.
+        let watched = m.watched();
+        for (i, p) in m.parties.iter().enumerate() {
+            if p.tone.is_some() || (p.frame.is_none() && watched == Some(i)) {
+                continue;
+            }
             let silent;
             let frame = match &p.frame {
                 Some(f) => f,
