@@ -106,9 +106,15 @@ impl<S: Sample> Session<S> {
     /// the mix and back after it ([`crate::resample`]); a leg at the call's
     /// rate (the default) is never resampled.
     ///
-    /// A leg's frame duration is the call's or a multiple of it
-    /// ([`Error::LegFrameDuration`] otherwise): a 20 ms PSTN leg on a call
-    /// that ticks every 10 ms for its WebRTC legs. Such a leg takes a frame
+    /// A leg's frame duration is the call's, a part of it or a multiple of
+    /// it ([`Error::LegFrameDuration`] otherwise, which lists the durations
+    /// that fit). A shorter one (a browser's 10 ms frames on a 20 ms PSTN
+    /// call) takes its frames of a tick one by one ([`Session::put_frame`]
+    /// as many times as fill the tick, [`Session::skip_frame`] for one that
+    /// is missing) and its [`Session::output`] holds what it heard over the
+    /// tick, its frames back to back; what it hands in is heard at most one
+    /// of the call's frames later. A longer one (a 20 ms PSTN leg on a call
+    /// that ticks every 10 ms for its WebRTC legs) takes a frame
     /// every few ticks, when [`Session::frame_due`] says so
     /// ([`Error::FrameNotDue`] between), is mixed over the ticks it spans,
     /// and its [`Session::output`] is the frame it heard over them, new
