@@ -82,7 +82,7 @@ impl<S: RefSample> Harness<S> {
             // whose frames fill one, is not modelled here
             // (tests/properties.rs and tests/call_behaviour.rs cover
             // them): only durations the session refuses.
-            ms if ms % call_ms == 0 || call_ms % ms == 0 => call_ms,
+            ms if ms.is_multiple_of(call_ms) || call_ms.is_multiple_of(ms) => call_ms,
             ms => ms,
         };
         Format::new(rate, ptime).unwrap()
