@@ -548,7 +548,7 @@ mod id;
 pub mod label;
 
 mod dsp;
-pub use dsp::{dtmf, g711, kernel, resample, tone};
+pub use dsp::{dtmf, g711, kernel, plc, resample, tone};
 
 pub mod keypad;
 pub mod route;
