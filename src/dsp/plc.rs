@@ -127,7 +127,7 @@ struct Stream {
 /// The packet loss concealer of one leg, for samples of type `S` (`i16`
 /// or `f32`). See the [module documentation](self) for what it does.
 #[derive(Clone)]
-pub struct Concealer<S: Sample> {
+pub struct Concealer<S> {
     rate: SampleRate,
     /// The last `HISTORY_MS` played, oldest at `head`.
     ring: Vec<S>,
@@ -154,7 +154,7 @@ pub struct Concealer<S: Sample> {
     concealed: u64,
 }
 
-impl<S: Sample> fmt::Debug for Concealer<S> {
+impl<S> fmt::Debug for Concealer<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Concealer")
             .field("rate", &self.rate)
