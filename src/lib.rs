@@ -90,6 +90,12 @@
 //!
 //! A party that hands in no frame for a tick is silence for everyone that
 //! tick (counted in [`PartyStats::frames_missing`]); frames never carry over.
+//! Lost is not absent: a frame lost in transit ([`Session::lose_frame`],
+//! [`media::Fill::Lost`]) of a party that conceals loss
+//! ([`Join::conceal_loss`]) is filled from its own earlier audio
+//! ([`plc`]), counted in [`PartyStats::frames_concealed`]; it counts as
+//! audio of the tick it was made from, so a route that opened since does
+//! not carry it.
 //! Every listener's frame is written every tick, so a whisper reaches the
 //! agent even when nothing else does.
 //!
@@ -227,12 +233,16 @@
 //! - **Jitter.** Packets arrive unevenly; `barge` takes exactly one frame
 //!   per leg per tick. Buffer what arrives (a jitter buffer, fixed at
 //!   40–100 ms or adaptive), hand over the frame that is due, and never
-//!   block in a source: what has not arrived is [`media::Fill::Missing`].
-//!   A packet that comes after its turn is dropped, not played late.
-//! - **Packet loss.** A missing frame is silence for that party for that
-//!   tick, counted in [`PartyStats::frames_missing`]; `barge` never repeats
-//!   a frame. A host that wants concealment does it in its source (WebRTC's
-//!   NetEq does) and returns [`media::Fill::Frame`].
+//!   block in a source: what has not arrived is [`media::Fill::Lost`] (or
+//!   [`media::Fill::Missing`] while nothing is sent). A packet that comes
+//!   after its turn is dropped, not played late.
+//! - **Packet loss.** A missing frame (absent on purpose) is silence for
+//!   that party for that tick, counted in [`PartyStats::frames_missing`];
+//!   `barge` never repeats a frame. A lost frame ([`media::Fill::Lost`],
+//!   [`Session::lose_frame`]) of a party that joined with
+//!   [`Join::conceal_loss`] is concealed from its own earlier audio at its
+//!   leg's rate ([`plc`]) and counted in [`PartyStats::frames_concealed`]
+//!   too; for any other party it is silence.
 //! - **Clock drift.** One clock paces the ticks: the host's. Schedule tick
 //!   `n` at `start + n × ptime` rather than sleeping one ptime after each
 //!   tick, so that late wake-ups do not add up; after a stall, run the
@@ -548,7 +558,7 @@ mod id;
 pub mod label;
 
 mod dsp;
-pub use dsp::{dtmf, g711, kernel, resample, tone};
+pub use dsp::{dtmf, g711, kernel, plc, resample, tone};
 
 pub mod keypad;
 pub mod route;

@@ -170,6 +170,10 @@ impl<S: Sample> Session<S> {
             });
         }
         p.leg = (leg != self.format).then(|| Box::new(Leg::new(leg, self.format)));
+        if let Some(c) = p.conceal.as_deref_mut() {
+            // Its concealer hears the leg afresh, at the leg's rate.
+            *c = super::conceal::Conceal::new(leg);
+        }
         p.update_plain();
         self.rework_routes();
         Ok(())
@@ -250,7 +254,8 @@ impl<S: Sample> Session<S> {
             *at = NOT_BORROWED;
             let into = &mut self.inputs[i * spf..(i + 1) * spf];
             if leg.phase == 0 {
-                leg.handed = handed_now;
+                // A lost frame concealed is converted, and counted missing.
+                leg.handed = handed_now && !p.conceal.as_deref().is_some_and(|c| c.whole_lost);
                 let from: &[S] = if k != NOT_BORROWED {
                     // All the frames of the tick, lent at once.
                     leg.count = leg.frames;

@@ -16,6 +16,7 @@
 //! either succeeds or returns an [`Error`] and changes nothing.
 
 mod announce;
+mod conceal;
 mod consent;
 mod cue;
 mod digits;

@@ -218,7 +218,7 @@ impl<S: Sample> Session<S> {
                 self.check_lent_length(i, frame)?;
                 self.check_due(i)?;
             }
-            if self.parties[i].has_input || at[i] != NOT_BORROWED {
+            if self.parties[i].has_input || at[i] != NOT_BORROWED || self.lost_now(i) {
                 return Err(Error::DuplicateFrame {
                     party,
                     tick: self.tick,
@@ -256,8 +256,8 @@ impl<S: Sample> Session<S> {
     /// the tick, legs converted into the call's format, digits found.
     #[inline(always)]
     fn before_plan(&mut self, frames: &mut Frames<'_, S>) -> After {
-        let (tones, legs, digits) = if frames.plain {
-            (false, false, false)
+        let (tones, legs, digits, conceal) = if frames.plain {
+            (false, false, false, false)
         } else {
             self.parties_need(frames)
         };
@@ -269,6 +269,12 @@ impl<S: Sample> Session<S> {
         // Announcements: a tone is its party's frame.
         let disclosed = tones && self.tones_into(frames);
         let handed = frames.has;
+        // Lost frames concealed: audio of an earlier tick, which routes
+        // opened since must not carry.
+        if conceal && self.conceal_frames(frames.lent, &mut frames.at, &mut frames.has) {
+            self.settled = false;
+            self.compiled = false;
+        }
         let (commit, held) = self.routes_of_tick();
         // Legs at another format: into the call's, in their own buffers.
         if legs {
@@ -294,15 +300,16 @@ impl<S: Sample> Session<S> {
     /// Frames lent that nobody may hear are copied to be cleaned: they are
     /// neither converted nor listened to as they are.
     #[inline(never)]
-    fn parties_need(&mut self, frames: &mut Frames<'_, S>) -> (bool, bool, bool) {
-        let (mut tones, mut legs, mut digits) = (false, false, false);
+    fn parties_need(&mut self, frames: &mut Frames<'_, S>) -> (bool, bool, bool, bool) {
+        let (mut tones, mut legs, mut digits, mut conceal) = (false, false, false, false);
         for p in &self.parties {
             tones |= p.tone.is_some();
             legs |= p.leg.is_some();
             digits |= p.dtmf.is_some();
+            conceal |= p.conceal.is_some();
         }
         self.clean_lent(frames);
-        (tones, legs, digits)
+        (tones, legs, digits, conceal)
     }
 
     /// The announcements' tones, played into their frames; returns whether
