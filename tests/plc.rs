@@ -121,6 +121,19 @@ fn a_lost_frame_refuses_a_second_frame_and_changes_nothing_then() {
     assert!(dup(call.skip_frame(c)));
     assert!(dup(call.mix_frames(&[(c, &[0; N])])));
     assert!(call == before);
+    // Nor does its leg change, or an announcement start a tone, with its
+    // frame of the tick lost.
+    assert!(dup(call.set_leg_format(c, Format::new(16000, 20).unwrap())));
+    let prompt = call
+        .join(Join::announcement(barge::Audience::CUSTOMERS).conceal_loss())
+        .unwrap();
+    call.lose_frame(prompt).unwrap();
+    let before = call.clone();
+    assert!(dup(call.play(prompt, &barge::ToneSpec::JOIN_BEEP)));
+    assert!(call == before);
+    call.mix();
+    assert_eq!(call.leg_format(c), Ok(Format::NARROWBAND_20MS));
+    assert_eq!(call.party(c).unwrap().stats.frames_concealed, 1);
 }
 
 /// Whisper to barge in the tick the supervisor's frame is lost: the

@@ -78,7 +78,7 @@ impl<S: Sample> Session<S> {
         if disclosure && generator.forever() {
             return Err(Error::DisclosureNeverEnds { party });
         }
-        if self.parties[i].has_input {
+        if self.parties[i].has_input || self.lost_now(i) {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,

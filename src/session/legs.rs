@@ -155,6 +155,9 @@ impl<S: Sample> Session<S> {
     pub fn set_leg_format(&mut self, party: PartyId, leg: Format) -> Result<(), Error> {
         let i = self.index(party)?;
         self.check_leg_format(leg)?;
+        // A frame lost for the next tick is its frame of that tick, as one
+        // handed in is.
+        let lost = self.lost_now(i);
         let p = &mut self.parties[i];
         let now = p.leg.as_ref().map_or(self.format, |l| l.format);
         if now == leg {
@@ -163,7 +166,7 @@ impl<S: Sample> Session<S> {
         if p.tone.is_some() {
             return Err(Error::TonePlaying { party });
         }
-        if p.has_input {
+        if p.has_input || lost {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,
