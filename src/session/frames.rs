@@ -107,17 +107,16 @@ impl<S: Sample> Session<S> {
                 tick: self.tick,
             });
         }
-        let mut skipped = 0;
         if let Some(leg) = self.parties[i].leg.as_deref_mut() {
             if leg.frames > 1 {
                 let n = leg.format.samples_per_frame();
                 let at = leg.next * n;
                 leg.input[at..at + n].fill(S::SILENCE);
-                skipped = leg.next;
+                let skipped = leg.next;
                 leg.next += 1;
+                self.mark_skipped(i, skipped);
             }
         }
-        self.mark_skipped(i, skipped);
         Ok(())
     }
 
