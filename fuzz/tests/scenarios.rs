@@ -1013,18 +1013,74 @@ fn disclosure_in_the_hosts_voice() -> Vec<Op> {
         Op::Put(C, tone(1440)),
         Op::SkipFrame(C),
         Op::SkipFrame(Who(250)),
-        Op::JoinOnLeg(RoleArg::Supervisor, leg(HZ48)),
+        Op::JoinOnLeg(RoleArg::Supervisor, leg(HZ48), false),
         Op::JoinOnLeg(
             RoleArg::Agent,
             LegArg {
                 rate: CALL_RATE,
                 ptime: LegArg::OTHER_PTIME + 2,
             },
+            false,
         ),
-        Op::JoinOnLeg(RoleArg::Recorder, leg(HZ16)),
+        Op::JoinOnLeg(RoleArg::Recorder, leg(HZ16), false),
     ]);
     for t in 0..3 {
         all_talk(&mut ops, 5, 1450 + t);
+    }
+    ops.push(Op::Poll(255));
+    ops
+}
+
+/// Lost frames: a customer and a supervisor that conceal loss, one on a
+/// 48 kHz leg, lose frames alone and in bursts while the supervisor moves
+/// from whisper to barge and back; an agent that does not conceal loses
+/// frames as silence; a lost frame refuses a second, a tone and a new leg.
+fn lost_frames() -> Vec<Op> {
+    use ModeArg::*;
+    let conceal = |r: RoleArg, rate: u8| Op::JoinOnLeg(r, leg(rate), true);
+    let mut ops = vec![
+        conceal(RoleArg::Customer, CALL_RATE),
+        Op::Join(RoleArg::Agent),
+        conceal(RoleArg::Supervisor, HZ48),
+        Op::SetMode(S, Whisper),
+        conceal(RoleArg::Recorder, CALL_RATE),
+        tap(true, true, true, false, 5),
+    ];
+    for t in 0..24u32 {
+        for p in 0..3u8 {
+            let lose = match p {
+                0 => t % 5 == 2 || t % 7 == 3,
+                1 => t % 6 == 1,
+                _ => (8..11).contains(&t) || t % 4 == 0,
+            };
+            if lose {
+                ops.push(Op::LoseFrame(Who(p)));
+            } else if t % 9 != 5 {
+                ops.push(Op::Put(Who(p), tone(1500 + 3 * t + p as u32)));
+            }
+        }
+        if t == 9 {
+            ops.extend([
+                Op::LoseFrame(C),
+                Op::Put(C, tone(1)),
+                Op::SetLegFormat(C, leg(HZ16)),
+                Op::SetMode(S, Barge),
+            ]);
+        }
+        if t == 14 {
+            ops.push(Op::SetMode(S, Whisper));
+        }
+        if t == 18 {
+            ops.push(Op::MixFrames(MixArg {
+                pick: 0b111,
+                order: 1,
+                fault: Fault::None,
+                frame: tone(1600 + t),
+            }));
+            continue;
+        }
+        ops.push(Op::Query(Who(t as u8 % 4), C));
+        ops.push(Op::Tick);
     }
     ops.push(Op::Poll(255));
     ops
@@ -1168,6 +1224,11 @@ fn cases() -> Vec<(&'static str, Input)> {
         (
             "disclosure-in-the-hosts-voice-f32-16k-10ms",
             case(true, 196, 0, disclosure_in_the_hosts_voice()),
+        ),
+        ("lost-frames-i16-8k-20ms", case(false, 0, 1, lost_frames())),
+        (
+            "lost-frames-f32-16k-10ms",
+            case(true, 196, 0, lost_frames()),
         ),
     ]
 }

@@ -89,7 +89,7 @@ impl<S: RefSample> Model<S> {
         if disclosure && g.forever() {
             return Err(Error::DisclosureNeverEnds { party: id });
         }
-        if self.parties[i].frame.is_some() {
+        if self.parties[i].has_frame() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,

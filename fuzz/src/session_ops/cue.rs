@@ -24,7 +24,13 @@ impl<S: RefSample> Model<S> {
         ToneGenerator::new(&cue.tone, self.format.rate())?;
         let mut added = false;
         if self.cue_player.is_none() {
-            self.join(RefRole::Announcement { audience: 0 }, next, None, None)?;
+            self.join(
+                RefRole::Announcement { audience: 0 },
+                next,
+                None,
+                None,
+                false,
+            )?;
             self.cue_player = Some(next);
             added = true;
         }

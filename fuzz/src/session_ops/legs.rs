@@ -43,13 +43,15 @@ impl<S: RefSample> Model<S> {
         if p.tone.is_some() {
             return Err(Error::TonePlaying { party: id });
         }
-        if p.frame.is_some() {
+        if p.has_frame() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,
             });
         }
         p.leg = leg;
+        // A concealer hears the new leg afresh.
+        p.in_loss = false;
         p.output = vec![S::SILENCE; leg.samples_per_frame()];
         // A new leg at another rate has heard nothing yet; what a leg back
         // at the call's rate shows before its next tick is not specified.

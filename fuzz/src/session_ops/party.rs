@@ -73,6 +73,33 @@ pub(super) struct RefParty<S> {
     /// Its frame is silence this tick: it holds a digit.
     pub(super) muted: bool,
     pub(super) ident: Option<Ident>,
+    /// It joined concealing loss (`Join::conceal_loss`).
+    pub(super) conceals: bool,
+    /// Its frame of the tick was lost (`lose_frame`), for a party that
+    /// conceals.
+    pub(super) lost: bool,
+    /// Its last frame was lost: the next one it hands in begins with a
+    /// blend out of the concealment.
+    pub(super) in_loss: bool,
+    /// The last tick in which its frame carried concealed audio (lost, or
+    /// the blend after a loss). What it sounds like is not modelled, nor
+    /// the routes that close for it and ramp open again: its listeners are
+    /// not predicted bit for bit until that is over.
+    pub(super) concealed_at: Option<u64>,
+    pub(super) concealed: u64,
+}
+
+impl<S> RefParty<S> {
+    /// Whether its frame is its own audio of the tick, as the model knows
+    /// it, in and since the tick `tick`.
+    pub(super) fn unconcealed(&self, tick: u64) -> bool {
+        self.concealed_at.is_none_or(|at| tick - at > 2)
+    }
+
+    /// Whether it has its frame of the tick: handed in or lost.
+    pub(super) fn has_frame(&self) -> bool {
+        self.frame.is_some() || self.lost
+    }
 }
 
 impl<S> RefParty<S> {
@@ -166,6 +193,7 @@ impl<S: RefSample> Model<S> {
         id: PartyId,
         ident: Option<Ident>,
         leg: Option<Format>,
+        conceals: bool,
     ) -> Result<PartyId, Error> {
         if let Some(leg) = leg {
             self.check_leg_format(leg)?;
@@ -197,6 +225,11 @@ impl<S: RefSample> Model<S> {
             dtmf: None,
             muted: false,
             ident,
+            conceals,
+            lost: false,
+            in_loss: false,
+            concealed_at: None,
+            concealed: 0,
         };
         self.record(Event::Joined {
             party: id,
@@ -307,20 +340,20 @@ impl<S: RefSample> Harness<S> {
         ident: Option<Ident>,
         call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
     ) {
-        self.join_on(what, role, ident, None, call);
+        self.join_on(what, role, ident, (None, false), call);
     }
 
-    /// [`Harness::join`] on a leg of its own format.
+    /// [`Harness::join`] on a leg of its own format, concealing loss or not.
     pub(super) fn join_on(
         &mut self,
         what: &str,
         role: RefRole,
         ident: Option<Ident>,
-        leg: Option<Format>,
+        (leg, conceals): (Option<Format>, bool),
         call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
     ) {
         let next = self.snapshot_id(self.model.issued.len());
-        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident, leg)) {
+        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident, leg, conceals)) {
             let mirror = call(&mut self.other).unwrap();
             self.mirrored(id, mirror);
         }
@@ -356,6 +389,11 @@ impl<S: RefSample> Harness<S> {
                 assert_eq!(info.volume, p.volume);
                 assert_eq!(info.stats.frames_mixed, p.mixed);
                 assert_eq!(info.stats.frames_missing, p.missing);
+                assert_eq!(
+                    info.stats.frames_concealed, p.concealed,
+                    "frames concealed of {a}"
+                );
+                assert_eq!(info.conceals_loss, p.conceals, "conceals_loss of {a}");
                 assert_eq!(
                     info.identity,
                     p.ident.map(Ident::identity),
@@ -468,7 +506,7 @@ impl<S: RefSample> Harness<S> {
 
     /// [`Op::JoinOnLeg`]: a join in `r`'s role on the leg `l` picks, which
     /// the call takes or refuses as the model says.
-    pub(super) fn join_on_leg(&mut self, r: RoleArg, l: LegArg) {
+    pub(super) fn join_on_leg(&mut self, r: RoleArg, l: LegArg, conceals: bool) {
         let role = match r {
             RoleArg::Customer => RefRole::Customer,
             RoleArg::Agent => RefRole::Agent,
@@ -476,8 +514,9 @@ impl<S: RefSample> Harness<S> {
             RoleArg::Recorder => RefRole::Recorder { whisper: false },
         };
         let leg = self.leg_of(l);
-        self.join_on("join on a leg", role, None, Some(leg), |s| {
-            s.join(Join::from(role_of(r)).leg(leg))
+        self.join_on("join on a leg", role, None, (Some(leg), conceals), |s| {
+            let join = Join::from(role_of(r)).leg(leg);
+            s.join(if conceals { join.conceal_loss() } else { join })
         });
     }
 
