@@ -548,7 +548,7 @@ mod id;
 pub mod label;
 
 mod dsp;
-pub use dsp::{dtmf, g711, kernel, resample, tone};
+pub use dsp::{dtmf, g711, kernel, resample, tone, vad};
 
 pub mod keypad;
 pub mod route;
@@ -567,6 +567,7 @@ pub mod media;
 pub use dsp::dtmf::{Digit, DtmfDetector, DtmfEvent};
 pub use dsp::kernel::Sample;
 pub use dsp::tone::{ToneGenerator, ToneSpec};
+pub use dsp::vad::VoiceDetector;
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;

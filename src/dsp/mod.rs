@@ -9,6 +9,7 @@
 //! - [`resample`]: the conversion between a leg's rate and the call's;
 //! - [`tone`]: tones, cues and DTMF digits generated sample-accurately;
 //! - [`dtmf`]: the detector of DTMF digits in a party's audio;
+//! - [`vad`]: voice activity of a leg, adaptive to its noise floor;
 //! - `digit` and `level`: the DTMF keys, and levels in dBm0, that both
 //!   of the last two use.
 
@@ -19,3 +20,4 @@ pub mod kernel;
 pub(crate) mod level;
 pub mod resample;
 pub mod tone;
+pub mod vad;
