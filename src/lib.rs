@@ -574,6 +574,7 @@ pub use gain::Gain;
 pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
+pub use session::{Alert, CallSignals, SignalConfig, TalkSignals, ALERT_LIMIT};
 pub use session::{
     BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, Join, PartyId, PartyInfo, PartyStats,
     Route, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
