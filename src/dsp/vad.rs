@@ -319,13 +319,17 @@ impl VoiceDetector {
         let like = over > 0.0;
         // In a voice, the smoothed energy halfway to the margin keeps it.
         // In a voice, the smoothed energy near the margin keeps it, for
-        // a while after the last voice-like block.
+        // a while after the last voice-like block, while the block itself
+        // is over the floor (a voice's end on a quiet line drops at once).
         self.since = if like {
             0
         } else {
             self.since.saturating_add(1)
         };
-        let carries = self.voice && self.since <= CARRY_BLOCKS && s0.max(s1) > -CARRY_DB;
+        let carries = self.voice
+            && self.since <= CARRY_BLOCKS
+            && s0.max(s1) > -CARRY_DB
+            && o0.max(o1) > -MIN_MARGIN;
         let onset = like && (self.primed || over > STRONG);
         if (like || carries) && (self.voice || onset) {
             self.hang = HANG_BLOCKS;

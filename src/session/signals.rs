@@ -357,6 +357,10 @@ pub(super) struct Signals {
 
 const ROLES: [Role; 2] = [Role::Customer, Role::Agent];
 
+/// A party in a role the signals follow, and its frame of the tick (`None`
+/// when it handed in none).
+pub(super) type Seen<'f, S> = (PartyId, Option<&'f [S]>);
+
 impl Signals {
     fn new(config: SignalConfig, rate: SampleRate) -> Signals {
         Signals {
@@ -397,7 +401,7 @@ impl Signals {
         &mut self,
         tick: u64,
         blocks: usize,
-        parties: [Option<(PartyId, Option<&[S]>)>; 2],
+        parties: [Option<Seen<'_, S>>; 2],
     ) {
         let mut voice = [0u8; 2];
         for (k, (track, party)) in self.tracks.iter_mut().zip(parties).enumerate() {
