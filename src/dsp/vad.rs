@@ -266,27 +266,10 @@ impl VoiceDetector {
         }
         // The rest, in lanes so that the sums vectorise.
         let (now, back) = (&x[head..], &x[..x.len() - head]);
-        let mut lanes = [[0.0f32; 8]; 2];
-        let mut clips = [0u32; 8];
-        let mut a = now.chunks_exact(8);
-        let mut b = back.chunks_exact(8);
-        for (a, b) in (&mut a).zip(&mut b) {
-            for j in 0..8 {
-                let (v, w) = (load(&a[j]), load(&b[j]));
-                clips[j] += u32::from(v.abs() >= 32767.0);
-                lanes[0][j] += v * v;
-                lanes[1][j] += (v - w) * (v - w);
-            }
-        }
-        for (v, w) in a.remainder().iter().zip(b.remainder()) {
-            let (v, w) = (load(v), load(w));
-            clipped += u32::from(v.abs() >= 32767.0);
-            whole += v * v;
-            band += (v - w) * (v - w);
-        }
-        whole += lanes[0].iter().sum::<f32>();
-        band += lanes[1].iter().sum::<f32>();
-        clipped += clips.iter().sum::<u32>();
+        let ([w, b], c) = S::energies(now, back);
+        whole += w;
+        band += b;
+        clipped += c;
         self.clipped += u64::from(clipped);
         // The new history: the last `lag` samples of history and `x`.
         let mut next = [0.0f32; MAX_LAG];
@@ -349,6 +332,80 @@ impl VoiceDetector {
         self.bands[1].learn(db1, like);
         self.primed = like;
         self.voice
+    }
+}
+
+pub(crate) mod private {
+    /// The detector's loop per sample type. Not part of the public API.
+    pub trait Energy: Sized {
+        /// The energy of `x` and of `x − back`, in `i16` units squared,
+        /// and how many samples of `x` are at full scale (`back` is as
+        /// long as `x`).
+        fn energies(x: &[Self], back: &[Self]) -> ([f32; 2], u32);
+    }
+
+    impl Energy for i16 {
+        #[inline]
+        fn energies(x: &[i16], back: &[i16]) -> ([f32; 2], u32) {
+            let mut lanes = [[0.0f32; 8]; 2];
+            let mut clips = [0u16; 8];
+            let (mut a, mut b) = (x.chunks_exact(8), back.chunks_exact(8));
+            for (a, b) in (&mut a).zip(&mut b) {
+                for j in 0..8 {
+                    let (v, w) = (f32::from(a[j]), f32::from(b[j]));
+                    clips[j] += u16::from(a[j] == i16::MAX || a[j] == i16::MIN);
+                    lanes[0][j] += v * v;
+                    lanes[1][j] += (v - w) * (v - w);
+                }
+            }
+            let (mut whole, mut band, mut clipped) = (0.0, 0.0, 0u32);
+            for (&a, &b) in a.remainder().iter().zip(b.remainder()) {
+                let (v, w) = (f32::from(a), f32::from(b));
+                clipped += u32::from(a == i16::MAX || a == i16::MIN);
+                whole += v * v;
+                band += (v - w) * (v - w);
+            }
+            whole += lanes[0].iter().sum::<f32>();
+            band += lanes[1].iter().sum::<f32>();
+            clipped += clips.iter().map(|&c| u32::from(c)).sum::<u32>();
+            ([whole, band], clipped)
+        }
+    }
+
+    impl Energy for f32 {
+        #[inline]
+        fn energies(x: &[f32], back: &[f32]) -> ([f32; 2], u32) {
+            // In `i16` units; a non-finite sample is silence.
+            let unit = |v: f32| {
+                if v.is_finite() {
+                    v.clamp(-1.0, 1.0) * 32768.0
+                } else {
+                    0.0
+                }
+            };
+            let mut lanes = [[0.0f32; 8]; 2];
+            let mut clips = [0u32; 8];
+            let (mut a, mut b) = (x.chunks_exact(8), back.chunks_exact(8));
+            for (a, b) in (&mut a).zip(&mut b) {
+                for j in 0..8 {
+                    let (v, w) = (unit(a[j]), unit(b[j]));
+                    clips[j] += u32::from(v.abs() >= 32767.0);
+                    lanes[0][j] += v * v;
+                    lanes[1][j] += (v - w) * (v - w);
+                }
+            }
+            let (mut whole, mut band, mut clipped) = (0.0, 0.0, 0u32);
+            for (&a, &b) in a.remainder().iter().zip(b.remainder()) {
+                let (v, w) = (unit(a), unit(b));
+                clipped += u32::from(v.abs() >= 32767.0);
+                whole += v * v;
+                band += (v - w) * (v - w);
+            }
+            whole += lanes[0].iter().sum::<f32>();
+            band += lanes[1].iter().sum::<f32>();
+            clipped += clips.iter().sum::<u32>();
+            ([whole, band], clipped)
+        }
     }
 }
 
