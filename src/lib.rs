@@ -370,6 +370,16 @@
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
 //!
+//! ## Call signals
+//!
+//! [`Session::enable_signals`] turns on live signals from the customer's
+//! and the agent's own audio, before mixing (a whisper is never counted):
+//! talk time and ratio, turns, dead air, overtalk and who started it,
+//! backchannels apart from interruptions, monologues, reply latency, level
+//! and clipping ([`CallSignals`], read with [`Session::signals`]), and
+//! [`Alert`]s when a [`SignalConfig`] threshold is crossed
+//! ([`Session::poll_alert`]). Off by default; on or off, no output changes.
+//!
 //! ## Privacy guarantees
 //!
 //! These hold for every sequence of control calls the API has (joins in
