@@ -299,6 +299,22 @@ fn single_sessions(c: &mut Criterion, path: Path) {
     session_bench::<i16, 3>(&mut g, "whisper/i16/8k20", nb, WHISPER, path);
     session_bench::<i16, 3>(&mut g, "barge/i16/8k20", nb, BARGE, path);
     session_bench::<i16, 4>(&mut g, "four/i16/8k20", nb, FOUR, path);
+    // The whisper call with its call signals on: the difference from
+    // `whisper` is the signals' cost for two parties (the customer's and
+    // the agent's detector and the call's counts).
+    let mut signals = Call::<i16, 3>::new(nb, WHISPER, 1);
+    signals
+        .session
+        .enable_signals(
+            barge::SignalConfig::new().alert_dead_air(std::time::Duration::from_secs(5)),
+        )
+        .unwrap();
+    g.bench_function("whisper_signals/i16/8k20", |b| {
+        b.iter(|| {
+            signals.tick(path);
+            while signals.session.poll_alert().is_some() {}
+        })
+    });
 
     // A tick right after whisper → barge: the routes from the supervisor to
     // the customer open with a ramp. Each measured tick gets its own copy of

@@ -380,6 +380,16 @@
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
 //!
+//! ## Call signals
+//!
+//! [`Session::enable_signals`] turns on live signals from the customer's
+//! and the agent's own audio, before mixing (a whisper is never counted):
+//! talk time and ratio, turns, dead air, overtalk and who started it,
+//! backchannels apart from interruptions, monologues, reply latency, level
+//! and clipping ([`CallSignals`], read with [`Session::signals`]), and
+//! [`Alert`]s when a [`SignalConfig`] threshold is crossed
+//! ([`Session::poll_alert`]). Off by default; on or off, no output changes.
+//!
 //! ## Privacy guarantees
 //!
 //! These hold for every sequence of control calls the API has (joins in
@@ -558,7 +568,7 @@ mod id;
 pub mod label;
 
 mod dsp;
-pub use dsp::{dtmf, g711, kernel, plc, resample, tone};
+pub use dsp::{dtmf, g711, kernel, plc, resample, tone, vad};
 
 pub mod keypad;
 pub mod route;
@@ -577,12 +587,14 @@ pub mod media;
 pub use dsp::dtmf::{Digit, DtmfDetector, DtmfEvent};
 pub use dsp::kernel::Sample;
 pub use dsp::tone::{ToneGenerator, ToneSpec};
+pub use dsp::vad::VoiceDetector;
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
 pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
+pub use session::{Alert, CallSignals, SignalConfig, TalkSignals, ALERT_LIMIT};
 pub use session::{
     BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, Join, PartyId, PartyInfo, PartyStats,
     Route, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,

@@ -823,3 +823,67 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// The call signals change no output bit: a call with them on and the
+    /// same call with them off (the same control calls, the same frames)
+    /// hand every party the same frames and record the same events, through
+    /// any sequence of control calls; turning them on, changing their
+    /// settings or off again mid-call changes nothing either.
+    #[test]
+    fn call_signals_change_no_output_bit(
+        ops in prop::collection::vec(op(), 1..80),
+        dead_air_s in 1u64..4,
+        switch_at in 0usize..80,
+    ) {
+        let mut off = Session::<i16>::new(Format::NARROWBAND_20MS);
+        // A clone: the same call, so that both hand out the same ids.
+        let mut on = off.clone();
+        let config = barge::SignalConfig::new()
+            .alert_dead_air(Duration::from_secs(dead_air_s))
+            .alert_monologue(Duration::from_secs(1))
+            .alert_interruptions(1);
+        on.enable_signals(config).unwrap();
+        let (mut shadow_on, mut shadow_off) = (off.clone(), off.clone());
+        let (mut slots_on, mut slots_off) = (Vec::new(), Vec::new());
+        for (k, op) in ops.iter().enumerate() {
+            if k == switch_at {
+                on.enable_signals(config.with_backchannel(Duration::from_millis(300))).unwrap();
+            }
+            if k == switch_at + 40 {
+                on.disable_signals();
+                on.enable_signals(config).unwrap();
+            }
+            let Op::Tick(mask, seed) = *op else {
+                control(&mut on, &mut shadow_on, &mut slots_on, op);
+                control(&mut off, &mut shadow_off, &mut slots_off, op);
+                continue;
+            };
+            for (i, s) in slots_on.iter().enumerate().filter(|(_, s)| s.present) {
+                if mask & (1 << (i % 32)) != 0 && due(&on, s.full) {
+                    let f = frame(seed, i, len(&on, s.full));
+                    put(&mut on, s.full, &f).unwrap();
+                    put(&mut off, s.full, &f).unwrap();
+                }
+            }
+            on.mix();
+            off.mix();
+            shadow_on.mix();
+            shadow_off.mix();
+            for s in slots_on.iter().filter(|s| s.present) {
+                prop_assert_eq!(on.output(s.full), off.output(s.full));
+            }
+            loop {
+                let (a, b) = (on.poll_event(), off.poll_event());
+                prop_assert_eq!(&a, &b);
+                if a.is_none() {
+                    break;
+                }
+            }
+            while on.poll_alert().is_some() {}
+            prop_assert!(off.signals().is_none());
+        }
+    }
+}

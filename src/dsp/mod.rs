@@ -10,6 +10,7 @@
 //! - [`tone`]: tones, cues and DTMF digits generated sample-accurately;
 //! - [`dtmf`]: the detector of DTMF digits in a party's audio;
 //! - [`plc`]: packet loss concealment, per leg, at the leg's rate;
+//! - [`vad`]: voice activity of a leg, adaptive to its noise floor;
 //! - `digit` and `level`: the DTMF keys, and levels in dBm0, that both
 //!   of the last two use.
 
@@ -21,3 +22,4 @@ pub(crate) mod level;
 pub mod plc;
 pub mod resample;
 pub mod tone;
+pub mod vad;

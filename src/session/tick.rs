@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::id::PartyId;
 use crate::plan::NeedsSanitizing;
 use crate::policy::consent::Consent;
+use crate::route::Role;
 
 /// Where a tick finds each party's frame, and what the parties need of it.
 ///
@@ -236,6 +237,10 @@ impl<S: Sample> Session<S> {
         if (IN_ORDER || frames.plain) && self.settled && !self.general_only() {
             // A settled call of plain parties: nothing to do but the plan.
             let handed = (!IN_ORDER).then_some(frames.has);
+            if self.signals.is_some() {
+                let has = handed.unwrap_or(u32::MAX);
+                self.observe_signals::<IN_ORDER>(&frames, has);
+            }
             self.run_plan::<IN_ORDER>(frames, handed);
             self.count_tick(handed, false);
         } else {
@@ -244,6 +249,9 @@ impl<S: Sample> Session<S> {
                 frames.has = everyone(frames.lent.len());
             }
             let after = self.before_plan(&mut frames);
+            if self.signals.is_some() {
+                self.observe_signals::<IN_ORDER>(&frames, frames.has);
+            }
             let handed = (!IN_ORDER).then_some(frames.has);
             self.run_plan::<IN_ORDER>(frames, handed);
             self.after_plan(after);
@@ -451,6 +459,35 @@ impl<S: Sample> Session<S> {
         )?;
         clips.finish(&mut self.taps, spf);
         Ok(one_pass)
+    }
+
+    /// The call signals look at the customer's and the agent's frames of
+    /// the tick (bit `i` of `has`: party `i` has one), as the plan will
+    /// mix them, at the call's rate.
+    #[inline(never)]
+    fn observe_signals<const IN_ORDER: bool>(&mut self, frames: &Frames<'_, S>, has: u32) {
+        let Some(signals) = self.signals.as_deref_mut() else {
+            return;
+        };
+        let (spf, inputs) = (self.spf, &self.inputs[..]);
+        let mut parties = [None; 2];
+        for (i, p) in self.parties.iter().enumerate().take(MAX_PARTIES) {
+            let k = match p.seat.role {
+                Role::Customer => 0,
+                Role::Agent => 1,
+                _ => continue,
+            };
+            if parties[k].is_some() {
+                continue;
+            }
+            let frame = (has & (1 << i) != 0).then(|| {
+                lent_at::<IN_ORDER, S>(frames.lent, &frames.at, i)
+                    .unwrap_or_else(|| inputs.get(i * spf..(i + 1) * spf).unwrap_or(&[]))
+            });
+            parties[k] = Some((p.id, frame));
+        }
+        let blocks = self.format.ptime().ms() as usize / 10;
+        signals.observe(self.tick, blocks, parties);
     }
 
     /// Replaces what no one may hear in the frames of the tick: in the
