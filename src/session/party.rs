@@ -139,6 +139,10 @@ pub(super) struct Party<S> {
     /// Whether the party is the call's disclosure while the consent gate
     /// is pending: each tick notes whether the customer heard it.
     pub(super) watched: bool,
+    /// Whether the call's signals are on ([`Session::enable_signals`]):
+    /// each tick they look at the party's frame, so no tick of the call is
+    /// a settled one that looks at nothing but the plan.
+    pub(super) observed: bool,
     pub(super) volume: Gain,
     /// How this party hears each other party, indexed like `parties`.
     pub(super) heard: SmallVec<[RouteState; 4]>,
@@ -176,6 +180,7 @@ impl<S> Party<S> {
             && self.leg.is_none()
             && self.dtmf.is_none()
             && !self.watched
+            && !self.observed
             && self.conceal.is_none()
     }
 
@@ -541,6 +546,7 @@ impl<S: Sample> Session<S> {
             has_input: false,
             plain: true,
             watched: false,
+            observed: self.signals.is_some(),
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: leg

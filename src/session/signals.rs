@@ -621,14 +621,24 @@ impl<S: Sample> Session<S> {
             Some(signals) => signals.config = config,
             None => {
                 self.signals = Some(Box::new(Signals::new(config, self.format.rate())));
+                self.observe_parties(true);
             }
         }
         Ok(())
     }
 
+    /// Marks every party as looked at by the call's signals, or none.
+    fn observe_parties(&mut self, observed: bool) {
+        for p in self.parties.iter_mut() {
+            p.observed = observed;
+            p.update_plain();
+        }
+    }
+
     /// Turns the call signals off and forgets them and their alerts.
     pub fn disable_signals(&mut self) {
         self.signals = None;
+        self.observe_parties(false);
     }
 
     /// The call signals as of the last tick, or `None` while they are off.

@@ -236,11 +236,9 @@ impl<S: Sample> Session<S> {
     fn run_tick<const IN_ORDER: bool>(&mut self, mut frames: Frames<'_, S>) {
         if (IN_ORDER || frames.plain) && self.settled && !self.general_only() {
             // A settled call of plain parties: nothing to do but the plan.
+            // (The call's signals make no party plain: they are looked
+            // at below.)
             let handed = (!IN_ORDER).then_some(frames.has);
-            if self.signals.is_some() {
-                let has = handed.unwrap_or(u32::MAX);
-                self.observe_signals::<IN_ORDER>(&frames, has);
-            }
             self.run_plan::<IN_ORDER>(frames, handed);
             self.count_tick(handed, false);
         } else {
