@@ -452,15 +452,21 @@ impl<S: RefSample> Harness<S> {
     }
 }
 
+/// What a join in `r`'s role makes: a supervisor in monitor, a recorder
+/// without whispers.
+fn joined_as(r: RoleArg) -> RefRole {
+    match r {
+        RoleArg::Customer => RefRole::Customer,
+        RoleArg::Agent => RefRole::Agent,
+        RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
+        RoleArg::Recorder => RefRole::Recorder { whisper: false },
+    }
+}
+
 impl<S: RefSample> Harness<S> {
     /// [`Op::Join`]: a supervisor joins in monitor, a recorder without whispers.
     pub(super) fn join_role(&mut self, r: RoleArg) {
-        let role = match r {
-            RoleArg::Customer => RefRole::Customer,
-            RoleArg::Agent => RefRole::Agent,
-            RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
-            RoleArg::Recorder => RefRole::Recorder { whisper: false },
-        };
+        let role = joined_as(r);
         self.join("join", role, None, |s| s.join(role_of(r)));
     }
 
@@ -481,12 +487,7 @@ impl<S: RefSample> Harness<S> {
 
     /// [`Op::JoinAs`]: [`Op::Join`] with an identity.
     pub(super) fn join_as(&mut self, r: RoleArg, i: IdArg) {
-        let role = match r {
-            RoleArg::Customer => RefRole::Customer,
-            RoleArg::Agent => RefRole::Agent,
-            RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
-            RoleArg::Recorder => RefRole::Recorder { whisper: false },
-        };
+        let role = joined_as(r);
         let ident = i.ident();
         self.join("join_as", role, Some(ident), |s| {
             s.join(Join::from(role_of(r)).identity(ident.identity()))
@@ -507,12 +508,7 @@ impl<S: RefSample> Harness<S> {
     /// [`Op::JoinOnLeg`]: a join in `r`'s role on the leg `l` picks, which
     /// the call takes or refuses as the model says.
     pub(super) fn join_on_leg(&mut self, r: RoleArg, l: LegArg, conceals: bool) {
-        let role = match r {
-            RoleArg::Customer => RefRole::Customer,
-            RoleArg::Agent => RefRole::Agent,
-            RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
-            RoleArg::Recorder => RefRole::Recorder { whisper: false },
-        };
+        let role = joined_as(r);
         let leg = self.leg_of(l);
         self.join_on("join on a leg", role, None, (Some(leg), conceals), |s| {
             let join = Join::from(role_of(r)).leg(leg);
