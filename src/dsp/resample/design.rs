@@ -24,13 +24,11 @@ pub(super) const SHARP_PAIRS: usize = 16;
 /// 73 dB measured at the stopband edge, more beyond it.
 const SHARP_DB: f64 = 75.0;
 
-/// The attenuation the wide polyphase stages are designed for, in dB.
-const WIDE_DB: f64 = 75.0;
-
-/// The attenuation the wide half-band stages (between 16 and 32 kHz in a
-/// conversion between 8 and 32 kHz) are designed for, in dB: they cost few
-/// taps, so they take more margin.
-const WIDE_HALF_BAND_DB: f64 = 80.0;
+/// The attenuation the wide stages are designed for, in dB. They cost few
+/// taps, so they take more margin, and the sharp stage's stopband stays
+/// what limits a conversion: a third-band stage (37 taps) costs no more at
+/// 80 dB than at 75, its end taps falling on its zeros.
+const WIDE_DB: f64 = 80.0;
 
 /// One stage of a conversion.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,7 +77,9 @@ pub(super) fn plan(fin: usize, fout: usize) -> Vec<StageSpec> {
     };
     // The wide stage between 2 × low and the higher rate: flat up to where
     // the sharp stage stops, and stopped from where an image of that (or
-    // an alias onto it) would begin.
+    // an alias onto it) would begin. Its edges are symmetric about `low`,
+    // a quarter of 4 × low (a half-band filter) or a sixth of the grid of a
+    // stage by 3, 3/2 or 2/3 (a third-band filter, with its zeros).
     let wide_pass = STOP * low / 2.0;
     let wide_stop = 2.0 * low - wide_pass;
     let wide = |a: usize, b: usize| {
@@ -87,19 +87,14 @@ pub(super) fn plan(fin: usize, fout: usize) -> Vec<StageSpec> {
             StageSpec::HalfBand {
                 up: a < b,
                 low: a.min(b),
-                pairs: half_band_pairs(
-                    wide_pass,
-                    wide_stop,
-                    (2 * a.min(b)) as f64,
-                    WIDE_HALF_BAND_DB,
-                ),
-                atten: WIDE_HALF_BAND_DB,
+                pairs: half_band_pairs(wide_pass, wide_stop, (2 * a.min(b)) as f64, WIDE_DB),
+                atten: WIDE_DB,
             }
         } else {
             StageSpec::Poly {
                 fin: a,
                 fout: b,
-                pass: PASS * low / 2.0,
+                pass: wide_pass,
                 stop: wide_stop,
                 atten: WIDE_DB,
             }

@@ -177,7 +177,7 @@ fn pairs_any<const B: usize, const FMA: bool>(c: &[f32], w: &[f32]) -> [f32; B] 
 }
 
 /// The blocks `(start, len)` that cover `0..n`: of `block` samples while
-/// they fit, then of 8, the last one overlapping the one before (it
+/// they fit, then of 32 (if `block` is larger), then of 8, the last one overlapping the one before (it
 /// computes some samples again, the same way); of one sample each if `n`
 /// is below 8. An iterator, not a function taking a closure: a closure
 /// would not be compiled for the caller's target features.
@@ -203,6 +203,8 @@ impl Iterator for Blocks {
             return None;
         } else if at + self.block <= n {
             (at, self.block)
+        } else if self.block > 32 && at + 32 <= n {
+            (at, 32)
         } else if n >= 8 {
             (at.min(n - 8), 8)
         } else {
