@@ -207,13 +207,17 @@ impl Stage {
     /// Where the `n` new samples of each stream of a pass go.
     #[inline(always)]
     fn inputs(&mut self, n: usize) -> [&mut [f32]; MAX_SPLIT] {
-        let mut slots: [&mut [f32]; MAX_SPLIT] = Default::default();
+        let streams = self.streams();
         let (buf, stride, history) = match self {
             Stage::HalfBand(s) => s.buffer(),
             Stage::Poly(s) => s.buffer(),
         };
-        for (slot, stream) in slots.iter_mut().zip(buf.chunks_exact_mut(stride)) {
+        let mut slots: [&mut [f32]; MAX_SPLIT] = Default::default();
+        let mut rest = buf;
+        for slot in slots.iter_mut().take(streams) {
+            let (stream, after) = rest.split_at_mut(stride.min(rest.len()));
             *slot = &mut stream[history..history + n];
+            rest = after;
         }
         slots
     }
@@ -230,12 +234,13 @@ impl Stage {
     /// Keeps the history after a pass of `n` samples per stream: the last
     /// `history` samples of each stream move to its front.
     fn keep(&mut self, n: usize) {
+        let streams = self.streams();
         let (buf, stride, history) = match self {
             Stage::HalfBand(s) => s.buffer(),
             Stage::Poly(s) => s.buffer(),
         };
-        for stream in buf.chunks_exact_mut(stride) {
-            stream.copy_within(n..n + history, 0);
+        for q in 0..streams {
+            buf.copy_within(q * stride + n..q * stride + n + history, q * stride);
         }
     }
 
@@ -406,12 +411,11 @@ const ROUND: f32 = 12_582_912.0;
 #[inline(always)]
 fn rows_in(scratch: &mut [f32], r: usize, n: usize) -> [&mut [f32]; MAX_SPLIT] {
     let mut rows: [&mut [f32]; MAX_SPLIT] = Default::default();
-    for (row, chunk) in rows
-        .iter_mut()
-        .zip(scratch.chunks_exact_mut(n.max(1)))
-        .take(r)
-    {
-        *row = chunk;
+    let mut rest = scratch;
+    for row in rows.iter_mut().take(r) {
+        let (this, after) = rest.split_at_mut(n.min(rest.len()));
+        *row = this;
+        rest = after;
     }
     rows
 }
@@ -614,9 +618,15 @@ impl Resampler {
             output.copy_from_slice(input);
             return Ok(());
         }
-        let out_chunk = self.chunk / self.m * self.l;
-        for (i, o) in input.chunks(self.chunk).zip(output.chunks_mut(out_chunk)) {
+        // Passes of at most `chunk` samples (one for any frame up to 20 ms
+        // at 48 kHz), without a division to count them.
+        let (mut at, mut out_at) = (0, 0);
+        while at < input.len() {
+            let n = self.chunk.min(input.len() - at);
+            let n_out = output.len().min(out_at + n / self.m * self.l) - out_at;
+            let (i, o) = (&input[at..at + n], &mut output[out_at..out_at + n_out]);
             pass(&mut self.stages, &mut self.rows, &mut [], i, o);
+            (at, out_at) = (at + n, out_at + n_out);
         }
         Ok(())
     }
@@ -631,10 +641,13 @@ impl Resampler {
             output.copy_from_slice(input);
             return Ok(0);
         }
-        let out_chunk = self.chunk / self.m * self.l;
-        let mut clipped = 0;
-        for (i, o) in input.chunks(self.chunk).zip(output.chunks_mut(out_chunk)) {
+        let (mut at, mut out_at, mut clipped) = (0, 0, 0);
+        while at < input.len() {
+            let n = self.chunk.min(input.len() - at);
+            let n_out = output.len().min(out_at + n / self.m * self.l) - out_at;
+            let (i, o) = (&input[at..at + n], &mut output[out_at..out_at + n_out]);
             clipped += pass(&mut self.stages, &mut self.rows, &mut self.spare, i, o);
+            (at, out_at) = (at + n, out_at + n_out);
         }
         Ok(clipped)
     }
