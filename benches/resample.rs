@@ -222,8 +222,12 @@ impl Quality {
 
 impl std::fmt::Display for Quality {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not measured converting up; -inf where every output sample of
+        // every tone was exactly zero (`i16` output rounded to silence).
         let aliases = if self.aliases_db == f64::MIN {
             "    -".to_string()
+        } else if self.aliases_db == f64::NEG_INFINITY {
+            " -inf".to_string()
         } else {
             format!("{:5.1}", self.aliases_db)
         };
@@ -316,6 +320,7 @@ fn quality(make: &dyn Fn() -> Box<dyn Frames>, from: u32, to: u32, pcm: bool) ->
         q.images_db = q.images_db.max(db(rest));
     }
     if from > to {
+        q.aliases_db = f64::NEG_INFINITY;
         let (start, hi) = (1.15 * lo / 2.0, f64::from(from) / 2.0);
         for k in 0..=16 {
             let f = start + (0.995 * hi - start) * f64::from(k) / 16.0;

@@ -304,6 +304,30 @@ fn split3<T: Input>(src: &[T], a: &mut [f32], b: &mut [f32], c: &mut [f32]) {
     }
 }
 
+/// `a[k] = src[4k]`, `b[k] = src[4k + 1]`, `c[k] = src[4k + 2]`,
+/// `d[k] = src[4k + 3]`, converted.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn split4<T: Input>(src: &[T], a: &mut [f32], b: &mut [f32], c: &mut [f32], d: &mut [f32]) {
+    let n = (src.len() / 4)
+        .min(a.len())
+        .min(b.len())
+        .min(c.len())
+        .min(d.len());
+    let (src, a, b, c, d) = (
+        &src[..4 * n],
+        &mut a[..n],
+        &mut b[..n],
+        &mut c[..n],
+        &mut d[..n],
+    );
+    for k in 0..n {
+        a[k] = src[4 * k].to_f32();
+        b[k] = src[4 * k + 1].to_f32();
+        c[k] = src[4 * k + 2].to_f32();
+        d[k] = src[4 * k + 3].to_f32();
+    }
+}
+
 /// Sample `k × S + q` of `src` to `streams[q][k]`, converted, for
 /// `k < src.len() / S`, `S = streams.len()`.
 fn split_into<T: Input>(src: &[T], streams: &mut [&mut [f32]]) {
@@ -311,6 +335,7 @@ fn split_into<T: Input>(src: &[T], streams: &mut [&mut [f32]]) {
         [only] => convert(src, only),
         [a, b] => split2(src, a, b),
         [a, b, c] => split3(src, a, b, c),
+        [a, b, c, d] => split4(src, a, b, c, d),
         _ => {
             let s = streams.len();
             for (k, &v) in src.iter().enumerate() {
