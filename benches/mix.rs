@@ -74,7 +74,7 @@ use std::hint::black_box;
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
-use barge::{Format, Mode, PartyId, Role, Sample, Session, Tap};
+use barge::{Format, Join, Mode, PartyId, Role, Sample, Session, Tap};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
 
 type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
@@ -181,7 +181,7 @@ impl<S: Signal, const N: usize> Call<S, N> {
             session.join(Role::Agent).unwrap(),
         ];
         for &mode in supervisors {
-            ids.push(session.join_supervisor(mode).unwrap());
+            ids.push(session.join(Join::supervisor(mode)).unwrap());
         }
         let ids: [PartyId; N] = ids.try_into().unwrap();
         let spf = format.samples_per_frame();
@@ -358,7 +358,7 @@ fn pbx(c: &mut Criterion) {
     let ids = [
         session.join(Role::Customer).unwrap(),
         session.join(Role::Agent).unwrap(),
-        session.join_supervisor(Mode::Barge).unwrap(),
+        session.join(Join::supervisor(Mode::Barge)).unwrap(),
     ];
     let payloads: [Vec<u8>; 3] = std::array::from_fn(|i| {
         let pcm = noise::<i16>(spf, i as u32 + 1);

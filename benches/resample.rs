@@ -42,7 +42,7 @@ use std::hint::black_box;
 
 use audioadapter_buffers::direct::InterleavedSlice;
 use barge::resample::Resampler;
-use barge::{Format, Mode, PartyId, Role, SampleRate, Session};
+use barge::{Format, Join, Mode, PartyId, Role, SampleRate, Session};
 use rubato::{
     Async, Fft, FixedAsync, FixedSync, Resampler as _, SincInterpolationParameters,
     SincInterpolationType, WindowFunction,
@@ -467,7 +467,7 @@ fn main() {
         let ids = [
             s.join(Role::Customer).unwrap(),
             s.join(Role::Agent).unwrap(),
-            s.join_supervisor(Mode::Barge).unwrap(),
+            s.join(Join::supervisor(Mode::Barge)).unwrap(),
         ];
         let frames: Vec<Vec<i16>> = legs
             .iter()

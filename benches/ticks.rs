@@ -24,7 +24,7 @@ use std::hint::black_box;
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
 use barge::resample::Resampler;
-use barge::{Format, Mode, PartyId, Role, SampleRate, Session};
+use barge::{Format, Join, Mode, PartyId, Role, SampleRate, Session};
 
 fn noise(len: usize, seed: u32) -> Vec<i16> {
     let mut x = seed.wrapping_mul(2_654_435_761).max(1);
@@ -87,7 +87,7 @@ fn rates_call(legs: [u32; 3], n: usize) {
     let ids = [
         s.join(Role::Customer).unwrap(),
         s.join(Role::Agent).unwrap(),
-        s.join_supervisor(Mode::Barge).unwrap(),
+        s.join(Join::supervisor(Mode::Barge)).unwrap(),
     ];
     for (&id, &hz) in ids.iter().zip(&legs) {
         s.set_leg_format(id, Format::new(hz, 10).unwrap()).unwrap();
@@ -126,7 +126,7 @@ fn call(sups: &[Mode]) -> (Session<i16>, Vec<PartyId>, Vec<Vec<i16>>) {
         s.join(Role::Agent).unwrap(),
     ];
     for &m in sups {
-        ids.push(s.join_supervisor(m).unwrap());
+        ids.push(s.join(Join::supervisor(m)).unwrap());
     }
     let frames: Vec<Vec<i16>> = (0..ids.len()).map(|i| noise(160, i as u32 + 1)).collect();
     for _ in 0..3 {

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use barge::{Format, Mode, PartyId, Role, Session};
+use barge::{Format, Join, Mode, PartyId, Role, Session};
 
 /// The system allocator, counting every allocation.
 struct Counting;
@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let parties = [
                 session.join(Role::Customer)?,
                 session.join(Role::Agent)?,
-                session.join_supervisor(MODES[i % 3])?,
+                session.join(Join::supervisor(MODES[i % 3]))?,
             ];
             let seed = 3 * i as u32;
             Ok(Call {

@@ -64,10 +64,11 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use barge::audit::Timeline;
 use barge::tone::Cadence;
 use barge::{
-    Audience, BeforeDisclosure, ConsentBy, Error, Event, Format, Grant, Identity, Label, Mode,
-    PartyId, Policy, Reason, Role, Session, ToneSpec,
+    Audience, BeforeDisclosure, Error, Event, Format, Grant, Identity, Join, Label, Mode, PartyId,
+    Policy, Role, Session, ToneSpec,
 };
 use common::voice::conversation;
 
@@ -126,7 +127,7 @@ fn main() -> ExitCode {
                 say!();
             }
             say!("=== Call {}: {}", n + 1, call.title);
-            print_timeline(&call.events, &call.session);
+            print_timeline(&call.events);
         }
     }
     ExitCode::SUCCESS
@@ -167,7 +168,6 @@ enum Step {
 /// A call played to its end: its session and every event it recorded.
 struct Played {
     title: &'static str,
-    session: Session<i16>,
     events: Vec<Event>,
 }
 
@@ -186,12 +186,12 @@ fn play(
     let mut events = Vec::new();
     call.set_policy(Some(Arc::clone(policy)))?;
     call.require_disclosure(before)?;
-    let customer = call.join_as(Role::Customer, person("caller-1", &[])?)?;
-    let agent = call.join_as(Role::Agent, agent)?;
+    let customer = call.join(Join::from(Role::Customer).identity(person("caller-1", &[])?))?;
+    let agent = call.join(Join::from(Role::Agent).identity(agent))?;
     let mut host: Vec<PartyId> = vec![customer, agent];
     if announce {
         // The disclosure prompt, heard by the customer only.
-        let prompt = call.join_announcement(Audience::CUSTOMERS)?;
+        let prompt = call.join(Join::announcement(Audience::CUSTOMERS))?;
         call.set_disclosure(prompt)?;
         call.play(prompt, &DISCLOSURE)?;
         host.push(prompt);
@@ -205,7 +205,7 @@ fn play(
             // A refusal is an answer, not a failure: it is on the trail.
             let result = match *step {
                 Step::Join(key, groups, mode) => call
-                    .join_supervisor_as(mode, person(key, groups)?)
+                    .join(Join::supervisor(mode).identity(person(key, groups)?))
                     .map(|id| {
                         supervisors.insert(key, id);
                     }),
@@ -238,11 +238,7 @@ fn play(
         call.leave(id)?;
     }
     events.extend(std::iter::from_fn(|| call.poll_event()));
-    Ok(Played {
-        title,
-        session: call,
-        events,
-    })
+    Ok(Played { title, events })
 }
 
 fn first_call(policy: &Arc<Policy>) -> Result<Played, Error> {
@@ -283,277 +279,15 @@ fn second_call(policy: &Arc<Policy>) -> Result<Played, Error> {
     )
 }
 
-// --- The timeline, from the events alone --------------------------------------
-
-/// A party as the events name it.
-#[derive(Clone, Copy)]
-struct Seen {
-    role: Role,
-    label: Option<Label>,
-    mode: Option<Mode>,
-}
-
-fn name(parties: &BTreeMap<PartyId, Seen>, p: PartyId) -> String {
-    match parties.get(&p) {
-        Some(Seen {
-            role,
-            label: Some(l),
-            ..
-        }) => format!("{role} {:?}", l.as_str()),
-        Some(Seen { role, .. }) => format!("{role} {p}"),
-        None => format!("party {p}"),
-    }
-}
-
-/// "tick 76 (1.52 s)".
-fn when(session: &Session<i16>, at: u64) -> String {
-    format!("tick {at} ({:.2} s)", session.media_time(at).as_secs_f64())
-}
-
-/// Who asked for what, and why it was refused.
-fn refusal_text(r: &barge::Refusal) -> String {
-    let who = match r.supervisor {
-        Some(k) => format!("supervisor {:?}", k.as_str()),
-        None => "a supervisor without a key".to_string(),
-    };
-    let on = match (r.agent, r.reason) {
-        (_, Reason::ConsentPending) => String::new(),
-        (Some(a), _) => format!(" on agent {:?}", a.as_str()),
-        (None, _) => " on an agent without a key".to_string(),
-    };
-    format!("{who} asked for {}{on}; refused: {}", r.mode, r.reason)
-}
-
-/// What a supervisor does at some moment, as the events say.
-#[derive(Clone, PartialEq)]
-enum Doing {
-    /// On the call before the disclosure: hears nothing.
-    HeldSilent(Mode),
-    /// Hears `heard`, is heard by `heard_by`.
-    Listening {
-        mode: Mode,
-        heard: Vec<PartyId>,
-        heard_by: Vec<PartyId>,
-    },
-    /// In a mode that hears nobody (private whisper).
-    Deaf(Mode),
-}
-
-/// A disclosure: the tick from which it holds, and who recorded it.
-type Disclosed = (u64, ConsentBy);
-
-struct Interval {
-    supervisor: PartyId,
-    doing: Doing,
-    from: u64,
-    to: u64,
-    /// The disclosure in force when it started: (tick, who recorded it).
-    after: Option<Disclosed>,
-}
-
-/// What each supervisor on the call is doing, given who is on it and
-/// whether the disclosure is pending.
-fn doings(parties: &BTreeMap<PartyId, Seen>, pending: bool) -> BTreeMap<PartyId, Doing> {
-    let call: Vec<PartyId> = parties
-        .iter()
-        .filter(|(_, s)| matches!(s.role, Role::Customer | Role::Agent))
-        .map(|(&p, _)| p)
-        .collect();
-    parties
-        .iter()
-        .filter_map(|(&p, s)| Some((p, s.mode?)))
-        .map(|(p, mode)| {
-            let doing = if pending {
-                Doing::HeldSilent(mode)
-            } else if !mode.hears() {
-                Doing::Deaf(mode)
-            } else {
-                let heard_by = call
-                    .iter()
-                    .copied()
-                    .filter(|q| mode.heard_by(parties[q].role, false))
-                    .collect();
-                Doing::Listening {
-                    mode,
-                    heard: call.clone(),
-                    heard_by,
-                }
-            };
-            (p, doing)
-        })
-        .collect()
-}
-
-fn print_timeline(events: &[Event], session: &Session<i16>) {
-    let mut parties: BTreeMap<PartyId, Seen> = BTreeMap::new();
-    let mut named: BTreeMap<PartyId, Seen> = BTreeMap::new();
-    let mut pending = false;
-    let mut disclosure: Option<Disclosed> = None;
-    // Per supervisor: what it does since when, after which disclosure.
-    let mut open: BTreeMap<PartyId, (Doing, u64, Option<Disclosed>)> = BTreeMap::new();
-    let mut intervals: Vec<Interval> = Vec::new();
-    let mut refusals: Vec<(u64, String)> = Vec::new();
-    say!("Audit trail (tick = 20 ms frame):");
+/// The call's audit trail and its compliance report, from the events
+/// alone, as `barge::audit::Timeline` folds them.
+fn print_timeline(events: &[Event]) {
+    let mut timeline = Timeline::new(FORMAT);
+    say!("Audit trail (tick = {} ms frame):", FORMAT.ptime().ms());
     for e in events {
-        let at = e.at();
-        let line = match *e {
-            Event::Joined {
-                party,
-                role,
-                mode,
-                label,
-                ..
-            } => {
-                let seen = Seen { role, label, mode };
-                parties.insert(party, seen);
-                named.insert(party, seen);
-                match mode {
-                    Some(m) => format!("{} joined in {m}", name(&named, party)),
-                    None => format!("{} joined", name(&named, party)),
-                }
-            }
-            Event::Left { party, .. } => {
-                parties.remove(&party);
-                format!("{} left", name(&named, party))
-            }
-            Event::ModeChanged {
-                party, from, to, ..
-            } => {
-                if let Some(s) = parties.get_mut(&party) {
-                    s.mode = Some(to);
-                }
-                format!("{}: {from} -> {to}", name(&named, party))
-            }
-            Event::PolicySet { active: true, .. } => "policy set".to_string(),
-            Event::PolicySet { active: false, .. } => "policy cleared".to_string(),
-            Event::DisclosureRequired { before, .. } => {
-                pending = true;
-                let meanwhile = match before {
-                    BeforeDisclosure::HoldSilent => "held silent",
-                    BeforeDisclosure::RefuseJoins => "refused",
-                };
-                format!(
-                    "disclosure required before anyone listens \
-                     (supervisors who join meanwhile are {meanwhile})"
-                )
-            }
-            Event::ConsentGiven { by, .. } => {
-                pending = false;
-                disclosure = Some((at, by));
-                let how = match by {
-                    ConsentBy::Host => "by the host (the customer agreed)".to_string(),
-                    ConsentBy::Disclosure(p) => format!(
-                        "by {}, which played to the customer to its end",
-                        name(&named, p)
-                    ),
-                };
-                format!("DISCLOSURE recorded {how}: supervisors may listen from here")
-            }
-            Event::Refused { refusal, .. } => {
-                let text = refusal_text(&refusal);
-                refusals.push((at, text.clone()));
-                format!("REFUSED: {text}")
-            }
-            Event::ToneStarted { party, tone, .. } => format!(
-                "{} plays a tone of {} ms",
-                name(&named, party),
-                tone.cadence().on_ms
-            ),
-            Event::ToneEnded {
-                party, finished, ..
-            } => format!(
-                "{}'s tone {}",
-                name(&named, party),
-                if finished { "ended" } else { "was stopped" }
-            ),
-            ref other => format!("{other:?}"),
-        };
-        say!("  {:<18} {line}", when(session, at));
-        // Close what changed, open what started.
-        let now = doings(&parties, pending);
-        let was: Vec<PartyId> = open.keys().copied().collect();
-        for p in was {
-            if now.get(&p) != open.get(&p).map(|(d, _, _)| d) {
-                let (doing, from, after) = open.remove(&p).expect("open");
-                if at > from {
-                    intervals.push(Interval {
-                        supervisor: p,
-                        doing,
-                        from,
-                        to: at,
-                        after,
-                    });
-                }
-            }
-        }
-        for (p, doing) in now {
-            open.entry(p).or_insert((doing, at, disclosure));
-        }
+        say!("  {}", timeline.push(e));
     }
-
-    intervals.sort_by_key(|i| (i.from, i.supervisor));
-    say!("\nDisclosure:");
-    match disclosure {
-        Some((at, _)) => {
-            let early = intervals
-                .iter()
-                .filter(|i| matches!(i.doing, Doing::Listening { .. }) && i.from < at)
-                .count();
-            say!(
-                "  recorded at {}; listening intervals that start before it: {early}",
-                when(session, at)
-            );
-        }
-        None if pending => say!("  required, never recorded: nobody listened"),
-        None => say!("  none required"),
-    }
-    say!("\nWho listened to whom:");
-    if intervals.is_empty() {
-        say!("  nobody");
-    }
-    for i in &intervals {
-        let sup = name(&named, i.supervisor);
-        let span = format!("from {} to {}", when(session, i.from), when(session, i.to));
-        let list = |ps: &[PartyId]| {
-            if ps.is_empty() {
-                "nobody".to_string()
-            } else {
-                ps.iter()
-                    .map(|&p| name(&named, p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
-        match &i.doing {
-            Doing::HeldSilent(mode) => {
-                say!("  {sup} held silent in {mode} {span}: heard nothing, the disclosure was pending")
-            }
-            Doing::Deaf(mode) => say!("  {sup} in {mode} {span}: heard nobody"),
-            Doing::Listening {
-                mode,
-                heard,
-                heard_by,
-            } => {
-                let after = match i.after {
-                    Some((at, _)) => format!("after the disclosure at {}", when(session, at)),
-                    None => "no disclosure required".to_string(),
-                };
-                say!(
-                    "  {sup} listened in {mode} {span} to {}; heard by {}; {after}",
-                    list(heard),
-                    list(heard_by)
-                );
-            }
-        }
-    }
-
-    say!("\nRefusals:");
-    if refusals.is_empty() {
-        say!("  none");
-    }
-    for (at, text) in &refusals {
-        say!("  {:<18} {text}", when(session, *at));
-    }
+    say!("\n{}", timeline.report());
 }
 
 #[cfg(feature = "serde")]

@@ -63,7 +63,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use barge::resample::Resampler;
-use barge::{Format, Mode, PartyId, Role, SampleRate, Session, Tap, TapChannel};
+use barge::{Format, Join, Mode, PartyId, Role, SampleRate, Session, Tap, TapChannel};
 use common::measure::{fit, TOLERANCE_HEARD, TOLERANCE_SILENT};
 use common::schedule::{Phase, Schedule};
 use common::voice::conversation;
@@ -309,7 +309,7 @@ fn play(
     let ids: [PartyId; 3] = [
         session.join(Role::Customer)?,
         session.join(Role::Agent)?,
-        session.join_supervisor(Mode::Monitor)?,
+        session.join(Join::supervisor(Mode::Monitor))?,
     ];
 
     // Both taps follow the same rule; only the layout differs.

@@ -6,7 +6,7 @@ use crate::format::Format;
 use crate::id::{PartyId, TapId};
 use crate::label::Label;
 use crate::policy::refusal::Refusal;
-use crate::route::Role;
+use crate::route::{Audience, Role};
 
 /// Everything that can go wrong in a call to `barge`.
 ///
@@ -60,9 +60,14 @@ pub enum Error {
         party: PartyId,
     },
 
-    /// A leg's frame duration is not the call's or a multiple of it.
+    /// A leg's frames neither last a whole number of the call's ticks nor
+    /// divide one: a 30 ms leg on a 20 ms call. The message lists the
+    /// durations that fit.
     #[error(
-        "leg frames of {given_ms} ms: expected the call's {expected_ms} ms or a multiple of it"
+        "leg frames of {given_ms} ms on a call that ticks every {expected_ms} ms: expected {}, \
+         or a call that ticks every {} ms",
+        FittingPtimes(*expected_ms),
+        Gcd(*given_ms, *expected_ms)
     )]
     LegFrameDuration {
         /// The leg's frame duration, in ms.
@@ -133,9 +138,9 @@ pub enum Error {
         role: Role,
     },
 
-    /// A frame (or another leg format) was given for an announcement that
-    /// plays a tone.
-    #[error("party {party} is playing a tone: expected no frame from the host until the tone ends or is stopped")]
+    /// A frame, another leg format or the end of the host's prompt was
+    /// given for an announcement that plays a tone.
+    #[error("party {party} is playing a tone: expected nothing from the host (no frame, leg format or prompt's end) until the tone ends or is stopped")]
     TonePlaying {
         /// The announcement.
         party: PartyId,
@@ -212,8 +217,10 @@ pub enum Error {
         max: Duration,
     },
 
-    /// A frame was handed in twice for the same party in the same tick.
-    #[error("party {party} already handed in a frame for tick {tick}: expected one frame per party per tick")]
+    /// A frame was handed in twice for the same party in the same tick (for
+    /// a leg of frames shorter than the call's: one more than the tick
+    /// holds).
+    #[error("party {party} already handed in its frame for tick {tick}: expected one frame per party per tick (for a leg of frames shorter than the call's, as many as fill the tick)")]
     DuplicateFrame {
         /// The party.
         party: PartyId,
@@ -245,14 +252,51 @@ pub enum Error {
         expected: usize,
     },
 
-    /// A media adapter or driver was built for another format than the one
-    /// it is used with.
-    #[error("format {given}: expected {expected}")]
+    /// A driver was built for another format than the session it runs.
+    #[error("a session in format {given} run by a driver built for another: expected {expected}")]
     FormatMismatch {
         /// The format that was given.
         given: Format,
         /// The format that was expected.
         expected: Format,
+    },
+
+    /// A leg's source or sink was built for another format than its
+    /// party's leg ([`Session::leg_format`](crate::Session::leg_format)): a
+    /// [`G711Source`](crate::media::G711Source) is 8 kHz, a
+    /// [`Converted`](crate::media::Converted) leg has the format it was
+    /// given.
+    #[error("party {party}'s {end} is built for {given}: expected its leg's format, {expected}")]
+    LegFormat {
+        /// The party whose leg it is.
+        party: PartyId,
+        /// Which end of the leg is wrong.
+        end: LegEnd,
+        /// The format the end was built for.
+        given: Format,
+        /// The format of the party's leg.
+        expected: Format,
+    },
+
+    /// An announcement would be the call's disclosure
+    /// ([`Session::set_disclosure`](crate::Session::set_disclosure)) while
+    /// playing a tone that repeats forever: it would never play to its end.
+    #[error("announcement {party} plays a tone that repeats forever: a disclosure must end (a tone that ends, or the host's own prompt)")]
+    DisclosureNeverEnds {
+        /// The announcement.
+        party: PartyId,
+    },
+
+    /// The call's disclosure would not be heard by the customer: its
+    /// announcement's audience leaves customers out.
+    #[error(
+        "announcement {party} is heard by {audience}: expected a disclosure the customer hears"
+    )]
+    DisclosureUnheard {
+        /// The announcement.
+        party: PartyId,
+        /// Its audience, without customers.
+        audience: Audience,
     },
 
     /// A codec was asked for a sample rate it does not carry (G.711 is
@@ -380,6 +424,40 @@ pub enum Error {
 }
 
 /// Shows a duration in microseconds as whole milliseconds when it is one.
+/// The leg frame durations that fit a call of frames of this many ms: those
+/// it divides and those that divide it.
+struct FittingPtimes(u32);
+
+impl core::fmt::Display for FittingPtimes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let call = self.0;
+        let mut first = true;
+        for p in crate::format::Ptime::ALL {
+            let ms = p.ms();
+            if call != 0 && (ms % call == 0 || call % ms == 0) {
+                let sep = if first { "" } else { ", " };
+                write!(f, "{sep}{ms}")?;
+                first = false;
+            }
+        }
+        f.write_str(" ms")
+    }
+}
+
+/// The longest frame duration that both divide: the tick at which a call
+/// takes legs of both.
+struct Gcd(u32, u32);
+
+impl core::fmt::Display for Gcd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (mut a, mut b) = (self.0, self.1);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        write!(f, "{a}")
+    }
+}
+
 struct Micros(u64);
 
 impl core::fmt::Display for Micros {
@@ -389,5 +467,24 @@ impl core::fmt::Display for Micros {
         } else {
             write!(f, "{} µs", self.0)
         }
+    }
+}
+
+/// One end of a party's leg ([`Error::LegFormat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LegEnd {
+    /// Where the party's audio comes from
+    /// ([`Source`](crate::media::Source)).
+    Source,
+    /// Where what the party hears goes ([`Sink`](crate::media::Sink)).
+    Sink,
+}
+
+impl core::fmt::Display for LegEnd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            LegEnd::Source => "source",
+            LegEnd::Sink => "sink",
+        })
     }
 }

@@ -8,9 +8,9 @@ use core::fmt;
 /// after the party leaves.
 ///
 /// Every session has a tag of its own, drawn from a process-wide counter
-/// when it is created ([`Session::new`]; a clone keeps its original's tag, as
+/// when it is created ([`Session::new`](crate::Session::new); a clone keeps its original's tag, as
 /// it is a snapshot of the same call). An id carries that tag, so that an id
-/// of another session is refused with [`Error::ForeignParty`] whatever its
+/// of another session is refused with [`Error::ForeignParty`](crate::Error::ForeignParty) whatever its
 /// number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PartyId {

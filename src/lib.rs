@@ -110,7 +110,7 @@
 //!
 //! ```
 //! use barge::media::{Driver, Fill, Leg, Sink, Source};
-//! use barge::{Format, Mode, Role, Session};
+//! use barge::{Format, Join, Mode, Role, Session};
 //!
 //! /// The host's side of one participant: its stack's jitter buffer
 //! /// (NetEq) gives 10 ms of decoded audio at a time, its encoder takes
@@ -143,7 +143,7 @@
 //! let format = Format::WEBRTC_10MS;
 //! let mut call = Session::<f32>::new(format);
 //! let (customer, agent) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-//! let supervisor = call.join_supervisor(Mode::Whisper)?;
+//! let supervisor = call.join(Join::supervisor(Mode::Whisper))?;
 //! let track = || Track { decoded: Some([0.1; 480]), hung_up: false, to_encode: [0.0; 480] };
 //! let (mut c, mut a, mut s) = (track(), track(), track());
 //!
@@ -253,66 +253,72 @@
 //!   narrowband, as the phone network would carry it anyway), 16 kHz if
 //!   the customer and the agent are wideband. The rate is fixed for the
 //!   call, so that a join never changes what the others hear. A leg's
-//!   frames may last a multiple of the call's (tick the call at the
-//!   shortest: a 20 ms PSTN leg on a 10 ms WebRTC call); such a leg takes
-//!   and gives a frame when [`Session::frame_due`] says so, with no delay
-//!   but its own packetization. G.711 legs are 8 kHz and attach to an 8 kHz
-//!   leg of a call at any rate. [`media::Converted`] lets an `f32` leg join
-//!   an `i16` call, or the reverse.
+//!   frames may be shorter than the call's, or longer, as long as one
+//!   divides the other. A browser's 10 ms frames on a 20 ms PSTN call are
+//!   handed in one by one ([`Session::put_frame`] twice a tick,
+//!   [`Session::skip_frame`] for one that is missing) and heard back to
+//!   back in [`Session::output`]; what it hands in is heard at most one
+//!   of the call's frames later, as on the phone network. A 60 ms leg on
+//!   a 20 ms call takes and gives a frame when [`Session::frame_due`] says
+//!   so, with no delay but its own packetization. The [`media::Driver`]
+//!   does both by itself, once per leg frame. G.711 legs are 8 kHz and
+//!   attach to an 8 kHz leg of a call at any rate. [`media::Converted`]
+//!   lets an `f32` leg join an `i16` call, or the reverse.
 //!
 //! ## Design
 //!
-//! The crate is built in layers, each a module, each calling only downward:
+//! The crate is built in layers, each a module or a folder of modules, each
+//! calling only downward (a module imports what it uses from the module
+//! that defines it):
 //!
-//! 1. [`format`]: sample rates (8–48 kHz), frame durations (10–60 ms) and
-//!    samples per frame; invalid combinations cannot be built.
-//! 2. [`kernel`]: pure functions that mix frames at route gains; `i16` sums
-//!    in `i32` and `f32` in `f32`, saturated once at the end; unity routes are
-//!    bit-exact; no allocation. Beside it, [`resample`]: the conversion
-//!    between rates of legs at another rate than the call's, and [`g711`].
-//! 3. [`route`]: roles, supervisor modes and the table above.
-//! 4. The mix plan (`src/plan.rs`): the control call that changes a route
-//!    works out the route matrix of the next tick (every listener × talker
-//!    gain, with its ramp) and compiles it into a plan: for each listener,
-//!    the kernel that mixes its frame (a copy, a one-pass sum, the whole
-//!    three-party call in one pass, the whole four-party call at unity in
-//!    one pass for `i16`, or the general path) and the talkers it
-//!    adds. Another change before the tick works the matrix out again, from
-//!    the routes as the last tick left them. [`Session::mix`] only runs the
-//!    plan, then moves each route that moved in it to where it left it (the
-//!    working out lists them); a call whose routes did not change compiles
-//!    nothing. (A change a tick makes itself, a digit found in a
-//!    supervisor's audio or the end of the disclosure, is worked out by the
-//!    tick after it.) The plan knows positions in the matrix, not parties: a new kind of talker (an announcement) is a column, a new
-//!    kind of listener (a recording tap) a row, and a leg at another rate a
-//!    conversion before its column and after its row; they join the matrix,
-//!    not a new fast path (a leg at another rate is exactly that: it is
-//!    resampled into its column before the plan runs and out of its row
-//!    after). Whatever kernel the plan picks, the result is the
-//!    general path's, bit for bit (property tests run every tick both ways).
-//!    A settled call whose plan ramps nothing, hears every route at unity
-//!    (taps included) and whose parties play no tone, sit on no leg at
-//!    another format and have no digits detected takes a *steady* tick:
-//!    when every party hands
-//!    in a frame (to [`Session::mix_frames`] in the parties' order, or with
-//!    [`Session::put_frame`] before [`Session::mix`]), the plan runs over
-//!    the frames where they are and nothing else is done. The tick right
-//!    after a change takes the same path when its parties are as plain and
-//!    no route waits for a leg: the plan the change compiled runs over the
-//!    frames where they are, ramps and all, and the routes move on. The kernel's
+//! 1. **Formats and values** ([`format`], and the ids, labels, gains and
+//!    the one [`Error`] every layer returns): sample rates (8–48 kHz),
+//!    frame durations (10–60 ms) and samples per frame; invalid
+//!    combinations cannot be built.
+//! 2. **Signal kernels** (`src/dsp/`): pure functions over slices, no
+//!    allocation per frame. [`kernel`] mixes frames at route gains (`i16`
+//!    sums in `i32` and `f32` in `f32`, saturated once at the end; unity
+//!    routes bit-exact); [`g711`] codes μ-law and A-law; [`resample`]
+//!    converts between a leg's rate and the call's; [`tone`] generates
+//!    beeps, the recording warning and DTMF digits sample-exactly at every
+//!    rate; [`dtmf`] recognises DTMF digits in a party's frames.
+//! 3. **Modes and routes** ([`route`], [`tap`], [`keypad`]): roles,
+//!    supervisor modes and the table above; which channel of a recording
+//!    tap records whom; which digit switches to which mode.
+//! 4. **Policy** ([`policy`], [`label`]): grants, identities, refusals and
+//!    the consent gate's states: which changes are allowed at all.
+//! 5. **The mix plan** (`src/plan.rs`): the control call that changes a
+//!    route works out the route matrix of the next tick (every listener ×
+//!    talker gain, with its ramp) and compiles it into a plan: for each
+//!    listener the kernel that mixes its frame and the talkers it adds, and
+//!    how the tick runs it: in one pass (a copy for a two-party call, the
+//!    whole three- or four-party call at once, a one-pass sum per row) when
+//!    no route ramps and every listener hears at unity, else row by row.
+//!    The plan knows positions in the matrix, not parties: a new kind of
+//!    talker (an announcement) is a column, a new kind of listener (a
+//!    recording tap) a row, and a leg at another format a conversion before
+//!    its column and after its row; they join the matrix, never a new fast
+//!    path. Whichever way the plan runs, the result is the general path's,
+//!    bit for bit (property tests run every tick both ways). The kernel's
 //!    one-pass loops are compiled for the target and, on x86-64 with `std`,
 //!    also for AVX2, chosen once at run time.
-//! 5. [`session`]: the state machine of one call: parties, modes, route
-//!    gains, the audit trail, and the route matrix.
-//! 6. [`media`]: the traits a host's legs implement, the driver that runs
-//!    a tick over them, G.711 adapters, sample-type conversion and (feature
-//!    `dasp`) dasp signals.
-//!
-//! Two more signal modules sit beside the kernel: [`tone`] generates
-//! beeps, the recording warning tone and DTMF digits sample-exactly at
-//! every rate, and [`dtmf`] recognises DTMF digits in a party's frames.
-//! Neither allocates per frame. [`tap`], [`keypad`], [`policy`] and
-//! [`label`] hold the types of the features below.
+//! 6. **The session** ([`session`], `src/session/`): the state machine of
+//!    one call, a file per concern: parties and modes, the route matrix's
+//!    working out and commit, the tick, frames in and out, legs at another
+//!    format, taps, announcements and cues, the keypad, policy and the
+//!    consent gate, the audit trail. One tick path ([`Session::mix`],
+//!    [`Session::mix_frames`]): frames in; for a call that needs them,
+//!    tones played, the routes of the tick (compiled by the control call
+//!    that changed them, or now), legs converted into the call's format and
+//!    digits found; the plan run; legs converted back, the routes moved on,
+//!    the consent gate lifted; statistics. A settled call of plain parties
+//!    (no tone, no leg at another format, no digit detector) needs nothing
+//!    but the plan. (A change a tick makes itself, a digit found in a
+//!    supervisor's audio or the end of the disclosure, is worked out by the
+//!    tick after it.)
+//! 7. **The media edge** ([`media`]): the traits a host's legs implement,
+//!    the driver that runs a tick over them, G.711 adapters, sample-type
+//!    conversion and (feature `dasp`) dasp signals.
 //!
 //! ## Recording, cues, the keypad and compliance
 //!
@@ -323,7 +329,7 @@
 //!   the agent's side; the host chooses per tap whether whispers, and
 //!   supervisors at all, are recorded; later joiners are picked up by the
 //!   rule ([`tap`]). A tap changes nothing anyone hears.
-//! - **Announcements and cues** ([`Session::join_announcement`],
+//! - **Announcements and cues** ([`Join::announcement`],
 //!   [`Session::play`], [`Session::set_cue`]): a party that talks to an
 //!   [`Audience`] of roles and hears nobody, playing the host's audio or a
 //!   [`ToneSpec`]; cues play a tone to a chosen audience when a supervisor
@@ -337,19 +343,29 @@
 //!   trail as [`Session::set_mode`]; an in-band key press is muted from the
 //!   frame that recognises it.
 //! - **Who may supervise whom** ([`Session::set_policy`], [`Policy`],
-//!   [`Session::join_supervisor_as`]): grants by the host's user keys and
+//!   [`Join::identity`]): grants by the host's user keys and
 //!   groups ([`Identity`], [`Label`]), opt-outs; anything outside a grant is
 //!   [`Error::Refused`], changes nothing, and is on the audit trail. No
 //!   policy: anyone may do anything, as without the feature.
 //! - **No listening before consent** ([`Session::require_disclosure`]):
 //!   until the host records consent or a disclosure announcement has
-//!   played to the customer to its end, no supervisor, recorder or tap
-//!   hears anything of the call ([`Event::ConsentGiven`] marks the moment).
+//!   played to the customer throughout, to its end, no supervisor,
+//!   recorder or tap hears anything of the call ([`Event::ConsentGiven`]
+//!   marks the moment). The disclosure is a tone, or the host's own
+//!   recorded prompt, whose end the host reports ([`Session::prompt_ended`];
+//!   the [`media::Driver`] does when its source ends); one the customer
+//!   did not hear whole does not count, and one that could never end or
+//!   never reach the customer is refused.
 //! - **An audit trail fit for review**: every [`Event`] carries its tick
-//!   ([`Session::media_time`] turns it into media time); joins carry the
-//!   host's key; refusals say who, what and why; with feature `serde`
-//!   events serialize (JSON lines in `examples/compliance.rs`).
-//!   [`Session::routes`] lists who hears whom now, by id and key.
+//!   ([`Session::media_time`] turns it into media time) and the host's key
+//!   for each party it names, and prints as a line a reviewer can read;
+//!   refusals say who, what and why; with feature `serde` events
+//!   serialize (JSON lines in `examples/compliance.rs`).
+//!   [`audit::Timeline`] folds a call's events into who heard whom when,
+//!   each supervisor's segments by mode, and a report;
+//!   [`Session::routes`] lists who hears whom now, by id and key, and
+//!   [`Session::modes_for`] the modes a supervisor may switch to, and why
+//!   not the others.
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
@@ -422,8 +438,9 @@
 //! | [`Ptime::from_duration`] | a duration that is not exactly one of those | [`Error::UnsupportedPtime`] |
 //! | [`Gain::from_db`], [`Session::set_volume`], [`Session::set_route_gain`] | NaN, +inf, or louder than +12 dB | [`Error::GainOutOfRange`] |
 //! | [`Gain::from_linear`] | a negative factor, NaN, or more than [`Gain::MAX`] | [`Error::LinearGainOutOfRange`] |
-//! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
-//! | [`Session::join`], [`Session::join_supervisor`], [`Session::join_recorder`] | a join after 2³² − 1 ids were handed out | [`Error::PartyIdsExhausted`] |
+//! | [`Session::join`] | a [`Join::leg`] whose frame duration neither divides the call's nor is a multiple of it | [`Error::LegFrameDuration`] |
+//! | [`Session::join`] | a party more than [`MAX_PARTIES`] | [`Error::TooManyParties`] |
+//! | [`Session::join`] | a join after 2³² − 1 ids were handed out | [`Error::PartyIdsExhausted`] |
 //! | [`Session::add_tap`] | a tap more than [`MAX_TAPS`] | [`Error::TooManyTaps`] |
 //! | [`Session::add_tap`] | a tap after 2³² − 1 tap ids were handed out | [`Error::TapIdsExhausted`] |
 //! | every [`Session`] call that takes a [`TapId`] (see below) | a tap that was removed, or that a clone added after the snapshot | [`Error::UnknownTap`] |
@@ -436,16 +453,19 @@
 //! | [`Session::set_mode`] | a party that is not a supervisor | [`Error::NotASupervisor`] |
 //! | [`Session::set_route_gain`], [`Session::clear_route_gain`], [`Session::route_gain`], [`Session::hears`] | the same party as listener and talker | [`Error::SelfRoute`] |
 //! | [`Session::set_ramp`] | a ramp longer than one frame | [`Error::RampTooLong`] |
-//! | [`Session::set_leg_format`] | a leg whose frame duration is not the call's or a multiple of it | [`Error::LegFrameDuration`] |
-//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`] | a frame for a leg whose frames span several ticks, between its frames | [`Error::FrameNotDue`] |
+//! | [`Session::set_leg_format`] | a leg whose frame duration neither divides the call's nor is a multiple of it (30 ms on 20 ms) | [`Error::LegFrameDuration`], listing the durations that fit |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::skip_frame`], [`Session::mix_frames`] | a frame for a leg whose frames span several ticks, between its frames | [`Error::FrameNotDue`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::skip_frame`] | a frame more for a leg of shorter frames than the call's, once the tick's are all in | [`Error::DuplicateFrame`] |
 //! | [`Session::set_leg_format`] | another format for a party that has handed in its frame for the next tick | [`Error::DuplicateFrame`] |
 //! | [`Session::put_frame`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::put_frame`], [`Session::frame_mut`] | a second frame for the same party in the same tick | [`Error::DuplicateFrame`] |
 //! | [`Session::mix_frames`] | a frame with more or fewer samples than [`Format::samples_per_frame`] | [`Error::FrameLength`] |
 //! | [`Session::mix_frames`] | a party twice in the list, or one that already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //! | [`Session::mix_frames`] | a party of another session, or one that has left | [`Error::ForeignParty`], [`Error::PartyLeft`] |
-//! | [`Session::set_audience`], [`Session::play`], [`Session::stop`], [`Session::set_disclosure`] | a party that is not an announcement | [`Error::NotAnAnnouncement`] |
-//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`], [`Session::set_leg_format`] | a frame or leg format for an announcement that plays a tone | [`Error::TonePlaying`] |
+//! | [`Session::set_audience`], [`Session::play`], [`Session::stop`], [`Session::set_disclosure`], [`Session::prompt_ended`] | a party that is not an announcement | [`Error::NotAnAnnouncement`] |
+//! | [`Session::put_frame`], [`Session::frame_mut`], [`Session::mix_frames`], [`Session::set_leg_format`], [`Session::prompt_ended`] | a frame, a leg format or a prompt's end for an announcement that plays a tone | [`Error::TonePlaying`] |
+//! | [`Session::set_disclosure`], [`Session::play`] | a disclosure that plays a tone forever ([`tone::ToneGenerator::forever`]) | [`Error::DisclosureNeverEnds`] |
+//! | [`Session::set_disclosure`], [`Session::set_audience`] | a disclosure whose audience leaves out the customer | [`Error::DisclosureUnheard`] |
 //! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | a frequency not above 0 Hz and below half the rate | [`Error::ToneFrequency`] |
 //! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | a level that is not finite or would clip | [`Error::ToneLevel`] |
 //! | [`tone::ToneGenerator::new`], [`Session::play`], [`Session::set_cue`] | an on-time of 0 ms, 0 repeats, or an edge longer than a burst or pause | [`Error::ToneCadence`] |
@@ -454,7 +474,7 @@
 //! | [`Label::new`] | no text, more than 32 bytes, or a control character or line separator | [`Error::EmptyLabel`], [`Error::LabelTooLong`], [`Error::LabelCharacter`] |
 //! | [`Identity::with_group`] | a fifth group | [`Error::TooManyGroups`] |
 //! | [`policy::GrantBuilder::on_agents`] | more than 1024 agents | [`Error::TooManyAgents`] |
-//! | [`Session::join_supervisor`], [`Session::join_supervisor_as`], [`Session::join_as`], [`Session::set_mode`], [`Session::press`], [`Session::set_policy`] | a supervisor outside its grant, without a key under a policy, an opted-out agent, or a join before a required disclosure with [`BeforeDisclosure::RefuseJoins`] | [`Error::Refused`] (recorded as [`Event::Refused`]; nothing else changes) |
+//! | [`Session::join`], [`Session::set_mode`], [`Session::press`], [`Session::set_policy`] | a supervisor outside its grant, without a key under a policy, an opted-out agent, or a join before a required disclosure with [`BeforeDisclosure::RefuseJoins`] | [`Error::Refused`] (recorded as [`Event::Refused`]; nothing else changes) |
 //! | [`kernel::mix`], [`kernel::mix_matrix`] | more than [`kernel::MAX_TALKERS`] talkers | [`Error::MatrixShape`] |
 //! | [`kernel::mix`] | a talker's frame not as long as the output | [`Error::MatrixShape`] |
 //! | [`kernel::mix_matrix`] | a number of gains other than listeners × talkers | [`Error::MatrixShape`] |
@@ -463,7 +483,7 @@
 //! | [`g711::Law::encode`], [`g711::Law::decode`], [`g711::Law::encode_f32`], [`g711::Law::decode_f32`] | an output slice not as long as the input | [`Error::LengthMismatch`] |
 //! | [`media::G711Source::new`], [`media::G711Sink::new`] | a format at another rate than 8000 Hz | [`Error::CodecRate`] |
 //! | [`media::Driver::tick`] | a session of another format than the driver's | [`Error::FormatMismatch`] |
-//! | [`media::Driver::tick`] | a source or sink built for another format than its party's leg (a [`media::G711Source`] or [`media::G711Sink`]; see [`Session::leg_format`]) | [`Error::FormatMismatch`] |
+//! | [`media::Driver::tick`] | a source or sink built for another format than its party's leg (a [`media::G711Source`] or [`media::G711Sink`], a [`media::Converted`]; see [`Session::leg_format`]) | [`Error::LegFormat`], naming the party and the end |
 //! | [`media::Driver::tick`] | a leg for an id of another session | [`Error::ForeignParty`] |
 //! | [`media::Driver::tick`] | a second source for one party, or a source for a party that has already handed in its frame this tick | [`Error::DuplicateFrame`] |
 //! | [`media::Driver::tick`] | a source for an announcement that plays a tone | [`Error::TonePlaying`] |
@@ -540,6 +560,8 @@ mod plan;
 
 pub mod session;
 
+pub mod audit;
+
 pub mod media;
 
 pub use dsp::dtmf::{Digit, DtmfDetector, DtmfEvent};
@@ -552,8 +574,8 @@ pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
 pub use session::{
-    BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, PartyId, PartyInfo, PartyStats, Route,
-    Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
+    BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, Join, PartyId, PartyInfo, PartyStats,
+    Route, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,
 };
 pub use tap::{Tap, TapChannel, TapId, TapLayout, MAX_TAPS};
 

@@ -20,6 +20,8 @@
 //! ([`crate::kernel::mix`] over the row), bit for bit: the session's tests
 //! run every tick both ways.
 
+use alloc::vec::Vec;
+
 use smallvec::SmallVec;
 
 use crate::dsp::kernel::{
@@ -46,12 +48,37 @@ pub(crate) enum Step {
     Reference,
 }
 
+/// How a tick runs a plan in which every talker handed in a frame: chosen
+/// when the plan is compiled (and when it settles), so that the tick only
+/// follows it. Whichever it is, the result is the general path's, bit for
+/// bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Pass {
+    /// A two-party call whose parties hear each other at unity: each hears
+    /// a copy of the other.
+    Copy,
+    /// A three-party call each of whose listeners hears at most the other
+    /// two at unity: one pass over the three frames, the kernel's loop for
+    /// who hears whom (`three_bits`).
+    Three,
+    /// A four-party call at unity: one pass over the four frames, for who
+    /// hears whom (`four`), where the sample type has one.
+    Four,
+    /// Every listener at unity: a copy or a one-pass sum, row by row.
+    Rows,
+    /// Anything else (routes that ramp, gains other than unity, talkers
+    /// beyond a one-pass sum), and a tick in which a talker handed in no
+    /// frame: row by row, with the general path where a row needs it.
+    #[default]
+    General,
+}
+
 /// A compiled mix plan for a call of `n` talkers who are also its first
 /// `n` listeners (the route matrix's diagonal is muted), followed by
 /// listeners who talk to no one (recording taps): `rows` listeners in all.
 ///
 /// Laid out in the order of its fields (only speed depends on it): the
-/// steps first, then in the second cache line everything a steady tick
+/// steps first, then in the second cache line everything a settled tick
 /// reads of a plan that is not a list of rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[repr(C)]
@@ -73,14 +100,15 @@ pub(crate) struct Plan {
     /// Whether some route ramps this tick: the plan of the ticks after it
     /// is another one.
     ramps: bool,
-    /// Whether the plan is *steady*: no route ramps, and every listener is
-    /// the fused three-party sum's or a [`Step::Unity`] (the listeners after
-    /// the talkers, taps, a [`Step::Unity`]), so that [`Plan::run_steady`]
-    /// can run it.
-    steady: bool,
-    /// Whether the plan is steady and that of a two-party call whose
-    /// parties hear each other at unity: each hears a copy of the other.
-    pass_through: bool,
+    /// Whether the plan looks at the frames on its way
+    /// ([`Plan::sanitizes_itself`]): it has the fused three-party sum, and no
+    /// head of a frame ramps.
+    checks_frames: bool,
+    /// How a tick in which every talker handed in a frame runs the plan:
+    /// in one pass (no route ramps, and every listener is the fused
+    /// three-party sum's or a [`Step::Unity`]; the listeners after the
+    /// talkers, taps, a [`Step::Unity`]), or row by row.
+    pass: Pass,
     /// For a steady plan with the one-pass three-party sum: who hears whom
     /// as the kernel's pattern of bits ([`pattern`]).
     three_bits: u8,
@@ -176,7 +204,7 @@ impl Plan {
     /// Whether running this plan mixes frames that were not sanitized, and
     /// sanitizes them only when one needs it.
     pub(crate) fn sanitizes_itself(&self) -> bool {
-        matches!(self.three, Some((_, heads)) if heads == [0; 3])
+        self.checks_frames
     }
 
     /// Compiles the route matrix `gains` (`rows × n`, row-major: at
@@ -247,6 +275,7 @@ impl Plan {
         }
         self.ramps = ramps;
         self.three = fused.then_some((unity, heads));
+        self.checks_frames = fused && heads == [0; 3];
         self.opens = if fused { opens } else { [None; 3] };
         self.classify();
     }
@@ -264,13 +293,14 @@ impl Plan {
         if let Some((_, heads)) = &mut self.three {
             *heads = [0; 3];
         }
+        self.checks_frames = self.three.is_some();
         self.opens = [None; 3];
         self.ramps = false;
         self.set_class(self.settled);
     }
 
-    /// Works out whether the plan is steady, and a pass-through; and, for a
-    /// plan that ramps, the same of the plan it settles into.
+    /// Works out how the plan runs ([`Pass`]); and, for a plan that ramps,
+    /// how the plan it settles into runs.
     fn classify(&mut self) {
         let now = self.class_of(&self.steps, self.ramps);
         self.settled = if self.ramps {
@@ -288,7 +318,7 @@ impl Plan {
         let unity = |s: &Step| matches!(s, Step::Unity { .. });
         // The parties' rows are the fused sum's or one-pass sums; the rows
         // after them (taps) one-pass sums.
-        let steady = !ramps
+        let one_pass = !ramps
             && n != 0
             && steps.len() == self.rows
             && (self.three.is_some() || steps.iter().take(n).all(unity))
@@ -298,35 +328,94 @@ impl Plan {
             count: 1,
             talkers: [t, 0, 0],
         };
+        let four = four_hears(n, steps).filter(|_| one_pass);
+        let pass = if !one_pass {
+            Pass::General
+        } else if n == 2 && steps.get(..2) == Some(&[one(1), one(0)]) {
+            Pass::Copy
+        } else if self.three.is_some() {
+            Pass::Three
+        } else if four.is_some() {
+            Pass::Four
+        } else {
+            Pass::Rows
+        };
         Class {
-            steady,
-            pass_through: steady && steps.get(..2) == Some(&[one(1), one(0)]) && n == 2,
+            pass,
             three_bits: self.three.map_or(0, |(unity, _)| pattern(unity)),
-            four: four_hears(n, steps).filter(|_| steady),
+            four,
         }
     }
 
     /// Sets the fields [`Plan::classify`] works out.
     fn set_class(&mut self, class: Class) {
-        self.steady = class.steady;
-        self.pass_through = class.pass_through;
+        self.pass = class.pass;
         self.three_bits = class.three_bits;
         self.four = class.four;
     }
 
-    /// Whether [`Plan::run_steady`] runs this plan.
-    pub(crate) fn steady(&self) -> bool {
-        self.steady
+    /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,
+    /// `outputs` holds one frame per talker back to back and `taps` the
+    /// frames of the listeners after them (each item some of those
+    /// listeners' frames back to back: a tap's), in the order of the matrix
+    /// the plan was compiled from, `gains` is that matrix, and bit `t` of
+    /// `has` says whether talker `t` handed in a frame (one that did not is
+    /// silence, whatever `frame(t)` holds; `None`: every talker did). `clipped(l, k)` is told of the
+    /// `k` clipped samples of listener `l`.
+    ///
+    /// With `sanitized` false, the inputs may hold samples that nobody may
+    /// hear (non-finite `f32`): a plan that [sanitizes
+    /// itself](Plan::sanitizes_itself) checks, and returns
+    /// [`NeedsSanitizing`] having told `clipped` nothing when one does.
+    /// Other plans must be given sanitized inputs.
+    ///
+    /// `open` holds the gains of a route that opens from muted to unity
+    /// over `open.len()` samples (the session's ramp), which such a ramp
+    /// reads rather than computes.
+    ///
+    /// Runs the plan as it was compiled to run ([`Pass`]): in one pass when
+    /// it can and every talker handed in a frame, else row by row. Returns
+    /// whether it ran in one pass.
+    // The route matrix and the opening ramp by reference to their vectors:
+    // a tick that runs in one pass reads neither.
+    #[allow(clippy::too_many_arguments, clippy::ptr_arg)]
+    #[inline(always)]
+    pub(crate) fn run<'a, 'o, S: Sample + 'a + 'o>(
+        &self,
+        gains: &Vec<RouteGain>,
+        open: &Vec<S::KGain>,
+        frame: impl Fn(usize) -> &'a [S],
+        outputs: &'o mut [S],
+        taps: impl Iterator<Item = &'o mut [S]>,
+        len: usize,
+        has: Option<u32>,
+        sanitized: bool,
+        clipped: impl FnMut(usize, usize),
+    ) -> Result<bool, NeedsSanitizing> {
+        // Bits `0..n`: every talker (`n <= 32`).
+        let everyone = || ((1u64 << self.n.min(32)) - 1) as u32;
+        let has = match has {
+            None if self.pass != Pass::General => {
+                self.run_one_pass(frame, outputs, taps, len, sanitized, clipped)?;
+                return Ok(true);
+            }
+            None => everyone(),
+            Some(has) if self.pass != Pass::General && has == everyone() => {
+                self.run_one_pass(frame, outputs, taps, len, sanitized, clipped)?;
+                return Ok(true);
+            }
+            Some(has) => has,
+        };
+        self.run_rows(
+            gains, open, frame, outputs, taps, len, has, sanitized, clipped,
+        )?;
+        Ok(false)
     }
 
-    /// Runs a [steady](Plan::steady) plan over a tick in which every talker
-    /// handed in a frame: `frame(t)` is talker `t`'s frame of `len` samples,
-    /// `outputs` the talkers' frames back to back and `taps` the frames of
-    /// the listeners after them, as in [`Plan::run`]. Gives what
-    /// [`Plan::run`] gives with every bit of `has` set, without its
-    /// look-ups. `sanitized`, `clipped` and the result are [`Plan::run`]'s.
+    /// [`Plan::run`] in one pass, over a tick in which every talker handed
+    /// in a frame: what [`Plan::run_rows`] gives, without its look-ups.
     #[inline(always)]
-    pub(crate) fn run_steady<'a, 'o, S: Sample + 'a + 'o>(
+    fn run_one_pass<'a, 'o, S: Sample + 'a + 'o>(
         &self,
         frame: impl Fn(usize) -> &'a [S],
         outputs: &mut [S],
@@ -335,33 +424,47 @@ impl Plan {
         sanitized: bool,
         mut clipped: impl FnMut(usize, usize),
     ) -> Result<(), NeedsSanitizing> {
-        debug_assert!(self.steady);
-        let pair = outputs.get_mut(..2 * len).map(|o| o.split_at_mut(len));
-        if let (true, Some((out0, out1))) = (self.pass_through, pair) {
-            // A copy for `i16`; an `f32` frame beyond full scale clips.
-            for (l, k) in [mix_unity(out0, &[frame(1)]), mix_unity(out1, &[frame(0)])]
-                .into_iter()
-                .enumerate()
-            {
-                if k != 0 {
-                    clipped(l, k);
+        debug_assert!(self.pass != Pass::General);
+        let rows = match self.pass {
+            Pass::Copy => match outputs.get_mut(..2 * len).map(|o| o.split_at_mut(len)) {
+                Some((out0, out1)) => {
+                    // A copy for `i16`; an `f32` frame beyond full scale
+                    // clips.
+                    let k = [mix_unity(out0, &[frame(1)]), mix_unity(out1, &[frame(0)])];
+                    report(k, &mut clipped);
+                    false
+                }
+                None => true,
+            },
+            Pass::Three => match self.three {
+                Some((unity, _)) => {
+                    let x = [frame(0), frame(1), frame(2)];
+                    let k = match mix_three_pattern(outputs, x, self.three_bits) {
+                        // A sample type that needs no cleaning, by its
+                        // pattern.
+                        Some(k) => k,
+                        None if sanitized => mix_three(outputs, x, unity),
+                        None => mix_three_unsanitized(outputs, x, unity).ok_or(NeedsSanitizing)?,
+                    };
+                    report(k, &mut clipped);
+                    false
+                }
+                None => true,
+            },
+            Pass::Four => {
+                let x = [frame(0), frame(1), frame(2), frame(3)];
+                match self.four.and_then(|hears| mix_four(outputs, x, hears)) {
+                    Some(k) => {
+                        report(k, &mut clipped);
+                        false
+                    }
+                    // A sample type without a four-party loop: row by row.
+                    None => true,
                 }
             }
-        } else if let Some((unity, _)) = self.three {
-            let x = [frame(0), frame(1), frame(2)];
-            let k = match mix_three_pattern(outputs, x, self.three_bits) {
-                // A sample type that needs no cleaning, by its pattern.
-                Some(k) => k,
-                None if sanitized => mix_three(outputs, x, unity),
-                None => mix_three_unsanitized(outputs, x, unity).ok_or(NeedsSanitizing)?,
-            };
-            report(k, &mut clipped);
-        } else if let Some(k) = self
-            .four
-            .and_then(|hears| mix_four(outputs, [frame(0), frame(1), frame(2), frame(3)], hears))
-        {
-            report(k, &mut clipped);
-        } else {
+            Pass::Rows | Pass::General => true,
+        };
+        if rows {
             // Rows by index, not by `chunks_exact_mut`: no division.
             for (l, &step) in self.steps.iter().take(self.n).enumerate() {
                 let Some(out) = outputs.get_mut(l * len..(l + 1) * len) else {
@@ -390,26 +493,12 @@ impl Plan {
         Ok(())
     }
 
-    /// Mixes one tick: `frame(t)` is talker `t`'s frame of `len` samples,
-    /// `outputs` holds one frame per talker back to back and `taps` the
-    /// frames of the listeners after them (each item some of those
-    /// listeners' frames back to back: a tap's), in the order of the matrix the
-    /// plan was compiled from, `gains` is that matrix, and
-    /// bit `t` of `has` says whether talker `t` handed in a frame (one that
-    /// did not is silence, whatever `frame(t)` holds).
-    /// `clipped(l, k)` is told of the `k` clipped samples of listener `l`.
-    ///
-    /// With `sanitized` false, the inputs may hold samples that nobody may
-    /// hear (non-finite `f32`): a plan that [sanitizes
-    /// itself](Plan::sanitizes_itself) checks, and returns
-    /// [`NeedsSanitizing`] having told `clipped` nothing when one does.
-    /// Other plans must be given sanitized inputs.
-    ///
-    /// `open` holds the gains of a route that opens from muted to unity
-    /// over `open.len()` samples (the session's ramp), which such a ramp
-    /// reads rather than computes.
+    /// [`Plan::run`] row by row: the fused three-party sum where the plan
+    /// has one (its heads ramping on the general path), then each row by
+    /// its step.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn run<'a, 'o, S: Sample + 'o>(
+    #[inline(never)]
+    fn run_rows<'a, 'o, S: Sample + 'o>(
         &self,
         gains: &[RouteGain],
         open: &[S::KGain],
@@ -564,8 +653,7 @@ fn four_hears(n: usize, steps: &[Step]) -> Option<u16> {
 /// What [`Plan::classify`] works out of a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Class {
-    steady: bool,
-    pass_through: bool,
+    pass: Pass,
     three_bits: u8,
     four: Option<u16>,
 }

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use barge::{
-    Audience, Cue, CueOn, Error, Event, Format, Mode, PartyId, Role, Session, Tap, TapChannel,
-    ToneGenerator, ToneSpec,
+    Audience, Cue, CueOn, Error, Event, Format, Join, Mode, PartyId, Role, Session, Tap,
+    TapChannel, ToneGenerator, ToneSpec,
 };
 
 const AUDIENCES: [Audience; 4] = [
@@ -52,9 +52,9 @@ fn an_announcement_is_heard_by_its_audience_alone() {
             s.set_ramp(Duration::ZERO).unwrap();
             let c = s.join(Role::Customer).unwrap();
             let a = s.join(Role::Agent).unwrap();
-            let v = s.join_supervisor(mode).unwrap();
-            let r = s.join_recorder(true).unwrap();
-            let ann = s.join_announcement(audience).unwrap();
+            let v = s.join(Join::supervisor(mode)).unwrap();
+            let r = s.join(Join::recorder(true)).unwrap();
+            let ann = s.join(Join::announcement(audience)).unwrap();
             assert_eq!(s.party(ann).unwrap().audience, Some(audience));
             s.mix_frames(&[(ann, &[77; 160])]).unwrap();
             for (id, role) in [
@@ -88,9 +88,9 @@ fn an_announcement_carries_nothing_of_a_whisper() {
         with.set_ramp(Duration::ZERO).unwrap();
         let c = with.join(Role::Customer).unwrap();
         let a = with.join(Role::Agent).unwrap();
-        let ann = with.join_announcement(audience).unwrap();
+        let ann = with.join(Join::announcement(audience)).unwrap();
         let mut without = with.clone();
-        let v = with.join_supervisor(Mode::Whisper).unwrap();
+        let v = with.join(Join::supervisor(Mode::Whisper)).unwrap();
         for k in 0..5i16 {
             let (fc, fa, fn_) = ([k; 160], [2 * k; 160], [3 * k; 160]);
             with.mix_frames(&[(c, &fc), (a, &fa), (ann, &fn_), (v, &[9999; 160])])
@@ -109,7 +109,7 @@ fn a_tone_is_the_announcements_frame_until_it_ends() {
     s.set_ramp(Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let beep = s.join_announcement(Audience::AGENTS).unwrap();
+    let beep = s.join(Join::announcement(Audience::AGENTS)).unwrap();
     while s.poll_event().is_some() {}
     s.mix();
     s.play(beep, &ToneSpec::JOIN_BEEP).unwrap();
@@ -117,6 +117,7 @@ fn a_tone_is_the_announcements_frame_until_it_ends() {
         s.poll_event(),
         Some(Event::ToneStarted {
             party: beep,
+            label: None,
             tone: ToneSpec::JOIN_BEEP,
             at: 1
         })
@@ -153,6 +154,7 @@ fn a_tone_is_the_announcements_frame_until_it_ends() {
         s.poll_event(),
         Some(Event::ToneEnded {
             party: beep,
+            label: None,
             finished: true,
             // Started at tick 1, sounded in ticks 1..=11.
             at: 1 + total.div_ceil(160),
@@ -167,7 +169,7 @@ fn a_stopped_tone_is_silent_from_the_next_tick() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.set_ramp(Duration::ZERO).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let warn = s.join_announcement(Audience::EVERYONE).unwrap();
+    let warn = s.join(Join::announcement(Audience::EVERYONE)).unwrap();
     s.play(warn, &ToneSpec::RECORDING_WARNING).unwrap();
     s.mix();
     assert!(s.output(a).unwrap().iter().any(|&x| x != 0));
@@ -177,6 +179,7 @@ fn a_stopped_tone_is_silent_from_the_next_tick() {
         s.poll_event(),
         Some(Event::ToneEnded {
             party: warn,
+            label: None,
             finished: false,
             at: 1
         })
@@ -225,7 +228,7 @@ fn a_cue_starts_at_the_tick_of_the_change_for_its_audience() {
         s.mix();
     }
     while s.poll_event().is_some() {}
-    let v = s.join_supervisor(Mode::Monitor).unwrap();
+    let v = s.join(Join::supervisor(Mode::Monitor)).unwrap();
     let cue_event =
         std::iter::from_fn(|| s.poll_event()).find(|e| matches!(e, Event::CueStarted { .. }));
     assert_eq!(
@@ -233,6 +236,7 @@ fn a_cue_starts_at_the_tick_of_the_change_for_its_audience() {
         Some(Event::CueStarted {
             on: CueOn::Join,
             supervisor: v,
+            supervisor_label: None,
             player,
             audience: Audience::SUPERVISORS,
             at: 3
@@ -276,7 +280,7 @@ fn without_cues_for_it_a_monitoring_supervisor_is_undetectable() {
     s.set_cue(CueOn::Join, beep).unwrap();
     s.set_cue(CueOn::Leave, beep).unwrap();
     let mut plain = s.clone();
-    let v = s.join_supervisor(Mode::Monitor).unwrap();
+    let v = s.join(Join::supervisor(Mode::Monitor)).unwrap();
     for k in 0..30i16 {
         if k == 20 {
             s.leave(v).unwrap();
@@ -299,7 +303,7 @@ fn a_tap_records_an_announcement_only_if_recorders_hear_it() {
     for audience in every_audience() {
         let (mut s, c, a) = cued();
         let tap = s.add_tap(Tap::stereo()).unwrap();
-        let ann = s.join_announcement(audience).unwrap();
+        let ann = s.join(Join::announcement(audience)).unwrap();
         s.mix_frames(&[(c, &[1; 160]), (a, &[2; 160]), (ann, &[40; 160])])
             .unwrap();
         let recorded = audience.includes(Role::Recorder);
@@ -324,7 +328,7 @@ fn the_cue_player_leaving_clears_the_cues() {
         .id;
     s.leave(player).unwrap();
     assert_eq!(s.cue_for(CueOn::Join), None);
-    s.join_supervisor(Mode::Monitor).unwrap();
+    s.join(Join::supervisor(Mode::Monitor)).unwrap();
     s.mix();
     assert!(!loud(s.output(a).unwrap()));
 }

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use barge::g711::Law;
 use barge::kernel::{mix, mix_matrix, RouteGain, Talker};
-use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, Sink, Source};
+use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, LegEnd, Sink, Source};
 use barge::tone::ToneSpec;
 use barge::{
-    Error, Format, Gain, Mode, PartyId, Ptime, Role, SampleRate, Session, Tap, TapChannel, TapId,
-    MAX_PARTIES,
+    Error, Format, Gain, Join, Mode, PartyId, Ptime, Role, SampleRate, Session, Tap, TapChannel,
+    TapId, MAX_PARTIES,
 };
 
 /// A three-party call that has mixed one tick and has a pending event.
@@ -19,7 +19,7 @@ fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
     let mut s = Session::new(Format::NARROWBAND_20MS);
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Whisper).unwrap();
+    let v = s.join(Join::supervisor(Mode::Whisper)).unwrap();
     s.put_frame(c, &[100; 160]).unwrap();
     s.mix();
     s.set_volume(a, -6.0).unwrap();
@@ -147,8 +147,8 @@ fn one_party_too_many() {
     let want = Error::TooManyParties { max: MAX_PARTIES };
     let errors = [
         fails_unchanged(&s, |s| s.join(Role::Customer)),
-        fails_unchanged(&s, |s| s.join_supervisor(Mode::Barge)),
-        fails_unchanged(&s, |s| s.join_recorder(true)),
+        fails_unchanged(&s, |s| s.join(Join::supervisor(Mode::Barge))),
+        fails_unchanged(&s, |s| s.join(Join::recorder(true))),
     ];
     for e in errors {
         assert_eq!(e, want);
@@ -280,15 +280,29 @@ fn borrowed_frames_that_cannot_be_mixed() {
 #[test]
 fn a_leg_format_that_cannot_be_set() {
     let (s, c, _, _) = call();
-    let e = fails_unchanged(&s, |s| s.set_leg_format(c, Format::new(48000, 10).unwrap()));
+    // 30 ms frames neither fill whole 20 ms ticks nor fit a whole number
+    // into one.
+    let e = fails_unchanged(&s, |s| s.set_leg_format(c, Format::new(48000, 30).unwrap()));
     assert_eq!(
         e,
         Error::LegFrameDuration {
-            given_ms: 10,
+            given_ms: 30,
             expected_ms: 20
         }
     );
-    names(&e, &["10 ms", "20 ms"]);
+    assert_eq!(
+        e.to_string(),
+        "leg frames of 30 ms on a call that ticks every 20 ms: expected 10, 20, 40, 60 ms, \
+         or a call that ticks every 10 ms"
+    );
+    // A join on such a leg is refused whole.
+    let e = fails_unchanged(&s, |s| {
+        s.join(Join::supervisor(Mode::Monitor).leg(Format::new(48000, 30).unwrap()))
+    });
+    assert!(
+        matches!(e, Error::LegFrameDuration { given_ms: 30, .. }),
+        "{e}"
+    );
     let mut pending = s.clone();
     pending.put_frame(c, &[1; 160]).unwrap();
     let e = fails_unchanged(&pending, |s| {
@@ -316,11 +330,80 @@ fn a_frame_for_a_longer_leg_between_its_frames() {
 }
 
 #[test]
+fn a_frame_skipped_between_a_longer_legs_frames() {
+    let mut s = Session::<i16>::new(Format::new(8000, 10).unwrap());
+    let c = s.join(Role::Customer).unwrap();
+    s.set_leg_format(c, Format::new(8000, 30).unwrap()).unwrap();
+    s.mix();
+    let e = fails_unchanged(&s, |s| s.skip_frame(c));
+    assert_eq!(e, Error::FrameNotDue { party: c, next: 3 });
+}
+
+#[test]
+fn a_frame_more_than_a_shorter_leg_takes_in_a_tick() {
+    // A browser's 10 ms frames on a 20 ms call: two a tick, each once.
+    let (mut s, c, ..) = call();
+    s.set_leg_format(c, Format::new(8000, 10).unwrap()).unwrap();
+    s.put_frame(c, &[1; 80]).unwrap();
+    s.skip_frame(c).unwrap();
+    let want = Error::DuplicateFrame { party: c, tick: 1 };
+    for e in [
+        fails_unchanged(&s, |s| s.put_frame(c, &[1; 80])),
+        fails_unchanged(&s, |s| s.frame_mut(c).map(|_| ())),
+        fails_unchanged(&s, |s| s.skip_frame(c)),
+    ] {
+        assert_eq!(e, want);
+        names(&e, &[&format!("party {c}"), "tick 1"]);
+    }
+}
+
+#[test]
+fn a_disclosure_that_never_ends_or_that_the_customer_does_not_hear() {
+    let (mut s, ..) = call();
+    let warning = s
+        .join(Join::announcement(barge::Audience::EVERYONE))
+        .unwrap();
+    s.play(warning, &ToneSpec::RECORDING_WARNING).unwrap();
+    let e = fails_unchanged(&s, |s| s.set_disclosure(warning));
+    assert_eq!(e, Error::DisclosureNeverEnds { party: warning });
+    names(&e, &["#3", "repeats forever", "a disclosure must end"]);
+
+    let prompt = s
+        .join(Join::announcement(barge::Audience::CUSTOMERS))
+        .unwrap();
+    s.set_disclosure(prompt).unwrap();
+    let e = fails_unchanged(&s, |s| s.play(prompt, &ToneSpec::RECORDING_WARNING));
+    assert_eq!(e, Error::DisclosureNeverEnds { party: prompt });
+    let e = fails_unchanged(&s, |s| s.set_audience(prompt, barge::Audience::AGENTS));
+    assert_eq!(
+        e,
+        Error::DisclosureUnheard {
+            party: prompt,
+            audience: barge::Audience::AGENTS
+        }
+    );
+    names(
+        &e,
+        &[
+            "#4",
+            "heard by agents",
+            "expected a disclosure the customer hears",
+        ],
+    );
+    let beep = s.join(Join::announcement(barge::Audience::AGENTS)).unwrap();
+    let e = fails_unchanged(&s, |s| s.set_disclosure(beep));
+    assert!(
+        matches!(e, Error::DisclosureUnheard { party, .. } if party == beep),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_mode_for_a_party_that_is_not_a_supervisor() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let r = s.join_recorder(false).unwrap();
+    let r = s.join(Join::recorder(false)).unwrap();
     for (p, role) in [(c, Role::Customer), (a, Role::Agent), (r, Role::Recorder)] {
         let e = fails_unchanged(&s, |s| s.set_mode(p, Mode::Whisper));
         assert_eq!(e, Error::NotASupervisor { party: p, role });
@@ -690,10 +773,15 @@ fn a_g711_source_or_sink_built_for_another_format() {
             )
         }),
     ];
-    for e in errors {
+    for (e, end) in errors
+        .into_iter()
+        .zip([LegEnd::Source, LegEnd::Sink, LegEnd::Sink])
+    {
         assert_eq!(
             e,
-            Error::FormatMismatch {
+            Error::LegFormat {
+                party: a,
+                end,
                 given: short,
                 expected: Format::NARROWBAND_20MS
             }
@@ -701,8 +789,8 @@ fn a_g711_source_or_sink_built_for_another_format() {
         names(
             &e,
             &[
-                &format!("format {short}"),
-                &format!("expected {}", Format::NARROWBAND_20MS),
+                &format!("party {a}'s {end} is built for {short}"),
+                &format!("expected its leg's format, {}", Format::NARROWBAND_20MS),
             ],
         );
     }
@@ -839,7 +927,9 @@ fn a_converted_leg_built_for_another_format() {
     let e = fails_unchanged(&s, |s| driver.tick(s, &mut [Leg::talk_only(a, &mut mic)]));
     assert_eq!(
         e,
-        Error::FormatMismatch {
+        Error::LegFormat {
+            party: a,
+            end: LegEnd::Source,
             given: Format::NARROWBAND_20MS,
             expected: wideband
         }
@@ -941,6 +1031,7 @@ fn an_announcement_call_on_a_party_that_is_not_one() {
         fails_unchanged(&s, |s| s.play(c, &barge::ToneSpec::JOIN_BEEP)),
         fails_unchanged(&s, |s| s.stop(c)),
         fails_unchanged(&s, |s| s.set_disclosure(c)),
+        fails_unchanged(&s, |s| s.prompt_ended(c)),
     ];
     for e in errors {
         assert_eq!(
@@ -957,7 +1048,7 @@ fn an_announcement_call_on_a_party_that_is_not_one() {
 #[test]
 fn a_frame_for_an_announcement_that_plays_a_tone() {
     let (mut s, ..) = call();
-    let beep = s.join_announcement(barge::Audience::AGENTS).unwrap();
+    let beep = s.join(Join::announcement(barge::Audience::AGENTS)).unwrap();
     s.play(beep, &barge::ToneSpec::JOIN_BEEP).unwrap();
     let frame = [0i16; 160];
     let errors = [
@@ -967,10 +1058,14 @@ fn a_frame_for_an_announcement_that_plays_a_tone() {
         fails_unchanged(&s, |s| {
             s.set_leg_format(beep, Format::new(16000, 20).unwrap())
         }),
+        fails_unchanged(&s, |s| s.prompt_ended(beep)),
     ];
     for e in errors {
         assert_eq!(e, Error::TonePlaying { party: beep });
-        names(&e, &["#3", "playing a tone", "expected no frame"]);
+        names(
+            &e,
+            &["#3", "playing a tone", "expected nothing from the host"],
+        );
     }
 }
 
@@ -978,7 +1073,7 @@ fn a_frame_for_an_announcement_that_plays_a_tone() {
 fn a_tone_that_cannot_be_played() {
     use barge::tone::{Cadence, Component, Repeat};
     let (mut s, ..) = call();
-    let beep = s.join_announcement(barge::Audience::AGENTS).unwrap();
+    let beep = s.join(Join::announcement(barge::Audience::AGENTS)).unwrap();
     let once = Cadence::once(100);
     // 4000 Hz is the Nyquist frequency at 8 kHz.
     let e = fails_unchanged(&s, |s| s.play(beep, &ToneSpec::single(4000.0, -10.0, once)));
@@ -1070,8 +1165,10 @@ fn a_supervisor_outside_its_grant() {
     let policy = Policy::new().grant(Grant::group(l("qa")).may([Mode::Monitor]).on_every_agent());
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.set_policy(Some(policy.into())).unwrap();
-    let agent = s.join_as(Role::Agent, alex).unwrap();
-    let q = s.join_supervisor_as(Mode::Monitor, quinn).unwrap();
+    let agent = s.join(Join::from(Role::Agent).identity(alex)).unwrap();
+    let q = s
+        .join(Join::supervisor(Mode::Monitor).identity(quinn))
+        .unwrap();
     s.set_dtmf_map(barge::keypad::DtmfMap::CHANSPY);
     // Each refused call: the error, the same refusal on the audit trail,
     // and nothing else changed.
@@ -1108,13 +1205,15 @@ fn a_supervisor_outside_its_grant() {
     );
     let (r, _) = refused(&s, &|s| s.press(q, barge::dtmf::Digit::Six).map(|_| ()));
     assert_eq!(r.mode, Mode::Barge);
-    let (r, msg) = refused(&s, &|s| s.join_supervisor(Mode::Monitor).map(|_| ()));
+    let (r, msg) = refused(&s, &|s| s.join(Join::supervisor(Mode::Monitor)).map(|_| ()));
     assert_eq!(r.reason, Reason::NoIdentity);
     names_str(&msg, &["without a key", "monitor", "\"alex\""]);
     // An agent of another team joins where quinn monitors: allowed (qa
     // monitors every agent); an opted-out agent: refused.
     let out = Identity::new(l("olive")).with_opt_out();
-    let (r, msg) = refused(&s, &|s| s.join_as(Role::Agent, out).map(|_| ()));
+    let (r, msg) = refused(&s, &|s| {
+        s.join(Join::from(Role::Agent).identity(out)).map(|_| ())
+    });
     assert_eq!(r.reason, Reason::OptedOut);
     names_str(&msg, &["\"quinn\"", "\"olive\"", "opted out"]);
     // A policy that the supervisor on the call breaks is refused whole.
@@ -1133,7 +1232,9 @@ fn names_str(msg: &str, parts: &[&str]) {
 #[test]
 fn a_source_for_an_announcement_that_plays_a_tone() {
     let (mut s, c, ..) = call();
-    let beep = s.join_announcement(barge::Audience::EVERYONE).unwrap();
+    let beep = s
+        .join(Join::announcement(barge::Audience::EVERYONE))
+        .unwrap();
     s.play(beep, &ToneSpec::JOIN_BEEP).unwrap();
     let (mut pc, mut pb) = (Probe::default(), Probe::default());
     let mut driver = Driver::new(Format::NARROWBAND_20MS);

@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use barge::{Event, Format, Mode, Role, Session, DEFAULT_EVENT_LIMIT};
+use barge::{Event, Format, Join, Mode, Role, Session, DEFAULT_EVENT_LIMIT};
 
 /// Counts the bytes each thread holds on the heap, so that what the test
 /// harness's own threads allocate meanwhile does not count.
@@ -48,7 +48,7 @@ fn a_million_ticks_of_churn_never_drained_hold_flat_memory() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.join(Role::Customer).unwrap();
     let mut agent = s.join(Role::Agent).unwrap();
-    let supervisor = s.join_supervisor(Mode::Monitor).unwrap();
+    let supervisor = s.join(Join::supervisor(Mode::Monitor)).unwrap();
     let frame = [7i16; 160];
     let modes = [Mode::Whisper, Mode::Barge, Mode::Monitor];
     let mut churn = |s: &mut Session<i16>, tick: u64| {

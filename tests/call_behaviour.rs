@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use barge::{Error, Event, Format, Gain, Mode, PartyId, Role, Session, MAX_PARTIES};
+use barge::{Error, Event, Format, Gain, Join, Mode, PartyId, Role, Session, MAX_PARTIES};
 use common::{dc, Call};
 
 const C: i16 = 1;
@@ -135,9 +135,9 @@ fn several_supervisors_each_have_their_own_mode() {
     s.set_ramp(Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let mon = s.join_supervisor(Mode::Monitor).unwrap();
-    let whi = s.join_supervisor(Mode::Whisper).unwrap();
-    let bar = s.join_supervisor(Mode::Barge).unwrap();
+    let mon = s.join(Join::supervisor(Mode::Monitor)).unwrap();
+    let whi = s.join(Join::supervisor(Mode::Whisper)).unwrap();
+    let bar = s.join(Join::supervisor(Mode::Barge)).unwrap();
     let says = [(c, 1), (a, 10), (mon, 100), (whi, 1000), (bar, 10000)];
     for (p, v) in says {
         s.put_frame(p, &dc(160, v)).unwrap();
@@ -154,8 +154,8 @@ fn several_supervisors_each_have_their_own_mode() {
 #[test]
 fn a_recorder_hears_the_call_and_whispers_only_if_asked() {
     let mut call = Call::new(Mode::Whisper);
-    let plain = call.s.join_recorder(false).unwrap();
-    let coach = call.s.join_recorder(true).unwrap();
+    let plain = call.s.join(Join::recorder(false)).unwrap();
+    let coach = call.s.join(Join::recorder(true)).unwrap();
     call.s.put_frame(plain, &dc(160, 5000)).unwrap();
     let (customer, agent, sup) = call.tick(C, A, V);
     assert_eq!(
@@ -217,7 +217,7 @@ fn non_finite_f32_samples_reach_nobody() {
     s.set_ramp(Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Barge).unwrap();
+    let v = s.join(Join::supervisor(Mode::Barge)).unwrap();
     let mut bad = vec![0.25f32; 480];
     bad[0] = f32::NAN;
     bad[1] = f32::INFINITY;
@@ -482,6 +482,7 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
         events[0],
         Event::ModeChanged {
             party: call.supervisor,
+            label: None,
             from: Mode::Monitor,
             to: Mode::Whisper,
             at: 125
@@ -497,6 +498,7 @@ fn events_are_stamped_with_the_tick_they_take_effect() {
         Event::Left {
             party: call.supervisor,
             role: Role::Supervisor,
+            label: None,
             at: 125
         }
     );
@@ -523,7 +525,7 @@ fn f32_and_i16_sessions_both_mix_the_call() {
         let mut s = Session::<f32>::new(format);
         let c = s.join(Role::Customer).unwrap();
         let a = s.join(Role::Agent).unwrap();
-        let v = s.join_supervisor(Mode::Whisper).unwrap();
+        let v = s.join(Join::supervisor(Mode::Whisper)).unwrap();
         s.set_ramp(Duration::ZERO).unwrap();
         s.put_frame(c, &vec![0.25; n]).unwrap();
         s.put_frame(a, &vec![0.5; n]).unwrap();
@@ -538,7 +540,7 @@ fn f32_and_i16_sessions_both_mix_the_call() {
 #[test]
 fn a_pcmu_leg_joins_a_wideband_call_through_its_own_rate() {
     use barge::g711::Law;
-    use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
+    use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, LegEnd};
     let call_format = Format::new(16000, 20).unwrap();
     let pstn = Format::NARROWBAND_20MS;
     let mut s = Session::<i16>::new(call_format);
@@ -580,7 +582,9 @@ fn a_pcmu_leg_joins_a_wideband_call_through_its_own_rate() {
         .unwrap_err();
     assert_eq!(
         e,
-        Error::FormatMismatch {
+        Error::LegFormat {
+            party: agent,
+            end: LegEnd::Source,
             given: pstn,
             expected: call_format
         }
@@ -596,12 +600,12 @@ fn a_leg_at_the_calls_rate_is_never_resampled() {
     }
     let e = set
         .s
-        .set_leg_format(set.customer, Format::new(8000, 10).unwrap())
+        .set_leg_format(set.customer, Format::new(8000, 30).unwrap())
         .unwrap_err();
     assert_eq!(
         e,
         Error::LegFrameDuration {
-            given_ms: 10,
+            given_ms: 30,
             expected_ms: 20
         }
     );
@@ -664,6 +668,196 @@ fn a_20_ms_leg_on_a_10_ms_call_is_heard_from_its_first_tick_and_hears_whole_fram
 }
 
 #[test]
+fn a_10_ms_leg_on_a_20_ms_call_is_heard_in_its_tick_and_hears_its_frames_in_order() {
+    let call_format = Format::NARROWBAND_20MS;
+    let webrtc = Format::new(8000, 10).unwrap();
+    let mut s = Session::<i16>::new(call_format);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let customer = s.join(Role::Customer).unwrap();
+    let agent = s.join(Join::agent().leg(webrtc)).unwrap();
+    let (mut customer_heard, mut agent_heard) = (Vec::new(), Vec::new());
+    for tick in 0..4i16 {
+        // The customer's 20 ms; the agent's two 10 ms frames (the second
+        // missing in tick 2, the first in tick 3).
+        let c: Vec<i16> = (0..160).map(|i| 1000 * (tick + 1) + i).collect();
+        s.put_frame(customer, &c).unwrap();
+        for j in 0..2 {
+            assert_eq!(s.frame_due(agent), Ok(true), "tick {tick}, frame {j}");
+            let a: Vec<i16> = (0..80).map(|i| -(100 * (2 * tick + j) + i) - 1).collect();
+            match (tick, j) {
+                (2, 1) => {} // lost at the end of the tick: handed nothing
+                (3, 0) => s.skip_frame(agent).unwrap(),
+                _ => s.put_frame(agent, &a).unwrap(),
+            }
+        }
+        if tick != 2 {
+            // Both frames are in: a third is one too many.
+            assert_eq!(s.frame_due(agent), Ok(false));
+            let before = s.clone();
+            assert_eq!(
+                s.put_frame(agent, &[0; 80]),
+                Err(Error::DuplicateFrame {
+                    party: agent,
+                    tick: tick as u64
+                })
+            );
+            assert_eq!(s, before);
+        }
+        s.mix();
+        customer_heard.extend_from_slice(s.output(customer).unwrap());
+        // What the agent heard of the tick: two 10 ms frames, in order.
+        let heard = s.output(agent).unwrap();
+        assert_eq!(heard.len(), 160);
+        agent_heard.extend_from_slice(heard);
+    }
+    let said = |tick: i16, j: i16| -> Vec<i16> {
+        (0..80).map(|i| -(100 * (2 * tick + j) + i) - 1).collect()
+    };
+    // The customer hears each 10 ms frame in the tick it belongs to, at its
+    // place; a missing one is silence, and the frames after it keep theirs.
+    for tick in 0..4i16 {
+        for j in 0..2i16 {
+            let at = (tick as usize * 2 + j as usize) * 80;
+            let want = match (tick, j) {
+                (2, 1) | (3, 0) => vec![0; 80],
+                _ => said(tick, j),
+            };
+            assert_eq!(
+                &customer_heard[at..at + 80],
+                &want[..],
+                "tick {tick}, frame {j}"
+            );
+        }
+    }
+    // The agent hears the customer's 20 ms as two 10 ms frames, with no
+    // delay on the call's time line.
+    let customer_said: Vec<i16> = (0..4)
+        .flat_map(|t| (0..160).map(move |i| 1000 * (t + 1) + i))
+        .collect();
+    assert_eq!(agent_heard, customer_said);
+    let st = s.party(agent).unwrap().stats;
+    assert_eq!(
+        (st.frames_mixed, st.frames_missing),
+        (6, 2),
+        "counted by 10 ms frame"
+    );
+}
+
+/// What a leg whose frames are shorter than the call's costs: its frames of
+/// a tick are handed out together at the tick's end, so the `j`-th of `k`
+/// leaves `(k - 1 - j)` leg frames later than it would on a call that
+/// ticked at the leg's frames. Measured by the time at which each sample a
+/// party says reaches the leg's output, against that.
+#[test]
+fn a_shorter_leg_hears_at_most_one_leg_frame_late_on_a_call_of_twice_its_frames() {
+    for (call_ms, leg_ms) in [(20, 10), (40, 20), (60, 20), (60, 30), (30, 10)] {
+        let call_format = Format::new(8000, call_ms).unwrap();
+        let leg = Format::new(8000, leg_ms).unwrap();
+        let (spf, n) = (call_format.samples_per_frame(), leg.samples_per_frame());
+        let k = spf / n;
+        let mut s = Session::<i16>::new(call_format);
+        s.set_ramp(Duration::ZERO).unwrap();
+        let customer = s.join(Role::Customer).unwrap();
+        let agent = s.join(Join::agent().leg(leg)).unwrap();
+        let mut worst = 0;
+        // An impulse from the customer at every place of a tick, one tick
+        // each.
+        for x in 0..spf {
+            let mut c = vec![0i16; spf];
+            c[x] = 1000;
+            s.put_frame(customer, &c).unwrap();
+            s.mix();
+            let heard = s.output(agent).unwrap();
+            let at = heard.iter().position(|&v| v == 1000).expect("the impulse");
+            // At the same place of the tick: no delay in samples.
+            assert_eq!(at, x, "{call_ms} ms call, {leg_ms} ms leg");
+            // Out at the tick's end; at the end of its own leg frame on a
+            // call at the leg's frames.
+            let late = spf - (at / n + 1) * n;
+            worst = worst.max(late);
+        }
+        let late_ms = worst as u32 * 1000 / 8000;
+        assert_eq!(
+            late_ms,
+            (k as u32 - 1) * leg_ms,
+            "{call_ms} ms call, {leg_ms} ms leg"
+        );
+        println!("{leg_ms} ms leg on a {call_ms} ms call: at most {late_ms} ms later out");
+        if call_ms == 2 * leg_ms {
+            assert_eq!(late_ms, leg_ms, "one leg frame");
+        }
+    }
+}
+
+#[test]
+fn the_driver_reads_and_writes_a_shorter_leg_once_per_frame() {
+    use barge::media::{Converted, Driver, Fill, Leg};
+    // A PSTN call at 20 ms; a browser supervisor at 48 kHz, 10 ms (`f32`).
+    let pstn = Format::NARROWBAND_20MS;
+    let browser = Format::WEBRTC_10MS;
+    let mut s = Session::<i16>::new(pstn);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let customer = s.join(Role::Customer).unwrap();
+    let supervisor = s.join(Join::supervisor(Mode::Barge).leg(browser)).unwrap();
+    let mut reads = 0;
+    let mut mic = Converted::new(
+        |f: &mut [f32]| {
+            assert_eq!(f.len(), 480, "10 ms at 48 kHz");
+            reads += 1;
+            if reads % 4 == 2 {
+                return Fill::Missing;
+            }
+            f.fill(0.25);
+            Fill::Frame
+        },
+        browser,
+    );
+    let mut takes = 0;
+    let mut speaker = Converted::new(
+        |f: &[f32]| {
+            assert_eq!(f.len(), 480);
+            takes += 1;
+        },
+        browser,
+    );
+    let mut from_c = |f: &mut [i16]| {
+        f.fill(0);
+        Fill::Frame
+    };
+    let mut customer_heard = Vec::new();
+    let mut to_c = |f: &[i16]| customer_heard.extend_from_slice(f);
+    let mut driver = Driver::new(pstn);
+    for _ in 0..10 {
+        let t = driver
+            .tick(
+                &mut s,
+                &mut [
+                    Leg::new(customer, &mut from_c, &mut to_c),
+                    Leg::new(supervisor, &mut mic, &mut speaker),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            t.frames + t.missing,
+            3,
+            "the customer's frame and the two 10 ms frames"
+        );
+        assert_eq!(t.heard, 3, "the customer's frame and the two 10 ms frames");
+    }
+    drop((mic, speaker, to_c));
+    assert_eq!((reads, takes), (20, 20));
+    let st = s.party(supervisor).unwrap().stats;
+    assert_eq!((st.frames_mixed, st.frames_missing), (15, 5));
+    // The customer hears the supervisor's 0.25 (8192) where it spoke, and
+    // less where a 10 ms frame went missing (silence, resampled).
+    let loud = customer_heard
+        .iter()
+        .filter(|&&x| (8000..=8400).contains(&x))
+        .count();
+    assert!(loud > 10 * 160 / 2, "{loud} samples of the supervisor");
+}
+
+#[test]
 fn the_driver_reads_and_writes_a_longer_leg_only_at_its_frames() {
     use barge::g711::Law;
     use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
@@ -671,7 +865,7 @@ fn the_driver_reads_and_writes_a_longer_leg_only_at_its_frames() {
     let pstn = Format::NARROWBAND_20MS;
     let mut s = Session::<i16>::new(webrtc);
     let customer = s.join(Role::Customer).unwrap();
-    let supervisor = s.join_supervisor(Mode::Barge).unwrap();
+    let supervisor = s.join(Join::supervisor(Mode::Barge)).unwrap();
     s.set_leg_format(customer, pstn).unwrap();
     let mut read = 0;
     let mut from_c = G711Source::new(Law::Ulaw, pstn, |p: &mut [u8]| {
@@ -726,7 +920,7 @@ fn a_supervisor_on_any_leg_switching_to_barge_brings_no_trace_of_its_whisper() {
                 s.set_ramp(Duration::ZERO).unwrap();
                 let c = s.join(Role::Customer).unwrap();
                 let a = s.join(Role::Agent).unwrap();
-                let v = s.join_supervisor(Mode::Whisper).unwrap();
+                let v = s.join(Join::supervisor(Mode::Whisper)).unwrap();
                 let leg = Format::new(hz, ms).unwrap();
                 s.set_leg_format(v, leg).unwrap();
                 let mut heard = Vec::new();
@@ -769,7 +963,7 @@ fn an_f32_leg_of_longer_frames_is_summed_wide_like_any_other() {
     s.set_ramp(Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Barge).unwrap();
+    let v = s.join(Join::supervisor(Mode::Barge)).unwrap();
     s.set_leg_format(c, Format::new(8000, 40).unwrap()).unwrap();
     s.put_frame(c, &[1.5; 320]).unwrap();
     s.put_frame(v, &[-0.8; 160]).unwrap();

@@ -30,8 +30,8 @@ use barge::dtmf::Digit;
 use barge::keypad::DtmfMap;
 use barge::tone::Cadence;
 use barge::{
-    Audience, BeforeDisclosure, Consent, Error, Event, Format, Label, Mode, PartyId, Role, Session,
-    Tap, TapId, ToneGenerator, ToneSpec,
+    Audience, BeforeDisclosure, Consent, Error, Event, Format, Join, Label, Mode, PartyId, Role,
+    Session, Tap, TapId, ToneGenerator, ToneSpec,
 };
 use proptest::prelude::*;
 
@@ -63,9 +63,9 @@ impl PlainPolicy {
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// A customer or an agent: `join`, or `join_as` with an identity.
+    /// A customer or an agent, with an identity or without one.
     Join(Role, Option<Person>),
-    /// `join_supervisor`, or `join_supervisor_as` with an identity.
+    /// A supervisor in its first mode, with an identity or without one.
     JoinSupervisor(Mode, Option<Person>),
     JoinRecorder(bool),
     JoinAnnouncement(Audience),
@@ -356,6 +356,8 @@ struct Run {
     map: DtmfMap,
     /// The tones playing, generated alongside the session's.
     tones: BTreeMap<PartyId, ToneGenerator>,
+    /// The crate's own reading of the same events.
+    audit: barge::audit::Timeline,
 }
 
 impl Run {
@@ -372,6 +374,7 @@ impl Run {
             policy: None,
             map: DtmfMap::NONE,
             tones: BTreeMap::new(),
+            audit: barge::audit::Timeline::new(FORMAT),
         }
     }
 
@@ -451,7 +454,7 @@ impl Run {
                     expect_refused = Some(false);
                 }
                 let joined = match who {
-                    Some(p) => self.s.join_as(*role, p.identity()),
+                    Some(p) => self.s.join(Join::from(*role).identity(p.identity())),
                     None => self.s.join(*role),
                 };
                 joined.map(|id| self.joined_as(id, who.clone(), false, Audience::NOBODY))
@@ -459,21 +462,21 @@ impl Run {
             Op::JoinSupervisor(mode, who) => {
                 expect_refused = Some(!self.may(who.as_ref(), &self.agents(), *mode));
                 let joined = match who {
-                    Some(p) => self.s.join_supervisor_as(*mode, p.identity()),
-                    None => self.s.join_supervisor(*mode),
+                    Some(p) => self.s.join(Join::supervisor(*mode).identity(p.identity())),
+                    None => self.s.join(Join::supervisor(*mode)),
                 };
                 joined.map(|id| self.joined_as(id, who.clone(), false, Audience::NOBODY))
             }
             Op::JoinRecorder(whispers) => {
                 expect_refused = Some(false);
                 self.s
-                    .join_recorder(*whispers)
+                    .join(Join::recorder(*whispers))
                     .map(|id| self.joined_as(id, None, *whispers, Audience::NOBODY))
             }
             Op::JoinAnnouncement(audience) => {
                 expect_refused = Some(false);
                 self.s
-                    .join_announcement(*audience)
+                    .join(Join::announcement(*audience))
                     .map(|id| self.joined_as(id, None, false, *audience))
             }
             Op::Leave(i) => match self.pick(*i) {
@@ -600,6 +603,8 @@ impl Run {
         let next = self.s.tick();
         for e in drain(&mut self.s) {
             self.timeline.apply(&e, next, &self.joined);
+            let line = self.audit.push(&e).to_string();
+            assert!(line.starts_with(&format!("tick {} (", e.at())), "{line}");
         }
     }
 
@@ -680,6 +685,46 @@ impl Run {
             "routes at tick {}",
             self.s.tick()
         );
+        // What each supervisor may do now is what a mode change would do.
+        for (sup, _) in self.timeline.of_role(Role::Supervisor) {
+            for (mode, allowed) in self.s.modes_for(sup).unwrap() {
+                let mut tried = self.s.clone();
+                match (allowed, tried.set_mode(sup, mode)) {
+                    (Ok(()), Ok(())) => {}
+                    (Err(refusal), Err(Error::Refused { refusal: r })) => assert_eq!(refusal, r),
+                    (a, b) => panic!("modes_for says {a:?} for {mode}, set_mode {b:?}"),
+                }
+            }
+        }
+        // The crate's timeline, from the same events: the session's routes,
+        // gains and keys, exactly.
+        let audit: Vec<barge::Route> = self.audit.routes().collect();
+        let session: Vec<barge::Route> = self.s.routes().collect();
+        let key = |r: &barge::Route| (r.listener, r.talker);
+        let (mut audit, mut session) = (audit, session);
+        audit.sort_by_key(key);
+        session.sort_by_key(key);
+        assert_eq!(
+            audit,
+            session,
+            "the timeline's routes at tick {}",
+            self.s.tick()
+        );
+        // Its segments: nobody listens before the disclosure, and what a
+        // supervisor listening now hears is what the session says.
+        let pending = self.timeline.pending();
+        for seg in self.audit.segments().iter().filter(|s| s.to.is_none()) {
+            match &seg.doing {
+                barge::audit::Doing::HeldSilent => assert!(pending, "{seg:?}"),
+                barge::audit::Doing::Listening { heard, .. } => {
+                    assert!(!pending, "{seg:?}");
+                    for &p in heard {
+                        assert!(routes.contains(&(seg.supervisor, p)), "{seg:?}");
+                    }
+                }
+                _ => {}
+            }
+        }
         for r in self.s.routes() {
             assert_eq!(r.listener_label, self.timeline.present[&r.listener].label);
             assert_eq!(r.talker_label, self.timeline.present[&r.talker].label);

@@ -11,14 +11,14 @@ use std::time::Duration;
 use barge::dtmf::Digit;
 use barge::keypad::DtmfMap;
 use barge::tone::{ToneGenerator, ToneSpec};
-use barge::{Error, Event, Format, Mode, PartyId, Role, SampleRate, Session};
+use barge::{Error, Event, Format, Join, Mode, PartyId, Role, SampleRate, Session};
 
 fn call(mode: Mode) -> (Session<i16>, PartyId, PartyId, PartyId) {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.set_ramp(Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(mode).unwrap();
+    let v = s.join(Join::supervisor(mode)).unwrap();
     while s.poll_event().is_some() {}
     (s, c, a, v)
 }
@@ -68,6 +68,7 @@ fn a_pressed_digit_switches_the_mode_as_set_mode_does() {
         [
             Event::DigitPressed {
                 party: v,
+                label: None,
                 digit: digit('2'),
                 in_band: false,
                 mode: Some(Mode::Whisper),
@@ -75,6 +76,7 @@ fn a_pressed_digit_switches_the_mode_as_set_mode_does() {
             },
             Event::ModeChanged {
                 party: v,
+                label: None,
                 from: Mode::Monitor,
                 to: Mode::Whisper,
                 at: 1

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg, MemorySink, MemorySource};
-use barge::{Format, Mode, Role, Sample, Session};
+use barge::{Format, Join, Mode, Role, Sample, Session};
 
 /// Counts the allocations made by the thread that is measuring; the test
 /// harness's other threads are not counted.
@@ -73,7 +73,7 @@ where
     let customer = call.join(Role::Customer).unwrap();
     let agent = call.join(Role::Agent).unwrap();
     let supervisor = call.join(Role::Supervisor).unwrap();
-    let recorder = call.join_recorder(false).unwrap();
+    let recorder = call.join(Join::recorder(false)).unwrap();
 
     let mut customer_says = MemorySource::looping(vec![sample; spf * 3 + 7]);
     let payload: fn(&mut [u8]) -> Fill = |p| {

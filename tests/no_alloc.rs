@@ -13,7 +13,7 @@ use barge::dtmf::Digit;
 use barge::keypad::DtmfMap;
 use barge::tone::Cadence;
 use barge::{
-    Audience, Cue, CueOn, Format, Mode, PartyId, Role, Sample, Session, Tap, ToneGenerator,
+    Audience, Cue, CueOn, Format, Join, Mode, PartyId, Role, Sample, Session, Tap, ToneGenerator,
     ToneSpec,
 };
 
@@ -64,7 +64,7 @@ fn run<S: Sample>(format: Format, frames: [Vec<S>; 4], ticks: u64, copies: bool)
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
     let v = s.join(Role::Supervisor).unwrap();
-    let r = s.join_recorder(true).unwrap();
+    let r = s.join(Join::recorder(true)).unwrap();
     let ids = [c, a, v, r];
     // Recording taps: stereo at the call's rate, stems at another.
     let other_rate = if format.rate().hz() == 8000 {
@@ -198,8 +198,8 @@ fn tones_and_cues(copies: bool) {
     let mut s = Session::<i16>::new(format);
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Monitor).unwrap();
-    let beeps = s.join_announcement(Audience::EVERYONE).unwrap();
+    let v = s.join(Join::supervisor(Mode::Monitor)).unwrap();
+    let beeps = s.join(Join::announcement(Audience::EVERYONE)).unwrap();
     s.set_dtmf_map(DtmfMap::CHANSPY);
     s.detect_dtmf(v, true).unwrap();
     // Cues of a few ticks each, so that they end often.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use barge::dtmf::Digit;
 use barge::keypad::DtmfMap;
-use barge::{Audience, Cue, CueOn, Error, Format, Mode, PartyId, Role, Session, ToneSpec};
+use barge::{Audience, Cue, CueOn, Error, Format, Join, Mode, PartyId, Role, Session, ToneSpec};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, Copy)]
@@ -163,14 +163,54 @@ fn due(s: &Session<i16>, party: PartyId) -> bool {
     s.frame_due(party).unwrap() && !s.party(party).unwrap().playing
 }
 
-/// Ticks of the call's 20 ms that `party`'s leg frames span.
+/// Ticks of the call's 20 ms that `party`'s leg frames span (one for a leg
+/// of several frames a tick).
 fn ticks_per_frame(s: &Session<i16>, party: PartyId) -> u64 {
-    u64::from(s.leg_format(party).unwrap().ptime().ms() / 20)
+    u64::from((s.leg_format(party).unwrap().ptime().ms() / 20).max(1))
 }
 
-/// Samples per frame of `party`'s leg.
+/// Samples `party`'s leg takes at a tick: its frame, or all its frames of
+/// the tick for a leg whose frames are shorter than the call's 20 ms.
 fn len(s: &Session<i16>, party: PartyId) -> usize {
-    s.leg_format(party).unwrap().samples_per_frame()
+    let leg = s.leg_format(party).unwrap();
+    (20 / leg.ptime().ms()).max(1) as usize * leg.samples_per_frame()
+}
+
+/// Hands in `frame` (of [`len`] samples) for `party`: its frame, or its
+/// frames of the tick in turn.
+fn put(s: &mut Session<i16>, party: PartyId, frame: &[i16]) -> Result<(), barge::Error> {
+    let n = s.leg_format(party).unwrap().samples_per_frame();
+    for frame in frame.chunks(n) {
+        s.put_frame(party, frame)?;
+    }
+    Ok(())
+}
+
+/// Folds the events `s` recorded into `audit`, and checks that they alone
+/// rebuild its routes: every open route, with its gain and keys. Gives up
+/// (`None`) once the trail has dropped an event.
+fn follow(s: &mut Session<i16>, audit: &mut Option<barge::audit::Timeline>) {
+    while let Some(e) = s.poll_event() {
+        if matches!(e, barge::Event::Dropped { .. }) {
+            *audit = None;
+        }
+        if let Some(a) = audit.as_mut() {
+            a.push(&e);
+        }
+    }
+    if let Some(a) = audit.as_ref() {
+        let key = |r: &barge::Route| (r.listener, r.talker);
+        let mut rebuilt: Vec<barge::Route> = a.routes().collect();
+        let mut routes: Vec<barge::Route> = s.routes().collect();
+        rebuilt.sort_by_key(key);
+        routes.sort_by_key(key);
+        assert_eq!(
+            rebuilt,
+            routes,
+            "the routes from the events alone, tick {}",
+            s.tick()
+        );
+    }
 }
 
 /// Applies a control op to the full session (and mirrors it to the shadow
@@ -188,16 +228,18 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
             let r = match kind {
                 Kind::Customer => full.join(Role::Customer),
                 Kind::Agent => full.join(Role::Agent),
-                Kind::Supervisor(m) => full.join_supervisor(m),
-                Kind::Recorder(w) => full.join_recorder(w),
-                Kind::Announcement(b) => full.join_announcement(audience(b)),
+                Kind::Supervisor(m) => full.join(Join::supervisor(m)),
+                Kind::Recorder(w) => full.join(Join::recorder(w)),
+                Kind::Announcement(b) => full.join(Join::announcement(audience(b))),
             };
             r.map(|id| {
                 let shadow_id = match kind {
                     Kind::Customer => Some(shadow.join(Role::Customer).unwrap()),
                     Kind::Agent => Some(shadow.join(Role::Agent).unwrap()),
-                    Kind::Recorder(w) => Some(shadow.join_recorder(w).unwrap()),
-                    Kind::Announcement(b) => Some(shadow.join_announcement(audience(b)).unwrap()),
+                    Kind::Recorder(w) => Some(shadow.join(Join::recorder(w)).unwrap()),
+                    Kind::Announcement(b) => {
+                        Some(shadow.join(Join::announcement(audience(b))).unwrap())
+                    }
                     Kind::Supervisor(_) => None,
                 };
                 slots.push(Slot {
@@ -274,7 +316,7 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
             let mut other = Session::<i16>::new(Format::NARROWBAND_20MS);
             let n = (i % (slots.len() + 1)) + 1;
             let ids: Vec<PartyId> = (0..n)
-                .map(|_| other.join_supervisor(Mode::Barge).unwrap())
+                .map(|_| other.join(Join::supervisor(Mode::Barge)).unwrap())
                 .collect();
             let stranger = *ids.last().unwrap();
             let present: Vec<PartyId> =
@@ -419,7 +461,10 @@ proptest! {
         let mut shadow = Session::<i16>::new(Format::NARROWBAND_20MS);
         let mut slots: Vec<Slot> = Vec::new();
         let mut heard_last_tick: Vec<(PartyId, u64)> = Vec::new();
+        // The crate's reading of the audit trail, while it has every event.
+        let mut audit = Some(barge::audit::Timeline::new(full.format()));
         for op in &ops {
+            follow(&mut full, &mut audit);
             let Op::Tick(mask, seed) = *op else {
                 control(&mut full, &mut shadow, &mut slots, op);
                 continue;
@@ -427,9 +472,9 @@ proptest! {
             for (i, s) in slots.iter().enumerate().filter(|(_, s)| s.present) {
                 if mask & (1 << (i % 32)) != 0 && due(&full, s.full) {
                     let f = frame(seed, i, len(&full, s.full));
-                    full.put_frame(s.full, &f).unwrap();
+                    put(&mut full, s.full, &f).unwrap();
                     if let Some(sh) = s.shadow {
-                        shadow.put_frame(sh, &f).unwrap();
+                        put(&mut shadow, sh, &f).unwrap();
                     }
                 }
             }
@@ -490,12 +535,12 @@ proptest! {
                 let mut alt = full.clone();
                 for &(j, s) in &live {
                     if j != i && sends(j, &full, s.full) {
-                        alt.put_frame(s.full, &frame(seed, j, len(&full, s.full))).unwrap();
+                        put(&mut alt, s.full, &frame(seed, j, len(&full, s.full))).unwrap();
                     } else if j == i && due(&full, s.full) {
                         match seed % 3 {
                             0 => {}
-                            1 => alt.put_frame(s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap(),
-                            _ => alt.put_frame(s.full, &frame(seed ^ 0x5EED, j, len(&full, s.full))).unwrap(),
+                            1 => put(&mut alt, s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap(),
+                            _ => put(&mut alt, s.full, &frame(seed ^ 0x5EED, j, len(&full, s.full))).unwrap(),
                         }
                     }
                 }
@@ -504,7 +549,8 @@ proptest! {
             }
             for &(i, s) in &live {
                 if sends(i, &full, s.full) {
-                    full.put_frame(s.full, &frame(seed, i, len(&full, s.full))).unwrap();
+                    let f = frame(seed, i, len(&full, s.full));
+                    put(&mut full, s.full, &f).unwrap();
                 }
             }
             full.mix();
@@ -545,9 +591,9 @@ proptest! {
                     let join = |s: &mut Session<i16>| match kind {
                         Kind::Customer => s.join(Role::Customer),
                         Kind::Agent => s.join(Role::Agent),
-                        Kind::Supervisor(m) => s.join_supervisor(m),
-                        Kind::Recorder(w) => s.join_recorder(w),
-                        Kind::Announcement(b) => s.join_announcement(audience(b)),
+                        Kind::Supervisor(m) => s.join(Join::supervisor(m)),
+                        Kind::Recorder(w) => s.join(Join::recorder(w)),
+                        Kind::Announcement(b) => s.join(Join::announcement(audience(b))),
                     };
                     let (x, y) = (join(&mut a), join(&mut b));
                     prop_assert_eq!(&x, &y);
@@ -586,15 +632,16 @@ proptest! {
                             continue;
                         }
                         let f = frame(seed, i, len(&a, id));
-                        a.put_frame(id, &f).unwrap();
+                        put(&mut a, id, &f).unwrap();
                         // The other call hears another voice from a
                         // supervisor whenever the customer may not hear it.
                         let secret = matches!(kind, Kind::Supervisor(m)
                             if !may_hear_supervisor(Kind::Customer, m));
                         if secret {
-                            b.put_frame(id, &frame(seed ^ 0xD1FF, i, len(&b, id))).unwrap();
+                            let f = frame(seed ^ 0xD1FF, i, len(&b, id));
+                            put(&mut b, id, &f).unwrap();
                         } else {
-                            b.put_frame(id, &f).unwrap();
+                            put(&mut b, id, &f).unwrap();
                         }
                     }
                     a.mix();
@@ -636,18 +683,18 @@ proptest! {
                 }
                 if mask & (1 << (i % 32)) != 0 {
                     let f = frame(seed, i, len(&full, s.full));
-                    full.put_frame(s.full, &f).unwrap();
-                    zeros.put_frame(s.full, &f).unwrap();
+                    put(&mut full, s.full, &f).unwrap();
+                    put(&mut zeros, s.full, &f).unwrap();
                     let other = if i == victim % slots.len() {
                         common::noise(&mut common::Rng::new(seed ^ 0xABCD), len(&full, s.full))
                     } else {
                         f
                     };
-                    loud.put_frame(s.full, &other).unwrap();
+                    put(&mut loud, s.full, &other).unwrap();
                 } else {
-                    zeros.put_frame(s.full, &vec![0; len(&full, s.full)]).unwrap();
+                    put(&mut zeros, s.full, &vec![0; len(&full, s.full)]).unwrap();
                     if i == victim % slots.len() {
-                        loud.put_frame(s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap();
+                        put(&mut loud, s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap();
                     }
                 }
             }
@@ -711,7 +758,7 @@ proptest! {
         }
         let mut frames = frames;
         for m in &modes {
-            ids.push(s.join_supervisor(*m).unwrap());
+            ids.push(s.join(Join::supervisor(*m)).unwrap());
             frames.push(vec![0.3; 80]);
         }
         s.mix();

@@ -20,7 +20,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use barge::{Format, Mode, PartyId, Role, Sample, Session};
+use barge::{Format, Join, Mode, PartyId, Role, Sample, Session};
 
 /// Counts the allocations this thread makes while `COUNTING` is set.
 struct Counting;
@@ -198,8 +198,10 @@ impl<S: SoakSample> Call<S> {
 
     fn join(&mut self, role: Role, mode: Option<Mode>) {
         let id = match (role, mode) {
-            (Role::Supervisor, Some(m)) => self.session.join_supervisor(m),
-            (Role::Recorder, _) => self.session.join_recorder(self.parties.len() % 2 == 0),
+            (Role::Supervisor, Some(m)) => self.session.join(Join::supervisor(m)),
+            (Role::Recorder, _) => self
+                .session
+                .join(Join::recorder(self.parties.len() % 2 == 0)),
             _ => self.session.join(role),
         }
         .unwrap();

@@ -9,7 +9,8 @@ mod common;
 use std::time::Duration;
 
 use barge::{
-    Error, Event, Format, Mode, PartyId, Role, Session, Tap, TapChannel, TapId, TapLayout, MAX_TAPS,
+    Error, Event, Format, Join, Mode, PartyId, Role, Session, Tap, TapChannel, TapId, TapLayout,
+    MAX_TAPS,
 };
 use proptest::prelude::*;
 
@@ -131,8 +132,8 @@ impl Calls {
                 let join = |s: &mut Session<i16>| match kind {
                     Kind::Customer => s.join(Role::Customer),
                     Kind::Agent => s.join(Role::Agent),
-                    Kind::Supervisor(m) => s.join_supervisor(m),
-                    Kind::Recorder(w) => s.join_recorder(w),
+                    Kind::Supervisor(m) => s.join(Join::supervisor(m)),
+                    Kind::Recorder(w) => s.join(Join::recorder(w)),
                 };
                 join(&mut self.tapped).map(|id| {
                     assert_eq!(join(&mut self.plain), Ok(id));
@@ -409,7 +410,7 @@ fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
     s.set_ramp(Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Whisper).unwrap();
+    let v = s.join(Join::supervisor(Mode::Whisper)).unwrap();
     (s, c, a, v)
 }
 
@@ -446,7 +447,7 @@ fn the_supervisor_is_on_the_agents_side_and_whispers_only_where_chosen() {
         "nobody heard the monitor"
     );
     // A supervisor who joins later is picked up by the rule.
-    let late = s.join_supervisor(Mode::Barge).unwrap();
+    let late = s.join(Join::supervisor(Mode::Barge)).unwrap();
     s.mix_frames(&[(c, &[1000; 160]), (a, &[200; 160]), (late, &[4; 160])])
         .unwrap();
     assert_eq!(ch(&s, plain, TapChannel::Agent), 204);

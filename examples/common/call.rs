@@ -147,6 +147,7 @@ fn moment(format: Format, ids: &[PartyId; 3], event: Event) -> Moment {
             talker,
             gain,
             at,
+            ..
         } => (
             at,
             format!(
@@ -160,6 +161,7 @@ fn moment(format: Format, ids: &[PartyId; 3], event: Event) -> Moment {
             listener,
             talker,
             at,
+            ..
         } => (
             at,
             format!(

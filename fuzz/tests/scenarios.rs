@@ -704,15 +704,39 @@ fn taps_on_legs() -> Vec<Op> {
     ops
 }
 
-const BEEP: ToneArg = ToneArg { kind: 0, a: 0, b: 0 };
-const LEAVE_BEEP: ToneArg = ToneArg { kind: 1, a: 0, b: 0 };
-const WARNING: ToneArg = ToneArg { kind: 2, a: 0, b: 0 };
+const BEEP: ToneArg = ToneArg {
+    kind: 0,
+    a: 0,
+    b: 0,
+};
+const LEAVE_BEEP: ToneArg = ToneArg {
+    kind: 1,
+    a: 0,
+    b: 0,
+};
+const WARNING: ToneArg = ToneArg {
+    kind: 2,
+    a: 0,
+    b: 0,
+};
 /// 1000 Hz at -10 dBm0 for 21 ms: ends in the second tick at 20 ms.
-const SHORT: ToneArg = ToneArg { kind: 4, a: 30, b: 20 };
+const SHORT: ToneArg = ToneArg {
+    kind: 4,
+    a: 30,
+    b: 20,
+};
 /// 6100 Hz: above half of 8 kHz.
-const TOO_HIGH: ToneArg = ToneArg { kind: 4, a: 200, b: 20 };
+const TOO_HIGH: ToneArg = ToneArg {
+    kind: 4,
+    a: 200,
+    b: 20,
+};
 /// A cadence of 0 ms on.
-const NO_ON_TIME: ToneArg = ToneArg { kind: 5, a: 1, b: 0 };
+const NO_ON_TIME: ToneArg = ToneArg {
+    kind: 5,
+    a: 1,
+    b: 0,
+};
 const CUSTOMERS: AudArg = AudArg(1);
 const AGENTS: AudArg = AudArg(2);
 const SUPERVISORS: AudArg = AudArg(4);
@@ -782,7 +806,17 @@ fn cues() -> Vec<Op> {
         Op::Join(RoleArg::Agent),
         Op::SetCue(0, Some((BEEP, SUPERVISORS))),
         Op::SetCue(3, Some((LEAVE_BEEP, both(CUSTOMERS, AGENTS)))),
-        Op::SetCue(2, Some((ToneArg { kind: 3, a: 1, b: 20 }, AGENTS))),
+        Op::SetCue(
+            2,
+            Some((
+                ToneArg {
+                    kind: 3,
+                    a: 1,
+                    b: 20,
+                },
+                AGENTS,
+            )),
+        ),
         Op::SetCue(1, Some((SHORT, EVERYONE))),
         Op::SetCue(1, Some((TOO_HIGH, EVERYONE))),
         Op::Compliance(C),
@@ -1007,7 +1041,7 @@ fn cases() -> Vec<(&'static str, Input)> {
         ("foreign-ids-f32-8k-20ms", case(true, 0, 1, foreign_ids())),
         (
             "audit-overflow-i16-8k-20ms",
-            case(false, 0, 1, audit_overflow(60_000)),
+            case(false, 0, 1, audit_overflow(2_000)),
         ),
         (
             "host-controls-i16-8k-10ms",

@@ -429,6 +429,12 @@ impl ToneGenerator {
         matches!(self.bursts, Some(n) if self.burst >= n)
     }
 
+    /// Whether the tone repeats forever ([`Repeat::Forever`]): it never
+    /// finishes.
+    pub fn forever(&self) -> bool {
+        self.bursts.is_none()
+    }
+
     /// Back to the start of the first burst.
     pub fn reset(&mut self) {
         self.burst = 0;

@@ -49,7 +49,7 @@ pub struct Converted<T, U> {
 impl<T, U: Sample> Converted<T, U> {
     /// Wraps `inner`, a source or sink of `U` samples, for a leg whose
     /// frames are of `format`: [`Driver::tick`] takes it only for a party
-    /// whose leg has that format ([`Error::FormatMismatch`] otherwise).
+    /// whose leg has that format ([`Error::LegFormat`](crate::Error::LegFormat) otherwise).
     pub fn new(inner: T, format: Format) -> Converted<T, U> {
         Converted {
             inner,

@@ -6,6 +6,7 @@ use super::*;
 use crate::dsp::kernel::Sample;
 use crate::error::Error;
 use crate::format::Format;
+use crate::route::Role;
 use crate::session::Session;
 
 /// What one [`Driver::tick`] did.
@@ -54,32 +55,40 @@ impl<S: Sample> Driver<S> {
     /// 1. each leg's source fills a frame (given silent), which is handed
     ///    in for the leg's party if it is [`Fill::Frame`];
     /// 2. every party whose source said [`Fill::Ended`] leaves the call
-    ///    ([`Session::leave`], which records [`Event::Left`]);
+    ///    ([`Session::leave`], which records [`Event::Left`]); for an
+    ///    announcement, its prompt has played to its end
+    ///    ([`Session::prompt_ended`]: the call's disclosure, if it is);
     /// 3. the session mixes ([`Session::mix`]);
     /// 4. each leg's sink takes what its party hears.
     ///
     /// A leg whose frames span several ticks ([`Session::set_leg_format`])
     /// has its source read only in the ticks its next frame is due for, and
     /// its sink written only in the ticks that complete one
-    /// ([`Session::frame_due`]).
+    /// ([`Session::frame_due`]). A leg whose frames are shorter than the
+    /// call's has its source read, and its sink written, once for each of
+    /// its frames of the tick, in order; a frame its source says is
+    /// [`Fill::Missing`] is silence in its place
+    /// ([`Session::skip_frame`]).
     ///
     /// Parties without a leg are mixed as the plain API left them (a frame
     /// handed in with [`Session::put_frame`], or silence). A leg whose
     /// party has left the call is skipped and counted in [`Tick::gone`].
     ///
     /// Before anything is read, the legs are checked: a session of another
-    /// format, or a source or sink built for another format than its
-    /// party's leg ([`Session::leg_format`]: a [`G711Source`] or
-    /// [`G711Sink`] is 8 kHz, and takes a party whose leg is 8 kHz on a call
-    /// mixed at any rate), is [`Error::FormatMismatch`], a
-    /// party of another session is [`Error::ForeignParty`], and two sources for one party, or a source
+    /// format is [`Error::FormatMismatch`]; a source or sink built for
+    /// another format than its party's leg ([`Session::leg_format`]: a
+    /// [`G711Source`] or [`G711Sink`] is 8 kHz, and takes a party whose leg
+    /// is 8 kHz on a call mixed at any rate) is [`Error::LegFormat`], which
+    /// names the party and the end; a party of another session is
+    /// [`Error::ForeignParty`]; and two sources for one party, or a source
     /// for a party that has already handed in a frame this tick (with
     /// [`Session::put_frame`] or [`Session::frame_mut`]), are
     /// [`Error::DuplicateFrame`]. On an error nothing has happened: no
     /// source read, no sink written, the session unchanged. (Several sinks
     /// for one party are fine.)
     ///
-    /// Reads no clock; calls each source and sink at most once. Allocates
+    /// Reads no clock; calls each source and sink once per frame of its
+    /// leg in the tick (at most once for a leg of the call's frames). Allocates
     /// nothing, with one exception: the [`Event::Left`] of a party whose
     /// source ended goes on the audit trail, which grows (up to
     /// [`Session::event_limit`]) when the host has not drained it.
@@ -97,22 +106,29 @@ impl<S: Sample> Driver<S> {
             });
         }
         for (i, leg) in legs.iter().enumerate() {
-            let playing = match session.playing(leg.party) {
-                Ok(playing) => playing,
-                Err(Error::PartyLeft { .. }) => false,
+            let view = match session.leg_view(leg.party) {
+                Ok(view) => view,
+                // A party that has left is skipped, whatever its leg.
+                Err(Error::PartyLeft { .. }) => continue,
                 Err(e) => return Err(e),
             };
             // A leg's ends must be of its party's leg format (the call's
-            // unless the party's leg is at another rate).
-            let expected = session.leg_format(leg.party).unwrap_or(self.format);
-            if let Some(given) = leg.other_format(expected) {
-                return Err(Error::FormatMismatch { given, expected });
+            // unless the party's leg is at another format).
+            if let Some((end, given)) = leg.other_format(view.format) {
+                return Err(Error::LegFormat {
+                    party: leg.party,
+                    end,
+                    given,
+                    expected: view.format,
+                });
             }
-            let twice = leg.has_source()
-                && (session.has_frame(leg.party)
-                    || legs[..i]
-                        .iter()
-                        .any(|l| l.party == leg.party && l.has_source()));
+            if !leg.has_source() {
+                continue;
+            }
+            let twice = view.has_input
+                || legs[..i]
+                    .iter()
+                    .any(|l| l.party == leg.party && l.has_source());
             if twice {
                 return Err(Error::DuplicateFrame {
                     party: leg.party,
@@ -120,42 +136,52 @@ impl<S: Sample> Driver<S> {
                 });
             }
             // An announcement playing a tone takes no frame from a source.
-            if leg.has_source() && playing {
+            if view.playing {
                 return Err(Error::TonePlaying { party: leg.party });
             }
         }
 
+        // Every leg checked: from here on nothing fails.
         let mut tick = Tick::default();
         for leg in legs.iter_mut() {
             leg.last = None;
-            if session.playing(leg.party).is_err() {
+            let Ok(view) = session.leg_view(leg.party) else {
                 tick.gone += 1;
                 continue;
-            }
-            // A leg whose frames span several ticks is read when its next
-            // frame is due, and written when it has heard a whole one.
-            if !leg.has_source() || !session.frame_due(leg.party)? {
-                continue;
-            }
-            // The source writes straight into the session's buffer; it
-            // counts as handed in only if the source says it is a frame.
-            let buffer = session.input_buffer(leg.party)?;
-            buffer.fill(S::SILENCE);
-            let Some(fill) = leg.fill(buffer) else {
-                continue;
             };
-            leg.last = Some(fill);
-            match fill {
-                Fill::Frame => {
-                    session.hand_in(leg.party)?;
-                    tick.frames += 1;
+            // As many frames as the party's leg takes this tick: one; none
+            // between the frames of a leg whose frames span several ticks;
+            // several for a leg whose frames are shorter than the call's.
+            for _ in 0..view.takes {
+                // The source writes straight into the session's buffer; it
+                // counts as handed in only if the source says it is a frame.
+                let Some(fill) = leg.fill(session.next_input(view.at)) else {
+                    break;
+                };
+                leg.last = Some(fill);
+                match fill {
+                    Fill::Frame => {
+                        session.count_input(view.at, true);
+                        tick.frames += 1;
+                    }
+                    Fill::Missing => {
+                        session.count_input(view.at, false);
+                        tick.missing += 1;
+                    }
+                    Fill::Ended => {
+                        tick.ended += 1;
+                        break;
+                    }
                 }
-                Fill::Missing => tick.missing += 1,
-                Fill::Ended => tick.ended += 1,
             }
         }
         for leg in legs.iter() {
             if leg.last == Some(Fill::Ended) {
+                // An announcement's prompt played to its end: the
+                // disclosure, if it is the call's.
+                if session.party(leg.party)?.role == Role::Announcement {
+                    session.prompt_ended(leg.party)?;
+                }
                 session.leave(leg.party)?;
             }
         }
@@ -163,10 +189,15 @@ impl<S: Sample> Driver<S> {
         session.mix();
 
         for leg in legs.iter_mut() {
-            if !session.frame_due(leg.party).unwrap_or(false) {
+            if !leg.has_sink() {
                 continue;
             }
-            if let Ok(frame) = session.output(leg.party) {
+            let Some((heard, n)) = session.heard(leg.party) else {
+                continue;
+            };
+            // One frame, or the several frames of the tick of a leg whose
+            // frames are shorter than the call's.
+            for frame in heard.chunks_exact(n) {
                 if leg.take(frame) {
                     tick.heard += 1;
                 }

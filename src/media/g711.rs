@@ -123,10 +123,11 @@ pub struct G711Source<P> {
 }
 
 impl<P: PayloadSource> G711Source<P> {
-    /// Decodes the payload `inner` gives in `law`, for sessions in
-    /// `format`, which must be 8 kHz ([`Error::CodecRate`] otherwise).
-    /// [`Driver::tick`] takes it only in a driver of that format
-    /// ([`Error::FormatMismatch`] otherwise).
+    /// Decodes the payload `inner` gives in `law`, for a leg in `format`,
+    /// which must be 8 kHz ([`Error::CodecRate`] otherwise).
+    /// [`Driver::tick`] takes it only for a party whose leg is in that
+    /// format ([`Error::LegFormat`] otherwise): the call's, or the one the
+    /// party joined with ([`Join::leg`](crate::Join::leg)).
     pub fn new(law: Law, format: Format, inner: P) -> Result<G711Source<P>, Error> {
         Ok(G711Source {
             inner,
@@ -198,9 +199,9 @@ pub struct G711Sink<P> {
 }
 
 impl<P: PayloadSink> G711Sink<P> {
-    /// Encodes in `law` for `inner`, for sessions in `format`, which must
-    /// be 8 kHz ([`Error::CodecRate`] otherwise). [`Driver::tick`] takes
-    /// it only in a driver of that format ([`Error::FormatMismatch`]
+    /// Encodes in `law` for `inner`, for a leg in `format`, which must be
+    /// 8 kHz ([`Error::CodecRate`] otherwise). [`Driver::tick`] takes it
+    /// only for a party whose leg is in that format ([`Error::LegFormat`]
     /// otherwise).
     pub fn new(law: Law, format: Format, inner: P) -> Result<G711Sink<P>, Error> {
         Ok(G711Sink {

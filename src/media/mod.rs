@@ -1,4 +1,4 @@
-//! The media edge: how a host's legs plug into a [`Session`].
+//! The media edge: how a host's legs plug into a [`Session`](crate::Session).
 //!
 //! A *leg* is one party's media as the host carries it: an RTP stream
 //! behind a jitter buffer, a WebRTC track, a PBX channel, a prerecorded
@@ -14,9 +14,9 @@
 //! Once per tick, [`Driver::tick`] reads every source, mixes, and writes
 //! every sink; a source that has ended makes its party leave the call (with
 //! its [`Event::Left`](crate::Event::Left)). A tick allocates nothing, locks
-//! nothing and reads no clock. The plain [`Session`] API stays available:
-//! the driver is only a short way of calling [`Session::put_frame`],
-//! [`Session::mix`], [`Session::output`] and [`Session::leave`].
+//! nothing and reads no clock. The plain [`Session`](crate::Session) API stays available:
+//! the driver is only a short way of calling [`Session::put_frame`](crate::Session::put_frame),
+//! [`Session::mix`](crate::Session::mix), [`Session::output`](crate::Session::output) and [`Session::leave`](crate::Session::leave).
 //!
 //! Ready-made legs: [`MemorySource`] and [`MemorySink`] (prompts, tests,
 //! recordings of bounded length) and [`G711Source`] / [`G711Sink`], which
@@ -26,13 +26,13 @@
 //!
 //! ```
 //! use barge::media::{Driver, Fill, Leg, MemorySink, MemorySource};
-//! use barge::{Format, Mode, Role, Session};
+//! use barge::{Format, Join, Mode, Role, Session};
 //!
 //! let format = Format::NARROWBAND_20MS;
 //! let mut call = Session::<i16>::new(format);
 //! let customer = call.join(Role::Customer)?;
 //! let agent = call.join(Role::Agent)?;
-//! let supervisor = call.join_supervisor(Mode::Whisper)?;
+//! let supervisor = call.join(Join::supervisor(Mode::Whisper))?;
 //!
 //! let mut customer_says = MemorySource::new(vec![1000i16; 160 * 50]);
 //! let mut agent_says = MemorySource::new(vec![200i16; 160 * 50]);
@@ -68,6 +68,7 @@ mod memory;
 #[cfg(test)]
 mod tests;
 
+pub use crate::error::LegEnd;
 pub use convert::Converted;
 #[cfg(feature = "dasp")]
 pub use dasp::SignalSource;
@@ -229,9 +230,9 @@ impl<'a, S: Sample> Leg<'a, S> {
         }
     }
 
-    /// The first format its source or sink was built for that is not
-    /// `format`.
-    fn other_format(&self, format: Format) -> Option<Format> {
+    /// The first end built for a format that is not `format`, with the
+    /// format it was built for.
+    fn other_format(&self, format: Format) -> Option<(LegEnd, Format)> {
         let (source, sink) = match &self.ends {
             Ends::Split { source, sink } => (
                 source.as_ref().and_then(|s| s.format()),
@@ -239,7 +240,9 @@ impl<'a, S: Sample> Leg<'a, S> {
             ),
             Ends::Duplex(d) => (Source::format(&**d), Sink::format(&**d)),
         };
-        [source, sink].into_iter().flatten().find(|&f| f != format)
+        [(LegEnd::Source, source), (LegEnd::Sink, sink)]
+            .into_iter()
+            .find_map(|(end, f)| f.filter(|&f| f != format).map(|f| (end, f)))
     }
 
     /// Reads the source, if there is one.

@@ -5,7 +5,8 @@ use alloc::vec::Vec;
 
 use super::*;
 use crate::dsp::g711::Law;
-use crate::{Error, Session};
+use crate::error::LegEnd;
+use crate::{Error, Join, Session};
 
 #[cfg(feature = "dasp")]
 #[test]
@@ -35,7 +36,7 @@ fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
     let mut s = Session::new(F);
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Whisper).unwrap();
+    let v = s.join(Join::supervisor(Mode::Whisper)).unwrap();
     s.set_ramp(core::time::Duration::ZERO).unwrap();
     (s, c, a, v)
 }
@@ -123,6 +124,7 @@ fn an_ended_source_makes_its_party_leave() {
         Some(Event::Left {
             party: c,
             role: Role::Customer,
+            label: None,
             at: 2
         })
     );
@@ -211,14 +213,18 @@ fn bad_legs_are_errors_before_anything_is_read() {
     let before = s.clone();
     assert_eq!(
         drv.tick(&mut s, &mut [Leg::talk_only(a, &mut g711)]),
-        Err(Error::FormatMismatch {
+        Err(Error::LegFormat {
+            party: a,
+            end: LegEnd::Source,
             given: short,
             expected: F
         })
     );
     assert_eq!(
         drv.tick(&mut s, &mut [Leg::listen_only(c, &mut to_c)]),
-        Err(Error::FormatMismatch {
+        Err(Error::LegFormat {
+            party: c,
+            end: LegEnd::Sink,
             given: short,
             expected: F
         })

@@ -5,7 +5,7 @@
 
 use crate::id::PartyId;
 
-/// Whether anyone may listen to the call yet ([`Session::require_disclosure`]).
+/// Whether anyone may listen to the call yet ([`Session::require_disclosure`](crate::Session::require_disclosure)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
     feature = "serde",
@@ -23,7 +23,7 @@ pub enum Consent {
 }
 
 /// What a call that needs a disclosure does with a supervisor who joins
-/// before it ([`Session::require_disclosure`]). Recorders and taps are
+/// before it ([`Session::require_disclosure`](crate::Session::require_disclosure)). Recorders and taps are
 /// always held silent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(
@@ -36,7 +36,7 @@ pub enum BeforeDisclosure {
     /// can be ready the moment the call may be monitored.
     #[default]
     HoldSilent,
-    /// Refuses the join ([`Error::Refused`] with [`Reason::ConsentPending`]),
+    /// Refuses the join ([`Error::Refused`](crate::Error::Refused) with [`Reason::ConsentPending`](crate::Reason::ConsentPending)),
     /// and switching a supervisor already on the call to another mode.
     RefuseJoins,
 }
@@ -49,10 +49,10 @@ pub enum BeforeDisclosure {
     serde(rename_all = "snake_case")
 )]
 pub enum ConsentBy {
-    /// The host ([`Session::record_consent`]): the customer agreed, or a
+    /// The host ([`Session::record_consent`](crate::Session::record_consent)): the customer agreed, or a
     /// prompt the host played ended.
     Host,
-    /// The disclosure announcement ([`Session::set_disclosure`]) played its
+    /// The disclosure announcement ([`Session::set_disclosure`](crate::Session::set_disclosure)) played its
     /// tone to the customer to its end.
     Disclosure(PartyId),
 }

@@ -13,7 +13,7 @@ use crate::label::Label;
 /// An agent's groups are its teams ("team-a") — what Asterisk calls spy
 /// groups and FreeSWITCH eavesdrop groups. A supervisor's groups are its
 /// roles ("team-lead", "qa") and the teams it leads ("team-a"): a grant
-/// [`on_own_team`](GrantBuilder::on_own_team) matches an agent that shares
+/// [`on_own_team`](crate::policy::GrantBuilder::on_own_team) matches an agent that shares
 /// any group with the supervisor, so name roles and teams apart (an agent
 /// is not put in "team-lead").
 ///
@@ -71,8 +71,8 @@ impl Identity {
         Ok(self)
     }
 
-    /// The same party, opted out of being monitored: a [`Policy`] refuses
-    /// every mode on it ([`Reason::OptedOut`]). For an agent; a flag on a
+    /// The same party, opted out of being monitored: a [`Policy`](crate::Policy) refuses
+    /// every mode on it ([`Reason::OptedOut`](crate::Reason::OptedOut)). For an agent; a flag on a
     /// supervisor means nothing.
     pub const fn with_opt_out(mut self) -> Identity {
         self.opted_out = true;
@@ -100,7 +100,7 @@ impl Identity {
     }
 
     /// Whether this identity carries the opt-out flag
-    /// ([`Identity::with_opt_out`]); a [`Policy`] may opt it out as well.
+    /// ([`Identity::with_opt_out`]); a [`Policy`](crate::Policy) may opt it out as well.
     pub const fn is_opted_out(&self) -> bool {
         self.opted_out
     }

@@ -8,7 +8,7 @@ use crate::label::Label;
 use crate::policy::modes::ModeSet;
 use crate::route::Mode;
 
-/// A supervisor refused a mode on an agent by a [`Policy`]: who, what and
+/// A supervisor refused a mode on an agent by a [`Policy`](crate::Policy): who, what and
 /// why.
 ///
 /// Its message names all three, e.g.

@@ -6,54 +6,34 @@ use alloc::boxed::Box;
 
 use super::cue::{Cue, CueOn};
 use super::events::Event;
+use super::party::Join;
 use super::Session;
 use crate::dsp::kernel::Sample;
 use crate::dsp::tone::{ToneGenerator, ToneSpec};
 use crate::error::Error;
 use crate::id::PartyId;
 use crate::policy::consent::ConsentBy;
-use crate::route::{Audience, Role, Seat};
+use crate::route::{Audience, Role};
 
+/// # Announcements and cues
+///
+/// Parties that talk to an audience and hear nobody, the tones the session
+/// plays on them, and the cues a supervisor's changes set off.
 impl<S: Sample> Session<S> {
-    /// Adds an announcement: a party that talks to `audience` and hears
-    /// nobody (a prompt, hold music, a tone). Its audio is what the host
-    /// hands in, as for any party, or a tone the session plays
-    /// ([`Session::play`]). The privacy rules hold for it as for everyone:
-    /// it hears nothing, so it carries nothing of a whisper to anyone. A
-    /// recording tap records it if `audience` includes
-    /// [`Audience::RECORDERS`], on the agent's side.
-    ///
-    /// ```
-    /// use barge::{Audience, Format, Role, Session, ToneSpec};
-    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
-    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-    /// // A beep that only the agent hears.
-    /// let beep = call.join_announcement(Audience::AGENTS)?;
-    /// call.play(beep, &ToneSpec::JOIN_BEEP)?;
-    /// call.mix();
-    /// assert!(call.output(a)?.iter().any(|&x| x != 0));
-    /// assert!(call.output(c)?.iter().all(|&x| x == 0));
-    /// # Ok::<(), barge::Error>(())
-    /// ```
-    pub fn join_announcement(&mut self, audience: Audience) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                audience,
-                ..Seat::new(Role::Announcement)
-            },
-            None,
-        )
-    }
-
     /// Changes who hears an announcement, from the next tick. A party that
     /// is not an announcement is [`Error::NotAnAnnouncement`].
     pub fn set_audience(&mut self, party: PartyId, audience: Audience) -> Result<(), Error> {
         let i = self.announcement(party)?;
+        if self.disclosure == Some(party) && !audience.includes(Role::Customer) {
+            return Err(Error::DisclosureUnheard { party, audience });
+        }
         let from = self.parties[i].seat.audience;
         if from != audience {
             self.parties[i].seat.audience = audience;
+            let label = self.label(i);
             self.record(Event::AudienceChanged {
                 party,
+                label,
                 from,
                 to: audience,
                 at: self.tick,
@@ -63,15 +43,29 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// Plays `tone` on an announcement from the next tick: the tone is its
-    /// frame every tick until it ends ([`Event::ToneEnded`]) or
-    /// [`Session::stop`] stops it; a tone already playing is replaced. Meanwhile
-    /// the host hands in no frame for it ([`Error::TonePlaying`]). The tone
-    /// is generated at the party's leg rate, sample-accurate (see
-    /// [`crate::tone`]). A party that is not an announcement is
-    /// [`Error::NotAnAnnouncement`]; a tone that cannot be played at that
-    /// rate is the [`ToneGenerator::new`] error; a party that has handed in
-    /// its frame for the next tick is [`Error::DuplicateFrame`].
+    /// Plays `tone` on an announcement ([`Join::announcement`]) from the
+    /// next tick: the tone is its frame every tick until it ends
+    /// ([`Event::ToneEnded`]) or [`Session::stop`] stops it; a tone already
+    /// playing is replaced. Meanwhile the host hands in no frame for it
+    /// ([`Error::TonePlaying`]). The tone is generated at the party's leg
+    /// rate, sample-accurate (see [`crate::tone`]). A party that is not an
+    /// announcement is [`Error::NotAnAnnouncement`]; a tone that cannot be
+    /// played at that rate is the [`ToneGenerator::new`] error; a party
+    /// that has handed in its frame for the next tick is
+    /// [`Error::DuplicateFrame`].
+    ///
+    /// ```
+    /// use barge::{Audience, Format, Join, Role, Session, ToneSpec};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
+    /// // A beep that only the agent hears.
+    /// let beep = call.join(Join::announcement(Audience::AGENTS))?;
+    /// call.play(beep, &ToneSpec::JOIN_BEEP)?;
+    /// call.mix();
+    /// assert!(call.output(a)?.iter().any(|&x| x != 0));
+    /// assert!(call.output(c)?.iter().all(|&x| x == 0));
+    /// # Ok::<(), barge::Error>(())
+    /// ```
     pub fn play(&mut self, party: PartyId, tone: &ToneSpec) -> Result<(), Error> {
         let i = self.announcement(party)?;
         let rate = self.parties[i]
@@ -80,6 +74,13 @@ impl<S: Sample> Session<S> {
             .map_or(self.format, |l| l.format)
             .rate();
         let generator = ToneGenerator::new(tone, rate)?;
+        if self.disclosure == Some(party) {
+            if generator.forever() {
+                return Err(Error::DisclosureNeverEnds { party });
+            }
+            // A tone the disclosure begins anew.
+            self.disclosing = super::consent::Disclosing::NOT_YET;
+        }
         let p = &mut self.parties[i];
         if p.has_input {
             return Err(Error::DuplicateFrame {
@@ -88,8 +89,10 @@ impl<S: Sample> Session<S> {
             });
         }
         p.start_tone(generator);
+        let label = self.label(i);
         self.record(Event::ToneStarted {
             party,
+            label,
             tone: *tone,
             at: self.tick,
         });
@@ -101,8 +104,10 @@ impl<S: Sample> Session<S> {
     pub fn stop(&mut self, party: PartyId) -> Result<(), Error> {
         let i = self.announcement(party)?;
         if self.parties[i].end_tone() {
+            let label = self.label(i);
             self.record(Event::ToneEnded {
                 party,
+                label,
                 finished: false,
                 at: self.tick,
             });
@@ -122,7 +127,7 @@ impl<S: Sample> Session<S> {
     /// for the announcement is [`Error::TooManyParties`].
     ///
     /// ```
-    /// use barge::{Audience, Cue, CueOn, Format, Mode, Role, Session, ToneSpec};
+    /// use barge::{Audience, Cue, CueOn, Format, Join, Mode, Role, Session, ToneSpec};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
     /// // Asterisk's beep to the spy, and a tone to both parties on barge.
@@ -130,7 +135,7 @@ impl<S: Sample> Session<S> {
     /// call.set_cue(CueOn::Join, Some(beep))?;
     /// let barge = Cue { tone: ToneSpec::JOIN_BEEP, audience: Audience::PARTIES };
     /// call.set_cue(CueOn::Barge, Some(barge))?;
-    /// let boss = call.join_supervisor(Mode::Monitor)?;
+    /// let boss = call.join(Join::supervisor(Mode::Monitor))?;
     /// call.mix();
     /// assert!(call.output(boss)?.iter().any(|&x| x != 0), "the supervisor hears the beep");
     /// assert!(call.output(c)?.iter().all(|&x| x == 0), "the customer does not");
@@ -147,7 +152,7 @@ impl<S: Sample> Session<S> {
             // The player's tone is allocated now, so that a cue that a
             // digit sets off in a tick allocates nothing.
             let spare = Box::new(generator);
-            let player = self.join_announcement(Audience::NOBODY)?;
+            let player = self.join(Join::announcement(Audience::NOBODY))?;
             let i = self.parties.len() - 1;
             self.parties[i].spare_tone = Some(spare);
             self.cue_player = Some(player);
@@ -177,10 +182,12 @@ impl<S: Sample> Session<S> {
         p.start_tone(generator);
         p.seat.audience = cue.audience;
         let at = self.tick + u64::from(in_tick);
+        let supervisor_label = self.index(supervisor).ok().and_then(|s| self.label(s));
         self.log(
             Event::CueStarted {
                 on,
                 supervisor,
+                supervisor_label,
                 player,
                 audience: cue.audience,
                 at,
@@ -220,15 +227,15 @@ impl<S: Sample> Session<S> {
                 // Kept for the next tone: a tick frees nothing.
                 p.spare_tone = Some(tone);
                 p.update_plain();
-                let (party, audience) = (p.id, p.seat.audience);
+                let party = p.id;
+                let label = self.label(i);
                 self.record_in_tick(Event::ToneEnded {
                     party,
+                    label,
                     finished: true,
                     at: self.tick + 1,
                 });
-                let customer_heard = audience.includes(Role::Customer)
-                    && self.parties.iter().any(|p| p.seat.role == Role::Customer);
-                if self.disclosure == Some(party) && self.gated() && customer_heard {
+                if self.disclosure == Some(party) && self.gated() && self.disclosing.played() {
                     // The gate lifts after this tick, its last of the
                     // disclosure: nobody listens to it or to what comes
                     // with it. On the audit trail, right after the tone's
@@ -244,11 +251,5 @@ impl<S: Sample> Session<S> {
             }
         }
         disclosed
-    }
-
-    /// Whether `party` plays a tone: [`PartyInfo::playing`] without the
-    /// rest of [`Session::party`] (the errors are its).
-    pub(crate) fn playing(&self, party: PartyId) -> Result<bool, Error> {
-        Ok(self.parties[self.index(party)?].tone.is_some())
     }
 }

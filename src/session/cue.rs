@@ -6,7 +6,7 @@ use core::fmt;
 
 use crate::dsp::tone::ToneSpec;
 use crate::route::Audience;
-/// A change to a supervisor that can set off a cue ([`Session::set_cue`]).
+/// A change to a supervisor that can set off a cue ([`Session::set_cue`](crate::Session::set_cue)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
     feature = "serde",
@@ -18,11 +18,11 @@ pub enum CueOn {
     Join,
     /// A supervisor leaves.
     Leave,
-    /// A supervisor starts to whisper: [`Mode::Whisper`] or
-    /// [`Mode::PrivateWhisper`] from a mode that is neither.
+    /// A supervisor starts to whisper: [`Mode::Whisper`](crate::Mode::Whisper) or
+    /// [`Mode::PrivateWhisper`](crate::Mode::PrivateWhisper) from a mode that is neither.
     Whisper,
-    /// A supervisor starts to talk to the customer: [`Mode::Barge`] or
-    /// [`Mode::CustomerOnly`] from a mode that is neither.
+    /// A supervisor starts to talk to the customer: [`Mode::Barge`](crate::Mode::Barge) or
+    /// [`Mode::CustomerOnly`](crate::Mode::CustomerOnly) from a mode that is neither.
     Barge,
 }
 

@@ -13,6 +13,10 @@ use crate::id::PartyId;
 use crate::keypad::DtmfMap;
 use crate::route::{Mode, Role};
 
+/// # The keypad
+///
+/// A supervisor's digits, pressed (RFC 4733 events the host parsed) or
+/// found in its audio, switching its mode.
 impl<S: Sample> Session<S> {
     /// What the supervisors' digits do from now on ([`DtmfMap::NONE`],
     /// nothing, until set).
@@ -34,10 +38,10 @@ impl<S: Sample> Session<S> {
     /// mode. A party that is not a supervisor is [`Error::NotASupervisor`].
     ///
     /// ```
-    /// use barge::{dtmf::Digit, keypad::DtmfMap, Format, Mode, Session};
+    /// use barge::{Format, Join, Mode, Session, dtmf::Digit, keypad::DtmfMap};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// call.set_dtmf_map(DtmfMap::CHANSPY);
-    /// let boss = call.join_supervisor(Mode::Monitor)?;
+    /// let boss = call.join(Join::supervisor(Mode::Monitor))?;
     /// assert_eq!(call.press(boss, Digit::Five)?, Some(Mode::Whisper));
     /// assert_eq!(call.mode(boss)?, Some(Mode::Whisper));
     /// assert_eq!(call.press(boss, Digit::Hash)?, None); // recorded, nothing else
@@ -51,8 +55,10 @@ impl<S: Sample> Session<S> {
                 return Err(self.refuse(refusal));
             }
         }
+        let label = self.label(i);
         self.record(Event::DigitPressed {
             party,
+            label,
             digit,
             in_band: false,
             mode,
@@ -146,9 +152,10 @@ impl<S: Sample> Session<S> {
                         });
                         mode = None;
                     }
-                    let party = self.parties[i].id;
+                    let (party, label) = (self.parties[i].id, self.label(i));
                     self.record_in_tick(Event::DigitPressed {
                         party,
+                        label,
                         digit,
                         in_band: true,
                         mode,

@@ -44,7 +44,11 @@ pub enum Event {
         role: Role,
         /// In which mode, for a supervisor.
         mode: Option<Mode>,
-        /// The host's key for it ([`Session::join_as`]), if it has one.
+        /// For a recorder: whether it records whispers.
+        records_whisper: bool,
+        /// For an announcement: who hears it.
+        audience: Option<Audience>,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
         label: Option<Label>,
         /// First tick it is mixed in.
         at: u64,
@@ -55,6 +59,8 @@ pub enum Event {
         party: PartyId,
         /// As what it had been on the call.
         role: Role,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// First tick it is no longer mixed in.
         at: u64,
     },
@@ -62,6 +68,8 @@ pub enum Event {
     ModeChanged {
         /// Which supervisor.
         party: PartyId,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// The mode it left.
         from: Mode,
         /// The mode it is in now.
@@ -75,8 +83,12 @@ pub enum Event {
     RouteGainSet {
         /// Who hears.
         listener: PartyId,
+        /// The host's key for the listener, if it has one.
+        listener_label: Option<Label>,
         /// Whom.
         talker: PartyId,
+        /// The host's key for the talker, if it has one.
+        talker_label: Option<Label>,
         /// At which gain.
         gain: Gain,
         /// First tick it applies to.
@@ -87,8 +99,12 @@ pub enum Event {
     RouteGainCleared {
         /// Who hears.
         listener: PartyId,
+        /// The host's key for the listener, if it has one.
+        listener_label: Option<Label>,
         /// Whom.
         talker: PartyId,
+        /// The host's key for the talker, if it has one.
+        talker_label: Option<Label>,
         /// First tick it applies to.
         at: u64,
     },
@@ -96,6 +112,8 @@ pub enum Event {
     VolumeChanged {
         /// Whose.
         party: PartyId,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// The volume before.
         from: Gain,
         /// The volume now.
@@ -124,12 +142,14 @@ pub enum Event {
     DigitPressed {
         /// Who.
         party: PartyId,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// Which digit.
         digit: Digit,
         /// Whether it was found in the party's audio (else the host said
         /// so).
         in_band: bool,
-        /// The mode it switches to in the session's [`DtmfMap`], if any.
+        /// The mode it switches to in the session's [`DtmfMap`](crate::keypad::DtmfMap), if any.
         mode: Option<Mode>,
         /// The tick from which its mode change, if any, applies.
         at: u64,
@@ -137,7 +157,7 @@ pub enum Event {
     /// A call was refused by the policy or the consent gate: who, what and
     /// why. Nothing else changed.
     Refused {
-        /// The refusal, as [`Error::Refused`] carried it.
+        /// The refusal, as [`Error::Refused`](crate::Error::Refused) carried it.
         refusal: Refusal,
         /// The tick at which it was refused.
         at: u64,
@@ -171,6 +191,8 @@ pub enum Event {
     AudienceChanged {
         /// Which announcement.
         party: PartyId,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// Who heard it.
         from: Audience,
         /// Who hears it now.
@@ -182,6 +204,8 @@ pub enum Event {
     ToneStarted {
         /// Which announcement.
         party: PartyId,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// The tone.
         tone: ToneSpec,
         /// First tick of the tone.
@@ -192,6 +216,8 @@ pub enum Event {
     ToneEnded {
         /// Which announcement.
         party: PartyId,
+        /// The host's key for it ([`Join::identity`](crate::Join::identity)), if it has one.
+        label: Option<Label>,
         /// Whether it played to its end.
         finished: bool,
         /// The first tick without it.
@@ -203,6 +229,8 @@ pub enum Event {
         on: CueOn,
         /// The supervisor.
         supervisor: PartyId,
+        /// The host's key for the supervisor, if it has one.
+        supervisor_label: Option<Label>,
         /// The announcement that plays it.
         player: PartyId,
         /// Who hears it.
@@ -276,6 +304,10 @@ impl core::ops::DerefMut for Trail {
     }
 }
 
+/// # The audit trail
+///
+/// Every change, as an [`Event`] with its tick, in a bounded queue; read
+/// it with [`crate::audit`].
 impl<S: Sample> Session<S> {
     /// Records `event` from a control call, or (`in_tick`) from the tick
     /// being mixed.

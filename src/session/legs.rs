@@ -13,40 +13,57 @@ use crate::error::Error;
 use crate::format::Format;
 use crate::id::PartyId;
 
-/// A party's leg at another sample rate than the call: what it hands in is
-/// resampled to the call's rate before the mix, what it hears after.
+/// A party's leg at another format than the call's: what it hands in is
+/// converted to the call's format before the mix, what it hears after.
+///
+/// A leg's frames last a whole number of the call's ticks (`ticks`: a 20 ms
+/// PSTN leg on a call that ticks every 10 ms) or a tick holds a whole number
+/// of them (`frames`: a 10 ms WebRTC leg on a 20 ms call).
 #[derive(Debug, Clone)]
 pub(super) struct Leg<S> {
     pub(super) format: Format,
-    /// Ticks per leg frame: the leg's frame duration over the call's.
+    /// Ticks per leg frame: the leg's frame duration over the call's, or 1.
     pub(super) ticks: usize,
+    /// Leg frames per tick: the call's frame duration over the leg's, or 1.
+    pub(super) frames: usize,
     /// Which tick of its frame the next tick is, `0..ticks`.
     pub(super) phase: usize,
     /// Whether the party handed in the frame of the leg frame under way.
     pub(super) handed: bool,
+    /// Of the next tick's `frames`: which one comes next (`0..=frames`),
+    /// and how many of those before it were handed in (the others are
+    /// missing).
+    pub(super) next: usize,
+    pub(super) count: usize,
     pub(super) into_call: Resampler,
     pub(super) out_of_call: Resampler,
-    /// The frame handed in, at the leg's rate.
+    /// The frames handed in, at the leg's rate: one, or the tick's
+    /// `frames`, back to back.
     pub(super) input: Vec<S>,
     /// The leg frame under way at the call's rate, `ticks` call frames: the
     /// input converted, then (`heard`) what the party heard of it.
     pub(super) call_in: Vec<S>,
     pub(super) heard: Vec<S>,
-    /// What the party heard in the last complete leg frame, at the leg's
-    /// rate.
+    /// What the party heard in the last complete leg frame (or the last
+    /// tick's `frames`, back to back), at the leg's rate.
     pub(super) output: Vec<S>,
 }
 
 impl<S: Sample> Leg<S> {
     pub(super) fn new(format: Format, call: Format) -> Leg<S> {
-        let n = format.samples_per_frame();
-        let ticks = (format.ptime().ms() / call.ptime().ms()) as usize;
+        let (ms, call_ms) = (format.ptime().ms(), call.ptime().ms());
+        let ticks = (ms / call_ms).max(1) as usize;
+        let frames = (call_ms / ms).max(1) as usize;
+        let n = frames * format.samples_per_frame();
         let m = ticks * call.samples_per_frame();
         Leg {
             format,
             ticks,
+            frames,
             phase: 0,
             handed: false,
+            next: 0,
+            count: 0,
             into_call: Resampler::new(format.rate(), call.rate()),
             out_of_call: Resampler::new(call.rate(), format.rate()),
             input: alloc::vec![S::SILENCE; n],
@@ -57,6 +74,31 @@ impl<S: Sample> Leg<S> {
     }
 }
 
+impl<S> Leg<S> {
+    /// Whether the leg takes a frame now: at a frame boundary (a leg whose
+    /// frames span several ticks), with frames of this tick still to come
+    /// (a leg of several frames a tick).
+    pub(super) fn due(&self) -> bool {
+        self.phase == 0 && (self.frames == 1 || self.next < self.frames)
+    }
+
+    /// The frames the leg handed in and missed in the tick under way, as
+    /// its statistics count them: its frame, once per tick it spans, or
+    /// each of the tick's frames.
+    pub(super) fn counted(&self) -> (u64, u64) {
+        if self.frames > 1 {
+            let count = self.count as u64;
+            (count, self.frames as u64 - count)
+        } else {
+            (u64::from(self.handed), u64::from(!self.handed))
+        }
+    }
+}
+
+/// # Legs at another format
+///
+/// A party that hands in and hears frames at its own rate or frame
+/// duration (a browser at 48 kHz, 10 ms on an 8 kHz, 20 ms PSTN call).
 impl<S: Sample> Session<S> {
     /// Sets the format of `party`'s leg: the rate at which it hands in its
     /// frames and hears the call, and the duration of those frames. A leg at
@@ -106,13 +148,7 @@ impl<S: Sample> Session<S> {
     /// ```
     pub fn set_leg_format(&mut self, party: PartyId, leg: Format) -> Result<(), Error> {
         let i = self.index(party)?;
-        let (given_ms, call_ms) = (leg.ptime().ms(), self.format.ptime().ms());
-        if given_ms % call_ms != 0 {
-            return Err(Error::LegFrameDuration {
-                given_ms,
-                expected_ms: call_ms,
-            });
-        }
+        self.check_leg_format(leg)?;
         let p = &mut self.parties[i];
         let now = p.leg.as_ref().map_or(self.format, |l| l.format);
         if now == leg {
@@ -133,15 +169,28 @@ impl<S: Sample> Session<S> {
         Ok(())
     }
 
-    /// Whether `party`'s leg is at a frame boundary: the next tick takes its
-    /// next frame (with [`Session::put_frame`], [`Session::frame_mut`] or
-    /// [`Session::mix_frames`]), and [`Session::output`] holds the frame it
-    /// completed with the last tick. Always true for a leg of the call's
-    /// frame duration; for a longer one, every few ticks
+    /// Whether the call can take a leg in `format`.
+    pub(super) fn check_leg_format(&self, leg: Format) -> Result<(), Error> {
+        let (given_ms, call_ms) = (leg.ptime().ms(), self.format.ptime().ms());
+        if given_ms % call_ms != 0 && call_ms % given_ms != 0 {
+            return Err(Error::LegFrameDuration {
+                given_ms,
+                expected_ms: call_ms,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether `party`'s leg takes a frame now, with
+    /// [`Session::put_frame`] or [`Session::frame_mut`] (or its frames of
+    /// the tick with [`Session::mix_frames`]), and [`Session::output`]
+    /// holds what it completed with the last tick. Always true for a leg of
+    /// the call's frame duration; for a longer one, every few ticks; for a
+    /// shorter one, until the tick's frames are all in
     /// ([`Session::set_leg_format`]).
     pub fn frame_due(&self, party: PartyId) -> Result<bool, Error> {
         let p = &self.parties[self.index(party)?];
-        Ok(p.leg.as_ref().map_or(true, |l| l.phase == 0))
+        Ok(p.leg.as_ref().map_or(true, |l| l.due()))
     }
 
     /// [`Error::FrameNotDue`] unless party `i`'s leg takes a frame now.
@@ -159,6 +208,11 @@ impl<S: Sample> Session<S> {
                 party: self.parties[i].id,
                 next: self.tick + (leg.ticks - leg.phase) as u64,
             }),
+            // A leg of several frames a tick: each, once.
+            Some(leg) if !leg.due() => Err(Error::DuplicateFrame {
+                party: self.parties[i].id,
+                tick: self.tick,
+            }),
             _ => Ok(()),
         }
     }
@@ -170,31 +224,38 @@ impl<S: Sample> Session<S> {
         Ok(p.leg.as_ref().map_or(self.format, |l| l.format))
     }
 
-    /// Before the mix: every leg at another rate resampled into the call's
-    /// rate, into its input buffer there, which `mixed_at` then points the
-    /// plan to. Its missing frame goes through the filter as silence,
+    /// Before the mix: every leg at another format converted into the
+    /// call's, into the party's input buffer there, where `at` then points
+    /// the plan (party `i`'s frame is `frames[at[i]]` until then). Its missing frame goes through the filter as silence,
     /// exactly as a silent frame would, so that missing and silent stay the
     /// same.
     pub(super) fn legs_into_call(
         &mut self,
         frames: &[(PartyId, &[S])],
-        at: &[u8; MAX_PARTIES],
-        mixed_at: &mut [u8; MAX_PARTIES],
+        at: &mut [u8; MAX_PARTIES],
     ) {
         let spf = self.spf;
-        for (i, (p, &k)) in self.parties.iter_mut().zip(at).enumerate() {
+        for (i, (p, at)) in self.parties.iter_mut().zip(at).enumerate() {
+            let k = *at;
             let handed_now = p.has_input || k != NOT_BORROWED;
             let Some(leg) = p.leg.as_deref_mut() else {
                 continue;
             };
-            mixed_at[i] = NOT_BORROWED;
+            *at = NOT_BORROWED;
             let into = &mut self.inputs[i * spf..(i + 1) * spf];
             if leg.phase == 0 {
                 leg.handed = handed_now;
                 let from: &[S] = if k != NOT_BORROWED {
+                    // All the frames of the tick, lent at once.
+                    leg.count = leg.frames;
                     frames[usize::from(k)].1
                 } else {
                     if p.has_input {
+                        // The frames of the tick not handed in are silence.
+                        let n = leg.format.samples_per_frame();
+                        if leg.frames > 1 {
+                            leg.input[leg.next * n..].fill(S::SILENCE);
+                        }
                         p.stats.samples_non_finite += S::sanitize(&mut leg.input) as u64;
                     } else {
                         leg.input.fill(S::SILENCE);

@@ -19,11 +19,11 @@ mod announce;
 mod consent;
 mod cue;
 mod digits;
-mod events;
+pub(crate) mod events;
 mod frames;
 mod legs;
 mod party;
-mod routes;
+pub(crate) mod routes;
 #[cfg(feature = "serde")]
 mod serialize;
 mod taps;
@@ -36,7 +36,7 @@ pub use crate::id::PartyId;
 pub use crate::policy::consent::{BeforeDisclosure, Consent, ConsentBy};
 pub use cue::{Cue, CueOn};
 pub use events::{Event, DEFAULT_EVENT_LIMIT};
-pub use party::{PartyInfo, PartyStats};
+pub use party::{Join, PartyInfo, PartyStats};
 pub use routes::{Route, DEFAULT_RAMP};
 pub use taps::TapInfo;
 
@@ -52,6 +52,7 @@ use crate::keypad::DtmfMap;
 use crate::plan::Plan;
 use crate::policy::Policy;
 use alloc::sync::Arc;
+use consent::Disclosing;
 use core::time::Duration;
 use events::Trail;
 use party::Party;
@@ -67,11 +68,11 @@ pub const MAX_PARTIES: usize = 32;
 /// `S` is the sample type every party of the call uses: `i16` or `f32`.
 ///
 /// ```
-/// use barge::{Format, Mode, Role, Session};
+/// use barge::{Format, Join, Mode, Role, Session};
 /// let mut call = Session::<i16>::new(Format::new(8000, 20)?);
 /// let customer = call.join(Role::Customer)?;
 /// let agent = call.join(Role::Agent)?;
-/// let boss = call.join_supervisor(Mode::Whisper)?;
+/// let boss = call.join(Join::supervisor(Mode::Whisper))?;
 /// call.set_ramp(std::time::Duration::ZERO)?;
 ///
 /// call.put_frame(customer, &[100; 160])?;
@@ -83,6 +84,25 @@ pub const MAX_PARTIES: usize = 32;
 /// assert_eq!(call.output(boss)?[0], 120);        // both of them
 /// # Ok::<(), barge::Error>(())
 /// ```
+///
+/// Its methods, by what they are for:
+///
+/// | for | methods |
+/// |---|---|
+/// | the call | [`new`](Session::new), [`format`](Session::format), [`tick`](Session::tick), [`len`](Session::len), [`is_empty`](Session::is_empty) |
+/// | the tick | [`mix`](Session::mix), [`mix_frames`](Session::mix_frames) |
+/// | frames in and out | [`put_frame`](Session::put_frame), [`frame_mut`](Session::frame_mut), [`skip_frame`](Session::skip_frame), [`output`](Session::output), [`outputs`](Session::outputs) |
+/// | joining, leaving and modes | [`join`](Session::join) (a [`Join`]), [`leave`](Session::leave), [`set_mode`](Session::set_mode), [`mode`](Session::mode), [`set_volume`](Session::set_volume), [`party`](Session::party), [`parties`](Session::parties) |
+/// | who hears whom | [`hears`](Session::hears), [`routes`](Session::routes), [`set_route_gain`](Session::set_route_gain), [`clear_route_gain`](Session::clear_route_gain), [`route_gain`](Session::route_gain), [`ramp`](Session::ramp), [`set_ramp`](Session::set_ramp) |
+/// | legs at another format | [`set_leg_format`](Session::set_leg_format), [`leg_format`](Session::leg_format), [`frame_due`](Session::frame_due) |
+/// | recording taps | [`add_tap`](Session::add_tap), [`remove_tap`](Session::remove_tap), [`tap_frame`](Session::tap_frame), [`tap_channel`](Session::tap_channel), [`tap_stem`](Session::tap_stem), [`tap_format`](Session::tap_format), [`tap`](Session::tap), [`taps`](Session::taps) |
+/// | announcements and cues | [`play`](Session::play), [`stop`](Session::stop), [`set_audience`](Session::set_audience), [`set_cue`](Session::set_cue), [`cue_for`](Session::cue_for) |
+/// | the keypad | [`press`](Session::press), [`detect_dtmf`](Session::detect_dtmf), [`set_dtmf_map`](Session::set_dtmf_map), [`dtmf_map`](Session::dtmf_map) |
+/// | policy and consent | [`set_policy`](Session::set_policy), [`policy`](Session::policy), [`modes_for`](Session::modes_for), [`require_disclosure`](Session::require_disclosure), [`set_disclosure`](Session::set_disclosure), [`prompt_ended`](Session::prompt_ended), [`record_consent`](Session::record_consent), [`consent`](Session::consent) |
+/// | the audit trail | [`poll_event`](Session::poll_event), [`events_pending`](Session::events_pending), [`event_limit`](Session::event_limit), [`set_event_limit`](Session::set_event_limit), [`media_time`](Session::media_time) |
+///
+/// A host whose legs are sources and sinks runs the tick through
+/// [`media::Driver`](crate::media::Driver) instead of the frame calls.
 ///
 /// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call (a
 /// copy keeps the room its original reserved, so its ticks allocate
@@ -144,9 +164,10 @@ pub struct Session<S: Sample> {
     policy: Option<Arc<Policy>>,
     /// Whether anyone may listen yet.
     consent: Consent,
-    /// The announcement whose tone, played to the customer to its end,
-    /// is the disclosure.
+    /// The announcement whose audio, played to the customer to its end,
+    /// is the disclosure, and how it has played so far.
     disclosure: Option<PartyId>,
+    disclosing: Disclosing,
     /// The cue for each [`CueOn`], and the announcement that plays them.
     cues: [Option<Cue>; 4],
     cue_player: Option<PartyId>,
@@ -166,12 +187,12 @@ pub struct Session<S: Sample> {
     /// mixed, which [`Session::commit_routes`] then moves: a cache, as
     /// `tick_gains` is.
     moving: Moving,
-    /// Tests count the ticks that took the steady path: settled, and
-    /// [prepared](Session::may_run_prepared).
+    /// Tests count the ticks whose plan ran in one pass, and those whose
+    /// routes their control call had worked out.
     #[cfg(test)]
-    steady_ticks: u64,
+    one_pass_ticks: u64,
     #[cfg(test)]
-    prepared_ticks: u64,
+    compiled_ticks: u64,
 }
 
 impl<S: Sample> PartialEq for Session<S> {
@@ -200,11 +221,15 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.policy == other.policy
             && self.consent == other.consent
             && self.disclosure == other.disclosure
+            && self.disclosing == other.disclosing
             && self.cue_player == other.cue_player
             && self.next_tap == other.next_tap
     }
 }
 
+/// # The call
+///
+/// A new call, its format and how far it has got.
 impl<S: Sample> Session<S> {
     /// The frames handed in for the next tick (a buffer whose frame was
     /// mixed holds nothing that matters).
@@ -238,6 +263,7 @@ impl<S: Sample> Session<S> {
             policy: None,
             consent: Consent::NotRequired,
             disclosure: None,
+            disclosing: Disclosing::NOT_YET,
             cues: [None; 4],
             cue_player: None,
             taps: SmallVec::new(),
@@ -252,9 +278,9 @@ impl<S: Sample> Session<S> {
             #[cfg(test)]
             general_only: false,
             #[cfg(test)]
-            steady_ticks: 0,
+            one_pass_ticks: 0,
             #[cfg(test)]
-            prepared_ticks: 0,
+            compiled_ticks: 0,
         }
     }
 

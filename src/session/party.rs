@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::format::Format;
 use crate::gain::Gain;
 use crate::id::PartyId;
+use crate::label::Label;
 use crate::policy::Identity;
 use crate::route::{Audience, Mode, Role, Seat};
 use crate::tap::TapLayout;
@@ -52,7 +53,7 @@ pub struct PartyInfo {
     /// The volume at which everyone hears this party.
     pub volume: Gain,
     /// The host's key and groups for it, if it joined with them
-    /// ([`Session::join_as`]).
+    /// ([`Join::identity`]).
     pub identity: Option<Identity>,
     /// For an announcement: who hears it.
     pub audience: Option<Audience>,
@@ -115,10 +116,14 @@ pub(super) struct Party<S> {
     pub(super) leg: Option<Box<Leg<S>>>,
     pub(super) seat: Seat,
     pub(super) has_input: bool,
-    /// Whether the party plays no tone, is on no leg and has no digits
-    /// detected: kept by [`Party::update_plain`] whenever one of them
-    /// changes, so that a settled tick need not look at the three.
+    /// Whether the party plays no tone, is on no leg, has no digits
+    /// detected and is no disclosure being listened to: kept by
+    /// [`Party::update_plain`] whenever one of them changes, so that a
+    /// settled tick need not look at them.
     pub(super) plain: bool,
+    /// Whether the party is the call's disclosure while the consent gate
+    /// is pending: each tick notes whether the customer heard it.
+    pub(super) watched: bool,
     pub(super) volume: Gain,
     /// How this party hears each other party, indexed like `parties`.
     pub(super) heard: SmallVec<[RouteState; 4]>,
@@ -137,21 +142,26 @@ pub(super) struct Party<S> {
 
 impl<S> Party<S> {
     /// Whether the party needs nothing of a tick but the plan: it plays no
-    /// tone, is on no leg at another format and has no digits detected.
+    /// tone, is on no leg at another format, has no digits detected and is
+    /// no disclosure being listened to.
     #[inline(always)]
     pub(super) fn is_plain(&self) -> bool {
         debug_assert_eq!(
             self.plain,
-            self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none(),
+            self.works_out_plain(),
             "plain is kept up to date"
         );
         self.plain
     }
 
+    fn works_out_plain(&self) -> bool {
+        self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none() && !self.watched
+    }
+
     /// Works out [`Party::plain`] again, after a change of its tone, its
-    /// leg or its digit detector.
+    /// leg, its digit detector or whether it is watched.
     pub(super) fn update_plain(&mut self) {
-        self.plain = self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none();
+        self.plain = self.works_out_plain();
     }
 
     /// Plays `generator` from the next tick, in the allocation of the tone
@@ -193,13 +203,23 @@ impl<S> Party<S> {
 impl<S: Sample> PartialEq for Party<S> {
     fn eq(&self, other: &Party<S>) -> bool {
         #[allow(clippy::type_complexity)]
-        fn leg<S: Sample>(p: &Party<S>) -> Option<(Format, usize, bool, &[S], &[S], &[S])> {
+        fn leg<S: Sample>(
+            p: &Party<S>,
+        ) -> Option<(Format, usize, bool, (usize, usize), &[S], &[S], &[S])> {
             p.leg.as_ref().map(|l| {
-                let pending: &[S] = if p.has_input { &l.input } else { &[] };
+                // Of a leg of several frames a tick, the frames handed in
+                // or skipped so far.
+                let n = if l.frames > 1 {
+                    l.next * l.format.samples_per_frame()
+                } else {
+                    l.input.len()
+                };
+                let pending: &[S] = if p.has_input { &l.input[..n] } else { &[] };
                 (
                     l.format,
                     l.phase,
                     l.handed,
+                    (l.next, l.count),
                     pending,
                     &l.heard[..],
                     &l.output[..],
@@ -244,88 +264,180 @@ pub(super) fn info<S>(p: &Party<S>) -> PartyInfo {
     }
 }
 
+/// What a party is when it joins a call ([`Session::join`]): its role and
+/// what goes with it. A [`Role`] converts into the join of that role with
+/// nothing else given.
+///
+/// ```
+/// use barge::{Audience, Format, Identity, Join, Label, Mode};
+/// let sam = Identity::new(Label::new("sam")?);
+/// let joins = [
+///     Join::customer().leg(Format::NARROWBAND_20MS),
+///     Join::agent().identity(Identity::new(Label::new("alex")?)),
+///     Join::supervisor(Mode::Whisper).identity(sam).leg(Format::WEBRTC_10MS),
+///     Join::recorder(true), // records whispers too
+///     Join::announcement(Audience::CUSTOMERS),
+/// ];
+/// # let _ = joins;
+/// # Ok::<(), barge::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    seat: Seat,
+    identity: Option<Identity>,
+    leg: Option<Format>,
+}
+
+impl Join {
+    const fn of(seat: Seat) -> Join {
+        Join {
+            seat,
+            identity: None,
+            leg: None,
+        }
+    }
+
+    /// A customer.
+    pub const fn customer() -> Join {
+        Join::of(Seat::new(Role::Customer))
+    }
+
+    /// An agent.
+    pub const fn agent() -> Join {
+        Join::of(Seat::new(Role::Agent))
+    }
+
+    /// A supervisor, in `mode` from its first tick.
+    pub const fn supervisor(mode: Mode) -> Join {
+        Join::of(Seat {
+            mode,
+            ..Seat::new(Role::Supervisor)
+        })
+    }
+
+    /// A recorder: a party that hears the call and is heard by no one.
+    /// With `records_whisper` it also hears supervisors who whisper (as the
+    /// agent does); without, it hears what the customer would, plus the
+    /// customer.
+    pub const fn recorder(records_whisper: bool) -> Join {
+        Join::of(Seat {
+            records_whisper,
+            ..Seat::new(Role::Recorder)
+        })
+    }
+
+    /// An announcement: a party that talks to `audience` and hears nobody
+    /// (a prompt, hold music, a tone). Its audio is what the host hands in,
+    /// as for any party, or a tone the session plays ([`Session::play`]).
+    /// The privacy rules hold for it as for everyone: it hears nothing, so
+    /// it carries nothing of a whisper to anyone. A recording tap records
+    /// it if `audience` includes [`Audience::RECORDERS`], on the agent's
+    /// side.
+    pub const fn announcement(audience: Audience) -> Join {
+        Join::of(Seat {
+            audience,
+            ..Seat::new(Role::Announcement)
+        })
+    }
+
+    /// With the host's key and groups for the party: the key names it on
+    /// the audit trail ([`Event::Joined`], [`Timeline`](crate::audit::Timeline))
+    /// and in [`Session::routes`], and a [`Policy`](crate::Policy)
+    /// ([`Session::set_policy`]) decides by its key and groups what a
+    /// supervisor may do.
+    pub fn identity(mut self, identity: Identity) -> Join {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// On a leg of another format than the call's
+    /// ([`Session::set_leg_format`]): from its first frame.
+    pub const fn leg(mut self, format: Format) -> Join {
+        self.leg = Some(format);
+        self
+    }
+
+    /// A supervisor in `mode` instead; nothing for another role.
+    pub const fn mode(mut self, mode: Mode) -> Join {
+        self.seat.mode = mode;
+        self
+    }
+
+    /// The role of the party that joins.
+    pub const fn role(&self) -> Role {
+        self.seat.role
+    }
+}
+
+impl From<Role> for Join {
+    /// The join of a party in `role`, with nothing else given: a supervisor
+    /// in [`Mode::Monitor`], a recorder without whispers, an announcement
+    /// heard by nobody.
+    fn from(role: Role) -> Join {
+        Join::of(Seat::new(role))
+    }
+}
+
+/// # Joining, leaving and modes
+///
+/// Who is on the call, in which role, a supervisor's mode, a party's
+/// volume.
 impl<S: Sample> Session<S> {
-    /// Adds a party in `role` (a supervisor joins in [`Mode::Monitor`], a
-    /// recorder without whispers) and returns its id. Its routes open at the
-    /// next tick, with the ramp. More than [`MAX_PARTIES`] is
-    /// [`Error::TooManyParties`].
-    pub fn join(&mut self, role: Role) -> Result<PartyId, Error> {
-        self.add(Seat::new(role), None)
-    }
-
-    /// Adds a party in `role` with the host's key and groups for it: the
-    /// key names it on the audit trail ([`Event::Joined`]) and in
-    /// [`Session::routes`], and a [`Policy`] ([`Session::set_policy`])
-    /// decides by its key and groups what a supervisor may do. Errors as
-    /// [`Session::join`]; with a policy set, an agent whom a supervisor on
-    /// the call may not supervise in its mode is [`Error::Refused`].
-    pub fn join_as(&mut self, role: Role, identity: Identity) -> Result<PartyId, Error> {
-        self.add(Seat::new(role), Some(identity))
-    }
-
-    /// Adds a supervisor in `mode`. With a policy set
-    /// ([`Session::set_policy`]), a supervisor without an identity is
-    /// refused ([`Error::Refused`]): use [`Session::join_supervisor_as`].
-    pub fn join_supervisor(&mut self, mode: Mode) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                mode,
-                ..Seat::new(Role::Supervisor)
-            },
-            None,
-        )
-    }
-
-    /// Adds a supervisor in `mode` with the host's key and groups for it.
-    /// With a policy set, a mode the policy does not grant it on every
-    /// agent on the call is [`Error::Refused`]: nothing changes, and the
-    /// refusal is on the audit trail ([`Event::Refused`]).
+    /// Adds a party and returns its id: what the party is ([`Join`]: its
+    /// role, a supervisor's first mode, a recorder's choice about
+    /// whispers, an announcement's audience, its identity, its leg's
+    /// format), or just its [`Role`] (a supervisor then joins in
+    /// [`Mode::Monitor`], a recorder without whispers, an announcement
+    /// heard by nobody). Its routes open at the next tick, with the ramp.
+    ///
+    /// The join is checked whole before anything changes: a leg format
+    /// the call cannot take ([`Session::set_leg_format`]'s errors), a call
+    /// with [`MAX_PARTIES`] parties ([`Error::TooManyParties`]) or a
+    /// session that has handed out every id ([`Error::PartyIdsExhausted`])
+    /// leaves no party and no event; with a policy set
+    /// ([`Session::set_policy`]), a supervisor outside its grant (or
+    /// without an identity), or an agent whom a supervisor on the call may
+    /// not supervise in its mode, is [`Error::Refused`], which leaves no
+    /// party and one [`Event::Refused`] on the audit trail.
     ///
     /// ```
-    /// use barge::{Grant, Identity, Label, Mode, Policy, Role, Session, Format, Error};
+    /// use barge::{Format, Grant, Identity, Join, Label, Mode, Policy, Role, Session, Error};
     /// let team = Label::new("team-a")?;
     /// let policy = Policy::new()
     ///     .grant(Grant::group(Label::new("qa")?).may([Mode::Monitor]).on_every_agent());
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// call.set_policy(Some(policy.into()))?;
-    /// call.join_as(Role::Agent, Identity::new(Label::new("alex")?).with_group(team)?)?;
+    /// let customer = call.join(Role::Customer)?;
+    /// call.join(Join::agent().identity(Identity::new(Label::new("alex")?).with_group(team)?))?;
     /// let quinn = Identity::new(Label::new("quinn")?).with_group(Label::new("qa")?)?;
-    /// let e = call.join_supervisor_as(Mode::Whisper, quinn).unwrap_err();
+    /// // QA in the browser: 48 kHz, 10 ms frames.
+    /// let browser = Join::supervisor(Mode::Whisper).identity(quinn).leg(Format::WEBRTC_10MS);
+    /// let e = call.join(browser.clone()).unwrap_err();
     /// assert!(matches!(e, Error::Refused { .. }));
     /// assert_eq!(
     ///     e.to_string(),
     ///     "supervisor \"quinn\" may not use whisper on agent \"alex\": granted on that agent: monitor"
     /// );
-    /// let q = call.join_supervisor_as(Mode::Monitor, quinn)?;
-    /// # let _ = q;
+    /// let q = call.join(browser.mode(Mode::Monitor))?;
+    /// assert_eq!(call.leg_format(q)?, Format::WEBRTC_10MS);
+    /// # let _ = customer;
     /// # Ok::<(), barge::Error>(())
     /// ```
-    pub fn join_supervisor_as(&mut self, mode: Mode, identity: Identity) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                mode,
-                ..Seat::new(Role::Supervisor)
-            },
-            Some(identity),
-        )
+    pub fn join(&mut self, join: impl Into<Join>) -> Result<PartyId, Error> {
+        let join = join.into();
+        self.add(join.seat, join.identity, join.leg)
     }
 
-    /// Adds a recorder: a party that hears the call and is heard by no one.
-    /// With `records_whisper` it also hears supervisors who whisper (as the
-    /// agent does); without, it hears what the customer would, plus the
-    /// customer.
-    pub fn join_recorder(&mut self, records_whisper: bool) -> Result<PartyId, Error> {
-        self.add(
-            Seat {
-                records_whisper,
-                ..Seat::new(Role::Recorder)
-            },
-            None,
-        )
-    }
-
-    pub(super) fn add(&mut self, seat: Seat, identity: Option<Identity>) -> Result<PartyId, Error> {
-        self.check_join(seat, identity.as_ref())?;
+    /// [`Session::join`]: everything checked before anything changes.
+    pub(super) fn add(
+        &mut self,
+        seat: Seat,
+        identity: Option<Identity>,
+        leg: Option<Format>,
+    ) -> Result<PartyId, Error> {
+        if let Some(leg) = leg {
+            self.check_leg_format(leg)?;
+        }
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
@@ -334,6 +446,8 @@ impl<S: Sample> Session<S> {
                 joins: u64::from(self.next_id),
             });
         };
+        // Last, as it records a refusal.
+        self.check_join(seat, identity.as_ref())?;
         let id = PartyId {
             call: self.call,
             n: self.next_id,
@@ -370,14 +484,20 @@ impl<S: Sample> Session<S> {
             volume: Gain::UNITY,
             has_input: false,
             plain: true,
+            watched: false,
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
-            leg: None,
+            leg: leg
+                .filter(|&leg| leg != self.format)
+                .map(|leg| Box::new(Leg::new(leg, self.format))),
             tone: None,
             spare_tone: None,
             dtmf: None,
             identity,
         });
+        if let Some(p) = self.parties.last_mut() {
+            p.update_plain();
+        }
         self.tick_gains.resize(rows * (n + 1), RouteGain::MUTED);
         self.inputs.resize(self.inputs.len() + self.spf, S::SILENCE);
         self.outputs
@@ -386,6 +506,8 @@ impl<S: Sample> Session<S> {
             party: id,
             role: seat.role,
             mode: (seat.role == Role::Supervisor).then_some(seat.mode),
+            records_whisper: seat.role == Role::Recorder && seat.records_whisper,
+            audience: (seat.role == Role::Announcement).then_some(seat.audience),
             label,
             at: self.tick,
         });
@@ -427,6 +549,7 @@ impl<S: Sample> Session<S> {
         self.record(Event::Left {
             party,
             role: gone.seat.role,
+            label: gone.identity().map(|i| i.key()),
             at: self.tick,
         });
         if gone.seat.role == Role::Supervisor {
@@ -465,9 +588,11 @@ impl<S: Sample> Session<S> {
         }
         self.parties[i].seat.mode = mode;
         let at = self.tick + u64::from(in_tick);
+        let label = self.label(i);
         self.log(
             Event::ModeChanged {
                 party,
+                label,
                 from,
                 to: mode,
                 at,
@@ -489,6 +614,11 @@ impl<S: Sample> Session<S> {
         Ok((seat.role == Role::Supervisor).then_some(seat.mode))
     }
 
+    /// The host's key for party `i`, if it gave one.
+    pub(super) fn label(&self, i: usize) -> Option<Label> {
+        self.parties.get(i)?.identity().map(|id| id.key())
+    }
+
     /// Sets the volume at which everyone hears `party`, in dB from muted
     /// (`f32::NEG_INFINITY`) up to [`Gain::MAX_DB`]; default 0 dB. The change
     /// ramps in at the next tick.
@@ -499,8 +629,10 @@ impl<S: Sample> Session<S> {
         let from = p.volume;
         if from != to {
             p.volume = to;
+            let label = self.label(i);
             self.record(Event::VolumeChanged {
                 party,
+                label,
                 from,
                 to,
                 at: self.tick,

@@ -231,6 +231,11 @@ pub(super) fn target_gain(
     })
 }
 
+/// # Routes: who hears whom, at what gain
+///
+/// The mode table decides which routes are open; the host's route gains
+/// and volumes lower, raise or close them, never open one; routes that
+/// open ramp in.
 impl<S: Sample> Session<S> {
     /// The ramp routes use when they open or close.
     pub fn ramp(&self) -> Duration {
@@ -294,7 +299,7 @@ impl<S: Sample> Session<S> {
     /// route: "turn the supervisor down for the customer" made in barge
     /// mutes nothing in whisper (the customer hears no whisper anyway) and
     /// holds again back in barge. To let a supervisor talk to one side only,
-    /// use its mode ([`Mode::CustomerOnly`], [`Mode::PrivateWhisper`]).
+    /// use its mode ([`Mode::CustomerOnly`](crate::Mode::CustomerOnly), [`Mode::PrivateWhisper`](crate::Mode::PrivateWhisper)).
     ///
     /// Setting the gain a route already has records nothing.
     pub fn set_route_gain(
@@ -310,9 +315,12 @@ impl<S: Sample> Session<S> {
             return Ok(());
         }
         state.adjusted = Some(gain);
+        let (listener_label, talker_label) = (self.label(l), self.label(t));
         self.record(Event::RouteGainSet {
             listener,
+            listener_label,
             talker,
+            talker_label,
             gain,
             at: self.tick,
         });
@@ -326,9 +334,12 @@ impl<S: Sample> Session<S> {
     pub fn clear_route_gain(&mut self, listener: PartyId, talker: PartyId) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
         if self.parties[l].heard[t].adjusted.take().is_some() {
+            let (listener_label, talker_label) = (self.label(l), self.label(t));
             self.record(Event::RouteGainCleared {
                 listener,
+                listener_label,
                 talker,
+                talker_label,
                 at: self.tick,
             });
         }

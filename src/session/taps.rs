@@ -192,6 +192,10 @@ pub(super) fn interleave<S: Copy>(out: &mut [S], left: &[S], right: &[S]) {
     }
 }
 
+/// # Recording taps
+///
+/// Listeners of the mix that are not parties: stereo or one stem per
+/// party, at any rate, with or without whispers.
 impl<S: Sample> Session<S> {
     /// How many channels the taps have on a call of `parties` parties: the
     /// rows of the route matrix after the parties'.
@@ -207,11 +211,11 @@ impl<S: Sample> Session<S> {
     /// is [`Error::TooManyTaps`].
     ///
     /// ```
-    /// use barge::{Format, Mode, Role, Session, Tap, TapChannel};
+    /// use barge::{Format, Join, Mode, Role, Session, Tap, TapChannel};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// call.set_ramp(std::time::Duration::ZERO)?;
     /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-    /// let boss = call.join_supervisor(Mode::Whisper)?;
+    /// let boss = call.join(Join::supervisor(Mode::Whisper))?;
     /// let tap = call.add_tap(Tap::stereo())?; // whispers not recorded
     /// call.mix_frames(&[(c, &[100; 160]), (a, &[20; 160]), (boss, &[3; 160])])?;
     /// assert_eq!(call.tap_channel(tap, TapChannel::Customer)?[0], 100);

@@ -20,7 +20,9 @@ fn call() -> (Session<i16>, PartyId, PartyId, PartyId) {
 fn a_refusal_leaves_the_room_for_a_ticks_events_as_it_was() {
     let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
     s.join(Role::Customer).unwrap();
-    let d = s.join_announcement(crate::Audience::EVERYONE).unwrap();
+    let d = s
+        .join(Join::announcement(crate::Audience::EVERYONE))
+        .unwrap();
     let tone = crate::ToneSpec::single(1000.0, -10.0, crate::tone::Cadence::once(10));
     s.play(d, &tone).unwrap();
     s.require_disclosure(crate::BeforeDisclosure::RefuseJoins)
@@ -30,7 +32,7 @@ fn a_refusal_leaves_the_room_for_a_ticks_events_as_it_was() {
     assert!(s.tick_room < EVENTS_PER_TICK);
     while s.poll_event().is_some() {}
     let before = s.clone();
-    let refused = s.join_supervisor(Mode::Monitor);
+    let refused = s.join(Join::supervisor(Mode::Monitor));
     assert!(matches!(refused, Err(Error::Refused { .. })), "{refused:?}");
     while s.poll_event().is_some() {}
     // Nothing else changed, bookkeeping included.
@@ -106,6 +108,8 @@ fn supervisor_joins_in_monitor_and_events_say_when() {
             party: c,
             role: Role::Customer,
             mode: None,
+            records_whisper: false,
+            audience: None,
             label: None,
             at: 0
         })
@@ -153,7 +157,10 @@ fn ids_run_out_with_an_error_never_a_wrap() {
     );
     assert_eq!(s, before);
     s.leave(last).unwrap();
-    assert!(s.join_supervisor(Mode::Barge).is_err(), "no id is reused");
+    assert!(
+        s.join(Join::supervisor(Mode::Barge)).is_err(),
+        "no id is reused"
+    );
     assert_eq!(s.party(c).map(|p| p.role), Ok(Role::Customer));
 }
 
@@ -183,7 +190,7 @@ fn borrowed_frames_of_converted_legs_mix_as_copied_ones() {
     let ids = [
         copied.join(Role::Customer).unwrap(),
         copied.join(Role::Agent).unwrap(),
-        copied.join_supervisor(Mode::Barge).unwrap(),
+        copied.join(Join::supervisor(Mode::Barge)).unwrap(),
     ];
     let legs = [8000, 16000, 48000].map(|hz| Format::new(hz, 20).unwrap());
     for (&id, &leg) in ids.iter().zip(&legs) {
@@ -271,7 +278,7 @@ fn a_call_everyone_left_still_ticks() {
 fn frames_follow_their_parties_through_joins_and_leaves() {
     let (mut s, c, a, v) = call();
     s.set_mode(v, Mode::Barge).unwrap();
-    let r = s.join_recorder(true).unwrap();
+    let r = s.join(Join::recorder(true)).unwrap();
     s.leave(a).unwrap();
     let a2 = s.join(Role::Agent).unwrap();
     for (p, x) in [(c, 1000), (v, 30), (r, 7), (a2, 200)] {
@@ -381,7 +388,7 @@ mod fast_paths {
         let mut fast = Session::<S>::new(format);
         fast.join(Role::Customer).unwrap();
         fast.join(Role::Agent).unwrap();
-        fast.join_supervisor(Mode::Barge).unwrap();
+        fast.join(Join::supervisor(Mode::Barge)).unwrap();
         let mut general = fast.clone();
         general.general_only = true;
         // Mixed from borrowed frames instead of copied ones.
@@ -408,7 +415,7 @@ mod fast_paths {
                     Op::Override(l, t, Some(d)) => s.set_route_gain(id(l), id(t), d),
                     Op::Override(l, t, None) => s.clear_route_gain(id(l), id(t)),
                     Op::Ramp(ms) => s.set_ramp(Duration::from_millis(ms)),
-                    Op::JoinRecorder(w) if ids.len() < 4 => s.join_recorder(w).map(|_| ()),
+                    Op::JoinRecorder(w) if ids.len() < 4 => s.join(Join::recorder(w)).map(|_| ()),
                     Op::LeaveLast if !ids.is_empty() => s.leave(id(ids.len() - 1)),
                     _ => Ok(()),
                 };
@@ -580,7 +587,7 @@ mod fast_paths {
     }
 
     #[test]
-    fn settled_calls_of_the_common_shapes_take_the_steady_path() {
+    fn settled_calls_of_the_common_shapes_mix_in_one_pass() {
         let two = || {
             let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
             s.join(Role::Customer).unwrap();
@@ -598,7 +605,7 @@ mod fast_paths {
             for supervisor in [None, Some(Mode::Barge), Some(Mode::Whisper)] {
                 let mut s = two();
                 if let Some(m) = supervisor {
-                    s.join_supervisor(m).unwrap();
+                    s.join(Join::supervisor(m)).unwrap();
                 }
                 s.add_tap(tap).unwrap();
                 calls.push(s);
@@ -612,50 +619,52 @@ mod fast_paths {
         ] {
             let mut s = two();
             for &m in modes {
-                s.join_supervisor(m).unwrap();
+                s.join(Join::supervisor(m)).unwrap();
             }
             calls.push(s);
         }
         for mut s in calls {
-            // The ramps of the joins, worked out by the joins: the
-            // steady path's entry for a prepared tick.
+            // The ramps of the joins, worked out by the joins: row by row,
+            // from the routes the joins compiled.
             tick_borrowed(&mut s, true);
-            assert_eq!((s.steady_ticks, s.prepared_ticks), (0, 1));
+            assert_eq!((s.one_pass_ticks, s.compiled_ticks), (0, 1));
             tick_borrowed(&mut s, true);
-            assert_eq!(s.steady_ticks, 1, "{} parties", s.parties.len());
+            assert_eq!(s.one_pass_ticks, 1, "{} parties", s.parties.len());
             let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
             for &id in &ids {
                 s.put_frame(id, &[7; 160]).unwrap();
             }
             s.mix();
-            assert_eq!(s.steady_ticks, 2, "mix after put_frame");
-            // Out of order, or with a party missing: the general path.
+            assert_eq!(s.one_pass_ticks, 2, "mix after put_frame");
+            // Out of order: in one pass still.
             tick_borrowed(&mut s, false);
+            assert_eq!(s.one_pass_ticks, 3, "out of order");
+            // With a party missing: row by row.
             s.mix_frames(&[(ids[0], &[1; 160])]).unwrap();
             s.mix();
-            assert_eq!(s.steady_ticks, 2);
-            // What the steady path heard is what the plan hears.
+            assert_eq!(s.one_pass_ticks, 3);
+            // What the one pass heard is what the general path hears.
             let mut general = s.clone();
             general.general_only = true;
             tick_borrowed(&mut s, true);
             tick_borrowed(&mut general, true);
-            assert_eq!(s.steady_ticks, 3);
+            assert_eq!(s.one_pass_ticks, 4);
             assert_eq!(s, general);
-            // A change and back: each tick after one is prepared, ramps,
-            // and hears what the reference hears; -6 dB is not unity
-            // (the general path), 0 dB steady again.
-            for (db, ticks) in [(-6.0, (3, 2)), (0.0, (3, 3))] {
+            // A change and back: each tick after one runs the routes its
+            // control call compiled, ramps, and hears what the reference
+            // hears; -6 dB is not unity (row by row), 0 dB one pass again.
+            for (db, ticks) in [(-6.0, (4, 2)), (0.0, (4, 3))] {
                 s.set_volume(ids[0], db).unwrap();
                 general.set_volume(ids[0], db).unwrap();
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut general, true);
-                assert_eq!((s.steady_ticks, s.prepared_ticks), ticks);
+                assert_eq!((s.one_pass_ticks, s.compiled_ticks), ticks);
                 assert_eq!(s, general);
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut general, true);
                 assert_eq!(s, general);
             }
-            assert_eq!(s.steady_ticks, 4);
+            assert_eq!(s.one_pass_ticks, 5);
         }
     }
 
@@ -667,11 +676,11 @@ mod fast_paths {
                 let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
                 s.join(Role::Customer).unwrap();
                 s.join(Role::Agent).unwrap();
-                s.join_supervisor(first).unwrap();
-                s.join_supervisor(second).unwrap();
+                s.join(Join::supervisor(first)).unwrap();
+                s.join(Join::supervisor(second)).unwrap();
                 tick_borrowed(&mut s, true);
                 tick_borrowed(&mut s, true);
-                assert_eq!(s.steady_ticks, 1);
+                assert_eq!(s.one_pass_ticks, 1);
                 let four = s.plan.four().expect("a four-party pass");
                 assert!(
                     crate::kernel::FOUR_PATTERNS.contains(&four),
@@ -682,36 +691,52 @@ mod fast_paths {
     }
 
     #[test]
-    fn a_tone_a_leg_or_a_detector_takes_the_general_path() {
+    fn a_tone_a_leg_or_a_detector_does_its_work_on_a_settled_call() {
         let barge = || {
             let (mut s, _, _, v) = call();
             s.set_mode(v, Mode::Barge).unwrap();
+            // With no ramp, the tick after the change mixes in one pass too.
             tick_borrowed(&mut s, true);
             tick_borrowed(&mut s, true);
-            assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1));
+            assert_eq!((s.one_pass_ticks, s.compiled_ticks), (2, 1));
             (s, v)
         };
+        // The detector hears both ticks' frames; the plan still mixes in
+        // one pass.
         let (mut s, v) = barge();
         s.detect_dtmf(v, true).unwrap();
         tick_borrowed(&mut s, true);
         tick_borrowed(&mut s, true);
-        assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a detector");
+        let detector = s.parties[2].dtmf.as_deref().expect("a detector");
+        assert_eq!(detector.samples(), 2 * 160, "a detector");
+        assert_eq!(s.one_pass_ticks, 4, "a detector");
+        // The leg at 16 kHz hears the customer and the agent, converted.
         let (mut s, v) = barge();
         s.set_leg_format(v, Format::new(16_000, 20).unwrap())
             .unwrap();
         let ids: alloc::vec::Vec<PartyId> = s.parties.iter().map(|p| p.id).collect();
-        for _ in 0..2 {
+        for _ in 0..3 {
             s.mix_frames(&[(ids[0], &[1; 160]), (ids[1], &[2; 160]), (v, &[3; 320])])
                 .unwrap();
         }
-        assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a leg");
+        let heard = s.output(v).unwrap();
+        assert_eq!(heard.len(), 320, "a leg");
+        assert!(
+            heard.iter().all(|&x| (2..=4).contains(&x)),
+            "a leg: {heard:?}"
+        );
+        // The tone is heard by its audience.
         let (mut s, _) = barge();
         let tone = s
-            .join_announcement(crate::route::Audience::EVERYONE)
+            .join(Join::announcement(crate::route::Audience::EVERYONE))
             .unwrap();
         s.play(tone, &crate::tone::ToneSpec::JOIN_BEEP).unwrap();
         s.mix();
         s.mix();
-        assert_eq!((s.steady_ticks, s.prepared_ticks), (1, 1), "a tone");
+        let customer = s.parties[0].id;
+        assert!(
+            s.output(customer).unwrap().iter().any(|&x| x != 0),
+            "a tone"
+        );
     }
 }

@@ -1,111 +1,118 @@
-//! The tick: frames in, legs converted, the plan run, taps, statistics,
-//! events.
+//! The tick: frames in, tones played, legs converted into the call's
+//! format, digits found, the plan run, legs converted back, taps finished,
+//! routes moved on, statistics and events.
+//!
+//! There is one path for every call. What a call does not use (a tone, a
+//! leg at another format, a digit detector, routes to work out) is a stage
+//! the tick skips; how each listener's frame is mixed is the plan's own
+//! choice, made when the plan was compiled
+//! ([`Plan::run`](crate::plan::Plan::run)).
 
 use super::frames::NOT_BORROWED;
-use super::party::Party;
-use super::taps::{TapClips, TapState};
+use super::taps::TapClips;
 use super::{Session, MAX_PARTIES};
-use crate::dsp::kernel::{RouteGain, Sample};
+use crate::dsp::kernel::Sample;
 use crate::error::Error;
 use crate::id::PartyId;
-use crate::plan::{NeedsSanitizing, Plan};
+use crate::plan::NeedsSanitizing;
 use crate::policy::consent::Consent;
 
-/// A tick on the steady path: the plan `plan` runs over `frame(t)` (every
-/// party's frame, all handed in, clean unless the plan sanitizes itself)
-/// into `outputs` and the taps, with `gains` for a tick whose routes
-/// changed ([`run_plan`]), and each party's statistics count it. Returns
-/// `false`, having changed nothing the general path does not redo, when a
-/// frame needs cleaning after all.
-#[inline(always)]
-pub(super) fn steady_tick<'a, S: Sample + 'a>(
-    plan: &Plan,
-    gains: Option<(&[RouteGain], &[S::KGain])>,
-    parties: &mut [Party<S>],
-    outputs: &mut [S],
-    taps: &mut [TapState<S>],
-    frame: impl Fn(usize) -> &'a [S],
-    spf: usize,
-) -> bool {
-    let sanitized = !plan.sanitizes_itself();
-    if taps.is_empty() {
-        // No tap: every row is a party's.
-        let clipped = |l: usize, k: usize| {
-            if let Some(p) = parties.get_mut(l) {
-                p.stats.samples_clipped += k as u64;
-            }
-        };
-        let none = core::iter::empty();
-        if run_plan(plan, gains, frame, outputs, none, spf, sanitized, clipped).is_err() {
-            return false;
+/// Where a tick finds each party's frame, and what the parties need of it.
+///
+/// Where the host lent one frame per party in the parties' order
+/// ([`Session::mix_frames`]), party `i`'s frame is `lent[i]`; the tick
+/// knows this as its `IN_ORDER` parameter, so that it looks nothing up.
+/// Otherwise party `i`'s frame is `lent[at[i]]`, or, where that is
+/// [`NOT_BORROWED`], in its own buffer.
+#[derive(Clone, Copy)]
+struct Frames<'f, S> {
+    lent: &'f [(PartyId, &'f [S])],
+    at: [u8; MAX_PARTIES],
+    /// Bit `i`: party `i` handed in a frame (a party on a leg at another
+    /// format always has one at the call's: silence where it handed in
+    /// none).
+    has: u32,
+    /// Whether every party is [plain](super::party::Party::is_plain): then
+    /// the tick has nothing to do but run the plan, once its routes are
+    /// worked out.
+    plain: bool,
+}
+
+impl<'f, S> Frames<'f, S> {
+    /// Frames lent in the parties' order: where each is, who handed one in
+    /// and whether the parties are plain, known without looking
+    /// ([`Session::run_tick`] with `IN_ORDER`).
+    #[inline(always)]
+    fn in_order(lent: &'f [(PartyId, &'f [S])]) -> Frames<'f, S> {
+        Frames {
+            lent,
+            at: [NOT_BORROWED; MAX_PARTIES],
+            has: 0,
+            plain: true,
         }
+    }
+
+    /// Party `t`'s frame, if the host lent it.
+    #[inline(always)]
+    fn lent<const IN_ORDER: bool>(&self, t: usize) -> Option<&'f [S]> {
+        lent_at::<IN_ORDER, S>(self.lent, &self.at, t)
+    }
+}
+
+/// Party `t`'s frame in `lent`: at `t` if `IN_ORDER`, else at `at[t]`.
+#[inline(always)]
+fn lent_at<'f, const IN_ORDER: bool, S>(
+    lent: &'f [(PartyId, &'f [S])],
+    at: &[u8; MAX_PARTIES],
+    t: usize,
+) -> Option<&'f [S]> {
+    let k = if IN_ORDER {
+        t
     } else {
-        let mut clips = TapClips::new(parties.len(), taps);
-        let clipped = |l: usize, k: usize| clips.count(parties, l, k);
-        let frames = taps.iter_mut().map(|t| &mut t.mixed[..]);
-        if run_plan(plan, gains, frame, outputs, frames, spf, sanitized, clipped).is_err() {
-            return false;
-        }
-        clips.finish(taps, spf);
-    }
-    // By index: no division for the trip count.
-    for i in 0..parties.len() {
-        if let Some(p) = parties.get_mut(i) {
-            p.stats.frames_mixed += 1;
-            p.has_input = false;
-        }
-    }
-    true
+        usize::from(*at.get(t)?)
+    };
+    lent.get(k).map(|&(_, frame)| frame)
 }
 
-/// Runs `plan` on the steady path: its steady run, or with `gains`, the
-/// route matrix of a tick whose routes changed and the session's opening
-/// ramp, as the general path runs it with every party's frame handed in.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-pub(super) fn run_plan<'a, 'o, S: Sample + 'a + 'o>(
-    plan: &Plan,
-    gains: Option<(&[RouteGain], &[S::KGain])>,
-    frame: impl Fn(usize) -> &'a [S],
-    outputs: &'o mut [S],
-    taps: impl Iterator<Item = &'o mut [S]>,
-    len: usize,
-    sanitized: bool,
-    clipped: impl FnMut(usize, usize),
-) -> Result<(), NeedsSanitizing> {
-    match gains {
-        None => plan.run_steady(frame, outputs, taps, len, sanitized, clipped),
-        Some((gains, open)) => {
-            let all = u32::MAX;
-            plan.run(
-                gains, open, frame, outputs, taps, len, all, sanitized, clipped,
-            )
-        }
+/// Where each of `n` frames lent in the parties' order is, by party
+/// ([`Frames::at`]).
+fn by_party(n: usize) -> [u8; MAX_PARTIES] {
+    let mut at = [NOT_BORROWED; MAX_PARTIES];
+    for (k, at) in at.iter_mut().enumerate().take(n) {
+        // `k < MAX_PARTIES`, which fits in a u8.
+        *at = k as u8;
     }
+    at
 }
 
-/// Replaces what no one may hear in the frames `parties` handed in this
-/// tick, counting it in their stats.
-pub(super) fn sanitize<S: Sample>(parties: &mut [Party<S>], inputs: &mut [S], spf: usize) {
-    for (i, p) in parties.iter_mut().enumerate() {
-        // By index, not by `chunks_exact_mut`: no division.
-        match inputs.get_mut(i * spf..(i + 1) * spf) {
-            Some(frame) if p.has_input && S::needs_sanitizing(frame) => {
-                p.stats.samples_non_finite += S::sanitize(frame) as u64;
-            }
-            _ => {}
-        }
-    }
+/// What a tick does after the plan, besides counting it: what
+/// [`Session::before_plan`] found to do.
+#[derive(Debug, Clone, Copy)]
+struct After {
+    /// Bit `i`: party `i` handed in a frame (before digits silenced any).
+    handed: u32,
+    /// Legs at another format to convert back.
+    legs: bool,
+    /// Routes worked out for the tick, to move on after it.
+    commit: bool,
+    /// A route held closed this tick.
+    held: bool,
+    /// The disclosure played to its end in the tick.
+    disclosed: bool,
 }
 
+/// # The tick
+///
+/// Once per tick (10–60 ms, the call's frame duration): mix the frames
+/// handed in since the last tick, or lent now. See [the run
+/// loop](crate#run-loop).
 impl<S: Sample> Session<S> {
     /// Mixes one tick: every party's output frame becomes what it must hear
     /// of the frames handed in since the last tick, which are then
     /// forgotten. Never fails, never allocates, never panics.
     pub fn mix(&mut self) {
-        if !self.mix_steady() {
-            self.mix_borrowed(&[], &[NOT_BORROWED; MAX_PARTIES]);
-        }
+        let frames = self.own_frames([NOT_BORROWED; MAX_PARTIES], &[]);
+        self.run_tick::<false>(frames);
     }
 
     /// Mixes one tick from borrowed frames: each `(party, frame)` of
@@ -125,31 +132,82 @@ impl<S: Sample> Session<S> {
     /// then copied and cleaned.
     ///
     /// Fastest with a frame for every party, in the parties' order (the
-    /// order of joining, as [`Session::parties`] lists them): a settled call
-    /// then takes the steady path of the [crate-level design](crate#design).
-    /// Any other order mixes the same, bit for bit.
+    /// order of joining, as [`Session::parties`] lists them): the checks are
+    /// then one comparison per party, and nothing is looked up. Any other
+    /// order mixes the same, bit for bit.
     ///
     /// ```
-    /// use barge::{Format, Mode, Role, Session};
+    /// use barge::{Format, Join, Mode, Role, Session};
     /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
     /// let (c, a) = (call.join(Role::Customer)?, call.join(Role::Agent)?);
-    /// let v = call.join_supervisor(Mode::Whisper)?;
+    /// let v = call.join(Join::supervisor(Mode::Whisper))?;
     /// let (from_c, from_a, from_v) = ([100i16; 160], [20i16; 160], [3i16; 160]);
     /// call.mix_frames(&[(c, &from_c), (a, &from_a), (v, &from_v)])?;
     /// assert_eq!(call.output(c)?[159], 20); // the whisper is not there
     /// # Ok::<(), barge::Error>(())
     /// ```
     pub fn mix_frames(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
-        if self.mix_frames_steady(frames) {
+        if self.lent_in_order(frames) {
+            self.run_tick::<true>(Frames::in_order(frames));
             return Ok(());
         }
-        self.mix_frames_general(frames)
+        self.mix_lent(frames)
     }
 
-    /// [`Session::mix_frames`] off the steady path: checks every frame, then
-    /// mixes the tick.
+    /// [`Session::mix_frames`] of frames not in the parties' order.
     #[inline(never)]
-    pub(super) fn mix_frames_general(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
+    fn mix_lent(&mut self, frames: &[(PartyId, &[S])]) -> Result<(), Error> {
+        let lent = self.lent(frames)?;
+        self.run_tick::<false>(lent);
+        Ok(())
+    }
+
+    /// The frames of a tick: `lent` at `at`, the rest in the parties' own
+    /// buffers.
+    #[inline(always)]
+    fn own_frames<'f>(
+        &self,
+        at: [u8; MAX_PARTIES],
+        lent: &'f [(PartyId, &'f [S])],
+    ) -> Frames<'f, S> {
+        let (mut has, mut plain) = (0u32, true);
+        for (i, (p, &k)) in self.parties.iter().zip(&at).enumerate() {
+            has |= u32::from(p.has_input || k != NOT_BORROWED || p.leg.is_some()) << i;
+            plain &= p.is_plain();
+        }
+        Frames {
+            lent,
+            at,
+            has,
+            plain,
+        }
+    }
+
+    /// Whether `frames` hold one frame of the call's length for each party,
+    /// in the parties' order, every party plain and none with a frame of its
+    /// own, and no frame in need of cleaning where the plan does not look:
+    /// every check [`Session::lent`] makes, passed.
+    #[inline(always)]
+    fn lent_in_order(&self, frames: &[(PartyId, &[S])]) -> bool {
+        if frames.len() != self.parties.len() {
+            return false;
+        }
+        let checked = self.plan.sanitizes_itself();
+        for (&(id, frame), p) in frames.iter().zip(self.parties.iter()) {
+            if id != p.id || frame.len() != self.spf || !p.is_plain() || p.has_input {
+                return false;
+            }
+            if !checked && S::needs_sanitizing(frame) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `frames`, each checked: its party on the call, its length its leg's,
+    /// due ([`Session::frame_due`]), and no party twice or with a frame of
+    /// its own.
+    fn lent<'f>(&self, frames: &'f [(PartyId, &'f [S])]) -> Result<Frames<'f, S>, Error> {
         let mut at = [NOT_BORROWED; MAX_PARTIES];
         for (k, &(party, frame)) in frames.iter().enumerate() {
             let i = self.index(party)?;
@@ -157,7 +215,7 @@ impl<S: Sample> Session<S> {
             // A frame of the call's length from a party on no leg and
             // playing no tone passes both checks: skip them.
             if frame.len() != self.spf || p.leg.is_some() || p.tone.is_some() {
-                self.check_length(i, frame)?;
+                self.check_lent_length(i, frame)?;
                 self.check_due(i)?;
             }
             if self.parties[i].has_input || at[i] != NOT_BORROWED {
@@ -169,312 +227,300 @@ impl<S: Sample> Session<S> {
             // `k < frames.len() <= MAX_PARTIES`: each party at most once.
             at[i] = k as u8;
         }
-        // Borrowed frames that hold a sample nobody may hear are copied into
-        // the party's own buffer and cleaned there.
-        for (i, k) in at.iter_mut().enumerate().take(self.parties.len()) {
+        Ok(self.own_frames(at, frames))
+    }
+
+    /// One tick over `frames` (in the parties' order if `IN_ORDER`).
+    #[inline(always)]
+    fn run_tick<const IN_ORDER: bool>(&mut self, mut frames: Frames<'_, S>) {
+        if (IN_ORDER || frames.plain) && self.settled && !self.general_only() {
+            // A settled call of plain parties: nothing to do but the plan.
+            let handed = (!IN_ORDER).then_some(frames.has);
+            self.run_plan::<IN_ORDER>(frames, handed);
+            self.count_tick(handed, false);
+        } else {
+            if IN_ORDER {
+                // Plain parties, each of which lent its frame.
+                frames.has = everyone(frames.lent.len());
+            }
+            let after = self.before_plan(&mut frames);
+            let handed = (!IN_ORDER).then_some(frames.has);
+            self.run_plan::<IN_ORDER>(frames, handed);
+            self.after_plan(after);
+            self.count_tick(Some(after.handed), after.legs);
+        }
+        self.tick = self.tick.wrapping_add(1);
+    }
+
+    /// The stages of a tick before the plan: tones played, the routes of
+    /// the tick, legs converted into the call's format, digits found.
+    #[inline(always)]
+    fn before_plan(&mut self, frames: &mut Frames<'_, S>) -> After {
+        let (tones, legs, digits) = if frames.plain {
+            (false, false, false)
+        } else {
+            self.parties_need(frames)
+        };
+        // The disclosure, while the gate is pending: whether the customer
+        // hears it.
+        if !frames.plain && self.gated() {
+            self.listen_to_disclosure(frames.has);
+        }
+        // Announcements: a tone is its party's frame.
+        let disclosed = tones && self.tones_into(frames);
+        let handed = frames.has;
+        let (commit, held) = self.routes_of_tick();
+        // Legs at another format: into the call's, in their own buffers.
+        if legs {
+            self.legs_into_call(frames.lent, &mut frames.at);
+        }
+        // Digits in a supervisor's audio: silence while one is held.
+        if digits {
+            let lent = |i: usize| frames.lent::<false>(i);
+            let muted = self.detect_digits(lent, frames.has);
+            frames.has &= !muted;
+        }
+        After {
+            handed,
+            legs,
+            commit,
+            held,
+            disclosed,
+        }
+    }
+
+    /// For a call whose parties are not all plain: whether some party plays
+    /// a tone, is on a leg at another format, or has its digits detected.
+    /// Frames lent that nobody may hear are copied to be cleaned: they are
+    /// neither converted nor listened to as they are.
+    #[inline(never)]
+    fn parties_need(&mut self, frames: &mut Frames<'_, S>) -> (bool, bool, bool) {
+        let (mut tones, mut legs, mut digits) = (false, false, false);
+        for p in &self.parties {
+            tones |= p.tone.is_some();
+            legs |= p.leg.is_some();
+            digits |= p.dtmf.is_some();
+        }
+        self.clean_lent(frames);
+        (tones, legs, digits)
+    }
+
+    /// The announcements' tones, played into their frames; returns whether
+    /// the disclosure played to its end.
+    #[inline(never)]
+    fn tones_into(&mut self, frames: &mut Frames<'_, S>) -> bool {
+        let disclosed = self.play_tones().is_some();
+        *frames = self.own_frames(frames.at, frames.lent);
+        disclosed
+    }
+
+    /// The stages of a tick after the plan: legs converted back to their
+    /// format, the routes moved on, the consent gate lifted.
+    #[inline(always)]
+    fn after_plan(&mut self, after: After) {
+        if after.legs {
+            self.legs_out_of_call();
+        }
+        if after.commit {
+            self.commit_routes();
+        }
+        // A route held closed this tick opens at the next: work it out then.
+        self.settled &= !after.held;
+        if after.disclosed {
+            // The gate lifts: the next tick works out the routes afresh.
+            self.consent = Consent::Given;
+            self.settled = false;
+            self.watch_disclosure();
+        }
+    }
+
+    /// The routes of this tick: settled since the last, worked out by the
+    /// control call that changed them, or worked out now. Returns whether
+    /// they move on after the tick ([`Session::commit_routes`]) and whether
+    /// one is held closed.
+    fn routes_of_tick(&mut self) -> (bool, bool) {
+        debug_assert!(
+            !(self.compiled && self.settled),
+            "compiled routes are not settled"
+        );
+        let general_only = self.general_only();
+        let (commit, held) = if self.settled && !general_only {
+            (false, false)
+        } else if self.compiled && !general_only {
+            #[cfg(test)]
+            {
+                self.compiled_ticks += 1;
+            }
+            (true, self.compiled_held)
+        } else {
+            (true, self.compile_routes())
+        };
+        // A change the tick itself makes (a digit found in a supervisor's
+        // audio) unsettles the routes again.
+        self.settled = true;
+        self.compiled = false;
+        (commit, held)
+    }
+
+    /// Runs the plan over `frames` (in the parties' order if `IN_ORDER`;
+    /// `has` is [`Frames::has`], or `None` where every party handed in a
+    /// frame): into every party's output and the taps' channels. A plan that
+    /// looks at the frames on its way mixes them as they are, and only when
+    /// one holds a sample nobody may hear are they cleaned and mixed again.
+    #[inline(always)]
+    fn run_plan<const IN_ORDER: bool>(&mut self, mut frames: Frames<'_, S>, has: Option<u32>) {
+        let sanitized = !self.plan.sanitizes_itself();
+        if sanitized && !IN_ORDER {
+            // Frames in order were found clean.
+            self.clean(&mut frames);
+        }
+        match self.mix_plan::<IN_ORDER>(&frames, has, sanitized) {
+            Ok(_one_pass) => {
+                #[cfg(test)]
+                {
+                    self.one_pass_ticks += u64::from(_one_pass);
+                }
+            }
+            // Only a plan given frames it must check fails, and only once.
+            Err(NeedsSanitizing) if IN_ORDER => {
+                let frames = self.own_frames(by_party(frames.lent.len()), frames.lent);
+                self.run_plan_cleaned(frames);
+            }
+            Err(NeedsSanitizing) => self.run_plan_cleaned(frames),
+        }
+    }
+
+    /// [`Session::run_plan`] again, the frames cleaned.
+    #[cold]
+    #[inline(never)]
+    fn run_plan_cleaned(&mut self, mut frames: Frames<'_, S>) {
+        self.clean(&mut frames);
+        // A plan given sanitized frames does not fail.
+        let _ = self.mix_plan::<false>(&frames, Some(frames.has), true);
+    }
+
+    /// [`Plan::run`](crate::plan::Plan::run) over `frames`, the clipped
+    /// samples counted on the parties and the taps; returns whether the
+    /// plan mixed in one pass.
+    #[inline(always)]
+    fn mix_plan<const IN_ORDER: bool>(
+        &mut self,
+        frames: &Frames<'_, S>,
+        has: Option<u32>,
+        sanitized: bool,
+    ) -> Result<bool, NeedsSanitizing> {
+        let (spf, inputs, lent) = (self.spf, &self.inputs[..], frames.lent);
+        // Frames in order need no `at`: the tick keeps theirs out of memory.
+        let at = if IN_ORDER {
+            &[NOT_BORROWED; MAX_PARTIES]
+        } else {
+            &frames.at
+        };
+        let frame = |t: usize| match lent_at::<IN_ORDER, S>(lent, at, t) {
+            Some(frame) => frame,
+            None => inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]),
+        };
+        let (gains, open) = (&self.tick_gains, &self.open_ramp);
+        if self.taps.is_empty() {
+            // No tap: every row is a party's.
+            let parties = &mut self.parties[..];
+            let clipped = |l: usize, k: usize| {
+                if let Some(p) = parties.get_mut(l) {
+                    p.stats.samples_clipped += k as u64;
+                }
+            };
+            let (none, outputs) = (core::iter::empty(), &mut self.outputs);
+            return self.plan.run(
+                gains, open, frame, outputs, none, spf, has, sanitized, clipped,
+            );
+        }
+        let mut clips = TapClips::new(self.parties.len(), &self.taps);
+        let parties = &mut self.parties[..];
+        let clipped = |l: usize, k: usize| clips.count(parties, l, k);
+        let taps = self.taps.iter_mut().map(|t| &mut t.mixed[..]);
+        let outputs = &mut self.outputs;
+        let one_pass = self.plan.run(
+            gains, open, frame, outputs, taps, spf, has, sanitized, clipped,
+        )?;
+        clips.finish(&mut self.taps, spf);
+        Ok(one_pass)
+    }
+
+    /// Replaces what no one may hear in the frames of the tick: in the
+    /// parties' own buffers, and in the frames the host lent, which are
+    /// copied into the party's own buffer first, where the tick then reads
+    /// them.
+    fn clean(&mut self, frames: &mut Frames<'_, S>) {
+        self.clean_lent(frames);
+        let spf = self.spf;
+        for (i, p) in self.parties.iter_mut().enumerate() {
+            // By index, not by `chunks_exact_mut`: no division.
+            match self.inputs.get_mut(i * spf..(i + 1) * spf) {
+                Some(frame) if p.has_input && S::needs_sanitizing(frame) => {
+                    p.stats.samples_non_finite += S::sanitize(frame) as u64;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The frames the host lent (by party) that hold a sample nobody may
+    /// hear, copied into their parties' own buffers (and cleaned there by
+    /// [`Session::clean`], or by the leg's conversion).
+    fn clean_lent(&mut self, frames: &mut Frames<'_, S>) {
+        for i in 0..self.parties.len().min(MAX_PARTIES) {
             // A look-up that cannot fail (nor panic), so that for a sample
             // type that never needs cleaning the loop is no code at all.
-            let Some(&(_, frame)) = frames.get(usize::from(*k)) else {
+            let Some(frame) = frames.lent::<false>(i) else {
                 continue;
             };
             if S::needs_sanitizing(frame) {
                 self.input_at(i).copy_from_slice(frame);
                 self.parties[i].has_input = true;
-                *k = NOT_BORROWED;
+                frames.at[i] = NOT_BORROWED;
             }
         }
-        self.mix_borrowed(frames, &at);
-        Ok(())
     }
 
-    /// One tick: party `i`'s frame is `frames[at[i]]` where `at[i]` is not
-    /// [`NOT_BORROWED`] (a frame checked by [`Session::mix_frames`], in need
-    /// of no cleaning), else its own input buffer.
-    pub(super) fn mix_borrowed(&mut self, frames: &[(PartyId, &[S])], at: &[u8; MAX_PARTIES]) {
-        // What the call uses, in one pass: the loops over tones, legs and
-        // detectors run only when some party has one.
-        let (mut tones, mut legs, mut detectors) = (false, false, false);
-        for p in &self.parties {
-            tones |= p.tone.is_some();
-            legs |= p.leg.is_some();
-            detectors |= p.dtmf.is_some();
-        }
-        let disclosed = if tones { self.play_tones() } else { None };
-        // The routes of this tick: worked out by the control call that
-        // changed them, or now.
-        let mut held = false;
-        debug_assert!(
-            !(self.compiled && self.settled),
-            "compiled routes are not settled"
-        );
-        let worked_out = !self.settled || self.general_only();
-        if self.compiled && !self.general_only() {
-            held = self.compiled_held;
-        } else if worked_out {
-            held = self.compile_routes();
-        }
-        // A change the tick itself makes (a digit found in a supervisor's
-        // audio) unsettles the routes again.
-        self.settled = true;
-        self.compiled = false;
-        let handed = |p: &Party<S>, k: u8| p.has_input || k != NOT_BORROWED;
-        let spf = self.spf;
-        let n = self.parties.len();
-        // Who handed in a frame (a party on a leg always has one at the
-        // call's rate).
-        let mut has = 0u32;
-        for (i, (p, &k)) in self.parties.iter().zip(at).enumerate() {
-            has |= u32::from(handed(p, k) || p.leg.is_some()) << i;
-        }
-        // Where the plan reads each talker's frame at the call's rate: a
-        // converted leg's is in its own buffer, whatever it handed in.
-        let mut mixed_at = *at;
-        if legs {
-            self.legs_into_call(frames, at, &mut mixed_at);
-        }
-        if detectors {
-            let borrowed = |i: usize| match mixed_at.get(i).copied() {
-                Some(k) if k != NOT_BORROWED => Some(frames[usize::from(k)].1),
-                _ => None,
-            };
-            has &= !self.detect_digits(borrowed, has);
-        }
-        let sanitized = !self.plan.sanitizes_itself();
-        if sanitized {
-            self.sanitize_inputs();
-        }
-        let mut clips = TapClips::new(n, &self.taps);
-        for attempt in [sanitized, true] {
-            let inputs: &[S] = &self.inputs;
-            let frame = |t: usize| match mixed_at.get(t).copied() {
-                Some(k) if k != NOT_BORROWED => frames[usize::from(k)].1,
-                _ => &inputs[t * spf..(t + 1) * spf],
-            };
-            let parties = &mut self.parties[..];
-            let clipped = |l: usize, k: usize| clips.count(parties, l, k);
-            let taps = self.taps.iter_mut().map(|t| &mut t.mixed[..]);
-            let ran = self.plan.run(
-                &self.tick_gains,
-                &self.open_ramp,
-                frame,
-                &mut self.outputs,
-                taps,
-                spf,
-                has,
-                attempt,
-                clipped,
-            );
-            if ran.is_ok() {
-                break;
-            }
-            // Only a plan given frames it must check fails, and only once:
-            // clean the frames and run it again.
-            self.sanitize_inputs();
-        }
-        if legs {
-            self.legs_out_of_call();
-        }
-        clips.finish(&mut self.taps, spf);
-        if worked_out {
-            self.commit_routes();
-        }
-        // A route held closed this tick opens at the next: work it out then.
-        self.settled &= !held;
-        if disclosed.is_some() {
-            // The gate lifts: the next tick works out the routes afresh.
-            self.consent = Consent::Given;
-            self.settled = false;
-        }
-        for (p, &k) in self.parties.iter_mut().zip(at) {
-            let handed = match p.leg.as_deref_mut() {
-                Some(leg) => {
-                    leg.phase = (leg.phase + 1) % leg.ticks;
-                    leg.handed
+    /// After the mix: each party's statistics count the tick, as mixed
+    /// (bit `i` of `handed`, everyone where `None`, or, with `legs`, a leg
+    /// frame handed in) or missing, and the frames handed in are forgotten.
+    #[inline(always)]
+    fn count_tick(&mut self, handed: Option<u32>, legs: bool) {
+        let parties = &mut self.parties[..];
+        let handed = handed.unwrap_or(u32::MAX);
+        if (handed | !everyone(parties.len())) == u32::MAX && !legs {
+            // By index, not by `iter_mut`: no division for the trip count.
+            for i in 0..parties.len() {
+                if let Some(p) = parties.get_mut(i) {
+                    p.stats.frames_mixed += 1;
+                    p.has_input = false;
                 }
-                None => handed(p, k),
-            };
-            if handed {
-                p.stats.frames_mixed += 1;
-            } else {
-                p.stats.frames_missing += 1;
             }
+            return;
+        }
+        for (i, p) in parties.iter_mut().enumerate() {
+            let (mixed, missing) = match p.leg.as_deref_mut() {
+                Some(leg) if legs => {
+                    let counted = leg.counted();
+                    leg.phase = (leg.phase + 1) % leg.ticks;
+                    (leg.next, leg.count) = (0, 0);
+                    counted
+                }
+                _ => {
+                    let handed = handed & (1 << i) != 0;
+                    (u64::from(handed), u64::from(!handed))
+                }
+            };
+            p.stats.frames_mixed += mixed;
+            p.stats.frames_missing += missing;
             p.has_input = false;
         }
-        self.tick = self.tick.wrapping_add(1);
     }
+}
 
-    /// Whether this tick may take the steady path: the call is settled and
-    /// its plan [steady](Plan::steady). Each party must also be plain
-    /// ([`Party::is_plain`]).
-    #[inline(always)]
-    pub(super) fn may_run_steady(&self) -> bool {
-        self.settled && !self.general_only() && self.plan.steady()
-    }
-
-    /// Whether this tick may take the steady path although its routes
-    /// changed: a control call worked them out and compiled the plan
-    /// ([`Session::prepare`]), and none is held. Each party must also be
-    /// plain, as for [`Session::may_run_steady`]; the plan then runs as
-    /// the general path would run it, with nothing else to do but move the
-    /// routes on ([`Session::prepared_tick`]).
-    #[inline(always)]
-    pub(super) fn may_run_prepared(&self) -> bool {
-        self.compiled && !self.compiled_held && !self.general_only()
-    }
-
-    /// The steady path of [`Session::mix_frames`]: when the tick
-    /// [may run steady](Session::may_run_steady) and `frames` holds one
-    /// frame of the call's length, in need of no cleaning, for each party in
-    /// the parties' order, every party plain and none with a frame of its
-    /// own, the plan runs over the frames where they are, with nothing else
-    /// to do. Returns whether it did the tick; when not, nothing was
-    /// changed and the general path does it.
-    #[inline]
-    pub(super) fn mix_frames_steady(&mut self, frames: &[(PartyId, &[S])]) -> bool {
-        if frames.len() != self.parties.len() || !self.may_run_steady() {
-            return self.may_run_prepared() && self.mix_frames_prepared(frames);
-        }
-        if !self.steady_frames(frames) {
-            return false;
-        }
-        let spf = self.spf;
-        let frame = |t: usize| frames.get(t).map_or(&[][..], |&(_, f)| f);
-        let (plan, parties) = (&self.plan, &mut self.parties[..]);
-        let ran = steady_tick(
-            plan,
-            None,
-            parties,
-            &mut self.outputs,
-            &mut self.taps,
-            frame,
-            spf,
-        );
-        if ran {
-            self.end_steady_tick();
-        }
-        ran
-    }
-
-    /// The steady path of [`Session::mix`]: as [`Session::mix_frames_steady`]
-    /// when every party handed in a frame of its own.
-    #[inline]
-    pub(super) fn mix_steady(&mut self) -> bool {
-        if !self.may_run_steady() {
-            return self.may_run_prepared() && self.mix_prepared();
-        }
-        if !self.parties.iter().all(|p| p.is_plain() && p.has_input) {
-            return false;
-        }
-        let spf = self.spf;
-        if !self.plan.sanitizes_itself() {
-            sanitize(&mut self.parties, &mut self.inputs, spf);
-        }
-        let inputs: &[S] = &self.inputs;
-        let frame = |t: usize| inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]);
-        let (plan, parties) = (&self.plan, &mut self.parties[..]);
-        let ran = steady_tick(
-            plan,
-            None,
-            parties,
-            &mut self.outputs,
-            &mut self.taps,
-            frame,
-            spf,
-        );
-        if ran {
-            self.end_steady_tick();
-        }
-        ran
-    }
-
-    /// Whether `frames` holds one frame of the call's length for each
-    /// party, in the parties' order, every party plain and none with a
-    /// frame of its own, and every frame clean where the plan does not
-    /// look at the frames on its way (a plan that sanitizes itself hands a
-    /// tick that needs cleaning back to the general path).
-    #[inline(always)]
-    pub(super) fn steady_frames(&self, frames: &[(PartyId, &[S])]) -> bool {
-        let (spf, checked) = (self.spf, self.plan.sanitizes_itself());
-        for (&(id, frame), p) in frames.iter().zip(self.parties.iter()) {
-            if id != p.id || frame.len() != spf || !p.is_plain() || p.has_input {
-                return false;
-            }
-            if !checked && S::needs_sanitizing(frame) {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// [`Session::mix_frames_steady`] for a
-    /// [prepared](Session::may_run_prepared) tick.
-    #[inline(never)]
-    pub(super) fn mix_frames_prepared(&mut self, frames: &[(PartyId, &[S])]) -> bool {
-        frames.len() == self.parties.len()
-            && self.steady_frames(frames)
-            && self.prepared_tick(Some(frames))
-    }
-
-    /// [`Session::mix_steady`] for a [prepared](Session::may_run_prepared)
-    /// tick.
-    #[inline(never)]
-    pub(super) fn mix_prepared(&mut self) -> bool {
-        if !self.parties.iter().all(|p| p.is_plain() && p.has_input) {
-            return false;
-        }
-        if !self.plan.sanitizes_itself() {
-            sanitize(&mut self.parties, &mut self.inputs, self.spf);
-        }
-        self.prepared_tick(None)
-    }
-
-    /// The steady path of a [prepared](Session::may_run_prepared) tick,
-    /// every party's frame being in `frames` (borrowed, in the parties'
-    /// order) or, without, in its own buffer: the plan runs over the route
-    /// matrix as the general path runs it, then the routes move on.
-    #[inline(always)]
-    pub(super) fn prepared_tick(&mut self, frames: Option<&[(PartyId, &[S])]>) -> bool {
-        let spf = self.spf;
-        let inputs: &[S] = &self.inputs;
-        let frame = |t: usize| match frames {
-            Some(frames) => frames.get(t).map_or(&[][..], |&(_, f)| f),
-            None => inputs.get(t * spf..(t + 1) * spf).unwrap_or(&[]),
-        };
-        let gains = Some((&self.tick_gains[..], &self.open_ramp[..]));
-        let (plan, parties) = (&self.plan, &mut self.parties[..]);
-        let ran = steady_tick(
-            plan,
-            gains,
-            parties,
-            &mut self.outputs,
-            &mut self.taps,
-            frame,
-            spf,
-        );
-        if ran {
-            #[cfg(test)]
-            {
-                self.prepared_ticks += 1;
-            }
-            self.commit_routes();
-            self.compiled = false;
-            self.settled = true;
-            self.tick = self.tick.wrapping_add(1);
-        }
-        ran
-    }
-
-    /// After a tick on the steady path: the next tick is due.
-    pub(super) fn end_steady_tick(&mut self) {
-        self.tick = self.tick.wrapping_add(1);
-        #[cfg(test)]
-        {
-            self.steady_ticks += 1;
-        }
-    }
-
-    /// Replaces what no one may hear in the frames handed in this tick.
-    pub(super) fn sanitize_inputs(&mut self) {
-        sanitize(&mut self.parties, &mut self.inputs, self.spf);
-    }
+/// Bits `0..n`: everyone of `n` parties (`n <= MAX_PARTIES`).
+#[inline(always)]
+pub(crate) fn everyone(n: usize) -> u32 {
+    ((1u64 << n.min(MAX_PARTIES)) - 1) as u32
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use barge::{Format, Mode, PartyId, Role, Session};
+use barge::{Format, Join, Mode, PartyId, Role, Session};
 
 /// A deterministic pseudo-random generator (xorshift64*), so tests need no
 /// extra crates and reproduce exactly.
@@ -61,7 +61,7 @@ impl Call {
         s.set_ramp(Duration::ZERO).unwrap();
         let customer = s.join(Role::Customer).unwrap();
         let agent = s.join(Role::Agent).unwrap();
-        let supervisor = s.join_supervisor(mode).unwrap();
+        let supervisor = s.join(Join::supervisor(mode)).unwrap();
         Call {
             s,
             customer,

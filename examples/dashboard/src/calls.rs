@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-use barge::{Error, Event, Format, Mode, PartyId, Role, Session};
+use barge::{Error, Event, Format, Join, Mode, PartyId, Role, Session};
 
 use super::common::voice::conversation;
 use super::record::Recorder;
@@ -127,12 +127,10 @@ impl SimCall {
         match self.supervisor {
             Some(id) => self.session.set_mode(id, mode),
             None => {
-                let id = self.session.join_supervisor(mode)?;
-                if let Err(e) = self.session.set_leg_format(id, SUPERVISOR_FORMAT) {
-                    // Leave the call as it was.
-                    let _ = self.session.leave(id);
-                    return Err(e);
-                }
+                // Checked whole: a join that fails leaves the call as it was.
+                let id = self
+                    .session
+                    .join(Join::supervisor(mode).leg(SUPERVISOR_FORMAT))?;
                 self.supervisor = Some(id);
                 self.levels[2] = Levels::default();
                 Ok(())

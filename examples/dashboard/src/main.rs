@@ -45,8 +45,8 @@
 //!   200 ms; `/state` returns it and `/events` streams it (server-sent
 //!   events) to the page.
 //! - **The 48 kHz leg**: the call mixes at 8 kHz; the supervisor joins it
-//!   with [`barge::Session::join_supervisor`] and
-//!   [`barge::Session::set_leg_format`] at 48 kHz / 20 ms, the format of the
+//!   with [`barge::Join::supervisor`] on a leg ([`barge::Join::leg`]) at
+//!   48 kHz / 20 ms, the format of the
 //!   browser's Opus. It hands in 960 samples a tick and hears 960: the
 //!   session resamples both ways, and this host writes no resampler. Up to
 //!   80 ms of decoded audio may wait for the next tick; a tick with none

@@ -1,0 +1,226 @@
+//! Frames: `put_frame`, `frame_mut` and `mix_frames` (borrowed frames,
+//! every error), and the samples the kernel must never see.
+
+use barge::{Error, PartyId};
+
+use super::input::{Fault, FrameArg, LenArg, MixArg, Who};
+use super::model::Model;
+use super::runner::{same, Harness};
+use crate::cycle;
+use crate::reference::RefSample;
+
+impl<S: RefSample> Model<S> {
+    /// Samples the kernel must never see (non-finite `f32`) are counted
+    /// and mixed as silence.
+    pub(super) fn silence_bad_samples(&mut self) {
+        for p in self.parties.iter_mut() {
+            if let Some(f) = p.frame.as_mut() {
+                for s in f.iter_mut() {
+                    if s.is_bad() {
+                        p.non_finite += 1;
+                        *s = S::SILENCE;
+                    }
+                }
+            }
+        }
+    }
+
+    fn slot(&self, id: PartyId) -> Result<usize, Error> {
+        let i = self.index(id)?;
+        if self.parties[i].tone.is_some() {
+            return Err(Error::TonePlaying { party: id });
+        }
+        if self.parties[i].frame.is_some() {
+            return Err(Error::DuplicateFrame {
+                party: id,
+                tick: self.tick,
+            });
+        }
+        Ok(i)
+    }
+
+    /// Samples per frame of `id`'s leg (the call's for an id not on it).
+    pub(super) fn leg_spf(&self, id: PartyId) -> usize {
+        self.index(id)
+            .map_or(self.spf, |i| self.parties[i].leg.samples_per_frame())
+    }
+
+    /// A frame's length for the party at `i`.
+    fn check_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
+        let format = self.parties[i].leg;
+        if frame.len() != format.samples_per_frame() {
+            return Err(Error::FrameLength {
+                given: frame.len(),
+                expected: format.samples_per_frame(),
+                format,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn put(&mut self, id: PartyId, frame: &[S]) -> Result<(), Error> {
+        let i = self.index(id)?;
+        self.check_length(i, frame)?;
+        let i = self.slot(id)?;
+        self.parties[i].frame = Some(frame.to_vec());
+        Ok(())
+    }
+
+    /// `mix_frames` up to the mix: every entry checked in order (the
+    /// party, its frame's length, a frame already handed in or listed),
+    /// then every frame handed in.
+    pub(super) fn mix_frames(&mut self, frames: &[(PartyId, Vec<S>)]) -> Result<(), Error> {
+        let mut listed = Vec::new();
+        for (id, frame) in frames {
+            let i = self.index(*id)?;
+            self.check_length(i, frame)?;
+            if self.parties[i].tone.is_some() {
+                return Err(Error::TonePlaying { party: *id });
+            }
+            if self.parties[i].frame.is_some() || listed.contains(&i) {
+                return Err(Error::DuplicateFrame {
+                    party: *id,
+                    tick: self.tick,
+                });
+            }
+            listed.push(i);
+        }
+        for (&i, (_, frame)) in listed.iter().zip(frames) {
+            self.parties[i].frame = Some(frame.clone());
+        }
+        Ok(())
+    }
+}
+
+impl<S: RefSample> Harness<S> {
+    /// A frame for `id`, sized from its leg's samples per frame.
+    pub(super) fn frame(&self, id: PartyId, f: &FrameArg) -> Vec<S> {
+        let spf = self.model.leg_spf(id);
+        let len = match f.len {
+            LenArg::Exact => spf,
+            LenArg::Short(d) => spf.saturating_sub(1 + d as usize % spf),
+            LenArg::Long(d) => spf + 1 + d as usize % 64,
+        };
+        let kind = f.kind;
+        cycle(&f.bits, len, |b| S::from_fuzz(b, kind), S::SILENCE)
+    }
+
+    /// `put_frame`, as the model says.
+    pub(super) fn put(&mut self, id: PartyId, frame: &[S]) {
+        {
+            {
+                let want = self.model.put(id, frame);
+                let before = want.is_err().then(|| self.s.copy());
+                let got = self.s.get_mut().put_frame(id, frame);
+                assert!(
+                    same(&got, &want),
+                    "put_frame: got {got:?}, expected {want:?}"
+                );
+                if let Some(before) = before {
+                    self.s.unchanged(before, "put_frame");
+                }
+            }
+        }
+    }
+
+    /// Builds a list of borrowed frames as `a` says and ticks with it, or
+    /// checks that it fails as the model says and changes nothing.
+    pub(super) fn mix_frames(&mut self, a: &MixArg) {
+        let m = &self.model;
+        let mut entries: Vec<(u32, PartyId, Vec<S>)> = Vec::new();
+        for (i, p) in m.parties.iter().enumerate() {
+            let pending = p.frame.is_some() || p.tone.is_some();
+            if a.pick >> (i % 32) & 1 == 0 || (pending && !matches!(a.fault, Fault::Pending)) {
+                continue;
+            }
+            let mut bits = a.frame.bits.clone();
+            if !bits.is_empty() {
+                let by = i % bits.len();
+                bits.rotate_left(by);
+            }
+            let kind = a.frame.kind.wrapping_add(i as u8);
+            let spf = p.leg.samples_per_frame();
+            let frame = cycle(&bits, spf, |b| S::from_fuzz(b, kind), S::SILENCE);
+            let key = (i as u32 ^ a.order as u32).wrapping_mul(0x9E37_79B1);
+            entries.push((key, p.id, frame));
+        }
+        // An even `order` keeps the parties' order, the one the steady
+        // path takes; an odd one shuffles.
+        if a.order & 1 == 1 {
+            entries.sort_by_key(|e| e.0);
+        }
+        let mut list: Vec<(PartyId, Vec<S>)> =
+            entries.into_iter().map(|(_, id, f)| (id, f)).collect();
+        match a.fault {
+            Fault::None | Fault::Pending => {}
+            Fault::Extra(w, at) => {
+                let id = self.who(w);
+                let frame = vec![S::SILENCE; self.model.leg_spf(id)];
+                list.insert(at as usize % (list.len() + 1), (id, frame));
+            }
+            Fault::Twice(at) if !list.is_empty() => {
+                let e = list[at as usize % list.len()].clone();
+                list.push(e);
+            }
+            Fault::Length(at, d) if !list.is_empty() => {
+                let k = at as usize % list.len();
+                let frame = &mut list[k].1;
+                let by = 1 + (d >> 1) as usize;
+                if d & 1 == 0 {
+                    frame.truncate(frame.len().saturating_sub(by));
+                } else {
+                    frame.resize(frame.len() + by, S::SILENCE);
+                }
+            }
+            Fault::Twice(_) | Fault::Length(..) => {}
+        }
+        let want = self.model.mix_frames(&list);
+        let borrowed: Vec<(PartyId, &[S])> = list.iter().map(|(id, f)| (*id, &f[..])).collect();
+        if want.is_ok() {
+            self.tick(Some(&borrowed));
+            return;
+        }
+        let before = self.s.copy();
+        let got = self.s.get_mut().mix_frames(&borrowed);
+        assert!(
+            same(&got, &want),
+            "mix_frames: got {got:?}, expected {want:?}"
+        );
+        self.s.unchanged(before, "mix_frames");
+    }
+}
+
+impl<S: RefSample> Harness<S> {
+    /// [`Op::Put`]: `put_frame` of a frame sized from the party's leg.
+    pub(super) fn put_frame(&mut self, w: Who, f: &FrameArg) {
+        let id = self.who(w);
+        let frame = self.frame(id, f);
+        self.put(id, &frame);
+    }
+
+    /// [`Op::FrameMut`]: `frame_mut`, zeroed at the leg's length, then written.
+    pub(super) fn frame_mut(&mut self, w: Who, f: &FrameArg) {
+        let id = self.who(w);
+        let mut frame = self.frame(id, f);
+        frame.resize(self.model.leg_spf(id), S::SILENCE);
+        let want = self.model.slot(id).map(|i| {
+            self.model.parties[i].frame = Some(frame.clone());
+        });
+        let before = want.is_err().then(|| self.s.copy());
+        let got = self.s.get_mut().frame_mut(id).map(|buf| {
+            assert_eq!(buf.len(), frame.len(), "frame_mut at the leg's length");
+            assert!(
+                buf.iter().all(|&x| x.same(S::SILENCE)),
+                "frame_mut not zeroed"
+            );
+            buf.copy_from_slice(&frame);
+        });
+        assert!(
+            same(&got, &want),
+            "frame_mut: got {got:?}, expected {want:?}"
+        );
+        if let Some(before) = before {
+            self.s.unchanged(before, "frame_mut");
+        }
+    }
+}
