@@ -2,8 +2,8 @@
 //! open PBX) and rubato, at measured quality, all in the same run.
 //!
 //! ```sh
-//! cargo bench --bench resample                      # everything
-//! cargo bench --bench resample -- 'resample/8k_16k' # one pair
+//! cargo bench -p barge-benches --bench resample                      # everything
+//! cargo bench -p barge-benches --bench resample -- 'resample/8k_16k' # one pair
 //! ```
 //!
 //! - `resample/{from}_{to}/{f32|i16}/barge`: one 10 ms frame through
@@ -32,7 +32,9 @@
 //! down. Then it prints, per pair and sample type, the medians, the
 //! fastest speexdsp quality that meets the spec (the peer), and the ratios
 //! speexdsp / barge. With `BARGE_BENCH_CSV=path` it appends the medians
-//! to that file (run, id, ns), for medians over several runs.
+//! to that file (run, id, ns), for medians over several runs
+//! (`benches/resample_medians.py`); the path is best absolute, since the
+//! bench runs in `benches/`.
 
 #[path = "common/mod.rs"]
 mod common;

@@ -2,7 +2,7 @@
 """Medians over several runs of benches/resample.rs.
 
     for i in 1 2 3 4 5; do
-        BARGE_BENCH_CSV=target/resample-runs.csv BARGE_BENCH_RUN=$i \\
+        BARGE_BENCH_CSV=$PWD/target/resample-runs.csv BARGE_BENCH_RUN=$i \\
             cargo bench -p barge-benches --bench resample
     done
     python3 benches/resample_medians.py target/resample-runs.csv
