@@ -5,6 +5,8 @@
 #
 #   benches/callgrind.sh            # every scenario
 #   benches/callgrind.sh barge ramp # some
+#   benches/callgrind.sh resample/8k_16k/i16 resample/48k_8k/f32
+#                                   # one 10 ms conversion (see ticks.rs)
 #
 # Each scenario runs 1,000 and 2,000 ticks; the difference over 1,000 is the
 # count per tick, with what is paid once (the first calls through the
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 cargo build --release -q -p barge-benches --bin ticks
 exe=target/release/ticks
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(two_party monitor whisper barge four ramp mode_change pbx)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(two_party monitor whisper barge four ramp mode_change pbx mixed one_rate)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 total() {

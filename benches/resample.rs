@@ -1,31 +1,40 @@
-//! Resampling cost per 20 ms frame, beside `rubato` at equal measured
-//! quality and a `memcpy` of the output, all in the same run.
+//! Resampling cost per 10 ms frame, beside speexdsp (the resampler of every
+//! open PBX) and rubato, at measured quality, all in the same run.
 //!
 //! ```sh
-//! cargo bench --bench resample
+//! cargo bench -p barge-benches --bench resample                      # everything
+//! cargo bench -p barge-benches --bench resample -- 'resample/8k_16k' # one pair
 //! ```
 //!
-//! - `rates/convert/{from}_{to}`: one 20 ms `f32` frame through
-//!   [`Resampler::process`].
-//! - `rates/convert_i16/{from}_{to}`: the same with `i16` samples.
-//! - `rates/rubato/{from}_{to}`: the same frame through rubato's
-//!   synchronous FFT resampler (`rubato::Fft`, both sides fixed at the
-//!   frame) — or, where that does not reach the quality below, its sinc
-//!   resampler at the fixed ratio with the shortest filter that does.
+//! - `resample/{from}_{to}/{f32|i16}/barge`: one 10 ms frame through
+//!   [`Resampler::process`] or [`Resampler::process_i16`].
+//! - `resample/{from}_{to}/{f32|i16}/speexdsp_q{2,3,4,5}`: the same frame
+//!   through Debian's speexdsp (`speex_resampler_process_float` or
+//!   `_int`, one mono stream) at qualities 2 (FreeSWITCH's), 3 (its VoIP
+//!   preset), 4 (its default) and 5 (Asterisk's).
+//! - `resample/{from}_{to}/f32/rubato`: the same `f32` frame through
+//!   rubato's synchronous FFT resampler, or where that does not reach the
+//!   quality below, its sinc resampler with the shortest filter that does
+//!   (8 ↔ 16, 8 ↔ 48 and 16 ↔ 48 kHz).
 //! - `rates/memcpy/{to}`: copying the output frame's bytes, the floor.
 //! - `rates/call/mixed/10ms`: one 10 ms tick of a three-party `i16` call
 //!   mixed at 16 kHz whose customer is at 8 kHz, agent at 16 kHz and
 //!   supervisor (barging) at 48 kHz: frames handed in borrowed at each
-//!   leg's rate, mixed, every output borrowed. `rates/call/one_rate/10ms`
-//!   is the same call with every leg at 16 kHz (no conversion).
+//!   leg's rate, mixed, every output borrowed (four conversions).
+//!   `rates/call/one_rate/10ms` is the same call with every leg at 16 kHz.
 //!
-//! Before timing, the bench measures every resampler it times with the
-//! same tone test as `tests/resample.rs` (passband level from 300 Hz to
-//! 0.85 × the lower Nyquist frequency, images of those tones, tones above
-//! the lower Nyquist frequency when converting down) and prints the
-//! figures, so that the comparison is at equal quality: flat within
-//! ±0.1 dB, images and aliases at least 70 dB down. Then it prints the
-//! medians and the ratios barge / rubato.
+//! Before timing, the bench measures every converter it times, `f32` and
+//! `i16`, with the tones of `tests/resample.rs` (the passband level from
+//! 300 Hz to 0.85 × the lower Nyquist frequency, everything else in the
+//! output of those tones, and converting down, the output of tones from
+//! 1.15 × the lower Nyquist frequency up) and prints the figures. The spec
+//! is barge's: flat within ±0.1 dB, images and aliases at least 70 dB
+//! down. Then it prints, per pair and sample type, the medians, the
+//! fastest speexdsp quality that meets the spec (the peer), and the ratios
+//! speexdsp / barge. With `BARGE_BENCH_CSV=path` it appends the medians
+//! to that file (run, id, ns), for medians over several runs
+//! (`benches/resample_medians.py`); the path is best absolute, since the
+//! bench runs in `benches/`.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -40,8 +49,10 @@ use rubato::{
     Async, Fft, FixedAsync, FixedSync, Resampler as _, SincInterpolationParameters,
     SincInterpolationType, WindowFunction,
 };
+use speexdsp_c::Speex;
 
-const PAIRS: [(u32, u32); 6] = [
+/// The pairs of the issue's table, with rubato too.
+const MAIN: [(u32, u32); 6] = [
     (8000, 16000),
     (16000, 8000),
     (8000, 48000),
@@ -50,24 +61,68 @@ const PAIRS: [(u32, u32); 6] = [
     (48000, 16000),
 ];
 
-fn id(from: u32, to: u32) -> String {
+const QUALITIES: [u8; 4] = [2, 3, 4, 5];
+
+/// Frames per second: 10 ms frames.
+const FPS: u32 = 100;
+
+fn pair_id(from: u32, to: u32) -> String {
     format!("{}k_{}k", from / 1000, to / 1000)
 }
 
-/// A converter of 20 ms frames: `input.len()` is `from / 50`, the output
-/// `to / 50`.
+fn rate(hz: u32) -> SampleRate {
+    SampleRate::from_hz(hz).unwrap()
+}
+
+/// Every pair of distinct rates: the main ones first.
+fn pairs() -> Vec<(u32, u32)> {
+    let mut v = MAIN.to_vec();
+    for from in SampleRate::ALL {
+        for to in SampleRate::ALL {
+            let p = (from.hz(), to.hz());
+            if from != to && !v.contains(&p) {
+                v.push(p);
+            }
+        }
+    }
+    v
+}
+
+/// A converter of 10 ms frames: `input.len()` is `from / 100`, the output
+/// `to / 100`.
 trait Frames {
-    fn frame(&mut self, input: &[f32], output: &mut [f32]);
+    fn f32(&mut self, input: &[f32], output: &mut [f32]);
+    /// `false` where there is no `i16` path.
+    fn i16(&mut self, input: &[i16], output: &mut [i16]) -> bool;
     /// The delay it adds, in output samples.
     fn delay(&self) -> f64;
 }
 
 impl Frames for Resampler {
-    fn frame(&mut self, input: &[f32], output: &mut [f32]) {
+    fn f32(&mut self, input: &[f32], output: &mut [f32]) {
         self.process(input, output).unwrap();
+    }
+    fn i16(&mut self, input: &[i16], output: &mut [i16]) -> bool {
+        self.process_i16(input, output).unwrap();
+        true
     }
     fn delay(&self) -> f64 {
         self.delay_samples()
+    }
+}
+
+impl Frames for Speex {
+    fn f32(&mut self, input: &[f32], output: &mut [f32]) {
+        let done = self.process_f32(input, output);
+        debug_assert_eq!(done, (input.len(), output.len()));
+    }
+    fn i16(&mut self, input: &[i16], output: &mut [i16]) -> bool {
+        let done = self.process_i16(input, output);
+        debug_assert_eq!(done, (input.len(), output.len()));
+        true
+    }
+    fn delay(&self) -> f64 {
+        self.output_latency() as f64
     }
 }
 
@@ -80,7 +135,7 @@ enum Rubato {
 }
 
 impl Frames for Rubato {
-    fn frame(&mut self, input: &[f32], output: &mut [f32]) {
+    fn f32(&mut self, input: &[f32], output: &mut [f32]) {
         let inp = InterleavedSlice::new(input, 1, input.len()).unwrap();
         match self {
             Rubato::Fft(r) => {
@@ -99,6 +154,9 @@ impl Frames for Rubato {
             }
         }
     }
+    fn i16(&mut self, _: &[i16], _: &mut [i16]) -> bool {
+        false
+    }
     fn delay(&self) -> f64 {
         match self {
             Rubato::Fft(r) => r.output_delay() as f64,
@@ -108,7 +166,7 @@ impl Frames for Rubato {
 }
 
 fn rubato_fft(from: u32, to: u32, window: WindowFunction) -> Rubato {
-    let frame = from as usize / 50;
+    let frame = (from / FPS) as usize;
     let r = Fft::<f32>::new_custom(
         from as usize,
         to as usize,
@@ -124,7 +182,7 @@ fn rubato_fft(from: u32, to: u32, window: WindowFunction) -> Rubato {
 }
 
 fn rubato_sinc(from: u32, to: u32, sinc_len: usize, f_cutoff: f32) -> Rubato {
-    let frame = from as usize / 50;
+    let frame = (from / FPS) as usize;
     let params = SincInterpolationParameters {
         sinc_len,
         f_cutoff: Some(f_cutoff),
@@ -145,10 +203,12 @@ fn rubato_sinc(from: u32, to: u32, sinc_len: usize, f_cutoff: f32) -> Rubato {
     Rubato::Sinc(r, vec![0.0; cap])
 }
 
+type Make = Box<dyn Fn() -> Box<dyn Frames>>;
+
 /// The measured quality of a converter: worst passband deviation (dB),
 /// worst image or other residue of a passband tone (dB below the tone),
-/// worst output of a tone above the lower Nyquist frequency converting
-/// down (dB below the tone).
+/// worst output of a tone from 1.15 × the lower Nyquist frequency up
+/// converting down (dB below the tone).
 #[derive(Debug, Clone, Copy)]
 struct Quality {
     ripple_db: f64,
@@ -162,27 +222,69 @@ impl Quality {
     }
 }
 
-fn run(conv: &mut dyn Frames, from: u32, to: u32, f: f64) -> Vec<f32> {
-    let (fin, fout) = (from as usize / 50, to as usize / 50);
-    let frames = 20; // 400 ms
-    let x: Vec<f32> = (0..fin * frames)
-        .map(|k| (0.5 * (2.0 * PI * f * k as f64 / f64::from(from)).sin()) as f32)
-        .collect();
-    let mut y = vec![0.0f32; fout * frames];
-    for (i, o) in x.chunks_exact(fin).zip(y.chunks_exact_mut(fout)) {
-        conv.frame(i, o);
+impl std::fmt::Display for Quality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not measured converting up; -inf where every output sample of
+        // every tone was exactly zero (`i16` output rounded to silence).
+        let aliases = if self.aliases_db == f64::MIN {
+            "    -".to_string()
+        } else if self.aliases_db == f64::NEG_INFINITY {
+            " -inf".to_string()
+        } else {
+            format!("{:5.1}", self.aliases_db)
+        };
+        write!(
+            f,
+            "ripple {:6.3} dB, images {:6.1} dB, aliases {aliases} dB{}",
+            self.ripple_db,
+            self.images_db,
+            if self.meets() { "" } else { "  (below spec)" }
+        )
     }
-    y.drain(..fout * 5); // 100 ms to settle, whatever the delay
+}
+
+const AMP: f64 = 0.5;
+
+/// 400 ms of a tone at `f` through `conv` in 10 ms frames, `f32` or (with
+/// `pcm`) `i16` at the same level; the last 300 ms of the output, as
+/// fractions of full scale.
+fn run(conv: &mut dyn Frames, from: u32, to: u32, f: f64, pcm: bool) -> Vec<f64> {
+    let (fin, fout) = ((from / FPS) as usize, (to / FPS) as usize);
+    let frames = 40;
+    let x: Vec<f64> = (0..fin * frames)
+        .map(|k| AMP * (2.0 * PI * f * k as f64 / f64::from(from)).sin())
+        .collect();
+    let mut y = vec![0.0f64; fout * frames];
+    if pcm {
+        let x16: Vec<i16> = x.iter().map(|&v| (v * 32768.0).round() as i16).collect();
+        let mut o = vec![0i16; fout];
+        for (i, out) in x16.chunks_exact(fin).zip(y.chunks_exact_mut(fout)) {
+            conv.i16(i, &mut o);
+            for (d, &s) in out.iter_mut().zip(&o) {
+                *d = f64::from(s) / 32768.0;
+            }
+        }
+    } else {
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut o = vec![0f32; fout];
+        for (i, out) in x32.chunks_exact(fin).zip(y.chunks_exact_mut(fout)) {
+            conv.f32(i, &mut o);
+            for (d, &s) in out.iter_mut().zip(&o) {
+                *d = f64::from(s);
+            }
+        }
+    }
+    y.drain(..fout * 10); // 100 ms to settle, whatever the delay
     y
 }
 
-/// Level (relative to the input's 0.5) and the RMS of the rest, of the
-/// component at `f` of `y` (sampled at `rate`), by least squares.
-fn fit(y: &[f32], f: f64, rate: f64) -> (f64, f64) {
+/// Level (relative to the input's) and the RMS of the rest (relative to
+/// the input's RMS), of the component at `f` of `y` (sampled at `rate`),
+/// by least squares.
+fn fit(y: &[f64], f: f64, rate: f64) -> (f64, f64) {
     let (mut ss, mut cc, mut sc, mut ys, mut yc) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for (k, &v) in y.iter().enumerate() {
         let (s, c) = (2.0 * PI * f * k as f64 / rate).sin_cos();
-        let v = f64::from(v);
         ss += s * s;
         cc += c * c;
         sc += s * c;
@@ -196,14 +298,14 @@ fn fit(y: &[f32], f: f64, rate: f64) -> (f64, f64) {
         .enumerate()
         .map(|(k, &v)| {
             let (s, c) = (2.0 * PI * f * k as f64 / rate).sin_cos();
-            (f64::from(v) - a * s - b * c).powi(2)
+            (v - a * s - b * c).powi(2)
         })
         .sum::<f64>()
         / y.len() as f64;
-    (a.hypot(b) / 0.5, rest.sqrt() / (0.5 / 2f64.sqrt()))
+    (a.hypot(b) / AMP, rest.sqrt() / (AMP / 2f64.sqrt()))
 }
 
-fn quality(make: &dyn Fn() -> Box<dyn Frames>, from: u32, to: u32) -> Quality {
+fn quality(make: &dyn Fn() -> Box<dyn Frames>, from: u32, to: u32, pcm: bool) -> Quality {
     let db = |x: f64| 20.0 * x.log10();
     let lo = f64::from(from.min(to));
     let edge = 0.85 * lo / 2.0;
@@ -214,38 +316,33 @@ fn quality(make: &dyn Fn() -> Box<dyn Frames>, from: u32, to: u32) -> Quality {
     };
     for k in 0..=12 {
         let f = 300.0 + (edge - 300.0) * f64::from(k) / 12.0;
-        let y = run(&mut *make(), from, to, f);
+        let y = run(&mut *make(), from, to, f, pcm);
         let (level, rest) = fit(&y, f, f64::from(to));
         q.ripple_db = q.ripple_db.max(db(level).abs());
         q.images_db = q.images_db.max(db(rest));
     }
     if from > to {
-        let hi = f64::from(from) / 2.0;
+        q.aliases_db = f64::NEG_INFINITY;
+        let (start, hi) = (1.15 * lo / 2.0, f64::from(from) / 2.0);
         for k in 0..=16 {
-            let f = lo / 2.0 + (0.995 * hi - lo / 2.0) * f64::from(k) / 16.0;
-            let y = run(&mut *make(), from, to, f);
-            let ms = y.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / y.len() as f64;
-            q.aliases_db = q.aliases_db.max(db(ms.sqrt() / (0.5 / 2f64.sqrt())));
+            let f = start + (0.995 * hi - start) * f64::from(k) / 16.0;
+            let y = run(&mut *make(), from, to, f, pcm);
+            let ms = y.iter().map(|v| v.powi(2)).sum::<f64>() / y.len() as f64;
+            q.aliases_db = q.aliases_db.max(db(ms.sqrt() / (AMP / 2f64.sqrt())));
         }
     }
     q
 }
 
-fn rate(hz: u32) -> SampleRate {
-    SampleRate::from_hz(hz).unwrap()
-}
-
-/// rubato at the quality barge has: its FFT resampler if that reaches
-/// it, else the shortest sinc filter (in steps of 16 taps, cutoff tuned)
-/// that does.
-fn rubato_at_quality(from: u32, to: u32) -> (String, Box<dyn Fn() -> Box<dyn Frames>>) {
+/// rubato at barge's spec: its FFT resampler if that reaches it, else the
+/// shortest sinc filter (in steps of 16 taps, cutoff tuned) that does.
+fn rubato_at_quality(from: u32, to: u32) -> (String, Make, Quality) {
     use WindowFunction::*;
     for window in [BlackmanHarris2, BlackmanHarris, Blackman2, Blackman] {
         let fft = move || Box::new(rubato_fft(from, to, window)) as Box<dyn Frames>;
-        let q = quality(&fft, from, to);
-        println!("  rubato Fft (20 ms, {window:?}): {q:?}");
+        let q = quality(&fft, from, to, false);
         if q.meets() {
-            return (format!("Fft, 20 ms chunks, {window:?}"), Box::new(fft));
+            return (format!("Fft, 10 ms chunks, {window:?}"), Box::new(fft), q);
         }
     }
     for sinc_len in (64..=512).step_by(16) {
@@ -254,12 +351,12 @@ fn rubato_at_quality(from: u32, to: u32) -> (String, Box<dyn Fn() -> Box<dyn Fra
         for f_cutoff in [0.94f32, 0.93, 0.92, 0.91, 0.90, 0.89, 0.88] {
             let sinc =
                 move || Box::new(rubato_sinc(from, to, sinc_len, f_cutoff)) as Box<dyn Frames>;
-            let q = quality(&sinc, from, to);
+            let q = quality(&sinc, from, to, false);
             if q.meets() {
-                println!("  rubato sinc {sinc_len} taps, cutoff {f_cutoff}: {q:?}");
                 return (
                     format!("sinc, {sinc_len} taps, Blackman-Harris², cutoff {f_cutoff}"),
                     Box::new(sinc),
+                    q,
                 );
             }
         }
@@ -267,55 +364,101 @@ fn rubato_at_quality(from: u32, to: u32) -> (String, Box<dyn Fn() -> Box<dyn Fra
     panic!("no rubato configuration reaches the quality for {from} → {to}");
 }
 
+/// One converter of one pair: its name in the bench ids, how to make it,
+/// and its measured quality per sample type (`None`: no such path).
+struct Conv {
+    name: String,
+    make: Make,
+    quality: [Option<Quality>; 2],
+}
+
+const TYPES: [&str; 2] = ["f32", "i16"];
+
 fn main() {
     let mut c = common::config().configure_from_args();
-    let mut peers = Vec::new();
-    println!("quality at 20 ms frames (ripple dB, images and aliases dB below the tone):");
-    for (from, to) in PAIRS {
-        println!("{}:", id(from, to));
-        let barge = move || Box::new(Resampler::new(rate(from), rate(to))) as Box<dyn Frames>;
-        let q = quality(&barge, from, to);
-        println!("  barge:                        {q:?}");
-        assert!(q.meets(), "barge below the stated quality");
-        let (name, make) = rubato_at_quality(from, to);
-        let ms = |d: f64| d / f64::from(to) * 1e3;
-        println!(
-            "  delay: barge {:.2} ms, rubato {:.2} ms",
-            ms(barge().delay()),
-            ms(make().delay())
-        );
-        peers.push((from, to, name, make));
+    let filter: Option<String> = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-') && a.contains('/'));
+    let wanted = |id: &str| filter.as_deref().map_or(true, |f| id.contains(f));
+    println!("quality at 10 ms frames (passband ripple, images of passband tones, aliases of tones from 1.15 × the lower Nyquist frequency):");
+    let mut table: Vec<(u32, u32, Vec<Conv>)> = Vec::new();
+    for (from, to) in pairs() {
+        let p = pair_id(from, to);
+        if !wanted(&format!("resample/{p}/")) {
+            continue;
+        }
+        let mut convs = Vec::new();
+        let barge: Make = Box::new(move || Box::new(Resampler::new(rate(from), rate(to))));
+        convs.push(Conv {
+            name: "barge".into(),
+            make: barge,
+            quality: [None, None],
+        });
+        for q in QUALITIES {
+            let make: Make = Box::new(move || Box::new(Speex::new(from, to, q).unwrap()));
+            convs.push(Conv {
+                name: format!("speexdsp_q{q}"),
+                make,
+                quality: [None, None],
+            });
+        }
+        for conv in &mut convs {
+            for (t, pcm) in [false, true].into_iter().enumerate() {
+                conv.quality[t] = Some(quality(&conv.make, from, to, pcm));
+            }
+        }
+        if MAIN.contains(&(from, to)) {
+            let (name, make, q) = rubato_at_quality(from, to);
+            println!("  {p}: rubato is {name}");
+            convs.push(Conv {
+                name: "rubato".into(),
+                make,
+                quality: [Some(q), None],
+            });
+        }
+        println!("{p}:");
+        for conv in &convs {
+            let delay = (conv.make)().delay() / f64::from(to) * 1e3;
+            for (t, q) in TYPES.iter().zip(&conv.quality) {
+                if let Some(q) = q {
+                    println!("  {:<12} {t}: {q}, delay {delay:.2} ms", conv.name);
+                }
+            }
+        }
+        let [Some(bf), Some(bi)] = convs[0].quality else {
+            unreachable!()
+        };
+        assert!(bf.meets() && bi.meets(), "barge below its spec for {p}");
+        table.push((from, to, convs));
     }
 
-    let mut g = c.benchmark_group("rates");
-    for (from, to, _, make) in &peers {
+    let mut g = c.benchmark_group("resample");
+    for (from, to, convs) in &table {
         let (from, to) = (*from, *to);
-        let (fin, fout) = (from as usize / 50, to as usize / 50);
+        let p = pair_id(from, to);
+        let (fin, fout) = ((from / FPS) as usize, (to / FPS) as usize);
         let input: Vec<f32> = (0..fin).map(|k| 0.3 * (k as f32 * 0.37).sin()).collect();
-        let mut output = vec![0.0f32; fout];
-        let mut r = Resampler::new(rate(from), rate(to));
-        g.bench_function(format!("convert/{}", id(from, to)), |b| {
-            b.iter(|| {
-                r.process(black_box(&input), black_box(&mut output))
-                    .unwrap()
-            })
-        });
         let input16: Vec<i16> = input.iter().map(|&v| (v * 32767.0) as i16).collect();
+        let mut output = vec![0.0f32; fout];
         let mut output16 = vec![0i16; fout];
-        g.bench_function(format!("convert_i16/{}", id(from, to)), |b| {
-            b.iter(|| {
-                r.process_i16(black_box(&input16), black_box(&mut output16))
-                    .unwrap()
-            })
-        });
-        let mut peer = make();
-        g.bench_function(format!("rubato/{}", id(from, to)), |b| {
-            b.iter(|| peer.frame(black_box(&input), black_box(&mut output)))
-        });
+        for conv in convs {
+            let mut r = (conv.make)();
+            g.bench_function(format!("{p}/f32/{}", conv.name), |b| {
+                b.iter(|| r.f32(black_box(&input), black_box(&mut output)))
+            });
+            if conv.quality[1].is_some() {
+                g.bench_function(format!("{p}/i16/{}", conv.name), |b| {
+                    b.iter(|| r.i16(black_box(&input16), black_box(&mut output16)))
+                });
+            }
+        }
     }
+    g.finish();
+
+    let mut g = c.benchmark_group("rates");
     for to in [8000u32, 16000, 48000] {
-        let src = vec![0.1f32; to as usize / 50];
-        let mut dst = vec![0.0f32; to as usize / 50];
+        let src = vec![0.1f32; (to / FPS) as usize];
+        let mut dst = vec![0.0f32; (to / FPS) as usize];
         g.bench_function(format!("memcpy/{}k", to / 1000), |b| {
             b.iter(|| dst.copy_from_slice(black_box(&src)))
         });
@@ -353,36 +496,90 @@ fn main() {
     g.finish();
     c.final_summary();
 
-    println!("\nrubato configurations (equal or better measured quality):");
-    for (from, to, name, _) in &peers {
-        println!("  {}: {name}", id(*from, *to));
-    }
-    println!("\nmedians per 20 ms frame (this run):");
+    report(&table);
+}
+
+/// Prints this run's medians and ratios, and appends them to
+/// `$BARGE_BENCH_CSV` if set.
+fn report(table: &[(u32, u32, Vec<Conv>)]) {
+    let get = |id: &str| common::median_ns(id);
+    let mut csv = String::new();
+    let run = std::env::var("BARGE_BENCH_RUN").unwrap_or_default();
+    println!("\nmedians per 10 ms frame (this run); ratios are speexdsp (or rubato) ÷ barge:");
     println!(
-        "  {:<8} {:>12} {:>12} {:>12} {:>10} {:>14}",
-        "pair", "barge f32", "barge i16", "rubato", "memcpy", "rubato/barge"
+        "  {:<9} {:<4} {:>9} {:>15} {:>15} {:>15} {:>15} {:>15}  peer",
+        "pair",
+        "type",
+        "barge",
+        "speexdsp q2",
+        "speexdsp q3",
+        "speexdsp q4",
+        "speexdsp q5",
+        "rubato"
     );
-    for (from, to, _, _) in &peers {
-        let p = id(*from, *to);
-        let get = |k: &str| common::median_ns(&format!("rates/{k}")).unwrap_or(f64::NAN);
-        let (b, b16, r) = (
-            get(&format!("convert/{p}")),
-            get(&format!("convert_i16/{p}")),
-            get(&format!("rubato/{p}")),
-        );
-        let m = get(&format!("memcpy/{}k", to / 1000));
+    for (from, to, convs) in table {
+        let p = pair_id(*from, *to);
+        for (t, ty) in TYPES.iter().enumerate() {
+            let ns: Vec<Option<f64>> = convs
+                .iter()
+                .map(|c| get(&format!("resample/{p}/{ty}/{}", c.name)))
+                .collect();
+            for (c, n) in convs.iter().zip(&ns) {
+                if let Some(n) = n {
+                    csv.push_str(&format!("{run},resample/{p}/{ty}/{},{n:.1}\n", c.name));
+                }
+            }
+            let Some(barge) = ns[0] else { continue };
+            let cell = |i: usize| match convs.get(i).and_then(|_| ns[i]) {
+                Some(n) => {
+                    let mark = if convs[i].quality[t].is_some_and(|q| q.meets()) {
+                        ' '
+                    } else {
+                        '*'
+                    };
+                    format!("{n:>6.0}{mark}{:>6.2}×", n / barge)
+                }
+                None => "-".into(),
+            };
+            // The peer: the fastest speexdsp quality that meets the spec.
+            let peer = (1..=QUALITIES.len())
+                .filter(|&i| convs[i].quality[t].is_some_and(|q| q.meets()))
+                .filter_map(|i| ns[i].map(|n| (n, i)))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let peer = match peer {
+                Some((n, i)) => format!("{} {:.2}×", convs[i].name, n / barge),
+                None => "none meets the spec".into(),
+            };
+            println!(
+                "  {p:<9} {ty:<4} {barge:>6.0} ns {} {} {} {} {}  {peer}",
+                cell(1),
+                cell(2),
+                cell(3),
+                cell(4),
+                if t == 0 { cell(5) } else { "-".into() },
+            );
+        }
+    }
+    println!("  (* below the spec)");
+    let call = |k: &str| get(&format!("rates/call/{k}/10ms"));
+    if let (Some(mixed), Some(one)) = (call("mixed"), call("one_rate")) {
+        csv.push_str(&format!("{run},rates/call/mixed/10ms,{mixed:.1}\n"));
+        csv.push_str(&format!("{run},rates/call/one_rate/10ms,{one:.1}\n"));
         println!(
-            "  {p:<8} {b:>9.0} ns {b16:>9.0} ns {r:>9.0} ns {m:>7.0} ns {:>13.2}×",
-            r / b
+            "\nthree-party call, 10 ms ticks at 16 kHz: legs at 8/16/48 kHz {mixed:.0} ns, \
+             all at 16 kHz {one:.0} ns ({:.1}×); calls per core in real time: {:.0} mixed, {:.0} one rate",
+            mixed / one,
+            10e6 / mixed,
+            10e6 / one
         );
     }
-    let get = |k: &str| common::median_ns(&format!("rates/call/{k}/10ms")).unwrap_or(f64::NAN);
-    let (mixed, one) = (get("mixed"), get("one_rate"));
-    println!(
-        "\nthree-party call, 10 ms ticks at 16 kHz: legs at 8/16/48 kHz {mixed:.0} ns, \
-         all at 16 kHz {one:.0} ns ({:.2}×); calls per core in real time: {:.0} mixed, {:.0} one rate",
-        mixed / one,
-        10e6 / mixed,
-        10e6 / one
-    );
+    if let Some(path) = std::env::var_os("BARGE_BENCH_CSV") {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(csv.as_bytes()).unwrap();
+    }
 }

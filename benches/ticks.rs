@@ -13,11 +13,18 @@
 //! (the copy is not counted); `mode_change`, a supervisor going whisper →
 //! barge → whisper, `set_mode` and the two ticks after each change; `pbx`,
 //! a `Driver::tick` over three PCMU legs (decode, mix, encode).
+//!
+//! Two more are the calls of `rates/call/{mixed,one_rate}/10ms` in
+//! `resample.rs`, a 16 kHz call ticking every 10 ms: `mixed`, its legs at
+//! 8, 16 and 48 kHz (four conversions a tick), and `one_rate`, every leg at
+//! 16 kHz. And `resample/{from}_{to}/{f32|i16}` (e.g. `resample/8k_16k/i16`)
+//! converts one 10 ms frame per tick with a `Resampler`.
 use std::hint::black_box;
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
-use barge::{Format, Join, Mode, PartyId, Role, Session};
+use barge::resample::Resampler;
+use barge::{Format, Join, Mode, PartyId, Role, SampleRate, Session};
 
 fn noise(len: usize, seed: u32) -> Vec<i16> {
     let mut x = seed.wrapping_mul(2_654_435_761).max(1);
@@ -36,6 +43,68 @@ fn measured_tick(session: &mut Session<i16>, given: &[(PartyId, &[i16])]) {
     session.mix_frames(black_box(given)).unwrap();
     for (_, output) in session.outputs() {
         black_box(output);
+    }
+}
+
+#[inline(never)]
+fn measured_convert_f32(r: &mut Resampler, input: &[f32], output: &mut [f32]) {
+    r.process(black_box(input), black_box(output)).unwrap();
+}
+
+#[inline(never)]
+fn measured_convert_i16(r: &mut Resampler, input: &[i16], output: &mut [i16]) {
+    r.process_i16(black_box(input), black_box(output)).unwrap();
+}
+
+/// One 10 ms frame per tick through a resampler: `resample/8k_16k/i16`.
+fn convert(scenario: &str, n: usize) {
+    let parts: Vec<&str> = scenario.split(['/', '_']).collect();
+    let hz = |s: &str| -> u32 { s.trim_end_matches('k').parse::<u32>().unwrap() * 1000 };
+    let (from, to) = (hz(parts[1]), hz(parts[2]));
+    let mut r = Resampler::new(
+        SampleRate::from_hz(from).unwrap(),
+        SampleRate::from_hz(to).unwrap(),
+    );
+    let input = noise(from as usize / 100, 1);
+    let mut output = vec![0i16; to as usize / 100];
+    if parts[3] == "i16" {
+        for _ in 0..n {
+            measured_convert_i16(&mut r, &input, &mut output);
+        }
+    } else {
+        let input: Vec<f32> = input.iter().map(|&v| f32::from(v) / 32768.0).collect();
+        let mut output = vec![0.0f32; output.len()];
+        for _ in 0..n {
+            measured_convert_f32(&mut r, &input, &mut output);
+        }
+    }
+}
+
+/// The call of `rates/call/{mixed,one_rate}/10ms`: 16 kHz, 10 ms ticks,
+/// legs at `legs` Hz.
+fn rates_call(legs: [u32; 3], n: usize) {
+    let mut s = Session::<i16>::new(Format::new(16000, 10).unwrap());
+    let ids = [
+        s.join(Role::Customer).unwrap(),
+        s.join(Role::Agent).unwrap(),
+        s.join(Join::supervisor(Mode::Barge)).unwrap(),
+    ];
+    for (&id, &hz) in ids.iter().zip(&legs) {
+        s.set_leg_format(id, Format::new(hz, 10).unwrap()).unwrap();
+    }
+    let frames: Vec<Vec<i16>> = legs
+        .iter()
+        .zip(1..)
+        .map(|(&hz, seed)| noise(hz as usize / 100, seed))
+        .collect();
+    let given: Vec<(PartyId, &[i16])> =
+        ids.iter().zip(&frames).map(|(&i, f)| (i, &f[..])).collect();
+    for _ in 0..3 {
+        s.mix_frames(&given).unwrap();
+    }
+    while s.poll_event().is_some() {}
+    for _ in 0..n {
+        measured_tick(&mut s, &given);
     }
 }
 
@@ -73,6 +142,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let scenario = args[1].as_str();
     let n: usize = args[2].parse().unwrap();
+    match scenario {
+        "mixed" => return rates_call([8000, 16000, 48000], n),
+        "one_rate" => return rates_call([16000; 3], n),
+        _ if scenario.starts_with("resample/") => return convert(scenario, n),
+        _ => {}
+    }
     let sups: &[Mode] = match scenario {
         "two_party" => &[],
         "monitor" => &[Mode::Monitor],

@@ -417,8 +417,8 @@
 //! - Across rates ([`Session::set_leg_format`]) all of this holds on the
 //!   call's time line: what a party's leg hands in is mixed at the tick it
 //!   belongs to, and a mode change takes effect at a tick. A leg at another
-//!   rate adds its resampler's delay ([`resample::Resampler::delay`], 1 to
-//!   4.2 ms each way) as a few ms more network latency would: a party on
+//!   rate adds its resampler's delay ([`resample::Resampler::delay`], 0.5
+//!   to 2.4 ms each way) as a few ms more network latency would: a party on
 //!   such a leg hears, at the start of the tick after a route closes, the
 //!   last few ms of what it was allowed to hear before. A route from a
 //!   talker on a leg of another format opens only once what it hands in

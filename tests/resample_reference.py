@@ -2,22 +2,25 @@
 """barge's resampler against SciPy's `resample_poly`, an independent reference.
 
 Run by tests/resample_reference.rs, which writes into DIR, for every pair of
-rates and a set of tones, the input (`*.in.f32`) and barge's output
-(`*.out.f32`, little-endian f32) and a manifest `tones.csv`
-(from,to,hz,kind,delay,stem; kind is `pass` or `stop`, delay is barge's
+rates, a set of tones and both sample types, the input (`*.in.f32`) and
+barge's output (`*.out.f32`, little-endian f32; `i16` samples as fractions
+of full scale) and a manifest `tones.csv` (from,to,hz,kind,samples,delay,
+stem; kind is `pass` or `stop`, samples `f32` or `i16`, delay is barge's
 stated delay in output samples).
 
 For each tone, SciPy converts the same input with `resample_poly` through a
-Kaiser filter that SciPy designs itself (`kaiserord` for 80 dB over the same
-transition band, `firwin`), and this script measures both outputs with its
-own least-squares fit:
+Kaiser filter that SciPy designs itself (`kaiserord` for 80 dB over the
+same transition band, 0.85 to 1.15 × the lower Nyquist frequency,
+`firwin`), and this script measures both outputs with its own least-squares
+fit:
 
-- a passband tone comes out of both at the same level within 0.1 dB (and
-  within 0.1 dB of the input's), with everything else at least 70 dB down
-  in both;
+- a passband tone (up to 0.85 × the lower Nyquist frequency) comes out of
+  both at the same level within 0.1 dB (and within 0.1 dB of the input's),
+  with everything else at least 70 dB down in both;
 - its phase in barge's output, less barge's stated delay, equals its phase
   in SciPy's (which has no delay) within 0.05 output samples;
-- a tone that converting down must stop is at least 70 dB down in both.
+- a tone that converting down must stop (from 1.15 × the lower Nyquist
+  frequency up) is at least 70 dB down in both.
 
 Prints one line per pair and exits non-zero on the first disagreement.
 """
@@ -36,7 +39,7 @@ def reference(x, fin, fout):
     up, down = fout // g, fin // g
     grid = fin * up
     low = min(fin, fout)
-    passband, stopband = 0.85 * low / 2, low / 2
+    passband, stopband = 0.85 * low / 2, 1.15 * low / 2
     numtaps, beta = signal.kaiserord(80.0, (stopband - passband) / (grid / 2))
     numtaps |= 1  # odd: a whole-sample delay, which resample_poly removes
     h = signal.firwin(numtaps, (passband + stopband) / 2, window=("kaiser", beta), fs=grid)
@@ -64,6 +67,7 @@ def main(folder):
     failures = []
     for row in rows:
         fin, fout, f = int(row["from"]), int(row["to"]), float(row["hz"])
+        samples = row["samples"]
         delay = float(row["delay"])
         x = np.fromfile(os.path.join(folder, row["stem"] + ".in.f32"), dtype="<f4")
         ours = np.fromfile(os.path.join(folder, row["stem"] + ".out.f32"), dtype="<f4").astype(np.float64)
@@ -73,7 +77,7 @@ def main(folder):
         skip = fout // 20
         ours_s = ours[skip : len(ours) - skip]
         ref_s = ref[skip : len(ours) - skip]
-        key = (fin, fout)
+        key = (fin, fout, samples)
         w = worst.setdefault(key, {"level": 0.0, "rest_ours": -999.0, "rest_ref": -999.0, "phase": 0.0, "stop_ours": -999.0, "stop_ref": -999.0})
         if row["kind"] == "pass":
             a1, p1, r1 = fit(ours_s, f, fout)
@@ -90,23 +94,23 @@ def main(folder):
             w["rest_ref"] = max(w["rest_ref"], rest2)
             w["phase"] = max(w["phase"], abs(err_samples))
             if abs(diff) > 0.1 or abs(db(a1 / amp)) > 0.1:
-                failures.append(f"{fin}->{fout} {f:.0} Hz: level {db(a1 / amp):+.3f} dB, SciPy {db(a2 / amp):+.3f} dB")
+                failures.append(f"{fin}->{fout} {samples} {f:.0} Hz: level {db(a1 / amp):+.3f} dB, SciPy {db(a2 / amp):+.3f} dB")
             if rest1 > -70 or rest2 > -70:
-                failures.append(f"{fin}->{fout} {f:.0} Hz: rest {rest1:.1f} dB, SciPy {rest2:.1f} dB")
+                failures.append(f"{fin}->{fout} {samples} {f:.0} Hz: rest {rest1:.1f} dB, SciPy {rest2:.1f} dB")
             if abs(err_samples) > 0.05:
-                failures.append(f"{fin}->{fout} {f:.0} Hz: delay off by {err_samples:.3f} samples")
+                failures.append(f"{fin}->{fout} {samples} {f:.0} Hz: delay off by {err_samples:.3f} samples")
         else:
             s1 = db(np.sqrt(np.mean(ours_s**2)) / (amp / math.sqrt(2)))
             s2 = db(np.sqrt(np.mean(ref_s**2)) / (amp / math.sqrt(2)))
             w["stop_ours"] = max(w["stop_ours"], s1)
             w["stop_ref"] = max(w["stop_ref"], s2)
             if s1 > -70 or s2 > -70:
-                failures.append(f"{fin}->{fout} {f:.0} Hz: stopband {s1:.1f} dB, SciPy {s2:.1f} dB")
-    print(f"{'pair':>13}  {'level vs SciPy':>14}  {'rest barge/SciPy':>17}  {'delay err':>11}  {'stop barge/SciPy':>17}")
-    for (fin, fout), w in sorted(worst.items()):
+                failures.append(f"{fin}->{fout} {samples} {f:.0} Hz: stopband {s1:.1f} dB, SciPy {s2:.1f} dB")
+    print(f"{'pair':>13} {'type':>4}  {'level vs SciPy':>14}  {'rest barge/SciPy':>17}  {'delay err':>11}  {'stop barge/SciPy':>17}")
+    for (fin, fout, samples), w in sorted(worst.items()):
         stop = f"{w['stop_ours']:6.1f} /{w['stop_ref']:6.1f}" if fin > fout else f"{'-':>15}"
         print(
-            f"{fin:>5} -> {fout:<5}  {w['level']:+11.4f} dB  {w['rest_ours']:6.1f} /{w['rest_ref']:6.1f} dB"
+            f"{fin:>5} -> {fout:<5} {samples:>4}  {w['level']:+11.4f} dB  {w['rest_ours']:6.1f} /{w['rest_ref']:6.1f} dB"
             f"  {w['phase']:7.4f} smp {stop} dB"
         )
     for f in failures:

@@ -2,8 +2,9 @@
 //! `resample_poly` with a filter SciPy designs itself
 //! (`tests/resample_reference.py` says what is compared and how).
 //!
-//! This test writes tones and barge's conversions of them for every pair
-//! of rates into a temporary folder and runs the script on them. Without
+//! This test writes tones and barge's conversions of them, as `f32` and as
+//! `i16`, for every pair of rates into a temporary folder and runs the
+//! script on them. Without
 //! `python3` with NumPy and SciPy it is skipped with a note, unless `CI` is
 //! set (then it fails: CI installs them).
 
@@ -39,7 +40,7 @@ fn barge_agrees_with_scipy_resample_poly_for_every_pair() {
     }
     let dir = std::env::temp_dir().join(format!("barge-resample-ref-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut manifest = String::from("from,to,hz,kind,delay,stem\n");
+    let mut manifest = String::from("from,to,hz,kind,samples,delay,stem\n");
     for from in SampleRate::ALL {
         for to in SampleRate::ALL {
             if from == to {
@@ -56,9 +57,11 @@ fn barge_agrees_with_scipy_resample_poly_for_every_pair() {
                 })
                 .collect();
             if fin > fout {
+                // From 1.15 × the lower Nyquist frequency up.
+                let stop = 1.15 * low / 2.0;
                 tones.extend((0..=6).map(|k| {
                     (
-                        low / 2.0 + (0.99 * fin / 2.0 - low / 2.0) * f64::from(k) / 6.0,
+                        stop + (0.99 * fin / 2.0 - stop) * f64::from(k) / 6.0,
                         "stop",
                     )
                 }));
@@ -68,23 +71,38 @@ fn barge_agrees_with_scipy_resample_poly_for_every_pair() {
                 let x: Vec<f32> = (0..len)
                     .map(|k| (0.5 * (2.0 * PI * f * k as f64 / fin).sin()) as f32)
                     .collect();
-                let mut r = Resampler::new(from, to);
                 let (step_in, step_out) = (from.hz() as usize / 50, to.hz() as usize / 50);
-                let mut y = vec![0.0f32; len / step_in * step_out];
+                let out_len = len / step_in * step_out;
+                // f32, and i16 (the input rounded, the output scaled back).
+                let mut r = Resampler::new(from, to);
+                let mut y = vec![0.0f32; out_len];
                 for (i, o) in x.chunks_exact(step_in).zip(y.chunks_exact_mut(step_out)) {
                     r.process(i, o).unwrap();
                 }
-                let stem = format!("{}-{}-{n}", from.hz(), to.hz());
-                write_f32(&dir.join(format!("{stem}.in.f32")), &x);
-                write_f32(&dir.join(format!("{stem}.out.f32")), &y);
-                writeln!(
-                    manifest,
-                    "{},{},{f},{kind},{},{stem}",
-                    from.hz(),
-                    to.hz(),
-                    r.delay_samples()
-                )
-                .unwrap();
+                let pcm: Vec<i16> = x.iter().map(|&v| (v * 32768.0).round() as i16).collect();
+                let mut r = Resampler::new(from, to);
+                let mut y16 = vec![0i16; out_len];
+                for (i, o) in pcm
+                    .chunks_exact(step_in)
+                    .zip(y16.chunks_exact_mut(step_out))
+                {
+                    r.process_i16(i, o).unwrap();
+                }
+                let pcm_in: Vec<f32> = pcm.iter().map(|&v| f32::from(v) / 32768.0).collect();
+                let pcm_out: Vec<f32> = y16.iter().map(|&v| f32::from(v) / 32768.0).collect();
+                for (samples, input, output) in [("f32", &x, &y), ("i16", &pcm_in, &pcm_out)] {
+                    let stem = format!("{}-{}-{n}-{samples}", from.hz(), to.hz());
+                    write_f32(&dir.join(format!("{stem}.in.f32")), input);
+                    write_f32(&dir.join(format!("{stem}.out.f32")), output);
+                    writeln!(
+                        manifest,
+                        "{},{},{f},{kind},{samples},{},{stem}",
+                        from.hz(),
+                        to.hz(),
+                        r.delay_samples()
+                    )
+                    .unwrap();
+                }
             }
         }
     }

@@ -1,0 +1,290 @@
+//! Conversion by `L / M` (reduced) with a polyphase FIR filter.
+//!
+//! The prototype filter `h` of odd length `n` (its centre on a sample) runs
+//! at the grid rate `L × input rate`; only the output samples kept are
+//! computed, and only the input samples (not the zeros stuffed between
+//! them) are multiplied. The input is split into `M` streams of every
+//! `M`-th sample, each preceded by `taps` samples of its history, so that
+//! output sample `r × L + i` (`i < L`) is
+//! `Σ_q Σ_t coefs[i][q][t] × stream_q[r + offset[i][q] + t]`
+//! over contiguous samples, summed in the order of `q`, then `t`. Each
+//! output phase `i` is normalised to unit gain at DC, so that a constant
+//! stays constant and leaves no image at the input rate.
+//!
+//! Taps that are zero are left out: a wide stage by 3 (or by 3/2, or 2/3)
+//! is a third-band filter, a sinc cut off at a sixth of the grid rate,
+//! whose every third tap from the centre is zero. Then one output phase in
+//! three converting up is an input sample as it is, and converting down,
+//! one stream in three adds nothing but the centre tap: a third of the
+//! multiplications of a general filter, left out.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::half_band::Blocks;
+use super::{design, mul_add};
+
+/// Output samples of one phase computed at once.
+const BLOCK: usize = 64;
+
+/// The non-zero taps of one output phase on one input stream.
+#[derive(Clone, PartialEq)]
+struct Piece {
+    stream: usize,
+    /// The first stream sample, relative to the output sample's index.
+    offset: usize,
+    /// `coefs[start..start + len]`, oldest sample first.
+    start: usize,
+    len: usize,
+}
+
+/// A polyphase FIR stage converting by `l / m` (reduced).
+#[derive(Clone, PartialEq)]
+pub(super) struct Poly {
+    l: usize,
+    m: usize,
+    /// The prototype's length (odd).
+    n: usize,
+    /// History per stream.
+    taps: usize,
+    /// The pieces' taps, one after another.
+    coefs: Vec<f32>,
+    /// Phase by phase: those of phase `i` are `pieces[bounds[i]..bounds[i + 1]]`.
+    pieces: Vec<Piece>,
+    bounds: Vec<usize>,
+    /// `m` streams of `stride` samples each: `taps` of history, then up to
+    /// `stride - taps` new ones.
+    streams: Vec<f32>,
+    stride: usize,
+}
+
+impl Poly {
+    /// A stage from `fin` to `fout` Hz, flat to `pass` Hz and `atten` dB
+    /// down from `stop` Hz, with `max_in` input samples per pass at most (a
+    /// multiple of the reduced `m`).
+    pub(super) fn new(
+        fin: usize,
+        fout: usize,
+        pass: f64,
+        stop: f64,
+        atten: f64,
+        max_in: usize,
+    ) -> Poly {
+        let g = gcd(fin, fout);
+        let (l, m) = (fout / g, fin / g);
+        let grid = (l * fin) as f64;
+        // Kaiser's estimate, rounded up to an odd length, and the table
+        // padded with zeros so that every output phase has `m × taps`
+        // coefficients and every input stream `taps` of those.
+        let estimate = design::kaiser_len(atten, (stop - pass) / grid);
+        let n = (libm::ceil(estimate) as usize) | 1;
+        let taps = n.div_ceil(l * m);
+        let mut h = design::lowpass(n, (pass + stop) / 2.0 / grid, atten);
+        // A sinc's zeros, computed, are a rounding error away from zero.
+        let peak = h.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        for v in &mut h {
+            if v.abs() < peak * 1e-12 {
+                *v = 0.0;
+            }
+        }
+        h.resize(l * m * taps, 0.0);
+
+        let k = m * taps; // coefficients per output sample
+        let mut table = vec![0.0f64; l * m * taps];
+        let mut offsets = vec![0usize; l * m];
+        for i in 0..l {
+            let phase = (i * m) % l;
+            let newest = (i * m) / l; // input index of the newest sample used
+            let gsum: f64 = (0..k).map(|j| h[phase + j * l]).sum();
+            let mut seen = vec![0usize; m];
+            for jr in 0..k {
+                // Oldest first: input index `newest - k + 1 + jr`, at
+                // position `pos` in the interleaved history-prefixed pass.
+                let coef = h[phase + (k - 1 - jr) * l] / gsum;
+                let pos = newest + taps * m + 1 + jr - k;
+                let (q, u) = (pos % m, pos / m);
+                let t = seen[q];
+                if t == 0 {
+                    offsets[i * m + q] = u;
+                }
+                table[(i * m + q) * taps + t] = coef;
+                seen[q] += 1;
+            }
+        }
+        // Each phase's taps on each stream, less the zeros at either end.
+        let (mut coefs, mut pieces, mut bounds) = (Vec::new(), Vec::new(), vec![0]);
+        for i in 0..l {
+            for q in 0..m {
+                let row = &table[(i * m + q) * taps..(i * m + q + 1) * taps];
+                let Some(first) = row.iter().position(|&c| c != 0.0) else {
+                    continue;
+                };
+                let last = row.iter().rposition(|&c| c != 0.0).unwrap_or(first);
+                pieces.push(Piece {
+                    stream: q,
+                    offset: offsets[i * m + q] + first,
+                    start: coefs.len(),
+                    len: last + 1 - first,
+                });
+                coefs.extend(row[first..=last].iter().map(|&c| c as f32));
+            }
+            bounds.push(pieces.len());
+        }
+        let stride = taps + max_in / m;
+        Poly {
+            l,
+            m,
+            n,
+            taps,
+            coefs,
+            pieces,
+            bounds,
+            streams: vec![0.0; m * stride],
+            stride,
+        }
+    }
+
+    /// Prototype coefficients.
+    pub(super) fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Multiplications per output sample, on average.
+    pub(super) fn cost(&self) -> f64 {
+        self.coefs.len() as f64 / self.l as f64
+    }
+
+    pub(super) fn ratio(&self) -> (usize, usize) {
+        (self.l, self.m)
+    }
+
+    /// The delay, in samples at the grid rate (`L ×` the input rate), as
+    /// twice its value: the prototype's length less one.
+    pub(super) fn delay_twice(&self) -> usize {
+        self.n - 1
+    }
+
+    /// The streams (each `stride` long, `taps` of history first).
+    pub(super) fn buffer(&mut self) -> (&mut [f32], usize, usize) {
+        (&mut self.streams, self.stride, self.taps)
+    }
+
+    /// Computes a pass of `n` new samples per stream into `rows`, one per
+    /// output phase (`n` samples each).
+    pub(super) fn compute(&mut self, n: usize, rows: &mut [&mut [f32]]) {
+        for (i, row) in rows.iter_mut().enumerate() {
+            let k = Kernel {
+                coefs: &self.coefs,
+                pieces: &self.pieces[self.bounds[i]..self.bounds[i + 1]],
+                streams: &self.streams,
+                stride: self.stride,
+            };
+            run(&k, &mut row[..n]);
+        }
+    }
+}
+
+/// What the loops of one output phase read.
+struct Kernel<'a> {
+    coefs: &'a [f32],
+    pieces: &'a [Piece],
+    streams: &'a [f32],
+    stride: usize,
+}
+
+impl Kernel<'_> {
+    /// Output samples `r..r + B` of the phase.
+    #[inline(always)]
+    fn phase<const B: usize, const FMA: bool>(&self, r: usize) -> [f32; B] {
+        let mut acc = [0.0f32; B];
+        for p in self.pieces {
+            let stream = &self.streams[p.stream * self.stride..(p.stream + 1) * self.stride];
+            let x = &stream[r + p.offset..r + p.offset + p.len + B - 1];
+            let c = &self.coefs[p.start..p.start + p.len];
+            // The lengths the stages have, as constants, so that the loop
+            // over the taps unrolls.
+            match p.len {
+                1 => fir::<B, 1, FMA>(&mut acc, c, x),
+                4 => fir::<B, 4, FMA>(&mut acc, c, x),
+                5 => fir::<B, 5, FMA>(&mut acc, c, x),
+                6 => fir::<B, 6, FMA>(&mut acc, c, x),
+                _ => fir::<B, 0, FMA>(&mut acc, c, x),
+            }
+        }
+        acc
+    }
+}
+
+/// `acc[b] += Σ_t c[t] × x[t + b]`, in the order of `t`, for `T = c.len()`
+/// taps (`T = 0`: any number).
+#[inline(always)]
+fn fir<const B: usize, const T: usize, const FMA: bool>(acc: &mut [f32; B], c: &[f32], x: &[f32]) {
+    if T == 0 {
+        for (w, &ct) in x.windows(B).zip(c) {
+            for (a, &s) in acc.iter_mut().zip(w) {
+                *a = mul_add::<FMA>(ct, s, *a);
+            }
+        }
+    } else if let (Some(c), Some(x)) = (c.get(..T), x.get(..T + B - 1)) {
+        for t in 0..T {
+            let w = &x[t..t + B];
+            for b in 0..B {
+                acc[b] = mul_add::<FMA>(c[t], w[b], acc[b]);
+            }
+        }
+    }
+}
+
+/// Output samples `r × L + i` for `r < out.len()`, of phase `i`, into
+/// `out[r]`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn run<'a>(k: &Kernel<'a>, out: &mut [f32]) {
+    const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
+    for (at, len) in Blocks::new(out.len(), BLOCK) {
+        match len {
+            BLOCK => out[at..at + BLOCK].copy_from_slice(&k.phase::<BLOCK, FMA>(at)),
+            32 => out[at..at + 32].copy_from_slice(&k.phase::<32, FMA>(at)),
+            8 => out[at..at + 8].copy_from_slice(&k.phase::<8, FMA>(at)),
+            _ => out[at] = k.phase::<1, FMA>(at)[0],
+        }
+    }
+}
+
+pub(super) const fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+#[cfg(test)]
+impl Poly {
+    /// The stage's formula, plainly, in `f64`: `x` from silence.
+    pub(super) fn reference(&self, x: &[f64]) -> Vec<f64> {
+        let (l, m, taps) = (self.l, self.m, self.taps);
+        // Sample `p` of stream `q`: input sample `(p - taps) × m + q`.
+        let stream = |q: usize, p: usize| {
+            if p >= taps {
+                x[(p - taps) * m + q]
+            } else {
+                0.0
+            }
+        };
+        let mut y = Vec::with_capacity(x.len() / m * l);
+        for r in 0..x.len() / m {
+            for i in 0..l {
+                let mut acc = 0.0;
+                for p in &self.pieces[self.bounds[i]..self.bounds[i + 1]] {
+                    for t in 0..p.len {
+                        let c = f64::from(self.coefs[p.start + t]);
+                        acc += c * stream(p.stream, r + p.offset + t);
+                    }
+                }
+                y.push(acc);
+            }
+        }
+        y
+    }
+}
