@@ -27,7 +27,7 @@ use super::{design, mul_add};
 const BLOCK: usize = 32;
 
 /// A conversion by two, up or down.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub(super) struct HalfBand {
     up: bool,
     /// The taps `c[j]`, nearest the centre first.
@@ -96,6 +96,16 @@ impl HalfBand {
         } else {
             1
         }
+    }
+
+    /// Whether `other` converts as this one does, with the same taps.
+    pub(super) fn same_design(&self, other: &HalfBand) -> bool {
+        (self.up, self.stride) == (other.up, other.stride) && self.coefs == other.coefs
+    }
+
+    /// [`HalfBand::buffer`], to read.
+    pub(super) fn state(&self) -> (&[f32], usize, usize) {
+        (&self.buf, self.stride, self.history())
     }
 
     /// The streams (each `stride` long, `history` of them first).

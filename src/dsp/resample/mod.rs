@@ -154,7 +154,11 @@ const MAX_SPLIT: usize = 4;
 
 /// A sample-rate converter for one mono stream. See the [module
 /// documentation](self) for its quality and design.
-#[derive(Clone, PartialEq)]
+///
+/// Two converters are equal when they convert between the same rates from
+/// the same history: what either gives next is the same. (Their taps follow
+/// from the rates, and their scratch space holds nothing between calls.)
+#[derive(Clone)]
 pub struct Resampler {
     from: SampleRate,
     to: SampleRate,
@@ -183,10 +187,31 @@ pub struct Resampler {
 /// them as long: the rows of one stage are the streams of the next where
 /// their numbers agree, with nothing interleaved and split again between
 /// them.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 enum Stage {
     HalfBand(HalfBand),
     Poly(Poly),
+}
+
+impl PartialEq for Stage {
+    fn eq(&self, other: &Stage) -> bool {
+        let same_kind = match (self, other) {
+            (Stage::HalfBand(a), Stage::HalfBand(b)) => a.same_design(b),
+            (Stage::Poly(a), Stage::Poly(b)) => a.same_design(b),
+            _ => false,
+        };
+        same_kind && self.histories().eq(other.histories())
+    }
+}
+
+impl PartialEq for Resampler {
+    fn eq(&self, other: &Resampler) -> bool {
+        self.from == other.from
+            && self.to == other.to
+            && (self.l, self.m, self.chunk) == (other.l, other.m, other.chunk)
+            && (self.delay_num, self.delay_den) == (other.delay_num, other.delay_den)
+            && self.stages == other.stages
+    }
 }
 
 impl Stage {
@@ -229,6 +254,16 @@ impl Stage {
             Stage::HalfBand(s) => s.compute(n, rows),
             Stage::Poly(s) => s.compute(n, rows),
         }
+    }
+
+    /// Each stream's history: what the stage's next pass depends on beside
+    /// its taps.
+    fn histories(&self) -> impl Iterator<Item = &[f32]> + '_ {
+        let (buf, stride, history) = match self {
+            Stage::HalfBand(s) => s.state(),
+            Stage::Poly(s) => s.state(),
+        };
+        (0..self.streams()).map(move |q| buf.get(q * stride..q * stride + history).unwrap_or(&[]))
     }
 
     /// Keeps the history after a pass of `n` samples per stream: the last
@@ -723,6 +758,44 @@ impl fmt::Debug for Resampler {
 mod test {
     use super::*;
     use proptest::prelude::*;
+
+    /// Equal converters give the same next output; their scratch space
+    /// does not count, their history does.
+    #[test]
+    fn converters_equal_by_rates_and_history() {
+        for (a, b) in SampleRate::ALL
+            .into_iter()
+            .flat_map(|a| SampleRate::ALL.into_iter().map(move |b| (a, b)))
+            .filter(|(a, b)| a != b)
+        {
+            let tone = |n: usize, k: usize| -> Vec<f32> {
+                (0..n)
+                    .map(|i| ((i + k) as f32 * 0.37).sin() * 0.5)
+                    .collect()
+            };
+            let (n, m) = (a.hz() as usize / 100, b.hz() as usize / 100);
+            let mut out = vec![0.0; m];
+            let (mut x, mut y) = (Resampler::new(a, b), Resampler::new(a, b));
+            x.process(&tone(n, 0), &mut out).unwrap();
+            y.process(&tone(n, 0), &mut out).unwrap();
+            // The same history, whatever the scratch space last held.
+            y.rows
+                .iter_mut()
+                .chain(y.spare.iter_mut())
+                .for_each(|v| *v = 9.0);
+            assert!(x == y, "{a:?} -> {b:?}");
+            let (mut ox, mut oy) = (vec![0.0; m], vec![0.0; m]);
+            let (mut x2, mut y2) = (x.clone(), y.clone());
+            x2.process(&tone(n, 1), &mut ox).unwrap();
+            y2.process(&tone(n, 1), &mut oy).unwrap();
+            assert_eq!(ox, oy, "{a:?} -> {b:?}: equal converters, equal output");
+            // Another history: not equal.
+            y.process(&tone(n, 5), &mut out).unwrap();
+            x.process(&tone(n, 6), &mut out).unwrap();
+            assert!(x != y, "{a:?} -> {b:?}");
+            assert!(x != Resampler::new(b, a));
+        }
+    }
 
     /// The conversion from silence, stage after stage, each by its formula
     /// plainly in `f64`.

@@ -39,7 +39,7 @@ struct Piece {
 }
 
 /// A polyphase FIR stage converting by `l / m` (reduced).
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub(super) struct Poly {
     l: usize,
     m: usize,
@@ -165,6 +165,18 @@ impl Poly {
     }
 
     /// The streams (each `stride` long, `taps` of history first).
+    /// Whether `other` converts as this one does, with the same taps.
+    pub(super) fn same_design(&self, other: &Poly) -> bool {
+        (self.l, self.m, self.n, self.taps, self.stride)
+            == (other.l, other.m, other.n, other.taps, other.stride)
+            && self.coefs == other.coefs
+    }
+
+    /// [`Poly::buffer`], to read.
+    pub(super) fn state(&self) -> (&[f32], usize, usize) {
+        (&self.streams, self.stride, self.taps)
+    }
+
     pub(super) fn buffer(&mut self) -> (&mut [f32], usize, usize) {
         (&mut self.streams, self.stride, self.taps)
     }
