@@ -41,28 +41,32 @@
 //!   (received or concealed). Recording a good frame is a copy into a
 //!   ring; nothing else is computed while nothing is lost.
 //! - **Pitch.** At the first lost sample, the pitch period is the lag, from
-//!   2.5 ms to 16.7 ms (400 Hz down to 60 Hz), at which the last 20 ms
-//!   of history best match the 20 ms before them (normalised
-//!   cross-correlation), searched on the history decimated to 8 kHz and
-//!   refined at the leg's rate.
+//!   2.5 ms to 16.7 ms (400 Hz down to 60 Hz), at which the last 10 ms
+//!   of history best match the 10 ms that many samples before them
+//!   (normalised cross-correlation), searched on the history decimated to
+//!   8 kHz and refined at the leg's rate.
 //! - **Substitution.** The loss is filled with the last pitch period,
-//!   repeated; the period's last quarter is overlap-added with the quarter
+//!   repeated; the period's last eighth is overlap-added with the eighth
 //!   period before it so that each repetition runs into the next without a
 //!   step, and the first concealed samples are shifted to start where the
-//!   last played sample ended, the shift fading out over a quarter period.
-//!   After 10 ms of loss the repetition takes the last two periods, after
-//!   20 ms the last three (each change cross-faded over a quarter
+//!   last played sample ended, the shift fading out over an eighth period.
+//!   After 20 ms of loss the repetition takes the last two periods, after
+//!   40 ms the last three (each change cross-faded over an eighth
 //!   period), so that a long loss does not buzz.
+//! - **Noise.** From 20 ms of loss, noise with the spectrum of the last
+//!   20 ms of history (an all-pole filter from linear prediction, excited
+//!   at the level of its residual) takes over from the repetition, by
+//!   power, linearly: wholly at 50 ms.
 //! - **Fade.** The concealment plays at full level for
 //!   [`Concealer::FADE_AFTER`] (10 ms) of loss, then fades linearly to
+//!   half level at 20 ms, stays there until 50 ms and fades linearly to
 //!   silence, which it reaches at [`Concealer::SILENT_AFTER`] (60 ms) of
 //!   loss: from then on a lost frame is exact silence. It never exceeds
 //!   the peak of the history it was made from.
-//! - **Return.** The first good frame after a loss begins with an
-//!   overlap-add from the concealment (which goes on, fading, under it)
-//!   into the frame: over 4 ms after a loss of up to 10 ms, 4 ms longer
-//!   for each further 10 ms, at most 10 ms. [`Concealer::good`] rewrites
-//!   that head of the frame in place; the rest passes unchanged.
+//! - **Return.** The first good frame after a loss begins with a 2 ms
+//!   overlap-add from the concealment (which goes on under it) into the
+//!   frame. [`Concealer::good`] rewrites that head of the frame in place;
+//!   the rest passes unchanged.
 //!
 //! `tests/plc_reference.rs` measures the result with PESQ (ITU-T P.862)
 //! on speech in several voices and languages at 8 kHz through μ-law and at
@@ -86,29 +90,39 @@ use crate::dsp::level::{load, store};
 use crate::format::SampleRate;
 
 /// The history kept, in ms: three of the longest pitch periods and the
-/// quarter period blended into the last, or the correlation window and
+/// eighth period blended into the last, or the correlation window and
 /// the longest lag.
 const HISTORY_MS: u32 = 60;
 /// The pitch range searched, in Hz.
 const LOWEST_PITCH_HZ: u32 = 60;
 const HIGHEST_PITCH_HZ: u32 = 400;
 /// The window whose match with earlier history gives the pitch, in ms.
-const WINDOW_MS: u32 = 20;
+const WINDOW_MS: u32 = 10;
 /// The rate of the coarse pitch search.
 const COARSE_HZ: u32 = 8000;
 /// One more pitch period is repeated after each of these, in ms.
-const PERIODS_EVERY_MS: u32 = 10;
+const PERIODS_EVERY_MS: u32 = 20;
 /// The most pitch periods repeated.
 const MAX_PERIODS: usize = 3;
-/// Full level for this long, silence from this long, in ms.
+/// Full level for this long, then down to `LOW` by `LOW_FROM_MS`, which
+/// holds until `LOW_UNTIL_MS`, then down to silence by `SILENT_AFTER_MS`,
+/// in ms.
 const FADE_AFTER_MS: u32 = 10;
+const LOW_FROM_MS: u32 = 20;
+const LOW: f32 = 0.5;
+const LOW_UNTIL_MS: u32 = 50;
 const SILENT_AFTER_MS: u32 = 60;
-/// The overlap-add into the first good frame: this long after a loss of
-/// up to `PERIODS_EVERY_MS`, this much longer per further
-/// `PERIODS_EVERY_MS`, at most `RETURN_MAX_MS`.
-const RETURN_MS: u32 = 4;
-const RETURN_STEP_MS: u32 = 4;
-const RETURN_MAX_MS: u32 = 10;
+/// Noise takes over from the repetition from this far into a loss, and
+/// wholly by this far, in ms.
+const NOISE_FROM_MS: u32 = 20;
+const NOISE_FULL_MS: u32 = 50;
+/// The history whose spectrum the noise has, in ms.
+const NOISE_WINDOW_MS: u32 = 20;
+/// The most coefficients of the noise's filter (one per kHz of the rate,
+/// and two).
+const MAX_ORDER: usize = 20;
+/// The overlap-add into the first good frame, in ms.
+const RETURN_MS: u32 = 2;
 
 /// Samples in `ms` milliseconds at `rate` (exact for every supported rate).
 const fn samples(rate: SampleRate, ms: u32) -> usize {
@@ -133,7 +147,7 @@ pub struct Concealer<S> {
     ring: Vec<S>,
     head: usize,
     /// The history when the loss began, oldest first, in `i16` units, its
-    /// last quarter period blended with the quarter period before it.
+    /// last eighth period blended with the eighth period before it.
     hist: Vec<f32>,
     /// The history decimated to `COARSE_HZ`.
     coarse: Vec<f32>,
@@ -151,6 +165,14 @@ pub struct Concealer<S> {
     join: f32,
     /// The history's largest magnitude.
     peak: f32,
+    /// The noise's filter (prediction coefficients, `order` of them), its
+    /// last outputs (newest first), its excitation's level and its
+    /// generator's state.
+    lpc: [f32; MAX_ORDER],
+    order: usize,
+    mem: [f32; MAX_ORDER],
+    excite: f32,
+    seed: u32,
     concealed: u64,
 }
 
@@ -191,6 +213,11 @@ impl<S: Sample> Concealer<S> {
             fade: 0,
             join: 0.0,
             peak: 0.0,
+            lpc: [0.0; MAX_ORDER],
+            order: 0,
+            mem: [0.0; MAX_ORDER],
+            excite: 0.0,
+            seed: 0,
             concealed: 0,
         }
     }
@@ -224,19 +251,15 @@ impl<S: Sample> Concealer<S> {
     }
 
     /// A frame that arrived (any length). It is recorded in the history and
-    /// left as it is, except after a loss: then its first few ms (4 to
-    /// 10 ms, see the [module documentation](self), or the whole frame if
-    /// it is shorter) are rewritten in place, as an overlap-add from the
+    /// left as it is, except after a loss: then its first 2 ms (or the
+    /// whole frame if it is shorter) are rewritten in place, as an
+    /// overlap-add from the
     /// concealment into the frame, and the frame as rewritten is recorded.
     /// On a leg that loses nothing, every frame passes unchanged.
     pub fn good(&mut self, frame: &mut [S]) {
         if self.in_loss {
             self.in_loss = false;
-            let step = samples(self.rate, PERIODS_EVERY_MS);
-            let len = (samples(self.rate, RETURN_MS)
-                + samples(self.rate, RETURN_STEP_MS) * (self.t.saturating_sub(1) / step))
-                .min(samples(self.rate, RETURN_MAX_MS))
-                .min(frame.len());
+            let len = samples(self.rate, RETURN_MS).min(frame.len());
             let scale = 1.0 / (len + 1) as f32;
             for (i, x) in frame.iter_mut().take(len).enumerate() {
                 let w = (i + 1) as f32 * scale;
@@ -300,11 +323,12 @@ impl<S: Sample> Concealer<S> {
         }
         self.peak = peak;
         let len = self.hist.len();
+        self.noise_model();
         let p = self.pitch();
         self.period = p;
-        self.overlap = (p / 4).max(1);
+        self.overlap = (p / 8).max(1);
         self.join = self.hist[len - 1] - self.hist[len - p - 1];
-        // The period's last quarter runs into the quarter period before it,
+        // The period's last eighth runs into the eighth period before it,
         // so that the repetition wraps without a step.
         let q = self.overlap;
         let scale = 1.0 / (q + 1) as f32;
@@ -317,6 +341,75 @@ impl<S: Sample> Concealer<S> {
             periods: 1,
             at: len - p,
         };
+    }
+
+    /// The noise's filter: linear prediction (autocorrelation with a lag
+    /// window, Levinson–Durbin, bandwidth expansion) of the last
+    /// `NOISE_WINDOW_MS` of history, its excitation at the level of the
+    /// prediction's residual, its memory the history's last samples.
+    fn noise_model(&mut self) {
+        let len = self.hist.len();
+        let order = ((self.rate.hz() / 1000 + 2) as usize).min(MAX_ORDER);
+        let w = samples(self.rate, NOISE_WINDOW_MS);
+        let x = &self.hist[len - w..];
+        let mut r = [0.0f64; MAX_ORDER + 1];
+        for (k, rk) in r.iter_mut().enumerate().take(order + 1) {
+            let sum: f64 = x[k..]
+                .iter()
+                .zip(x)
+                .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                .sum();
+            *rk = sum * (1.0 - 0.0001 * (k * k) as f64);
+        }
+        r[0] *= 1.0001;
+        self.order = 0;
+        self.excite = 0.0;
+        self.seed = 0x2545_f491;
+        let mut err = r[0];
+        if err <= 1e-3 {
+            return;
+        }
+        let mut a = [0.0f64; MAX_ORDER + 1];
+        for i in 1..=order {
+            let acc = r[i] - (1..i).map(|j| a[j] * r[i - j]).sum::<f64>();
+            let k = acc / err;
+            if k.is_nan() || k.abs() >= 1.0 {
+                break;
+            }
+            let prev = a;
+            a[i] = k;
+            for j in 1..i {
+                a[j] = prev[j] - k * prev[i - j];
+            }
+            err *= 1.0 - k * k;
+            self.order = i;
+        }
+        let mut bw = 1.0f64;
+        for (c, &ak) in self.lpc.iter_mut().zip(&a[1..=self.order]) {
+            bw *= 0.98;
+            *c = (ak * bw) as f32;
+        }
+        self.excite = libm::sqrt(err / w as f64) as f32;
+        for (m, &h) in self.mem.iter_mut().zip(self.hist.iter().rev()) {
+            *m = h;
+        }
+    }
+
+    /// The next sample of the noise, in `i16` units.
+    fn noise(&mut self) -> f32 {
+        self.seed = self
+            .seed
+            .wrapping_mul(1_664_525)
+            .wrapping_add(1_013_904_223);
+        // Uniform in -1..1 (variance 1/3), scaled to variance 1.
+        let e = ((self.seed >> 8) as f32 / (1u32 << 23) as f32 - 1.0) * 1.732_050_8;
+        let n = self.order;
+        let y = e * self.excite + dot(&self.lpc[..n], &self.mem[..n]);
+        if n > 0 {
+            self.mem.copy_within(..n - 1, 1);
+            self.mem[0] = y;
+        }
+        y
     }
 
     /// The pitch period of the history, in samples at the leg's rate.
@@ -366,12 +459,25 @@ impl<S: Sample> Concealer<S> {
             v = v * (1.0 - w) + self.read(true) * w;
             self.fade -= 1;
         }
+        let from = samples(self.rate, NOISE_FROM_MS);
+        if t >= from {
+            let whole = samples(self.rate, NOISE_FULL_MS);
+            let m = ((t - from) as f32 / (whole - from) as f32).min(1.0);
+            let n = self.noise();
+            v = v * libm::sqrtf(1.0 - m) + n * libm::sqrtf(m);
+        }
         if t < self.overlap {
             v += self.join * (self.overlap - t) as f32 / (self.overlap + 1) as f32;
         }
         let full = samples(self.rate, FADE_AFTER_MS);
-        if t >= full {
-            v *= (silent - t) as f32 / (silent - full) as f32;
+        let low = samples(self.rate, LOW_FROM_MS);
+        let until = samples(self.rate, LOW_UNTIL_MS);
+        if t >= until {
+            v *= LOW * (silent - t) as f32 / (silent - until) as f32;
+        } else if t >= low {
+            v *= LOW;
+        } else if t >= full {
+            v *= 1.0 - (1.0 - LOW) * (t - full) as f32 / (low - full) as f32;
         }
         v.clamp(-self.peak, self.peak)
     }
@@ -531,7 +637,7 @@ mod test {
         let sent = vec![-12_000i16; n];
         let mut back = sent.clone();
         plc.good(&mut back);
-        let blend = samples(rate, RETURN_MS + RETURN_STEP_MS);
+        let blend = samples(rate, RETURN_MS);
         assert_eq!(back[blend..], sent[blend..]);
         // No step at the join: the first sample is near the concealment's
         // next, not at the frame's.
@@ -560,6 +666,36 @@ mod test {
         let mut lost = vec![1i16; n];
         plc.lost(&mut lost);
         assert!(lost.iter().all(|&v| v == 0));
+    }
+
+    #[test]
+    fn a_long_loss_turns_to_noise_the_same_every_time() {
+        let rate = SampleRate::Hz8000;
+        let n = samples(rate, 10);
+        let run = || {
+            let mut plc = Concealer::<i16>::new(rate);
+            for k in 0..6 {
+                plc.good(&mut wave(rate, k * n, 10));
+            }
+            let mut out = vec![0i16; 6 * n];
+            for frame in out.chunks_exact_mut(n) {
+                plc.lost(frame);
+            }
+            out
+        };
+        let out = run();
+        assert_eq!(out, run(), "deterministic");
+        // From 20 ms on, noise takes over: 40 to 50 ms no longer repeats
+        // the 5 ms period, though it keeps some of the level.
+        let late = &out[4 * n..5 * n];
+        let p = samples(rate, 5);
+        let diff: f64 = late[p..]
+            .iter()
+            .zip(late)
+            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+            .sum();
+        let energy: f64 = late[p..].iter().map(|&a| f64::from(a).powi(2)).sum();
+        assert!(energy > 0.0 && diff > energy * 0.5, "{diff} of {energy}");
     }
 
     #[test]
