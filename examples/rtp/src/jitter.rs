@@ -151,8 +151,10 @@ pub struct JitterBuffer {
     pub first_packet_tick: Option<u64>,
     /// What came, counted.
     pub stats: RxStats,
-    /// The position after the last sample received: a frame that nothing
-    /// arrived for before it is a gap in the stream, lost.
+    /// The positions of the first sample received and after the last: a
+    /// frame that nothing arrived for between them is a gap in the
+    /// stream, lost (before the first, the stream has not begun).
+    received_from: Option<u64>,
     received_until: u64,
     /// The leg's RFC 4733 events, if it has them.
     pub keypad: Option<Keypad>,
@@ -180,6 +182,7 @@ impl JitterBuffer {
             heard: 0,
             first_packet_tick: None,
             stats: RxStats::default(),
+            received_from: None,
             received_until: 0,
             keypad: None,
         }
@@ -388,6 +391,7 @@ impl JitterBuffer {
             if p >= play && p < play + cap {
                 let slot = (p as u64 % self.capacity()) as usize;
                 self.received_until = self.received_until.max(p as u64 + 1);
+                self.received_from = Some(self.received_from.map_or(p as u64, |f| f.min(p as u64)));
                 if !self.present[slot] {
                     self.present[slot] = true;
                     self.samples[slot] = b;
@@ -444,7 +448,7 @@ pub fn receive(
 
 impl PayloadSource for JitterBuffer {
     fn fill_payload(&mut self, payload: &mut [u8]) -> Fill {
-        let mut any = false;
+        let (mut any, start) = (false, self.play);
         for (i, out) in payload.iter_mut().enumerate() {
             let p = self.play + i as u64;
             let slot = (p % self.capacity()) as usize;
@@ -464,8 +468,9 @@ impl PayloadSource for JitterBuffer {
         if any {
             self.stats.frames_played += 1;
             Fill::Frame
-        } else if self.received_until > self.play {
-            // Later audio arrived: this frame's packet was lost or late.
+        } else if self.received_until > self.play && self.received_from.is_some_and(|f| f < start) {
+            // Audio arrived before it and after it: this frame's packet was
+            // lost or late.
             self.stats.frames_lost += 1;
             Fill::Lost
         } else {
