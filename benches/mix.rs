@@ -42,6 +42,11 @@
 //!   control call that switches the supervisor from whisper to barge
 //!   (`set_mode`, which works out the routes and compiles the plan), then
 //!   the borrowed tick after it, on a copy of a settled whisper call.
+//! - `session/conceal_clean/i16/8k20`: a settled `barge` tick whose
+//!   customer conceals lost frames, nothing lost (its concealer hears the
+//!   frame); `session/conceal_lost/i16/8k20`: the tick in which that
+//!   customer's frame is lost after one that arrived (pitch search,
+//!   concealed frame, routes worked out again), on a copy of the call.
 //! - `sessions/barge/i16/8k20/N` (borrowed) and `sessions_copied/...`: one
 //!   tick over N independent `barge` calls, each with its own host-side
 //!   frames (1000: cache-resident; 20000: bound by memory).
@@ -294,6 +299,22 @@ fn single_sessions(c: &mut Criterion, path: Path) {
     session_bench::<i16, 3>(&mut g, "whisper/i16/8k20", nb, WHISPER, path);
     session_bench::<i16, 3>(&mut g, "barge/i16/8k20", nb, BARGE, path);
     session_bench::<i16, 4>(&mut g, "four/i16/8k20", nb, FOUR, path);
+    // The whisper call with its call signals on: the difference from
+    // `whisper` is the signals' cost for two parties (the customer's and
+    // the agent's detector and the call's counts).
+    let mut signals = Call::<i16, 3>::new(nb, WHISPER, 1);
+    signals
+        .session
+        .enable_signals(
+            barge::SignalConfig::new().alert_dead_air(std::time::Duration::from_secs(5)),
+        )
+        .unwrap();
+    g.bench_function("whisper_signals/i16/8k20", |b| {
+        b.iter(|| {
+            signals.tick(path);
+            while signals.session.poll_alert().is_some() {}
+        })
+    });
 
     // A tick right after whisper → barge: the routes from the supervisor to
     // the customer open with a ramp. Each measured tick gets its own copy of
@@ -326,6 +347,42 @@ fn single_sessions(c: &mut Criterion, path: Path) {
                 |session| {
                     session.set_mode(ids[2], Mode::Barge).unwrap();
                     tick_borrowed(session, ids, frames);
+                },
+                BatchSize::NumIterations(COPIES),
+            )
+        });
+
+        // A barge call whose customer conceals lost frames: a tick with
+        // nothing lost (the concealer hears the customer's frame), and a
+        // tick whose customer frame is lost right after one that arrived
+        // (the pitch search, the concealed frame, and the routes worked out
+        // again, so that none that opened since carries it).
+        let mut lossy = Session::<i16>::new(nb);
+        let c = lossy.join(Join::customer().conceal_loss()).unwrap();
+        let a = lossy.join(Role::Agent).unwrap();
+        let v = lossy.join(Join::supervisor(Mode::Barge)).unwrap();
+        let voice: Vec<Vec<i16>> = (0..3)
+            .map(|k| noise(nb.samples_per_frame(), k + 1))
+            .collect();
+        let all = [(c, &voice[0][..]), (a, &voice[1][..]), (v, &voice[2][..])];
+        for _ in 0..4 {
+            lossy.mix_frames(&all).unwrap();
+        }
+        while lossy.poll_event().is_some() {}
+        g.bench_function("conceal_clean/i16/8k20", |b| {
+            b.iter(|| {
+                lossy.mix_frames(black_box(&all)).unwrap();
+                black_box(lossy.output(a).unwrap());
+            })
+        });
+        let others = [(a, &voice[1][..]), (v, &voice[2][..])];
+        g.bench_function("conceal_lost/i16/8k20", |b| {
+            b.iter_batched_ref(
+                || lossy.clone(),
+                |session| {
+                    session.lose_frame(c).unwrap();
+                    session.mix_frames(black_box(&others)).unwrap();
+                    black_box(session.output(a).unwrap());
                 },
                 BatchSize::NumIterations(COPIES),
             )

@@ -103,7 +103,7 @@ use std::time::Instant;
 use barge::g711::Law;
 use barge::keypad::DtmfMap;
 use barge::media::{Driver, G711Sink, G711Source, Leg};
-use barge::{Event, Format, Mode, PartyId, Role, Session};
+use barge::{Event, Format, Join, Mode, PartyId, Role, Session};
 use barge_rtp::{receive, JitterBuffer, Keypad, RtpSender, MAX_DATAGRAM};
 
 const USAGE: &str = "usage: rtp_call --customer LOCAL=REMOTE --agent LOCAL=REMOTE \
@@ -394,7 +394,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             JitterBuffer::new(args.law.payload_type(), args.law.silence(), delay, capacity);
         parties.push(Party {
             name: PARTIES[i],
-            id: call.join(role)?,
+            // A packet the jitter buffer gave up on is concealed.
+            id: call.join(Join::from(role).conceal_loss())?,
             source: G711Source::new(args.law, format, jitter)?,
             sink: G711Sink::new(
                 args.law,

@@ -421,6 +421,22 @@ pub enum Error {
         /// Who was refused what, and why.
         refusal: Refusal,
     },
+
+    /// A setting of the call signals
+    /// ([`SignalConfig`](crate::SignalConfig)) out of its range.
+    #[error("call signal setting {setting} of {given}: expected {min} to {max} {unit}")]
+    SignalSetting {
+        /// The setting, as its method on `SignalConfig` is named.
+        setting: &'static str,
+        /// The value that was given, in `unit`.
+        given: u64,
+        /// The smallest value it takes.
+        min: u64,
+        /// The largest value it takes.
+        max: u64,
+        /// What the values count: `"ms"` or `"a minute"`.
+        unit: &'static str,
+    },
 }
 
 /// Shows a duration in microseconds as whole milliseconds when it is one.

@@ -90,6 +90,12 @@
 //!
 //! A party that hands in no frame for a tick is silence for everyone that
 //! tick (counted in [`PartyStats::frames_missing`]); frames never carry over.
+//! Lost is not absent: a frame lost in transit ([`Session::lose_frame`],
+//! [`media::Fill::Lost`]) of a party that conceals loss
+//! ([`Join::conceal_loss`]) is filled from its own earlier audio
+//! ([`plc`]), counted in [`PartyStats::frames_concealed`]; it counts as
+//! audio of the tick it was made from, so a route that opened since does
+//! not carry it.
 //! Every listener's frame is written every tick, so a whisper reaches the
 //! agent even when nothing else does.
 //!
@@ -227,12 +233,16 @@
 //! - **Jitter.** Packets arrive unevenly; `barge` takes exactly one frame
 //!   per leg per tick. Buffer what arrives (a jitter buffer, fixed at
 //!   40–100 ms or adaptive), hand over the frame that is due, and never
-//!   block in a source: what has not arrived is [`media::Fill::Missing`].
-//!   A packet that comes after its turn is dropped, not played late.
-//! - **Packet loss.** A missing frame is silence for that party for that
-//!   tick, counted in [`PartyStats::frames_missing`]; `barge` never repeats
-//!   a frame. A host that wants concealment does it in its source (WebRTC's
-//!   NetEq does) and returns [`media::Fill::Frame`].
+//!   block in a source: what has not arrived is [`media::Fill::Lost`] (or
+//!   [`media::Fill::Missing`] while nothing is sent). A packet that comes
+//!   after its turn is dropped, not played late.
+//! - **Packet loss.** A missing frame (absent on purpose) is silence for
+//!   that party for that tick, counted in [`PartyStats::frames_missing`];
+//!   `barge` never repeats a frame. A lost frame ([`media::Fill::Lost`],
+//!   [`Session::lose_frame`]) of a party that joined with
+//!   [`Join::conceal_loss`] is concealed from its own earlier audio at its
+//!   leg's rate ([`plc`]) and counted in [`PartyStats::frames_concealed`]
+//!   too; for any other party it is silence.
 //! - **Clock drift.** One clock paces the ticks: the host's. Schedule tick
 //!   `n` at `start + n × ptime` rather than sleeping one ptime after each
 //!   tick, so that late wake-ups do not add up; after a stall, run the
@@ -369,6 +379,16 @@
 //!
 //! The core is `#![no_std]` with `alloc`; the `std` feature (default) adds
 //! [`std::error::Error`] for [`Error`]. There is no `unsafe` code.
+//!
+//! ## Call signals
+//!
+//! [`Session::enable_signals`] turns on live signals from the customer's
+//! and the agent's own audio, before mixing (a whisper is never counted):
+//! talk time and ratio, turns, dead air, overtalk and who started it,
+//! backchannels apart from interruptions, monologues, reply latency, level
+//! and clipping ([`CallSignals`], read with [`Session::signals`]), and
+//! [`Alert`]s when a [`SignalConfig`] threshold is crossed
+//! ([`Session::poll_alert`]). Off by default; on or off, no output changes.
 //!
 //! ## Privacy guarantees
 //!
@@ -548,7 +568,7 @@ mod id;
 pub mod label;
 
 mod dsp;
-pub use dsp::{dtmf, g711, kernel, resample, tone};
+pub use dsp::{dtmf, g711, kernel, plc, resample, tone, vad};
 
 pub mod keypad;
 pub mod route;
@@ -567,12 +587,14 @@ pub mod media;
 pub use dsp::dtmf::{Digit, DtmfDetector, DtmfEvent};
 pub use dsp::kernel::Sample;
 pub use dsp::tone::{ToneGenerator, ToneSpec};
+pub use dsp::vad::VoiceDetector;
 pub use error::Error;
 pub use format::{Format, Ptime, SampleRate};
 pub use gain::Gain;
 pub use label::Label;
 pub use policy::{Grant, Identity, ModeSet, Policy, Reason, Refusal};
 pub use route::{Audience, Mode, Role};
+pub use session::{Alert, CallSignals, SignalConfig, TalkSignals, ALERT_LIMIT};
 pub use session::{
     BeforeDisclosure, Consent, ConsentBy, Cue, CueOn, Event, Join, PartyId, PartyInfo, PartyStats,
     Route, Session, TapInfo, DEFAULT_EVENT_LIMIT, MAX_PARTIES,

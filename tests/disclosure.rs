@@ -217,3 +217,30 @@ fn a_disclosure_that_could_never_end_or_never_be_heard_is_refused() {
     ));
     assert_eq!(s, before);
 }
+
+#[test]
+fn a_tone_refused_for_a_frame_already_in_leaves_the_prompt_where_it_was() {
+    const PROMPT: ToneSpec = ToneSpec::single(440.0, -16.0, Cadence::once(400));
+    let (mut s, ..) = call();
+    let prompt = s.join(Join::announcement(Audience::CUSTOMERS)).unwrap();
+    s.set_disclosure(prompt).unwrap();
+    for _ in 0..10 {
+        s.put_frame(prompt, &[300; 160]).unwrap();
+        s.mix();
+    }
+    // The last frame of the prompt is in; a tone for it now is refused, and
+    // the prompt played so far still counts.
+    s.put_frame(prompt, &[300; 160]).unwrap();
+    let before = s.clone();
+    assert_eq!(
+        s.play(prompt, &PROMPT),
+        Err(Error::DuplicateFrame {
+            party: prompt,
+            tick: 10
+        })
+    );
+    assert_eq!(s, before);
+    s.mix();
+    s.prompt_ended(prompt).unwrap();
+    assert_eq!(s.consent(), Consent::Given);
+}

@@ -1,8 +1,8 @@
 //! Property tests over random calls: every control call the session has
 //! (joins in every role and mode, leaves, every mode change, route gains on
 //! every pair of parties, supervisors included, volumes, ramps, event
-//! limits, draining, snapshots), missing frames and bad input, foreign ids
-//! included.
+//! limits, draining, snapshots), missing and lost frames (every other
+//! party conceals loss) and bad input, foreign ids included.
 
 mod common;
 
@@ -176,6 +176,43 @@ fn len(s: &Session<i16>, party: PartyId) -> usize {
     (20 / leg.ptime().ms()).max(1) as usize * leg.samples_per_frame()
 }
 
+/// Whether the party in slot `slot` conceals its lost frames: every other
+/// one, so that calls mix parties that do and parties that do not.
+fn conceals(slot: usize) -> bool {
+    slot % 2 == 0
+}
+
+/// The join of a party of `kind` in slot `slot`.
+fn join_of(kind: Kind, slot: usize) -> Join {
+    let join = match kind {
+        Kind::Customer => Join::customer(),
+        Kind::Agent => Join::agent(),
+        Kind::Supervisor(m) => Join::supervisor(m),
+        Kind::Recorder(w) => Join::recorder(w),
+        Kind::Announcement(b) => Join::announcement(audience(b)),
+    };
+    if conceals(slot) {
+        join.conceal_loss()
+    } else {
+        join
+    }
+}
+
+/// Whether the party in slot `slot`, sending nothing at a tick with `seed`,
+/// lost its frames in transit (else they are absent).
+fn lost(seed: u64, slot: usize) -> bool {
+    (seed >> (slot % 60)) & 3 == 1
+}
+
+/// Says that every frame `party` takes at the next tick was lost.
+fn lose(s: &mut Session<i16>, party: PartyId) -> Result<(), barge::Error> {
+    let n = s.leg_format(party).unwrap().samples_per_frame();
+    for _ in 0..len(s, party) / n {
+        s.lose_frame(party)?;
+    }
+    Ok(())
+}
+
 /// Hands in `frame` (of [`len`] samples) for `party`: its frame, or its
 /// frames of the tick in turn.
 fn put(s: &mut Session<i16>, party: PartyId, frame: &[i16]) -> Result<(), barge::Error> {
@@ -225,22 +262,12 @@ fn control(full: &mut Session<i16>, shadow: &mut Session<i16>, slots: &mut Vec<S
     let pick = |i: usize| slots.get(i % slots.len().max(1)).copied();
     let result: Result<(), Error> = match *op {
         Op::Join(kind) => {
-            let r = match kind {
-                Kind::Customer => full.join(Role::Customer),
-                Kind::Agent => full.join(Role::Agent),
-                Kind::Supervisor(m) => full.join(Join::supervisor(m)),
-                Kind::Recorder(w) => full.join(Join::recorder(w)),
-                Kind::Announcement(b) => full.join(Join::announcement(audience(b))),
-            };
+            let slot = slots.len();
+            let r = full.join(join_of(kind, slot));
             r.map(|id| {
                 let shadow_id = match kind {
-                    Kind::Customer => Some(shadow.join(Role::Customer).unwrap()),
-                    Kind::Agent => Some(shadow.join(Role::Agent).unwrap()),
-                    Kind::Recorder(w) => Some(shadow.join(Join::recorder(w)).unwrap()),
-                    Kind::Announcement(b) => {
-                        Some(shadow.join(Join::announcement(audience(b))).unwrap())
-                    }
                     Kind::Supervisor(_) => None,
+                    _ => Some(shadow.join(join_of(kind, slot)).unwrap()),
                 };
                 slots.push(Slot {
                     full: id,
@@ -476,6 +503,11 @@ proptest! {
                     if let Some(sh) = s.shadow {
                         put(&mut shadow, sh, &f).unwrap();
                     }
+                } else if lost(seed, i) && due(&full, s.full) {
+                    lose(&mut full, s.full).unwrap();
+                    if let Some(sh) = s.shadow {
+                        lose(&mut shadow, sh).unwrap();
+                    }
                 }
             }
             full.mix();
@@ -536,10 +568,13 @@ proptest! {
                 for &(j, s) in &live {
                     if j != i && sends(j, &full, s.full) {
                         put(&mut alt, s.full, &frame(seed, j, len(&full, s.full))).unwrap();
+                    } else if j != i && lost(seed, j) && due(&full, s.full) {
+                        lose(&mut alt, s.full).unwrap();
                     } else if j == i && due(&full, s.full) {
-                        match seed % 3 {
+                        match seed % 4 {
                             0 => {}
                             1 => put(&mut alt, s.full, &vec![i16::MIN; len(&full, s.full)]).unwrap(),
+                            2 => lose(&mut alt, s.full).unwrap(),
                             _ => put(&mut alt, s.full, &frame(seed ^ 0x5EED, j, len(&full, s.full))).unwrap(),
                         }
                     }
@@ -551,6 +586,8 @@ proptest! {
                 if sends(i, &full, s.full) {
                     let f = frame(seed, i, len(&full, s.full));
                     put(&mut full, s.full, &f).unwrap();
+                } else if lost(seed, i) && due(&full, s.full) {
+                    lose(&mut full, s.full).unwrap();
                 }
             }
             full.mix();
@@ -588,13 +625,8 @@ proptest! {
             let pick = |i: usize| slots.get(i % slots.len().max(1)).copied();
             match *op {
                 Op::Join(kind) => {
-                    let join = |s: &mut Session<i16>| match kind {
-                        Kind::Customer => s.join(Role::Customer),
-                        Kind::Agent => s.join(Role::Agent),
-                        Kind::Supervisor(m) => s.join(Join::supervisor(m)),
-                        Kind::Recorder(w) => s.join(Join::recorder(w)),
-                        Kind::Announcement(b) => s.join(Join::announcement(audience(b))),
-                    };
+                    let slot = slots.len();
+                    let join = |s: &mut Session<i16>| s.join(join_of(kind, slot));
                     let (x, y) = (join(&mut a), join(&mut b));
                     prop_assert_eq!(&x, &y);
                     if let Ok(id) = x {
@@ -628,7 +660,16 @@ proptest! {
                 },
                 Op::Tick(mask, seed) => {
                     for (i, &(id, kind, present)) in slots.iter().enumerate() {
-                        if !present || mask & (1 << (i % 32)) == 0 || !due(&a, id) {
+                        if !present || !due(&a, id) {
+                            continue;
+                        }
+                        if mask & (1 << (i % 32)) == 0 {
+                            // Lost in both calls: concealed from what each
+                            // heard before.
+                            if lost(seed, i) {
+                                lose(&mut a, id).unwrap();
+                                lose(&mut b, id).unwrap();
+                            }
                             continue;
                         }
                         let f = frame(seed, i, len(&a, id));
@@ -779,6 +820,70 @@ proptest! {
             let out = s.output(*id).unwrap();
             prop_assert!(out.iter().all(|x| x.is_finite() && (-1.0..=1.0).contains(x)));
             prop_assert_eq!(out, clean.output(*id).unwrap());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// The call signals change no output bit: a call with them on and the
+    /// same call with them off (the same control calls, the same frames)
+    /// hand every party the same frames and record the same events, through
+    /// any sequence of control calls; turning them on, changing their
+    /// settings or off again mid-call changes nothing either.
+    #[test]
+    fn call_signals_change_no_output_bit(
+        ops in prop::collection::vec(op(), 1..80),
+        dead_air_s in 1u64..4,
+        switch_at in 0usize..80,
+    ) {
+        let mut off = Session::<i16>::new(Format::NARROWBAND_20MS);
+        // A clone: the same call, so that both hand out the same ids.
+        let mut on = off.clone();
+        let config = barge::SignalConfig::new()
+            .alert_dead_air(Duration::from_secs(dead_air_s))
+            .alert_monologue(Duration::from_secs(1))
+            .alert_interruptions(1);
+        on.enable_signals(config).unwrap();
+        let (mut shadow_on, mut shadow_off) = (off.clone(), off.clone());
+        let (mut slots_on, mut slots_off) = (Vec::new(), Vec::new());
+        for (k, op) in ops.iter().enumerate() {
+            if k == switch_at {
+                on.enable_signals(config.with_backchannel(Duration::from_millis(300))).unwrap();
+            }
+            if k == switch_at + 40 {
+                on.disable_signals();
+                on.enable_signals(config).unwrap();
+            }
+            let Op::Tick(mask, seed) = *op else {
+                control(&mut on, &mut shadow_on, &mut slots_on, op);
+                control(&mut off, &mut shadow_off, &mut slots_off, op);
+                continue;
+            };
+            for (i, s) in slots_on.iter().enumerate().filter(|(_, s)| s.present) {
+                if mask & (1 << (i % 32)) != 0 && due(&on, s.full) {
+                    let f = frame(seed, i, len(&on, s.full));
+                    put(&mut on, s.full, &f).unwrap();
+                    put(&mut off, s.full, &f).unwrap();
+                }
+            }
+            on.mix();
+            off.mix();
+            shadow_on.mix();
+            shadow_off.mix();
+            for s in slots_on.iter().filter(|s| s.present) {
+                prop_assert_eq!(on.output(s.full), off.output(s.full));
+            }
+            loop {
+                let (a, b) = (on.poll_event(), off.poll_event());
+                prop_assert_eq!(&a, &b);
+                if a.is_none() {
+                    break;
+                }
+            }
+            while on.poll_alert().is_some() {}
+            prop_assert!(off.signals().is_none());
         }
     }
 }

@@ -2,7 +2,9 @@
 //! the documented promise it checks and fails until the library keeps it.
 
 use barge::tone::Cadence;
-use barge::{Audience, BeforeDisclosure, ConsentBy, Event, Format, Mode, Role, Session, ToneSpec};
+use barge::{
+    Audience, BeforeDisclosure, ConsentBy, Event, Format, Join, Mode, Role, Session, ToneSpec,
+};
 
 /// `Event::ConsentGiven { at }` is "the first tick anyone may listen", and
 /// `require_disclosure` says no supervisor hears anything of the call until
@@ -15,9 +17,9 @@ fn a_disclosure_lets_supervisors_listen_only_from_the_tick_after_it_ends() {
     s.set_ramp(std::time::Duration::ZERO).unwrap();
     let c = s.join(Role::Customer).unwrap();
     let _a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(Mode::Monitor).unwrap();
+    let v = s.join(Join::supervisor(Mode::Monitor)).unwrap();
     s.require_disclosure(BeforeDisclosure::HoldSilent).unwrap();
-    let d = s.join_announcement(Audience::CUSTOMERS).unwrap();
+    let d = s.join(Join::announcement(Audience::CUSTOMERS)).unwrap();
     s.set_disclosure(d).unwrap();
     // 21 ms: the tone's last sample is in tick 1.
     s.play(d, &ToneSpec::single(1000.0, -10.0, Cadence::once(21)))

@@ -971,6 +971,121 @@ fn disclosure_lifts_the_gate_a_tick_early() -> Vec<Op> {
     ops
 }
 
+/// A disclosure in the host's own voice: a prompt handed in frame by frame,
+/// refused while its audience leaves the customer out or its tone never
+/// ends, not counted with a frame missing, counted when it plays
+/// throughout; then frames skipped, and parties that join on legs of their
+/// own (a 48 kHz browser; 30 ms frames on a 20 ms call, refused).
+fn disclosure_in_the_hosts_voice() -> Vec<Op> {
+    let prompt = Who(3);
+    let mut ops = vec![
+        Op::Join(RoleArg::Customer),
+        Op::Join(RoleArg::Agent),
+        Op::JoinSupervisor(ModeArg::Monitor),
+        Op::RequireDisclosure(false),
+        Op::JoinAnnouncement(AGENTS),
+        Op::SetDisclosure(prompt),
+        Op::SetAudience(prompt, CUSTOMERS),
+        Op::SetDisclosure(prompt),
+        Op::SetAudience(prompt, AGENTS),
+        Op::Play(prompt, WARNING),
+        Op::PromptEnded(C),
+        Op::PromptEnded(prompt),
+    ];
+    // A frame of the prompt missing: no consent at its end.
+    for t in 0..4 {
+        if t != 2 {
+            ops.push(Op::Put(prompt, tone(1400 + t)));
+        }
+        all_talk(&mut ops, 2, 1410 + t);
+    }
+    ops.push(Op::PromptEnded(prompt));
+    ops.push(Op::Compliance(S));
+    // Played throughout: consent from the next tick.
+    for t in 0..4 {
+        ops.push(Op::Put(prompt, tone(1420 + t)));
+        all_talk(&mut ops, 2, 1430 + t);
+    }
+    ops.push(Op::PromptEnded(prompt));
+    ops.push(Op::Compliance(S));
+    ops.extend([
+        Op::SkipFrame(C),
+        Op::Put(C, tone(1440)),
+        Op::SkipFrame(C),
+        Op::SkipFrame(Who(250)),
+        Op::JoinOnLeg(RoleArg::Supervisor, leg(HZ48), false),
+        Op::JoinOnLeg(
+            RoleArg::Agent,
+            LegArg {
+                rate: CALL_RATE,
+                ptime: LegArg::OTHER_PTIME + 2,
+            },
+            false,
+        ),
+        Op::JoinOnLeg(RoleArg::Recorder, leg(HZ16), false),
+    ]);
+    for t in 0..3 {
+        all_talk(&mut ops, 5, 1450 + t);
+    }
+    ops.push(Op::Poll(255));
+    ops
+}
+
+/// Lost frames: a customer and a supervisor that conceal loss, one on a
+/// 48 kHz leg, lose frames alone and in bursts while the supervisor moves
+/// from whisper to barge and back; an agent that does not conceal loses
+/// frames as silence; a lost frame refuses a second, a tone and a new leg.
+fn lost_frames() -> Vec<Op> {
+    use ModeArg::*;
+    let conceal = |r: RoleArg, rate: u8| Op::JoinOnLeg(r, leg(rate), true);
+    let mut ops = vec![
+        conceal(RoleArg::Customer, CALL_RATE),
+        Op::Join(RoleArg::Agent),
+        conceal(RoleArg::Supervisor, HZ48),
+        Op::SetMode(S, Whisper),
+        conceal(RoleArg::Recorder, CALL_RATE),
+        tap(true, true, true, false, 5),
+    ];
+    for t in 0..24u32 {
+        for p in 0..3u8 {
+            let lose = match p {
+                0 => t % 5 == 2 || t % 7 == 3,
+                1 => t % 6 == 1,
+                _ => (8..11).contains(&t) || t % 4 == 0,
+            };
+            if lose {
+                ops.push(Op::LoseFrame(Who(p)));
+            } else if t % 9 != 5 {
+                ops.push(Op::Put(Who(p), tone(1500 + 3 * t + p as u32)));
+            }
+        }
+        if t == 9 {
+            ops.extend([
+                Op::LoseFrame(C),
+                Op::Put(C, tone(1)),
+                Op::SetLegFormat(C, leg(HZ16)),
+                Op::SetMode(S, Barge),
+            ]);
+        }
+        if t == 14 {
+            ops.push(Op::SetMode(S, Whisper));
+        }
+        if t == 18 {
+            ops.push(Op::MixFrames(MixArg {
+                pick: 0b111,
+                order: 1,
+                fault: Fault::None,
+                frame: tone(1600 + t),
+            }));
+            continue;
+        }
+        ops.push(Op::Query(Who(t as u8 % 4), C));
+        ops.push(Op::Tick);
+    }
+    ops.push(Op::Poll(255));
+    ops
+}
+
 /// Cases that fail until the library is fixed: written to
 /// `regressions/session_ops/crash-*`.
 fn found_cases() -> Vec<(&'static str, Input)> {
@@ -1102,6 +1217,19 @@ fn cases() -> Vec<(&'static str, Input)> {
             "consent-refuses-i16-8k-20ms",
             case(false, 0, 1, consent_refuses()),
         ),
+        (
+            "disclosure-in-the-hosts-voice-i16-8k-20ms",
+            case(false, 0, 1, disclosure_in_the_hosts_voice()),
+        ),
+        (
+            "disclosure-in-the-hosts-voice-f32-16k-10ms",
+            case(true, 196, 0, disclosure_in_the_hosts_voice()),
+        ),
+        ("lost-frames-i16-8k-20ms", case(false, 0, 1, lost_frames())),
+        (
+            "lost-frames-f32-16k-10ms",
+            case(true, 196, 0, lost_frames()),
+        ),
     ]
 }
 
@@ -1159,11 +1287,11 @@ fn write_seeds() {
 // out rather than left to the reference model.
 
 fn three_party(mode: barge::Mode) -> (barge::Session<i16>, [barge::PartyId; 3]) {
-    use barge::{Format, Role, Session};
+    use barge::{Format, Join, Role, Session};
     let mut s = Session::new(Format::NARROWBAND_20MS);
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
-    let v = s.join_supervisor(mode).unwrap();
+    let v = s.join(Join::supervisor(mode)).unwrap();
     (s, [c, a, v])
 }
 
@@ -1293,13 +1421,13 @@ fn frame(tick: u32, len: usize, seed: u32) -> Vec<i16> {
 
 #[test]
 fn a_whispering_48k_supervisor_never_reaches_an_8k_customer() {
-    use barge::{Format, Mode, Role, Session};
+    use barge::{Format, Join, Mode, Role, Session};
     use Mode::*;
     let mut with = Session::<i16>::new(Format::NARROWBAND_20MS);
     let c = with.join(Role::Customer).unwrap();
     let a = with.join(Role::Agent).unwrap();
     let mut without = with.clone();
-    let v = with.join_supervisor(Whisper).unwrap();
+    let v = with.join(Join::supervisor(Whisper)).unwrap();
     with.set_leg_format(v, Format::new(48000, 20).unwrap())
         .unwrap();
     let modes = [
@@ -1352,13 +1480,13 @@ fn a_whispering_48k_supervisor_never_reaches_an_8k_customer() {
 /// `mix_frames` (some frames handed in first, in a changing order, some
 /// missing): the same outputs and the same session after every tick.
 fn borrowed_equals_copied(legs: &[(usize, u32)]) {
-    use barge::{Format, Mode, PartyId, Role, Session};
+    use barge::{Format, Join, Mode, PartyId, Role, Session};
     let mut a = Session::<i16>::new(Format::NARROWBAND_20MS);
     let ids = [
         a.join(Role::Customer).unwrap(),
         a.join(Role::Agent).unwrap(),
-        a.join_supervisor(Mode::Barge).unwrap(),
-        a.join_recorder(true).unwrap(),
+        a.join(Join::supervisor(Mode::Barge)).unwrap(),
+        a.join(Join::recorder(true)).unwrap(),
     ];
     for &(p, hz) in legs {
         a.set_leg_format(ids[p], Format::new(hz, 20).unwrap())
@@ -1426,9 +1554,9 @@ fn leg_formats_refused_and_taken() {
     let c = s.join(Role::Customer).unwrap();
     let a = s.join(Role::Agent).unwrap();
     assert_eq!(
-        s.set_leg_format(c, Format::new(48000, 10).unwrap()),
+        s.set_leg_format(c, Format::new(48000, 30).unwrap()),
         Err(Error::LegFrameDuration {
-            given_ms: 10,
+            given_ms: 30,
             expected_ms: 20
         })
     );

@@ -9,6 +9,8 @@
 //! - [`resample`]: the conversion between a leg's rate and the call's;
 //! - [`tone`]: tones, cues and DTMF digits generated sample-accurately;
 //! - [`dtmf`]: the detector of DTMF digits in a party's audio;
+//! - [`plc`]: packet loss concealment, per leg, at the leg's rate;
+//! - [`vad`]: voice activity of a leg, adaptive to its noise floor;
 //! - `digit` and `level`: the DTMF keys, and levels in dBm0, that both
 //!   of the last two use.
 
@@ -17,5 +19,7 @@ pub mod dtmf;
 pub mod g711;
 pub mod kernel;
 pub(crate) mod level;
+pub mod plc;
 pub mod resample;
 pub mod tone;
+pub mod vad;

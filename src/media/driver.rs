@@ -17,6 +17,10 @@ pub struct Tick {
     pub frames: usize,
     /// Sources whose frame was missing.
     pub missing: usize,
+    /// Sources whose frame was lost ([`Fill::Lost`]): concealed for a
+    /// party that conceals loss, else silence (counted here, not in
+    /// `missing`).
+    pub lost: usize,
     /// Sources that ended: their parties left the call before the mix.
     pub ended: usize,
     /// Sinks that were given a frame.
@@ -68,7 +72,8 @@ impl<S: Sample> Driver<S> {
     /// call's has its source read, and its sink written, once for each of
     /// its frames of the tick, in order; a frame its source says is
     /// [`Fill::Missing`] is silence in its place
-    /// ([`Session::skip_frame`]).
+    /// ([`Session::skip_frame`]), and one it says is [`Fill::Lost`] is
+    /// concealed ([`Session::lose_frame`]).
     ///
     /// Parties without a leg are mixed as the plain API left them (a frame
     /// handed in with [`Session::put_frame`], or silence). A leg whose
@@ -167,6 +172,10 @@ impl<S: Sample> Driver<S> {
                     Fill::Missing => {
                         session.count_input(view.at, false);
                         tick.missing += 1;
+                    }
+                    Fill::Lost => {
+                        session.lose_input(view.at);
+                        tick.lost += 1;
                     }
                     Fill::Ended => {
                         tick.ended += 1;

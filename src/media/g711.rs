@@ -17,7 +17,9 @@ use crate::format::Format;
 /// source.
 pub trait PayloadSource {
     /// Writes the leg's next payload into `payload` and says whether there
-    /// was one.
+    /// was one: [`Fill::Lost`] marks a payload lost in transit (the
+    /// jitter buffer gave up on it), which a party that conceals loss
+    /// conceals; [`Fill::Missing`] one absent on purpose (silence).
     fn fill_payload(&mut self, payload: &mut [u8]) -> Fill;
 }
 

@@ -6,8 +6,10 @@
 //! for each leg:
 //!
 //! - [`Source`]: fill the frame `barge` hands over with the leg's next frame
-//!   of audio, or say that this tick's frame is [`Fill::Missing`] (lost or
-//!   late: the host's jitter buffer decides) or that the leg has
+//!   of audio, or say that this tick's frame is [`Fill::Lost`] (lost or
+//!   late in transit: the host's jitter buffer decides; concealed for a
+//!   party that conceals loss), [`Fill::Missing`] (absent on purpose:
+//!   silence) or that the leg has
 //!   [`Fill::Ended`];
 //! - [`Sink`]: take the frame the leg's party must hear this tick.
 //!
@@ -86,9 +88,41 @@ use crate::id::PartyId;
 pub enum Fill {
     /// The frame holds the leg's audio for this tick.
     Frame,
-    /// There is no audio for this tick (lost, late, not sent): the party is
-    /// silence to everyone this tick, and the frame's contents are ignored.
+    /// There is no audio for this tick, on purpose (on hold, muted,
+    /// discontinuous transmission, nothing sent): the party is silence to
+    /// everyone this tick, and the frame's contents are ignored.
     Missing,
+    /// The tick's audio was lost in transit (a packet the jitter buffer
+    /// gave up on): for a party that conceals loss
+    /// ([`Join::conceal_loss`](crate::Join::conceal_loss)) the frame is
+    /// filled from the party's earlier audio ([`Session::lose_frame`](crate::Session::lose_frame)),
+    /// else it is silence, as [`Fill::Missing`]. The frame's contents are
+    /// ignored.
+    ///
+    /// ```
+    /// use barge::media::{Driver, Fill, Leg};
+    /// use barge::{Format, Join, Session};
+    /// let format = Format::NARROWBAND_20MS;
+    /// let mut call = Session::<i16>::new(format);
+    /// let customer = call.join(Join::customer().conceal_loss())?;
+    /// let mut n = 0;
+    /// // Every fifth packet lost on the way.
+    /// let mut network = |frame: &mut [i16]| {
+    ///     n += 1;
+    ///     if n % 5 == 0 {
+    ///         return Fill::Lost;
+    ///     }
+    ///     frame.fill(1000);
+    ///     Fill::Frame
+    /// };
+    /// let mut driver = Driver::new(format);
+    /// for _ in 0..10 {
+    ///     driver.tick(&mut call, &mut [Leg::talk_only(customer, &mut network)])?;
+    /// }
+    /// assert_eq!(call.party(customer)?.stats.frames_concealed, 2);
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    Lost,
     /// The leg has ended (hung up, stream closed, prompt over): the party
     /// leaves the call and the frame's contents are ignored.
     Ended,

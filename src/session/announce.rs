@@ -74,21 +74,21 @@ impl<S: Sample> Session<S> {
             .map_or(self.format, |l| l.format)
             .rate();
         let generator = ToneGenerator::new(tone, rate)?;
-        if self.disclosure == Some(party) {
-            if generator.forever() {
-                return Err(Error::DisclosureNeverEnds { party });
-            }
-            // A tone the disclosure begins anew.
-            self.disclosing = super::consent::Disclosing::NOT_YET;
+        let disclosure = self.disclosure == Some(party);
+        if disclosure && generator.forever() {
+            return Err(Error::DisclosureNeverEnds { party });
         }
-        let p = &mut self.parties[i];
-        if p.has_input {
+        if self.parties[i].has_input || self.lost_now(i) {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,
             });
         }
-        p.start_tone(generator);
+        if disclosure {
+            // A tone the disclosure begins anew.
+            self.disclosing = super::consent::Disclosing::NOT_YET;
+        }
+        self.parties[i].start_tone(generator);
         let label = self.label(i);
         self.record(Event::ToneStarted {
             party,

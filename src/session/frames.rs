@@ -82,11 +82,11 @@ impl<S: Sample> Session<S> {
     }
 
     /// Whether party `i` has handed in every frame it takes this tick.
-    fn has_its_frames(&self, i: usize) -> bool {
+    pub(super) fn has_its_frames(&self, i: usize) -> bool {
         let p = &self.parties[i];
         match p.leg.as_deref() {
             Some(leg) if leg.frames > 1 => leg.next >= leg.frames,
-            _ => p.has_input,
+            _ => p.has_input || self.lost_now(i),
         }
     }
 
@@ -112,7 +112,9 @@ impl<S: Sample> Session<S> {
                 let n = leg.format.samples_per_frame();
                 let at = leg.next * n;
                 leg.input[at..at + n].fill(S::SILENCE);
+                let skipped = leg.next;
                 leg.next += 1;
+                self.mark_skipped(i, skipped);
             }
         }
         Ok(())
@@ -240,8 +242,8 @@ impl<S: Sample> Session<S> {
         let (format, takes) = match p.leg.as_deref() {
             Some(leg) if leg.phase != 0 => (leg.format, 0),
             Some(leg) if leg.frames > 1 => (leg.format, leg.frames - leg.next),
-            Some(leg) => (leg.format, usize::from(!p.has_input)),
-            None => (self.format, usize::from(!p.has_input)),
+            Some(leg) => (leg.format, usize::from(!p.has_input && !self.lost_now(at))),
+            None => (self.format, usize::from(!p.has_input && !self.lost_now(at))),
         };
         Ok(LegView {
             at,

@@ -106,9 +106,15 @@ impl<S: Sample> Session<S> {
     /// the mix and back after it ([`crate::resample`]); a leg at the call's
     /// rate (the default) is never resampled.
     ///
-    /// A leg's frame duration is the call's or a multiple of it
-    /// ([`Error::LegFrameDuration`] otherwise): a 20 ms PSTN leg on a call
-    /// that ticks every 10 ms for its WebRTC legs. Such a leg takes a frame
+    /// A leg's frame duration is the call's, a part of it or a multiple of
+    /// it ([`Error::LegFrameDuration`] otherwise, which lists the durations
+    /// that fit). A shorter one (a browser's 10 ms frames on a 20 ms PSTN
+    /// call) takes its frames of a tick one by one ([`Session::put_frame`]
+    /// as many times as fill the tick, [`Session::skip_frame`] for one that
+    /// is missing) and its [`Session::output`] holds what it heard over the
+    /// tick, its frames back to back; what it hands in is heard at most one
+    /// of the call's frames later. A longer one (a 20 ms PSTN leg on a call
+    /// that ticks every 10 ms for its WebRTC legs) takes a frame
     /// every few ticks, when [`Session::frame_due`] says so
     /// ([`Error::FrameNotDue`] between), is mixed over the ticks it spans,
     /// and its [`Session::output`] is the frame it heard over them, new
@@ -149,6 +155,9 @@ impl<S: Sample> Session<S> {
     pub fn set_leg_format(&mut self, party: PartyId, leg: Format) -> Result<(), Error> {
         let i = self.index(party)?;
         self.check_leg_format(leg)?;
+        // A frame lost for the next tick is its frame of that tick, as one
+        // handed in is.
+        let lost = self.lost_now(i);
         let p = &mut self.parties[i];
         let now = p.leg.as_ref().map_or(self.format, |l| l.format);
         if now == leg {
@@ -157,13 +166,17 @@ impl<S: Sample> Session<S> {
         if p.tone.is_some() {
             return Err(Error::TonePlaying { party });
         }
-        if p.has_input {
+        if p.has_input || lost {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,
             });
         }
         p.leg = (leg != self.format).then(|| Box::new(Leg::new(leg, self.format)));
+        if let Some(c) = p.conceal.as_deref_mut() {
+            // Its concealer hears the leg afresh, at the leg's rate.
+            *c = super::conceal::Conceal::new(leg);
+        }
         p.update_plain();
         self.rework_routes();
         Ok(())
@@ -244,7 +257,8 @@ impl<S: Sample> Session<S> {
             *at = NOT_BORROWED;
             let into = &mut self.inputs[i * spf..(i + 1) * spf];
             if leg.phase == 0 {
-                leg.handed = handed_now;
+                // A lost frame concealed is converted, and counted missing.
+                leg.handed = handed_now && !p.conceal.as_deref().is_some_and(|c| c.whole_lost);
                 let from: &[S] = if k != NOT_BORROWED {
                     // All the frames of the tick, lent at once.
                     leg.count = leg.frames;

@@ -16,6 +16,7 @@
 //! either succeeds or returns an [`Error`] and changes nothing.
 
 mod announce;
+mod conceal;
 mod consent;
 mod cue;
 mod digits;
@@ -26,6 +27,7 @@ mod party;
 pub(crate) mod routes;
 #[cfg(feature = "serde")]
 mod serialize;
+mod signals;
 mod taps;
 mod tick;
 
@@ -38,8 +40,10 @@ pub use cue::{Cue, CueOn};
 pub use events::{Event, DEFAULT_EVENT_LIMIT};
 pub use party::{Join, PartyInfo, PartyStats};
 pub use routes::{Route, DEFAULT_RAMP};
+pub use signals::{Alert, CallSignals, SignalConfig, TalkSignals, ALERT_LIMIT};
 pub use taps::TapInfo;
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use smallvec::SmallVec;
@@ -100,6 +104,7 @@ pub const MAX_PARTIES: usize = 32;
 /// | the keypad | [`press`](Session::press), [`detect_dtmf`](Session::detect_dtmf), [`set_dtmf_map`](Session::set_dtmf_map), [`dtmf_map`](Session::dtmf_map) |
 /// | policy and consent | [`set_policy`](Session::set_policy), [`policy`](Session::policy), [`modes_for`](Session::modes_for), [`require_disclosure`](Session::require_disclosure), [`set_disclosure`](Session::set_disclosure), [`prompt_ended`](Session::prompt_ended), [`record_consent`](Session::record_consent), [`consent`](Session::consent) |
 /// | the audit trail | [`poll_event`](Session::poll_event), [`events_pending`](Session::events_pending), [`event_limit`](Session::event_limit), [`set_event_limit`](Session::set_event_limit), [`media_time`](Session::media_time) |
+/// | call signals | [`enable_signals`](Session::enable_signals), [`disable_signals`](Session::disable_signals), [`signals`](Session::signals), [`poll_alert`](Session::poll_alert) |
 ///
 /// A host whose legs are sources and sinks runs the tick through
 /// [`media::Driver`](crate::media::Driver) instead of the frame calls.
@@ -193,6 +198,8 @@ pub struct Session<S: Sample> {
     one_pass_ticks: u64,
     #[cfg(test)]
     compiled_ticks: u64,
+    /// The call signals, while they are on ([`Session::enable_signals`]).
+    signals: Option<Box<signals::Signals>>,
 }
 
 impl<S: Sample> PartialEq for Session<S> {
@@ -224,6 +231,7 @@ impl<S: Sample> PartialEq for Session<S> {
             && self.disclosing == other.disclosing
             && self.cue_player == other.cue_player
             && self.next_tap == other.next_tap
+            && self.signals == other.signals
     }
 }
 
@@ -281,6 +289,7 @@ impl<S: Sample> Session<S> {
             one_pass_ticks: 0,
             #[cfg(test)]
             compiled_ticks: 0,
+            signals: None,
         }
     }
 

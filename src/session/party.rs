@@ -5,6 +5,7 @@ use alloc::boxed::Box;
 
 use smallvec::SmallVec;
 
+use super::conceal::Conceal;
 use super::cue::CueOn;
 use super::events::Event;
 use super::legs::Leg;
@@ -36,6 +37,12 @@ pub struct PartyStats {
     pub samples_clipped: u64,
     /// Non-finite `f32` samples this party sent, replaced by silence.
     pub samples_non_finite: u64,
+    /// Frames the host said were lost ([`Session::lose_frame`]) and that
+    /// were concealed from the party's earlier audio (a party that
+    /// conceals loss, [`Join::conceal_loss`]); each is also counted in
+    /// `frames_missing`. A dashboard tells a network problem (frames
+    /// concealed) from a party that went quiet (frames missing).
+    pub frames_concealed: u64,
 }
 
 /// What a party is, as [`Session::party`] reports it.
@@ -60,6 +67,8 @@ pub struct PartyInfo {
     /// For an announcement: whether it is playing a tone
     /// ([`Session::play`]).
     pub playing: bool,
+    /// Whether its lost frames are concealed ([`Join::conceal_loss`]).
+    pub conceals_loss: bool,
     /// Its counters.
     pub stats: PartyStats,
 }
@@ -81,6 +90,10 @@ pub(super) struct RouteState {
     /// out for is mixed ([`Session::commit_routes`]): a cache, as
     /// `tick_gains` is, not compared.
     pub(super) next_held: u64,
+    /// The tick from which the route has been open (while `current` is not
+    /// muted): only concealed audio made from audio of that tick or later
+    /// may reach the listener ([`next_route`](super::routes::next_route)).
+    pub(super) opened: u64,
 }
 
 impl PartialEq for RouteState {
@@ -88,6 +101,7 @@ impl PartialEq for RouteState {
         self.current == other.current
             && self.adjusted == other.adjusted
             && self.held_until == other.held_until
+            && (self.current.is_muted() || self.opened == other.opened)
     }
 }
 
@@ -97,6 +111,7 @@ impl RouteState {
         adjusted: None,
         held_until: 0,
         next_held: 0,
+        opened: 0,
     };
 }
 
@@ -124,6 +139,10 @@ pub(super) struct Party<S> {
     /// Whether the party is the call's disclosure while the consent gate
     /// is pending: each tick notes whether the customer heard it.
     pub(super) watched: bool,
+    /// Whether the call's signals are on ([`Session::enable_signals`]):
+    /// each tick they look at the party's frame, so no tick of the call is
+    /// a settled one that looks at nothing but the plan.
+    pub(super) observed: bool,
     pub(super) volume: Gain,
     /// How this party hears each other party, indexed like `parties`.
     pub(super) heard: SmallVec<[RouteState; 4]>,
@@ -138,6 +157,8 @@ pub(super) struct Party<S> {
     pub(super) dtmf: Option<Box<DtmfDetector>>,
     /// The host's key and groups for the party, given at join.
     pub(super) identity: Option<Box<Identity>>,
+    /// For a party that conceals loss: its concealer.
+    pub(super) conceal: Option<Box<Conceal<S>>>,
 }
 
 impl<S> Party<S> {
@@ -155,7 +176,12 @@ impl<S> Party<S> {
     }
 
     fn works_out_plain(&self) -> bool {
-        self.tone.is_none() && self.leg.is_none() && self.dtmf.is_none() && !self.watched
+        self.tone.is_none()
+            && self.leg.is_none()
+            && self.dtmf.is_none()
+            && !self.watched
+            && !self.observed
+            && self.conceal.is_none()
     }
 
     /// Works out [`Party::plain`] again, after a change of its tone, its
@@ -247,6 +273,9 @@ impl<S: Sample> PartialEq for Party<S> {
             && self.tone == other.tone
             && self.dtmf == other.dtmf
             && self.identity == other.identity
+            // Its concealer's history is what it heard: not compared.
+            && self.conceal.as_ref().map(|c| (c.lost, c.skipped))
+                == other.conceal.as_ref().map(|c| (c.lost, c.skipped))
     }
 }
 
@@ -260,6 +289,7 @@ pub(super) fn info<S>(p: &Party<S>) -> PartyInfo {
         identity: p.identity().copied(),
         audience: (p.seat.role == Role::Announcement).then_some(p.seat.audience),
         playing: p.tone.is_some(),
+        conceals_loss: p.conceal.is_some(),
         stats: p.stats,
     }
 }
@@ -286,6 +316,7 @@ pub struct Join {
     seat: Seat,
     identity: Option<Identity>,
     leg: Option<Format>,
+    conceal: bool,
 }
 
 impl Join {
@@ -294,6 +325,7 @@ impl Join {
             seat,
             identity: None,
             leg: None,
+            conceal: false,
         }
     }
 
@@ -354,6 +386,27 @@ impl Join {
     /// ([`Session::set_leg_format`]): from its first frame.
     pub const fn leg(mut self, format: Format) -> Join {
         self.leg = Some(format);
+        self
+    }
+
+    /// Conceals the party's lost frames ([`Session::lose_frame`],
+    /// [`Fill::Lost`](crate::media::Fill::Lost)): each is filled from its
+    /// own earlier audio at its leg's rate ([`crate::plc`]) instead of
+    /// being silence. A frame absent on purpose (none handed in,
+    /// [`Session::skip_frame`]) stays silence. Its concealer (about 60 ms
+    /// of audio at its leg's rate) is allocated at the join, and every
+    /// tick it hears the party's frames: a party that conceals loss costs
+    /// a little more per tick than one that does not.
+    ///
+    /// ```
+    /// use barge::{Format, Join, Session};
+    /// let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+    /// let customer = call.join(Join::customer().conceal_loss())?;
+    /// assert!(call.party(customer)?.conceals_loss);
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub const fn conceal_loss(mut self) -> Join {
+        self.conceal = true;
         self
     }
 
@@ -425,7 +478,15 @@ impl<S: Sample> Session<S> {
     /// ```
     pub fn join(&mut self, join: impl Into<Join>) -> Result<PartyId, Error> {
         let join = join.into();
-        self.add(join.seat, join.identity, join.leg)
+        let id = self.add(join.seat, join.identity, join.leg)?;
+        if join.conceal {
+            let format = join.leg.unwrap_or(self.format);
+            if let Some(p) = self.parties.last_mut() {
+                p.conceal = Some(Box::new(Conceal::new(format)));
+                p.update_plain();
+            }
+        }
+        Ok(id)
     }
 
     /// [`Session::join`]: everything checked before anything changes.
@@ -485,6 +546,7 @@ impl<S: Sample> Session<S> {
             has_input: false,
             plain: true,
             watched: false,
+            observed: self.signals.is_some(),
             stats: PartyStats::default(),
             heard: core::iter::repeat(RouteState::NEW).take(n + 1).collect(),
             leg: leg
@@ -494,6 +556,7 @@ impl<S: Sample> Session<S> {
             spare_tone: None,
             dtmf: None,
             identity,
+            conceal: None,
         });
         if let Some(p) = self.parties.last_mut() {
             p.update_plain();

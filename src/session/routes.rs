@@ -49,6 +49,10 @@ pub(super) struct TalkerNow {
     /// The first tick in which a route from it that opens may be heard
     /// (see [`next_route`]).
     pub(super) opens_at: u64,
+    /// Where its frame of the tick carries concealed audio (a lost frame
+    /// filled from its earlier audio): the tick of the oldest audio in it.
+    /// Only a route open since then carries it (see [`next_route`]).
+    pub(super) stale_from: Option<u64>,
 }
 
 impl TalkerNow {
@@ -57,6 +61,7 @@ impl TalkerNow {
         seat: Seat::new(Role::Recorder),
         volume: Gain::MUTED,
         opens_at: 0,
+        stale_from: None,
     };
 
     /// Party `p` as a talker in the tick `tick`, of a call at `call_rate`.
@@ -90,6 +95,7 @@ impl TalkerNow {
             seat: p.seat,
             volume: p.volume,
             opens_at,
+            stale_from: p.conceal.as_deref().and_then(|c| c.stale_from(tick)),
         }
     }
 }
@@ -104,8 +110,41 @@ impl TalkerNow {
 ///
 /// Until the talker can be heard a route that opens is held closed, and
 /// `held_until` says from which tick it may open.
+///
+/// Concealed audio counts as audio of the tick it was made from
+/// (`talker.stale_from`): a route that opened after that tick (or opens
+/// now) closes at once for this tick, as a route the modes close does, and
+/// opens again, with the ramp, once the talker's frame is its own again.
 #[inline(always)]
 pub(super) fn next_route(
+    state: &mut RouteState,
+    target: Option<Gain>,
+    talker: &TalkerNow,
+    ramp: usize,
+    tick: u64,
+) -> RouteGain {
+    let g = next_route_fresh(state, target, talker.opens_at, ramp, tick);
+    match talker.stale_from {
+        Some(from) if !g.to.is_muted() || !g.from.is_muted() => {
+            let opened = if state.current.is_muted() {
+                tick
+            } else {
+                state.opened
+            };
+            if opened > from {
+                // Worked out again at the next tick, to open again.
+                state.next_held = tick + 1;
+                return RouteGain::MUTED;
+            }
+            g
+        }
+        _ => g,
+    }
+}
+
+/// [`next_route`] of a talker whose frame is its own audio of the tick.
+#[inline(always)]
+fn next_route_fresh(
     state: &mut RouteState,
     target: Option<Gain>,
     opens_at: u64,
@@ -149,10 +188,14 @@ pub(super) fn moves(state: &RouteState, gain: &RouteGain) -> bool {
     !same(state.current, gain.to) || state.held_until != state.next_held
 }
 
-/// Moves a route to where the tick mixed at `gain` leaves it; after a tick
-/// in which routes ramped (`ramps`), its gain is steady at its target.
+/// Moves a route to where the tick `tick`, mixed at `gain`, leaves it; after
+/// a tick in which routes ramped (`ramps`), its gain is steady at its
+/// target.
 #[inline(always)]
-pub(super) fn commit_route(state: &mut RouteState, gain: &mut RouteGain, ramps: bool) {
+pub(super) fn commit_route(state: &mut RouteState, gain: &mut RouteGain, ramps: bool, tick: u64) {
+    if state.current.is_muted() && !gain.to.is_muted() {
+        state.opened = tick;
+    }
     state.current = gain.to;
     state.held_until = state.next_held;
     if ramps {
@@ -404,7 +447,7 @@ impl<S: Sample> Session<S> {
     /// [move](Session::moving) are touched: every other one already is
     /// where the tick leaves it, at a gain that ramps nowhere.
     pub(super) fn commit_routes(&mut self) {
-        let n = self.parties.len();
+        let (n, tick) = (self.parties.len(), self.tick);
         let ramps = self.plan.ramps();
         let gains = &mut self.tick_gains[..];
         if let Some(moving) = self.moving.routes() {
@@ -414,7 +457,7 @@ impl<S: Sample> Session<S> {
                 let route = (state, gains.get_mut(l * n + t));
                 debug_assert!(route.0.is_some() && route.1.is_some(), "route {l} <- {t}");
                 if let (Some(state), Some(g)) = route {
-                    commit_route(state, g, ramps);
+                    commit_route(state, g, ramps, tick);
                 }
             }
         } else {
@@ -433,7 +476,7 @@ impl<S: Sample> Session<S> {
     /// matrix.
     #[cold]
     pub(super) fn commit_all_routes(&mut self, ramps: bool) {
-        let n = self.parties.len();
+        let (n, tick) = (self.parties.len(), self.tick);
         // Rows by index, not by `chunks_exact_mut`: no division.
         let gains = &mut self.tick_gains[..];
         for (l, p) in self.parties.iter_mut().enumerate() {
@@ -441,7 +484,7 @@ impl<S: Sample> Session<S> {
             // The diagonal too: its gain is muted, and its state, which no
             // call can adjust, is `RouteState::NEW` and stays so.
             for (state, g) in p.heard.iter_mut().zip(row) {
-                commit_route(state, g, ramps);
+                commit_route(state, g, ramps, tick);
             }
         }
         let mut l = n;
@@ -449,7 +492,7 @@ impl<S: Sample> Session<S> {
             for heard in tap.heard.iter_mut() {
                 let row = gains.get_mut(l * n..(l + 1) * n).unwrap_or_default();
                 for (state, g) in heard.iter_mut().zip(row) {
-                    commit_route(state, g, ramps);
+                    commit_route(state, g, ramps, tick);
                 }
                 l += 1;
             }
@@ -540,7 +583,7 @@ impl<S: Sample> Session<S> {
                     continue;
                 }
                 let target = target_gain(seat, listens, talker.seat, talker.volume, *state);
-                *gain = next_route(state, target, talker.opens_at, ramp, tick);
+                *gain = next_route(state, target, talker, ramp, tick);
                 held_any |= state.next_held != 0;
                 if moves(state, gain) {
                     moving.add(l, t);
@@ -555,7 +598,7 @@ impl<S: Sample> Session<S> {
                 for (t, ((state, gain), talker)) in routes.enumerate() {
                     let target =
                         (!gated && config.hears(c, t, talker.seat)).then_some(talker.volume);
-                    *gain = next_route(state, target, talker.opens_at, ramp, tick);
+                    *gain = next_route(state, target, talker, ramp, tick);
                     held_any |= state.next_held != 0;
                     if moves(state, gain) {
                         // A tap's routes move seldom: all are moved then.

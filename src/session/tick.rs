@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::id::PartyId;
 use crate::plan::NeedsSanitizing;
 use crate::policy::consent::Consent;
+use crate::route::Role;
 
 /// Where a tick finds each party's frame, and what the parties need of it.
 ///
@@ -218,7 +219,7 @@ impl<S: Sample> Session<S> {
                 self.check_lent_length(i, frame)?;
                 self.check_due(i)?;
             }
-            if self.parties[i].has_input || at[i] != NOT_BORROWED {
+            if self.parties[i].has_input || at[i] != NOT_BORROWED || self.lost_now(i) {
                 return Err(Error::DuplicateFrame {
                     party,
                     tick: self.tick,
@@ -235,6 +236,8 @@ impl<S: Sample> Session<S> {
     fn run_tick<const IN_ORDER: bool>(&mut self, mut frames: Frames<'_, S>) {
         if (IN_ORDER || frames.plain) && self.settled && !self.general_only() {
             // A settled call of plain parties: nothing to do but the plan.
+            // (The call's signals make no party plain: they are looked
+            // at below.)
             let handed = (!IN_ORDER).then_some(frames.has);
             self.run_plan::<IN_ORDER>(frames, handed);
             self.count_tick(handed, false);
@@ -244,6 +247,9 @@ impl<S: Sample> Session<S> {
                 frames.has = everyone(frames.lent.len());
             }
             let after = self.before_plan(&mut frames);
+            if self.signals.is_some() {
+                self.observe_signals::<IN_ORDER>(&frames, frames.has);
+            }
             let handed = (!IN_ORDER).then_some(frames.has);
             self.run_plan::<IN_ORDER>(frames, handed);
             self.after_plan(after);
@@ -256,8 +262,8 @@ impl<S: Sample> Session<S> {
     /// the tick, legs converted into the call's format, digits found.
     #[inline(always)]
     fn before_plan(&mut self, frames: &mut Frames<'_, S>) -> After {
-        let (tones, legs, digits) = if frames.plain {
-            (false, false, false)
+        let (tones, legs, digits, conceal) = if frames.plain {
+            (false, false, false, false)
         } else {
             self.parties_need(frames)
         };
@@ -269,6 +275,12 @@ impl<S: Sample> Session<S> {
         // Announcements: a tone is its party's frame.
         let disclosed = tones && self.tones_into(frames);
         let handed = frames.has;
+        // Lost frames concealed: audio of an earlier tick, which routes
+        // opened since must not carry.
+        if conceal && self.conceal_frames(frames.lent, &mut frames.at, &mut frames.has) {
+            self.settled = false;
+            self.compiled = false;
+        }
         let (commit, held) = self.routes_of_tick();
         // Legs at another format: into the call's, in their own buffers.
         if legs {
@@ -294,15 +306,16 @@ impl<S: Sample> Session<S> {
     /// Frames lent that nobody may hear are copied to be cleaned: they are
     /// neither converted nor listened to as they are.
     #[inline(never)]
-    fn parties_need(&mut self, frames: &mut Frames<'_, S>) -> (bool, bool, bool) {
-        let (mut tones, mut legs, mut digits) = (false, false, false);
+    fn parties_need(&mut self, frames: &mut Frames<'_, S>) -> (bool, bool, bool, bool) {
+        let (mut tones, mut legs, mut digits, mut conceal) = (false, false, false, false);
         for p in &self.parties {
             tones |= p.tone.is_some();
             legs |= p.leg.is_some();
             digits |= p.dtmf.is_some();
+            conceal |= p.conceal.is_some();
         }
         self.clean_lent(frames);
-        (tones, legs, digits)
+        (tones, legs, digits, conceal)
     }
 
     /// The announcements' tones, played into their frames; returns whether
@@ -444,6 +457,35 @@ impl<S: Sample> Session<S> {
         )?;
         clips.finish(&mut self.taps, spf);
         Ok(one_pass)
+    }
+
+    /// The call signals look at the customer's and the agent's frames of
+    /// the tick (bit `i` of `has`: party `i` has one), as the plan will
+    /// mix them, at the call's rate.
+    #[inline(never)]
+    fn observe_signals<const IN_ORDER: bool>(&mut self, frames: &Frames<'_, S>, has: u32) {
+        let Some(signals) = self.signals.as_deref_mut() else {
+            return;
+        };
+        let (spf, inputs) = (self.spf, &self.inputs[..]);
+        let mut parties = [None; 2];
+        for (i, p) in self.parties.iter().enumerate().take(MAX_PARTIES) {
+            let k = match p.seat.role {
+                Role::Customer => 0,
+                Role::Agent => 1,
+                _ => continue,
+            };
+            if parties[k].is_some() {
+                continue;
+            }
+            let frame = (has & (1 << i) != 0).then(|| {
+                lent_at::<IN_ORDER, S>(frames.lent, &frames.at, i)
+                    .unwrap_or_else(|| inputs.get(i * spf..(i + 1) * spf).unwrap_or(&[]))
+            });
+            parties[k] = Some((p.id, frame));
+        }
+        let blocks = self.format.ptime().ms() as usize / 10;
+        signals.observe(self.tick, blocks, parties);
     }
 
     /// Replaces what no one may hear in the frames of the tick: in the

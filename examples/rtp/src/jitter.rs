@@ -38,8 +38,12 @@ pub struct RxStats {
     pub wrong_payload_type: u64,
     /// Frames played with at least one sample received.
     pub frames_played: u64,
-    /// Frames with nothing received: silence.
+    /// Frames with nothing received and nothing after them: silence (the
+    /// phone paused, or has not begun).
     pub frames_missing: u64,
+    /// Frames with nothing received though later audio arrived: lost in
+    /// transit, concealed by the session for a party that conceals loss.
+    pub frames_lost: u64,
     /// The most datagrams read from the leg's socket in one tick (at most
     /// `MAX_READS_PER_TICK`).
     pub most_read_in_a_tick: u64,
@@ -147,6 +151,9 @@ pub struct JitterBuffer {
     pub first_packet_tick: Option<u64>,
     /// What came, counted.
     pub stats: RxStats,
+    /// The position after the last sample received: a frame that nothing
+    /// arrived for before it is a gap in the stream, lost.
+    received_until: u64,
     /// The leg's RFC 4733 events, if it has them.
     pub keypad: Option<Keypad>,
 }
@@ -173,6 +180,7 @@ impl JitterBuffer {
             heard: 0,
             first_packet_tick: None,
             stats: RxStats::default(),
+            received_until: 0,
             keypad: None,
         }
     }
@@ -379,6 +387,7 @@ impl JitterBuffer {
             let p = pos + i as i64;
             if p >= play && p < play + cap {
                 let slot = (p as u64 % self.capacity()) as usize;
+                self.received_until = self.received_until.max(p as u64 + 1);
                 if !self.present[slot] {
                     self.present[slot] = true;
                     self.samples[slot] = b;
@@ -455,6 +464,10 @@ impl PayloadSource for JitterBuffer {
         if any {
             self.stats.frames_played += 1;
             Fill::Frame
+        } else if self.received_until > self.play {
+            // Later audio arrived: this frame's packet was lost or late.
+            self.stats.frames_lost += 1;
+            Fill::Lost
         } else {
             self.stats.frames_missing += 1;
             Fill::Missing

@@ -3,7 +3,9 @@
 //! [`ToneGenerator`], so that exactly the roles of the audience hear it,
 //! bit for bit.
 
-use barge::{ConsentBy, Error, Event, PartyId, ToneGenerator, ToneSpec};
+use barge::{ConsentBy, Error, Event, Join, PartyId, Role, ToneGenerator, ToneSpec};
+
+use super::consent::Disclosing;
 
 use super::input::{AudArg, ToneArg, Who};
 use super::model::Model;
@@ -17,7 +19,6 @@ impl<S: RefSample> Model<S> {
     /// one did, the gate lifting from the next tick.
     pub(super) fn play_tones(&mut self) -> bool {
         let mut disclosed = false;
-        let customer_on = self.parties.iter().any(|p| p.role == RefRole::Customer);
         for i in 0..self.parties.len() {
             let p = &mut self.parties[i];
             let Some(tone) = p.tone.as_mut() else {
@@ -28,13 +29,14 @@ impl<S: RefSample> Model<S> {
             p.frame = Some(f);
             if tone.is_finished() {
                 p.tone = None;
-                let (id, role) = (p.id, p.role);
+                let (id, label) = (p.id, p.label());
                 self.tick_events.push(Event::ToneEnded {
                     party: id,
+                    label,
                     finished: true,
                     at: self.tick + 1,
                 });
-                if self.discloses(id, role, customer_on) {
+                if self.discloses(id) {
                     disclosed = true;
                     self.tick_events.push(Event::ConsentGiven {
                         by: ConsentBy::Disclosure(id),
@@ -61,10 +63,17 @@ impl<S: RefSample> Model<S> {
         let i = self.announcement(id)?;
         let from = self.parties[i].audience().unwrap();
         let to = AudArg(a.0 & 15);
+        if self.disclosure == Some(id) && !to.audience().includes(Role::Customer) {
+            return Err(Error::DisclosureUnheard {
+                party: id,
+                audience: to.audience(),
+            });
+        }
         if from != to.audience() {
             self.parties[i].role = RefRole::Announcement { audience: to.0 };
             self.record(Event::AudienceChanged {
                 party: id,
+                label: self.parties[i].label(),
                 from,
                 to: to.audience(),
                 at: self.tick,
@@ -76,15 +85,23 @@ impl<S: RefSample> Model<S> {
     pub(super) fn play(&mut self, id: PartyId, spec: &ToneSpec) -> Result<(), Error> {
         let i = self.announcement(id)?;
         let g = ToneGenerator::new(spec, self.parties[i].leg.rate())?;
-        if self.parties[i].frame.is_some() {
+        let disclosure = self.disclosure == Some(id);
+        if disclosure && g.forever() {
+            return Err(Error::DisclosureNeverEnds { party: id });
+        }
+        if self.parties[i].has_frame() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,
             });
         }
+        if disclosure {
+            self.disclosing = Disclosing::NOT_YET;
+        }
         self.parties[i].tone = Some(g);
         self.record(Event::ToneStarted {
             party: id,
+            label: self.parties[i].label(),
             tone: *spec,
             at: self.tick,
         });
@@ -96,6 +113,7 @@ impl<S: RefSample> Model<S> {
         if self.parties[i].tone.take().is_some() {
             self.record(Event::ToneEnded {
                 party: id,
+                label: self.parties[i].label(),
                 finished: false,
                 at: self.tick,
             });
@@ -112,7 +130,7 @@ impl<S: RefSample> Harness<S> {
             "join_announcement",
             RefRole::Announcement { audience: a.0 },
             None,
-            |s| s.join_announcement(a.audience()),
+            |s| s.join(Join::announcement(a.audience())),
         );
     }
 

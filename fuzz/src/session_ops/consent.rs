@@ -182,19 +182,69 @@ impl PolicyArg {
     }
 }
 
+/// How the disclosure has played since it last began anew, as
+/// `Session::set_disclosure`'s docs define it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Disclosing {
+    /// Some tick had a frame of it, or its tone.
+    began: bool,
+    /// Every tick from its first one to now had a frame of it or its tone,
+    /// with a customer on the call and in its audience.
+    throughout: bool,
+}
+
+impl Disclosing {
+    pub(super) const NOT_YET: Disclosing = Disclosing {
+        began: false,
+        throughout: true,
+    };
+
+    /// Whether it played to its end so far: begun, and heard throughout.
+    pub(super) fn played(self) -> bool {
+        self.began && self.throughout
+    }
+}
+
+fn to_customers(role: RefRole) -> bool {
+    match role {
+        RefRole::Announcement { audience } => audience & audience_bit(RefRole::Customer) != 0,
+        _ => false,
+    }
+}
+
 impl<S: RefSample> Model<S> {
-    /// Whether a tone of the announcement `id` (in `role`) that played to
-    /// its end lifts the consent gate from the next tick: it is the
-    /// disclosure, the gate is pending, and it played to a customer (one on
-    /// the call, and in its audience).
-    pub(super) fn discloses(&self, id: PartyId, role: RefRole, customer_on: bool) -> bool {
-        let to_customer = audience_bit(RefRole::Customer)
-            & match role {
-                RefRole::Announcement { audience } => audience,
-                _ => 0,
-            }
-            != 0;
-        self.disclosure == Some(id) && self.gated() && customer_on && to_customer
+    /// Whether a tone of the announcement `id` that played to its end
+    /// lifts the consent gate from the next tick: it is the disclosure,
+    /// the gate is pending, and it played to the customer throughout.
+    pub(super) fn discloses(&self, id: PartyId) -> bool {
+        self.disclosure == Some(id) && self.gated() && self.disclosing.played()
+    }
+
+    /// The index of the disclosure while the gate is pending: its frames
+    /// (or a missing one) tell whether it plays throughout.
+    pub(super) fn watched(&self) -> Option<usize> {
+        let id = self.disclosure.filter(|_| self.gated())?;
+        self.parties.iter().position(|p| p.id == id)
+    }
+
+    /// At the start of a tick, before its tones: whether the disclosure
+    /// sounds (a frame handed in, or its tone), and whether a customer on
+    /// the call hears it.
+    pub(super) fn listen_to_disclosure(&mut self) {
+        let Some(i) = self.watched() else {
+            return;
+        };
+        let p = &self.parties[i];
+        let sounds = p.frame.is_some() || p.tone.is_some();
+        let customer_on = self.parties.iter().any(|p| p.role == RefRole::Customer);
+        let heard = customer_on && to_customers(p.role);
+        let d = &mut self.disclosing;
+        if sounds {
+            d.began = true;
+            d.throughout &= heard;
+        } else if d.began {
+            d.throughout = false;
+        }
     }
 
     pub(super) fn gated(&self) -> bool {
@@ -297,8 +347,37 @@ impl<S: RefSample> Model<S> {
     }
 
     pub(super) fn set_disclosure(&mut self, id: PartyId) -> Result<(), Error> {
-        self.announcement(id)?;
+        let i = self.announcement(id)?;
+        let p = &self.parties[i];
+        if !to_customers(p.role) {
+            return Err(Error::DisclosureUnheard {
+                party: id,
+                audience: p.audience().unwrap(),
+            });
+        }
+        if p.tone.as_ref().is_some_and(|t| t.forever()) {
+            return Err(Error::DisclosureNeverEnds { party: id });
+        }
         self.disclosure = Some(id);
+        self.disclosing = Disclosing::NOT_YET;
+        Ok(())
+    }
+
+    pub(super) fn prompt_ended(&mut self, id: PartyId) -> Result<(), Error> {
+        let i = self.announcement(id)?;
+        if self.parties[i].tone.is_some() {
+            return Err(Error::TonePlaying { party: id });
+        }
+        if self.disclosure == Some(id) {
+            if self.discloses(id) {
+                self.consent = Consent::Given;
+                self.record(Event::ConsentGiven {
+                    by: ConsentBy::Disclosure(id),
+                    at: self.tick,
+                });
+            }
+            self.disclosing = Disclosing::NOT_YET;
+        }
         Ok(())
     }
 }
@@ -431,5 +510,16 @@ impl<S: RefSample> Harness<S> {
             |s| s.set_disclosure(id),
             |m| m.set_disclosure(id),
         );
+    }
+
+    /// [`Op::PromptEnded`], and `consent` after it.
+    pub(super) fn prompt_ended(&mut self, w: Who) {
+        let id = self.who(w);
+        let _ = self.control(
+            "prompt_ended",
+            |s| s.prompt_ended(id),
+            |m| m.prompt_ended(id),
+        );
+        assert_eq!(self.s.consent(), self.model.consent);
     }
 }

@@ -1,7 +1,7 @@
 //! Cues: `set_cue` and the session's cue player, which plays a cue to its
 //! audience from the tick the change that sets it off takes effect.
 
-use barge::{Audience, Cue, CueOn, Error, Event, PartyId, Role, ToneGenerator};
+use barge::{Audience, Cue, CueOn, Error, Event, Join, PartyId, Role, ToneGenerator};
 
 use super::input::{AudArg, ToneArg};
 use super::model::Model;
@@ -24,7 +24,13 @@ impl<S: RefSample> Model<S> {
         ToneGenerator::new(&cue.tone, self.format.rate())?;
         let mut added = false;
         if self.cue_player.is_none() {
-            self.join(RefRole::Announcement { audience: 0 }, next, None)?;
+            self.join(
+                RefRole::Announcement { audience: 0 },
+                next,
+                None,
+                None,
+                false,
+            )?;
             self.cue_player = Some(next);
             added = true;
         }
@@ -64,6 +70,7 @@ impl<S: RefSample> Model<S> {
             Event::CueStarted {
                 on,
                 supervisor: sup,
+                supervisor_label: self.label_of(sup),
                 player,
                 audience: cue.audience,
                 at,
@@ -91,7 +98,10 @@ impl<S: RefSample> Harness<S> {
             |m| m.set_cue(on, cue, next),
         );
         if got == Ok(true) {
-            let mirror = self.other.join_announcement(Audience::NOBODY).unwrap();
+            let mirror = self
+                .other
+                .join(Join::announcement(Audience::NOBODY))
+                .unwrap();
             self.mirrored(next, mirror);
         }
         assert_eq!(

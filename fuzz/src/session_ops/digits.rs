@@ -81,6 +81,7 @@ impl<S: RefSample> Model<S> {
             }
             self.tick_events.push(Event::DigitPressed {
                 party: self.parties[i].id,
+                label: self.parties[i].label(),
                 digit,
                 in_band: true,
                 mode: mode.map(RefMode::mode),
@@ -102,6 +103,7 @@ impl<S: RefSample> Model<S> {
         }
         self.record(Event::DigitPressed {
             party: id,
+            label: self.parties[i].label(),
             digit,
             in_band: false,
             mode: mode.map(RefMode::mode),
@@ -172,11 +174,17 @@ impl<S: RefSample> Harness<S> {
         let id = self.who(w);
         // In-band detection on a leg at another rate hears the
         // converted audio, which this model does not follow.
+        // Nor on a party that conceals loss: what it hears of concealed
+        // audio is not modelled either.
         let on = on
             && self
                 .model
                 .leg_format(id)
-                .map_or(true, |l| l.rate() == self.model.format.rate());
+                .map_or(true, |l| l.rate() == self.model.format.rate())
+            && self
+                .model
+                .index(id)
+                .map_or(true, |i| !self.model.parties[i].conceals);
         let _ = self.control(
             "detect_dtmf",
             |s| s.detect_dtmf(id, on),

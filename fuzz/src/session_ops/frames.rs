@@ -25,12 +25,12 @@ impl<S: RefSample> Model<S> {
         }
     }
 
-    fn slot(&self, id: PartyId) -> Result<usize, Error> {
+    pub(super) fn slot(&self, id: PartyId) -> Result<usize, Error> {
         let i = self.index(id)?;
         if self.parties[i].tone.is_some() {
             return Err(Error::TonePlaying { party: id });
         }
-        if self.parties[i].frame.is_some() {
+        if self.parties[i].has_frame() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,
@@ -58,6 +58,14 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
+    /// `lose_frame`: for a party that does not conceal, `skip_frame`.
+    pub(super) fn lose_frame(&mut self, id: PartyId) -> Result<(), Error> {
+        let i = self.slot(id)?;
+        let p = &mut self.parties[i];
+        p.lost = p.conceals;
+        Ok(())
+    }
+
     pub(super) fn put(&mut self, id: PartyId, frame: &[S]) -> Result<(), Error> {
         let i = self.index(id)?;
         self.check_length(i, frame)?;
@@ -77,7 +85,7 @@ impl<S: RefSample> Model<S> {
             if self.parties[i].tone.is_some() {
                 return Err(Error::TonePlaying { party: *id });
             }
-            if self.parties[i].frame.is_some() || listed.contains(&i) {
+            if self.parties[i].has_frame() || listed.contains(&i) {
                 return Err(Error::DuplicateFrame {
                     party: *id,
                     tick: self.tick,
@@ -129,7 +137,7 @@ impl<S: RefSample> Harness<S> {
         let m = &self.model;
         let mut entries: Vec<(u32, PartyId, Vec<S>)> = Vec::new();
         for (i, p) in m.parties.iter().enumerate() {
-            let pending = p.frame.is_some() || p.tone.is_some();
+            let pending = p.has_frame() || p.tone.is_some();
             if a.pick >> (i % 32) & 1 == 0 || (pending && !matches!(a.fault, Fault::Pending)) {
                 continue;
             }
@@ -191,6 +199,56 @@ impl<S: RefSample> Harness<S> {
 }
 
 impl<S: RefSample> Harness<S> {
+    /// [`Op::SkipFrame`]: for a party that takes one frame a tick, as the
+    /// fuzzer's legs do, it changes nothing, or fails as a frame would.
+    /// Not through `control`: the shadows hold no frame until the tick.
+    pub(super) fn skip_frame(&mut self, w: Who) {
+        let id = self.who(w);
+        let want = self.model.slot(id).map(|_| ());
+        let before = self.s.copy();
+        let got = self.s.get_mut().skip_frame(id);
+        assert!(
+            same(&got, &want),
+            "skip_frame: got {got:?}, expected {want:?}"
+        );
+        self.s.unchanged(before, "skip_frame");
+    }
+
+    /// [`Op::LoseFrame`]: for a party that conceals, its frame of the tick
+    /// is lost (concealed); for one that does not, `skip_frame`. Detection
+    /// is turned off first on a party that conceals: what it would hear of
+    /// concealed audio is not modelled. Not through `control`: the shadows
+    /// hold no frame until the tick.
+    pub(super) fn lose_frame(&mut self, w: Who) {
+        let id = self.who(w);
+        let detecting = self.model.index(id).is_ok_and(|i| {
+            let p = &self.model.parties[i];
+            p.conceals && p.dtmf.is_some()
+        });
+        if detecting {
+            let _ = self.control(
+                "detect_dtmf",
+                |s| s.detect_dtmf(id, false),
+                |m| m.detect_dtmf(id, false),
+            );
+        }
+        let want = self.model.lose_frame(id);
+        let before = self.s.copy();
+        let got = self.s.get_mut().lose_frame(id);
+        assert!(
+            same(&got, &want),
+            "lose_frame: got {got:?}, expected {want:?}"
+        );
+        if want.is_err()
+            || self
+                .model
+                .index(id)
+                .is_ok_and(|i| !self.model.parties[i].conceals)
+        {
+            self.s.unchanged(before, "lose_frame");
+        }
+    }
+
     /// [`Op::Put`]: `put_frame` of a frame sized from the party's leg.
     pub(super) fn put_frame(&mut self, w: Who, f: &FrameArg) {
         let id = self.who(w);

@@ -236,6 +236,16 @@ pub enum Op {
     /// `consent`, `routes`, `media_time`, `cue_for`, `dtmf_map`, `policy`;
     /// `party` of the party.
     Compliance(Who),
+    /// `prompt_ended`.
+    PromptEnded(Who),
+    /// `skip_frame`.
+    SkipFrame(Who),
+    /// `join` of a [`Join`](barge::Join) on a leg of its own format
+    /// ([`Join::leg`](barge::Join::leg)), concealing loss
+    /// ([`Join::conceal_loss`](barge::Join::conceal_loss)) or not.
+    JoinOnLeg(RoleArg, LegArg, bool),
+    /// `lose_frame`.
+    LoseFrame(Who),
 }
 
 /// An audience: bit 0 customers, 1 agents, 2 supervisors, 3 recorders.
@@ -472,7 +482,7 @@ pub(super) const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
 // be written from Rust with `Input::encode` (see `tests/scenarios.rs`).
 //
 //   case  := flags rate ptime op*            flags bit 0: f32 samples
-//   op    := tag(u8 % 37) args               in the order of `Op`'s variants
+//   op    := tag(u8 % 41) args               in the order of `Op`'s variants
 //   who   := u8        db := tag(u8 % 5) [i16 | u32]
 //   ramp  := tag(u8 % 5) [u16 | u64]
 //   mode  := u8 % 5    limit := tag(u8 % 5) [u8 | u16]
@@ -491,6 +501,7 @@ pub(super) const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
 //   press := who digit(u8)  dtmf := who digit(u8) on(u8)
 //   id    := u8          joinas := role id   joinsupas := mode id
 //   policy := n(u8 % 5: 4 none) [grant(u8 u8 u8) × n, opt(u8)]
+//   joinonleg := role leg conceal(u8 & 1)
 // Missing bytes at the end read as zeros. Integers are little-endian.
 
 type R<T> = arbitrary::Result<T>;
@@ -591,7 +602,7 @@ impl<'a> Arbitrary<'a> for FrameArg {
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<Op> {
         let w = |u: &mut Unstructured<'a>| Who::arbitrary(u);
-        Ok(match byte(u)? % 37 {
+        Ok(match byte(u)? % 41 {
             0 => Op::Join(RoleArg::arbitrary(u)?),
             1 => Op::JoinSupervisor(ModeArg::arbitrary(u)?),
             2 => Op::JoinRecorder(byte(u)? & 1 == 1),
@@ -666,7 +677,18 @@ impl<'a> Arbitrary<'a> for Op {
             33 => Op::RequireDisclosure(byte(u)? & 1 == 1),
             34 => Op::RecordConsent,
             35 => Op::SetDisclosure(w(u)?),
-            _ => Op::Compliance(w(u)?),
+            36 => Op::Compliance(w(u)?),
+            37 => Op::PromptEnded(w(u)?),
+            38 => Op::SkipFrame(w(u)?),
+            39 => Op::JoinOnLeg(
+                RoleArg::arbitrary(u)?,
+                LegArg {
+                    rate: byte(u)?,
+                    ptime: byte(u)?,
+                },
+                byte(u)? & 1 == 1,
+            ),
+            _ => Op::LoseFrame(w(u)?),
         })
     }
 }
@@ -871,6 +893,10 @@ impl Op {
             Op::RecordConsent => b.push(34),
             Op::SetDisclosure(w) => b.extend([35, w.0]),
             Op::Compliance(w) => b.extend([36, w.0]),
+            Op::PromptEnded(w) => b.extend([37, w.0]),
+            Op::SkipFrame(w) => b.extend([38, w.0]),
+            Op::JoinOnLeg(r, l, c) => b.extend([39, *r as u8, l.rate, l.ptime, *c as u8]),
+            Op::LoseFrame(w) => b.extend([40, w.0]),
         }
     }
 }

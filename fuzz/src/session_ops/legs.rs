@@ -20,14 +20,22 @@ impl<S: RefSample> Model<S> {
         }
     }
 
-    pub(super) fn set_leg_format(&mut self, id: PartyId, leg: Format) -> Result<(), Error> {
-        let i = self.index(id)?;
-        if !leg.ptime().ms().is_multiple_of(self.format.ptime().ms()) {
+    /// Whether the call takes a leg in `leg`: its frames last the call's,
+    /// a multiple of it, or a part of it.
+    pub(super) fn check_leg_format(&self, leg: Format) -> Result<(), Error> {
+        let (given, call) = (leg.ptime().ms(), self.format.ptime().ms());
+        if !given.is_multiple_of(call) && !call.is_multiple_of(given) {
             return Err(Error::LegFrameDuration {
-                given_ms: leg.ptime().ms(),
-                expected_ms: self.format.ptime().ms(),
+                given_ms: given,
+                expected_ms: call,
             });
         }
+        Ok(())
+    }
+
+    pub(super) fn set_leg_format(&mut self, id: PartyId, leg: Format) -> Result<(), Error> {
+        let i = self.index(id)?;
+        self.check_leg_format(leg)?;
         let p = &mut self.parties[i];
         if p.leg == leg {
             return Ok(());
@@ -35,13 +43,15 @@ impl<S: RefSample> Model<S> {
         if p.tone.is_some() {
             return Err(Error::TonePlaying { party: id });
         }
-        if p.frame.is_some() {
+        if p.has_frame() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,
             });
         }
         p.leg = leg;
+        // A concealer hears the new leg afresh.
+        p.in_loss = false;
         p.output = vec![S::SILENCE; leg.samples_per_frame()];
         // A new leg at another rate has heard nothing yet; what a leg back
         // at the call's rate shows before its next tick is not specified.
@@ -60,9 +70,8 @@ impl<S: RefSample> Model<S> {
 }
 
 impl<S: RefSample> Harness<S> {
-    /// [`Op::SetLegFormat`]: a format the session takes or refuses, as the model says; detection turned off first on a supervisor whose leg leaves the call's rate.
-    pub(super) fn set_leg_format(&mut self, w: Who, l: LegArg) {
-        let id = self.who(w);
+    /// The format a [`LegArg`] picks.
+    pub(super) fn leg_of(&self, l: LegArg) -> Format {
         let call = self.model.format;
         let rate = match l.rate % 6 {
             5 => call.rate().hz(),
@@ -71,13 +80,22 @@ impl<S: RefSample> Harness<S> {
         let call_ms = call.ptime().ms();
         let ptime = match PTIMES[l.ptime as usize % 5] {
             _ if l.ptime < LegArg::OTHER_PTIME => call_ms,
-            // A leg whose frames span several ticks is not modelled
-            // here (tests/properties.rs and tests/call_behaviour.rs
-            // cover it): only durations the session refuses.
-            ms if ms % call_ms == 0 => call_ms,
+            // A leg whose frames span several ticks, or several of
+            // whose frames fill one, is not modelled here
+            // (tests/properties.rs and tests/call_behaviour.rs cover
+            // them): only durations the session refuses.
+            ms if ms.is_multiple_of(call_ms) || call_ms.is_multiple_of(ms) => call_ms,
             ms => ms,
         };
-        let leg = Format::new(rate, ptime).unwrap();
+        Format::new(rate, ptime).unwrap()
+    }
+
+    /// [`Op::SetLegFormat`]: a format the session takes or refuses, as the model says; detection turned off first on a supervisor whose leg leaves the call's rate.
+    pub(super) fn set_leg_format(&mut self, w: Who, l: LegArg) {
+        let id = self.who(w);
+        let call = self.model.format;
+        let leg = self.leg_of(l);
+        let rate = leg.rate().hz();
         let detecting = self
             .model
             .index(id)

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use barge::{Consent, Cue, Event, Format, Gain, PartyId, TapId};
 
+use super::consent::Disclosing;
 use super::events::Trail;
 use super::input::PolicyArg;
 use super::party::RefParty;
@@ -50,6 +51,8 @@ pub struct Model<S> {
     pub(super) tick_events: Vec<Event>,
     pub(super) consent: Consent,
     pub(super) disclosure: Option<PartyId>,
+    /// How the disclosure has played since it last began anew.
+    pub(super) disclosing: Disclosing,
     pub(super) cues: [Option<Cue>; 4],
     pub(super) cue_player: Option<PartyId>,
     pub(super) dtmf_map: [Option<RefMode>; 16],
@@ -85,6 +88,7 @@ impl<S: RefSample> Model<S> {
             tick_events: Vec::new(),
             consent: Consent::NotRequired,
             disclosure: None,
+            disclosing: Disclosing::NOT_YET,
             cues: [None; 4],
             cue_player: None,
             dtmf_map: [None; 16],

@@ -6,13 +6,13 @@ use std::sync::OnceLock;
 
 use barge::dtmf::DtmfDetector;
 use barge::{
-    Audience, CueOn, Error, Event, Format, Gain, Mode, PartyId, Role, Session, ToneGenerator,
-    MAX_PARTIES,
+    Audience, CueOn, Error, Event, Format, Gain, Join, Label, Mode, PartyId, Role, Session,
+    ToneGenerator, MAX_PARTIES,
 };
 
 use super::consent::Ident;
 use super::input::{
-    db_of, ref_mode, role_of, AudArg, DbArg, IdArg, ModeArg, RoleArg, Who, MAX_OPS,
+    db_of, ref_mode, role_of, AudArg, DbArg, IdArg, LegArg, ModeArg, RoleArg, Who, MAX_OPS,
 };
 use super::model::Model;
 use super::runner::{same_frame, Harness};
@@ -73,6 +73,33 @@ pub(super) struct RefParty<S> {
     /// Its frame is silence this tick: it holds a digit.
     pub(super) muted: bool,
     pub(super) ident: Option<Ident>,
+    /// It joined concealing loss (`Join::conceal_loss`).
+    pub(super) conceals: bool,
+    /// Its frame of the tick was lost (`lose_frame`), for a party that
+    /// conceals.
+    pub(super) lost: bool,
+    /// Its last frame was lost: the next one it hands in begins with a
+    /// blend out of the concealment.
+    pub(super) in_loss: bool,
+    /// The last tick in which its frame carried concealed audio (lost, or
+    /// the blend after a loss). What it sounds like is not modelled, nor
+    /// the routes that close for it and ramp open again: its listeners are
+    /// not predicted bit for bit until that is over.
+    pub(super) concealed_at: Option<u64>,
+    pub(super) concealed: u64,
+}
+
+impl<S> RefParty<S> {
+    /// Whether its frame is its own audio of the tick, as the model knows
+    /// it, in and since the tick `tick`.
+    pub(super) fn unconcealed(&self, tick: u64) -> bool {
+        self.concealed_at.is_none_or(|at| tick - at > 2)
+    }
+
+    /// Whether it has its frame of the tick: handed in or lost.
+    pub(super) fn has_frame(&self) -> bool {
+        self.frame.is_some() || self.lost
+    }
 }
 
 impl<S> RefParty<S> {
@@ -90,6 +117,10 @@ impl<S> RefParty<S> {
             RefRole::Announcement { audience } => Some(AudArg(audience).audience()),
             _ => None,
         }
+    }
+    /// The key of its identity, as the audit trail names it.
+    pub(super) fn label(&self) -> Option<Label> {
+        self.ident.map(Ident::key)
     }
     pub(super) fn mode(&self) -> Option<Mode> {
         match self.role {
@@ -123,6 +154,7 @@ impl<S: RefSample> Model<S> {
         self.log(
             Event::ModeChanged {
                 party: id,
+                label: self.parties[i].label(),
                 from: from.mode(),
                 to: mode.mode(),
                 at: self.tick + in_tick as u64,
@@ -137,6 +169,11 @@ impl<S: RefSample> Model<S> {
         } else if barges(mode) && !barges(from) {
             self.cue(CueOn::Barge, id, in_tick);
         }
+    }
+
+    /// The key of `id`'s identity, if it is on the call and has one.
+    pub(super) fn label_of(&self, id: PartyId) -> Option<Label> {
+        self.index(id).ok().and_then(|i| self.parties[i].label())
     }
 
     pub(super) fn index(&self, id: PartyId) -> Result<usize, Error> {
@@ -155,21 +192,27 @@ impl<S: RefSample> Model<S> {
         role: RefRole,
         id: PartyId,
         ident: Option<Ident>,
+        leg: Option<Format>,
+        conceals: bool,
     ) -> Result<PartyId, Error> {
-        if let Err(r) = self.check_join(role, ident) {
-            return Err(self.refuse(r));
+        if let Some(leg) = leg {
+            self.check_leg_format(leg)?;
         }
         if self.parties.len() >= MAX_PARTIES {
             return Err(Error::TooManyParties { max: MAX_PARTIES });
         }
+        if let Err(r) = self.check_join(role, ident) {
+            return Err(self.refuse(r));
+        }
         self.issued.push(id);
+        let leg = leg.unwrap_or(self.format);
         let p = RefParty {
             id,
             role,
             volume: Gain::UNITY,
-            leg: self.format,
+            leg,
             frame: None,
-            output: vec![S::SILENCE; self.spf],
+            output: vec![S::SILENCE; leg.samples_per_frame()],
             exact: true,
             stale: false,
             converted_at: None,
@@ -182,12 +225,19 @@ impl<S: RefSample> Model<S> {
             dtmf: None,
             muted: false,
             ident,
+            conceals,
+            lost: false,
+            in_loss: false,
+            concealed_at: None,
+            concealed: 0,
         };
         self.record(Event::Joined {
             party: id,
             role: p.public_role(),
             mode: p.mode(),
-            label: ident.map(Ident::key),
+            records_whisper: matches!(role, RefRole::Recorder { whisper: true }),
+            audience: p.audience(),
+            label: p.label(),
             at: self.tick,
         });
         self.parties.push(p);
@@ -223,6 +273,7 @@ impl<S: RefSample> Model<S> {
         self.record(Event::Left {
             party: id,
             role: p.public_role(),
+            label: p.label(),
             at: self.tick,
         });
         if let RefRole::Supervisor(_) = p.role {
@@ -248,6 +299,7 @@ impl<S: RefSample> Model<S> {
             self.parties[i].volume = to;
             self.record(Event::VolumeChanged {
                 party: id,
+                label: self.parties[i].label(),
                 from,
                 to,
                 at: self.tick,
@@ -288,8 +340,20 @@ impl<S: RefSample> Harness<S> {
         ident: Option<Ident>,
         call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
     ) {
+        self.join_on(what, role, ident, (None, false), call);
+    }
+
+    /// [`Harness::join`] on a leg of its own format, concealing loss or not.
+    pub(super) fn join_on(
+        &mut self,
+        what: &str,
+        role: RefRole,
+        ident: Option<Ident>,
+        (leg, conceals): (Option<Format>, bool),
+        call: impl Fn(&mut Session<S>) -> Result<PartyId, Error>,
+    ) {
         let next = self.snapshot_id(self.model.issued.len());
-        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident)) {
+        if let Ok(id) = self.control(what, &call, |m| m.join(role, next, ident, leg, conceals)) {
             let mirror = call(&mut self.other).unwrap();
             self.mirrored(id, mirror);
         }
@@ -325,6 +389,11 @@ impl<S: RefSample> Harness<S> {
                 assert_eq!(info.volume, p.volume);
                 assert_eq!(info.stats.frames_mixed, p.mixed);
                 assert_eq!(info.stats.frames_missing, p.missing);
+                assert_eq!(
+                    info.stats.frames_concealed, p.concealed,
+                    "frames concealed of {a}"
+                );
+                assert_eq!(info.conceals_loss, p.conceals, "conceals_loss of {a}");
                 assert_eq!(
                     info.identity,
                     p.ident.map(Ident::identity),
@@ -383,15 +452,21 @@ impl<S: RefSample> Harness<S> {
     }
 }
 
+/// What a join in `r`'s role makes: a supervisor in monitor, a recorder
+/// without whispers.
+fn joined_as(r: RoleArg) -> RefRole {
+    match r {
+        RoleArg::Customer => RefRole::Customer,
+        RoleArg::Agent => RefRole::Agent,
+        RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
+        RoleArg::Recorder => RefRole::Recorder { whisper: false },
+    }
+}
+
 impl<S: RefSample> Harness<S> {
     /// [`Op::Join`]: a supervisor joins in monitor, a recorder without whispers.
     pub(super) fn join_role(&mut self, r: RoleArg) {
-        let role = match r {
-            RoleArg::Customer => RefRole::Customer,
-            RoleArg::Agent => RefRole::Agent,
-            RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
-            RoleArg::Recorder => RefRole::Recorder { whisper: false },
-        };
+        let role = joined_as(r);
         self.join("join", role, None, |s| s.join(role_of(r)));
     }
 
@@ -399,28 +474,23 @@ impl<S: RefSample> Harness<S> {
     pub(super) fn join_supervisor(&mut self, mode: ModeArg) {
         let m = ref_mode(mode);
         self.join("join_supervisor", RefRole::Supervisor(m), None, |s| {
-            s.join_supervisor(m.mode())
+            s.join(Join::supervisor(m.mode()))
         });
     }
 
     /// [`Op::JoinRecorder`].
     pub(super) fn join_recorder(&mut self, whisper: bool) {
         self.join("join_recorder", RefRole::Recorder { whisper }, None, |s| {
-            s.join_recorder(whisper)
+            s.join(Join::recorder(whisper))
         });
     }
 
     /// [`Op::JoinAs`]: [`Op::Join`] with an identity.
     pub(super) fn join_as(&mut self, r: RoleArg, i: IdArg) {
-        let role = match r {
-            RoleArg::Customer => RefRole::Customer,
-            RoleArg::Agent => RefRole::Agent,
-            RoleArg::Supervisor => RefRole::Supervisor(RefMode::Monitor),
-            RoleArg::Recorder => RefRole::Recorder { whisper: false },
-        };
+        let role = joined_as(r);
         let ident = i.ident();
         self.join("join_as", role, Some(ident), |s| {
-            s.join_as(role_of(r), ident.identity())
+            s.join(Join::from(role_of(r)).identity(ident.identity()))
         });
     }
 
@@ -431,8 +501,19 @@ impl<S: RefSample> Harness<S> {
             "join_supervisor_as",
             RefRole::Supervisor(m),
             Some(ident),
-            |s| s.join_supervisor_as(m.mode(), ident.identity()),
+            |s| s.join(Join::supervisor(m.mode()).identity(ident.identity())),
         );
+    }
+
+    /// [`Op::JoinOnLeg`]: a join in `r`'s role on the leg `l` picks, which
+    /// the call takes or refuses as the model says.
+    pub(super) fn join_on_leg(&mut self, r: RoleArg, l: LegArg, conceals: bool) {
+        let role = joined_as(r);
+        let leg = self.leg_of(l);
+        self.join_on("join on a leg", role, None, (Some(leg), conceals), |s| {
+            let join = Join::from(role_of(r)).leg(leg);
+            s.join(if conceals { join.conceal_loss() } else { join })
+        });
     }
 
     /// [`Op::Leave`], mirrored on the other session.

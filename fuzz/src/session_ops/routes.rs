@@ -33,7 +33,9 @@ impl<S: RefSample> Model<S> {
         if self.route_gains.insert((l, t), gain) != Some(gain) {
             self.record(Event::RouteGainSet {
                 listener: l,
+                listener_label: self.label_of(l),
                 talker: t,
+                talker_label: self.label_of(t),
                 gain,
                 at: self.tick,
             });
@@ -46,7 +48,9 @@ impl<S: RefSample> Model<S> {
         if self.route_gains.remove(&(l, t)).is_some() {
             self.record(Event::RouteGainCleared {
                 listener: l,
+                listener_label: self.label_of(l),
                 talker: t,
+                talker_label: self.label_of(t),
                 at: self.tick,
             });
         }

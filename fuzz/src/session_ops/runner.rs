@@ -330,6 +330,10 @@ impl<S: RefSample> Harness<S> {
             Op::RequireDisclosure(refuse) => self.require_disclosure(refuse),
             Op::RecordConsent => self.record_consent(),
             Op::SetDisclosure(w) => self.set_disclosure(w),
+            Op::PromptEnded(w) => self.prompt_ended(w),
+            Op::SkipFrame(w) => self.skip_frame(w),
+            Op::JoinOnLeg(r, l, c) => self.join_on_leg(r, l, c),
+            Op::LoseFrame(w) => self.lose_frame(w),
             Op::Compliance(w) => {
                 let id = self.who(w);
                 self.compliance(id);

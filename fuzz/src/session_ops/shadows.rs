@@ -50,8 +50,9 @@ impl<S: RefSample> Harness<S> {
         let tick = m.tick;
         let n = m.parties.len();
         let everyone = 0..n;
-        // A resampler remembers what a shadow hid: a leg's or a tap's.
-        let converted = (0..n).any(|i| m.converted(i))
+        // A resampler remembers what a shadow hid: a leg's or a tap's; so
+        // does a concealer, which conceals a loss from what it heard.
+        let converted = (0..n).any(|i| m.converted(i) || m.parties[i].conceals)
             || m.taps.iter().any(|t| t.format.rate() != m.format.rate());
         // What each shadow hides this tick, by index into the parties.
         let mut hidden: [Vec<usize>; 5] = Default::default();
@@ -81,8 +82,13 @@ impl<S: RefSample> Harness<S> {
         // A tone is the same in every shadow (each plays its own), and so
         // must a detecting supervisor's audio be, lest its detector take
         // another turn there: neither is hidden.
+        // Nor is the disclosure while the gate is pending: whether it
+        // sounds decides when the gate lifts.
+        let watched = m.watched();
         for h in hidden.iter_mut() {
-            h.retain(|&t| m.parties[t].tone.is_none() && m.parties[t].dtmf.is_none());
+            h.retain(|&t| {
+                m.parties[t].tone.is_none() && m.parties[t].dtmf.is_none() && watched != Some(t)
+            });
         }
         // Who must hear the same in each shadow: every listener kept from
         // all that it hides (itself included).
@@ -121,6 +127,9 @@ impl<S: RefSample> Harness<S> {
             for (t, p) in m.parties.iter().enumerate() {
                 let frame = if hidden[k].contains(&t) {
                     probe[k].then_some(&probes[t])
+                } else if p.lost {
+                    shadow.lose_frame(p.id).unwrap();
+                    None
                 } else {
                     p.frame.as_ref()
                 };

@@ -225,7 +225,7 @@ impl<S: RefSample> Model<S> {
                     };
                     next.push(((key, tp.id), to));
                     let lately = tp.converted_at.is_some_and(|at| self.tick - at <= 2);
-                    if self.converted(t) || lately {
+                    if self.converted(t) || lately || !tp.unconcealed(self.tick) {
                         known &= from == 0.0 && to == 0.0;
                     } else if let Some(f) = tp.frame.as_ref().filter(|_| !tp.muted) {
                         talkers.push(RefTalker {

@@ -10,8 +10,26 @@ use super::runner::{same_frame, Harness};
 use crate::reference::{RefRole, RefSample, RefTalker};
 
 impl<S: RefSample> Model<S> {
+    /// Before a tick: which frames of parties that conceal loss carry
+    /// concealed audio (a lost one, and the first one handed in after it,
+    /// which blends out of the concealment), and the count of the lost.
+    fn conceal(&mut self) {
+        let tick = self.tick;
+        for p in self.parties.iter_mut().filter(|p| p.conceals) {
+            if p.lost || (p.in_loss && p.frame.is_some()) {
+                p.concealed_at = Some(tick);
+            }
+            p.concealed += p.lost as u64;
+            // A frame handed in ends the loss with a blend; one absent on
+            // purpose ends it without.
+            p.in_loss = p.lost;
+        }
+    }
+
     /// One tick of the reference mixer.
     pub(super) fn mix(&mut self) {
+        self.conceal();
+        self.listen_to_disclosure();
         let disclosed = self.play_tones();
         let digits = self.listen_for_digits();
         self.silence_bad_samples();
@@ -32,7 +50,7 @@ impl<S: RefSample> Model<S> {
                 let lately = self.parties[t]
                     .converted_at
                     .is_some_and(|at| self.tick - at <= 2);
-                if self.converted(t) || lately {
+                if self.converted(t) || lately || !self.parties[t].unconcealed(self.tick) {
                     // What its resampler gives is not modelled, and it
                     // gives something even for a missing frame (the tail
                     // of the last one): predictable only where unheard.
@@ -66,6 +84,7 @@ impl<S: RefSample> Model<S> {
             }
             p.present += 1;
             p.muted = false;
+            p.lost = false;
             if p.frame.take().is_some() {
                 p.mixed += 1;
             } else {
@@ -90,7 +109,23 @@ impl<S: RefSample> Harness<S> {
         self.feed_shadows(&hidden);
         // The twins: the same frames, and a silent one for each missing.
         let m = &self.model;
-        for p in m.parties.iter().filter(|p| p.tone.is_none()) {
+        // A missing frame of the disclosure is a gap in it, where a
+        // silent one is not: the twins are handed none either.
+        let watched = m.watched();
+        // A party that conceals loses its lost frames there too, and hands
+        // in nothing for an absent one: a silent frame would end a loss
+        // with a blend, where an absent one ends it without.
+        for (i, p) in m.parties.iter().enumerate() {
+            if p.lost {
+                self.twin.lose_frame(p.id).unwrap();
+                if let Some(untapped) = self.untapped.as_mut() {
+                    untapped.lose_frame(p.id).unwrap();
+                }
+                continue;
+            }
+            if p.tone.is_some() || (p.frame.is_none() && (watched == Some(i) || p.conceals)) {
+                continue;
+            }
             let silent;
             let frame = match &p.frame {
                 Some(f) => f,
@@ -222,10 +257,11 @@ impl<S: RefSample> Harness<S> {
                 (
                     st.frames_mixed,
                     st.frames_missing,
+                    st.frames_concealed,
                     st.samples_clipped,
                     st.samples_non_finite
                 ),
-                (p.mixed, p.missing, clipped, p.non_finite),
+                (p.mixed, p.missing, p.concealed, clipped, p.non_finite),
                 "tick {tick}: stats of {}",
                 p.id
             );

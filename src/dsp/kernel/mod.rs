@@ -92,7 +92,15 @@ const ROUND: f64 = 6_755_399_441_055_744.0;
 /// A sample type the kernel mixes: `i16` (telephony "slin", full scale
 /// ±32767) or `f32` (full scale ±1.0). The trait is sealed.
 pub trait Sample:
-    private::Kernel + Copy + Default + PartialEq + core::fmt::Debug + Send + Sync + 'static
+    private::Kernel
+    + crate::dsp::vad::private::Energy
+    + Copy
+    + Default
+    + PartialEq
+    + core::fmt::Debug
+    + Send
+    + Sync
+    + 'static
 {
     /// The sample value of silence.
     const SILENCE: Self;

