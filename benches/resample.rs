@@ -32,9 +32,10 @@
 //! down. Then it prints, per pair and sample type, the medians, the
 //! fastest speexdsp quality that meets the spec (the peer), and the ratios
 //! speexdsp / barge. With `BARGE_BENCH_CSV=path` it appends the medians
-//! to that file (run, id, ns), for medians over several runs
-//! (`benches/resample_medians.py`); the path is best absolute, since the
-//! bench runs in `benches/`.
+//! to that file (run, id, ns) and whether each converter met the spec
+//! (run, `meets/{from}_{to}/{type}/{converter}`, 1 or 0), for medians over
+//! several runs (`benches/resample_medians.py`); the path is best
+//! absolute, since the bench runs in `benches/`.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -527,6 +528,10 @@ fn report(table: &[(u32, u32, Vec<Conv>)]) {
             for (c, n) in convs.iter().zip(&ns) {
                 if let Some(n) = n {
                     csv.push_str(&format!("{run},resample/{p}/{ty}/{},{n:.1}\n", c.name));
+                }
+                if let Some(q) = c.quality[t] {
+                    let meets = u8::from(q.meets());
+                    csv.push_str(&format!("{run},meets/{p}/{ty}/{},{meets}\n", c.name));
                 }
             }
             let Some(barge) = ns[0] else { continue };

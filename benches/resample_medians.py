@@ -7,11 +7,14 @@
     done
     python3 benches/resample_medians.py target/resample-runs.csv
 
-Each run appends its medians (run, bench id, ns per 10 ms frame) to the CSV.
-This prints, per pair and sample type, the median over the runs of each
-converter's median, and the ratios speexdsp ÷ barge computed in each run
-(the converters of a pair run one after another in the same run) and then
-taken as their median over the runs; then the same for the mixed-rate call
+Each run appends its medians (run, bench id, ns per 10 ms frame) to the CSV,
+and whether each converter met barge's spec in the bench's own measurement
+(run, meets/<pair>/<type>/<converter>, 1 or 0). This prints, per pair and
+sample type, the median over the runs of each converter's median (`*`:
+below the spec), and the ratios speexdsp ÷ barge computed in each run (the
+converters of a pair run one after another in the same run) and then taken
+as their median over the runs; the peer is, in each run, the fastest
+speexdsp quality that meets the spec. Then the same for the mixed-rate call
 against the one-rate call. Markdown tables, as in benches/README.md.
 """
 
@@ -25,8 +28,12 @@ QUALITIES = [2, 3, 4, 5]
 
 def main(path):
     runs = collections.defaultdict(dict)  # run -> id -> ns
-    for run, bench, ns in csv.reader(open(path)):
-        runs[run][bench] = float(ns)
+    meets = collections.defaultdict(dict)  # run -> id -> met the spec
+    for run, bench, value in csv.reader(open(path)):
+        if bench.startswith("meets/"):
+            meets[run]["resample/" + bench[len("meets/"):]] = value == "1"
+        else:
+            runs[run][bench] = float(value)
     n = len(runs)
     pairs = []
     for bench in next(iter(runs.values())):
@@ -42,21 +49,56 @@ def main(path):
         vals = [r[num] / r[den] for r in runs.values() if num in r and den in r]
         return statistics.median(vals) if vals else None
 
-    print(f"medians of {n} runs, ns per 10 ms frame; ratios speexdsp ÷ barge\n")
+    def below(key):
+        return any(m.get(key) is False for m in meets.values())
+
+    def peer(base):
+        """Per run: (quality, its ns ÷ barge's) of the fastest speexdsp
+        quality that met the spec in that run."""
+        out = []
+        for run, r in runs.items():
+            ok = [
+                (r[base + f"speexdsp_q{q}"], q)
+                for q in QUALITIES
+                if meets[run].get(base + f"speexdsp_q{q}")
+                and base + f"speexdsp_q{q}" in r
+            ]
+            if ok and base + "barge" in r:
+                ns, q = min(ok)
+                out.append((q, ns / r[base + "barge"]))
+        return out
+
+    print(f"medians of {n} runs, ns per 10 ms frame; ratios speexdsp ÷ barge (* below the spec)\n")
     head = "| pair | type | barge | " + " | ".join(f"q{q}" for q in QUALITIES)
-    head += " | q2 ÷ barge | q3 ÷ barge | q4 ÷ barge | q5 ÷ barge | rubato | rubato ÷ barge |"
+    head += " | " + " | ".join(f"q{q} ÷ barge" for q in QUALITIES)
+    head += " | peer | peer ÷ barge | lowest run | rubato | rubato ÷ barge |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for pair, ty in pairs:
         base = f"resample/{pair}/{ty}/"
         barge = med(base + "barge")
-        cells = [f"{med(base + f'speexdsp_q{q}'):,.0f}" for q in QUALITIES]
+        mark = lambda q: "*" if below(base + f"speexdsp_q{q}") else ""
+        cells = [f"{med(base + f'speexdsp_q{q}'):,.0f}{mark(q)}" for q in QUALITIES]
         ratios = [f"{ratio(base + f'speexdsp_q{q}', base + 'barge'):.2f}" for q in QUALITIES]
+        p = peer(base)
+        if p:
+            qs = sorted({q for q, _ in p})
+            peer_cells = [
+                "/".join(f"q{q}" for q in qs),
+                f"{statistics.median(x for _, x in p):.2f}",
+                f"{min(x for _, x in p):.2f}",
+            ]
+        else:
+            peer_cells = ["–", "–", "–"]
         rub = med(base + "rubato")
         rub_cells = [f"{rub:,.0f}", f"{ratio(base + 'rubato', base + 'barge'):.2f}"] if rub else ["–", "–"]
         a, b = pair.split("_")
         label = f"{a[:-1]} → {b[:-1]} kHz"
-        print(f"| {label} | {ty} | {barge:,.0f} | " + " | ".join(cells + ratios + rub_cells) + " |")
+        print(
+            f"| {label} | {ty} | {barge:,.0f} | "
+            + " | ".join(cells + ratios + peer_cells + rub_cells)
+            + " |"
+        )
     mixed, one = "rates/call/mixed/10ms", "rates/call/one_rate/10ms"
     if med(mixed) and med(one):
         per_run = sorted(r[mixed] / r[one] for r in runs.values() if mixed in r and one in r)
