@@ -16,7 +16,7 @@ use crate::dsp::resample::Resampler;
 use crate::dsp::tone::ToneGenerator;
 use crate::error::Error;
 use crate::format::Format;
-use crate::gain::Gain;
+use crate::gain::{Gain, MaybeGain};
 use crate::id::PartyId;
 use crate::label::Label;
 use crate::policy::Identity;
@@ -80,7 +80,7 @@ pub(super) struct RouteState {
     pub(super) current: Gain,
     /// The host's route gain, if any: applies only where the modes open
     /// the route.
-    pub(super) adjusted: Option<Gain>,
+    pub(super) adjusted: MaybeGain,
     /// While the route is held closed after the change that opens it: the
     /// tick from which it may open (see [`Session::compile_routes`]); 0
     /// when it is not held (a route is held only until a tick after the
@@ -108,7 +108,7 @@ impl PartialEq for RouteState {
 impl RouteState {
     pub(super) const NEW: RouteState = RouteState {
         current: Gain::MUTED,
-        adjusted: None,
+        adjusted: MaybeGain::NONE,
         held_until: 0,
         next_held: 0,
         opened: 0,

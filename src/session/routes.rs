@@ -13,7 +13,7 @@ use super::party::{Party, RouteState};
 use super::{Session, MAX_PARTIES};
 use crate::dsp::kernel::{RouteGain, Sample};
 use crate::error::Error;
-use crate::gain::Gain;
+use crate::gain::{Gain, MaybeGain};
 use crate::id::PartyId;
 use crate::label::Label;
 #[cfg(test)]
@@ -268,7 +268,7 @@ pub(super) fn target_gain(
     if !listens || !mode_allows(seat, talker) {
         return None;
     }
-    Some(match state.adjusted {
+    Some(match state.adjusted.get() {
         Some(g) => g.then(volume),
         None => volume,
     })
@@ -354,10 +354,10 @@ impl<S: Sample> Session<S> {
         let (l, t) = self.route_index(listener, talker)?;
         let gain = Gain::from_db(gain_db)?;
         let state = &mut self.parties[l].heard[t];
-        if state.adjusted == Some(gain) {
+        if state.adjusted.get() == Some(gain) {
             return Ok(());
         }
-        state.adjusted = Some(gain);
+        state.adjusted = MaybeGain::some(gain);
         let (listener_label, talker_label) = (self.label(l), self.label(t));
         self.record(Event::RouteGainSet {
             listener,
@@ -376,7 +376,10 @@ impl<S: Sample> Session<S> {
     /// Clearing a route with no gain set is accepted and records nothing.
     pub fn clear_route_gain(&mut self, listener: PartyId, talker: PartyId) -> Result<(), Error> {
         let (l, t) = self.route_index(listener, talker)?;
-        if self.parties[l].heard[t].adjusted.take().is_some() {
+        let state = &mut self.parties[l].heard[t];
+        let had = state.adjusted.get().is_some();
+        state.adjusted = MaybeGain::NONE;
+        if had {
             let (listener_label, talker_label) = (self.label(l), self.label(t));
             self.record(Event::RouteGainCleared {
                 listener,
@@ -393,7 +396,7 @@ impl<S: Sample> Session<S> {
     /// The host's gain for a route, if one is set.
     pub fn route_gain(&self, listener: PartyId, talker: PartyId) -> Result<Option<Gain>, Error> {
         let (l, t) = self.route_index(listener, talker)?;
-        Ok(self.parties[l].heard[t].adjusted)
+        Ok(self.parties[l].heard[t].adjusted.get())
     }
 
     /// Whether `listener` hears `talker` from the next tick on, and at what
