@@ -246,3 +246,40 @@ fn a_shorter_leg_conceals_the_frame_it_lost() {
     let st = call.party(s).unwrap().stats;
     assert_eq!((st.frames_concealed, st.frames_missing), (1, 1));
 }
+
+/// Non-finite samples in the frame after a loss are the party's, counted
+/// once each, though the concealment blends into that frame.
+#[test]
+fn non_finite_samples_after_a_loss_are_all_counted() {
+    for leg in [None, Some(Format::new(48000, 20).unwrap())] {
+        let mut call = Session::<f32>::new(Format::NARROWBAND_20MS);
+        let join = Join::customer().conceal_loss();
+        let c = call
+            .join(match leg {
+                Some(f) => join.leg(f),
+                None => join,
+            })
+            .unwrap();
+        let a = call.join(Join::agent()).unwrap();
+        let n = call.leg_format(c).unwrap().samples_per_frame();
+        let tone: Vec<f32> = (0..n).map(|i| (i as f32 * 0.2).sin() * 0.3).collect();
+        for _ in 0..3 {
+            call.put_frame(c, &tone).unwrap();
+            call.mix();
+        }
+        call.lose_frame(c).unwrap();
+        call.mix();
+        let mut bad = tone.clone();
+        for k in 0..6 {
+            bad[k] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][k % 3];
+        }
+        call.put_frame(c, &bad).unwrap();
+        call.mix();
+        assert_eq!(
+            call.party(c).unwrap().stats.samples_non_finite,
+            6,
+            "{leg:?}"
+        );
+        assert!(call.output(a).unwrap().iter().all(|x| x.is_finite()));
+    }
+}

@@ -305,6 +305,14 @@ impl<S: Sample> Session<S> {
                     *a = NOT_BORROWED;
                 }
             }
+            // Non-finite samples are silence before the concealer hears
+            // them (it blends the first frame after a loss into them), and
+            // counted as the party's, once.
+            let len = (handed * n).min(buf.len());
+            let given = &mut buf[..len];
+            if S::needs_sanitizing(given) {
+                p.stats.samples_non_finite += S::sanitize(given) as u64;
+            }
             let memory = if resampled { c.last_stale } else { None };
             let stale = c.play(buf, n, frames, handed, tick);
             c.stale = match (stale, memory) {
