@@ -244,3 +244,39 @@ fn a_tone_refused_for_a_frame_already_in_leaves_the_prompt_where_it_was() {
     s.prompt_ended(prompt).unwrap();
     assert_eq!(s.consent(), Consent::Given);
 }
+
+#[test]
+fn a_prompt_on_a_leg_of_its_own_counts_only_the_frames_it_handed_in() {
+    let wide = Format::new(16000, 20).unwrap();
+    for gap in [None, Some(3)] {
+        let (mut s, ..) = call();
+        let prompt = s
+            .join(Join::announcement(Audience::CUSTOMERS).leg(wide))
+            .unwrap();
+        s.set_disclosure(prompt).unwrap();
+        for k in 0..8 {
+            if Some(k) != gap {
+                s.put_frame(prompt, &[300; 320]).unwrap();
+            }
+            s.mix();
+        }
+        s.prompt_ended(prompt).unwrap();
+        let want = if gap.is_none() {
+            Consent::Given
+        } else {
+            Consent::Pending(BeforeDisclosure::HoldSilent)
+        };
+        assert_eq!(s.consent(), want, "gap {gap:?}");
+    }
+    // A prompt on a leg that never handed in a frame never played.
+    let (mut s, ..) = call();
+    let prompt = s
+        .join(Join::announcement(Audience::CUSTOMERS).leg(wide))
+        .unwrap();
+    s.set_disclosure(prompt).unwrap();
+    for _ in 0..8 {
+        s.mix();
+    }
+    s.prompt_ended(prompt).unwrap();
+    assert_eq!(s.consent(), Consent::Pending(BeforeDisclosure::HoldSilent));
+}

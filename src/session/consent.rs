@@ -4,7 +4,8 @@
 use alloc::sync::Arc;
 
 use super::events::Event;
-use super::Session;
+use super::frames::NOT_BORROWED;
+use super::{Session, MAX_PARTIES};
 use crate::dsp::kernel::Sample;
 use crate::error::Error;
 use crate::id::PartyId;
@@ -246,13 +247,24 @@ impl<S: Sample> Session<S> {
     }
 
     /// In a tick, before its tones: notes whether the disclosure sounds
-    /// (`has`: who handed in a frame), and whether the customer hears it.
-    pub(super) fn listen_to_disclosure(&mut self, has: u32) {
+    /// (`has`: who handed in a frame, or lent one, `lent`; a party on a
+    /// leg has its bit whether or not it did, so its leg says), and whether
+    /// the customer hears it.
+    pub(super) fn listen_to_disclosure(&mut self, has: u32, lent: &[u8; MAX_PARTIES]) {
         let Some(i) = self.parties.iter().position(|p| p.watched) else {
             return;
         };
         let p = &self.parties[i];
-        let sounds = has & (1 << i) != 0 || p.tone.is_some();
+        let lent = lent.get(i).is_some_and(|&k| k != NOT_BORROWED);
+        let handed = match p.leg.as_deref() {
+            None => has & (1 << i) != 0,
+            // Every frame of the tick, of a leg of shorter frames.
+            Some(leg) if leg.frames > 1 => lent || leg.count == leg.frames,
+            // Between the frames of a longer one: the frame under way.
+            Some(leg) if leg.phase != 0 => leg.handed,
+            Some(_) => lent || p.has_input,
+        };
+        let sounds = handed || p.tone.is_some();
         let customer = self.parties.iter().any(|p| p.seat.role == Role::Customer);
         let heard = customer && p.seat.audience.includes(Role::Customer);
         self.disclosing.note(sounds, heard);

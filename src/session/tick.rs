@@ -270,7 +270,7 @@ impl<S: Sample> Session<S> {
         // The disclosure, while the gate is pending: whether the customer
         // hears it.
         if !frames.plain && self.gated() {
-            self.listen_to_disclosure(frames.has);
+            self.listen_to_disclosure(frames.has, &frames.at);
         }
         // Announcements: a tone is its party's frame.
         let disclosed = tones && self.tones_into(frames);
