@@ -190,6 +190,22 @@ async fn offer(tx: &mut Transaction) -> Option<sdp::Audio> {
     }
 }
 
+/// The offer's leg with a local RTP port for it, or the answer that says
+/// why not (a bad offer, or no port).
+async fn leg_for(pbx: &Pbx, tx: &mut Transaction) -> Option<LegSetup> {
+    let audio = offer(tx).await?;
+    let Ok(socket) = LegSetup::bind(pbx.ip) else {
+        refuse(tx, StatusCode::ServiceUnavailable, "no RTP port").await;
+        return None;
+    };
+    Some(LegSetup {
+        socket,
+        remote: audio.addr,
+        codec: audio.codecs[0],
+        telephone_event: audio.telephone_event,
+    })
+}
+
 async fn invite(pbx: Arc<Pbx>, mut tx: Transaction) {
     let dialed = user(&tx.original.uri).unwrap_or_default();
     let caller = tx
@@ -212,20 +228,8 @@ async fn invite(pbx: Arc<Pbx>, mut tx: Transaction) {
     if busy {
         return refuse(&mut tx, StatusCode::BusyHere, "a call on it already").await;
     }
-    let Some(audio) = offer(&mut tx).await else {
+    let Some(setup) = leg_for(&pbx, &mut tx).await else {
         return;
-    };
-    let socket = match LegSetup::bind(pbx.ip) {
-        Ok(s) => s,
-        Err(_) => {
-            return refuse(&mut tx, StatusCode::ServiceUnavailable, "no RTP port").await;
-        }
-    };
-    let setup = LegSetup {
-        socket,
-        remote: audio.addr,
-        codec: audio.codecs[0],
-        telephone_event: audio.telephone_event,
     };
     // The extension is taken from here on (a second INVITE is busy).
     let taken = {
@@ -289,20 +293,8 @@ async fn supervise(pbx: Arc<Pbx>, mut tx: Transaction, user: String, ext: String
     let Some((commands, states)) = slot else {
         return refuse(&mut tx, StatusCode::TemporarilyUnavailable, "no call on it").await;
     };
-    let Some(audio) = offer(&mut tx).await else {
+    let Some(setup) = leg_for(&pbx, &mut tx).await else {
         return;
-    };
-    let socket = match LegSetup::bind(pbx.ip) {
-        Ok(s) => s,
-        Err(_) => {
-            return refuse(&mut tx, StatusCode::ServiceUnavailable, "no RTP port").await;
-        }
-    };
-    let setup = LegSetup {
-        socket,
-        remote: audio.addr,
-        codec: audio.codecs[0],
-        telephone_event: audio.telephone_event,
     };
     let mut dialog =
         match pbx
