@@ -740,3 +740,34 @@ mod fast_paths {
         );
     }
 }
+
+#[test]
+fn a_tone_on_a_leg_of_shorter_frames_sounds_for_the_whole_tick() {
+    // The same 1 kHz tone from an announcement on the call's frames and
+    // from one on 10 ms frames of a 20 ms call: the customer hears the
+    // same, sample for sample, and the tone lasts as long.
+    let tone = crate::ToneSpec::single(1000.0, -10.0, crate::tone::Cadence::once(60));
+    let heard = |leg: Option<Format>| {
+        let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+        s.set_ramp(Duration::ZERO).unwrap();
+        let c = s.join(Role::Customer).unwrap();
+        let mut join = Join::announcement(crate::Audience::EVERYONE);
+        if let Some(leg) = leg {
+            join = join.leg(leg);
+        }
+        let d = s.join(join).unwrap();
+        s.play(d, &tone).unwrap();
+        let mut out = alloc::vec::Vec::new();
+        for _ in 0..5 {
+            s.mix();
+            out.extend_from_slice(s.output(c).unwrap());
+        }
+        out
+    };
+    let plain = heard(None);
+    // 60 ms of tone, then silence.
+    assert!(plain[..480].iter().filter(|&&x| x.abs() > 4000).count() > 200);
+    assert!(plain[500..].iter().all(|&x| x == 0));
+    let short = heard(Some(Format::new(8000, 10).unwrap()));
+    assert_eq!(short, plain);
+}
