@@ -90,6 +90,13 @@ impl<S: Sample> Session<S> {
         }
     }
 
+    /// Whether party `i` has taken any frame of this tick: handed in, lost,
+    /// or, of a leg of shorter frames, skipped.
+    pub(super) fn has_taken_any(&self, i: usize) -> bool {
+        let p = &self.parties[i];
+        p.has_input || self.lost_now(i) || p.leg.as_deref().is_some_and(|l| l.next > 0)
+    }
+
     /// Marks `party`'s next frame as missing: silence in its place,
     /// counted in [`PartyStats::frames_missing`](crate::PartyStats::frames_missing).
     /// For a leg whose frames are shorter than the call's, so that the

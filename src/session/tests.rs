@@ -771,3 +771,25 @@ fn a_tone_on_a_leg_of_shorter_frames_sounds_for_the_whole_tick() {
     let short = heard(Some(Format::new(8000, 10).unwrap()));
     assert_eq!(short, plain);
 }
+
+#[test]
+fn the_frames_of_a_tick_cannot_be_lent_once_one_of_them_is_skipped() {
+    // A 10 ms leg on a 20 ms call: its first frame skipped (missing), the
+    // tick's two frames lent after it would hand that one in after all.
+    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+    let c = s.join(Role::Customer).unwrap();
+    let a = s
+        .join(Join::agent().leg(Format::new(8000, 10).unwrap()))
+        .unwrap();
+    s.skip_frame(a).unwrap();
+    let before = s.clone();
+    let got = s.mix_frames(&[(c, &[100; 160]), (a, &[200; 160])]);
+    assert_eq!(got, Err(Error::DuplicateFrame { party: a, tick: 0 }));
+    assert!(before == s);
+    // Its second frame is still to come, and then the tick's frames are in.
+    s.put_frame(a, &[200; 80]).unwrap();
+    assert_eq!(
+        s.put_frame(a, &[200; 80]),
+        Err(Error::DuplicateFrame { party: a, tick: 0 })
+    );
+}

@@ -126,7 +126,9 @@ impl<S: Sample> Session<S> {
     /// Everything is checked before anything is mixed: a frame of the wrong
     /// length is [`Error::FrameLength`], a party not on the call is the
     /// error [`Session::put_frame`] gives, and a party twice in `frames`, or
-    /// one that already handed in its frame this tick, is
+    /// one that already handed in its frame this tick (or lost it, or, on a
+    /// leg of shorter frames, took any of the tick's frames, skipped ones
+    /// included: a lent frame holds all of them), is
     /// [`Error::DuplicateFrame`]; on an error nothing is mixed and nothing
     /// changes. Allocates nothing. A non-finite `f32` sample in a borrowed
     /// frame reaches nobody, as with [`Session::put_frame`]: that frame is
@@ -219,7 +221,7 @@ impl<S: Sample> Session<S> {
                 self.check_lent_length(i, frame)?;
                 self.check_due(i)?;
             }
-            if self.parties[i].has_input || at[i] != NOT_BORROWED || self.lost_now(i) {
+            if self.has_taken_any(i) || at[i] != NOT_BORROWED {
                 return Err(Error::DuplicateFrame {
                     party,
                     tick: self.tick,
