@@ -51,7 +51,8 @@ impl<S: Sample> Session<S> {
     /// rate, sample-accurate (see [`crate::tone`]). A party that is not an
     /// announcement is [`Error::NotAnAnnouncement`]; a tone that cannot be
     /// played at that rate is the [`ToneGenerator::new`] error; a party
-    /// that has handed in its frame for the next tick is
+    /// that has handed in its frame for the next tick (or lost it, or, on a
+    /// leg of shorter frames, taken any of the tick's frames) is
     /// [`Error::DuplicateFrame`].
     ///
     /// ```
@@ -78,7 +79,7 @@ impl<S: Sample> Session<S> {
         if disclosure && generator.forever() {
             return Err(Error::DisclosureNeverEnds { party });
         }
-        if self.parties[i].has_input || self.lost_now(i) {
+        if self.has_taken_any(i) {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,

@@ -132,8 +132,10 @@ impl<S: Sample> Session<S> {
     /// what was said before the change unless they could hear it then.
     /// ([`Session::hears`] reports the gain the route opens to.)
     ///
-    /// A party that has handed in its frame for the next tick keeps its
-    /// format until that tick is mixed ([`Error::DuplicateFrame`]). A new
+    /// A party that has handed in its frame for the next tick (or lost it,
+    /// or, on a leg of shorter frames, taken any of the tick's frames)
+    /// keeps its format until that tick is mixed
+    /// ([`Error::DuplicateFrame`]). A new
     /// format starts the leg afresh: its first frame is due at the next
     /// tick, and what it had heard of an unfinished frame is dropped.
     /// Allocates the leg's conversions and frames (a control call, never a
@@ -156,8 +158,8 @@ impl<S: Sample> Session<S> {
         let i = self.index(party)?;
         self.check_leg_format(leg)?;
         // A frame lost for the next tick is its frame of that tick, as one
-        // handed in is.
-        let lost = self.lost_now(i);
+        // handed in is; so is one skipped of a leg of shorter frames.
+        let taken = self.has_taken_any(i);
         let p = &mut self.parties[i];
         let now = p.leg.as_ref().map_or(self.format, |l| l.format);
         if now == leg {
@@ -166,7 +168,7 @@ impl<S: Sample> Session<S> {
         if p.tone.is_some() {
             return Err(Error::TonePlaying { party });
         }
-        if p.has_input || lost {
+        if taken {
             return Err(Error::DuplicateFrame {
                 party,
                 tick: self.tick,

@@ -793,3 +793,25 @@ fn the_frames_of_a_tick_cannot_be_lent_once_one_of_them_is_skipped() {
         Err(Error::DuplicateFrame { party: a, tick: 0 })
     );
 }
+
+#[test]
+fn a_leg_of_shorter_frames_keeps_its_format_and_takes_no_tone_once_a_frame_is_skipped() {
+    let ten = Format::new(8000, 10).unwrap();
+    let mut s = Session::<i16>::new(Format::NARROWBAND_20MS);
+    s.join(Role::Customer).unwrap();
+    let a = s.join(Join::agent().leg(ten)).unwrap();
+    let d = s
+        .join(Join::announcement(crate::Audience::EVERYONE).leg(ten))
+        .unwrap();
+    s.skip_frame(a).unwrap();
+    s.skip_frame(d).unwrap();
+    let before = s.clone();
+    let busy = |party| Err(Error::DuplicateFrame { party, tick: 0 });
+    assert_eq!(s.set_leg_format(a, Format::NARROWBAND_20MS), busy(a));
+    assert_eq!(s.play(d, &crate::ToneSpec::JOIN_BEEP), busy(d));
+    assert!(before == s);
+    // After the tick, both are free again.
+    s.mix();
+    s.set_leg_format(a, Format::NARROWBAND_20MS).unwrap();
+    s.play(d, &crate::ToneSpec::JOIN_BEEP).unwrap();
+}
