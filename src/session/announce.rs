@@ -221,14 +221,8 @@ impl<S: Sample> Session<S> {
                 self.parties[i].tone = Some(tone);
                 continue;
             }
-            match self.parties[i].leg.as_deref_mut() {
-                // A leg of several frames a tick: the tone is all of them.
-                Some(leg) if leg.frames > 1 => {
-                    tone.fill(&mut leg.input);
-                    (leg.next, leg.count) = (leg.frames, leg.frames);
-                }
-                _ => tone.fill(self.input_at(i)),
-            }
+            // A leg of several frames a tick: the tone is all of them.
+            tone.fill(self.tick_input_at(i));
             let p = &mut self.parties[i];
             p.has_input = true;
             if tone.is_finished() {

@@ -176,6 +176,23 @@ impl<S: Sample> Session<S> {
         }
     }
 
+    /// Party `i`'s input buffer for all its audio of the tick, taken whole
+    /// (a frame lent, a tone): for a leg of several frames a tick, all of
+    /// them, which then count as handed in.
+    pub(super) fn tick_input_at(&mut self, i: usize) -> &mut [S] {
+        if let Some(leg) = self.parties[i].leg.as_deref_mut() {
+            if leg.frames > 1 {
+                (leg.next, leg.count) = (leg.frames, leg.frames);
+            }
+        }
+        // A leg's input holds all its frames of the tick, back to back.
+        let spf = self.spf;
+        match self.parties[i].leg.as_deref_mut() {
+            Some(leg) => &mut leg.input,
+            None => &mut self.inputs[i * spf..(i + 1) * spf],
+        }
+    }
+
     /// What `party` heard in the last tick, at its leg's format: silence
     /// before its first tick. For a leg whose frames are shorter than the
     /// call's, its frames of the tick back to back, in order

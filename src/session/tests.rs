@@ -815,3 +815,25 @@ fn a_leg_of_shorter_frames_keeps_its_format_and_takes_no_tone_once_a_frame_is_sk
     s.set_leg_format(a, Format::NARROWBAND_20MS).unwrap();
     s.play(d, &crate::ToneSpec::JOIN_BEEP).unwrap();
 }
+
+#[test]
+fn a_lent_frame_to_clean_on_a_leg_of_shorter_frames_is_copied_whole() {
+    // 10 ms f32 frames on a 20 ms call, both lent at once with a NaN in
+    // the second: the frame is cleaned in the party's own buffer, all of
+    // it, and the rest of the tick's audio is heard as it was lent.
+    let mut s = Session::<f32>::new(Format::NARROWBAND_20MS);
+    s.set_ramp(Duration::ZERO).unwrap();
+    let c = s.join(Role::Customer).unwrap();
+    let a = s
+        .join(Join::agent().leg(Format::new(8000, 10).unwrap()))
+        .unwrap();
+    let mut lent = [0.25f32; 160];
+    lent[100] = f32::NAN;
+    s.mix_frames(&[(c, &[0.0; 160]), (a, &lent)]).unwrap();
+    let heard = s.output(c).unwrap();
+    assert_eq!(heard[100], 0.0);
+    assert!(heard.iter().enumerate().all(|(k, &x)| k == 100 || x == 0.25));
+    let stats = s.party(a).unwrap().stats;
+    assert_eq!((stats.frames_mixed, stats.frames_missing), (2, 0));
+    assert_eq!(stats.samples_non_finite, 1);
+}

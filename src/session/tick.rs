@@ -519,7 +519,7 @@ impl<S: Sample> Session<S> {
                 continue;
             };
             if S::needs_sanitizing(frame) {
-                self.input_at(i).copy_from_slice(frame);
+                self.tick_input_at(i).copy_from_slice(frame);
                 self.parties[i].has_input = true;
                 frames.at[i] = NOT_BORROWED;
             }
