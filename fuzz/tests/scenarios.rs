@@ -1086,6 +1086,93 @@ fn lost_frames() -> Vec<Op> {
     ops
 }
 
+/// Legs of shorter frames than the call's (a browser's 10 ms on a longer
+/// call): an agent at the call's rate, a supervisor at 48 kHz whispering,
+/// then barging, then monitoring, a customer that conceals loss, and the
+/// disclosure in the host's voice, each handing in its frames of a tick one
+/// by one; frames skipped, lost and missing at the end of a tick; ticks
+/// lent whole; and a second frame too many, a lent tick, a new leg and a
+/// tone refused once one of a tick's frames is taken.
+fn shorter_legs() -> Vec<Op> {
+    use ModeArg::*;
+    let ten = |rate| LegArg {
+        rate,
+        ptime: LegArg::OTHER_PTIME + 1,
+    };
+    let prompt = Who(3);
+    let mut ops = vec![
+        Op::JoinOnLeg(RoleArg::Customer, ten(CALL_RATE), true),
+        Op::JoinOnLeg(RoleArg::Agent, ten(CALL_RATE), false),
+        Op::JoinOnLeg(RoleArg::Supervisor, ten(HZ48), false),
+        Op::SetMode(S, Whisper),
+        Op::RequireDisclosure(false),
+        Op::JoinAnnouncement(CUSTOMERS),
+        Op::SetLegFormat(prompt, ten(CALL_RATE)),
+        Op::SetDisclosure(prompt),
+        Op::JoinRecorder(true),
+        tap(true, true, true, false, 5),
+        tap(false, false, true, false, 1),
+    ];
+    for t in 0..18u32 {
+        if t == 9 {
+            // A frame skipped: the tick can no longer be lent whole.
+            ops.extend([Op::SkipFrame(A), borrow(0b10, 0, Fault::Pending, 5)]);
+        }
+        for p in 0..3u8 {
+            let w = Who(p);
+            match (t + p as u32) % 6 {
+                1 => ops.extend([Op::SkipFrame(w), Op::Put(w, tone(1700 + t))]),
+                3 => ops.extend([Op::LoseFrame(w), Op::Put(w, tone(1710 + t))]),
+                4 => ops.push(Op::Put(w, tone(1720 + t))),
+                _ => ops.extend([Op::Put(w, tone(1730 + t)), Op::Put(w, tone(1740 + t))]),
+            }
+        }
+        if t < 5 {
+            ops.extend([
+                Op::Put(prompt, tone(1750 + t)),
+                Op::Put(prompt, tone(1760 + t)),
+            ]);
+        }
+        match t {
+            2 => ops.extend([
+                Op::Put(A, tone(1)),
+                Op::FrameMut(A, tone(2)),
+                Op::SkipFrame(A),
+                Op::LoseFrame(A),
+            ]),
+            5 => ops.extend([
+                Op::PromptEnded(prompt),
+                Op::Compliance(S),
+                Op::Play(prompt, WARNING),
+                Op::Play(prompt, LEAVE_BEEP),
+                Op::SetLegFormat(A, leg(CALL_RATE)),
+                Op::SetLegFormat(S, leg(HZ16)),
+                borrow(0b11, 0, Fault::None, 3),
+                Op::Put(
+                    C,
+                    FrameArg {
+                        len: LenArg::Short(3),
+                        ..tone(4)
+                    },
+                ),
+            ]),
+            8 => ops.push(Op::SetMode(S, Barge)),
+            11 => ops.push(Op::SetMode(S, Monitor)),
+            _ => {}
+        }
+        ops.push(Op::Query(Who(t as u8 % 5), S));
+        ops.push(Op::TapQuery(TapWho(t as u8 % 2), Who(t as u8 % 3)));
+        if t % 4 == 3 {
+            // The tick's frames of the parties that took none yet, lent.
+            ops.push(borrow(0b1_1111, t as u8, Fault::None, 1800 + t));
+        } else {
+            ops.push(Op::Tick);
+        }
+    }
+    ops.push(Op::Poll(255));
+    ops
+}
+
 /// Cases that fail until the library is fixed: written to
 /// `regressions/session_ops/crash-*`.
 fn found_cases() -> Vec<(&'static str, Input)> {
@@ -1226,6 +1313,14 @@ fn cases() -> Vec<(&'static str, Input)> {
             case(true, 196, 0, disclosure_in_the_hosts_voice()),
         ),
         ("lost-frames-i16-8k-20ms", case(false, 0, 1, lost_frames())),
+        (
+            "shorter-legs-i16-8k-20ms",
+            case(false, 0, 1, shorter_legs()),
+        ),
+        (
+            "shorter-legs-f32-16k-60ms",
+            case(true, 196, 4, shorter_legs()),
+        ),
         (
             "lost-frames-f32-16k-10ms",
             case(true, 196, 0, lost_frames()),

@@ -9,6 +9,7 @@ use super::consent::Disclosing;
 
 use super::input::{AudArg, ToneArg, Who};
 use super::model::Model;
+use super::party::Taken;
 use super::runner::Harness;
 use crate::reference::{RefRole, RefSample};
 
@@ -21,12 +22,17 @@ impl<S: RefSample> Model<S> {
         let mut disclosed = false;
         for i in 0..self.parties.len() {
             let p = &mut self.parties[i];
+            // All the frames of the tick, of a leg of shorter frames.
+            let spf = p.tick_spf();
             let Some(tone) = p.tone.as_mut() else {
                 continue;
             };
-            let mut f = vec![S::SILENCE; p.leg.samples_per_frame()];
+            let mut f = vec![S::SILENCE; spf];
             tone.fill(&mut f);
             p.frame = Some(f);
+            if p.per_tick > 1 {
+                p.taken = vec![Taken::Put; p.per_tick];
+            }
             if tone.is_finished() {
                 p.tone = None;
                 let (id, label) = (p.id, p.label());
@@ -89,7 +95,7 @@ impl<S: RefSample> Model<S> {
         if disclosure && g.forever() {
             return Err(Error::DisclosureNeverEnds { party: id });
         }
-        if self.parties[i].has_frame() {
+        if self.parties[i].has_taken_any() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,

@@ -235,7 +235,7 @@ impl<S: RefSample> Model<S> {
             return;
         };
         let p = &self.parties[i];
-        let sounds = p.frame.is_some() || p.tone.is_some();
+        let sounds = p.handed_all() || p.tone.is_some();
         let customer_on = self.parties.iter().any(|p| p.role == RefRole::Customer);
         let heard = customer_on && to_customers(p.role);
         let d = &mut self.disclosing;

@@ -5,6 +5,7 @@ use barge::{Error, PartyId};
 
 use super::input::{Fault, FrameArg, LenArg, MixArg, Who};
 use super::model::Model;
+use super::party::Taken;
 use super::runner::{same, Harness};
 use crate::cycle;
 use crate::reference::RefSample;
@@ -58,11 +59,43 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
+    /// A frame's length for the party at `i` in `mix_frames`: all its
+    /// frames of the tick, back to back.
+    fn check_lent_length(&self, i: usize, frame: &[S]) -> Result<(), Error> {
+        let p = &self.parties[i];
+        if p.per_tick == 1 {
+            return self.check_length(i, frame);
+        }
+        if frame.len() != p.tick_spf() {
+            return Err(Error::FrameLength {
+                given: frame.len(),
+                expected: p.tick_spf(),
+                format: p.leg,
+            });
+        }
+        Ok(())
+    }
+
     /// `lose_frame`: for a party that does not conceal, `skip_frame`.
     pub(super) fn lose_frame(&mut self, id: PartyId) -> Result<(), Error> {
         let i = self.slot(id)?;
         let p = &mut self.parties[i];
-        p.lost = p.conceals;
+        p.take(
+            if p.conceals {
+                Taken::Lost
+            } else {
+                Taken::Skipped
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    /// `skip_frame`: the next frame of the tick is missing, for a leg of
+    /// several frames a tick; else nothing changes.
+    pub(super) fn skip_frame(&mut self, id: PartyId) -> Result<(), Error> {
+        let i = self.slot(id)?;
+        self.parties[i].take(Taken::Skipped, None);
         Ok(())
     }
 
@@ -70,7 +103,7 @@ impl<S: RefSample> Model<S> {
         let i = self.index(id)?;
         self.check_length(i, frame)?;
         let i = self.slot(id)?;
-        self.parties[i].frame = Some(frame.to_vec());
+        self.parties[i].take(Taken::Put, Some(frame));
         Ok(())
     }
 
@@ -81,11 +114,11 @@ impl<S: RefSample> Model<S> {
         let mut listed = Vec::new();
         for (id, frame) in frames {
             let i = self.index(*id)?;
-            self.check_length(i, frame)?;
+            self.check_lent_length(i, frame)?;
             if self.parties[i].tone.is_some() {
                 return Err(Error::TonePlaying { party: *id });
             }
-            if self.parties[i].has_frame() || listed.contains(&i) {
+            if self.parties[i].has_taken_any() || listed.contains(&i) {
                 return Err(Error::DuplicateFrame {
                     party: *id,
                     tick: self.tick,
@@ -94,7 +127,11 @@ impl<S: RefSample> Model<S> {
             listed.push(i);
         }
         for (&i, (_, frame)) in listed.iter().zip(frames) {
-            self.parties[i].frame = Some(frame.clone());
+            let p = &mut self.parties[i];
+            p.frame = Some(frame.clone());
+            if p.per_tick > 1 {
+                p.taken = vec![Taken::Put; p.per_tick];
+            }
         }
         Ok(())
     }
@@ -137,7 +174,7 @@ impl<S: RefSample> Harness<S> {
         let m = &self.model;
         let mut entries: Vec<(u32, PartyId, Vec<S>)> = Vec::new();
         for (i, p) in m.parties.iter().enumerate() {
-            let pending = p.has_frame() || p.tone.is_some();
+            let pending = p.has_taken_any() || p.tone.is_some();
             if a.pick >> (i % 32) & 1 == 0 || (pending && !matches!(a.fault, Fault::Pending)) {
                 continue;
             }
@@ -147,8 +184,7 @@ impl<S: RefSample> Harness<S> {
                 bits.rotate_left(by);
             }
             let kind = a.frame.kind.wrapping_add(i as u8);
-            let spf = p.leg.samples_per_frame();
-            let frame = cycle(&bits, spf, |b| S::from_fuzz(b, kind), S::SILENCE);
+            let frame = cycle(&bits, p.tick_spf(), |b| S::from_fuzz(b, kind), S::SILENCE);
             let key = (i as u32 ^ a.order as u32).wrapping_mul(0x9E37_79B1);
             entries.push((key, p.id, frame));
         }
@@ -163,7 +199,11 @@ impl<S: RefSample> Harness<S> {
             Fault::None | Fault::Pending => {}
             Fault::Extra(w, at) => {
                 let id = self.who(w);
-                let frame = vec![S::SILENCE; self.model.leg_spf(id)];
+                let spf = self
+                    .model
+                    .index(id)
+                    .map_or(self.model.spf, |i| self.model.parties[i].tick_spf());
+                let frame = vec![S::SILENCE; spf];
                 list.insert(at as usize % (list.len() + 1), (id, frame));
             }
             Fault::Twice(at) if !list.is_empty() => {
@@ -199,19 +239,26 @@ impl<S: RefSample> Harness<S> {
 }
 
 impl<S: RefSample> Harness<S> {
-    /// [`Op::SkipFrame`]: for a party that takes one frame a tick, as the
-    /// fuzzer's legs do, it changes nothing, or fails as a frame would.
-    /// Not through `control`: the shadows hold no frame until the tick.
+    /// [`Op::SkipFrame`]: for a leg of several frames a tick, its next one
+    /// is missing; for a party that takes one frame a tick it changes
+    /// nothing, or fails as a frame would. Not through `control`: the
+    /// shadows hold no frame until the tick.
     pub(super) fn skip_frame(&mut self, w: Who) {
         let id = self.who(w);
-        let want = self.model.slot(id).map(|_| ());
-        let before = self.s.copy();
+        let several = self
+            .model
+            .index(id)
+            .is_ok_and(|i| self.model.parties[i].per_tick > 1);
+        let want = self.model.skip_frame(id);
+        let before = (want.is_err() || !several).then(|| self.s.copy());
         let got = self.s.get_mut().skip_frame(id);
         assert!(
             same(&got, &want),
             "skip_frame: got {got:?}, expected {want:?}"
         );
-        self.s.unchanged(before, "skip_frame");
+        if let Some(before) = before {
+            self.s.unchanged(before, "skip_frame");
+        }
     }
 
     /// [`Op::LoseFrame`]: for a party that conceals, its frame of the tick
@@ -240,10 +287,10 @@ impl<S: RefSample> Harness<S> {
             "lose_frame: got {got:?}, expected {want:?}"
         );
         if want.is_err()
-            || self
-                .model
-                .index(id)
-                .is_ok_and(|i| !self.model.parties[i].conceals)
+            || self.model.index(id).is_ok_and(|i| {
+                let p = &self.model.parties[i];
+                !p.conceals && p.per_tick == 1
+            })
         {
             self.s.unchanged(before, "lose_frame");
         }
@@ -262,7 +309,7 @@ impl<S: RefSample> Harness<S> {
         let mut frame = self.frame(id, f);
         frame.resize(self.model.leg_spf(id), S::SILENCE);
         let want = self.model.slot(id).map(|i| {
-            self.model.parties[i].frame = Some(frame.clone());
+            self.model.parties[i].take(Taken::Put, Some(&frame));
         });
         let before = want.is_err().then(|| self.s.copy());
         let got = self.s.get_mut().frame_mut(id).map(|buf| {

@@ -33,9 +33,21 @@ impl<S: RefSample> Model<S> {
         Ok(())
     }
 
+    /// A leg's frames a tick: the call's frame duration over the leg's, for
+    /// a leg of shorter frames; else 1.
+    pub(super) fn per_tick(&self, leg: Format) -> usize {
+        let (ms, call) = (leg.ptime().ms(), self.format.ptime().ms());
+        if ms < call && call.is_multiple_of(ms) {
+            (call / ms) as usize
+        } else {
+            1
+        }
+    }
+
     pub(super) fn set_leg_format(&mut self, id: PartyId, leg: Format) -> Result<(), Error> {
         let i = self.index(id)?;
         self.check_leg_format(leg)?;
+        let per_tick = self.per_tick(leg);
         let p = &mut self.parties[i];
         if p.leg == leg {
             return Ok(());
@@ -43,16 +55,17 @@ impl<S: RefSample> Model<S> {
         if p.tone.is_some() {
             return Err(Error::TonePlaying { party: id });
         }
-        if p.has_frame() {
+        if p.has_taken_any() {
             return Err(Error::DuplicateFrame {
                 party: id,
                 tick: self.tick,
             });
         }
         p.leg = leg;
+        p.per_tick = per_tick;
         // A concealer hears the new leg afresh.
         p.in_loss = false;
-        p.output = vec![S::SILENCE; leg.samples_per_frame()];
+        p.output = vec![S::SILENCE; p.tick_spf()];
         // A new leg at another rate has heard nothing yet; what a leg back
         // at the call's rate shows before its next tick is not specified.
         p.stale = leg.rate() == self.format.rate();
@@ -80,11 +93,13 @@ impl<S: RefSample> Harness<S> {
         let call_ms = call.ptime().ms();
         let ptime = match PTIMES[l.ptime as usize % 5] {
             _ if l.ptime < LegArg::OTHER_PTIME => call_ms,
-            // A leg whose frames span several ticks, or several of
-            // whose frames fill one, is not modelled here
-            // (tests/properties.rs and tests/call_behaviour.rs cover
-            // them): only durations the session refuses.
-            ms if ms.is_multiple_of(call_ms) || call_ms.is_multiple_of(ms) => call_ms,
+            // Several of whose frames fill a tick (a browser's 10 ms on a
+            // 20 ms call): modelled.
+            ms if ms < call_ms && call_ms.is_multiple_of(ms) => ms,
+            // A leg whose frames span several ticks is not modelled here
+            // (tests/properties.rs and tests/call_behaviour.rs cover it).
+            ms if ms.is_multiple_of(call_ms) => call_ms,
+            // A duration the session refuses.
             ms => ms,
         };
         Format::new(rate, ptime).unwrap()

@@ -30,6 +30,15 @@
 //!   from a customer. So a monitoring supervisor or a recorder reaches
 //!   nobody, a whisper never reaches a customer, and nobody hears
 //!   themselves.
+//! - Legs of shorter frames than the call's (a 10 ms leg on a 20 ms or
+//!   60 ms call, at the call's rate or another): each frame of a tick taken
+//!   one by one (`put_frame`, `frame_mut`, `skip_frame`, `lose_frame`) or
+//!   all at once lent to `mix_frames`; one too many, a lent tick, a new
+//!   leg format or a tone after any of them is [`Error::DuplicateFrame`];
+//!   `frame_due` until all are taken; the output all the tick's frames
+//!   back to back; statistics per frame. At the call's rate such a leg is
+//!   predicted bit for bit, and the twins and shadows take its frames as
+//!   the session did, so the privacy checks cover it.
 //! - An `f32` output is always finite and within full scale.
 //! - Recording taps: `add_tap` in every layout, with and without whispers
 //!   and supervisors, swapped or not, at every rate (the call's among
@@ -95,7 +104,8 @@
 //! - `shadows.rs`: the privacy checks: what each shadow hides this tick and
 //!   who must hear the same in it.
 //! - `frames.rs`: `put_frame`, `frame_mut` and `mix_frames`.
-//! - `legs.rs`: legs at another format.
+//! - `legs.rs`: legs at another format (rate, or frames shorter than the
+//!   call's).
 //! - `taps.rs`: recording taps, their calls and what they record.
 //! - `announce.rs` and `cue.rs`: announcements, tones and cues.
 //! - `digits.rs`: the keypad, pressed and in band.

@@ -87,6 +87,27 @@ pub(super) struct RefParty<S> {
     /// not predicted bit for bit until that is over.
     pub(super) concealed_at: Option<u64>,
     pub(super) concealed: u64,
+    /// Its leg's frames a tick: the call's frame duration over the leg's
+    /// (a 10 ms leg on a 20 ms call takes 2), or 1.
+    pub(super) per_tick: usize,
+    /// Of a leg of several frames a tick: what became of each of the
+    /// tick's frames taken so far, in order. `frame` then holds them all
+    /// back to back, silence where none was handed in.
+    pub(super) taken: Vec<Taken>,
+    /// The frames its statistics count over the ticks it was present for:
+    /// `per_tick` a tick.
+    pub(super) slots: u64,
+}
+
+/// What became of one of the frames of a tick of a leg of shorter frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Taken {
+    /// Handed in (`put_frame`, `frame_mut`, lent, or a tone).
+    Put,
+    /// `skip_frame`, or `lose_frame` of a party that does not conceal.
+    Skipped,
+    /// `lose_frame` of a party that conceals.
+    Lost,
 }
 
 impl<S> RefParty<S> {
@@ -96,9 +117,70 @@ impl<S> RefParty<S> {
         self.concealed_at.is_none_or(|at| tick - at > 2)
     }
 
-    /// Whether it has its frame of the tick: handed in or lost.
+    /// Whether it has its frame of the tick: handed in or lost (of a leg
+    /// of several frames a tick: every one of them taken).
     pub(super) fn has_frame(&self) -> bool {
+        if self.per_tick > 1 {
+            return self.taken.len() >= self.per_tick;
+        }
         self.frame.is_some() || self.lost
+    }
+
+    /// Whether it has taken any frame of the tick: what the session
+    /// refuses lent frames, a new leg format and a tone after.
+    pub(super) fn has_taken_any(&self) -> bool {
+        if self.per_tick > 1 {
+            return !self.taken.is_empty();
+        }
+        self.has_frame()
+    }
+
+    /// Whether it handed in all its audio of the tick (no frame lost or
+    /// missing): what makes the disclosure sound.
+    pub(super) fn handed_all(&self) -> bool {
+        if self.per_tick > 1 {
+            return self.taken.len() == self.per_tick
+                && self.taken.iter().all(|&t| t == Taken::Put);
+        }
+        self.frame.is_some()
+    }
+
+    /// Its frames of the tick lost (and so concealed).
+    pub(super) fn lost_count(&self) -> u64 {
+        if self.per_tick > 1 {
+            return self.taken.iter().filter(|&&t| t == Taken::Lost).count() as u64;
+        }
+        self.lost as u64
+    }
+
+    /// The samples of its audio in a tick, at its leg's rate: its frames
+    /// of the tick back to back.
+    pub(super) fn tick_spf(&self) -> usize {
+        self.leg.samples_per_frame() * self.per_tick
+    }
+}
+
+impl<S: RefSample> RefParty<S> {
+    /// Its next frame of the tick is `taken` (`frame`: the samples handed
+    /// in), once checked due and not yet taken.
+    pub(super) fn take(&mut self, taken: Taken, frame: Option<&[S]>) {
+        if self.per_tick == 1 {
+            match taken {
+                Taken::Put => self.frame = frame.map(<[S]>::to_vec),
+                Taken::Lost => self.lost = true,
+                Taken::Skipped => {}
+            }
+            return;
+        }
+        let n = self.leg.samples_per_frame();
+        let at = self.taken.len() * n;
+        let whole = self.tick_spf();
+        let buf = self.frame.get_or_insert_with(|| vec![S::SILENCE; whole]);
+        if let Some(f) = frame.filter(|_| taken == Taken::Put) {
+            buf[at..at + n].copy_from_slice(f);
+        }
+        self.lost |= taken == Taken::Lost;
+        self.taken.push(taken);
     }
 }
 
@@ -212,7 +294,7 @@ impl<S: RefSample> Model<S> {
             volume: Gain::UNITY,
             leg,
             frame: None,
-            output: vec![S::SILENCE; leg.samples_per_frame()],
+            output: vec![S::SILENCE; leg.samples_per_frame() * self.per_tick(leg)],
             exact: true,
             stale: false,
             converted_at: None,
@@ -230,6 +312,9 @@ impl<S: RefSample> Model<S> {
             in_loss: false,
             concealed_at: None,
             concealed: 0,
+            per_tick: self.per_tick(leg),
+            taken: Vec::new(),
+            slots: 0,
         };
         self.record(Event::Joined {
             party: id,
@@ -369,11 +454,9 @@ impl<S: RefSample> Harness<S> {
         let m = &self.model;
         let want = m.index(a).map(|i| &m.parties[i]);
         match (self.s.output(a), &want) {
-            (Ok(out), Ok(p)) if p.stale => assert_eq!(
-                out.len(),
-                p.leg.samples_per_frame(),
-                "output of {a} at its leg's length"
-            ),
+            (Ok(out), Ok(p)) if p.stale => {
+                assert_eq!(out.len(), p.tick_spf(), "output of {a} at its leg's length")
+            }
             (Ok(out), Ok(p)) => assert!(same_frame(out, &p.output), "output of {a} between ticks"),
             (got, want) => assert_eq!(got.err(), want.as_ref().err().cloned(), "output({a})"),
         }
@@ -408,6 +491,13 @@ impl<S: RefSample> Harness<S> {
         assert_eq!(self.s.mode(a), mode, "mode({a})");
         let leg = want.as_ref().map(|p| p.leg).map_err(Clone::clone);
         assert_eq!(self.s.leg_format(a), leg, "leg_format({a})");
+        // Due until the tick's frames are all taken.
+        let due = want.as_ref().map(|p| !p.has_frame() || p.per_tick == 1);
+        assert_eq!(
+            self.s.frame_due(a),
+            due.map_err(Clone::clone),
+            "frame_due({a})"
+        );
         assert_eq!(
             self.s.route_gain(a, b),
             m.route_gain(a, b),

@@ -5,6 +5,7 @@
 use barge::Session;
 
 use super::runner::{same_frame, Harness};
+use super::tick::hand_over;
 use crate::reference::{table_allows, RefRole, RefSample};
 
 /// The shadows, by what they hide each tick (see the module docs).
@@ -125,18 +126,14 @@ impl<S: RefSample> Harness<S> {
             .collect();
         for (k, shadow) in shadows.iter_mut().enumerate() {
             for (t, p) in m.parties.iter().enumerate() {
-                let frame = if hidden[k].contains(&t) {
-                    probe[k].then_some(&probes[t])
-                } else if p.lost {
-                    shadow.lose_frame(p.id).unwrap();
-                    None
-                } else {
-                    p.frame.as_ref()
-                };
-                // A frame handed in before a cue started on its player is
-                // the shadow's already, and the tone replaces it.
-                if let Some(f) = frame.filter(|_| p.tone.is_none()) {
-                    shadow.put_frame(p.id, f).unwrap();
+                if !hidden[k].contains(&t) {
+                    // What the session took, as it took it.
+                    hand_over(shadow, p, false);
+                } else if probe[k] && p.tone.is_none() {
+                    // Every frame of its tick, the probe.
+                    for _ in 0..p.per_tick {
+                        shadow.put_frame(p.id, &probes[t]).unwrap();
+                    }
                 }
             }
         }

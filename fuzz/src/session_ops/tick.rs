@@ -3,9 +3,10 @@
 //! statistics, the twin (`put_frame` and `mix`), the untapped twin and the
 //! consent gate.
 
-use barge::{Consent, PartyId};
+use barge::{Consent, PartyId, Session};
 
 use super::model::Model;
+use super::party::{RefParty, Taken};
 use super::runner::{same_frame, Harness};
 use crate::reference::{RefRole, RefSample, RefTalker};
 
@@ -19,7 +20,7 @@ impl<S: RefSample> Model<S> {
             if p.lost || (p.in_loss && p.frame.is_some()) {
                 p.concealed_at = Some(tick);
             }
-            p.concealed += p.lost as u64;
+            p.concealed += p.lost_count();
             // A frame handed in ends the loss with a blend; one absent on
             // purpose ends it without.
             p.in_loss = p.lost;
@@ -85,7 +86,15 @@ impl<S: RefSample> Model<S> {
             p.present += 1;
             p.muted = false;
             p.lost = false;
-            if p.frame.take().is_some() {
+            p.slots += p.per_tick as u64;
+            if p.per_tick > 1 {
+                // Each of the tick's frames, handed in or missing.
+                let put = p.taken.iter().filter(|&&t| t == Taken::Put).count() as u64;
+                p.mixed += put;
+                p.missing += p.per_tick as u64 - put;
+                p.taken.clear();
+                p.frame = None;
+            } else if p.frame.take().is_some() {
                 p.mixed += 1;
             } else {
                 p.missing += 1;
@@ -96,6 +105,39 @@ impl<S: RefSample> Model<S> {
         }
         self.switch_on_digits(digits);
         self.tick += 1;
+    }
+}
+
+/// Hands `session` what `p` took for the tick, as the session under test
+/// took it: each frame handed in, lost or skipped, in order; with `fill`, a
+/// silent frame for each missing one (skipped, or never handed in), else
+/// nothing for one never handed in. A party that plays a tone takes none.
+pub(super) fn hand_over<S: RefSample>(session: &mut Session<S>, p: &RefParty<S>, fill: bool) {
+    if p.tone.is_some() {
+        return;
+    }
+    let n = p.leg.samples_per_frame();
+    let silent = || vec![S::SILENCE; n];
+    if p.per_tick == 1 {
+        if p.lost {
+            session.lose_frame(p.id).unwrap();
+        } else if let Some(f) = &p.frame {
+            session.put_frame(p.id, f).unwrap();
+        } else if fill {
+            session.put_frame(p.id, &silent()).unwrap();
+        }
+        return;
+    }
+    for k in 0..p.per_tick {
+        match (p.taken.get(k), &p.frame) {
+            (Some(Taken::Put), Some(f)) => session.put_frame(p.id, &f[k * n..(k + 1) * n]),
+            (Some(Taken::Lost), _) => session.lose_frame(p.id),
+            (Some(Taken::Skipped) | None, _) if fill => session.put_frame(p.id, &silent()),
+            (Some(Taken::Skipped), _) => session.skip_frame(p.id),
+            (None, _) => break,
+            (Some(Taken::Put), None) => unreachable!("a frame handed in is held"),
+        }
+        .unwrap();
     }
 }
 
@@ -116,27 +158,10 @@ impl<S: RefSample> Harness<S> {
         // in nothing for an absent one: a silent frame would end a loss
         // with a blend, where an absent one ends it without.
         for (i, p) in m.parties.iter().enumerate() {
-            if p.lost {
-                self.twin.lose_frame(p.id).unwrap();
-                if let Some(untapped) = self.untapped.as_mut() {
-                    untapped.lose_frame(p.id).unwrap();
-                }
-                continue;
-            }
-            if p.tone.is_some() || (p.frame.is_none() && (watched == Some(i) || p.conceals)) {
-                continue;
-            }
-            let silent;
-            let frame = match &p.frame {
-                Some(f) => f,
-                None => {
-                    silent = vec![S::SILENCE; p.leg.samples_per_frame()];
-                    &silent
-                }
-            };
-            self.twin.put_frame(p.id, frame).unwrap();
+            let fill = watched != Some(i) && !p.conceals;
+            hand_over(&mut self.twin, p, fill);
             if let Some(untapped) = self.untapped.as_mut() {
-                untapped.put_frame(p.id, frame).unwrap();
+                hand_over(untapped, p, fill);
             }
         }
 
@@ -175,7 +200,7 @@ impl<S: RefSample> Harness<S> {
         let mut observed = Vec::new();
         for (l, p) in m.parties.iter().enumerate() {
             let out = self.s.output(p.id).unwrap();
-            let leg_spf = p.leg.samples_per_frame();
+            let leg_spf = p.tick_spf();
             assert_eq!(
                 out.len(),
                 leg_spf,
@@ -233,8 +258,8 @@ impl<S: RefSample> Harness<S> {
             );
             assert_eq!(
                 st.frames_mixed + st.frames_missing,
-                p.present,
-                "ticks present"
+                p.slots,
+                "frames of the ticks present"
             );
             let clipped = if p.exact {
                 p.clipped
