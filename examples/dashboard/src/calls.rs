@@ -1,14 +1,14 @@
-//! The simulated calls: a customer and an agent each, talking in turns from
-//! synthesized voices that loop, and the seat of the one supervisor (the
-//! browser) in at most one of them.
+//! The simulated calls: a customer and an agent each, talking from
+//! synthesized voices on a script that loops (see `script.rs`), and the
+//! seat of the one supervisor (the browser) in at most one of them.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use barge::{Error, Event, Format, Join, Mode, PartyId, Role, Session};
 
-use super::common::voice::conversation;
 use super::record::Recorder;
+use super::script::Scenario;
 
 /// How many calls the dashboard shows.
 pub const CALLS: usize = 4;
@@ -22,8 +22,6 @@ pub const SUPERVISOR_FORMAT: Format = match Format::new(48000, 20) {
 /// Samples of one 20 ms frame of the call and of the supervisor's leg.
 pub const CALL_SPF: usize = CALL_FORMAT.samples_per_frame();
 pub const SUPERVISOR_SPF: usize = SUPERVISOR_FORMAT.samples_per_frame();
-/// The length of each call's script, after which it starts again.
-const LOOP_S: f64 = 12.0;
 /// Audit lines kept per call for the page.
 const EVENTS_KEPT: usize = 40;
 /// Ticks over which a level is averaged for the page (200 ms).
@@ -76,6 +74,7 @@ pub struct SimCall {
     customer: PartyId,
     agent: PartyId,
     supervisor: Option<PartyId>,
+    scenario: Scenario,
     /// The customer's and the agent's scripts, looping.
     voices: [Vec<i16>; 2],
     /// Where in its script this call started, in frames.
@@ -87,22 +86,28 @@ pub struct SimCall {
 
 impl SimCall {
     pub fn new(n: usize) -> Result<SimCall, Error> {
-        // Each call talks at its own pace and starts at another point of
-        // its script, so that no two calls sound alike at any moment.
-        let turn = [2.5, 3.0, 2.2, 2.75][(n - 1) % 4];
-        let [customer, agent, _] = conversation(CALL_FORMAT.rate().hz(), LOOP_S, turn);
+        let scenario = Scenario::of_call(n);
+        let (voices, _) = scenario.voices(CALL_FORMAT.rate().hz());
         let mut session = Session::new(CALL_FORMAT);
         let c = session.join(Role::Customer)?;
         let a = session.join(Role::Agent)?;
-        let frames = customer.len() / CALL_SPF;
+        let frames = voices[0].len() / CALL_SPF;
+        // The calls that go well start at other points of their script,
+        // so that no two sound alike at any moment; the others at its
+        // start, so that what they show comes soon.
+        let offset = match scenario {
+            Scenario::Conversation { .. } => (n - 1) * 137 % frames.max(1),
+            _ => 0,
+        };
         let mut call = SimCall {
             n,
             session,
             customer: c,
             agent: a,
             supervisor: None,
-            voices: [customer, agent],
-            offset: (n - 1) * 137 % frames.max(1),
+            scenario,
+            voices,
+            offset,
             levels: Default::default(),
             events: VecDeque::new(),
         };
@@ -275,7 +280,7 @@ impl SimCall {
             }
             json_string(out, e);
         }
-        out.push_str("]}");
+        let _ = write!(out, "],\"scenario\":\"{}\"}}", self.scenario.name());
     }
 }
 

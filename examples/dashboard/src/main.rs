@@ -7,14 +7,16 @@
 //!
 //! It prints the address of its page (`http://127.0.0.1:8000/` unless
 //! `--listen` says otherwise; it listens on loopback only by default). The
-//! page lists four simulated calls, each a customer and an agent talking in
-//! turns (the quickstart's synthesized voices, 8 kHz, 20 ms, on a 12 s
-//! script that loops), with each party's mode and levels, updated five times
-//! a second. Pick a call, then Monitor, Whisper or Barge join it (or change
-//! mode) and Leave leaves it; the call's audit trail shows each change at
-//! the tick it takes effect. The first of these buttons asks for the
-//! microphone and connects the browser by WebRTC: the supervisor hears the
-//! call in the browser and, in whisper and barge, is heard on it.
+//! page lists four simulated calls, each a customer and an agent talking
+//! (the quickstart's synthesized voices, 8 kHz, 20 ms, on scripts that loop:
+//! two calls going well, an agent who talks on for 38 s, a customer who
+//! cuts in on the agent; `script.rs`), with each party's mode and levels,
+//! updated five times a second. Pick a call, then Monitor, Whisper or Barge
+//! join it (or change mode) and Leave leaves it; the call's audit trail
+//! shows each change at the tick it takes effect. The first of these
+//! buttons asks for the microphone and connects the browser by WebRTC: the
+//! supervisor hears the call in the browser and, in whisper and barge, is
+//! heard on it.
 //!
 //! # Architecture
 //!
@@ -68,7 +70,7 @@
 //!   address is learnt from its connectivity checks (no trickle, no STUN
 //!   server). On a loopback address the loop answers loopback peers only.
 //!
-//! `--record DIR` (for `tests/dashboard_browser.rs`) writes what every party
+//! `--record DIR` (for `tests/browser.rs`) writes what every party
 //! said and heard, and a log of requests and audit events; `POST /quit`
 //! then completes the files and ends the program (see `dashboard/record.rs`).
 
@@ -88,6 +90,7 @@ mod common;
 mod http;
 mod peer;
 mod record;
+mod script;
 
 use std::fmt::Write as _;
 use std::io::{ErrorKind, Write as _};
