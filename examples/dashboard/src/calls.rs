@@ -1,14 +1,16 @@
-//! The simulated calls: a customer and an agent each, talking in turns from
-//! synthesized voices that loop, and the seat of the one supervisor (the
-//! browser) in at most one of them.
+//! The simulated calls: a customer and an agent each, talking from
+//! synthesized voices on a script that loops (see `script.rs`), their call
+//! signals and what needs attention, and the seat of the one supervisor
+//! (the browser) in at most one of them.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-use barge::{Error, Event, Format, Join, Mode, PartyId, Role, Session};
+use barge::{Alert, CallSignals, Error, Event, Format, Join, Mode, PartyId, Role, Session};
 
-use super::common::voice::conversation;
+use super::attention::{Attention, Reason, SIGNALS};
 use super::record::Recorder;
+use super::script::Scenario;
 
 /// How many calls the dashboard shows.
 pub const CALLS: usize = 4;
@@ -22,8 +24,6 @@ pub const SUPERVISOR_FORMAT: Format = match Format::new(48000, 20) {
 /// Samples of one 20 ms frame of the call and of the supervisor's leg.
 pub const CALL_SPF: usize = CALL_FORMAT.samples_per_frame();
 pub const SUPERVISOR_SPF: usize = SUPERVISOR_FORMAT.samples_per_frame();
-/// The length of each call's script, after which it starts again.
-const LOOP_S: f64 = 12.0;
 /// Audit lines kept per call for the page.
 const EVENTS_KEPT: usize = 40;
 /// Ticks over which a level is averaged for the page (200 ms).
@@ -76,10 +76,16 @@ pub struct SimCall {
     customer: PartyId,
     agent: PartyId,
     supervisor: Option<PartyId>,
-    /// The customer's and the agent's scripts, looping.
+    scenario: Scenario,
+    /// The customer's and the agent's scripts, looping, and their line
+    /// noise alone (what they hand in while the call is silent).
     voices: [Vec<i16>; 2],
+    quiet: [Vec<i16>; 2],
+    /// Whether the parties have gone silent (`POST /calls/N/silence`).
+    silent: bool,
     /// Where in its script this call started, in frames.
     offset: usize,
+    attention: Attention,
     /// Customer, agent, supervisor.
     levels: [Levels; 3],
     events: VecDeque<String>,
@@ -87,22 +93,32 @@ pub struct SimCall {
 
 impl SimCall {
     pub fn new(n: usize) -> Result<SimCall, Error> {
-        // Each call talks at its own pace and starts at another point of
-        // its script, so that no two calls sound alike at any moment.
-        let turn = [2.5, 3.0, 2.2, 2.75][(n - 1) % 4];
-        let [customer, agent, _] = conversation(CALL_FORMAT.rate().hz(), LOOP_S, turn);
+        let scenario = Scenario::of_call(n);
+        let (voices, quiet) = scenario.voices(CALL_FORMAT.rate().hz());
         let mut session = Session::new(CALL_FORMAT);
         let c = session.join(Role::Customer)?;
         let a = session.join(Role::Agent)?;
-        let frames = customer.len() / CALL_SPF;
+        session.enable_signals(SIGNALS)?;
+        let frames = voices[0].len() / CALL_SPF;
+        // The calls that go well start at other points of their script,
+        // so that no two sound alike at any moment; the others at its
+        // start, so that what they show comes soon.
+        let offset = match scenario {
+            Scenario::Conversation { .. } => (n - 1) * 137 % frames.max(1),
+            _ => 0,
+        };
         let mut call = SimCall {
             n,
             session,
             customer: c,
             agent: a,
             supervisor: None,
-            voices: [customer, agent],
-            offset: (n - 1) * 137 % frames.max(1),
+            scenario,
+            voices,
+            quiet,
+            silent: false,
+            offset,
+            attention: Attention::default(),
             levels: Default::default(),
             events: VecDeque::new(),
         };
@@ -114,6 +130,22 @@ impl SimCall {
     pub fn supervisor_mode(&self) -> Option<Mode> {
         let id = self.supervisor?;
         self.session.mode(id).ok().flatten()
+    }
+
+    /// Makes the customer and the agent go silent (only their line noise),
+    /// or take up their script again where it has got to.
+    pub fn set_silent(&mut self, silent: bool) {
+        self.silent = silent;
+    }
+
+    /// The call's signals as of the last tick.
+    pub fn signals(&self) -> CallSignals {
+        self.session.signals().copied().unwrap_or_default()
+    }
+
+    /// Why this call needs attention now, the most urgent first.
+    pub fn reasons(&self) -> Vec<Reason> {
+        self.attention.reasons(&self.signals())
     }
 
     /// The tick the next [`SimCall::tick`] mixes.
@@ -161,9 +193,14 @@ impl SimCall {
             let at = (tick as usize + self.offset) % frames * CALL_SPF;
             at..at + CALL_SPF
         };
-        let (rc, ra) = (frame(&self.voices[0]), frame(&self.voices[1]));
-        let said_c = &self.voices[0][rc];
-        let said_a = &self.voices[1][ra];
+        let voices = if self.silent {
+            &self.quiet
+        } else {
+            &self.voices
+        };
+        let (rc, ra) = (frame(&voices[0]), frame(&voices[1]));
+        let said_c = &voices[0][rc];
+        let said_a = &voices[1][ra];
         match self.supervisor {
             Some(s) => self.session.mix_frames(&[
                 (self.customer, said_c),
@@ -192,7 +229,35 @@ impl SimCall {
             }
             None => false,
         };
+        self.take_alerts();
         Ok(here)
+    }
+
+    /// Takes the alerts of the tick just mixed into what needs attention
+    /// (and the page's list), then follows the signals.
+    fn take_alerts(&mut self) {
+        let tick = self.session.tick().saturating_sub(1);
+        while let Some(alert) = self.session.poll_alert() {
+            self.attention.alert(alert);
+            let (at, text) = match alert {
+                Alert::DeadAir { tick, ms } => {
+                    (tick, format!("alert: dead air {:.1} s", ms as f64 / 1e3))
+                }
+                Alert::Monologue { tick, role, ms } => (
+                    tick,
+                    format!("alert: {role} monologue {:.1} s", ms as f64 / 1e3),
+                ),
+                Alert::Interruptions { tick, role, count } => (
+                    tick,
+                    format!("alert: {role} interrupted {count}× in a minute"),
+                ),
+                other => (tick, format!("alert: {other:?}")),
+            };
+            self.log(at, &text);
+        }
+        if let Some(s) = self.session.signals() {
+            self.attention.update(s);
+        }
     }
 
     /// Moves the session's audit events into the page's list (and the
@@ -200,7 +265,6 @@ impl SimCall {
     pub fn drain_events(&mut self, mut recorder: Option<&mut Recorder>) {
         while let Some(e) = self.session.poll_event() {
             let at = e.at();
-            let seconds = at as f64 * f64::from(CALL_FORMAT.ptime().ms()) / 1000.0;
             let role = |id: PartyId| {
                 self.session
                     .party(id)
@@ -230,11 +294,17 @@ impl SimCall {
             if let Some(r) = recorder.as_deref_mut() {
                 r.event(self.n, &e);
             }
-            self.events
-                .push_back(format!("{seconds:>7.2} s  tick {at:<5} {text}"));
-            while self.events.len() > EVENTS_KEPT {
-                self.events.pop_front();
-            }
+            self.log(at, &text);
+        }
+    }
+
+    /// Adds a line to the page's list of this call's events and alerts.
+    fn log(&mut self, at: u64, text: &str) {
+        let seconds = at as f64 * f64::from(CALL_FORMAT.ptime().ms()) / 1000.0;
+        self.events
+            .push_back(format!("{seconds:>7.2} s  tick {at:<5} {text}"));
+        while self.events.len() > EVENTS_KEPT {
+            self.events.pop_front();
         }
     }
 
@@ -275,6 +345,43 @@ impl SimCall {
             }
             json_string(out, e);
         }
+        let s = self.signals();
+        let _ = write!(
+            out,
+            "],\"silent\":{},\"scenario\":\"{}\",\"signals\":{{",
+            self.silent,
+            self.scenario.name()
+        );
+        for (name, t) in [("customer", &s.customer), ("agent", &s.agent)] {
+            let _ = write!(
+                out,
+                "\"{name}\":{{\"talking\":{},\"in_turn\":{},\"talk_ms\":{},\"turn_ms\":{},\"longest_turn_ms\":{},\"interruptions\":{},\"backchannels\":{}}},",
+                t.talking, t.in_turn, t.talk_ms, t.turn_ms, t.longest_turn_ms, t.interruptions, t.backchannels
+            );
+        }
+        let role = |r: Option<Role>| r.map_or("null".into(), |r| format!("\"{r}\""));
+        let _ = write!(
+            out,
+            "\"agent_share\":{},\"dead_air_ms\":{},\"longest_monologue\":{},\"overtalk\":{},\"elapsed_ms\":{}}},\"attention\":[",
+            s.agent_talk_ratio()
+                .map_or("null".into(), |r| format!("{r:.3}")),
+            s.dead_air_ms,
+            s.longest_monologue().map_or("null".into(), |(r, ms)| format!(
+                "{{\"role\":\"{r}\",\"ms\":{ms}}}"
+            )),
+            role(s.overtalk),
+            s.elapsed_ms,
+        );
+        for (i, r) in self.reasons().iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}{{\"kind\":\"{}\",\"text\":",
+                if i > 0 { "," } else { "" },
+                r.kind()
+            );
+            json_string(out, &r.text());
+            out.push('}');
+        }
         out.push_str("]}");
     }
 }
@@ -293,4 +400,137 @@ pub fn json_string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::attention::{DEAD_AIR, MONOLOGUE};
+
+    /// Ticks in `seconds` of the call.
+    fn ticks(seconds: f64) -> u64 {
+        (seconds * 1000.0 / f64::from(CALL_FORMAT.ptime().ms())) as u64
+    }
+
+    /// Mixes `call` for up to `seconds`, until `until` holds of it after a
+    /// tick; the ticks it took, or `None`.
+    fn run_until(
+        call: &mut SimCall,
+        seconds: f64,
+        mut until: impl FnMut(&SimCall) -> bool,
+    ) -> Option<u64> {
+        let from_sup = vec![0i16; SUPERVISOR_SPF];
+        let mut to_sup = vec![0i16; SUPERVISOR_SPF];
+        for t in 1..=ticks(seconds) {
+            call.tick(&from_sup, &mut to_sup, None).expect("a tick");
+            if until(call) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn a_call_going_well_shows_both_talking_and_needs_no_attention() {
+        for n in [1, 2] {
+            let mut call = SimCall::new(n).unwrap();
+            let mut both_heard = [false; 2];
+            let flagged = run_until(&mut call, 36.0, |c| {
+                let s = c.signals();
+                both_heard[0] |= s.customer.in_turn;
+                both_heard[1] |= s.agent.in_turn;
+                !c.reasons().is_empty()
+            });
+            let s = call.signals();
+            assert_eq!(flagged, None, "call {n}: {:?}", call.reasons());
+            assert_eq!(both_heard, [true, true], "call {n}: who talked");
+            let share = s.agent_talk_ratio().expect("talk");
+            assert!(
+                (0.3..=0.7).contains(&share),
+                "call {n}: agent share {share}"
+            );
+            assert!(s.longest_dead_air_ms < 2_000, "call {n}: {s:?}");
+            assert!(
+                s.customer.turns >= 9 && s.agent.turns >= 9,
+                "call {n}: {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_call_that_goes_silent_needs_attention_for_its_dead_air_until_it_talks() {
+        let mut call = SimCall::new(1).unwrap();
+        run_until(&mut call, 10.0, |_| false);
+        call.set_silent(true);
+        let took = run_until(&mut call, 10.0, |c| !c.reasons().is_empty()).expect("dead air");
+        let dead = DEAD_AIR.as_millis() as u64;
+        let reasons = call.reasons();
+        assert!(
+            matches!(reasons[..], [Reason::DeadAir { ms }] if ms >= dead),
+            "{reasons:?}"
+        );
+        // At most the threshold and the last words' fade after the call
+        // went silent (less when it was already between turns), and at
+        // the tick the threshold is crossed.
+        assert!(took * 20 <= dead + 500, "{took} ticks");
+        assert!(
+            call.signals().dead_air_ms < dead + 40,
+            "{:?}",
+            call.signals()
+        );
+        assert_eq!(reasons[0].text(), "dead air 5 s");
+        assert!(
+            call.events.iter().any(|e| e.contains("alert: dead air")),
+            "{:?}",
+            call.events
+        );
+        run_until(&mut call, 5.0, |_| false);
+        assert!(call.reasons()[0].text().starts_with("dead air 1"));
+        call.set_silent(false);
+        run_until(&mut call, 12.0, |c| c.reasons().is_empty()).expect("talk again");
+    }
+
+    #[test]
+    fn the_monologue_call_flags_its_agent() {
+        let mut call = SimCall::new(3).unwrap();
+        run_until(&mut call, 45.0, |c| !c.reasons().is_empty()).expect("a monologue");
+        let reasons = call.reasons();
+        let mono = MONOLOGUE.as_millis() as u64;
+        assert!(
+            matches!(reasons[..], [Reason::Monologue { role: Role::Agent, ms }] if ms >= mono),
+            "{reasons:?}"
+        );
+        // Until the agent's turn ends (at 38 s of the script).
+        run_until(&mut call, 15.0, |c| c.reasons().is_empty()).expect("the turn ends");
+        let s = call.signals();
+        let (role, longest) = s.longest_monologue().expect("turns");
+        assert_eq!(role, Role::Agent);
+        assert!((36_000..=39_000).contains(&longest), "{longest} ms");
+        assert!(s.customer.backchannels >= 3, "{s:?}");
+        assert_eq!(s.customer.interruptions, 0, "{s:?}");
+    }
+
+    #[test]
+    fn the_interrupting_call_flags_its_customer() {
+        let mut call = SimCall::new(4).unwrap();
+        let took = run_until(&mut call, 30.0, |c| !c.reasons().is_empty()).expect("interruptions");
+        // At the third, 1 s into the customer's turn from 11.5 s.
+        assert!((620..=640).contains(&took), "{took} ticks");
+        let reasons = call.reasons();
+        assert!(
+            matches!(
+                reasons[..],
+                [Reason::Interruptions {
+                    role: Role::Customer,
+                    count: 3
+                }]
+            ),
+            "{reasons:?}"
+        );
+        run_until(&mut call, 60.0 - took as f64 * 0.02, |_| false);
+        let s = call.signals();
+        assert!(s.customer.interruptions >= 6, "{s:?}");
+        assert!(s.agent.interruptions >= 2, "{s:?}");
+        assert!(!call.reasons().is_empty(), "six a minute hold it");
+    }
 }

@@ -7,21 +7,45 @@
 //!
 //! It prints the address of its page (`http://127.0.0.1:8000/` unless
 //! `--listen` says otherwise; it listens on loopback only by default). The
-//! page lists four simulated calls, each a customer and an agent talking in
-//! turns (the quickstart's synthesized voices, 8 kHz, 20 ms, on a 12 s
-//! script that loops), with each party's mode and levels, updated five times
-//! a second. Pick a call, then Monitor, Whisper or Barge join it (or change
-//! mode) and Leave leaves it; the call's audit trail shows each change at
-//! the tick it takes effect. The first of these buttons asks for the
-//! microphone and connects the browser by WebRTC: the supervisor hears the
-//! call in the browser and, in whisper and barge, is heard on it.
+//! page lists four simulated calls, each a customer and an agent talking
+//! (the quickstart's synthesized voices, 8 kHz, 20 ms, on scripts that loop:
+//! two calls going well, an agent who talks on for 38 s, a customer who
+//! cuts in on the agent; `script.rs`), with each party's mode and levels,
+//! updated five times a second. Pick a call, then Monitor, Whisper or Barge
+//! join it (or change mode) and Leave leaves it; the call's audit trail
+//! shows each change at the tick it takes effect. The first of these
+//! buttons asks for the microphone and connects the browser by WebRTC: the
+//! supervisor hears the call in the browser and, in whisper and barge, is
+//! heard on it.
+//!
+//! # When to barge: call signals
+//!
+//! Every call enables barge's call signals ([`barge::Session::enable_signals`]),
+//! and each card shows who is talking now (or pausing within a turn), the
+//! agent's share of the talk, the current dead air, the longest monologue
+//! and each party's interruptions.
+//! The call list puts the calls that need attention first and says why
+//! ("dead air 9 s", "agent monologue 34 s", "customer interrupted 6× in a
+//! minute"). The rule (`attention.rs`, stated on the page too): a call
+//! needs attention from one of barge's alerts ([`barge::Alert`]) until what
+//! raised it is over — dead air of 5 s until someone talks, a monologue (one
+//! turn) of 30 s until the turn ends, 3 interruptions by one party in a
+//! minute until fewer lie in the last minute; dead air comes before a
+//! monologue before interruptions, the longest (or most) first within
+//! each; then the other calls by number.
+//!
+//! "Go silent" on the page (`POST /calls/N/silence`) makes the selected
+//! call's customer and agent hand in only their line noise, as if both had
+//! gone quiet; "Talk again" (`POST /calls/N/talk`) takes up their script
+//! where it has got to. After 5 s of dead air the call rises to the top of
+//! the list.
 //!
 //! # Architecture
 //!
 //! ```text
 //!            HTTP (one thread per connection)          media loop (one thread)
 //!  browser ── GET /  /state  /events (SSE) ─────────── state snapshot (JSON) ◄──┐
-//!          ── POST /calls/N/{monitor,whisper,barge,leave}                       │
+//!          ── POST /calls/N/{monitor,whisper,barge,leave,silence,talk}          │
 //!          ── POST /offer (SDP) ───── commands (mpsc) ─►  every 20 ms:           │
 //!                                                          4 × Session::mix ─────┘
 //!          ◄═ UDP: ICE, DTLS-SRTP, Opus RTP ══════════►  str0m Rtc + opus-rs
@@ -37,7 +61,8 @@
 //!   is their host. At each tick every call mixes one frame with
 //!   [`barge::Session::mix_frames`], borrowing the scripted voices where
 //!   they lie; the supervisor's call also gets the supervisor's decoded
-//!   frame, and what the supervisor heard is Opus-encoded and sent.
+//!   frame, and what the supervisor heard is Opus-encoded and sent. Each
+//!   call then takes its alerts and updates what needs attention.
 //! - **HTTP threads** parse one request each (a tiny server on `std::net`)
 //!   and send the media loop a command with a reply channel; the loop
 //!   applies it between two ticks, so a mode change takes effect at the
@@ -68,7 +93,7 @@
 //!   address is learnt from its connectivity checks (no trickle, no STUN
 //!   server). On a loopback address the loop answers loopback peers only.
 //!
-//! `--record DIR` (for `tests/dashboard_browser.rs`) writes what every party
+//! `--record DIR` (for `tests/browser.rs`) writes what every party
 //! said and heard, and a log of requests and audit events; `POST /quit`
 //! then completes the files and ends the program (see `dashboard/record.rs`).
 
@@ -82,12 +107,14 @@ macro_rules! say {
     }};
 }
 
+mod attention;
 mod calls;
 #[path = "../../common/mod.rs"]
 mod common;
 mod http;
 mod peer;
 mod record;
+mod script;
 
 use std::fmt::Write as _;
 use std::io::{ErrorKind, Write as _};
@@ -178,6 +205,8 @@ enum Command {
     Mode(usize, Mode, Sender<Result<String, String>>),
     /// Take the supervisor off call `call`.
     Leave(usize, Sender<Result<String, String>>),
+    /// Make call `call`'s parties go silent (`true`) or talk again.
+    Silence(usize, bool, Sender<Result<String, String>>),
     /// A browser's SDP offer; the answer is the SDP answer.
     Offer(String, Sender<Result<String, String>>),
     /// Complete the recording (`--record`) and stop.
@@ -342,6 +371,10 @@ fn serve(stream: &TcpStream, commands: &Sender<Command>, snapshot: &Snapshot, re
                 "whisper" => Mode::Whisper,
                 "barge" => Mode::Barge,
                 "leave" => return reply(ask(commands, |r| Command::Leave(call, r)), text),
+                "silence" | "talk" => {
+                    let silent = *action == "silence";
+                    return reply(ask(commands, |r| Command::Silence(call, silent, r)), text);
+                }
                 _ => return http::respond(stream, "404 Not Found", text, b"no such action"),
             };
             reply(ask(commands, |r| Command::Mode(call, mode, r)), text);
@@ -491,6 +524,14 @@ impl MediaLoop {
                 };
                 let _ = reply.send(result);
             }
+            Command::Silence(call, silent, reply) => {
+                self.calls[call].set_silent(silent);
+                let _ = reply.send(Ok(format!(
+                    "call {}: {}",
+                    call + 1,
+                    if silent { "silent" } else { "talking" }
+                )));
+            }
             Command::Offer(sdp, reply) => {
                 let result = Peer::accept(&sdp, local, Instant::now()).map(|(peer, answer)| {
                     self.peer = Some(peer);
@@ -566,7 +607,15 @@ impl MediaLoop {
             }
             None => json.push_str("\"none\""),
         }
-        json.push_str("},\"calls\":[");
+        json.push_str("},\"rule\":");
+        json_string(&mut json, &attention::rule());
+        let urgent: Vec<_> = self
+            .calls
+            .iter()
+            .map(|c| (c.n, c.reasons().first().copied()))
+            .collect();
+        let order = attention::order(&urgent);
+        let _ = write!(json, ",\"order\":{order:?},\"calls\":[");
         for (i, call) in self.calls.iter_mut().enumerate() {
             if i > 0 {
                 json.push(',');

@@ -12,7 +12,8 @@
 //!
 //! - exactly, sample for sample: while no mode lets a party hear the
 //!   supervisor, that party hears what the other party said and nothing
-//!   else: the customer before the supervisor joins, in whisper and in
+//!   else: the customer before the supervisor joins (after the first
+//!   tick, in which the call's own routes ramp open), in whisper and in
 //!   monitor; the agent before the join and in monitor;
 //! - against the known file: in whisper what the agent heard beyond the
 //!   customer is the supervisor's voice (found by cross-correlation: the
@@ -24,6 +25,11 @@
 //!   at 1.00 where the mode lets it and 0.00 where not;
 //! - and the browser receives the call: the level the page measures with
 //!   an AnalyserNode on the received track.
+//!
+//! A second test lists the calls as the page does, has the last one that
+//! needs no attention go silent (its "Go silent" button), and waits until
+//! the page lists it first, saying "dead air"; then "Talk again", and the
+//! reason goes.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Where they are missing
 //! the test says so and passes, unless `CI` is set (as in `.ci/run`, which
@@ -39,7 +45,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use barge::resample::Resampler;
@@ -364,19 +370,161 @@ fn correlation(x: &[i32], voice: &[i16]) -> f64 {
     found[found.len() / 2]
 }
 
-#[test]
-fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
-    let (Some(chromium), Some(chromedriver)) = (
+/// The example and a headless Chromium on its page.
+struct Dashboard {
+    /// The example first, then chromedriver.
+    processes: Processes,
+    browser: Driver,
+    /// The example's HTTP address.
+    app: SocketAddr,
+}
+
+impl Dashboard {
+    /// Starts the example with `args` (beside `--listen`), chromedriver and
+    /// a headless Chromium (profile in `profile`, microphone playing `mic`)
+    /// on its page, each by `deadline`.
+    fn open(
+        chromium: &Path,
+        chromedriver: &Path,
+        args: &[&str],
+        profile: &Path,
+        mic: Option<&Path>,
+        deadline: Instant,
+    ) -> Dashboard {
+        let mut processes = Processes::default();
+        let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
+        let dashboard = processes.spawn(
+            "dashboard",
+            Command::new(exe)
+                .args(["--listen", "127.0.0.1:0"])
+                .args(args)
+                .stdout(Stdio::piped()),
+        );
+        let stdout = dashboard.stdout.take().expect("piped stdout");
+        let (lines, said) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let page = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = said
+                .recv_timeout(left.min(Duration::from_secs(30)))
+                .expect("the dashboard printed no address");
+            if let Some(at) = line.find("http://") {
+                let url = line[at..].split_whitespace().next().unwrap().to_string();
+                break url;
+            }
+        };
+        let app: SocketAddr = page
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("a socket address");
+
+        let port = free_port();
+        processes.spawn(
+            "chromedriver",
+            Command::new(chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
+        loop {
+            if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
+                if body.contains("\"ready\":true") {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start in time"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut chromium_args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".to_string(),
+            "--disable-gpu".to_string(),
+            "--disable-quic".to_string(),
+            "--no-first-run".to_string(),
+            "--disable-background-networking".to_string(),
+            "--disable-component-update".to_string(),
+            "--disable-sync".to_string(),
+            format!("--user-data-dir={}", profile.display()),
+            "--window-size=1280,800".to_string(),
+            "--use-fake-ui-for-media-stream".to_string(),
+            "--use-fake-device-for-media-stream".to_string(),
+            "--autoplay-policy=no-user-gesture-required".to_string(),
+            // The page's server is on loopback, and so is its media.
+            "--allow-loopback-in-peer-connection".to_string(),
+        ];
+        if let Some(mic) = mic {
+            chromium_args.push(format!(
+                "--use-file-for-fake-audio-capture={}",
+                mic.display()
+            ));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": chromium_args,
+            }
+        }}});
+        let (status, text) = http(driver_at, "POST", "/session", &caps.to_string(), 60)
+            .expect("new WebDriver session");
+        assert_eq!(status, 200, "chromedriver refused the session: {text}");
+        let created: Value = serde_json::from_str(&text).expect("JSON");
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_string();
+        processes.webdriver_session = Some((driver_at, session.clone()));
+        let browser = Driver {
+            at: driver_at,
+            session,
+        };
+        browser.call("POST", "/url", json!({ "url": page }));
+        Dashboard {
+            processes,
+            browser,
+            app,
+        }
+    }
+}
+
+/// Chromium and chromedriver, or `None` (said) where they are missing and
+/// `CI` is not set.
+fn browser_tools(test: &str) -> Option<(PathBuf, PathBuf)> {
+    match (
         which("chromium").or_else(|| which("chromium-browser")),
         which("chromedriver"),
-    ) else {
-        let message = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)";
-        if std::env::var_os("CI").is_some() {
-            panic!("{message}");
+    ) {
+        (Some(chromium), Some(chromedriver)) => Some((chromium, chromedriver)),
+        _ => {
+            let message = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)";
+            if std::env::var_os("CI").is_some() {
+                panic!("{message}");
+            }
+            eprintln!("{test}: skipped: {message}");
+            None
         }
-        eprintln!("dashboard_browser: skipped: {message}");
+    }
+}
+
+/// One browser test at a time: each runs the example and a Chromium, and
+/// its ticks should not wait for the other's.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+#[test]
+fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
+    let Some((chromium, chromedriver)) = browser_tools("dashboard_browser") else {
         return;
     };
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(120);
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
@@ -389,91 +537,18 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     let voice = supervisor_voice();
     write_mono16(&mic, MIC_RATE, &voice).expect("write the microphone's file");
 
-    let mut processes = Processes::default();
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
-    let dashboard = processes.spawn(
-        "dashboard",
-        Command::new(exe)
-            .args(["--listen", "127.0.0.1:0", "--record"])
-            .arg(&record)
-            .stdout(Stdio::piped()),
+    let Dashboard {
+        mut processes,
+        browser,
+        app,
+    } = Dashboard::open(
+        &chromium,
+        &chromedriver,
+        &["--record", &record.to_string_lossy()],
+        &profile,
+        Some(&mic),
+        deadline,
     );
-    let stdout = dashboard.stdout.take().expect("piped stdout");
-    let (lines, said) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let page = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = said
-            .recv_timeout(left.min(Duration::from_secs(30)))
-            .expect("the dashboard printed no address");
-        if let Some(at) = line.find("http://") {
-            let url = line[at..].split_whitespace().next().unwrap().to_string();
-            break url;
-        }
-    };
-    let app: SocketAddr = page
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("a socket address");
-
-    let port = free_port();
-    processes.spawn(
-        "chromedriver",
-        Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
-    loop {
-        if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
-            if body.contains("\"ready\":true") {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not start in time"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let caps = json!({"capabilities": {"alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium.to_string_lossy(),
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.display()),
-                "--window-size=1280,800",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                format!("--use-file-for-fake-audio-capture={}", mic.display()),
-                "--autoplay-policy=no-user-gesture-required",
-                // The page's server is on loopback, and so is its media.
-                "--allow-loopback-in-peer-connection",
-            ]
-        }
-    }}});
-    let (status, text) =
-        http(driver_at, "POST", "/session", &caps.to_string(), 60).expect("new WebDriver session");
-    assert_eq!(status, 200, "chromedriver refused the session: {text}");
-    let created: Value = serde_json::from_str(&text).expect("JSON");
-    let session = created["value"]["sessionId"]
-        .as_str()
-        .expect("a session id")
-        .to_string();
-    processes.webdriver_session = Some((driver_at, session.clone()));
-    let browser = Driver {
-        at: driver_at,
-        session,
-    };
-    browser.call("POST", "/url", json!({ "url": page }));
 
     let state = || -> Value {
         let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
@@ -573,13 +648,15 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
             .filter(|&&d| d != 0)
             .count()
     };
+    // From tick 1: at tick 0 the routes between the customer and the
+    // agent open, with barge's ramp, over their line noise.
     assert_eq!(
-        exact(&customer_heard, &agent_said, 0, joined),
+        exact(&customer_heard, &agent_said, 1, joined),
         0,
         "customer before the join"
     );
     assert_eq!(
-        exact(&agent_heard, &customer_said, 0, joined),
+        exact(&agent_heard, &customer_said, 1, joined),
         0,
         "agent before the join"
     );
@@ -698,6 +775,133 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
          at the end: {} (ticks skipped {}); {:.1} s in all; screenshot {}",
         end_state["supervisor"],
         end_state["ticks_skipped"],
+        start.elapsed().as_secs_f64(),
+        out.join("screenshot.png").display()
+    );
+}
+
+/// Waits until `ready` gives a value, polling every 100 ms; fails with
+/// `what` (and the last thing `ready` saw) at `deadline`.
+fn wait_for<T, S: std::fmt::Debug>(
+    deadline: Instant,
+    what: &str,
+    mut ready: impl FnMut() -> Result<T, S>,
+) -> T {
+    loop {
+        match ready() {
+            Ok(value) => return value,
+            Err(seen) => assert!(Instant::now() < deadline, "{what} in time; last: {seen:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The calls as the page lists them, top first: each card's id and the
+/// reasons it shows for attention.
+fn listed(browser: &Driver) -> Vec<(String, String)> {
+    let list = browser.script(
+        "return Array.from(document.querySelectorAll('#calls > .call'), \
+         (c) => [c.id, c.querySelector('.reasons') ? c.querySelector('.reasons').innerText : '']);",
+    );
+    list.as_array()
+        .map(|cards| {
+            cards
+                .iter()
+                .map(|c| {
+                    let text = |i: usize| c[i].as_str().unwrap_or_default().to_string();
+                    (text(0), text(1))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
+    let Some((chromium, chromedriver)) = browser_tools("dashboard_attention") else {
+        return;
+    };
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(90);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-attention");
+    let profile = out.join("chromium-profile");
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-attention");
+    let Dashboard {
+        processes,
+        browser,
+        app,
+    } = Dashboard::open(&chromium, &chromedriver, &[], &profile, None, deadline);
+
+    // The last call listed that needs no attention goes silent.
+    let before = wait_for(deadline, "the page listed every call", || {
+        let list = listed(&browser);
+        if list.len() == 4 {
+            Ok(list)
+        } else {
+            Err(list)
+        }
+    });
+    let (quiet, _) = before
+        .iter()
+        .rev()
+        .find(|(_, reasons)| reasons.is_empty())
+        .expect("a call that needs no attention")
+        .clone();
+    assert_ne!(
+        before[0].0, quiet,
+        "the call to go silent is not first already"
+    );
+    browser.click(&format!("#{quiet}"), deadline);
+    browser.click("#btn-silence", deadline);
+    let silenced = Instant::now();
+
+    // It rises to the top, saying why: its dead air (5 s, barge's alert).
+    let wait = deadline.min(silenced + Duration::from_secs(30));
+    let top = wait_for(wait, "the silent call rose to the top", || {
+        let list = listed(&browser);
+        match list.first() {
+            Some((id, reasons)) if *id == quiet && reasons.contains("dead air") => Ok(list),
+            _ => Err(list),
+        }
+    });
+    let risen = silenced.elapsed();
+    let n: usize = quiet
+        .trim_start_matches("call-")
+        .parse()
+        .expect("a call's number");
+    let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
+    let state: Value = serde_json::from_str(&body).expect("the state is JSON");
+    let card = &state["calls"][n - 1];
+    assert_eq!(card["silent"], json!(true), "{card}");
+    assert!(
+        card["signals"]["dead_air_ms"].as_u64().unwrap_or(0) >= 5_000,
+        "{card}"
+    );
+    let png = browser.call("GET", "/screenshot", Value::Null);
+    let png = base64(png.as_str().expect("base64 PNG"));
+    std::fs::write(out.join("screenshot.png"), &png).expect("write the screenshot");
+
+    // When its parties talk again, the reason goes.
+    browser.click("#btn-talk", deadline);
+    wait_for(
+        deadline,
+        "the talking call no longer showed dead air",
+        || {
+            let list = listed(&browser);
+            match list.iter().find(|(id, _)| *id == quiet) {
+                Some((_, reasons)) if !reasons.contains("dead air") => Ok(()),
+                _ => Err(list),
+            }
+        },
+    );
+    drop(processes);
+    let _ = std::fs::remove_dir_all(&profile);
+    println!(
+        "dashboard_attention: before {before:?}; {quiet} went silent and was at the top \
+         {:.1} s later: {top:?}; {:.1} s in all; screenshot {}",
+        risen.as_secs_f64(),
         start.elapsed().as_secs_f64(),
         out.join("screenshot.png").display()
     );
