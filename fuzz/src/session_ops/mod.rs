@@ -62,10 +62,9 @@
 //!   that shadow: a tap without whispers holds nothing of a supervisor in
 //!   whisper or private whisper, one without supervisors nothing of any
 //!   supervisor, none anything of a monitoring supervisor or a recorder,
-//!   and a stem nothing but its own party. Taps at another rate than the
-//!   call's restart the shadows from the twin after each tick, as legs at
-//!   other rates do, so that a resampler's memory holds only what was
-//!   recorded.
+//!   and a stem nothing but its own party. Each shadow is a copy of the
+//!   twin made for one tick (none where it would check nothing), so that a
+//!   resampler's or a concealer's memory holds nothing it hid before.
 //! - Announcements, cues, the keypad and compliance: `join_announcement`,
 //!   `set_audience`, `play`, `stop`, `set_cue`, `set_dtmf_map`, `press`,
 //!   `detect_dtmf` (with DTMF tones in a supervisor's frames), `join_as`,

@@ -9,6 +9,7 @@ use barge::{Error, Format, PartyId, Session, TapId, ToneGenerator};
 use super::events::{FLOOD_BUDGET, FLOOD_WORK};
 use super::input::{Input, Op, MAX_OPS, PTIMES, RATES};
 use super::model::Model;
+use super::shadows::Shadow;
 use crate::reference::RefSample;
 
 /// Errors compared by their `Debug` form, so that a NaN they carry
@@ -45,13 +46,13 @@ pub(super) struct Harness<S: RefSample> {
     pub(super) s: Tested<S>,
     pub(super) model: Model<S>,
     /// Same control calls (taps included), other frames: see [`SHADOWS`].
-    /// `None` while they are all the twin as it is: at the start, and after
-    /// a tick in which some leg or tap is at another rate (when they start
-    /// again from the twin, so that what they hid does not linger in a
-    /// resampler's memory). The next tick makes them copies of the twin
-    /// again; until then a control call is made on the twin alone, which
+    /// Each a copy of the twin made at the start of a tick in which it
+    /// checks anything, for that tick only ([`Harness::ready_shadows`]):
+    /// what it hid cannot then linger in a resampler's or a concealer's
+    /// memory where a later tick checks other listeners. Between ticks they
+    /// are `None`, and a control call is made on the twin alone, which
     /// leaves each as it would have left it.
-    pub(super) shadows: Option<[Session<S>; 5]>,
+    pub(super) shadows: [Option<Shadow<S>>; 5],
     /// Same control calls, the same frames, always through `put_frame`
     /// and `mix`, and an all-silent frame for each missing one: it must
     /// hear what the session hears, bit for bit (`mix_frames` is
@@ -226,7 +227,7 @@ impl<S: RefSample> Harness<S> {
         let mut other = Session::new(format);
         other.set_event_limit(0);
         Harness {
-            shadows: None,
+            shadows: Default::default(),
             twin: shadow.clone(),
             untapped: None,
             snapshot: shadow,
@@ -252,6 +253,7 @@ impl<S: RefSample> Harness<S> {
         self.shadows
             .iter_mut()
             .flatten()
+            .map(|s| &mut s.session)
             .chain([&mut self.twin])
             .chain(untapped)
     }

@@ -2,7 +2,7 @@
 //! or another one, and the listeners the mode table keeps from all of those
 //! talkers, who must hear the same there, bit for bit.
 
-use barge::Session;
+use barge::{Session, TapId};
 
 use super::runner::{same_frame, Harness};
 use super::tick::hand_over;
@@ -37,10 +37,21 @@ pub(super) struct Hidden {
     /// By shadow: the listeners kept from every talker it hides (itself
     /// included), who must hear the same there as in the session.
     checked: [Vec<usize>; 5],
-    /// A leg or a tap is at another rate than the call's: a resampler
-    /// remembers what a shadow hid, so after the tick every shadow starts
-    /// again from the twin.
-    pub(super) restart: bool,
+    /// By shadow: the tap channels (tap, channel) that record none of the
+    /// talkers it hides, which must record the same there.
+    pub(super) taps: [Vec<(TapId, usize)>; 5],
+}
+
+/// A shadow session of one tick.
+pub(super) struct Shadow<S: RefSample> {
+    pub(super) session: Session<S>,
+}
+
+impl Hidden {
+    /// Whether shadow `k` checks anything this tick.
+    fn useful(&self, k: usize) -> bool {
+        !self.talkers[k].is_empty() && (!self.checked[k].is_empty() || !self.taps[k].is_empty())
+    }
 }
 
 impl<S: RefSample> Harness<S> {
@@ -51,10 +62,6 @@ impl<S: RefSample> Harness<S> {
         let tick = m.tick;
         let n = m.parties.len();
         let everyone = 0..n;
-        // A resampler remembers what a shadow hid: a leg's or a tap's; so
-        // does a concealer, which conceals a loss from what it heard.
-        let converted = (0..n).any(|i| m.converted(i) || m.parties[i].conceals)
-            || m.taps.iter().any(|t| t.format.rate() != m.format.rate());
         // What each shadow hides this tick, by index into the parties.
         let mut hidden: [Vec<usize>; 5] = Default::default();
         let mut probe = [false; 5];
@@ -92,39 +99,64 @@ impl<S: RefSample> Harness<S> {
             });
         }
         // Who must hear the same in each shadow: every listener kept from
-        // all that it hides (itself included).
+        // all that it hides (itself included), and every tap channel that
+        // records none of it.
         let checked: [Vec<usize>; 5] = std::array::from_fn(|k| {
             everyone
                 .clone()
                 .filter(|&l| hidden[k].iter().all(|&t| !m.allows(l, t)))
                 .collect()
         });
+        let taps: [Vec<(TapId, usize)>; 5] = std::array::from_fn(|k| {
+            let mut channels = Vec::new();
+            for t in &m.taps {
+                let rows = if t.arg.stems { n } else { 2 };
+                for c in 0..rows {
+                    if hidden[k]
+                        .iter()
+                        .all(|&h| !t.on_channel(c, h, m.parties[h].role))
+                    {
+                        channels.push((t.id, c));
+                    }
+                }
+            }
+            channels
+        });
         Hidden {
             talkers: hidden,
             probe,
             checked,
-            restart: converted,
+            taps,
+        }
+    }
+
+    /// The shadows of this tick, before their frames: a copy of the twin
+    /// for each that checks anything, none for the others. They last the
+    /// tick: after it a resampler or a concealer in one could remember
+    /// what it hid, where the next tick checks other listeners.
+    pub(super) fn ready_shadows(&mut self, hidden: &Hidden) {
+        for (k, slot) in self.shadows.iter_mut().enumerate() {
+            *slot = hidden.useful(k).then(|| Shadow {
+                session: self.twin.clone(),
+            });
         }
     }
 
     /// Hands each shadow this tick's frames, but the probe or no frame for
     /// the talkers it hides.
-    /// Copies of the twin first, where they are the twin as it is.
     pub(super) fn feed_shadows(&mut self, hidden: &Hidden) {
-        let twin = &self.twin;
-        let shadows = self
-            .shadows
-            .get_or_insert_with(|| std::array::from_fn(|_| twin.clone()));
         let m = &self.model;
         let probe = &hidden.probe;
         let hidden = &hidden.talkers;
-        // Each party's probe and silent frames, at its leg's length.
+        // Each party's probe, at its leg's length.
         let probes: Vec<Vec<S>> = m
             .parties
             .iter()
             .map(|p| (0..p.leg.samples_per_frame()).map(S::probe).collect())
             .collect();
-        for (k, shadow) in shadows.iter_mut().enumerate() {
+        for (k, shadow) in self.shadows.iter_mut().enumerate() {
+            let Some(shadow) = shadow else { continue };
+            let shadow = &mut shadow.session;
             for (t, p) in m.parties.iter().enumerate() {
                 if !hidden[k].contains(&t) {
                     // What the session took, as it took it.
@@ -146,7 +178,7 @@ impl<S: RefSample> Harness<S> {
         let p = &m.parties[l];
         let checked = &hidden.checked;
         let hidden = &hidden.talkers;
-        for (k, shadow) in self.shadows().iter().enumerate() {
+        for (k, shadow) in self.shadows() {
             if checked[k].contains(&l) {
                 assert!(
                     same_frame(out, shadow.output(p.id).unwrap()),
@@ -163,14 +195,12 @@ impl<S: RefSample> Harness<S> {
         }
     }
 
-    /// The shadows in a tick, made at its start.
-    pub(super) fn shadows(&self) -> &[Session<S>; 5] {
-        self.shadows.as_ref().expect("the shadows of the tick")
-    }
-
-    /// Every shadow the twin again, so that no resampler in it remembers
-    /// what it hid: copies of it from the next tick.
-    pub(super) fn restart_shadows(&mut self) {
-        self.shadows = None;
+    /// The shadows in a tick, by their number: every one that checks
+    /// anything this tick is there.
+    pub(super) fn shadows(&self) -> impl Iterator<Item = (usize, &Session<S>)> {
+        self.shadows
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| Some((k, &s.as_ref()?.session)))
     }
 }

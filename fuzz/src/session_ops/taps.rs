@@ -11,7 +11,7 @@ use super::input::{TapArg, TapWho, RATES};
 use super::model::Model;
 use super::party::RefParty;
 use super::runner::{same, same_frame, Harness};
-use super::shadows::SHADOWS;
+use super::shadows::{Hidden, SHADOWS};
 use crate::reference::{RefMode, RefRole, RefSample, RefTalker};
 
 /// Tap ids `0..64` of a session of their own: foreign to every session of
@@ -82,7 +82,7 @@ impl<S> RefTap<S> {
     /// Whether channel `c` records the talker at `t`, in `role`: the
     /// customer channel (0) customers, the agent side (1) agents and
     /// supervisors; a stem its own party.
-    fn on_channel(&self, c: usize, t: usize, role: RefRole) -> bool {
+    pub(super) fn on_channel(&self, c: usize, t: usize, role: RefRole) -> bool {
         self.records(role)
             && if self.arg.stems {
                 c == t
@@ -436,7 +436,8 @@ impl<S: RefSample> Harness<S> {
     /// lengths, valid, as the reference mixes them where it can, as in the
     /// twin, and, on every channel that records none of what a shadow hid
     /// this tick, as in that shadow.
-    pub(super) fn check_taps(&mut self, tick: u64, hidden: &[Vec<usize>; 5]) {
+    pub(super) fn check_taps(&mut self, tick: u64, shadows: &Hidden) {
+        let hidden = &shadows.talkers;
         self.check_taps_listed_but_clipped();
         let m = &self.model;
         let n = m.parties.len();
@@ -495,11 +496,8 @@ impl<S: RefSample> Harness<S> {
                         );
                     }
                 }
-                for (j, shadow) in self.shadows().iter().enumerate() {
-                    let kept = hidden[j]
-                        .iter()
-                        .all(|&h| !t.on_channel(c, h, m.parties[h].role));
-                    if !kept {
+                for (j, shadow) in self.shadows() {
+                    if !shadows.taps[j].contains(&(id, c)) {
                         continue;
                     }
                     let theirs = if t.arg.stems {

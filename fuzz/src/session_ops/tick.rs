@@ -148,6 +148,7 @@ impl<S: RefSample> Harness<S> {
         let tick = self.model.tick;
         let gated = self.model.gated();
         let hidden = self.hide();
+        self.ready_shadows(&hidden);
         self.feed_shadows(&hidden);
         // The twins: the same frames, and a silent one for each missing.
         let m = &self.model;
@@ -172,7 +173,8 @@ impl<S: RefSample> Harness<S> {
             }
             None => self.s.get_mut().mix(),
         }
-        for shadow in self.shadows.iter_mut().flatten().chain([&mut self.twin]) {
+        let shadows = self.shadows.iter_mut().flatten().map(|s| &mut s.session);
+        for shadow in shadows.chain([&mut self.twin]) {
             shadow.mix();
         }
         if let Some(untapped) = self.untapped.as_mut() {
@@ -313,7 +315,9 @@ impl<S: RefSample> Harness<S> {
             p.output = out;
             p.clipped = clipped;
         }
-        self.check_taps(tick, &hidden.talkers);
+        self.check_taps(tick, &hidden);
+        // The shadows last the tick (see `ready_shadows`).
+        self.shadows = Default::default();
         if gated {
             for t in self
                 .model
@@ -328,9 +332,6 @@ impl<S: RefSample> Harness<S> {
                     t.id
                 );
             }
-        }
-        if hidden.restart {
-            self.restart_shadows();
         }
     }
 }
