@@ -88,8 +88,16 @@ pub(super) struct Harness<S: RefSample> {
 /// A `Session<f32>` holding a frame with a NaN until the next tick is not
 /// `==` to itself (its frames compare as `f32`); what its API shows is
 /// compared instead, bit for bit.
+///
+/// `known` is `before`'s `Debug` state if it was formatted already;
+/// returns it, for a small session, to be kept with `before`.
 #[allow(clippy::eq_op)]
-pub(super) fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session<S>, what: &str) {
+pub(super) fn check_unchanged<S: RefSample>(
+    before: &Session<S>,
+    after: &Session<S>,
+    what: &str,
+    known: Option<String>,
+) -> Option<String> {
     let fail = |part: &str| panic!("{what} failed but changed the session: {part}");
     if before == after {
     } else if before == before {
@@ -155,9 +163,14 @@ pub(super) fn check_unchanged<S: RefSample>(before: &Session<S>, after: &Session
             })
             .sum::<usize>()
         + 32 * before.events_pending();
-    if size <= 500 && format!("{before:?}") != format!("{after:?}") {
+    if size > 500 {
+        return None;
+    }
+    let state = known.unwrap_or_else(|| format!("{before:?}"));
+    if state != format!("{after:?}") {
         fail("its state");
     }
+    Some(state)
 }
 
 /// The session under test, and a copy of it that a call which must fail
@@ -170,6 +183,9 @@ pub(super) struct Tested<S: RefSample> {
     /// Equal to `session` (`==`, and its `Debug` state where
     /// [`check_unchanged`] compares that), if kept.
     copy: Option<Session<S>>,
+    /// The `Debug` state of the copy last handed out by [`Tested::copy`],
+    /// once formatted.
+    state: Option<String>,
 }
 
 impl<S: RefSample> std::ops::Deref for Tested<S> {
@@ -184,18 +200,23 @@ impl<S: RefSample> Tested<S> {
     /// The session, for anything that may change it.
     pub(super) fn get_mut(&mut self) -> &mut Session<S> {
         self.copy = None;
+        self.state = None;
         &mut self.session
     }
 
-    /// The session as it is, before a call that must fail.
+    /// The session as it is, before a call that must fail; to be handed
+    /// back to [`Tested::unchanged`] or [`Tested::failed`].
     pub(super) fn copy(&mut self) -> Session<S> {
-        self.copy.take().unwrap_or_else(|| self.session.clone())
+        self.copy.take().unwrap_or_else(|| {
+            self.state = None;
+            self.session.clone()
+        })
     }
 
     /// After a call that must have failed: the session is as `before`
     /// holds it, which stays as its copy.
     pub(super) fn unchanged(&mut self, before: Session<S>, what: &str) {
-        check_unchanged(&before, &self.session, what);
+        self.state = check_unchanged(&before, &self.session, what, self.state.take());
         self.copy = Some(before);
     }
 
@@ -207,7 +228,8 @@ impl<S: RefSample> Tested<S> {
             let mut after = self.session.clone();
             while before.poll_event().is_some() {}
             while after.poll_event().is_some() {}
-            check_unchanged(&before, &after, &format!("{what} (refused)"));
+            self.state = None;
+            check_unchanged(&before, &after, &format!("{what} (refused)"), None);
         } else {
             self.unchanged(before, what);
         }
@@ -237,6 +259,7 @@ impl<S: RefSample> Harness<S> {
             s: Tested {
                 session: s,
                 copy: None,
+                state: None,
             },
             model: Model::new(format),
             flood_left: FLOOD_BUDGET,
