@@ -18,9 +18,9 @@
 //!
 //! The delay is `2K − 1` samples at the higher rate.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
+use super::streams::Streams;
 use super::{design, mul_add};
 
 /// Output samples computed at once: eight AVX2 registers of accumulators.
@@ -33,10 +33,8 @@ pub(super) struct HalfBand {
     /// The taps `c[j]`, nearest the centre first.
     coefs: Vec<f32>,
     /// Converting up, one stream: the input; down, two: the even samples,
-    /// then the odd ones. Each `stride` long: `2K − 1` of history, then up
-    /// to `stride − (2K − 1)` new samples.
-    buf: Vec<f32>,
-    stride: usize,
+    /// then the odd ones. Each with `2K − 1` samples of history.
+    streams: Streams,
 }
 
 impl HalfBand {
@@ -49,14 +47,11 @@ impl HalfBand {
             .iter()
             .map(|&g| (g * gain) as f32)
             .collect();
-        let history = 2 * pairs - 1;
         let streams = if up { 1 } else { 2 };
-        let stride = history + max_in / streams;
         HalfBand {
             up,
             coefs,
-            buf: vec![0.0; streams * stride],
-            stride,
+            streams: Streams::new(streams, 2 * pairs - 1, max_in / streams),
         }
     }
 
@@ -78,16 +73,6 @@ impl HalfBand {
         self.history()
     }
 
-    /// Streams read: converting up, one (the input); down, two (its even
-    /// samples and its odd ones).
-    pub(super) fn streams(&self) -> usize {
-        if self.up {
-            1
-        } else {
-            2
-        }
-    }
-
     /// Rows written: converting up, two (the computed samples, then the
     /// copied ones); down, one.
     pub(super) fn rows(&self) -> usize {
@@ -100,32 +85,32 @@ impl HalfBand {
 
     /// Whether `other` converts as this one does, with the same taps.
     pub(super) fn same_design(&self, other: &HalfBand) -> bool {
-        (self.up, self.stride) == (other.up, other.stride) && self.coefs == other.coefs
+        self.up == other.up && self.streams.same_shape(&other.streams) && self.coefs == other.coefs
     }
 
-    /// [`HalfBand::buffer`], to read.
-    pub(super) fn state(&self) -> (&[f32], usize, usize) {
-        (&self.buf, self.stride, self.history())
+    /// What it reads.
+    pub(super) fn input(&self) -> &Streams {
+        &self.streams
     }
 
-    /// The streams (each `stride` long, `history` of them first).
-    pub(super) fn buffer(&mut self) -> (&mut [f32], usize, usize) {
-        let history = self.history();
-        (&mut self.buf, self.stride, history)
+    /// What it reads, to write.
+    pub(super) fn input_mut(&mut self) -> &mut Streams {
+        &mut self.streams
     }
 
     /// Computes a pass of `n` new samples per stream into `rows` (`n`
     /// samples each).
     pub(super) fn compute(&mut self, n: usize, rows: &mut [&mut [f32]]) {
-        let (h, k) = (self.history(), self.coefs.len());
+        let k = self.coefs.len();
         match rows {
             [computed, copied] => {
-                sums(&self.coefs, &self.buf[..h + n], computed);
-                copied.copy_from_slice(&self.buf[k..k + n]);
+                let w = self.streams.stream(0, n);
+                sums(&self.coefs, w, computed);
+                copied.copy_from_slice(&w[k..k + n]);
             }
             [out] => {
-                let (even, odd) = self.buf.split_at(self.stride);
-                down(&self.coefs, &even[..h + n], &odd[..h + n], out);
+                let (even, odd) = (self.streams.stream(0, n), self.streams.stream(1, n));
+                down(&self.coefs, even, odd, out);
             }
             _ => {}
         }

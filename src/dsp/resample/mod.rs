@@ -140,10 +140,12 @@ use crate::format::SampleRate;
 mod design;
 mod half_band;
 mod poly;
+mod streams;
 
 use design::StageSpec;
 use half_band::HalfBand;
 use poly::{gcd, Poly};
+use streams::Streams;
 
 /// Input samples converted per pass at most: 20 ms at 48 kHz. Longer frames
 /// are converted in several passes; the result is the same.
@@ -215,11 +217,22 @@ impl PartialEq for Resampler {
 }
 
 impl Stage {
-    fn streams(&self) -> usize {
+    fn input(&self) -> &Streams {
         match self {
-            Stage::HalfBand(s) => s.streams(),
-            Stage::Poly(s) => s.ratio().1,
+            Stage::HalfBand(s) => s.input(),
+            Stage::Poly(s) => s.input(),
         }
+    }
+
+    fn input_mut(&mut self) -> &mut Streams {
+        match self {
+            Stage::HalfBand(s) => s.input_mut(),
+            Stage::Poly(s) => s.input_mut(),
+        }
+    }
+
+    fn streams(&self) -> usize {
+        self.input().count()
     }
 
     fn rows(&self) -> usize {
@@ -232,19 +245,7 @@ impl Stage {
     /// Where the `n` new samples of each stream of a pass go.
     #[inline(always)]
     fn inputs(&mut self, n: usize) -> [&mut [f32]; MAX_SPLIT] {
-        let streams = self.streams();
-        let (buf, stride, history) = match self {
-            Stage::HalfBand(s) => s.buffer(),
-            Stage::Poly(s) => s.buffer(),
-        };
-        let mut slots: [&mut [f32]; MAX_SPLIT] = Default::default();
-        let mut rest = buf;
-        for slot in slots.iter_mut().take(streams) {
-            let (stream, after) = rest.split_at_mut(stride.min(rest.len()));
-            *slot = &mut stream[history..history + n];
-            rest = after;
-        }
-        slots
+        self.input_mut().inputs(n)
     }
 
     /// Computes a pass of `n` samples per stream (in place by
@@ -259,32 +260,17 @@ impl Stage {
     /// Each stream's history: what the stage's next pass depends on beside
     /// its taps.
     fn histories(&self) -> impl Iterator<Item = &[f32]> + '_ {
-        let (buf, stride, history) = match self {
-            Stage::HalfBand(s) => s.state(),
-            Stage::Poly(s) => s.state(),
-        };
-        (0..self.streams()).map(move |q| buf.get(q * stride..q * stride + history).unwrap_or(&[]))
+        self.input().histories()
     }
 
     /// Keeps the history after a pass of `n` samples per stream: the last
-    /// `history` samples of each stream move to its front.
+    /// `history` samples of each stream.
     fn keep(&mut self, n: usize) {
-        let streams = self.streams();
-        let (buf, stride, history) = match self {
-            Stage::HalfBand(s) => s.buffer(),
-            Stage::Poly(s) => s.buffer(),
-        };
-        for q in 0..streams {
-            buf.copy_within(q * stride + n..q * stride + n + history, q * stride);
-        }
+        self.input_mut().advance(n);
     }
 
     fn reset(&mut self) {
-        let (buf, _, _) = match self {
-            Stage::HalfBand(s) => s.buffer(),
-            Stage::Poly(s) => s.buffer(),
-        };
-        buf.fill(0.0);
+        self.input_mut().reset();
     }
 }
 

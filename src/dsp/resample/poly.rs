@@ -22,6 +22,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::half_band::Blocks;
+use super::streams::Streams;
 use super::{design, mul_add};
 
 /// Output samples of one phase computed at once.
@@ -52,10 +53,8 @@ pub(super) struct Poly {
     /// Phase by phase: those of phase `i` are `pieces[bounds[i]..bounds[i + 1]]`.
     pieces: Vec<Piece>,
     bounds: Vec<usize>,
-    /// `m` streams of `stride` samples each: `taps` of history, then up to
-    /// `stride - taps` new ones.
-    streams: Vec<f32>,
-    stride: usize,
+    /// `m` streams, each with `taps` samples of history.
+    streams: Streams,
 }
 
 impl Poly {
@@ -130,7 +129,6 @@ impl Poly {
             }
             bounds.push(pieces.len());
         }
-        let stride = taps + max_in / m;
         Poly {
             l,
             m,
@@ -139,8 +137,7 @@ impl Poly {
             coefs,
             pieces,
             bounds,
-            streams: vec![0.0; m * stride],
-            stride,
+            streams: Streams::new(m, taps, max_in / m),
         }
     }
 
@@ -164,32 +161,34 @@ impl Poly {
         self.n - 1
     }
 
-    /// The streams (each `stride` long, `taps` of history first).
     /// Whether `other` converts as this one does, with the same taps.
     pub(super) fn same_design(&self, other: &Poly) -> bool {
-        (self.l, self.m, self.n, self.taps, self.stride)
-            == (other.l, other.m, other.n, other.taps, other.stride)
+        (self.l, self.m, self.n, self.taps) == (other.l, other.m, other.n, other.taps)
+            && self.streams.same_shape(&other.streams)
             && self.coefs == other.coefs
     }
 
-    /// [`Poly::buffer`], to read.
-    pub(super) fn state(&self) -> (&[f32], usize, usize) {
-        (&self.streams, self.stride, self.taps)
+    /// What it reads.
+    pub(super) fn input(&self) -> &Streams {
+        &self.streams
     }
 
-    pub(super) fn buffer(&mut self) -> (&mut [f32], usize, usize) {
-        (&mut self.streams, self.stride, self.taps)
+    /// What it reads, to write.
+    pub(super) fn input_mut(&mut self) -> &mut Streams {
+        &mut self.streams
     }
 
     /// Computes a pass of `n` new samples per stream into `rows`, one per
     /// output phase (`n` samples each).
     pub(super) fn compute(&mut self, n: usize, rows: &mut [&mut [f32]]) {
+        let (streams, stride, at) = self.streams.all();
         for (i, row) in rows.iter_mut().enumerate() {
             let k = Kernel {
                 coefs: &self.coefs,
                 pieces: &self.pieces[self.bounds[i]..self.bounds[i + 1]],
-                streams: &self.streams,
-                stride: self.stride,
+                streams,
+                stride,
+                at,
             };
             run(&k, &mut row[..n]);
         }
@@ -200,8 +199,10 @@ impl Poly {
 struct Kernel<'a> {
     coefs: &'a [f32],
     pieces: &'a [Piece],
+    /// Stream `q`'s history starts at `q × stride + at`.
     streams: &'a [f32],
     stride: usize,
+    at: usize,
 }
 
 impl Kernel<'_> {
@@ -210,8 +211,8 @@ impl Kernel<'_> {
     fn phase<const B: usize, const FMA: bool>(&self, r: usize) -> [f32; B] {
         let mut acc = [0.0f32; B];
         for p in self.pieces {
-            let stream = &self.streams[p.stream * self.stride..(p.stream + 1) * self.stride];
-            let x = &stream[r + p.offset..r + p.offset + p.len + B - 1];
+            let from = p.stream * self.stride + self.at + r + p.offset;
+            let x = &self.streams[from..from + p.len + B - 1];
             let c = &self.coefs[p.start..p.start + p.len];
             // The lengths the stages have, as constants, so that the loop
             // over the taps unrolls.
