@@ -21,7 +21,6 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::half_band::Blocks;
 use super::streams::Streams;
 use super::{design, mul_add};
 
@@ -182,50 +181,28 @@ impl Poly {
     /// output phase (`n` samples each).
     pub(super) fn compute(&mut self, n: usize, rows: &mut [&mut [f32]]) {
         let (streams, stride, at) = self.streams.all();
-        for (i, row) in rows.iter_mut().enumerate() {
-            let k = Kernel {
-                coefs: &self.coefs,
-                pieces: &self.pieces[self.bounds[i]..self.bounds[i + 1]],
-                streams,
-                stride,
-                at,
-            };
-            run(&k, &mut row[..n]);
-        }
+        let k = Kernel {
+            coefs: &self.coefs,
+            pieces: &self.pieces,
+            bounds: &self.bounds,
+            streams,
+            stride,
+            at,
+        };
+        run(&k, n, rows);
     }
 }
 
-/// What the loops of one output phase read.
+/// What the loops read.
 struct Kernel<'a> {
     coefs: &'a [f32],
+    /// Those of phase `i` are `pieces[bounds[i]..bounds[i + 1]]`.
     pieces: &'a [Piece],
+    bounds: &'a [usize],
     /// Stream `q`'s history starts at `q × stride + at`.
     streams: &'a [f32],
     stride: usize,
     at: usize,
-}
-
-impl Kernel<'_> {
-    /// Output samples `r..r + B` of the phase.
-    #[inline(always)]
-    fn phase<const B: usize, const FMA: bool>(&self, r: usize) -> [f32; B] {
-        let mut acc = [0.0f32; B];
-        for p in self.pieces {
-            let from = p.stream * self.stride + self.at + r + p.offset;
-            let x = &self.streams[from..from + p.len + B - 1];
-            let c = &self.coefs[p.start..p.start + p.len];
-            // The lengths the stages have, as constants, so that the loop
-            // over the taps unrolls.
-            match p.len {
-                1 => fir::<B, 1, FMA>(&mut acc, c, x),
-                4 => fir::<B, 4, FMA>(&mut acc, c, x),
-                5 => fir::<B, 5, FMA>(&mut acc, c, x),
-                6 => fir::<B, 6, FMA>(&mut acc, c, x),
-                _ => fir::<B, 0, FMA>(&mut acc, c, x),
-            }
-        }
-        acc
-    }
 }
 
 /// `acc[b] += Σ_t c[t] × x[t + b]`, in the order of `t`, for `T = c.len()`
@@ -248,17 +225,77 @@ fn fir<const B: usize, const T: usize, const FMA: bool>(acc: &mut [f32; B], c: &
     }
 }
 
-/// Output samples `r × L + i` for `r < out.len()`, of phase `i`, into
-/// `out[r]`.
+/// [`fir`] on `out[at..at + B]`, `x` from `at` on.
+#[inline(always)]
+fn fir_at<const B: usize, const T: usize, const FMA: bool>(
+    out: &mut [f32],
+    at: usize,
+    c: &[f32],
+    x: &[f32],
+) {
+    let (Some(out), Some(x)) = (out.get_mut(at..at + B), x.get(at..)) else {
+        return;
+    };
+    let mut acc = [0.0f32; B];
+    acc.copy_from_slice(out);
+    fir::<B, T, FMA>(&mut acc, c, x);
+    out.copy_from_slice(&acc);
+}
+
+/// `out[r] += Σ_t c[t] × x[r + t]` for every `r < out.len()`: one piece's
+/// taps, `B` outputs at a time in registers, without overlapping blocks
+/// (each output is added to once).
+#[inline(always)]
+fn add_piece<const T: usize, const FMA: bool>(out: &mut [f32], c: &[f32], x: &[f32]) {
+    let n = out.len();
+    let mut at = 0;
+    while at + BLOCK <= n {
+        fir_at::<BLOCK, T, FMA>(out, at, c, x);
+        at += BLOCK;
+    }
+    if at + 32 <= n {
+        fir_at::<32, T, FMA>(out, at, c, x);
+        at += 32;
+    }
+    while at + 8 <= n {
+        fir_at::<8, T, FMA>(out, at, c, x);
+        at += 8;
+    }
+    while at < n {
+        fir_at::<1, T, FMA>(out, at, c, x);
+        at += 1;
+    }
+}
+
+/// Output samples `r × L + i` for `r < n`, of every phase `i`, into
+/// `rows[i][r]`: each row from zero, plus each of its pieces in turn (for
+/// every output sample, the same sums in the same order as one piece after
+/// another in registers).
 #[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn run<'a>(k: &Kernel<'a>, out: &mut [f32]) {
+fn run<'a>(k: &Kernel<'a>, n: usize, rows: &mut [&mut [f32]]) {
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
-    for (at, len) in Blocks::new(out.len(), BLOCK) {
-        match len {
-            BLOCK => out[at..at + BLOCK].copy_from_slice(&k.phase::<BLOCK, FMA>(at)),
-            32 => out[at..at + 32].copy_from_slice(&k.phase::<32, FMA>(at)),
-            8 => out[at..at + 8].copy_from_slice(&k.phase::<8, FMA>(at)),
-            _ => out[at] = k.phase::<1, FMA>(at)[0],
+    for (row, b) in rows.iter_mut().zip(k.bounds.windows(2)) {
+        let Some(out) = row.get_mut(..n) else {
+            continue;
+        };
+        out.fill(0.0);
+        for p in k.pieces.get(b[0]..b[1]).unwrap_or_default() {
+            let from = p.stream * k.stride + k.at + p.offset;
+            let (Some(x), Some(c)) = (
+                k.streams.get(from..from + p.len + n - 1),
+                k.coefs.get(p.start..p.start + p.len),
+            ) else {
+                continue;
+            };
+            // The lengths the stages have, as constants, so that the loop
+            // over the taps unrolls.
+            match p.len {
+                1 => add_piece::<1, FMA>(out, c, x),
+                4 => add_piece::<4, FMA>(out, c, x),
+                5 => add_piece::<5, FMA>(out, c, x),
+                6 => add_piece::<6, FMA>(out, c, x),
+                _ => add_piece::<0, FMA>(out, c, x),
+            }
         }
     }
 }
