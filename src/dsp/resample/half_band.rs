@@ -172,9 +172,9 @@ fn pairs_any<const B: usize, const FMA: bool>(c: &[f32], w: &[f32]) -> [f32; B] 
 }
 
 /// The blocks `(start, len)` that cover `0..n`: of `block` samples while
-/// they fit, then of 32 (if `block` is larger), then of 8, the last one overlapping the one before (it
-/// computes some samples again, the same way); of one sample each if `n`
-/// is below 8. An iterator, not a function taking a closure: a closure
+/// they fit, then one of 16 (if `block` is larger) if it fits, then of 8,
+/// the last one overlapping the one before (it computes some samples
+/// again, the same way); of one sample each if `n` is below 8. An iterator, not a function taking a closure: a closure
 /// would not be compiled for the caller's target features.
 pub(super) struct Blocks {
     n: usize,
@@ -198,8 +198,8 @@ impl Iterator for Blocks {
             return None;
         } else if at + self.block <= n {
             (at, self.block)
-        } else if self.block > 32 && at + 32 <= n {
-            (at, 32)
+        } else if self.block > 16 && at + 16 <= n {
+            (at, 16)
         } else if n >= 8 {
             (at.min(n - 8), 8)
         } else {
@@ -221,6 +221,7 @@ fn sums(c: &[f32], w: &[f32], out: &mut [f32]) {
         let w = &w[at..at + len + 2 * k - 1];
         match len {
             BLOCK => out[at..at + BLOCK].copy_from_slice(&pairs_any::<BLOCK, FMA>(c, w)),
+            16 => out[at..at + 16].copy_from_slice(&pairs_any::<16, FMA>(c, w)),
             8 => out[at..at + 8].copy_from_slice(&pairs_any::<8, FMA>(c, w)),
             _ => out[at] = pairs_any::<1, FMA>(c, w)[0],
         }
@@ -246,6 +247,7 @@ fn down(c: &[f32], e: &[f32], o: &[f32], out: &mut [f32]) {
         let out = &mut out[at..at + len];
         match len {
             BLOCK => block::<BLOCK, FMA>(c, &e[w.clone()], &o[w], out),
+            16 => block::<16, FMA>(c, &e[w.clone()], &o[w], out),
             8 => block::<8, FMA>(c, &e[w.clone()], &o[w], out),
             _ => block::<1, FMA>(c, &e[w.clone()], &o[w], out),
         }
