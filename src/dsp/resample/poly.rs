@@ -225,11 +225,12 @@ fn fir<const B: usize, const T: usize, const FMA: bool>(acc: &mut [f32; B], c: &
     }
 }
 
-/// [`fir`] on `out[at..at + B]`, `x` from `at` on.
+/// [`fir`] on `out[at..at + B]` (from zero if `first`), `x` from `at` on.
 #[inline(always)]
 fn fir_at<const B: usize, const T: usize, const FMA: bool>(
     out: &mut [f32],
     at: usize,
+    first: bool,
     c: &[f32],
     x: &[f32],
 ) {
@@ -237,40 +238,42 @@ fn fir_at<const B: usize, const T: usize, const FMA: bool>(
         return;
     };
     let mut acc = [0.0f32; B];
-    acc.copy_from_slice(out);
+    if !first {
+        acc.copy_from_slice(out);
+    }
     fir::<B, T, FMA>(&mut acc, c, x);
     out.copy_from_slice(&acc);
 }
 
-/// `out[r] += Σ_t c[t] × x[r + t]` for every `r < out.len()`: one piece's
-/// taps, `B` outputs at a time in registers, without overlapping blocks
-/// (each output is added to once).
+/// `out[r] += Σ_t c[t] × x[r + t]` for every `r < out.len()` (`out[r] =`
+/// if `first`): one piece's taps, `B` outputs at a time in registers,
+/// without overlapping blocks (each output is added to once).
 #[inline(always)]
-fn add_piece<const T: usize, const FMA: bool>(out: &mut [f32], c: &[f32], x: &[f32]) {
+fn add_piece<const T: usize, const FMA: bool>(out: &mut [f32], first: bool, c: &[f32], x: &[f32]) {
     let n = out.len();
     let mut at = 0;
     while at + BLOCK <= n {
-        fir_at::<BLOCK, T, FMA>(out, at, c, x);
+        fir_at::<BLOCK, T, FMA>(out, at, first, c, x);
         at += BLOCK;
     }
     if at + 32 <= n {
-        fir_at::<32, T, FMA>(out, at, c, x);
+        fir_at::<32, T, FMA>(out, at, first, c, x);
         at += 32;
     }
     while at + 8 <= n {
-        fir_at::<8, T, FMA>(out, at, c, x);
+        fir_at::<8, T, FMA>(out, at, first, c, x);
         at += 8;
     }
     while at < n {
-        fir_at::<1, T, FMA>(out, at, c, x);
+        fir_at::<1, T, FMA>(out, at, first, c, x);
         at += 1;
     }
 }
 
 /// Output samples `r × L + i` for `r < n`, of every phase `i`, into
-/// `rows[i][r]`: each row from zero, plus each of its pieces in turn (for
-/// every output sample, the same sums in the same order as one piece after
-/// another in registers).
+/// `rows[i][r]`: each row its first piece, plus each of the others in turn
+/// (for every output sample, the same sums in the same order as one piece
+/// after another in registers).
 #[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 fn run<'a>(k: &Kernel<'a>, n: usize, rows: &mut [&mut [f32]]) {
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
@@ -278,8 +281,12 @@ fn run<'a>(k: &Kernel<'a>, n: usize, rows: &mut [&mut [f32]]) {
         let Some(out) = row.get_mut(..n) else {
             continue;
         };
-        out.fill(0.0);
-        for p in k.pieces.get(b[0]..b[1]).unwrap_or_default() {
+        let pieces = k.pieces.get(b[0]..b[1]).unwrap_or_default();
+        if pieces.is_empty() {
+            out.fill(0.0);
+        }
+        for (j, p) in pieces.iter().enumerate() {
+            let first = j == 0;
             let from = p.stream * k.stride + k.at + p.offset;
             let (Some(x), Some(c)) = (
                 k.streams.get(from..from + p.len + n - 1),
@@ -290,11 +297,11 @@ fn run<'a>(k: &Kernel<'a>, n: usize, rows: &mut [&mut [f32]]) {
             // The lengths the stages have, as constants, so that the loop
             // over the taps unrolls.
             match p.len {
-                1 => add_piece::<1, FMA>(out, c, x),
-                4 => add_piece::<4, FMA>(out, c, x),
-                5 => add_piece::<5, FMA>(out, c, x),
-                6 => add_piece::<6, FMA>(out, c, x),
-                _ => add_piece::<0, FMA>(out, c, x),
+                1 => add_piece::<1, FMA>(out, first, c, x),
+                4 => add_piece::<4, FMA>(out, first, c, x),
+                5 => add_piece::<5, FMA>(out, first, c, x),
+                6 => add_piece::<6, FMA>(out, first, c, x),
+                _ => add_piece::<0, FMA>(out, first, c, x),
             }
         }
     }
