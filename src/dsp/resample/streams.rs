@@ -14,8 +14,9 @@ use alloc::vec::Vec;
 use super::MAX_SPLIT;
 
 /// Passes of the longest length a stream has room for, beside its
-/// history: the history of a stream fed 10 ms frames (a quarter to half
-/// of the longest pass) moves once in every four to eight frames.
+/// history: the history of a stream fed 10 ms frames (from a twelfth of
+/// the longest pass at 8 kHz to half of it at 48 kHz) moves once in every
+/// 24 to 4 frames; fed passes of the longest length, every other pass.
 const ROOM: usize = 2;
 
 /// `count` streams, each `history` samples of history then the samples
