@@ -18,9 +18,9 @@
 //!
 //! The delay is `2K − 1` samples at the higher rate.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
+use super::streams::Streams;
 use super::{design, mul_add};
 
 /// Output samples computed at once: eight AVX2 registers of accumulators.
@@ -33,10 +33,8 @@ pub(super) struct HalfBand {
     /// The taps `c[j]`, nearest the centre first.
     coefs: Vec<f32>,
     /// Converting up, one stream: the input; down, two: the even samples,
-    /// then the odd ones. Each `stride` long: `2K − 1` of history, then up
-    /// to `stride − (2K − 1)` new samples.
-    buf: Vec<f32>,
-    stride: usize,
+    /// then the odd ones. Each with `2K − 1` samples of history.
+    streams: Streams,
 }
 
 impl HalfBand {
@@ -49,14 +47,11 @@ impl HalfBand {
             .iter()
             .map(|&g| (g * gain) as f32)
             .collect();
-        let history = 2 * pairs - 1;
         let streams = if up { 1 } else { 2 };
-        let stride = history + max_in / streams;
         HalfBand {
             up,
             coefs,
-            buf: vec![0.0; streams * stride],
-            stride,
+            streams: Streams::new(streams, 2 * pairs - 1, max_in / streams),
         }
     }
 
@@ -78,16 +73,6 @@ impl HalfBand {
         self.history()
     }
 
-    /// Streams read: converting up, one (the input); down, two (its even
-    /// samples and its odd ones).
-    pub(super) fn streams(&self) -> usize {
-        if self.up {
-            1
-        } else {
-            2
-        }
-    }
-
     /// Rows written: converting up, two (the computed samples, then the
     /// copied ones); down, one.
     pub(super) fn rows(&self) -> usize {
@@ -100,32 +85,32 @@ impl HalfBand {
 
     /// Whether `other` converts as this one does, with the same taps.
     pub(super) fn same_design(&self, other: &HalfBand) -> bool {
-        (self.up, self.stride) == (other.up, other.stride) && self.coefs == other.coefs
+        self.up == other.up && self.streams.same_shape(&other.streams) && self.coefs == other.coefs
     }
 
-    /// [`HalfBand::buffer`], to read.
-    pub(super) fn state(&self) -> (&[f32], usize, usize) {
-        (&self.buf, self.stride, self.history())
+    /// What it reads.
+    pub(super) fn input(&self) -> &Streams {
+        &self.streams
     }
 
-    /// The streams (each `stride` long, `history` of them first).
-    pub(super) fn buffer(&mut self) -> (&mut [f32], usize, usize) {
-        let history = self.history();
-        (&mut self.buf, self.stride, history)
+    /// What it reads, to write.
+    pub(super) fn input_mut(&mut self) -> &mut Streams {
+        &mut self.streams
     }
 
     /// Computes a pass of `n` new samples per stream into `rows` (`n`
     /// samples each).
     pub(super) fn compute(&mut self, n: usize, rows: &mut [&mut [f32]]) {
-        let (h, k) = (self.history(), self.coefs.len());
+        let k = self.coefs.len();
         match rows {
             [computed, copied] => {
-                sums(&self.coefs, &self.buf[..h + n], computed);
-                copied.copy_from_slice(&self.buf[k..k + n]);
+                let w = self.streams.stream(0, n);
+                sums(&self.coefs, w, computed);
+                copied.copy_from_slice(&w[k..k + n]);
             }
             [out] => {
-                let (even, odd) = self.buf.split_at(self.stride);
-                down(&self.coefs, &even[..h + n], &odd[..h + n], out);
+                let (even, odd) = (self.streams.stream(0, n), self.streams.stream(1, n));
+                down(&self.coefs, even, odd, out);
             }
             _ => {}
         }
@@ -187,9 +172,9 @@ fn pairs_any<const B: usize, const FMA: bool>(c: &[f32], w: &[f32]) -> [f32; B] 
 }
 
 /// The blocks `(start, len)` that cover `0..n`: of `block` samples while
-/// they fit, then of 32 (if `block` is larger), then of 8, the last one overlapping the one before (it
-/// computes some samples again, the same way); of one sample each if `n`
-/// is below 8. An iterator, not a function taking a closure: a closure
+/// they fit, then one of 16 (if `block` is larger) if it fits, then of 8,
+/// the last one overlapping the one before (it computes some samples
+/// again, the same way); of one sample each if `n` is below 8. An iterator, not a function taking a closure: a closure
 /// would not be compiled for the caller's target features.
 pub(super) struct Blocks {
     n: usize,
@@ -213,8 +198,8 @@ impl Iterator for Blocks {
             return None;
         } else if at + self.block <= n {
             (at, self.block)
-        } else if self.block > 32 && at + 32 <= n {
-            (at, 32)
+        } else if self.block > 16 && at + 16 <= n {
+            (at, 16)
         } else if n >= 8 {
             (at.min(n - 8), 8)
         } else {
@@ -236,6 +221,7 @@ fn sums(c: &[f32], w: &[f32], out: &mut [f32]) {
         let w = &w[at..at + len + 2 * k - 1];
         match len {
             BLOCK => out[at..at + BLOCK].copy_from_slice(&pairs_any::<BLOCK, FMA>(c, w)),
+            16 => out[at..at + 16].copy_from_slice(&pairs_any::<16, FMA>(c, w)),
             8 => out[at..at + 8].copy_from_slice(&pairs_any::<8, FMA>(c, w)),
             _ => out[at] = pairs_any::<1, FMA>(c, w)[0],
         }
@@ -261,6 +247,7 @@ fn down(c: &[f32], e: &[f32], o: &[f32], out: &mut [f32]) {
         let out = &mut out[at..at + len];
         match len {
             BLOCK => block::<BLOCK, FMA>(c, &e[w.clone()], &o[w], out),
+            16 => block::<16, FMA>(c, &e[w.clone()], &o[w], out),
             8 => block::<8, FMA>(c, &e[w.clone()], &o[w], out),
             _ => block::<1, FMA>(c, &e[w.clone()], &o[w], out),
         }

@@ -140,10 +140,12 @@ use crate::format::SampleRate;
 mod design;
 mod half_band;
 mod poly;
+mod streams;
 
 use design::StageSpec;
 use half_band::HalfBand;
 use poly::{gcd, Poly};
+use streams::Streams;
 
 /// Input samples converted per pass at most: 20 ms at 48 kHz. Longer frames
 /// are converted in several passes; the result is the same.
@@ -215,11 +217,22 @@ impl PartialEq for Resampler {
 }
 
 impl Stage {
-    fn streams(&self) -> usize {
+    fn input(&self) -> &Streams {
         match self {
-            Stage::HalfBand(s) => s.streams(),
-            Stage::Poly(s) => s.ratio().1,
+            Stage::HalfBand(s) => s.input(),
+            Stage::Poly(s) => s.input(),
         }
+    }
+
+    fn input_mut(&mut self) -> &mut Streams {
+        match self {
+            Stage::HalfBand(s) => s.input_mut(),
+            Stage::Poly(s) => s.input_mut(),
+        }
+    }
+
+    fn streams(&self) -> usize {
+        self.input().count()
     }
 
     fn rows(&self) -> usize {
@@ -232,19 +245,7 @@ impl Stage {
     /// Where the `n` new samples of each stream of a pass go.
     #[inline(always)]
     fn inputs(&mut self, n: usize) -> [&mut [f32]; MAX_SPLIT] {
-        let streams = self.streams();
-        let (buf, stride, history) = match self {
-            Stage::HalfBand(s) => s.buffer(),
-            Stage::Poly(s) => s.buffer(),
-        };
-        let mut slots: [&mut [f32]; MAX_SPLIT] = Default::default();
-        let mut rest = buf;
-        for slot in slots.iter_mut().take(streams) {
-            let (stream, after) = rest.split_at_mut(stride.min(rest.len()));
-            *slot = &mut stream[history..history + n];
-            rest = after;
-        }
-        slots
+        self.input_mut().inputs(n)
     }
 
     /// Computes a pass of `n` samples per stream (in place by
@@ -259,32 +260,17 @@ impl Stage {
     /// Each stream's history: what the stage's next pass depends on beside
     /// its taps.
     fn histories(&self) -> impl Iterator<Item = &[f32]> + '_ {
-        let (buf, stride, history) = match self {
-            Stage::HalfBand(s) => s.state(),
-            Stage::Poly(s) => s.state(),
-        };
-        (0..self.streams()).map(move |q| buf.get(q * stride..q * stride + history).unwrap_or(&[]))
+        self.input().histories()
     }
 
     /// Keeps the history after a pass of `n` samples per stream: the last
-    /// `history` samples of each stream move to its front.
+    /// `history` samples of each stream.
     fn keep(&mut self, n: usize) {
-        let streams = self.streams();
-        let (buf, stride, history) = match self {
-            Stage::HalfBand(s) => s.buffer(),
-            Stage::Poly(s) => s.buffer(),
-        };
-        for q in 0..streams {
-            buf.copy_within(q * stride + n..q * stride + n + history, q * stride);
-        }
+        self.input_mut().advance(n);
     }
 
     fn reset(&mut self) {
-        let (buf, _, _) = match self {
-            Stage::HalfBand(s) => s.buffer(),
-            Stage::Poly(s) => s.buffer(),
-        };
-        buf.fill(0.0);
+        self.input_mut().reset();
     }
 }
 
@@ -440,15 +426,17 @@ fn interleave_rows(out: &mut [f32], rows: &[&mut [f32]]) {
 /// saturated to the `i16` range; returns how many were saturated.
 #[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 fn round_i16(v: &[f32], out: &mut [i16]) -> usize {
-    // Clamped just outside the range, so that a sample that saturates
-    // still rounds to a value outside it; then `c + ROUND` holds the
-    // rounded value in its low mantissa bits: read them as an integer
-    // (exact, and it vectorises, where `as i16` would not). Saturating is
-    // rare: note the extremes, and count only if they are outside.
+    // `v + ROUND` holds `v` rounded in the low bits of its mantissa, for
+    // `|v| < 2^22`: read them as an integer (exact, and it vectorises,
+    // where `as i16` would not). Beyond that, or for a value not finite,
+    // the integer read is beyond the `i16` range too (see
+    // `rounding_flags_every_value_beyond_the_range`), and so are the
+    // extremes noted: then the frame is rounded again, each value clamped
+    // first, and its saturated samples counted. A converter's values from
+    // `i16` input never come near 2^22, and saturate rarely.
     let (mut lo, mut hi) = (0i32, 0i32);
     for (d, &v) in out.iter_mut().zip(v) {
-        let c = v.clamp(-32769.0, 32768.0);
-        let r = (c + ROUND).to_bits() as i32 - ROUND.to_bits() as i32;
+        let r = rounded(v);
         lo = lo.min(r);
         hi = hi.max(r);
         *d = r.clamp(-32768, 32767) as i16;
@@ -456,10 +444,23 @@ fn round_i16(v: &[f32], out: &mut [i16]) -> usize {
     if lo >= -32768 && hi <= 32767 {
         return 0;
     }
-    v.iter()
-        .take(out.len())
-        .filter(|&&v| !(-32768.5..32767.5).contains(&v))
-        .count()
+    let mut clipped = 0;
+    for (d, &v) in out.iter_mut().zip(v) {
+        // Clamped just outside the range: a sample that saturates still
+        // rounds to a value outside it.
+        let r = rounded(v.clamp(-32769.0, 32768.0));
+        clipped += usize::from(!(-32768..=32767).contains(&r));
+        *d = r.clamp(-32768, 32767) as i16;
+    }
+    clipped
+}
+
+/// `v` rounded to the nearest integer (ties to even) for `|v| < 2^22`;
+/// beyond the `i16` range for any other `f32` (`v` beyond it, infinite or
+/// NaN).
+#[inline(always)]
+fn rounded(v: f32) -> i32 {
+    ((v + ROUND).to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32)
 }
 
 /// 1.5 × 2^23: the sum of it and an `f32` of magnitude below 2^22 is
@@ -862,6 +863,64 @@ mod test {
                 .fold(0.0f64, f64::max);
             prop_assert!(worst <= BOUND, "{} → {}: {:e}", from, to, worst);
         }
+    }
+
+    /// The fast path of [`round_i16`] may read a value beyond 2^22, or
+    /// not finite, as any integer, as long as it is one beyond the `i16`
+    /// range: then the frame is rounded again the careful way.
+    #[test]
+    fn rounding_flags_every_value_beyond_the_range() {
+        let beyond = |v: f32| !(-32768..=32767).contains(&rounded(v));
+        for v in [
+            32767.5,
+            40000.0,
+            -40000.0,
+            -32768.52,
+            4_194_304.0,
+            -4_194_304.0,
+            12_582_912.0,
+            -12_582_912.0,
+            -12_582_913.0,
+            -16_777_216.0,
+            -1e9,
+            1e9,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ] {
+            assert!(beyond(v), "{v}");
+        }
+        // Every binade of both signs from 2^16 up, at its ends.
+        for e in 16..128 {
+            let lo = 2.0f32.powi(e);
+            let hi = f32::from_bits(lo.to_bits() | 0x007f_ffff);
+            for v in [lo, hi, -lo, -hi] {
+                assert!(beyond(v), "{v}");
+            }
+        }
+        // And within it, exact, ties to even.
+        for (v, r) in [
+            (0.5, 0),
+            (1.5, 2),
+            (-2.5, -2),
+            (32767.4, 32767),
+            (-32768.5, -32768),
+        ] {
+            assert_eq!(rounded(v), r, "{v}");
+        }
+        let (mut v, mut out) = (vec![0.0f32; 40], vec![0i16; 40]);
+        v[3] = 1e30;
+        v[7] = f32::NAN;
+        v[9] = -40000.0;
+        v[11] = 123.5;
+        assert_eq!(round_i16(&v, &mut out), 3);
+        assert_eq!(
+            (out[3], out[7], out[9], out[11]),
+            (32767, 32767, -32768, 124)
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::half_band::Blocks;
+use super::streams::Streams;
 use super::{design, mul_add};
 
 /// Output samples of one phase computed at once.
@@ -52,10 +52,8 @@ pub(super) struct Poly {
     /// Phase by phase: those of phase `i` are `pieces[bounds[i]..bounds[i + 1]]`.
     pieces: Vec<Piece>,
     bounds: Vec<usize>,
-    /// `m` streams of `stride` samples each: `taps` of history, then up to
-    /// `stride - taps` new ones.
-    streams: Vec<f32>,
-    stride: usize,
+    /// `m` streams, each with `taps` samples of history.
+    streams: Streams,
 }
 
 impl Poly {
@@ -130,7 +128,6 @@ impl Poly {
             }
             bounds.push(pieces.len());
         }
-        let stride = taps + max_in / m;
         Poly {
             l,
             m,
@@ -139,8 +136,7 @@ impl Poly {
             coefs,
             pieces,
             bounds,
-            streams: vec![0.0; m * stride],
-            stride,
+            streams: Streams::new(m, taps, max_in / m),
         }
     }
 
@@ -164,67 +160,49 @@ impl Poly {
         self.n - 1
     }
 
-    /// The streams (each `stride` long, `taps` of history first).
     /// Whether `other` converts as this one does, with the same taps.
     pub(super) fn same_design(&self, other: &Poly) -> bool {
-        (self.l, self.m, self.n, self.taps, self.stride)
-            == (other.l, other.m, other.n, other.taps, other.stride)
+        (self.l, self.m, self.n, self.taps) == (other.l, other.m, other.n, other.taps)
+            && self.streams.same_shape(&other.streams)
             && self.coefs == other.coefs
     }
 
-    /// [`Poly::buffer`], to read.
-    pub(super) fn state(&self) -> (&[f32], usize, usize) {
-        (&self.streams, self.stride, self.taps)
+    /// What it reads.
+    pub(super) fn input(&self) -> &Streams {
+        &self.streams
     }
 
-    pub(super) fn buffer(&mut self) -> (&mut [f32], usize, usize) {
-        (&mut self.streams, self.stride, self.taps)
+    /// What it reads, to write.
+    pub(super) fn input_mut(&mut self) -> &mut Streams {
+        &mut self.streams
     }
 
     /// Computes a pass of `n` new samples per stream into `rows`, one per
     /// output phase (`n` samples each).
     pub(super) fn compute(&mut self, n: usize, rows: &mut [&mut [f32]]) {
-        for (i, row) in rows.iter_mut().enumerate() {
-            let k = Kernel {
-                coefs: &self.coefs,
-                pieces: &self.pieces[self.bounds[i]..self.bounds[i + 1]],
-                streams: &self.streams,
-                stride: self.stride,
-            };
-            run(&k, &mut row[..n]);
-        }
+        let (streams, stride, at) = self.streams.all();
+        let k = Kernel {
+            coefs: &self.coefs,
+            pieces: &self.pieces,
+            bounds: &self.bounds,
+            streams,
+            stride,
+            at,
+        };
+        run(&k, n, rows);
     }
 }
 
-/// What the loops of one output phase read.
+/// What the loops read.
 struct Kernel<'a> {
     coefs: &'a [f32],
+    /// Those of phase `i` are `pieces[bounds[i]..bounds[i + 1]]`.
     pieces: &'a [Piece],
+    bounds: &'a [usize],
+    /// Stream `q`'s history starts at `q × stride + at`.
     streams: &'a [f32],
     stride: usize,
-}
-
-impl Kernel<'_> {
-    /// Output samples `r..r + B` of the phase.
-    #[inline(always)]
-    fn phase<const B: usize, const FMA: bool>(&self, r: usize) -> [f32; B] {
-        let mut acc = [0.0f32; B];
-        for p in self.pieces {
-            let stream = &self.streams[p.stream * self.stride..(p.stream + 1) * self.stride];
-            let x = &stream[r + p.offset..r + p.offset + p.len + B - 1];
-            let c = &self.coefs[p.start..p.start + p.len];
-            // The lengths the stages have, as constants, so that the loop
-            // over the taps unrolls.
-            match p.len {
-                1 => fir::<B, 1, FMA>(&mut acc, c, x),
-                4 => fir::<B, 4, FMA>(&mut acc, c, x),
-                5 => fir::<B, 5, FMA>(&mut acc, c, x),
-                6 => fir::<B, 6, FMA>(&mut acc, c, x),
-                _ => fir::<B, 0, FMA>(&mut acc, c, x),
-            }
-        }
-        acc
-    }
+    at: usize,
 }
 
 /// `acc[b] += Σ_t c[t] × x[t + b]`, in the order of `t`, for `T = c.len()`
@@ -247,17 +225,84 @@ fn fir<const B: usize, const T: usize, const FMA: bool>(acc: &mut [f32; B], c: &
     }
 }
 
-/// Output samples `r × L + i` for `r < out.len()`, of phase `i`, into
-/// `out[r]`.
+/// [`fir`] on `out[at..at + B]` (from zero if `first`), `x` from `at` on.
+#[inline(always)]
+fn fir_at<const B: usize, const T: usize, const FMA: bool>(
+    out: &mut [f32],
+    at: usize,
+    first: bool,
+    c: &[f32],
+    x: &[f32],
+) {
+    let (Some(out), Some(x)) = (out.get_mut(at..at + B), x.get(at..)) else {
+        return;
+    };
+    let mut acc = [0.0f32; B];
+    if !first {
+        acc.copy_from_slice(out);
+    }
+    fir::<B, T, FMA>(&mut acc, c, x);
+    out.copy_from_slice(&acc);
+}
+
+/// `out[r] += Σ_t c[t] × x[r + t]` for every `r < out.len()` (`out[r] =`
+/// if `first`): one piece's taps, `B` outputs at a time in registers,
+/// without overlapping blocks (each output is added to once).
+#[inline(always)]
+fn add_piece<const T: usize, const FMA: bool>(out: &mut [f32], first: bool, c: &[f32], x: &[f32]) {
+    let n = out.len();
+    let mut at = 0;
+    while at + BLOCK <= n {
+        fir_at::<BLOCK, T, FMA>(out, at, first, c, x);
+        at += BLOCK;
+    }
+    if at + 32 <= n {
+        fir_at::<32, T, FMA>(out, at, first, c, x);
+        at += 32;
+    }
+    while at + 8 <= n {
+        fir_at::<8, T, FMA>(out, at, first, c, x);
+        at += 8;
+    }
+    while at < n {
+        fir_at::<1, T, FMA>(out, at, first, c, x);
+        at += 1;
+    }
+}
+
+/// Output samples `r × L + i` for `r < n`, of every phase `i`, into
+/// `rows[i][r]`: each row its first piece, plus each of the others in turn
+/// (for every output sample, the same sums in the same order as one piece
+/// after another in registers).
 #[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn run<'a>(k: &Kernel<'a>, out: &mut [f32]) {
+fn run<'a>(k: &Kernel<'a>, n: usize, rows: &mut [&mut [f32]]) {
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
-    for (at, len) in Blocks::new(out.len(), BLOCK) {
-        match len {
-            BLOCK => out[at..at + BLOCK].copy_from_slice(&k.phase::<BLOCK, FMA>(at)),
-            32 => out[at..at + 32].copy_from_slice(&k.phase::<32, FMA>(at)),
-            8 => out[at..at + 8].copy_from_slice(&k.phase::<8, FMA>(at)),
-            _ => out[at] = k.phase::<1, FMA>(at)[0],
+    for (row, b) in rows.iter_mut().zip(k.bounds.windows(2)) {
+        let Some(out) = row.get_mut(..n) else {
+            continue;
+        };
+        let pieces = k.pieces.get(b[0]..b[1]).unwrap_or_default();
+        if pieces.is_empty() {
+            out.fill(0.0);
+        }
+        for (j, p) in pieces.iter().enumerate() {
+            let first = j == 0;
+            let from = p.stream * k.stride + k.at + p.offset;
+            let (Some(x), Some(c)) = (
+                k.streams.get(from..from + p.len + n - 1),
+                k.coefs.get(p.start..p.start + p.len),
+            ) else {
+                continue;
+            };
+            // The lengths the stages have, as constants, so that the loop
+            // over the taps unrolls.
+            match p.len {
+                1 => add_piece::<1, FMA>(out, first, c, x),
+                4 => add_piece::<4, FMA>(out, first, c, x),
+                5 => add_piece::<5, FMA>(out, first, c, x),
+                6 => add_piece::<6, FMA>(out, first, c, x),
+                _ => add_piece::<0, FMA>(out, first, c, x),
+            }
         }
     }
 }
