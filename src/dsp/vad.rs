@@ -20,13 +20,26 @@
 //!   idle noise, comfort noise) and not on the speech over it; it never
 //!   goes below [`MIN_FLOOR_DBFS`], where digital silence would make every
 //!   quantisation step a voice;
-//! - the margin: how far a block must rise over the floor to be voice,
-//!   from 5 dB up, widened where the noise itself fluctuates (babble);
-//! - onset and hangover: a voice begins at two voice-like blocks in a row
-//!   (or one well over the margin), and stays for [`HANGOVER_MS`] after
-//!   the last, which bridges the gaps between syllables. The pauses
-//!   between sentences of one turn are bridged a level up, by the call
-//!   signals' turns.
+//! - the margin: how far a block must rise over the floor to be voice:
+//!   4 dB, widened by 1.5 dB for each dB that the noise itself strays
+//!   from its floor on average beyond 1 dB (babble), up to 14 dB. A block
+//!   is voice-like when either energy rises over its floor by the margin,
+//!   unless its energy is more than 28 dB under the voice's level (once ten
+//!   blocks of voice have set it): the faint tail of a word on a clean
+//!   line is not voice;
+//! - onset: a voice begins at two voice-like blocks in a row (or one 6 dB
+//!   over the margin);
+//! - hangover: a voice stays for [`HANGOVER_MS`] after its last
+//!   voice-like block on a line where the voice rises less than 8 dB over
+//!   the floor (in the energy it rises more in), down to 40 ms where it
+//!   rises 18 dB or more, in a straight line between: long enough to
+//!   bridge the dips between syllables, not so long that it counts the
+//!   silence after a clean utterance. Where the voice is under 18 dB over
+//!   the floor, a voice also carries on while the energy smoothed over
+//!   about 20 ms stays within 2 dB under the margin and the block itself
+//!   within 4 dB under it: for up to 300 ms under 8 dB, none at 18 dB. The
+//!   pauses between sentences of one turn are bridged a level up, by the
+//!   call signals' turns.
 //!
 //! The detector allocates nothing and cannot panic; every rate of
 //! [`SampleRate`] and both sample types work, and frames of any length
@@ -63,8 +76,9 @@ use private::BATCH;
 pub const BLOCK_MS: u32 = 10;
 
 /// How long a voice lasts after its last voice-like block, in
-/// milliseconds.
-pub const HANGOVER_MS: u32 = 80;
+/// milliseconds, on a noisy line (on a clear one, down to 40 ms: see the
+/// [module docs](self)).
+pub const HANGOVER_MS: u32 = 70;
 
 /// The lowest noise floor the detector assumes, in dBFS (0 dBFS: the RMS
 /// of a full-scale square wave): about one μ-law step of idle noise.
@@ -89,6 +103,8 @@ const FALL: f32 = 0.5;
 /// voice on after its last voice-like block.
 const CARRY_BLOCKS: u8 = 30;
 const CARRY_DB: f32 = 2.0;
+/// How far under the voice's level a block is too faint to be voice.
+const REL_DB: f32 = 28.0;
 const HANG_BLOCKS: u8 = (HANGOVER_MS / BLOCK_MS) as u8;
 
 /// The noise floor of one band, in dB of `i16` units squared.
@@ -97,7 +113,8 @@ struct Floor {
     floor: f32,
     /// The mean distance from the floor of blocks that are not voice-like.
     spread: f32,
-    /// The band's energy smoothed over about 30 ms (linear).
+    /// The band's energy smoothed over about 20 ms (linear): half of it
+    /// is the last block's.
     smooth: f32,
 }
 
@@ -161,6 +178,9 @@ pub struct VoiceDetector {
     /// how many voice blocks (up to 100) it has seen.
     level: f32,
     voiced: u8,
+    /// The same from whichever band the voice rises more over (the
+    /// band-passed one over hum): how clear the voice is.
+    clear: f32,
     /// Whether the last block was voice-like (for the onset), and the
     /// blocks of hangover left.
     primed: bool,
@@ -185,6 +205,7 @@ impl VoiceDetector {
             bands: [Floor::NEW; 2],
             level: 0.0,
             voiced: 0,
+            clear: 0.0,
             primed: false,
             hang: 0,
             since: u8::MAX,
@@ -264,6 +285,23 @@ impl VoiceDetector {
         self.clipped
     }
 
+    /// The hangover, in blocks: the full [`HANGOVER_MS`] on a line whose
+    /// voice is less than 8 dB over its floor, down to 40 ms on one
+    /// where it is 18 dB over or more.
+    #[inline]
+    fn hang_blocks(&self) -> u8 {
+        let over = ((self.clear - 8.0) / 10.0).clamp(0.0, 1.0);
+        HANG_BLOCKS - (over * f32::from(HANG_BLOCKS - 4)) as u8
+    }
+
+    /// How long the smoothed energy carries a voice on: [`CARRY_BLOCKS`]
+    /// under 8 dB over the floor, none from 18 dB.
+    #[inline]
+    fn carry_blocks(&self) -> u8 {
+        let over = ((self.clear - 8.0) / 10.0).clamp(0.0, 1.0);
+        CARRY_BLOCKS - (over * f32::from(CARRY_BLOCKS)) as u8
+    }
+
     /// The decision for one block of energy sums `sums` (whole, and
     /// band-passed with the number of its differences). A block is voice-like when either band rises over its
     /// margin: the whole signal hears voice over white and pink noise
@@ -289,7 +327,9 @@ impl VoiceDetector {
         let (o0, s0, db0) = self.bands[0].over(e[0]);
         let (o1, s1, db1) = self.bands[1].over(e[1]);
         let over = o0.max(o1);
-        let like = over > 0.0;
+        // Far under the voice's own level, a block is its echo or tail.
+        let faint = self.voiced >= 10 && db0 - self.bands[0].floor < self.level - REL_DB;
+        let like = over > 0.0 && !faint;
         // In a voice, the smoothed energy halfway to the margin keeps it.
         // In a voice, the smoothed energy near the margin keeps it, for
         // a while after the last voice-like block, while the block itself
@@ -300,21 +340,23 @@ impl VoiceDetector {
             self.since.saturating_add(1)
         };
         let carries = self.voice
-            && self.since <= CARRY_BLOCKS
+            && self.since <= self.carry_blocks()
             && s0.max(s1) > -CARRY_DB
             && o0.max(o1) > -MIN_MARGIN;
         let onset = like && (self.primed || over > STRONG);
         if (like || carries) && (self.voice || onset) {
-            self.hang = HANG_BLOCKS;
+            self.hang = self.hang_blocks();
             self.voice = true;
             // A running mean over the first second of voice, then a
             // smoothing over about a second.
             let level = db0 - self.bands[0].floor;
             self.voiced = self.voiced.saturating_add(1).min(100);
             self.level += (level - self.level) / f32::from(self.voiced);
+            let clear = level.max(db1 - self.bands[1].floor);
+            self.clear += (clear - self.clear) / f32::from(self.voiced);
         } else if self.hang > 0 {
             self.hang -= 1;
-            self.voice = self.hang > 0;
+            self.voice = true;
         } else {
             self.voice = false;
         }
