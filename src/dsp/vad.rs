@@ -9,7 +9,8 @@
 //! - the energy of the block (the mean of its samples squared), and its
 //!   energy band-passed by `x[n] − x[n − k]` (`k` = two samples at 8 kHz,
 //!   the same 2 kHz peak at every rate; the mean over the differences
-//!   within the block from its 8th sample on, its 16th at 48 kHz): mains
+//!   within the block from its 9th sample on, its 17th at 48 kHz, or
+//!   within each piece of a block that arrives in pieces): mains
 //!   hum and its first harmonics lose 10–22 dB, the telephone band is
 //!   kept. Both come from one pass of integer arithmetic over an `i16`
 //!   block (the samples shifted right only as far as a loud block needs
