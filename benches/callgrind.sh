@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 cargo build --release -q -p barge-benches --bin ticks
 exe=target/release/ticks
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(two_party monitor whisper barge four ramp mode_change pbx mixed one_rate)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(two_party monitor whisper whisper_signals barge four ramp mode_change pbx mixed one_rate)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 total() {

@@ -12,7 +12,10 @@
 //! supervisor goes from whisper to barge, each on a fresh copy of the call
 //! (the copy is not counted); `mode_change`, a supervisor going whisper →
 //! barge → whisper, `set_mode` and the two ticks after each change; `pbx`,
-//! a `Driver::tick` over three PCMU legs (decode, mix, encode).
+//! a `Driver::tick` over three PCMU legs (decode, mix, encode);
+//! `whisper_signals`, the whisper call with its call signals on (the
+//! `session/whisper_signals/i16/8k20` bench), its alerts drained outside
+//! the count.
 //!
 //! Two more are the calls of `rates/call/{mixed,one_rate}/10ms` in
 //! `resample.rs`, a 16 kHz call ticking every 10 ms: `mixed`, its legs at
@@ -20,11 +23,12 @@
 //! 16 kHz. And `resample/{from}_{to}/{f32|i16}` (e.g. `resample/8k_16k/i16`)
 //! converts one 10 ms frame per tick with a `Resampler`.
 use std::hint::black_box;
+use std::time::Duration;
 
 use barge::g711::Law;
 use barge::media::{Driver, Fill, G711Sink, G711Source, Leg};
 use barge::resample::Resampler;
-use barge::{Format, Join, Mode, PartyId, Role, SampleRate, Session};
+use barge::{Format, Join, Mode, PartyId, Role, SampleRate, Session, SignalConfig};
 
 fn noise(len: usize, seed: u32) -> Vec<i16> {
     let mut x = seed.wrapping_mul(2_654_435_761).max(1);
@@ -151,7 +155,7 @@ fn main() {
     let sups: &[Mode] = match scenario {
         "two_party" => &[],
         "monitor" => &[Mode::Monitor],
-        "whisper" | "ramp" | "mode_change" => &[Mode::Whisper],
+        "whisper" | "whisper_signals" | "ramp" | "mode_change" => &[Mode::Whisper],
         "barge" | "pbx" => &[Mode::Barge],
         "four" => &[Mode::Whisper, Mode::Barge],
         _ => panic!("scenario"),
@@ -226,6 +230,14 @@ fn main() {
             }
             for _ in 0..n {
                 measured_pbx(&mut driver, &mut s, &mut legs);
+            }
+        }
+        "whisper_signals" => {
+            let config = SignalConfig::new().alert_dead_air(Duration::from_secs(5));
+            s.enable_signals(config).unwrap();
+            for _ in 0..n {
+                measured_tick(&mut s, &given);
+                while s.poll_alert().is_some() {}
             }
         }
         _ => {
