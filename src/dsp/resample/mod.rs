@@ -760,6 +760,50 @@ mod test {
     use super::*;
     use proptest::prelude::*;
 
+    /// A copy made at any point of a stream (its history anywhere in its
+    /// room) converts what follows exactly as the original does, `f32` and
+    /// `i16`, with frames of 10, 20 and 60 ms.
+    #[test]
+    fn a_copy_converts_as_the_original_does() {
+        let pairs = SampleRate::ALL
+            .into_iter()
+            .flat_map(|a| SampleRate::ALL.into_iter().map(move |b| (a, b)))
+            .filter(|(a, b)| a != b);
+        for (a, b) in pairs {
+            for ms in [10usize, 20, 60] {
+                let (n, m) = (a.hz() as usize * ms / 1000, b.hz() as usize * ms / 1000);
+                let frame = |k: usize| -> Vec<f32> {
+                    (0..n)
+                        .map(|i| ((i + k * n) as f32 * 0.23).sin() * 0.6)
+                        .collect()
+                };
+                let i16s = |k: usize| -> Vec<i16> {
+                    frame(k).iter().map(|&v| (v * 20000.0) as i16).collect()
+                };
+                for k in 0..9 {
+                    // The original, k frames in; its copy; both go on alike.
+                    let (mut r, mut r16) = (Resampler::new(a, b), Resampler::new(a, b));
+                    let (mut out, mut out16) = (vec![0.0; m], vec![0i16; m]);
+                    for j in 0..k {
+                        r.process(&frame(j), &mut out).unwrap();
+                        r16.process_i16(&i16s(j), &mut out16).unwrap();
+                    }
+                    let (mut copy, mut copy16) = (r.clone(), r16.clone());
+                    for j in k..k + 4 {
+                        let (mut x, mut y) = (vec![0.0; m], vec![0.0; m]);
+                        r.process(&frame(j), &mut x).unwrap();
+                        copy.process(&frame(j), &mut y).unwrap();
+                        assert_eq!(x, y, "{a:?} -> {b:?}, {ms} ms, copy at {k}, frame {j}");
+                        let (mut x, mut y) = (vec![0i16; m], vec![0i16; m]);
+                        r16.process_i16(&i16s(j), &mut x).unwrap();
+                        copy16.process_i16(&i16s(j), &mut y).unwrap();
+                        assert_eq!(x, y, "{a:?} -> {b:?}, {ms} ms, i16, copy at {k}, frame {j}");
+                    }
+                }
+            }
+        }
+    }
+
     /// Equal converters give the same next output; their scratch space
     /// does not count, their history does.
     #[test]
