@@ -832,7 +832,10 @@ fn a_lent_frame_to_clean_on_a_leg_of_shorter_frames_is_copied_whole() {
     s.mix_frames(&[(c, &[0.0; 160]), (a, &lent)]).unwrap();
     let heard = s.output(c).unwrap();
     assert_eq!(heard[100], 0.0);
-    assert!(heard.iter().enumerate().all(|(k, &x)| k == 100 || x == 0.25));
+    assert!(heard
+        .iter()
+        .enumerate()
+        .all(|(k, &x)| k == 100 || x == 0.25));
     let stats = s.party(a).unwrap().stats;
     assert_eq!((stats.frames_mixed, stats.frames_missing), (2, 0));
     assert_eq!(stats.samples_non_finite, 1);
