@@ -283,3 +283,79 @@ fn non_finite_samples_after_a_loss_are_all_counted() {
         assert!(call.output(a).unwrap().iter().all(|x| x.is_finite()));
     }
 }
+
+/// Through the `Driver`, a leg of 10 ms frames on a 20 ms call that
+/// conceals loss: a frame lost, then one missing in the same tick, is what
+/// `lose_frame` then `skip_frame` make of them (the missing one silence,
+/// not a blend out of the concealment).
+#[test]
+fn the_driver_skips_a_missing_frame_of_a_shorter_leg_as_skip_frame_does() {
+    use barge::media::{Driver, Fill, Leg};
+    let ten = Format::new(8000, 10).unwrap();
+    let new = || {
+        let mut call = Session::<i16>::new(Format::NARROWBAND_20MS);
+        call.set_ramp(Duration::ZERO).unwrap();
+        let c = call.join(Join::customer().leg(ten).conceal_loss()).unwrap();
+        let a = call.join(Join::agent()).unwrap();
+        (call, c, a)
+    };
+    let voice10 = |k: usize| -> Vec<i16> {
+        (k * 80..(k + 1) * 80)
+            .map(|n| (6000.0 * (n as f32 * 2.0 * std::f32::consts::PI / 40.0).sin()) as i16)
+            .collect()
+    };
+    // By hand.
+    let (mut plain, c, a) = new();
+    for k in 0..6 {
+        plain.put_frame(c, &voice10(2 * k)).unwrap();
+        plain.put_frame(c, &voice10(2 * k + 1)).unwrap();
+        plain.mix();
+    }
+    plain.lose_frame(c).unwrap();
+    plain.skip_frame(c).unwrap();
+    plain.mix();
+    // Through the driver.
+    let (mut driven, dc, da) = new();
+    let mut driver = Driver::new(Format::NARROWBAND_20MS);
+    let mut n = 0;
+    let mut from_c = |f: &mut [i16]| {
+        n += 1;
+        match n {
+            13 => Fill::Lost,
+            14 => Fill::Missing,
+            _ => {
+                f.copy_from_slice(&voice10(n - 1));
+                Fill::Frame
+            }
+        }
+    };
+    let mut heard = Vec::new();
+    let mut to_a = |f: &[i16]| heard = f.to_vec();
+    let mut to_c = |_: &[i16]| {};
+    let mut from_a = |f: &mut [i16]| {
+        f.fill(0);
+        Fill::Frame
+    };
+    for _ in 0..7 {
+        driver
+            .tick(
+                &mut driven,
+                &mut [
+                    Leg::new(dc, &mut from_c, &mut to_c),
+                    Leg::new(da, &mut from_a, &mut to_a),
+                ],
+            )
+            .unwrap();
+    }
+    let want = plain.output(a).unwrap();
+    assert!(want[80..].iter().all(|&x| x == 0), "skip_frame: silence");
+    assert_eq!(heard, want);
+    let (st, dst) = (
+        plain.party(c).unwrap().stats,
+        driven.party(dc).unwrap().stats,
+    );
+    assert_eq!(
+        (dst.frames_mixed, dst.frames_missing, dst.frames_concealed),
+        (st.frames_mixed, st.frames_missing, st.frames_concealed)
+    );
+}

@@ -18,8 +18,9 @@ pub(super) const NOT_BORROWED: u8 = u8::MAX;
 impl<S: Sample> Session<S> {
     /// Hands in `party`'s frame for the next tick (copied). It must hold
     /// exactly the [`Format::samples_per_frame`](crate::Format::samples_per_frame) of the party's leg format
-    /// ([`Session::leg_format`]: the call's unless set); a second frame for
-    /// the same party in the same tick is [`Error::DuplicateFrame`].
+    /// ([`Session::leg_format`]: the call's unless set); a frame more than
+    /// the party takes in a tick (one, or for a leg of shorter frames than
+    /// the call's, as many as fill the tick) is [`Error::DuplicateFrame`].
     pub fn put_frame(&mut self, party: PartyId, frame: &[S]) -> Result<(), Error> {
         let (i, p) = self.find(party)?;
         // A frame of the call's length from a plain party (on no leg,
@@ -293,17 +294,20 @@ impl<S: Sample> Session<S> {
         let p = &mut self.parties[at];
         match p.leg.as_deref_mut() {
             Some(leg) if leg.frames > 1 => {
-                if !given {
-                    let n = leg.format.samples_per_frame();
-                    let from = leg.next * n;
-                    if let Some(frame) = leg.input.get_mut(from..from + n) {
-                        frame.fill(S::SILENCE);
-                    }
-                } else {
+                let k = leg.next;
+                leg.next += 1;
+                if given {
                     leg.count += 1;
                     p.has_input = true;
+                } else {
+                    let n = leg.format.samples_per_frame();
+                    if let Some(frame) = leg.input.get_mut(k * n..(k + 1) * n) {
+                        frame.fill(S::SILENCE);
+                    }
+                    // Missing, as `skip_frame` says: for a concealer, an
+                    // absent frame, not one handed in silent.
+                    self.mark_skipped(at, k);
                 }
-                leg.next += 1;
             }
             _ => p.has_input |= given,
         }

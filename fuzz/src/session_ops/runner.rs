@@ -51,7 +51,10 @@ pub(super) struct Harness<S: RefSample> {
     /// what it hid cannot then linger in a resampler's or a concealer's
     /// memory where a later tick checks other listeners. Between ticks they
     /// are `None`, and a control call is made on the twin alone, which
-    /// leaves each as it would have left it.
+    /// leaves each as it would have left it. (What a tick could carry into
+    /// the next where no converter or concealer is heard, the reference
+    /// catches: it predicts those listeners bit for bit from the tick's own
+    /// frames.)
     pub(super) shadows: [Option<Shadow<S>>; 5],
     /// Same control calls, the same frames, always through `put_frame`
     /// and `mix`, and an all-silent frame for each missing one: it must
