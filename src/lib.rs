@@ -561,6 +561,24 @@ extern crate std;
 // every layer names (ids, labels, gains, errors); the signal kernels; modes
 // and routes, taps and the keypad; policy; the mix plan; the session; the
 // media edge.
+/// `Clone` for a struct, field by field, whose `clone_from` reuses each
+/// field's memory: copying a session into one of the same shape (a
+/// snapshot taken every tick, say) then allocates nothing. `clone` builds
+/// the struct from the list, so a field left out of it does not compile.
+macro_rules! clone_by_fields {
+    (impl[$($g:tt)*] $ty:ty { $($(#[$m:meta])* $f:ident),* $(,)? }) => {
+        impl<$($g)*> Clone for $ty {
+            fn clone(&self) -> Self {
+                Self { $($(#[$m])* $f: Clone::clone(&self.$f),)* }
+            }
+
+            fn clone_from(&mut self, source: &Self) {
+                $($(#[$m])* Clone::clone_from(&mut self.$f, &source.$f);)*
+            }
+        }
+    };
+}
+
 mod error;
 pub mod format;
 mod gain;

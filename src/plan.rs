@@ -80,7 +80,7 @@ enum Pass {
 /// Laid out in the order of its fields (only speed depends on it): the
 /// steps first, then in the second cache line everything a settled tick
 /// reads of a plan that is not a list of rows.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 #[repr(C)]
 pub(crate) struct Plan {
     steps: SmallVec<[Step; 4]>,
@@ -123,6 +123,10 @@ pub(crate) struct Plan {
     /// [`Plan::settle`] sets.
     settled: Class,
 }
+
+clone_by_fields!(impl[] Plan {
+    steps, after, n, rows, three, four, ramps, checks_frames, pass, three_bits, opens, settled,
+});
 
 /// A plan for frames that were not sanitized found a frame that needs it:
 /// sanitize the frames and run the plan again.

@@ -264,3 +264,65 @@ fn tones_and_cues(copies: bool) {
     );
     assert!(ended >= 20, "tones ended in the ticks: {ended}");
 }
+
+/// A host that snapshots its call every tick into the memory of its last
+/// snapshot (`clone_from`) allocates nothing for it, but where the call
+/// itself took memory since (the first tone of an announcement): legs at
+/// other rates and frame durations, concealment, a tap at another rate,
+/// tones that start and end, the call signals. The snapshot equals the
+/// call each time.
+#[test]
+fn a_snapshot_into_the_last_one_allocates_nothing() {
+    let format = Format::NARROWBAND_20MS;
+    let mut s = Session::<i16>::new(format);
+    let c = s.join(Join::customer().conceal_loss()).unwrap();
+    let wideband = Format::new(16000, 20).unwrap();
+    let a = s.join(Join::agent().leg(wideband)).unwrap();
+    let browser = Format::new(48000, 10).unwrap();
+    let v = s
+        .join(Join::supervisor(Mode::Whisper).leg(browser))
+        .unwrap();
+    let beep = s.join(Join::announcement(Audience::EVERYONE)).unwrap();
+    s.add_tap(Tap::stems().at_rate(16000).unwrap()).unwrap();
+    s.enable_signals(barge::SignalConfig::default()).unwrap();
+    let voice = |n: usize, k: u64| -> Vec<i16> {
+        let mut rng = common::Rng::new(k);
+        (0..n).map(|_| rng.below(8000) as i16 - 4000).collect()
+    };
+    let before = allocations();
+    let mut snapshot = s.clone();
+    assert!(allocations() > before, "the counter counts a copy");
+    let mut during = 0;
+    for tick in 0..300u64 {
+        let (customer, agent) = (voice(160, tick), voice(320, tick + 1));
+        let supervisor = [voice(480, 2 * tick), voice(480, 2 * tick + 1)];
+        let call_before = allocations();
+        if tick % 60 == 0 {
+            s.play(beep, &ToneSpec::JOIN_BEEP).unwrap();
+        }
+        if tick % 7 == 3 {
+            s.lose_frame(c).unwrap();
+        } else {
+            s.put_frame(c, &customer).unwrap();
+        }
+        s.put_frame(a, &agent).unwrap();
+        for frame in &supervisor {
+            s.put_frame(v, frame).unwrap();
+        }
+        s.mix();
+        while s.poll_event().is_some() {}
+        while s.poll_alert().is_some() {}
+        let call = allocations() - call_before;
+        let before = allocations();
+        snapshot.clone_from(&s);
+        let copying = allocations() - before;
+        assert!(
+            copying <= call,
+            "tick {tick}: the snapshot took memory {copying} times, the call {call}"
+        );
+        during += copying;
+        assert!(snapshot == s, "tick {tick}: the snapshot is the call");
+    }
+    // The announcement's one tone allocation, at its first tone.
+    assert_eq!(during, 1);
+}

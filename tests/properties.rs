@@ -543,6 +543,56 @@ proptest! {
         }
     }
 
+    /// A copy made with `clone_from`, into a session of another format with
+    /// parties and legs of its own or into a copy of an earlier tick of the
+    /// same call (whose memory it reuses), is equal to its original and
+    /// mixes as it does from then on, bit for bit, through any sequence of
+    /// control calls, legs of other formats, lost and missing frames.
+    #[test]
+    fn a_copy_made_with_clone_from_mixes_as_its_original(ops in prop::collection::vec(op(), 1..80)) {
+        let mut full = Session::<i16>::new(Format::NARROWBAND_20MS);
+        let mut shadow = Session::<i16>::new(Format::NARROWBAND_20MS);
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut other = Session::<i16>::new(Format::new(48000, 10).unwrap());
+        let joins = [Join::customer(), Join::agent(), Join::announcement(Audience::EVERYONE)];
+        let legs = [(8000, 20), (16000, 30), (48000, 10)];
+        for (join, (rate, ms)) in joins.into_iter().zip(legs) {
+            other.join(join.leg(Format::new(rate, ms).unwrap()).conceal_loss()).unwrap();
+        }
+        let mut earlier = full.clone();
+        for op in &ops {
+            let Op::Tick(mask, seed) = *op else {
+                control(&mut full, &mut shadow, &mut slots, op);
+                continue;
+            };
+            let mut into_other = other.clone();
+            into_other.clone_from(&full);
+            earlier.clone_from(&full);
+            prop_assert!(into_other == full && earlier == full);
+            for (i, s) in slots.iter().enumerate().filter(|(_, s)| s.present) {
+                for copy in [&mut full, &mut into_other, &mut earlier] {
+                    if mask & (1 << (i % 32)) != 0 && due(copy, s.full) {
+                        let f = frame(seed, i, len(copy, s.full));
+                        put(copy, s.full, &f).unwrap();
+                    } else if lost(seed, i) && due(copy, s.full) {
+                        lose(copy, s.full).unwrap();
+                    }
+                }
+            }
+            for copy in [&mut full, &mut into_other, &mut earlier] {
+                copy.mix();
+            }
+            for s in slots.iter().filter(|s| s.present) {
+                let heard = full.output(s.full).unwrap();
+                prop_assert_eq!(heard, into_other.output(s.full).unwrap());
+                prop_assert_eq!(heard, earlier.output(s.full).unwrap());
+                prop_assert_eq!(full.party(s.full).unwrap().stats, earlier.party(s.full).unwrap().stats);
+            }
+            prop_assert!(into_other == full && earlier == full);
+            other = into_other;
+        }
+    }
+
     /// A supervisor's input reaches nobody its mode keeps it from: when only
     /// that supervisor's frame changes (another frame, full scale, or none),
     /// every such listener's output stays the same, bit for bit, through any

@@ -140,7 +140,6 @@ struct Stream {
 
 /// The packet loss concealer of one leg, for samples of type `S` (`i16`
 /// or `f32`). See the [module documentation](self) for what it does.
-#[derive(Clone)]
 pub struct Concealer<S> {
     rate: SampleRate,
     /// The last `HISTORY_MS` played, oldest at `head`.
@@ -175,6 +174,11 @@ pub struct Concealer<S> {
     seed: u32,
     concealed: u64,
 }
+
+clone_by_fields!(impl[S: Clone] Concealer<S> {
+    rate, ring, head, hist, coarse, in_loss, t, period, overlap, cur, old, fade, join, peak,
+    lpc, order, mem, excite, seed, concealed,
+});
 
 impl<S> fmt::Debug for Concealer<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

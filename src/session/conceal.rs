@@ -22,7 +22,7 @@ use crate::id::PartyId;
 const AGES: usize = 8;
 
 /// A party's concealment.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct Conceal<S> {
     plc: Concealer<S>,
     /// Bit `k`: the tick's `k`-th leg frame (the only one, for a leg of one
@@ -45,6 +45,19 @@ pub(super) struct Conceal<S> {
     /// holds a few ms of in the next.
     last_stale: Option<u64>,
 }
+
+clone_by_fields!(impl[S: Clone] Conceal<S> {
+    plc,
+    lost,
+    skipped,
+    whole_lost,
+    ages,
+    next,
+    span,
+    stale,
+    stale_tick,
+    last_stale,
+});
 
 impl<S: Sample> Conceal<S> {
     /// Concealment for a party whose leg is in `format`.

@@ -289,6 +289,12 @@ impl Clone for Trail {
         events.extend(self.0.iter().cloned());
         Trail(events)
     }
+
+    fn clone_from(&mut self, source: &Trail) {
+        self.0.clear();
+        self.0.reserve(source.0.capacity());
+        self.0.extend(source.0.iter().cloned());
+    }
 }
 
 impl core::ops::Deref for Trail {

@@ -19,7 +19,7 @@ use crate::id::PartyId;
 /// A leg's frames last a whole number of the call's ticks (`ticks`: a 20 ms
 /// PSTN leg on a call that ticks every 10 ms) or a tick holds a whole number
 /// of them (`frames`: a 10 ms WebRTC leg on a 20 ms call).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct Leg<S> {
     pub(super) format: Format,
     /// Ticks per leg frame: the leg's frame duration over the call's, or 1.
@@ -48,6 +48,22 @@ pub(super) struct Leg<S> {
     /// tick's `frames`, back to back), at the leg's rate.
     pub(super) output: Vec<S>,
 }
+
+clone_by_fields!(impl[S: Clone] Leg<S> {
+    format,
+    ticks,
+    frames,
+    phase,
+    handed,
+    next,
+    count,
+    into_call,
+    out_of_call,
+    input,
+    call_in,
+    heard,
+    output,
+});
 
 impl<S: Sample> Leg<S> {
     pub(super) fn new(format: Format, call: Format) -> Leg<S> {

@@ -111,11 +111,15 @@ pub const MAX_PARTIES: usize = 32;
 ///
 /// A `Session` is `Clone` and `PartialEq`: a host can snapshot a call (a
 /// copy keeps the room its original reserved, so its ticks allocate
-/// nothing either), and two sessions compare equal when their format, ramp,
+/// nothing either; copies share their converters' filters). A snapshot
+/// taken with `clone_from` into an earlier snapshot of the same call reuses
+/// its memory, and allocates only where the call itself took memory since
+/// (a party that joined, an announcement's first tone). Two sessions
+/// compare equal when their format, ramp,
 /// tick, parties, routes, frames handed in for the next tick, outputs,
 /// pending events and counters are all the same (caches that only make
 /// mixing faster are not compared).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 // Laid out in the order of the fields, so that a settled tick reads few
 // cache lines (only speed depends on it): the plan, whose second line
 // holds what the tick reads of it, and `spf` after it; in the next line
@@ -201,6 +205,43 @@ pub struct Session<S: Sample> {
     /// The call signals, while they are on ([`Session::enable_signals`]).
     signals: Option<Box<signals::Signals>>,
 }
+
+clone_by_fields!(impl[S: Sample] Session<S> {
+    plan,
+    spf,
+    call,
+    tick,
+    outputs,
+    settled,
+    #[cfg(test)] general_only,
+    taps,
+    inputs,
+    tick_gains,
+    parties,
+    format,
+    ramp,
+    ramp_samples,
+    next_id,
+    events,
+    event_limit,
+    tick_room,
+    dropped,
+    dtmf_map,
+    policy,
+    consent,
+    disclosure,
+    disclosing,
+    cues,
+    cue_player,
+    next_tap,
+    open_ramp,
+    compiled,
+    compiled_held,
+    moving,
+    #[cfg(test)] one_pass_ticks,
+    #[cfg(test)] compiled_ticks,
+    signals,
+});
 
 impl<S: Sample> PartialEq for Session<S> {
     fn eq(&self, other: &Session<S>) -> bool {

@@ -122,7 +122,7 @@ impl RouteState {
 /// its leg, which [`Session::output`] looks at) comes first, in the
 /// party's first cache line; the rest, which control calls and ticks that
 /// are not settled use, after it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[repr(C, align(64))]
 pub(super) struct Party<S> {
     pub(super) id: PartyId,
@@ -159,6 +159,74 @@ pub(super) struct Party<S> {
     pub(super) identity: Option<Box<Identity>>,
     /// For a party that conceals loss: its concealer.
     pub(super) conceal: Option<Box<Conceal<S>>>,
+}
+
+impl<S: Sample> Clone for Party<S> {
+    fn clone(&self) -> Party<S> {
+        Party {
+            id: self.id,
+            stats: self.stats,
+            leg: self.leg.clone(),
+            seat: self.seat,
+            has_input: self.has_input,
+            plain: self.plain,
+            watched: self.watched,
+            observed: self.observed,
+            volume: self.volume,
+            heard: self.heard.clone(),
+            tone: self.tone.clone(),
+            spare_tone: self.spare_tone.clone(),
+            dtmf: self.dtmf.clone(),
+            identity: self.identity.clone(),
+            conceal: self.conceal.clone(),
+        }
+    }
+
+    /// Reuses the memory of `self`: its leg's, its routes', and its tones'
+    /// (either of its two tone allocations serves either of `source`'s, as
+    /// a tone that ends and one that starts share one in the session).
+    fn clone_from(&mut self, source: &Party<S>) {
+        let Party {
+            id,
+            stats,
+            ref leg,
+            seat,
+            has_input,
+            plain,
+            watched,
+            observed,
+            volume,
+            ref heard,
+            ref tone,
+            ref spare_tone,
+            ref dtmf,
+            ref identity,
+            ref conceal,
+        } = *source;
+        (self.id, self.stats, self.seat, self.volume) = (id, stats, seat, volume);
+        (self.has_input, self.plain) = (has_input, plain);
+        (self.watched, self.observed) = (watched, observed);
+        self.leg.clone_from(leg);
+        self.heard.clone_from(heard);
+        let mut boxes = [self.tone.take(), self.spare_tone.take()]
+            .into_iter()
+            .flatten();
+        let mut place = |t: &Option<Box<ToneGenerator>>| {
+            let t = t.as_deref()?;
+            Some(match boxes.next() {
+                Some(mut b) => {
+                    (*b).clone_from(t);
+                    b
+                }
+                None => Box::new(t.clone()),
+            })
+        };
+        self.tone = place(tone);
+        self.spare_tone = place(spare_tone);
+        self.dtmf.clone_from(dtmf);
+        self.identity.clone_from(identity);
+        self.conceal.clone_from(conceal);
+    }
 }
 
 impl<S> Party<S> {

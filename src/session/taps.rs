@@ -34,7 +34,7 @@ pub struct TapInfo {
 
 /// A recording tap on the call: its channels are listeners of the mix who
 /// talk to no one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub(super) struct TapState<S> {
     pub(super) id: TapId,
     pub(super) tap: Tap,
@@ -54,6 +54,18 @@ pub(super) struct TapState<S> {
     /// unity).
     pub(super) clipped: u64,
 }
+
+clone_by_fields!(impl[S: Clone] TapState<S> {
+    id,
+    tap,
+    format,
+    heard,
+    mixed,
+    resamplers,
+    rated,
+    interleaved,
+    clipped,
+});
 
 impl<S: Sample> TapState<S> {
     pub(super) fn resampled(&self) -> bool {

@@ -18,6 +18,8 @@
 //!
 //! The delay is `2K − 1` samples at the higher rate.
 
+use alloc::sync::Arc;
+#[cfg(test)]
 use alloc::vec::Vec;
 
 use super::streams::Streams;
@@ -27,15 +29,16 @@ use super::{design, mul_add};
 const BLOCK: usize = 32;
 
 /// A conversion by two, up or down.
-#[derive(Clone)]
 pub(super) struct HalfBand {
     up: bool,
-    /// The taps `c[j]`, nearest the centre first.
-    coefs: Vec<f32>,
+    /// The taps `c[j]`, nearest the centre first: shared by copies.
+    coefs: Arc<[f32]>,
     /// Converting up, one stream: the input; down, two: the even samples,
     /// then the odd ones. Each with `2K − 1` samples of history.
     streams: Streams,
 }
+
+clone_by_fields!(impl[] HalfBand { up, coefs, streams });
 
 impl HalfBand {
     /// A conversion by two (up when `up`) with `pairs` non-zero tap pairs

@@ -160,7 +160,6 @@ const MAX_SPLIT: usize = 4;
 /// Two converters are equal when they convert between the same rates from
 /// the same history: what either gives next is the same. (Their taps follow
 /// from the rates, and their scratch space holds nothing between calls.)
-#[derive(Clone)]
 pub struct Resampler {
     from: SampleRate,
     to: SampleRate,
@@ -189,10 +188,67 @@ pub struct Resampler {
 /// them as long: the rows of one stage are the streams of the next where
 /// their numbers agree, with nothing interleaved and split again between
 /// them.
-#[derive(Clone)]
 enum Stage {
     HalfBand(HalfBand),
     Poly(Poly),
+}
+
+impl Clone for Stage {
+    fn clone(&self) -> Stage {
+        match self {
+            Stage::HalfBand(s) => Stage::HalfBand(s.clone()),
+            Stage::Poly(s) => Stage::Poly(s.clone()),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Stage) {
+        match (self, source) {
+            (Stage::HalfBand(a), Stage::HalfBand(b)) => a.clone_from(b),
+            (Stage::Poly(a), Stage::Poly(b)) => a.clone_from(b),
+            (this, source) => *this = source.clone(),
+        }
+    }
+}
+
+/// A copy shares the filters' taps with its original; `clone_from` into a
+/// converter between the same rates allocates nothing, and copies only
+/// the history (scratch space holds nothing between calls).
+impl Clone for Resampler {
+    fn clone(&self) -> Resampler {
+        Resampler {
+            from: self.from,
+            to: self.to,
+            l: self.l,
+            m: self.m,
+            stages: self.stages.clone(),
+            chunk: self.chunk,
+            rows: self.rows.clone(),
+            spare: self.spare.clone(),
+            delay_num: self.delay_num,
+            delay_den: self.delay_den,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Resampler) {
+        let Resampler {
+            from,
+            to,
+            l,
+            m,
+            ref stages,
+            chunk,
+            ref rows,
+            ref spare,
+            delay_num,
+            delay_den,
+        } = *source;
+        (self.from, self.to, self.l, self.m, self.chunk) = (from, to, l, m, chunk);
+        (self.delay_num, self.delay_den) = (delay_num, delay_den);
+        self.stages.clone_from(stages);
+        // Scratch: only its size matters.
+        self.rows.resize(rows.len(), 0.0);
+        self.spare.resize(spare.len(), 0.0);
+    }
 }
 
 impl PartialEq for Stage {

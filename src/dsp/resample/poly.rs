@@ -18,6 +18,7 @@
 //! one stream in three adds nothing but the centre tap: a third of the
 //! multiplications of a general filter, left out.
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -39,7 +40,6 @@ struct Piece {
 }
 
 /// A polyphase FIR stage converting by `l / m` (reduced).
-#[derive(Clone)]
 pub(super) struct Poly {
     l: usize,
     m: usize,
@@ -47,14 +47,17 @@ pub(super) struct Poly {
     n: usize,
     /// History per stream.
     taps: usize,
-    /// The pieces' taps, one after another.
-    coefs: Vec<f32>,
+    /// The pieces' taps, one after another (the design, shared by
+    /// copies).
+    coefs: Arc<[f32]>,
     /// Phase by phase: those of phase `i` are `pieces[bounds[i]..bounds[i + 1]]`.
-    pieces: Vec<Piece>,
-    bounds: Vec<usize>,
+    pieces: Arc<[Piece]>,
+    bounds: Arc<[usize]>,
     /// `m` streams, each with `taps` samples of history.
     streams: Streams,
 }
+
+clone_by_fields!(impl[] Poly { l, m, n, taps, coefs, pieces, bounds, streams });
 
 impl Poly {
     /// A stage from `fin` to `fout` Hz, flat to `pass` Hz and `atten` dB
@@ -133,9 +136,9 @@ impl Poly {
             m,
             n,
             taps,
-            coefs,
-            pieces,
-            bounds,
+            coefs: coefs.into(),
+            pieces: pieces.into(),
+            bounds: bounds.into(),
             streams: Streams::new(m, taps, max_in / m),
         }
     }

@@ -21,7 +21,6 @@ const ROOM: usize = 2;
 
 /// `count` streams, each `history` samples of history then the samples
 /// of the pass under way.
-#[derive(Clone)]
 pub(super) struct Streams {
     /// Stream `q` is `buf[q × stride..(q + 1) × stride]`; its history
     /// starts at `at` in it.
@@ -30,6 +29,35 @@ pub(super) struct Streams {
     stride: usize,
     history: usize,
     at: usize,
+}
+
+impl Clone for Streams {
+    fn clone(&self) -> Streams {
+        Streams {
+            buf: self.buf.clone(),
+            count: self.count,
+            stride: self.stride,
+            history: self.history,
+            at: self.at,
+        }
+    }
+
+    /// Into streams of the same shape, only the histories are copied (to
+    /// the front of each stream's room): the rest of the room is written
+    /// by each pass before it is read.
+    fn clone_from(&mut self, source: &Streams) {
+        if !self.same_shape(source) || self.buf.len() != source.buf.len() {
+            *self = source.clone();
+            return;
+        }
+        let (stride, history) = (self.stride, self.history);
+        for q in 0..self.count {
+            let from = q * stride + source.at;
+            self.buf[q * stride..q * stride + history]
+                .copy_from_slice(&source.buf[from..from + history]);
+        }
+        self.at = 0;
+    }
 }
 
 impl Streams {
