@@ -29,7 +29,10 @@
 //!   blocks of voice have set it): the faint tail of a word on a clean
 //!   line is not voice;
 //! - onset: a voice begins at two voice-like blocks in a row (or one 6 dB
-//!   over the margin);
+//!   over the margin), and only such a block renews a voice's hangover
+//!   and carry (below): a lone voice-like block is voice itself but does
+//!   not prolong it, for the blocks of a 50 Hz hum, whose half periods
+//!   differ, can be voice-like one in two;
 //! - hangover: a voice stays for [`HANGOVER_MS`] after its last
 //!   voice-like block on a line where the voice rises less than 8 dB over
 //!   the floor (in the energy it rises more in), down to 40 ms where it
@@ -331,21 +334,24 @@ impl VoiceDetector {
         // Far under the voice's own level, a block is its echo or tail.
         let faint = self.voiced >= 10 && db0 - self.bands[0].floor < self.level - REL_DB;
         let like = over > 0.0 && !faint;
-        // In a voice, the smoothed energy halfway to the margin keeps it.
-        // In a voice, the smoothed energy near the margin keeps it, for
-        // a while after the last voice-like block, while the block itself
-        // is over the floor (a voice's end on a quiet line drops at once).
-        self.since = if like {
+        // Only a voice-like block beside another, or far over the margin,
+        // begins a voice or renews it: a lone one keeps a voice on for
+        // itself alone. A hum of 50 Hz, whose half periods differ, can
+        // make every other block voice-like.
+        let sure = like && (self.primed || over > STRONG);
+        self.since = if sure {
             0
         } else {
             self.since.saturating_add(1)
         };
+        // In a voice, the smoothed energy near the margin keeps it, for
+        // a while after the last such block, while the block itself is
+        // near the margin (a voice's end on a quiet line drops at once).
         let carries = self.voice
             && self.since <= self.carry_blocks()
             && s0.max(s1) > -CARRY_DB
             && o0.max(o1) > -MIN_MARGIN;
-        let onset = like && (self.primed || over > STRONG);
-        if (like || carries) && (self.voice || onset) {
+        if sure || carries {
             self.hang = self.hang_blocks();
             self.voice = true;
             // A running mean over the first second of voice, then a
@@ -355,8 +361,8 @@ impl VoiceDetector {
             self.level += (level - self.level) / f32::from(self.voiced);
             let clear = level.max(db1 - self.bands[1].floor);
             self.clear += (clear - self.clear) / f32::from(self.voiced);
-        } else if self.hang > 0 {
-            self.hang -= 1;
+        } else if self.hang > 0 || (like && self.voice) {
+            self.hang = self.hang.saturating_sub(1);
             self.voice = true;
         } else {
             self.voice = false;
