@@ -38,12 +38,15 @@
 //!   the floor (in the energy it rises more in), down to 40 ms where it
 //!   rises 18 dB or more, in a straight line between: long enough to
 //!   bridge the dips between syllables, not so long that it counts the
-//!   silence after a clean utterance. Where the voice is under 18 dB over
-//!   the floor, a voice also carries on while the energy smoothed over
-//!   about 20 ms stays within 2 dB under the margin and the block itself
-//!   within 4 dB under it: for up to 300 ms under 8 dB, none at 18 dB. The
-//!   pauses between sentences of one turn are bridged a level up, by the
-//!   call signals' turns.
+//!   silence after a clean utterance; and none at all for a block more
+//!   than 28 dB under the voice's level in either energy (in the
+//!   band-passed one, under the clearer of the two levels): on a clear
+//!   line that is the end of a word, not a dip inside it. Where the voice
+//!   is under 18 dB over the floor, a voice also carries on while the
+//!   energy smoothed over about 20 ms stays within 2 dB under the margin
+//!   and the block itself within 4 dB under it: for up to 300 ms under
+//!   8 dB, none at 18 dB. The pauses between sentences of one turn are
+//!   bridged a level up, by the call signals' turns.
 //!
 //! The detector allocates nothing and cannot panic; every rate of
 //! [`SampleRate`] and both sample types work, and frames of any length
@@ -333,6 +336,8 @@ impl VoiceDetector {
         let over = o0.max(o1);
         // Far under the voice's own level, a block is its echo or tail.
         let faint = self.voiced >= 10 && db0 - self.bands[0].floor < self.level - REL_DB;
+        // So far under in either band, the voice has ended: no hangover.
+        let gone = faint || self.voiced >= 10 && db1 - self.bands[1].floor < self.clear - REL_DB;
         let like = over > 0.0 && !faint;
         // Only a voice-like block beside another, or far over the margin,
         // begins a voice or renews it: a lone one keeps a voice on for
@@ -361,10 +366,11 @@ impl VoiceDetector {
             self.level += (level - self.level) / f32::from(self.voiced);
             let clear = level.max(db1 - self.bands[1].floor);
             self.clear += (clear - self.clear) / f32::from(self.voiced);
-        } else if self.hang > 0 || (like && self.voice) {
+        } else if (self.hang > 0 && !gone) || (like && self.voice) {
             self.hang = self.hang.saturating_sub(1);
             self.voice = true;
         } else {
+            self.hang = 0;
             self.voice = false;
         }
         self.bands[0].learn(db0, like);
