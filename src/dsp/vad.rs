@@ -29,7 +29,10 @@
 //!   blocks of voice have set it): the faint tail of a word on a clean
 //!   line is not voice;
 //! - onset: a voice begins at two voice-like blocks in a row (or one 6 dB
-//!   over the margin), and only such a block renews a voice's hangover
+//!   over the margin) of which the second rises at least 2.5 dB over the
+//!   floor in the band-passed energy, as a voice's formants do where the
+//!   bursts of pink noise, low in frequency, do not; and only such a
+//!   block (that rise aside, within a voice) renews a voice's hangover
 //!   and carry (below): a lone voice-like block is voice itself but does
 //!   not prolong it, for the blocks of a 50 Hz hum, whose half periods
 //!   differ, can be voice-like one in two;
@@ -112,6 +115,8 @@ const CARRY_BLOCKS: u8 = 30;
 const CARRY_DB: f32 = 2.0;
 /// How far under the voice's level a block is too faint to be voice.
 const REL_DB: f32 = 28.0;
+/// How far a block must rise over the band-passed floor to begin a voice.
+const ONSET_BAND: f32 = 2.5;
 const HANG_BLOCKS: u8 = (HANGOVER_MS / BLOCK_MS) as u8;
 
 /// The noise floor of one band, in dB of `i16` units squared.
@@ -343,7 +348,9 @@ impl VoiceDetector {
         // begins a voice or renews it: a lone one keeps a voice on for
         // itself alone. A hum of 50 Hz, whose half periods differ, can
         // make every other block voice-like.
-        let sure = like && (self.primed || over > STRONG);
+        // A voice begins only where the band-passed energy rises too.
+        let cue = self.voice || db1 - self.bands[1].floor > ONSET_BAND;
+        let sure = like && cue && (self.primed || over > STRONG);
         self.since = if sure {
             0
         } else {
