@@ -22,8 +22,10 @@
 //!   goes below [`MIN_FLOOR_DBFS`], where digital silence would make every
 //!   quantisation step a voice;
 //! - the margin: how far a block must rise over the floor to be voice:
-//!   4 dB, widened by 1.5 dB for each dB that the noise itself strays
-//!   from its floor on average beyond 1 dB (babble), up to 14 dB. A block
+//!   4 dB (3.4 dB on a line whose voice rises 6 dB or less over the
+//!   floor in the energy it rises more in, back to 4 dB at 9 dB), widened
+//!   by 1.5 dB for each dB that the noise itself strays from its floor on
+//!   average beyond 1 dB (babble), up to 14 dB. A block
 //!   is voice-like when either energy rises over its floor by the margin,
 //!   unless its energy is more than 28 dB under the voice's level (once ten
 //!   blocks of voice have set it): the faint tail of a word on a clean
@@ -117,6 +119,12 @@ const CARRY_DB: f32 = 2.0;
 const REL_DB: f32 = 28.0;
 /// How far a block must rise over the band-passed floor to begin a voice.
 const ONSET_BAND: f32 = 2.5;
+/// How much narrower the margin is where the voice rises only a little
+/// over the floor: none where it rises [`NARROW_UNDER`] dB or more, all
+/// of it [`NARROW_SPAN`] dB under that.
+const NARROW: f32 = 0.6;
+const NARROW_UNDER: f32 = 9.0;
+const NARROW_SPAN: f32 = 3.0;
 const HANG_BLOCKS: u8 = (HANGOVER_MS / BLOCK_MS) as u8;
 
 /// The noise floor of one band, in dB of `i16` units squared.
@@ -137,17 +145,17 @@ impl Floor {
         smooth: 0.0,
     };
 
-    fn margin(&self) -> f32 {
-        (MIN_MARGIN + 1.5 * (self.spread - 1.0).max(0.0)).min(MAX_MARGIN)
+    fn margin(&self, less: f32) -> f32 {
+        (MIN_MARGIN - less + 1.5 * (self.spread - 1.0).max(0.0)).min(MAX_MARGIN)
     }
 
     /// How far the block's energy (in dB) and the smoothed energy rise
     /// over the margin.
     #[inline]
-    fn over(&mut self, e: f32) -> (f32, f32, f32) {
+    fn over(&mut self, e: f32, less: f32) -> (f32, f32, f32) {
         self.smooth += 0.5 * (e - self.smooth);
         let (db, smooth) = (db10(e + 1.0), db10(self.smooth + 1.0));
-        let margin = self.margin();
+        let margin = self.margin(less);
         (db - self.floor - margin, smooth - self.floor - margin, db)
     }
 
@@ -336,8 +344,15 @@ impl VoiceDetector {
                 band.smooth = e;
             }
         }
-        let (o0, s0, db0) = self.bands[0].over(e[0]);
-        let (o1, s1, db1) = self.bands[1].over(e[1]);
+        // Where the voice is hardly over the noise, a narrower margin
+        // hears more of it (once ten blocks of voice have said so).
+        let less = if self.voiced >= 10 {
+            NARROW * ((NARROW_UNDER - self.clear) / NARROW_SPAN).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (o0, s0, db0) = self.bands[0].over(e[0], less);
+        let (o1, s1, db1) = self.bands[1].over(e[1], less);
         let over = o0.max(o1);
         // Far under the voice's own level, a block is its echo or tail.
         let faint = self.voiced >= 10 && db0 - self.bands[0].floor < self.level - REL_DB;
