@@ -41,7 +41,7 @@
 //! - hangover: a voice stays for [`HANGOVER_MS`] after its last
 //!   voice-like block on a line where the voice rises less than 8 dB over
 //!   the floor (in the energy it rises more in), down to 40 ms where it
-//!   rises 18 dB or more, in a straight line between: long enough to
+//!   rises 14 dB or more, in a straight line between: long enough to
 //!   bridge the dips between syllables, not so long that it counts the
 //!   silence after a clean utterance; and none at all for a block more
 //!   than 28 dB under the voice's level in either energy (in the
@@ -307,10 +307,10 @@ impl VoiceDetector {
 
     /// The hangover, in blocks: the full [`HANGOVER_MS`] on a line whose
     /// voice is less than 8 dB over its floor, down to 40 ms on one
-    /// where it is 18 dB over or more.
+    /// where it is 14 dB over or more.
     #[inline]
     fn hang_blocks(&self) -> u8 {
-        let over = ((self.clear - 8.0) / 10.0).clamp(0.0, 1.0);
+        let over = ((self.clear - 8.0) / 6.0).clamp(0.0, 1.0);
         HANG_BLOCKS - (over * f32::from(HANG_BLOCKS - 4)) as u8
     }
 
