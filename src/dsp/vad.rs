@@ -653,4 +653,74 @@ mod test {
             x *= 1.37;
         }
     }
+
+    /// One detector's decisions, per block, over `x` handed in 20 ms at a
+    /// time at 8 kHz.
+    fn decisions(x: &[f32]) -> Vec<bool> {
+        let mut vad = VoiceDetector::new(SampleRate::Hz8000);
+        let mut out = Vec::new();
+        for frame in x.chunks(160) {
+            let frame: Vec<i16> = frame.iter().map(|&v| v as i16).collect();
+            vad.push(&frame, |v| out.push(v));
+        }
+        out
+    }
+
+    /// `ms` of syllables at `dbfs`: bursts of three tones, 180 ms on, 40 ms
+    /// down 20 dB, as in the call signals' scripted calls.
+    fn syllables(ms: usize, dbfs: f32) -> impl Iterator<Item = f32> {
+        let a = 32768.0 * libm::powf(10.0, dbfs / 20.0) * libm::sqrtf(2.0 / 3.0);
+        (0..ms * 8).map(move |i| {
+            let t = i as f32 / 8000.0;
+            let syl = if (i / 8) % 220 < 180 { 1.0 } else { 0.1 };
+            let tone = |f: f32| libm::sinf(2.0 * core::f32::consts::PI * f * t);
+            syl * a * (tone(220.0) + tone(700.0) + tone(1500.0))
+        })
+    }
+
+    /// Mains hum: 50 Hz with harmonics at 250 and 300 Hz, at `dbfs`
+    /// (RMS), from sample `start`: its blocks of 10 ms (half periods)
+    /// differ by about 7 dB in the band-passed energy, one in two.
+    fn hum(n: usize, start: usize, dbfs: f32) -> impl Iterator<Item = f32> {
+        let a = 32768.0 * libm::powf(10.0, dbfs / 20.0) * libm::sqrtf(2.0 / 1.18);
+        (start..start + n).map(move |i| {
+            let w = 2.0 * core::f32::consts::PI * 50.0 * i as f32 / 8000.0;
+            a * (libm::sinf(w) + 0.3 * libm::sinf(5.0 * w) + 0.3 * libm::sinf(6.0 * w + 1.0))
+        })
+    }
+
+    #[test]
+    fn a_hum_whose_half_periods_differ_does_not_hold_a_voice_on() {
+        // Hum at -40 dBFS throughout, and a voice 20 dB over it from 2 s
+        // to 3 s.
+        let mut x: Vec<f32> = hum(16_000, 0, -40.0).collect();
+        let voice: Vec<f32> = syllables(1000, -20.0).collect();
+        x.extend(hum(8000, 16_000, -40.0).zip(voice).map(|(h, v)| h + v));
+        x.extend(hum(24_000, 24_000, -40.0));
+        let d = decisions(&x);
+        assert!(d[..200].iter().all(|&v| !v), "voice in the hum before");
+        assert!(d[202..300].iter().filter(|&&v| v).count() > 80);
+        // The voice ends within its hangover (and the last dip's).
+        let last = d.iter().rposition(|&v| v).unwrap();
+        assert!(last < 300 + 12, "voice until block {last}");
+    }
+
+    #[test]
+    fn a_voice_ends_with_its_last_word_on_a_clear_line() {
+        // Faint noise at about -70 dBFS, a voice at -20 dBFS for a second.
+        let mut seed = 3u32;
+        let mut noise = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            f32::from((seed >> 16) as u16 as i16) / 32768.0 * 18.0
+        };
+        let mut x: Vec<f32> = (0..8000).map(|_| noise()).collect();
+        // The last syllable ends at 980 ms (its dip is cut off).
+        x.extend(syllables(980, -20.0).map(|v| v + noise()));
+        x.extend((0..8000).map(|_| noise()));
+        let d = decisions(&x);
+        assert!(d[..100].iter().all(|&v| !v));
+        let last = d.iter().rposition(|&v| v).unwrap();
+        // No hangover after the last block of the word.
+        assert_eq!(last, 100 + 97, "{:?}", &d[190..]);
+    }
 }
