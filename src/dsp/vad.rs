@@ -22,25 +22,36 @@
 //!   goes below [`MIN_FLOOR_DBFS`], where digital silence would make every
 //!   quantisation step a voice;
 //! - the margin: how far a block must rise over the floor to be voice:
-//!   4 dB, widened by 1.5 dB for each dB that the noise itself strays
-//!   from its floor on average beyond 1 dB (babble), up to 14 dB. A block
+//!   4 dB (3.4 dB on a line whose voice rises 6 dB or less over the
+//!   floor in the energy it rises more in, back to 4 dB at 9 dB), widened
+//!   by 1.5 dB for each dB that the noise itself strays from its floor on
+//!   average beyond 1 dB (babble), up to 14 dB. A block
 //!   is voice-like when either energy rises over its floor by the margin,
 //!   unless its energy is more than 28 dB under the voice's level (once ten
 //!   blocks of voice have set it): the faint tail of a word on a clean
 //!   line is not voice;
 //! - onset: a voice begins at two voice-like blocks in a row (or one 6 dB
-//!   over the margin);
+//!   over the margin) of which the second rises at least 2.5 dB over the
+//!   floor in the band-passed energy, as a voice's formants do where the
+//!   bursts of pink noise, low in frequency, do not; and only such a
+//!   block (that rise aside, within a voice) renews a voice's hangover
+//!   and carry (below): a lone voice-like block is voice itself but does
+//!   not prolong it, for the blocks of a 50 Hz hum, whose half periods
+//!   differ, can be voice-like one in two;
 //! - hangover: a voice stays for [`HANGOVER_MS`] after its last
 //!   voice-like block on a line where the voice rises less than 8 dB over
 //!   the floor (in the energy it rises more in), down to 40 ms where it
-//!   rises 18 dB or more, in a straight line between: long enough to
+//!   rises 14 dB or more, in a straight line between: long enough to
 //!   bridge the dips between syllables, not so long that it counts the
-//!   silence after a clean utterance. Where the voice is under 18 dB over
-//!   the floor, a voice also carries on while the energy smoothed over
-//!   about 20 ms stays within 2 dB under the margin and the block itself
-//!   within 4 dB under it: for up to 300 ms under 8 dB, none at 18 dB. The
-//!   pauses between sentences of one turn are bridged a level up, by the
-//!   call signals' turns.
+//!   silence after a clean utterance; and none at all for a block more
+//!   than 28 dB under the voice's level in either energy (in the
+//!   band-passed one, under the clearer of the two levels): on a clear
+//!   line that is the end of a word, not a dip inside it. Where the voice
+//!   is under 18 dB over the floor, a voice also carries on while the
+//!   energy smoothed over about 20 ms stays within 2 dB under the margin
+//!   and the block itself within 4 dB under it: for up to 300 ms under
+//!   8 dB, none at 18 dB. The pauses between sentences of one turn are
+//!   bridged a level up, by the call signals' turns.
 //!
 //! The detector allocates nothing and cannot panic; every rate of
 //! [`SampleRate`] and both sample types work, and frames of any length
@@ -106,6 +117,14 @@ const CARRY_BLOCKS: u8 = 30;
 const CARRY_DB: f32 = 2.0;
 /// How far under the voice's level a block is too faint to be voice.
 const REL_DB: f32 = 28.0;
+/// How far a block must rise over the band-passed floor to begin a voice.
+const ONSET_BAND: f32 = 2.5;
+/// How much narrower the margin is where the voice rises only a little
+/// over the floor: none where it rises [`NARROW_UNDER`] dB or more, all
+/// of it [`NARROW_SPAN`] dB under that.
+const NARROW: f32 = 0.6;
+const NARROW_UNDER: f32 = 9.0;
+const NARROW_SPAN: f32 = 3.0;
 const HANG_BLOCKS: u8 = (HANGOVER_MS / BLOCK_MS) as u8;
 
 /// The noise floor of one band, in dB of `i16` units squared.
@@ -126,17 +145,17 @@ impl Floor {
         smooth: 0.0,
     };
 
-    fn margin(&self) -> f32 {
-        (MIN_MARGIN + 1.5 * (self.spread - 1.0).max(0.0)).min(MAX_MARGIN)
+    fn margin(&self, less: f32) -> f32 {
+        (MIN_MARGIN - less + 1.5 * (self.spread - 1.0).max(0.0)).min(MAX_MARGIN)
     }
 
     /// How far the block's energy (in dB) and the smoothed energy rise
     /// over the margin.
     #[inline]
-    fn over(&mut self, e: f32) -> (f32, f32, f32) {
+    fn over(&mut self, e: f32, less: f32) -> (f32, f32, f32) {
         self.smooth += 0.5 * (e - self.smooth);
         let (db, smooth) = (db10(e + 1.0), db10(self.smooth + 1.0));
-        let margin = self.margin();
+        let margin = self.margin(less);
         (db - self.floor - margin, smooth - self.floor - margin, db)
     }
 
@@ -288,10 +307,10 @@ impl VoiceDetector {
 
     /// The hangover, in blocks: the full [`HANGOVER_MS`] on a line whose
     /// voice is less than 8 dB over its floor, down to 40 ms on one
-    /// where it is 18 dB over or more.
+    /// where it is 14 dB over or more.
     #[inline]
     fn hang_blocks(&self) -> u8 {
-        let over = ((self.clear - 8.0) / 10.0).clamp(0.0, 1.0);
+        let over = ((self.clear - 8.0) / 6.0).clamp(0.0, 1.0);
         HANG_BLOCKS - (over * f32::from(HANG_BLOCKS - 4)) as u8
     }
 
@@ -325,27 +344,41 @@ impl VoiceDetector {
                 band.smooth = e;
             }
         }
-        let (o0, s0, db0) = self.bands[0].over(e[0]);
-        let (o1, s1, db1) = self.bands[1].over(e[1]);
+        // Where the voice is hardly over the noise, a narrower margin
+        // hears more of it (once ten blocks of voice have said so).
+        let less = if self.voiced >= 10 {
+            NARROW * ((NARROW_UNDER - self.clear) / NARROW_SPAN).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (o0, s0, db0) = self.bands[0].over(e[0], less);
+        let (o1, s1, db1) = self.bands[1].over(e[1], less);
         let over = o0.max(o1);
         // Far under the voice's own level, a block is its echo or tail.
         let faint = self.voiced >= 10 && db0 - self.bands[0].floor < self.level - REL_DB;
+        // So far under in either band, the voice has ended: no hangover.
+        let gone = faint || self.voiced >= 10 && db1 - self.bands[1].floor < self.clear - REL_DB;
         let like = over > 0.0 && !faint;
-        // In a voice, the smoothed energy halfway to the margin keeps it.
-        // In a voice, the smoothed energy near the margin keeps it, for
-        // a while after the last voice-like block, while the block itself
-        // is over the floor (a voice's end on a quiet line drops at once).
-        self.since = if like {
+        // Only a voice-like block beside another, or far over the margin,
+        // begins a voice or renews it: a lone one keeps a voice on for
+        // itself alone. A hum of 50 Hz, whose half periods differ, can
+        // make every other block voice-like.
+        // A voice begins only where the band-passed energy rises too.
+        let cue = self.voice || db1 - self.bands[1].floor > ONSET_BAND;
+        let sure = like && cue && (self.primed || over > STRONG);
+        self.since = if sure {
             0
         } else {
             self.since.saturating_add(1)
         };
+        // In a voice, the smoothed energy near the margin keeps it, for
+        // a while after the last such block, while the block itself is
+        // near the margin (a voice's end on a quiet line drops at once).
         let carries = self.voice
             && self.since <= self.carry_blocks()
             && s0.max(s1) > -CARRY_DB
             && o0.max(o1) > -MIN_MARGIN;
-        let onset = like && (self.primed || over > STRONG);
-        if (like || carries) && (self.voice || onset) {
+        if sure || carries {
             self.hang = self.hang_blocks();
             self.voice = true;
             // A running mean over the first second of voice, then a
@@ -355,10 +388,11 @@ impl VoiceDetector {
             self.level += (level - self.level) / f32::from(self.voiced);
             let clear = level.max(db1 - self.bands[1].floor);
             self.clear += (clear - self.clear) / f32::from(self.voiced);
-        } else if self.hang > 0 {
-            self.hang -= 1;
+        } else if (self.hang > 0 && !gone) || (like && self.voice) {
+            self.hang = self.hang.saturating_sub(1);
             self.voice = true;
         } else {
+            self.hang = 0;
             self.voice = false;
         }
         self.bands[0].learn(db0, like);
@@ -618,5 +652,75 @@ mod test {
             assert!((db10(x) - want).abs() < 0.02, "{x}: {} vs {want}", db10(x));
             x *= 1.37;
         }
+    }
+
+    /// One detector's decisions, per block, over `x` handed in 20 ms at a
+    /// time at 8 kHz.
+    fn decisions(x: &[f32]) -> Vec<bool> {
+        let mut vad = VoiceDetector::new(SampleRate::Hz8000);
+        let mut out = Vec::new();
+        for frame in x.chunks(160) {
+            let frame: Vec<i16> = frame.iter().map(|&v| v as i16).collect();
+            vad.push(&frame, |v| out.push(v));
+        }
+        out
+    }
+
+    /// `ms` of syllables at `dbfs`: bursts of three tones, 180 ms on, 40 ms
+    /// down 20 dB, as in the call signals' scripted calls.
+    fn syllables(ms: usize, dbfs: f32) -> impl Iterator<Item = f32> {
+        let a = 32768.0 * libm::powf(10.0, dbfs / 20.0) * libm::sqrtf(2.0 / 3.0);
+        (0..ms * 8).map(move |i| {
+            let t = i as f32 / 8000.0;
+            let syl = if (i / 8) % 220 < 180 { 1.0 } else { 0.1 };
+            let tone = |f: f32| libm::sinf(2.0 * core::f32::consts::PI * f * t);
+            syl * a * (tone(220.0) + tone(700.0) + tone(1500.0))
+        })
+    }
+
+    /// Mains hum: 50 Hz with harmonics at 250 and 300 Hz, at `dbfs`
+    /// (RMS), from sample `start`: its blocks of 10 ms (half periods)
+    /// differ by about 7 dB in the band-passed energy, one in two.
+    fn hum(n: usize, start: usize, dbfs: f32) -> impl Iterator<Item = f32> {
+        let a = 32768.0 * libm::powf(10.0, dbfs / 20.0) * libm::sqrtf(2.0 / 1.18);
+        (start..start + n).map(move |i| {
+            let w = 2.0 * core::f32::consts::PI * 50.0 * i as f32 / 8000.0;
+            a * (libm::sinf(w) + 0.3 * libm::sinf(5.0 * w) + 0.3 * libm::sinf(6.0 * w + 1.0))
+        })
+    }
+
+    #[test]
+    fn a_hum_whose_half_periods_differ_does_not_hold_a_voice_on() {
+        // Hum at -40 dBFS throughout, and a voice 20 dB over it from 2 s
+        // to 3 s.
+        let mut x: Vec<f32> = hum(16_000, 0, -40.0).collect();
+        let voice: Vec<f32> = syllables(1000, -20.0).collect();
+        x.extend(hum(8000, 16_000, -40.0).zip(voice).map(|(h, v)| h + v));
+        x.extend(hum(24_000, 24_000, -40.0));
+        let d = decisions(&x);
+        assert!(d[..200].iter().all(|&v| !v), "voice in the hum before");
+        assert!(d[202..300].iter().filter(|&&v| v).count() > 80);
+        // The voice ends within its hangover (and the last dip's).
+        let last = d.iter().rposition(|&v| v).unwrap();
+        assert!(last < 300 + 12, "voice until block {last}");
+    }
+
+    #[test]
+    fn a_voice_ends_with_its_last_word_on_a_clear_line() {
+        // Faint noise at about -70 dBFS, a voice at -20 dBFS for a second.
+        let mut seed = 3u32;
+        let mut noise = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            f32::from((seed >> 16) as u16 as i16) / 32768.0 * 18.0
+        };
+        let mut x: Vec<f32> = (0..8000).map(|_| noise()).collect();
+        // The last syllable ends at 980 ms (its dip is cut off).
+        x.extend(syllables(980, -20.0).map(|v| v + noise()));
+        x.extend((0..8000).map(|_| noise()));
+        let d = decisions(&x);
+        assert!(d[..100].iter().all(|&v| !v));
+        let last = d.iter().rposition(|&v| v).unwrap();
+        // No hangover after the last block of the word.
+        assert_eq!(last, 100 + 97, "{:?}", &d[190..]);
     }
 }
