@@ -5,7 +5,7 @@
 
 use barge_fuzz::session_ops::{
     run, AudArg, DbArg, Fault, FrameArg, IdArg, Input, LegArg, LenArg, LimitArg, MixArg, ModeArg,
-    Op, PolicyArg, RampArg, RoleArg, TapArg, TapWho, ToneArg, Who,
+    Op, PolicyArg, RampArg, RoleArg, TapArg, TapWho, ToneArg, Who, PARTY_CAPS,
 };
 
 const C: Who = Who(0);
@@ -1213,8 +1213,15 @@ fn consent_refuses() -> Vec<Op> {
 }
 
 fn case(float: bool, rate: u8, ptime: u8, ops: Vec<Op>) -> Input {
+    // The smallest party cap that makes every join of the case.
+    let joins = ops.iter().filter(|op| op.joins()).count();
+    let cap = PARTY_CAPS
+        .iter()
+        .position(|&c| c >= joins)
+        .unwrap_or(PARTY_CAPS.len() - 1) as u8;
     Input {
         float,
+        cap,
         rate,
         ptime,
         ops,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use arbitrary::{Arbitrary, Unstructured};
 use barge::dtmf::Digit;
 use barge::tone::{Cadence, Repeat};
-use barge::{Audience, Gain, Role, ToneSpec, DEFAULT_EVENT_LIMIT};
+use barge::{Audience, Gain, Role, ToneSpec, DEFAULT_EVENT_LIMIT, MAX_PARTIES};
 
 #[cfg(doc)]
 use super::{
@@ -23,6 +23,14 @@ use barge::Error;
 pub struct Input {
     /// `f32` samples instead of `i16`.
     pub float: bool,
+    /// The most parties the case lets on the call, by index into
+    /// [`PARTY_CAPS`]: at that many, a join is not made (at the last, one
+    /// over the session's own limit, so that its refusal is reached).
+    /// Three cases in four make calls of the sizes the crate is for (a
+    /// three-party call with its supervisors, recorders and
+    /// announcements), which tick several times faster than calls of 20
+    /// or 30; every fourth may grow to the limit.
+    pub cap: u8,
     /// Below 192: 8 kHz; else an index into the supported rates.
     pub rate: u8,
     /// Index into the supported frame durations (10 or 20 ms at 8 kHz).
@@ -30,6 +38,9 @@ pub struct Input {
     /// What the host does, in order.
     pub ops: Vec<Op>,
 }
+
+/// The most parties on a case's call ([`Input::cap`]).
+pub const PARTY_CAPS: [usize; 4] = [4, 8, 12, MAX_PARTIES + 1];
 
 /// A party as the fuzzer picks it:
 ///
@@ -481,7 +492,8 @@ pub(super) const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
 // byte picks an operation (mutations stay meaningful) and so that seeds can
 // be written from Rust with `Input::encode` (see `tests/scenarios.rs`).
 //
-//   case  := flags rate ptime op*            flags bit 0: f32 samples
+//   case  := flags rate ptime op*            flags bit 0: f32 samples,
+//                                            bits 1-7 % 4: the party cap
 //   op    := tag(u8 % 41) args               in the order of `Op`'s variants
 //   who   := u8        db := tag(u8 % 5) [i16 | u32]
 //   ramp  := tag(u8 % 5) [u16 | u64]
@@ -512,7 +524,8 @@ fn byte(u: &mut Unstructured<'_>) -> R<u8> {
 
 impl<'a> Arbitrary<'a> for Input {
     fn arbitrary(u: &mut Unstructured<'a>) -> R<Input> {
-        let float = byte(u)? & 1 == 1;
+        let first = byte(u)?;
+        let (float, cap) = (first & 1 == 1, (first >> 1) % PARTY_CAPS.len() as u8);
         let (rate, ptime) = (byte(u)?, byte(u)?);
         let mut ops = Vec::new();
         while !u.is_empty() && ops.len() < MAX_OPS {
@@ -520,6 +533,7 @@ impl<'a> Arbitrary<'a> for Input {
         }
         Ok(Input {
             float,
+            cap,
             rate,
             ptime,
             ops,
@@ -724,7 +738,7 @@ impl<'a> Arbitrary<'a> for MixArg {
 impl Input {
     /// The bytes that decode to this case: for writing seeds.
     pub fn encode(&self) -> Vec<u8> {
-        let mut b = vec![self.float as u8, self.rate, self.ptime];
+        let mut b = vec![self.float as u8 | self.cap << 1, self.rate, self.ptime];
         for op in &self.ops {
             op.encode(&mut b);
         }
@@ -806,6 +820,20 @@ impl FrameArg {
 }
 
 impl Op {
+    /// Whether the operation puts a party on the call.
+    pub fn joins(&self) -> bool {
+        matches!(
+            self,
+            Op::Join(_)
+                | Op::JoinSupervisor(_)
+                | Op::JoinRecorder(_)
+                | Op::JoinAnnouncement(_)
+                | Op::JoinAs(..)
+                | Op::JoinSupervisorAs(..)
+                | Op::JoinOnLeg(..)
+        )
+    }
+
     fn encode(&self, b: &mut Vec<u8>) {
         match self {
             Op::Join(r) => b.extend([0, *r as u8]),

@@ -135,7 +135,7 @@ pub use consent::{GROUPS, KEYS};
 pub use events::{FLOOD_BUDGET, FLOOD_WORK};
 pub use input::{
     AudArg, DbArg, Fault, FrameArg, IdArg, Input, LegArg, LenArg, LimitArg, MixArg, ModeArg, Op,
-    PolicyArg, RampArg, RoleArg, TapArg, TapWho, ToneArg, Who,
+    PolicyArg, RampArg, RoleArg, TapArg, TapWho, ToneArg, Who, PARTY_CAPS,
 };
 pub use model::Model;
 pub use runner::run;

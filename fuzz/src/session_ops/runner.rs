@@ -3,11 +3,12 @@
 //! of them and checked, and a call that fails checked to change nothing.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use barge::{Error, Format, PartyId, Session, TapId, ToneGenerator};
 
 use super::events::{FLOOD_BUDGET, FLOOD_WORK};
-use super::input::{Input, Op, MAX_OPS, PTIMES, RATES};
+use super::input::{Input, Op, MAX_OPS, PARTY_CAPS, PTIMES, RATES};
 use super::model::Model;
 use super::shadows::Shadow;
 use crate::reference::RefSample;
@@ -34,9 +35,9 @@ pub fn run(input: &Input) {
         .unwrap()
     };
     if input.float {
-        Harness::<f32>::new(format).run(&input.ops);
+        Harness::<f32>::new(format, input.cap).run(&input.ops);
     } else {
-        Harness::<i16>::new(format).run(&input.ops);
+        Harness::<i16>::new(format, input.cap).run(&input.ops);
     }
 }
 
@@ -56,6 +57,8 @@ pub(super) struct Harness<S: RefSample> {
     /// catches: it predicts those listeners bit for bit from the tick's own
     /// frames.)
     pub(super) shadows: [Option<Shadow<S>>; 5],
+    /// The memory of the last tick's shadows, for the next tick's.
+    pub(super) spare_shadows: Vec<Session<S>>,
     /// Same control calls, the same frames, always through `put_frame`
     /// and `mix`, and an all-silent frame for each missing one: it must
     /// hear what the session hears, bit for bit (`mix_frames` is
@@ -83,6 +86,8 @@ pub(super) struct Harness<S: RefSample> {
     /// The DTMF tone each party's frames of [`Op::PutDtmf`] go on with:
     /// its digit's code and its generator.
     pub(super) keys: BTreeMap<PartyId, (u8, ToneGenerator)>,
+    /// The most parties on the call ([`Input::cap`]).
+    cap: usize,
 }
 
 /// Checks that a call that failed left the session as it was: `==`, and
@@ -100,6 +105,7 @@ pub(super) fn check_unchanged<S: RefSample>(
     after: &Session<S>,
     what: &str,
     known: Option<String>,
+    scratch: &mut String,
 ) -> Option<String> {
     let fail = |part: &str| panic!("{what} failed but changed the session: {part}");
     if before == after {
@@ -170,7 +176,10 @@ pub(super) fn check_unchanged<S: RefSample>(
         return None;
     }
     let state = known.unwrap_or_else(|| format!("{before:?}"));
-    if state != format!("{after:?}") {
+    // Into memory kept from call to call: a state runs to many kilobytes.
+    scratch.clear();
+    write!(scratch, "{after:?}").unwrap();
+    if state != *scratch {
         fail("its state");
     }
     Some(state)
@@ -189,6 +198,10 @@ pub(super) struct Tested<S: RefSample> {
     /// The `Debug` state of the copy last handed out by [`Tested::copy`],
     /// once formatted.
     state: Option<String>,
+    /// The memory of a copy no longer equal to the session, for the next.
+    spare: Option<Session<S>>,
+    /// Memory for the `Debug` state of the session after a failed call.
+    scratch: String,
 }
 
 impl<S: RefSample> std::ops::Deref for Tested<S> {
@@ -202,24 +215,47 @@ impl<S: RefSample> std::ops::Deref for Tested<S> {
 impl<S: RefSample> Tested<S> {
     /// The session, for anything that may change it.
     pub(super) fn get_mut(&mut self) -> &mut Session<S> {
-        self.copy = None;
+        if let Some(copy) = self.copy.take() {
+            self.spare = Some(copy);
+        }
         self.state = None;
         &mut self.session
+    }
+
+    /// A copy of the session, in the memory of an earlier one if there is
+    /// one.
+    fn fresh_copy(&mut self) -> Session<S> {
+        match self.spare.take() {
+            Some(mut spare) => {
+                spare.clone_from(&self.session);
+                spare
+            }
+            None => self.session.clone(),
+        }
     }
 
     /// The session as it is, before a call that must fail; to be handed
     /// back to [`Tested::unchanged`] or [`Tested::failed`].
     pub(super) fn copy(&mut self) -> Session<S> {
-        self.copy.take().unwrap_or_else(|| {
-            self.state = None;
-            self.session.clone()
-        })
+        match self.copy.take() {
+            Some(copy) => copy,
+            None => {
+                self.state = None;
+                self.fresh_copy()
+            }
+        }
     }
 
     /// After a call that must have failed: the session is as `before`
     /// holds it, which stays as its copy.
     pub(super) fn unchanged(&mut self, before: Session<S>, what: &str) {
-        self.state = check_unchanged(&before, &self.session, what, self.state.take());
+        self.state = check_unchanged(
+            &before,
+            &self.session,
+            what,
+            self.state.take(),
+            &mut self.scratch,
+        );
         self.copy = Some(before);
     }
 
@@ -228,11 +264,13 @@ impl<S: RefSample> Tested<S> {
     /// their trails drained.
     pub(super) fn failed<T>(&mut self, mut before: Session<S>, what: &str, got: &Result<T, Error>) {
         if let Err(Error::Refused { .. }) = got {
-            let mut after = self.session.clone();
+            let mut after = self.fresh_copy();
             while before.poll_event().is_some() {}
             while after.poll_event().is_some() {}
             self.state = None;
-            check_unchanged(&before, &after, &format!("{what} (refused)"), None);
+            let what = format!("{what} (refused)");
+            check_unchanged(&before, &after, &what, None, &mut self.scratch);
+            self.spare = Some(after);
         } else {
             self.unchanged(before, what);
         }
@@ -244,7 +282,7 @@ pub(super) fn same_frame<S: RefSample>(a: &[S], b: &[S]) -> bool {
 }
 
 impl<S: RefSample> Harness<S> {
-    pub(super) fn new(format: Format) -> Self {
+    pub(super) fn new(format: Format, cap: u8) -> Self {
         let s = Session::new(format);
         let mut shadow = s.clone();
         // Their trails are not checked; they keep none.
@@ -253,6 +291,7 @@ impl<S: RefSample> Harness<S> {
         other.set_event_limit(0);
         Harness {
             shadows: Default::default(),
+            spare_shadows: Vec::new(),
             twin: shadow.clone(),
             untapped: None,
             snapshot: shadow,
@@ -263,11 +302,14 @@ impl<S: RefSample> Harness<S> {
                 session: s,
                 copy: None,
                 state: None,
+                spare: None,
+                scratch: String::new(),
             },
             model: Model::new(format),
             flood_left: FLOOD_BUDGET,
             flood_work: FLOOD_WORK,
             keys: BTreeMap::new(),
+            cap: PARTY_CAPS[cap as usize % PARTY_CAPS.len()],
         }
     }
 
@@ -329,6 +371,9 @@ impl<S: RefSample> Harness<S> {
 
     /// One operation, on the session, the model and the others, checked.
     fn step(&mut self, op: &Op) {
+        if op.joins() && self.model.parties.len() >= self.cap {
+            return;
+        }
         match *op {
             Op::Join(r) => self.join_role(r),
             Op::JoinSupervisor(mode) => self.join_supervisor(mode),

@@ -134,11 +134,32 @@ impl<S: RefSample> Harness<S> {
     /// for each that checks anything, none for the others. They last the
     /// tick: after it a resampler or a concealer in one could remember
     /// what it hid, where the next tick checks other listeners.
+    ///
+    /// Each is copied into the memory of a shadow of an earlier tick
+    /// (`clone_from`), so that most ticks allocate nothing for them.
     pub(super) fn ready_shadows(&mut self, hidden: &Hidden) {
         for (k, slot) in self.shadows.iter_mut().enumerate() {
-            *slot = hidden.useful(k).then(|| Shadow {
-                session: self.twin.clone(),
-            });
+            if !hidden.useful(k) {
+                continue;
+            }
+            let session = match self.spare_shadows.pop() {
+                Some(mut spare) => {
+                    spare.clone_from(&self.twin);
+                    spare
+                }
+                None => self.twin.clone(),
+            };
+            *slot = Some(Shadow { session });
+        }
+    }
+
+    /// After the tick: the shadows are gone, their memory kept for the
+    /// next tick's.
+    pub(super) fn drop_shadows(&mut self) {
+        for slot in &mut self.shadows {
+            if let Some(shadow) = slot.take() {
+                self.spare_shadows.push(shadow.session);
+            }
         }
     }
 

@@ -317,7 +317,7 @@ impl<S: RefSample> Harness<S> {
         }
         self.check_taps(tick, &hidden);
         // The shadows last the tick (see `ready_shadows`).
-        self.shadows = Default::default();
+        self.drop_shadows();
         if gated {
             for t in self
                 .model
