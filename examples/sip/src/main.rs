@@ -25,7 +25,6 @@
 //! where), 1 if it cannot listen.
 
 mod call;
-mod config;
 mod dtmf_relay;
 mod g722;
 mod media;
@@ -42,7 +41,7 @@ use rsipstack::transport::TransportLayer;
 use rsipstack::EndpointBuilder;
 use tokio_util::sync::CancellationToken;
 
-use config::Config;
+use barge_sip::config::{self, Config};
 use pbx::Pbx;
 
 const USAGE: &str = "usage: barge-sip --config FILE [--listen IP:PORT]   (default 127.0.0.1:5060)";
