@@ -85,7 +85,7 @@ fn which(name: &str) -> Option<PathBuf> {
 #[derive(Default)]
 struct Processes {
     children: Vec<(String, Child)>,
-    webdriver_session: Option<(SocketAddr, String)>,
+    webdriver_sessions: Vec<(SocketAddr, String)>,
 }
 
 impl Processes {
@@ -101,7 +101,7 @@ impl Processes {
 
 impl Drop for Processes {
     fn drop(&mut self) {
-        if let Some((driver, session)) = self.webdriver_session.take() {
+        for (driver, session) in self.webdriver_sessions.drain(..) {
             let _ = http(driver, "DELETE", &format!("/session/{session}"), "", 10);
         }
         for (_, child) in self.children.iter_mut().rev() {
@@ -126,14 +126,30 @@ fn http(
     body: &str,
     timeout_s: u64,
 ) -> std::io::Result<(u16, String)> {
+    http_with(to, method, path, &[], body, timeout_s)
+}
+
+/// [`http`] with more headers.
+fn http_with(
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout_s: u64,
+) -> std::io::Result<(u16, String)> {
     let timeout = Duration::from_secs(timeout_s);
     let mut stream = TcpStream::connect_timeout(&to, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {to}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut response = Vec::new();
@@ -228,6 +244,73 @@ impl Driver {
 
     fn script(&self, js: &str) -> Value {
         self.call("POST", "/execute/sync", json!({"script": js, "args": []}))
+    }
+
+    /// Types `text` into the element `css`.
+    fn type_into(&self, css: &str, text: &str, deadline: Instant) {
+        let id = wait_for(deadline, &format!("{css} on the page"), || {
+            self.find(css).ok_or(())
+        });
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    /// Signs in on the page as `user` with `password`, and waits until the
+    /// console shows.
+    fn sign_in(&self, user: &str, password: &str, deadline: Instant) {
+        self.type_into("#user", user, deadline);
+        self.type_into("#password", password, deadline);
+        self.click("#btn-signin", deadline);
+        wait_for(deadline, &format!("{user} signed in"), || {
+            let me = self.script("return window.dashboard.me && window.dashboard.me.user;");
+            let listed = self
+                .script("return !!(window.dashboard.state && window.dashboard.state.supervisor);");
+            if me == json!(user) && listed == json!(true) {
+                Ok(())
+            } else {
+                Err((me, listed))
+            }
+        });
+    }
+
+    /// The state as the page last received it (for its supervisor).
+    fn state(&self) -> Value {
+        self.script("return window.dashboard.state;")
+    }
+
+    /// The page's session cookie (`name=value`), as WebDriver reads it
+    /// (it is `HttpOnly`: the page's script cannot).
+    fn cookie(&self) -> String {
+        let c = self.call("GET", "/cookie/barge_session", Value::Null);
+        format!(
+            "barge_session={}",
+            c["value"].as_str().expect("the session cookie")
+        )
+    }
+
+    /// A `POST` with this browser's sign-in (cookie and CSRF token) sent
+    /// from outside the page, as one forced past it would be.
+    fn forced_post(&self, app: SocketAddr, path: &str) -> (u16, String) {
+        let cookie = self.cookie();
+        let csrf = self.script("return window.dashboard.me.csrf;");
+        let csrf = csrf.as_str().expect("a CSRF token").to_string();
+        let origin = format!("http://{app}");
+        http_with(
+            app,
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("X-CSRF-Token", &csrf),
+                ("Origin", &origin),
+            ],
+            "",
+            10,
+        )
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 }
 
@@ -379,121 +462,163 @@ struct Dashboard {
     app: SocketAddr,
 }
 
+/// The SIP example's sample config: its supervisors and their passwords
+/// (`USER-sample-password`), teams and grants; the calls' agents are its
+/// extensions' (calls 1 and 2 team A's, 3 and 4 team B's).
+fn sample_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sip/pbx.toml")
+}
+
 impl Dashboard {
-    /// Starts the example with `args` (beside `--listen`), chromedriver and
-    /// a headless Chromium (profile in `profile`, microphone playing `mic`)
-    /// on its page, each by `deadline`.
+    /// Starts the example with `args` (beside `--listen` and the sample
+    /// config), chromedriver and a headless Chromium (profile in
+    /// `profile`, microphone playing `mic`) on its page, signed in as
+    /// `user`, each by `deadline`.
     fn open(
         chromium: &Path,
         chromedriver: &Path,
         args: &[&str],
         profile: &Path,
         mic: Option<&Path>,
+        user: &str,
         deadline: Instant,
     ) -> Dashboard {
-        let mut processes = Processes::default();
-        let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
-        let dashboard = processes.spawn(
-            "dashboard",
-            Command::new(exe)
-                .args(["--listen", "127.0.0.1:0"])
-                .args(args)
-                .stdout(Stdio::piped()),
+        let (mut processes, app, page) = start(args, deadline);
+        let browser = open_browser(
+            &mut processes,
+            chromium,
+            chromedriver,
+            &page,
+            profile,
+            mic,
+            deadline,
         );
-        let stdout = dashboard.stdout.take().expect("piped stdout");
-        let (lines, said) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = lines.send(line);
-            }
-        });
-        let page = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = said
-                .recv_timeout(left.min(Duration::from_secs(30)))
-                .expect("the dashboard printed no address");
-            if let Some(at) = line.find("http://") {
-                let url = line[at..].split_whitespace().next().unwrap().to_string();
-                break url;
-            }
-        };
-        let app: SocketAddr = page
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .expect("a socket address");
-
-        let port = free_port();
-        processes.spawn(
-            "chromedriver",
-            Command::new(chromedriver)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
-        loop {
-            if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
-                if body.contains("\"ready\":true") {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not start in time"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let mut chromium_args = vec![
-            "--headless=new".to_string(),
-            "--no-sandbox".to_string(),
-            "--disable-gpu".to_string(),
-            "--disable-quic".to_string(),
-            "--no-first-run".to_string(),
-            "--disable-background-networking".to_string(),
-            "--disable-component-update".to_string(),
-            "--disable-sync".to_string(),
-            format!("--user-data-dir={}", profile.display()),
-            "--window-size=1280,800".to_string(),
-            "--use-fake-ui-for-media-stream".to_string(),
-            "--use-fake-device-for-media-stream".to_string(),
-            "--autoplay-policy=no-user-gesture-required".to_string(),
-            // The page's server is on loopback, and so is its media.
-            "--allow-loopback-in-peer-connection".to_string(),
-        ];
-        if let Some(mic) = mic {
-            chromium_args.push(format!(
-                "--use-file-for-fake-audio-capture={}",
-                mic.display()
-            ));
-        }
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium.to_string_lossy(),
-                "args": chromium_args,
-            }
-        }}});
-        let (status, text) = http(driver_at, "POST", "/session", &caps.to_string(), 60)
-            .expect("new WebDriver session");
-        assert_eq!(status, 200, "chromedriver refused the session: {text}");
-        let created: Value = serde_json::from_str(&text).expect("JSON");
-        let session = created["value"]["sessionId"]
-            .as_str()
-            .expect("a session id")
-            .to_string();
-        processes.webdriver_session = Some((driver_at, session.clone()));
-        let browser = Driver {
-            at: driver_at,
-            session,
-        };
-        browser.call("POST", "/url", json!({ "url": page }));
+        browser.sign_in(user, &format!("{user}-sample-password"), deadline);
         Dashboard {
             processes,
             browser,
             app,
         }
     }
+}
+
+/// Starts the example with `args` beside `--listen` and the sample
+/// config: its processes, its address and its page's URL.
+fn start(args: &[&str], deadline: Instant) -> (Processes, SocketAddr, String) {
+    let mut processes = Processes::default();
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
+    let dashboard = processes.spawn(
+        "dashboard",
+        Command::new(exe)
+            .args(["--listen", "127.0.0.1:0", "--config"])
+            .arg(sample_config())
+            .args(args)
+            .stdout(Stdio::piped()),
+    );
+    let stdout = dashboard.stdout.take().expect("piped stdout");
+    let (lines, said) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let page = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = said
+            .recv_timeout(left.min(Duration::from_secs(30)))
+            .expect("the dashboard printed no address");
+        if let Some(at) = line.find("http://") {
+            let url = line[at..].split_whitespace().next().unwrap().to_string();
+            break url;
+        }
+    };
+    let app: SocketAddr = page
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("a socket address");
+    (processes, app, page)
+}
+
+/// Starts chromedriver and a headless Chromium (profile in `profile`,
+/// microphone playing `mic`) on `page`, by `deadline`.
+fn open_browser(
+    processes: &mut Processes,
+    chromium: &Path,
+    chromedriver: &Path,
+    page: &str,
+    profile: &Path,
+    mic: Option<&Path>,
+    deadline: Instant,
+) -> Driver {
+    let port = free_port();
+    processes.spawn(
+        "chromedriver",
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
+            if body.contains("\"ready\":true") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start in time"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut chromium_args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".to_string(),
+        "--disable-gpu".to_string(),
+        "--disable-quic".to_string(),
+        "--no-first-run".to_string(),
+        "--disable-background-networking".to_string(),
+        "--disable-component-update".to_string(),
+        "--disable-sync".to_string(),
+        format!("--user-data-dir={}", profile.display()),
+        "--window-size=1280,800".to_string(),
+        "--use-fake-ui-for-media-stream".to_string(),
+        "--use-fake-device-for-media-stream".to_string(),
+        "--autoplay-policy=no-user-gesture-required".to_string(),
+        // The page's server is on loopback, and so is its media.
+        "--allow-loopback-in-peer-connection".to_string(),
+    ];
+    if let Some(mic) = mic {
+        chromium_args.push(format!(
+            "--use-file-for-fake-audio-capture={}",
+            mic.display()
+        ));
+    }
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium.to_string_lossy(),
+            "args": chromium_args,
+        }
+    }}});
+    let (status, text) =
+        http(driver_at, "POST", "/session", &caps.to_string(), 60).expect("new WebDriver session");
+    assert_eq!(status, 200, "chromedriver refused the session: {text}");
+    let created: Value = serde_json::from_str(&text).expect("JSON");
+    let session = created["value"]["sessionId"]
+        .as_str()
+        .expect("a session id")
+        .to_string();
+    processes
+        .webdriver_sessions
+        .push((driver_at, session.clone()));
+    let browser = Driver {
+        at: driver_at,
+        session,
+    };
+    browser.call("POST", "/url", json!({ "url": page }));
+    browser
 }
 
 /// Chromium and chromedriver, or `None` (said) where they are missing and
@@ -547,13 +672,12 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
         &["--record", &record.to_string_lossy()],
         &profile,
         Some(&mic),
+        // A team lead of team A, on a call of team A.
+        "sam",
         deadline,
     );
 
-    let state = || -> Value {
-        let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
-        serde_json::from_str(&body).expect("the state is JSON")
-    };
+    let state = || browser.state();
     // Waits until the supervisor is on the call in `mode` and its browser
     // has sent PHASE_PACKETS packets since.
     let hold = |mode: &str| {
@@ -598,7 +722,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     let end_state = state();
 
     // Stop the example: it completes its recording and exits.
-    let (status, body) = http(app, "POST", "/quit", "", 10).unwrap_or((0, String::new()));
+    let (status, body) = browser.forced_post(app, "/quit");
     assert!(status == 200 || status == 0, "POST /quit: {status} {body}");
     let left = deadline.saturating_duration_since(Instant::now());
     let exit = processes.children[0]
@@ -831,8 +955,16 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
     let Dashboard {
         processes,
         browser,
-        app,
-    } = Dashboard::open(&chromium, &chromedriver, &[], &profile, None, deadline);
+        app: _,
+    } = Dashboard::open(
+        &chromium,
+        &chromedriver,
+        &[],
+        &profile,
+        None,
+        "sam",
+        deadline,
+    );
 
     // The last call listed that needs no attention goes silent.
     let before = wait_for(deadline, "the page listed every call", || {
@@ -871,8 +1003,7 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
         .trim_start_matches("call-")
         .parse()
         .expect("a call's number");
-    let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
-    let state: Value = serde_json::from_str(&body).expect("the state is JSON");
+    let state = browser.state();
     let card = &state["calls"][n - 1];
     assert_eq!(card["silent"], json!(true), "{card}");
     assert!(
