@@ -83,6 +83,14 @@ pub enum Command {
         /// The answer.
         reply: Answer,
     },
+    /// The supervisor hangs up: it leaves its call (which goes on) and its
+    /// browser's connection ends; it stays signed in.
+    HangUp {
+        /// Who.
+        sup: u64,
+        /// The answer.
+        reply: Answer,
+    },
     /// A supervisor's browser's SDP offer; the answer is the SDP answer.
     Offer {
         /// Whose.
@@ -356,6 +364,15 @@ impl MediaLoop {
                     )
                 });
                 let _ = reply.send(result);
+            }
+            Command::HangUp { sup, reply } => {
+                if let Some(call) = self.supervisors.get(&sup).and_then(|s| s.seat) {
+                    if let Some(r) = self.recorder.as_mut() {
+                        r.request(tick, call + 1, "hang-up");
+                    }
+                }
+                self.hang_up(sup)?;
+                let _ = reply.send(Ok("hung up".into()));
             }
             Command::Offer { sup, sdp, reply } => {
                 let result = match self.supervisors.get_mut(&sup) {

@@ -9,6 +9,7 @@
 //! | `GET /me` | who is signed in, and the CSRF token | 401 |
 //! | `GET /state`, `GET /events` (server-sent) | the calls, and what this supervisor may do on each | 401 |
 //! | `POST /offer` (SDP) | connects the browser's microphone and speaker: the SDP answer | 401 |
+//! | `POST /hangup` | hangs the browser up: it leaves its call, which goes on | 401 |
 //! | `POST /calls/N/{monitor,whisper,barge,leave}` | joins, switches, leaves, as the supervisor's barge identity | 401, 403 refused by barge's policy (on the call's audit trail), 404, 409 |
 //! | `POST /calls/N/{silence,talk}` | the simulated call's parties go silent, or talk again | 401 |
 //! | `POST /quit` (with `--record` only) | completes the recording and stops | 401 |
@@ -188,6 +189,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/state", get(state))
         .route("/events", get(events))
         .route("/offer", post(offer))
+        .route("/hangup", post(hangup))
         .route("/calls/{n}/{action}", post(action))
         .route("/quit", post(quit))
         .layer(middleware::from_fn_with_state(app.clone(), guard))
@@ -492,6 +494,12 @@ async fn offer(State(app): State<Arc<App>>, auth: Auth, sdp: String) -> Result<R
     let sup = auth.sign_in.sup;
     let answer = app.ask(|reply| Command::Offer { sup, sdp, reply }).await?;
     Ok(([(header::CONTENT_TYPE, "application/sdp")], answer).into_response())
+}
+
+async fn hangup(State(app): State<Arc<App>>, auth: Auth) -> Result<Json<Value>, Fail> {
+    let sup = auth.sign_in.sup;
+    let done = app.ask(|reply| Command::HangUp { sup, reply }).await?;
+    Ok(Json(json!({ "done": done })))
 }
 
 async fn action(

@@ -483,7 +483,7 @@ impl Dashboard {
         user: &str,
         deadline: Instant,
     ) -> Dashboard {
-        let (mut processes, app, page) = start(args, deadline);
+        let (mut processes, app, page) = start_example(args, deadline);
         let browser = open_browser(
             &mut processes,
             chromium,
@@ -504,7 +504,7 @@ impl Dashboard {
 
 /// Starts the example with `args` beside `--listen` and the sample
 /// config: its processes, its address and its page's URL.
-fn start(args: &[&str], deadline: Instant) -> (Processes, SocketAddr, String) {
+fn start_example(args: &[&str], deadline: Instant) -> (Processes, SocketAddr, String) {
     let mut processes = Processes::default();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
     let dashboard = processes.spawn(
@@ -1059,4 +1059,265 @@ fn base64(text: &str) -> Vec<u8> {
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
     out
+}
+
+/// Waits until `browser`'s supervisor is on call `call` in `mode`, its
+/// WebRTC leg connected, and its browser has sent `packets` packets since.
+fn hold_on(browser: &Driver, call: usize, mode: &str, packets: u64, deadline: Instant) -> Value {
+    let mut since = None;
+    wait_for(
+        deadline,
+        &format!("{mode} on call {call} with audio"),
+        || {
+            let state = browser.state();
+            let s = &state["supervisor"];
+            if s["call"] == json!(call) && s["mode"] == json!(mode) && s["webrtc"] == "connected" {
+                let n = s["packets_in"].as_u64().unwrap_or(0);
+                if n >= *since.get_or_insert(n) + packets {
+                    return Ok(state);
+                }
+            }
+            Err(s.clone())
+        },
+    )
+}
+
+/// The ticks of call `call` in the recording at which the other party's
+/// voice is not exactly what `heard` holds, from `from` on: none while a
+/// party hears only the other party.
+fn beyond_the_other(record: &Path, call: usize, from: u64) -> [usize; 2] {
+    let read = |name: &str| {
+        read_mono16(&record.join(format!("call{call}-{name}.wav")))
+            .expect(name)
+            .1
+    };
+    let (cs, ch) = (read("customer-said"), read("customer-heard"));
+    let (as_, ah) = (read("agent-said"), read("agent-heard"));
+    let ticks = (ch.len() / SPF) as u64;
+    let count = |heard: &[i16], said: &[i16]| {
+        residual(heard, said, from, ticks)
+            .iter()
+            .filter(|&&d| d != 0)
+            .count()
+    };
+    [count(&ch, &as_), count(&ah, &cs)]
+}
+
+/// Stops the example (it completes its recording) through `browser`'s
+/// sign-in, and waits for it to exit.
+fn quit(processes: &mut Processes, browser: &Driver, app: SocketAddr, deadline: Instant) {
+    let (status, body) = browser.forced_post(app, "/quit");
+    assert_eq!(status, 200, "POST /quit: {body}");
+    let left = deadline.saturating_duration_since(Instant::now());
+    let exit = processes.children[0]
+        .1
+        .wait_timeout(left)
+        .expect("wait for the dashboard")
+        .expect("the dashboard did not stop in time");
+    assert!(exit.success(), "the dashboard exited with {exit}");
+}
+
+#[test]
+fn a_qa_supervisor_may_only_listen_and_a_forced_whisper_changes_nothing() {
+    let Some((chromium, chromedriver)) = browser_tools("dashboard_qa") else {
+        return;
+    };
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(120);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-qa");
+    let record = out.join("record");
+    let profile = out.join("chromium-profile");
+    let _ = std::fs::remove_dir_all(&record);
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-qa");
+    let mic = out.join("supervisor-mic.wav");
+    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    let Dashboard {
+        mut processes,
+        browser,
+        app,
+    } = Dashboard::open(
+        &chromium,
+        &chromedriver,
+        &["--record", &record.to_string_lossy()],
+        &profile,
+        Some(&mic),
+        "quinn",
+        deadline,
+    );
+
+    // Whisper and Barge are disabled, saying why; Monitor is not.
+    browser.click(&format!("#call-{CALL}"), deadline);
+    let buttons = wait_for(deadline, "the buttons for call 2", || {
+        let b = browser.script(
+            "return ['monitor', 'whisper', 'barge'].map((a) => { \
+               const b = document.querySelector('#btn-' + a); return [b.disabled, b.title]; });",
+        );
+        if b[1][0] == json!(true) {
+            Ok(b)
+        } else {
+            Err(b)
+        }
+    });
+    assert_eq!(buttons[0][0], json!(false), "{buttons}");
+    for i in [1, 2] {
+        assert_eq!(buttons[i][0], json!(true), "{buttons}");
+        let why = buttons[i][1].as_str().unwrap_or_default();
+        assert!(why.contains("may not use"), "{buttons}");
+    }
+    let shown = browser.script("return document.querySelector('#why').innerText;");
+    assert!(
+        shown
+            .as_str()
+            .unwrap_or_default()
+            .contains("Whisper: supervisor \"quinn\" may not use whisper"),
+        "{shown}"
+    );
+
+    // Quinn monitors; the same requests forced past the page are refused.
+    browser.click("#btn-monitor", deadline);
+    hold_on(&browser, CALL, "monitor", 100, deadline);
+    let mut refused = Vec::new();
+    for mode in ["whisper", "barge"] {
+        refused.push(browser.forced_post(app, &format!("/calls/{CALL}/{mode}")));
+    }
+    let state = hold_on(&browser, CALL, "monitor", 100, deadline);
+    let events = state["calls"][CALL - 1]["events"].to_string();
+    quit(&mut processes, &browser, app, deadline);
+    drop(processes);
+    let _ = std::fs::remove_dir_all(&profile);
+
+    for (status, body) in &refused {
+        assert_eq!(*status, 403, "{body}");
+        assert!(body.contains("may not use"), "{body}");
+    }
+    assert_eq!(events.matches("REFUSED").count(), 2, "{events}");
+    // Who hears whom, from the legs: quinn only ever monitored, and the
+    // customer and the agent heard only each other, sample for sample.
+    let log = std::fs::read_to_string(record.join("log.txt")).expect("log.txt");
+    let ticks = read_mono16(&record.join(format!("call{CALL}-customer-heard.wav")))
+        .expect("customer-heard")
+        .1
+        .len() as u64
+        / SPF as u64;
+    let modes: Vec<String> = phases(&log, ticks).into_iter().map(|p| p.2).collect();
+    assert_eq!(modes, ["monitor"], "log:\n{log}");
+    assert_eq!(log.matches(" refused ").count(), 2, "log:\n{log}");
+    assert_eq!(beyond_the_other(&record, CALL, 1), [0, 0], "log:\n{log}");
+    let heard = read_mono16(&record.join("supervisor-heard.wav"))
+        .expect("supervisor-heard")
+        .1;
+    assert!(rms(&heard) > 100.0, "quinn heard nothing of the call");
+    println!(
+        "dashboard_qa: refused {refused:?}; log:\n  {}\n{:.1} s in all",
+        log.lines().collect::<Vec<_>>().join("\n  "),
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn two_supervisors_on_two_calls_and_one_hangs_up() {
+    let Some((chromium, chromedriver)) = browser_tools("dashboard_two") else {
+        return;
+    };
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(150);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-two");
+    let record = out.join("record");
+    let _ = std::fs::remove_dir_all(&record);
+    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-two");
+    let mic = out.join("supervisor-mic.wav");
+    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    let (mut processes, app, page) =
+        start_example(&["--record", &record.to_string_lossy()], deadline);
+    // Sam (team A's lead) whispers on call 2; lee (team B's) barges on call 3.
+    let mut browsers = Vec::new();
+    for (user, call, mode) in [("sam", 2, "whisper"), ("lee", 3, "barge")] {
+        let profile = out.join(format!("chromium-profile-{user}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        let b = open_browser(
+            &mut processes,
+            &chromium,
+            &chromedriver,
+            &page,
+            &profile,
+            Some(&mic),
+            deadline,
+        );
+        b.sign_in(user, &format!("{user}-sample-password"), deadline);
+        b.click(&format!("#call-{call}"), deadline);
+        b.click(&format!("#btn-{mode}"), deadline);
+        browsers.push((b, call, mode, profile));
+    }
+    for (b, call, mode, _) in &browsers {
+        hold_on(b, *call, mode, 100, deadline);
+    }
+    let (sam, lee) = (&browsers[0].0, &browsers[1].0);
+    // Each page shows the other supervisor on the other call.
+    let seen = lee.state();
+    let on = |state: &Value, n: usize| -> Vec<String> {
+        state["calls"][n - 1]["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["role"] == "supervisor")
+            .map(|p| format!("{} {}", p["who"], p["mode"]))
+            .collect()
+    };
+    assert_eq!(on(&seen, 2), ["\"sam\" \"whisper\""], "{seen}");
+    assert_eq!(on(&seen, 3), ["\"lee\" \"barge\""], "{seen}");
+
+    // Sam hangs up: call 2 goes on without a supervisor, lee stays on call 3.
+    sam.click("#btn-hangup", deadline);
+    let after = wait_for(deadline, "call 2 without sam", || {
+        let s = lee.state();
+        if on(&s, 2).is_empty() {
+            Ok(s)
+        } else {
+            Err(on(&s, 2))
+        }
+    });
+    let tick_then = after["calls"][1]["tick"].as_u64().expect("a tick");
+    let later = hold_on(lee, 3, "barge", 150, deadline);
+    assert!(later["calls"][1]["tick"].as_u64().unwrap_or(0) > tick_then + 100);
+    assert_eq!(on(&later, 3), ["\"lee\" \"barge\""], "{later}");
+    assert_eq!(sam.state()["supervisor"]["webrtc"], json!("none"));
+    quit(&mut processes, lee, app, deadline);
+    drop(processes);
+    for (_, _, _, profile) in &browsers {
+        let _ = std::fs::remove_dir_all(profile);
+    }
+
+    // From the legs: after sam left, call 2's customer and agent heard each
+    // other and nothing else, to the end; call 3's customer heard lee.
+    let log = std::fs::read_to_string(record.join("log.txt")).expect("log.txt");
+    let left = log
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.len() >= 4 && w[1] == "2" && w[2] == "left" && w[3] == "supervisor")
+                .then(|| w[0].parse::<u64>().expect("a tick"))
+        })
+        .next()
+        .unwrap_or_else(|| panic!("sam never left call 2; log:\n{log}"));
+    let ticks2 = read_mono16(&record.join("call2-customer-heard.wav"))
+        .expect("call 2")
+        .1
+        .len()
+        / SPF;
+    assert!(ticks2 as u64 > left + 100, "call 2 went on after sam left");
+    // From the tick after the leave: barge's routes ramp closed within it.
+    assert_eq!(
+        beyond_the_other(&record, 2, left + 1),
+        [0, 0],
+        "log:\n{log}"
+    );
+    let [c3, a3] = beyond_the_other(&record, 3, left + 1);
+    assert!(c3 > 0 && a3 > 0, "call 3's parties no longer heard lee");
+    println!(
+        "dashboard_two: sam left call 2 at tick {left}; call 2 went on to tick {ticks2}; {:.1} s in all",
+        start.elapsed().as_secs_f64()
+    );
 }
