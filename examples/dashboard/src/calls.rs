@@ -9,9 +9,10 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use barge::tone::Cadence;
 use barge::{
-    Alert, BeforeDisclosure, CallSignals, Consent, Error, Event, Format, Identity, Join, Mode,
-    PartyId, Policy, Reason as Why, Refusal, Role, Session,
+    Alert, Audience, BeforeDisclosure, CallSignals, Consent, Error, Event, Format, Identity, Join,
+    Mode, PartyId, Policy, Reason as Why, Refusal, Role, Session, ToneSpec,
 };
 
 use super::attention::{Attention, Reason, SIGNALS};
@@ -30,6 +31,19 @@ pub const SUPERVISOR_FORMAT: Format = match Format::new(48000, 20) {
 /// Samples of one 20 ms frame of the call and of the supervisor's leg.
 pub const CALL_SPF: usize = CALL_FORMAT.samples_per_frame();
 pub const SUPERVISOR_SPF: usize = SUPERVISOR_FORMAT.samples_per_frame();
+/// The simulated callers' numbers, call 1 first: the last is from a
+/// state whose law asks for every party's consent (the sample config's
+/// `[consent]` prefixes), so its call needs a disclosure.
+pub const CALLERS: [&str; CALLS] = [
+    "+12025550101",
+    "+12025550102",
+    "+12025550103",
+    "+14155550104",
+];
+/// The disclosure prompt, as a tone standing in for the recorded "this
+/// call may be monitored": 440 Hz for 3 s, to the customer only (the SIP
+/// example's).
+pub const DISCLOSURE: ToneSpec = ToneSpec::single(440.0, -16.0, Cadence::once(3000));
 /// Audit lines kept per call for the page.
 const EVENTS_KEPT: usize = 40;
 /// Ticks over which a level is averaged for the page (200 ms).
@@ -111,14 +125,30 @@ pub struct SimCall {
 
 impl SimCall {
     /// Call `n` (1-based), its agent `agent`, under `policy` (`None`:
-    /// every supervisor may do everything).
-    pub fn new(n: usize, agent: Identity, policy: Option<Arc<Policy>>) -> Result<SimCall, Error> {
+    /// every supervisor may do everything). With `disclose`, the call
+    /// needs a disclosure: it plays [`DISCLOSURE`] to the customer first,
+    /// and supervisors who join before it has played are held silent
+    /// (they hear nothing of the call).
+    pub fn new(
+        n: usize,
+        agent: Identity,
+        policy: Option<Arc<Policy>>,
+        disclose: bool,
+    ) -> Result<SimCall, Error> {
         let scenario = Scenario::of_call(n);
         let (voices, quiet) = scenario.voices(CALL_FORMAT.rate().hz());
         let mut session = Session::new(CALL_FORMAT);
         session.set_policy(policy.clone())?;
+        if disclose {
+            session.require_disclosure(BeforeDisclosure::HoldSilent)?;
+        }
         let c = session.join(Role::Customer)?;
         let a = session.join(Join::agent().identity(agent))?;
+        if disclose {
+            let prompt = session.join(Join::announcement(Audience::CUSTOMERS))?;
+            session.play(prompt, &DISCLOSURE)?;
+            session.set_disclosure(prompt)?;
+        }
         session.enable_signals(SIGNALS)?;
         let frames = voices[0].len() / CALL_SPF;
         // The calls that go well start at other points of their script,
@@ -147,6 +177,12 @@ impl SimCall {
         };
         call.drain_events(None);
         Ok(call)
+    }
+
+    /// Whether anyone may listen yet.
+    #[cfg(test)]
+    pub fn consent(&self) -> Consent {
+        self.session.consent()
     }
 
     /// Supervisor `sup`'s party here, if it is on this call.
@@ -343,25 +379,38 @@ impl SimCall {
                     // Only supervisors change modes and volumes here.
                     .unwrap_or_else(|_| "supervisor".into())
             };
+            // The person, by the key of its identity, where it has one.
+            let named =
+                |label: Option<barge::Label>| label.map_or(String::new(), |l| format!("{l} "));
             let text = match e {
                 Event::Joined {
-                    party, role, mode, ..
+                    party,
+                    role,
+                    mode,
+                    label,
+                    ..
                 } => match mode {
-                    Some(m) => format!("{role} {party} joined in {m}"),
-                    None => format!("{role} {party} joined"),
+                    Some(m) => format!("{role} {}{party} joined in {m}", named(label)),
+                    None => format!("{role} {}{party} joined", named(label)),
                 },
-                Event::Left { party, role, .. } => format!("{role} {party} left"),
+                Event::Left {
+                    party, role, label, ..
+                } => format!("{role} {}{party} left", named(label)),
                 Event::ModeChanged {
-                    party, from, to, ..
+                    party,
+                    label,
+                    from,
+                    to,
+                    ..
                 } => {
-                    format!("{} {party}: {from} → {to}", role(party))
+                    format!("{} {}{party}: {from} → {to}", role(party), named(label))
                 }
                 Event::VolumeChanged { party, to, .. } => {
                     format!("{} {party}: volume {to:?}", role(party))
                 }
                 Event::Dropped { count, .. } => format!("{count} events dropped"),
                 Event::Refused { .. } => e.to_string(),
-                other => format!("{other:?}"),
+                other => other.to_string(),
             };
             if let Some(r) = recorder.as_deref_mut() {
                 r.event(self.n, &e);
@@ -384,9 +433,10 @@ impl SimCall {
     pub fn json(&mut self, out: &mut String) {
         let _ = write!(
             out,
-            "{{\"n\":{},\"name\":\"Call {}\",\"tick\":{},\"parties\":[",
+            "{{\"n\":{},\"name\":\"Call {}\",\"caller\":\"{}\",\"tick\":{},\"parties\":[",
             self.n,
             self.n,
+            CALLERS.get(self.n - 1).copied().unwrap_or_default(),
             self.session.tick()
         );
         let parties: Vec<_> = self.session.parties().collect();
@@ -523,9 +573,46 @@ mod test {
     }
 
     #[test]
+    fn a_call_that_needs_a_disclosure_holds_its_supervisors_silent_until_it_has_played() {
+        let mut call = SimCall::new(2, agent(), None, true).unwrap();
+        assert!(matches!(call.consent(), Consent::Pending(_)));
+        let quinn = Identity::new(barge::Label::new("quinn").unwrap());
+        call.set_supervisor(7, "quinn", quinn, Mode::Monitor)
+            .unwrap();
+        let from = HashMap::from([(7, vec![0i16; SUPERVISOR_SPF])]);
+        let mut to = HashMap::new();
+        let mut heard_before = 0.0f64;
+        let mut ticks = 0;
+        while matches!(call.consent(), Consent::Pending(_)) {
+            call.tick(&from, &mut to, None).unwrap();
+            heard_before = heard_before.max(mean_square(&to[&7]));
+            ticks += 1;
+            assert!(ticks < 200, "the disclosure never completed");
+        }
+        // 3 s of prompt, give or take its first and last ticks.
+        assert!((149..=152).contains(&ticks), "{ticks} ticks");
+        assert_eq!(
+            heard_before, 0.0,
+            "the supervisor heard the call before its disclosure"
+        );
+        let mut heard_after = 0.0f64;
+        for _ in 0..100 {
+            call.tick(&from, &mut to, None).unwrap();
+            heard_after = heard_after.max(mean_square(&to[&7]));
+        }
+        assert!(
+            heard_after > 1e-5,
+            "the supervisor hears the call once it has played"
+        );
+        let mut json = String::new();
+        call.json(&mut json);
+        assert!(json.contains("\"consent\":\"given\""), "{json}");
+    }
+
+    #[test]
     fn a_call_going_well_shows_both_talking_and_needs_no_attention() {
         for n in [1, 2] {
-            let mut call = SimCall::new(n, agent(), None).unwrap();
+            let mut call = SimCall::new(n, agent(), None, false).unwrap();
             let mut both_heard = [false; 2];
             let flagged = run_until(&mut call, 36.0, |c| {
                 let s = c.signals();
@@ -551,7 +638,7 @@ mod test {
 
     #[test]
     fn a_call_that_goes_silent_needs_attention_for_its_dead_air_until_it_talks() {
-        let mut call = SimCall::new(1, agent(), None).unwrap();
+        let mut call = SimCall::new(1, agent(), None, false).unwrap();
         run_until(&mut call, 10.0, |_| false);
         call.set_silent(true);
         let took = run_until(&mut call, 10.0, |c| !c.reasons().is_empty()).expect("dead air");
@@ -584,7 +671,7 @@ mod test {
 
     #[test]
     fn the_monologue_call_flags_its_agent() {
-        let mut call = SimCall::new(3, agent(), None).unwrap();
+        let mut call = SimCall::new(3, agent(), None, false).unwrap();
         run_until(&mut call, 45.0, |c| !c.reasons().is_empty()).expect("a monologue");
         let reasons = call.reasons();
         let mono = MONOLOGUE.as_millis() as u64;
@@ -604,7 +691,7 @@ mod test {
 
     #[test]
     fn the_interrupting_call_flags_its_customer() {
-        let mut call = SimCall::new(4, agent(), None).unwrap();
+        let mut call = SimCall::new(4, agent(), None, false).unwrap();
         let took = run_until(&mut call, 30.0, |c| !c.reasons().is_empty()).expect("interruptions");
         // At the third, 1 s into the customer's turn from 11.5 s.
         assert!((620..=640).contains(&took), "{took} ticks");

@@ -1,22 +1,61 @@
-//! A supervisor's live-call dashboard in the browser, with the supervisor's
-//! microphone and speaker on WebRTC.
+//! The supervisor console: supervisors sign in, and monitor, whisper to or
+//! barge into live calls from the browser, with their microphone and
+//! speaker on WebRTC, as their grants allow.
 //!
 //! ```sh
-//! cargo run --release -p barge-dashboard [-- --listen ADDR] [--record DIR]
+//! cargo run --release -p barge-dashboard -- --config examples/sip/pbx.toml [--listen ADDR] [--record DIR]
+//! echo 'a new password' | cargo run --release -p barge-dashboard -- hash-password
 //! ```
 //!
 //! It prints the address of its page (`http://127.0.0.1:8000/` unless
-//! `--listen` says otherwise; it listens on loopback only by default). The
-//! page lists four simulated calls, each a customer and an agent talking
-//! (the quickstart's synthesized voices, 8 kHz, 20 ms, on scripts that loop:
-//! two calls going well, an agent who talks on for 38 s, a customer who
-//! cuts in on the agent; `script.rs`), with each party's mode and levels,
-//! updated five times a second. Pick a call, then Monitor, Whisper or Barge
-//! join it (or change mode) and Leave leaves it; the call's audit trail
-//! shows each change at the tick it takes effect. The first of these
-//! buttons asks for the microphone and connects the browser by WebRTC: the
-//! supervisor hears the call in the browser and, in whisper and barge, is
-//! heard on it.
+//! `--listen` or the config's `[console] listen` says otherwise). The page
+//! asks for a user and a password first: the supervisors of the config
+//! (the SIP example's file, `examples/sip/pbx.toml`, whose sample
+//! passwords are `sam-sample-password`, `lee-sample-password` and
+//! `quinn-sample-password`). It lists four simulated calls, each a customer
+//! and an agent talking (the quickstart's synthesized voices, 8 kHz, 20 ms,
+//! on scripts that loop: two calls going well, an agent who talks on for
+//! 38 s, a customer who cuts in on the agent; `script.rs`), with each
+//! party's mode and levels, updated five times a second. Each call's agent
+//! is one of the config's extensions' agents (calls 1 and 2 team A's,
+//! 3 and 4 team B's in the sample), and call 4's caller is from a state
+//! whose law asks for a disclosure (the config's `[consent]` prefixes): it
+//! plays one first, and shows "consent pending" until it has. Pick a call,
+//! then Monitor, Whisper or Barge join it (or change mode), Leave leaves it
+//! and Hang up ends the browser's connection; the call's audit trail shows
+//! each change at the tick it takes effect. The first of these buttons asks
+//! for the microphone and connects the browser by WebRTC: the supervisor
+//! hears the call in the browser and, in whisper and barge, is heard on it.
+//!
+//! # Who may do what
+//!
+//! Every join and mode change is made as the signed-in supervisor's barge
+//! identity (its key and groups from the config), on calls that carry the
+//! config's policy: barge decides, and the audit trail names the person.
+//! The page disables the buttons the supervisor may not use on the
+//! selected call and says why: for a supervisor on the call, barge's
+//! [`barge::Session::modes_for`]; for one who is not, what a join would
+//! check (the consent gate, then [`barge::Policy::allows_on_call`]). In the
+//! sample a team lead may monitor, whisper and barge on their own team's
+//! calls and QA may only monitor. A request forced past the page is refused
+//! by barge ([`barge::Error::Refused`]): 403, nothing changes, and the
+//! refusal is on the call's audit trail ([`barge::Event::Refused`]).
+//!
+//! Sign-in (`auth.rs`, `web.rs`): argon2 password hashes; a random session
+//! token in a cookie that is `HttpOnly`, `SameSite=Strict`, and `Secure`
+//! with the `__Host-` prefix over TLS; every `POST` must carry the
+//! sign-in's CSRF token (`X-CSRF-Token`) and come from the console's own
+//! origin (`Origin`, `Sec-Fetch-Site`); requests must name the console's
+//! host; failed sign-ins are slowed down per user (after 3 in a row: 1 s,
+//! then 2, 4, … up to 5 minutes) and per address (after 10), and the right
+//! password still signs in once the wait is over. Sign-ins last
+//! `[console] session_seconds` (8 hours by default).
+//!
+//! Plain HTTP only on loopback (`tls.rs`): on any other address the
+//! console serves HTTPS only, with the config's `tls_cert` and `tls_key`
+//! or a certificate it makes when it starts (`self_signed = true`; it
+//! prints the SHA-256 fingerprint to compare with the browser's), and
+//! refuses to start otherwise, in one line.
 //!
 //! # When to barge: call signals
 //!
@@ -43,33 +82,39 @@
 //! # Architecture
 //!
 //! ```text
-//!            HTTP (one thread per connection)          media loop (one thread)
-//!  browser ── GET /  /state  /events (SSE) ─────────── state snapshot (JSON) ◄──┐
-//!          ── POST /calls/N/{monitor,whisper,barge,leave,silence,talk}          │
-//!          ── POST /offer (SDP) ───── commands (mpsc) ─►  every 20 ms:           │
-//!                                                          4 × Session::mix ─────┘
-//!          ◄═ UDP: ICE, DTLS-SRTP, Opus RTP ══════════►  str0m Rtc + opus-rs
+//!            axum on tokio (web.rs)                     media loop (one thread, media.rs)
+//!  browser ── POST /login, GET /me ── sign-ins, throttle
+//!          ── GET /  /state  /events (SSE) ◄─────────── published every 200 ms (watch) ◄──┐
+//!          ── POST /calls/N/{monitor,whisper,barge,leave,silence,talk}                   │
+//!          ── POST /offer (SDP), /hangup ─ commands (mpsc) ─►  every 20 ms:               │
+//!                                                              4 × Session::mix_frames ───┘
+//!          ◄═ UDP: ICE, DTLS-SRTP, Opus RTP ══════════════►  one str0m Rtc + opus-rs per browser
 //! ```
 //!
 //! - **One media loop** owns all four [`barge::Session`]s, the UDP socket
-//!   and the WebRTC peer. It ticks every 20 ms on a deadline (late ticks are
-//!   not made up in a burst: the schedule restarts from now). Between
-//!   ticks it waits on the socket for at most the time to the next tick or
-//!   to str0m's next timeout, feeds what arrives to str0m
-//!   (`Input::Receive`), and drains `poll_output` (datagrams to send,
-//!   events, the next timeout): both libraries are sans-IO, and this loop
-//!   is their host. At each tick every call mixes one frame with
-//!   [`barge::Session::mix_frames`], borrowing the scripted voices where
-//!   they lie; the supervisor's call also gets the supervisor's decoded
-//!   frame, and what the supervisor heard is Opus-encoded and sent. Each
-//!   call then takes its alerts and updates what needs attention.
-//! - **HTTP threads** parse one request each (a tiny server on `std::net`)
-//!   and send the media loop a command with a reply channel; the loop
-//!   applies it between two ticks, so a mode change takes effect at the
-//!   next mix, as `barge` specifies. The loop publishes a JSON snapshot every
-//!   200 ms; `/state` returns it and `/events` streams it (server-sent
+//!   and every signed-in browser's WebRTC peer. It ticks every 20 ms on a
+//!   deadline (late ticks are not made up in a burst: the schedule
+//!   restarts from now). Between ticks it waits on the socket for at most
+//!   the time to the next tick or to str0m's next timeout, hands what
+//!   arrives to the peer that accepts it (`Rtc::accepts`), and drains
+//!   `poll_output` (datagrams to send, events, the next timeout): both
+//!   libraries are sans-IO, and this loop is their host. At each tick every
+//!   call mixes one frame with [`barge::Session::mix_frames`], borrowing the
+//!   scripted voices where they lie, with the decoded frame of each
+//!   supervisor on it; what each supervisor heard is Opus-encoded and sent
+//!   to its browser. Each call then takes its alerts and updates what needs
+//!   attention. Several supervisors may be on one call or on different
+//!   calls; one who hangs up (or whose browser goes away, or whose sign-in
+//!   ends) leaves its call, which goes on.
+//! - **The web server** (axum on tokio, with rustls through axum-server
+//!   where it serves TLS) checks the sign-in of each request and sends the
+//!   media loop a command with a reply channel; the loop applies it between
+//!   two ticks, so a mode change takes effect at the next mix, as `barge`
+//!   specifies. The loop publishes the calls, and for each supervisor
+//!   where it is and what it may do, every 200 ms; `/state` returns the
+//!   signed-in supervisor's view and `/events` streams it (server-sent
 //!   events) to the page.
-//! - **The 48 kHz leg**: the call mixes at 8 kHz; the supervisor joins it
+//! - **The 48 kHz leg**: the call mixes at 8 kHz; each supervisor joins it
 //!   with [`barge::Join::supervisor`] on a leg ([`barge::Join::leg`]) at
 //!   48 kHz / 20 ms, the format of the
 //!   browser's Opus. It hands in 960 samples a tick and hears 960: the
@@ -93,9 +138,14 @@
 //!   address is learnt from its connectivity checks (no trickle, no STUN
 //!   server). On a loopback address the loop answers loopback peers only.
 //!
+//! The calls are simulated: the console does not yet list or join the SIP
+//! example's live calls (supervisors join those by phone, with feature
+//! codes; see `examples/sip/README.md`).
+//!
 //! `--record DIR` (for `tests/browser.rs`) writes what every party
 //! said and heard, and a log of requests and audit events; `POST /quit`
-//! then completes the files and ends the program (see `dashboard/record.rs`).
+//! (signed in) then completes the files and ends the program (see
+//! `record.rs`).
 
 /// `println!` that does not panic when stdout is closed early.
 macro_rules! say {
@@ -320,7 +370,10 @@ fn run(config: Config, listen: SocketAddr, record: Option<PathBuf>) -> Result<()
     let calls = agents(&config)?
         .into_iter()
         .enumerate()
-        .map(|(i, agent)| SimCall::new(i + 1, agent, config.policy.clone()))
+        .map(|(i, agent)| {
+            let disclose = config.needs_disclosure(calls::CALLERS[i]);
+            SimCall::new(i + 1, agent, config.policy.clone(), disclose)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let (published, snapshot) = tokio::sync::watch::channel(Arc::new(Published::default()));

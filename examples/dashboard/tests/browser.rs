@@ -714,6 +714,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     let shown = browser.script(&format!(
         "return document.querySelector('#call-{CALL}').innerText;"
     ));
+    let audit = browser.script("return document.querySelector('#audit').innerText;");
     let png = browser.call("GET", "/screenshot", Value::Null);
     let png = base64(png.as_str().expect("base64 PNG"));
     assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
@@ -740,6 +741,19 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
         shown.contains("supervisor") && shown.contains("monitor"),
         "call {CALL}'s card does not show the monitoring supervisor: {shown:?}"
     );
+    // The audit trail names the person.
+    let audit = audit.as_str().unwrap_or_default().to_string();
+    for change in [
+        "supervisor sam #",
+        "joined in whisper",
+        "whisper → barge",
+        "barge → monitor",
+    ] {
+        assert!(
+            audit.contains(change),
+            "the trail lacks {change:?}: {audit}"
+        );
+    }
     assert!(
         received > HEARD_DBFS,
         "the browser received the call at {received:.1} dBFS at most while monitoring"
