@@ -31,6 +31,8 @@ fn sample_config() -> PathBuf {
 struct Console {
     child: Child,
     at: SocketAddr,
+    /// What it printed before its address.
+    said: Vec<String>,
 }
 
 impl Drop for Console {
@@ -57,17 +59,23 @@ impl Console {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
+        let mut before = Vec::new();
         let at = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = said
                 .recv_timeout(left)
                 .expect("the console printed no address");
-            if let Some(i) = line.find("http://") {
-                let url = line[i + 7..].split_whitespace().next().unwrap();
+            if let Some(i) = line.find("://") {
+                let url = line[i + 3..].split_whitespace().next().unwrap();
                 break url.trim_end_matches('/').parse().expect("an address");
             }
+            before.push(line);
         };
-        Console { child, at }
+        Console {
+            child,
+            at,
+            said: before,
+        }
     }
 
     /// One request; the status, the headers (lower-case names) and the body.
@@ -376,4 +384,145 @@ fn a_plain_http_console_off_loopback_refuses_to_start() {
         assert_eq!(err.trim_end().lines().count(), 1, "{listen}: {err}");
         assert!(err.starts_with("dashboard: refusing to"), "{listen}: {err}");
     }
+}
+
+/// Accepts the one certificate whose SHA-256 is `fingerprint` (as the
+/// console prints it), and checks its signatures as rustls does.
+#[derive(Debug)]
+struct Pinned {
+    fingerprint: String,
+    provider: rustls::crypto::CryptoProvider,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest as _;
+        let seen: Vec<String> = sha2::Sha256::digest(end_entity.as_ref())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        if seen.join(":") == self.fingerprint {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "certificate {} is not the one printed",
+                seen.join(":")
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[test]
+fn a_self_signed_console_serves_https_with_the_certificate_it_prints_and_a_secure_cookie() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("pbx.toml");
+    let sample = std::fs::read_to_string(sample_config()).unwrap();
+    assert!(sample.contains("\n# self_signed = true\n"));
+    let tls = sample.replace("\n# self_signed = true\n", "\nself_signed = true\n");
+    std::fs::write(&config, tls).unwrap();
+    let console = Console::start(&config);
+    let printed = console
+        .said
+        .iter()
+        .find_map(|l| l.split("SHA-256 fingerprint ").nth(1))
+        .unwrap_or_else(|| panic!("no fingerprint printed: {:?}", console.said))
+        .trim()
+        .to_string();
+    assert_eq!(printed.len(), 32 * 3 - 1, "{printed}");
+
+    // Plain HTTP to it gets no page.
+    let (status, _, _) = console.request("GET", "/", &[], "");
+    assert_ne!(status, 200, "plain HTTP was served");
+
+    // HTTPS, pinned to what it printed: the sign-in's cookie is Secure.
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let client = rustls::ClientConfig::builder_with_provider(provider.clone().into())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(Pinned {
+            fingerprint: printed,
+            provider,
+        }))
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(client.into(), name).unwrap();
+    let tcp = TcpStream::connect(console.at).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut stream = rustls::StreamOwned::new(connection, tcp);
+    let body = json!({"user": "sam", "password": "sam-sample-password"}).to_string();
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: localhost:{}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        console.at.port(),
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    // The server closes the connection after answering (Connection: close);
+    // an unclean close after the whole answer is not this test's business.
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {answer}"));
+    for part in [
+        "__Host-barge_session=",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Path=/",
+    ] {
+        assert!(cookie.contains(part), "{part} missing: {cookie}");
+    }
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("strict-transport-security"),
+        "{answer}"
+    );
 }
