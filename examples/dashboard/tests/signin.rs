@@ -4,7 +4,8 @@
 //!
 //! - No cookie, a forged cookie, an expired cookie: 401; a cross-site
 //!   request, or one without the sign-in's CSRF token, with a good cookie:
-//!   403; and after all of them nobody is on any call.
+//!   403; and after all of them nobody is on any call. A cross-site
+//!   sign-in: 403. A supervisor whose sign-in expires leaves its call.
 //! - A wrong password five times: the answers say to wait (429 or a
 //!   `Retry-After`); once the wait is over, the right password signs in.
 //! - A QA supervisor's forced whisper: 403, and the call's audit trail has
@@ -273,12 +274,34 @@ fn requests_without_a_good_sign_in_are_refused_and_change_nothing() {
         "a cross-site request silenced a call"
     );
 
-    // The sign-in expires (2 s): then 401.
+    // A sign-in from another site is refused too.
+    let (status, _, body) = console.request(
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", "http://evil.example"),
+        ],
+        &json!({"user": "sam", "password": "sam-sample-password"}).to_string(),
+    );
+    assert_eq!(status, 403, "{body}");
+
+    // Sam monitors call 2 (from the page, as it would); the sign-in
+    // expires (2 s): then 401, and sam is off the call.
+    let (status, body) = console.post(&cookie, &csrf, "/calls/2/monitor");
+    assert_eq!(status, 200, "{body}");
     wait_for(Duration::from_secs(10), "the sign-in expired", || {
         (console.state(&cookie).0 == 401).then_some(())
     });
     let (status, _) = console.post(&cookie, &csrf, "/calls/2/monitor");
     assert_eq!(status, 401, "an expired cookie");
+    let (status, lee, _) = console.login("lee", "lee-sample-password");
+    assert_eq!(status, 200);
+    let lee = lee.unwrap();
+    wait_for(Duration::from_secs(10), "sam off call 2", || {
+        let (_, s) = console.state(&lee);
+        (s["calls"].is_array() && supervisors_on_calls(&s).is_empty()).then_some(())
+    });
 }
 
 #[test]
