@@ -4,6 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release -p barge-dashboard -- --config examples/sip/pbx.toml [--listen ADDR] [--record DIR]
+//! cargo run --release -p barge-dashboard -- --config examples/sip/pbx.toml --pbx 127.0.0.1:5060
 //! echo 'a new password' | cargo run --release -p barge-dashboard -- hash-password
 //! ```
 //!
@@ -138,9 +139,24 @@
 //!   address is learnt from its connectivity checks (no trickle, no STUN
 //!   server). On a loopback address the loop answers loopback peers only.
 //!
-//! The calls are simulated: the console does not yet list or join the SIP
-//! example's live calls (supervisors join those by phone, with feature
-//! codes; see `examples/sip/README.md`).
+//! # Live calls: `--pbx`
+//!
+//! With `--pbx IP:PORT` the console runs the SIP example's PBX in its own
+//! process, on the same config, listening for SIP there
+//! ([`barge_sip::start`], on the console's tokio runtime), and lists the
+//! PBX's live calls instead of the simulated ones: each bridged call with
+//! its extension, caller, parties (the phones' and the console's
+//! supervisors), their modes and levels, its call signals, its consent
+//! state and the last lines of its timeline. The calls ARE the PBX's
+//! sessions: each call's own task publishes its view five times a second
+//! and takes the console's joins, mode changes and leaves between two of
+//! its ticks, as the supervisor's identity under the config's policy
+//! (`live.rs`). A supervisor on a live call has its 48 kHz leg in that
+//! call's session; the media loop hands the call the browser's frames and
+//! takes what the supervisor hears through bounded channels, never
+//! waiting on the call (nor the call on it). Leaving or hanging up takes
+//! the supervisor off; the phones' call goes on. A live call is numbered
+//! 100 + the PBX's number for it on the page and in `/calls/N/…`.
 //!
 //! `--record DIR` (for `tests/browser.rs`) writes what every party
 //! said and heard, and a log of requests and audit events; `POST /quit`
@@ -162,6 +178,7 @@ mod auth;
 mod calls;
 #[path = "../../common/mod.rs"]
 mod common;
+mod live;
 mod media;
 mod peer;
 mod record;
@@ -179,11 +196,13 @@ use std::time::Duration;
 use barge::{Identity, Label};
 use barge_sip::config::Config;
 use calls::{SimCall, CALLS};
-use media::{MediaLoop, Published};
+use media::{Live, MediaLoop, Published};
 use record::Recorder;
 
-const USAGE: &str = "usage: dashboard --config FILE [--listen ADDR] [--record DIR]   \
-     (ADDR: the config's [console] listen, else 127.0.0.1:8000)\n       \
+const USAGE: &str =
+    "usage: dashboard --config FILE [--listen ADDR] [--record DIR] [--pbx IP:PORT]   \
+     (ADDR: the config's [console] listen, else 127.0.0.1:8000; --pbx: run the SIP example's PBX \
+     there and list its live calls)\n       \
      dashboard hash-password   (reads a password on stdin, prints its argon2 hash)";
 const TICK: Duration = Duration::from_millis(20);
 /// How long a sign-in lasts unless the config says otherwise: 8 hours.
@@ -197,6 +216,8 @@ enum Args {
         config: PathBuf,
         listen: Option<SocketAddr>,
         record: Option<PathBuf>,
+        /// Run the PBX, listening for SIP here.
+        pbx: Option<SocketAddr>,
     },
     /// Print the hash of the password on stdin.
     HashPassword,
@@ -208,6 +229,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut config = None;
     let mut listen = None;
     let mut record = None;
+    let mut pbx = None;
     let mut first = true;
     while let Some(arg) = args.next() {
         if first && arg == "hash-password" {
@@ -223,7 +245,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         };
         match flag.as_str() {
             "-h" | "--help" => return Ok(Args::Help),
-            "--listen" | "--record" | "--config" => {
+            "--listen" | "--record" | "--config" | "--pbx" => {
                 let value = match value.or_else(|| args.next()) {
                     Some(v) if !v.is_empty() => v,
                     _ => return Err(format!("{flag} needs a value")),
@@ -234,6 +256,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                             format!("--listen {value:?} is not an address like 127.0.0.1:8000")
                         })?;
                         listen.replace(addr).is_some()
+                    }
+                    "--pbx" => {
+                        let addr: SocketAddr = value.parse().map_err(|_| {
+                            format!("--pbx {value:?} is not an address like 127.0.0.1:5060")
+                        })?;
+                        if addr.ip().is_unspecified() {
+                            return Err(format!(
+                                "--pbx {value:?}: expected an address of this host (the SIP stack \
+                                 advertises the address it listens on)"
+                            ));
+                        }
+                        pbx.replace(addr).is_some()
                     }
                     "--config" => config.replace(PathBuf::from(value)).is_some(),
                     _ => record.replace(PathBuf::from(value)).is_some(),
@@ -253,16 +287,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         config,
         listen,
         record,
+        pbx,
     })
 }
 
 fn main() -> ExitCode {
-    let (config, listen, record) = match parse_args(std::env::args().skip(1)) {
+    let (config, listen, record, pbx) = match parse_args(std::env::args().skip(1)) {
         Ok(Args::Serve {
             config,
             listen,
             record,
-        }) => (config, listen, record),
+            pbx,
+        }) => (config, listen, record, pbx),
         Ok(Args::Help) => {
             say!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -291,7 +327,7 @@ fn main() -> ExitCode {
         eprintln!("dashboard: {why}");
         return ExitCode::from(2);
     }
-    match run(config, listen, record) {
+    match run(config, listen, record, pbx) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("dashboard: {message}");
@@ -344,7 +380,12 @@ fn agents(config: &Config) -> Result<Vec<Identity>, String> {
         .collect()
 }
 
-fn run(config: Config, listen: SocketAddr, record: Option<PathBuf>) -> Result<(), String> {
+fn run(
+    config: Config,
+    listen: SocketAddr,
+    record: Option<PathBuf>,
+    pbx: Option<SocketAddr>,
+) -> Result<(), String> {
     let users = auth::Users::new(&config)?;
     if users.len() == 0 {
         return Err(
@@ -367,8 +408,11 @@ fn run(config: Config, listen: SocketAddr, record: Option<PathBuf>) -> Result<()
         .map_err(|e| format!("cannot bind a UDP socket on {}: {e}", addr.ip()))?;
     let recorder = record.as_deref().map(Recorder::new).transpose()?;
     let recording = recorder.is_some();
+    // With a PBX, its live calls; else the simulated ones.
+    let simulated = if pbx.is_some() { 0 } else { CALLS };
     let calls = agents(&config)?
         .into_iter()
+        .take(simulated)
         .enumerate()
         .map(|(i, agent)| {
             let disclose = config.needs_disclosure(calls::CALLERS[i]);
@@ -378,7 +422,26 @@ fn run(config: Config, listen: SocketAddr, record: Option<PathBuf>) -> Result<()
         .map_err(|e| e.to_string())?;
     let (published, snapshot) = tokio::sync::watch::channel(Arc::new(Published::default()));
     let (commands, inbox) = mpsc::channel();
-    let media = MediaLoop::new(calls, socket, recorder, published);
+    // The PBX runs as long as the console (its tasks on the runtime).
+    let (live, _pbx) = match pbx {
+        Some(sip) => {
+            let running = runtime.block_on(barge_sip::start(config.clone(), sip))?;
+            say!(
+                "dashboard: the PBX listens for SIP on udp {sip}: {} extensions; \
+                 its live calls are listed",
+                config.extensions.len()
+            );
+            let live = Live {
+                pbx: running.pbx.clone(),
+                runtime: runtime.handle().clone(),
+                inbox: commands.clone(),
+                policy: config.policy.clone(),
+            };
+            (Some(live), Some(running))
+        }
+        None => (None, None),
+    };
+    let media = MediaLoop::new(calls, socket, recorder, published, live);
     std::thread::Builder::new()
         .name("media".into())
         .spawn(move || {
@@ -418,7 +481,12 @@ fn run(config: Config, listen: SocketAddr, record: Option<PathBuf>) -> Result<()
         say!("dashboard: HTTPS with {about}");
     }
     say!(
-        "dashboard: {CALLS} calls, {} supervisors may sign in; open {scheme}://{addr}/ in a browser (Ctrl-C to stop)",
+        "dashboard: {}, {} supervisors may sign in; open {scheme}://{addr}/ in a browser (Ctrl-C to stop)",
+        if pbx.is_some() {
+            "the PBX's live calls".to_string()
+        } else {
+            format!("{CALLS} simulated calls")
+        },
         app.users.len()
     );
     runtime.block_on(web::serve(app, listener, serving))
@@ -439,7 +507,8 @@ mod test {
             Args::Serve {
                 config: PathBuf::from("pbx.toml"),
                 listen: None,
-                record: None
+                record: None,
+                pbx: None
             }
         );
         let args = parse(&[
@@ -454,7 +523,8 @@ mod test {
             Args::Serve {
                 config: PathBuf::from("c.toml"),
                 listen: Some("192.0.2.1:9000".parse().unwrap()),
-                record: Some(PathBuf::from("out"))
+                record: Some(PathBuf::from("out")),
+                pbx: None
             }
         );
         assert_eq!(parse(&["hash-password"]), Ok(Args::HashPassword));
@@ -468,6 +538,13 @@ mod test {
         assert!(parse(&["--config", "c", "--record", "a", "--record", "b"]).is_err());
         assert!(parse(&["--config", "c", "--loud"]).is_err());
         assert!(parse(&["hash-password", "x"]).is_err());
+        assert!(parse(&["--config", "c", "--pbx", "0.0.0.0:5060"])
+            .unwrap_err()
+            .contains("an address of this host"));
+        assert!(matches!(
+            parse(&["--config", "c", "--pbx", "127.0.0.1:5060"]),
+            Ok(Args::Serve { pbx: Some(_), .. })
+        ));
         assert_eq!(parse(&["-h"]), Ok(Args::Help));
     }
 
