@@ -18,6 +18,7 @@
 //! call's audit trail, and changes nothing.
 
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Arc;
 
 use barge::{CallSignals, Consent, Error, Format, Identity, Mode, PartyId, Refusal, Role};
 use tokio::sync::oneshot;
@@ -119,8 +120,9 @@ pub struct CallView {
 /// A live call for a console: what it last showed, and where its commands go.
 #[derive(Clone)]
 pub struct LiveCall {
-    /// The call as of its last view.
-    pub view: CallView,
+    /// The call as of its last view (shared: a console's copy of the
+    /// list costs no copy of the views).
+    pub view: Arc<CallView>,
     /// Its commands.
     pub commands: tokio::sync::mpsc::Sender<ConsoleCommand>,
 }

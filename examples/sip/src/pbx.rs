@@ -118,7 +118,7 @@ impl Pbx {
     pub fn publish(&self, view: CallView, commands: &mpsc::Sender<ConsoleCommand>) {
         let number = view.number;
         let live = LiveCall {
-            view,
+            view: Arc::new(view),
             commands: commands.clone(),
         };
         self.live().insert(number, live);
