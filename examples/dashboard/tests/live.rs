@@ -18,6 +18,9 @@
 //!   agent's phone hears it in barge too.
 //! - When the customer hangs up, the call leaves the list.
 //!
+//! It takes a screenshot of sam's page in barge
+//! (`target/tmp/dashboard-live/screenshot.png`).
+//!
 //! Needs baresip, chromium and chromedriver, and `unshare`; where one is
 //! missing the test says so and passes, unless `CI` is set (as in
 //! `.ci/run`, which installs them): then it fails.
@@ -330,6 +333,29 @@ impl Recording {
     }
 }
 
+/// Decodes standard base64 (a WebDriver screenshot).
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (i, &d) in chunk.iter().enumerate() {
+            n |= u32::from(d) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
 fn phone<'a>(name: &'a str, user: &'a str, port: u16, voice: Voice) -> PhoneSetup<'a> {
     PhoneSetup {
         name,
@@ -500,6 +526,10 @@ fn a_team_lead_barges_into_a_live_call_from_the_browser_and_qa_may_only_listen()
     let mut phases = vec![(sam.hold("monitor", PHASE_PACKETS, deadline), "monitor")];
     sam.click("#btn-barge", deadline);
     phases.push((sam.hold("barge", PHASE_PACKETS, deadline), "barge"));
+    let png = sam.call("GET", "/screenshot", Value::Null);
+    let png = base64(png.as_str().expect("a screenshot"));
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    std::fs::write(dir.join("screenshot.png"), &png).expect("write the screenshot");
     sam.click("#btn-monitor", deadline);
     phases.push((sam.hold("monitor", PHASE_PACKETS, deadline), "monitor"));
     let end = Instant::now();
