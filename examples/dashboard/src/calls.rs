@@ -1,12 +1,19 @@
 //! The simulated calls: a customer and an agent each, talking from
 //! synthesized voices on a script that loops (see `script.rs`), their call
-//! signals and what needs attention, and the seat of the one supervisor
-//! (the browser) in at most one of them.
+//! signals and what needs attention, and the supervisors (each signed-in
+//! browser) on them. Each call's agent has an identity (an extension's
+//! agent of the config) and each call the config's policy, so that barge
+//! decides what each supervisor may do.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use barge::{Alert, CallSignals, Error, Event, Format, Join, Mode, PartyId, Role, Session};
+use barge::tone::Cadence;
+use barge::{
+    Alert, Audience, BeforeDisclosure, CallSignals, Consent, Error, Event, Format, Identity, Join,
+    Mode, PartyId, Policy, Reason as Why, Refusal, Role, Session, ToneSpec,
+};
 
 use super::attention::{Attention, Reason, SIGNALS};
 use super::record::Recorder;
@@ -24,6 +31,19 @@ pub const SUPERVISOR_FORMAT: Format = match Format::new(48000, 20) {
 /// Samples of one 20 ms frame of the call and of the supervisor's leg.
 pub const CALL_SPF: usize = CALL_FORMAT.samples_per_frame();
 pub const SUPERVISOR_SPF: usize = SUPERVISOR_FORMAT.samples_per_frame();
+/// The simulated callers' numbers, call 1 first: the last is from a
+/// state whose law asks for every party's consent (the sample config's
+/// `[consent]` prefixes), so its call needs a disclosure.
+pub const CALLERS: [&str; CALLS] = [
+    "+12025550101",
+    "+12025550102",
+    "+12025550103",
+    "+14155550104",
+];
+/// The disclosure prompt, as a tone standing in for the recorded "this
+/// call may be monitored": 440 Hz for 3 s, to the customer only (the SIP
+/// example's).
+pub const DISCLOSURE: ToneSpec = ToneSpec::single(440.0, -16.0, Cadence::once(3000));
 /// Audit lines kept per call for the page.
 const EVENTS_KEPT: usize = 40;
 /// Ticks over which a level is averaged for the page (200 ms).
@@ -68,6 +88,15 @@ struct Levels {
     heard: Meter,
 }
 
+/// A supervisor on a call: the media loop's number for it, its user's
+/// name, its party and its levels.
+struct OnCall {
+    sup: u64,
+    user: String,
+    id: PartyId,
+    levels: Levels,
+}
+
 /// One simulated call.
 pub struct SimCall {
     /// 1-based, as the page numbers them.
@@ -75,7 +104,10 @@ pub struct SimCall {
     session: Session<i16>,
     customer: PartyId,
     agent: PartyId,
-    supervisor: Option<PartyId>,
+    /// The agent's identity, as the policy names it.
+    agent_identity: Identity,
+    policy: Option<Arc<Policy>>,
+    supervisors: Vec<OnCall>,
     scenario: Scenario,
     /// The customer's and the agent's scripts, looping, and their line
     /// noise alone (what they hand in while the call is silent).
@@ -86,18 +118,37 @@ pub struct SimCall {
     /// Where in its script this call started, in frames.
     offset: usize,
     attention: Attention,
-    /// Customer, agent, supervisor.
-    levels: [Levels; 3],
+    /// Customer, agent.
+    levels: [Levels; 2],
     events: VecDeque<String>,
 }
 
 impl SimCall {
-    pub fn new(n: usize) -> Result<SimCall, Error> {
+    /// Call `n` (1-based), its agent `agent`, under `policy` (`None`:
+    /// every supervisor may do everything). With `disclose`, the call
+    /// needs a disclosure: it plays [`DISCLOSURE`] to the customer first,
+    /// and supervisors who join before it has played are held silent
+    /// (they hear nothing of the call).
+    pub fn new(
+        n: usize,
+        agent: Identity,
+        policy: Option<Arc<Policy>>,
+        disclose: bool,
+    ) -> Result<SimCall, Error> {
         let scenario = Scenario::of_call(n);
         let (voices, quiet) = scenario.voices(CALL_FORMAT.rate().hz());
         let mut session = Session::new(CALL_FORMAT);
+        session.set_policy(policy.clone())?;
+        if disclose {
+            session.require_disclosure(BeforeDisclosure::HoldSilent)?;
+        }
         let c = session.join(Role::Customer)?;
-        let a = session.join(Role::Agent)?;
+        let a = session.join(Join::agent().identity(agent))?;
+        if disclose {
+            let prompt = session.join(Join::announcement(Audience::CUSTOMERS))?;
+            session.play(prompt, &DISCLOSURE)?;
+            session.set_disclosure(prompt)?;
+        }
         session.enable_signals(SIGNALS)?;
         let frames = voices[0].len() / CALL_SPF;
         // The calls that go well start at other points of their script,
@@ -112,7 +163,9 @@ impl SimCall {
             session,
             customer: c,
             agent: a,
-            supervisor: None,
+            agent_identity: agent,
+            policy,
+            supervisors: Vec::new(),
             scenario,
             voices,
             quiet,
@@ -126,10 +179,50 @@ impl SimCall {
         Ok(call)
     }
 
-    /// The supervisor's mode here, if it is on this call.
-    pub fn supervisor_mode(&self) -> Option<Mode> {
-        let id = self.supervisor?;
+    /// Whether anyone may listen yet.
+    #[cfg(test)]
+    pub fn consent(&self) -> Consent {
+        self.session.consent()
+    }
+
+    /// Supervisor `sup`'s party here, if it is on this call.
+    fn party_of(&self, sup: u64) -> Option<PartyId> {
+        self.supervisors.iter().find(|s| s.sup == sup).map(|s| s.id)
+    }
+
+    /// Supervisor `sup`'s mode here, if it is on this call.
+    pub fn supervisor_mode(&self, sup: u64) -> Option<Mode> {
+        let id = self.party_of(sup)?;
         self.session.mode(id).ok().flatten()
+    }
+
+    /// What supervisor `sup` (signed in as `identity`) may do here now,
+    /// for each of `modes`: for one on the call, barge's
+    /// [`Session::modes_for`]; for one who is not, what a join would check
+    /// (the consent gate where it refuses joins, then the policy on the
+    /// call's agent).
+    pub fn may(&self, sup: u64, identity: &Identity, mode: Mode) -> Result<(), Refusal> {
+        if let Some(id) = self.party_of(sup) {
+            if let Ok(mut modes) = self.session.modes_for(id) {
+                if let Some((_, allowed)) = modes.find(|(m, _)| *m == mode) {
+                    return allowed;
+                }
+            }
+        }
+        if self.session.consent() == Consent::Pending(BeforeDisclosure::RefuseJoins) {
+            return Err(Refusal {
+                supervisor: Some(identity.key()),
+                agent: Some(self.agent_identity.key()),
+                mode,
+                reason: Why::ConsentPending,
+            });
+        }
+        match &self.policy {
+            Some(policy) => {
+                policy.allows_on_call(Some(identity), [Some(&self.agent_identity)], mode)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Makes the customer and the agent go silent (only their line noise),
@@ -153,40 +246,58 @@ impl SimCall {
         self.session.tick()
     }
 
-    /// Puts the supervisor on this call in `mode`: a join, on a 48 kHz leg
-    /// that the session resamples, or a mode change.
-    pub fn set_supervisor(&mut self, mode: Mode) -> Result<(), Error> {
-        match self.supervisor {
+    /// Puts supervisor `sup` (user `user`, barge identity `identity`) on
+    /// this call in `mode`: a join, on a 48 kHz leg that the session
+    /// resamples, or a mode change. barge's policy decides either: a
+    /// refusal is [`Error::Refused`], changes nothing, and is on the
+    /// call's audit trail.
+    pub fn set_supervisor(
+        &mut self,
+        sup: u64,
+        user: &str,
+        identity: Identity,
+        mode: Mode,
+    ) -> Result<(), Error> {
+        match self.party_of(sup) {
             Some(id) => self.session.set_mode(id, mode),
             None => {
                 // Checked whole: a join that fails leaves the call as it was.
-                let id = self
-                    .session
-                    .join(Join::supervisor(mode).leg(SUPERVISOR_FORMAT))?;
-                self.supervisor = Some(id);
-                self.levels[2] = Levels::default();
+                let id = self.session.join(
+                    Join::supervisor(mode)
+                        .identity(identity)
+                        .leg(SUPERVISOR_FORMAT),
+                )?;
+                self.supervisors.push(OnCall {
+                    sup,
+                    user: user.to_string(),
+                    id,
+                    levels: Levels::default(),
+                });
                 Ok(())
             }
         }
     }
 
-    /// Takes the supervisor off this call; `false` if it was not on it.
-    pub fn remove_supervisor(&mut self) -> Result<bool, Error> {
-        match self.supervisor.take() {
-            Some(id) => self.session.leave(id).map(|()| true),
+    /// Takes supervisor `sup` off this call; `false` if it was not on it.
+    pub fn remove_supervisor(&mut self, sup: u64) -> Result<bool, Error> {
+        match self.supervisors.iter().position(|s| s.sup == sup) {
+            Some(i) => {
+                let id = self.supervisors.remove(i).id;
+                self.session.leave(id).map(|()| true)
+            }
             None => Ok(false),
         }
     }
 
-    /// Mixes one tick. `from_supervisor` is the supervisor's 48 kHz frame
-    /// (used only while it is on this call); what the supervisor hears is
-    /// copied into `to_supervisor` and `true` returned while it is here.
+    /// Mixes one tick. `from` has each supervisor's 48 kHz frame (a
+    /// supervisor on this call with none there hands in silence); what
+    /// each supervisor on this call hears goes into `to`.
     pub fn tick(
         &mut self,
-        from_supervisor: &[i16],
-        to_supervisor: &mut [i16],
+        from: &HashMap<u64, Vec<i16>>,
+        to: &mut HashMap<u64, Vec<i16>>,
         recorder: Option<&mut Recorder>,
-    ) -> Result<bool, Error> {
+    ) -> Result<(), Error> {
         let tick = self.session.tick();
         let frame = |voice: &[i16]| {
             let frames = voice.len() / CALL_SPF;
@@ -201,16 +312,13 @@ impl SimCall {
         let (rc, ra) = (frame(&voices[0]), frame(&voices[1]));
         let said_c = &voices[0][rc];
         let said_a = &voices[1][ra];
-        match self.supervisor {
-            Some(s) => self.session.mix_frames(&[
-                (self.customer, said_c),
-                (self.agent, said_a),
-                (s, from_supervisor),
-            ])?,
-            None => self
-                .session
-                .mix_frames(&[(self.customer, said_c), (self.agent, said_a)])?,
+        let silence = [0i16; SUPERVISOR_SPF];
+        let mut frames = vec![(self.customer, said_c), (self.agent, said_a)];
+        for s in &self.supervisors {
+            let said = from.get(&s.sup).map_or(&silence[..], |f| &f[..]);
+            frames.push((s.id, said));
         }
+        self.session.mix_frames(&frames)?;
         let heard_c = self.session.output(self.customer)?;
         let heard_a = self.session.output(self.agent)?;
         self.levels[0].said.add(said_c);
@@ -220,17 +328,16 @@ impl SimCall {
         if let Some(r) = recorder {
             r.call_frame(self.n, said_c, heard_c, said_a, heard_a);
         }
-        let here = match self.supervisor {
-            Some(s) => {
-                to_supervisor.copy_from_slice(self.session.output(s)?);
-                self.levels[2].said.add(from_supervisor);
-                self.levels[2].heard.add(to_supervisor);
-                true
-            }
-            None => false,
-        };
+        for s in &mut self.supervisors {
+            let heard = self.session.output(s.id)?;
+            let said = from.get(&s.sup).map_or(&silence[..], |f| &f[..]);
+            s.levels.said.add(said);
+            s.levels.heard.add(heard);
+            let out = to.entry(s.sup).or_insert_with(|| vec![0; SUPERVISOR_SPF]);
+            out.copy_from_slice(heard);
+        }
         self.take_alerts();
-        Ok(here)
+        Ok(())
     }
 
     /// Takes the alerts of the tick just mixed into what needs attention
@@ -272,24 +379,38 @@ impl SimCall {
                     // Only supervisors change modes and volumes here.
                     .unwrap_or_else(|_| "supervisor".into())
             };
+            // The person, by the key of its identity, where it has one.
+            let named =
+                |label: Option<barge::Label>| label.map_or(String::new(), |l| format!("{l} "));
             let text = match e {
                 Event::Joined {
-                    party, role, mode, ..
+                    party,
+                    role,
+                    mode,
+                    label,
+                    ..
                 } => match mode {
-                    Some(m) => format!("{role} {party} joined in {m}"),
-                    None => format!("{role} {party} joined"),
+                    Some(m) => format!("{role} {}{party} joined in {m}", named(label)),
+                    None => format!("{role} {}{party} joined", named(label)),
                 },
-                Event::Left { party, role, .. } => format!("{role} {party} left"),
+                Event::Left {
+                    party, role, label, ..
+                } => format!("{role} {}{party} left", named(label)),
                 Event::ModeChanged {
-                    party, from, to, ..
+                    party,
+                    label,
+                    from,
+                    to,
+                    ..
                 } => {
-                    format!("{} {party}: {from} → {to}", role(party))
+                    format!("{} {}{party}: {from} → {to}", role(party), named(label))
                 }
                 Event::VolumeChanged { party, to, .. } => {
                     format!("{} {party}: volume {to:?}", role(party))
                 }
                 Event::Dropped { count, .. } => format!("{count} events dropped"),
-                other => format!("{other:?}"),
+                Event::Refused { .. } => e.to_string(),
+                other => other.to_string(),
             };
             if let Some(r) = recorder.as_deref_mut() {
                 r.event(self.n, &e);
@@ -312,25 +433,37 @@ impl SimCall {
     pub fn json(&mut self, out: &mut String) {
         let _ = write!(
             out,
-            "{{\"n\":{},\"name\":\"Call {}\",\"tick\":{},\"parties\":[",
+            "{{\"n\":{},\"name\":\"Call {}\",\"caller\":\"{}\",\"tick\":{},\"parties\":[",
             self.n,
             self.n,
+            CALLERS.get(self.n - 1).copied().unwrap_or_default(),
             self.session.tick()
         );
         let parties: Vec<_> = self.session.parties().collect();
         for (i, p) in parties.iter().enumerate() {
-            let slot = match p.role {
-                Role::Customer => 0,
-                Role::Agent => 1,
-                _ => 2,
+            let (l, user) = match p.role {
+                Role::Customer => (&mut self.levels[0], None),
+                Role::Agent => (&mut self.levels[1], None),
+                _ => match self.supervisors.iter_mut().find(|s| s.id == p.id) {
+                    Some(s) => (&mut s.levels, Some(s.user.as_str())),
+                    None => continue,
+                },
             };
-            let l = &mut self.levels[slot];
+            let who = match user {
+                Some(user) => user.to_string(),
+                None => p.identity.map_or(String::new(), |i| i.key().to_string()),
+            };
             let _ = write!(
                 out,
-                "{}{{\"id\":\"{}\",\"role\":\"{}\",\"mode\":{},\"said_db\":{:.1},\"heard_db\":{:.1},\"frames_mixed\":{},\"frames_missing\":{}}}",
+                "{}{{\"id\":\"{}\",\"role\":\"{}\",\"who\":",
                 if i > 0 { "," } else { "" },
                 p.id,
                 p.role,
+            );
+            json_string(out, &who);
+            let _ = write!(
+                out,
+                ",\"mode\":{},\"said_db\":{:.1},\"heard_db\":{:.1},\"frames_mixed\":{},\"frames_missing\":{}}}",
                 p.mode.map_or("null".into(), |m| format!("\"{m}\"")),
                 l.said.take_db(),
                 l.heard.take_db(),
@@ -348,9 +481,14 @@ impl SimCall {
         let s = self.signals();
         let _ = write!(
             out,
-            "],\"silent\":{},\"scenario\":\"{}\",\"signals\":{{",
+            "],\"silent\":{},\"scenario\":\"{}\",\"consent\":\"{}\",\"signals\":{{",
             self.silent,
-            self.scenario.name()
+            self.scenario.name(),
+            match self.session.consent() {
+                Consent::NotRequired => "not required",
+                Consent::Pending(_) => "pending: a disclosure must play before anyone listens",
+                Consent::Given => "given",
+            }
         );
         for (name, t) in [("customer", &s.customer), ("agent", &s.agent)] {
             let _ = write!(
@@ -407,6 +545,10 @@ mod test {
     use super::*;
     use crate::attention::{DEAD_AIR, MONOLOGUE};
 
+    fn agent() -> Identity {
+        Identity::new(barge::Label::new("alex").unwrap())
+    }
+
     /// Ticks in `seconds` of the call.
     fn ticks(seconds: f64) -> u64 {
         (seconds * 1000.0 / f64::from(CALL_FORMAT.ptime().ms())) as u64
@@ -419,8 +561,8 @@ mod test {
         seconds: f64,
         mut until: impl FnMut(&SimCall) -> bool,
     ) -> Option<u64> {
-        let from_sup = vec![0i16; SUPERVISOR_SPF];
-        let mut to_sup = vec![0i16; SUPERVISOR_SPF];
+        let from_sup = HashMap::new();
+        let mut to_sup = HashMap::new();
         for t in 1..=ticks(seconds) {
             call.tick(&from_sup, &mut to_sup, None).expect("a tick");
             if until(call) {
@@ -431,9 +573,46 @@ mod test {
     }
 
     #[test]
+    fn a_call_that_needs_a_disclosure_holds_its_supervisors_silent_until_it_has_played() {
+        let mut call = SimCall::new(2, agent(), None, true).unwrap();
+        assert!(matches!(call.consent(), Consent::Pending(_)));
+        let quinn = Identity::new(barge::Label::new("quinn").unwrap());
+        call.set_supervisor(7, "quinn", quinn, Mode::Monitor)
+            .unwrap();
+        let from = HashMap::from([(7, vec![0i16; SUPERVISOR_SPF])]);
+        let mut to = HashMap::new();
+        let mut heard_before = 0.0f64;
+        let mut ticks = 0;
+        while matches!(call.consent(), Consent::Pending(_)) {
+            call.tick(&from, &mut to, None).unwrap();
+            heard_before = heard_before.max(mean_square(&to[&7]));
+            ticks += 1;
+            assert!(ticks < 200, "the disclosure never completed");
+        }
+        // 3 s of prompt, give or take its first and last ticks.
+        assert!((149..=152).contains(&ticks), "{ticks} ticks");
+        assert_eq!(
+            heard_before, 0.0,
+            "the supervisor heard the call before its disclosure"
+        );
+        let mut heard_after = 0.0f64;
+        for _ in 0..100 {
+            call.tick(&from, &mut to, None).unwrap();
+            heard_after = heard_after.max(mean_square(&to[&7]));
+        }
+        assert!(
+            heard_after > 1e-5,
+            "the supervisor hears the call once it has played"
+        );
+        let mut json = String::new();
+        call.json(&mut json);
+        assert!(json.contains("\"consent\":\"given\""), "{json}");
+    }
+
+    #[test]
     fn a_call_going_well_shows_both_talking_and_needs_no_attention() {
         for n in [1, 2] {
-            let mut call = SimCall::new(n).unwrap();
+            let mut call = SimCall::new(n, agent(), None, false).unwrap();
             let mut both_heard = [false; 2];
             let flagged = run_until(&mut call, 36.0, |c| {
                 let s = c.signals();
@@ -459,7 +638,7 @@ mod test {
 
     #[test]
     fn a_call_that_goes_silent_needs_attention_for_its_dead_air_until_it_talks() {
-        let mut call = SimCall::new(1).unwrap();
+        let mut call = SimCall::new(1, agent(), None, false).unwrap();
         run_until(&mut call, 10.0, |_| false);
         call.set_silent(true);
         let took = run_until(&mut call, 10.0, |c| !c.reasons().is_empty()).expect("dead air");
@@ -492,7 +671,7 @@ mod test {
 
     #[test]
     fn the_monologue_call_flags_its_agent() {
-        let mut call = SimCall::new(3).unwrap();
+        let mut call = SimCall::new(3, agent(), None, false).unwrap();
         run_until(&mut call, 45.0, |c| !c.reasons().is_empty()).expect("a monologue");
         let reasons = call.reasons();
         let mono = MONOLOGUE.as_millis() as u64;
@@ -512,7 +691,7 @@ mod test {
 
     #[test]
     fn the_interrupting_call_flags_its_customer() {
-        let mut call = SimCall::new(4).unwrap();
+        let mut call = SimCall::new(4, agent(), None, false).unwrap();
         let took = run_until(&mut call, 30.0, |c| !c.reasons().is_empty()).expect("interruptions");
         // At the third, 1 s into the customer's turn from 11.5 s.
         assert!((620..=640).contains(&took), "{took} ticks");

@@ -1,22 +1,62 @@
-//! A supervisor's live-call dashboard in the browser, with the supervisor's
-//! microphone and speaker on WebRTC.
+//! The supervisor console: supervisors sign in, and monitor, whisper to or
+//! barge into live calls from the browser, with their microphone and
+//! speaker on WebRTC, as their grants allow.
 //!
 //! ```sh
-//! cargo run --release -p barge-dashboard [-- --listen ADDR] [--record DIR]
+//! cargo run --release -p barge-dashboard -- --config examples/sip/pbx.toml [--listen ADDR] [--record DIR]
+//! cargo run --release -p barge-dashboard -- --config examples/sip/pbx.toml --pbx 127.0.0.1:5060
+//! echo 'a new password' | cargo run --release -p barge-dashboard -- hash-password
 //! ```
 //!
 //! It prints the address of its page (`http://127.0.0.1:8000/` unless
-//! `--listen` says otherwise; it listens on loopback only by default). The
-//! page lists four simulated calls, each a customer and an agent talking
-//! (the quickstart's synthesized voices, 8 kHz, 20 ms, on scripts that loop:
-//! two calls going well, an agent who talks on for 38 s, a customer who
-//! cuts in on the agent; `script.rs`), with each party's mode and levels,
-//! updated five times a second. Pick a call, then Monitor, Whisper or Barge
-//! join it (or change mode) and Leave leaves it; the call's audit trail
-//! shows each change at the tick it takes effect. The first of these
-//! buttons asks for the microphone and connects the browser by WebRTC: the
-//! supervisor hears the call in the browser and, in whisper and barge, is
-//! heard on it.
+//! `--listen` or the config's `[console] listen` says otherwise). The page
+//! asks for a user and a password first: the supervisors of the config
+//! (the SIP example's file, `examples/sip/pbx.toml`, whose sample
+//! passwords are `sam-sample-password`, `lee-sample-password` and
+//! `quinn-sample-password`). It lists four simulated calls, each a customer
+//! and an agent talking (the quickstart's synthesized voices, 8 kHz, 20 ms,
+//! on scripts that loop: two calls going well, an agent who talks on for
+//! 38 s, a customer who cuts in on the agent; `script.rs`), with each
+//! party's mode and levels, updated five times a second. Each call's agent
+//! is one of the config's extensions' agents (calls 1 and 2 team A's,
+//! 3 and 4 team B's in the sample), and call 4's caller is from a state
+//! whose law asks for a disclosure (the config's `[consent]` prefixes): it
+//! plays one first, and shows "consent pending" until it has. Pick a call,
+//! then Monitor, Whisper or Barge join it (or change mode), Leave leaves it
+//! and Hang up ends the browser's connection; the call's audit trail shows
+//! each change at the tick it takes effect. The first of these buttons asks
+//! for the microphone and connects the browser by WebRTC: the supervisor
+//! hears the call in the browser and, in whisper and barge, is heard on it.
+//!
+//! # Who may do what
+//!
+//! Every join and mode change is made as the signed-in supervisor's barge
+//! identity (its key and groups from the config), on calls that carry the
+//! config's policy: barge decides, and the audit trail names the person.
+//! The page disables the buttons the supervisor may not use on the
+//! selected call and says why: for a supervisor on the call, barge's
+//! [`barge::Session::modes_for`]; for one who is not, what a join would
+//! check (the consent gate, then [`barge::Policy::allows_on_call`]). In the
+//! sample a team lead may monitor, whisper and barge on their own team's
+//! calls and QA may only monitor. A request forced past the page is refused
+//! by barge ([`barge::Error::Refused`]): 403, nothing changes, and the
+//! refusal is on the call's audit trail ([`barge::Event::Refused`]).
+//!
+//! Sign-in (`auth.rs`, `web.rs`): argon2 password hashes; a random session
+//! token in a cookie that is `HttpOnly`, `SameSite=Strict`, and `Secure`
+//! with the `__Host-` prefix over TLS; every `POST` must carry the
+//! sign-in's CSRF token (`X-CSRF-Token`) and come from the console's own
+//! origin (`Origin`, `Sec-Fetch-Site`); requests must name the console's
+//! host; failed sign-ins are slowed down per user (after 3 in a row: 1 s,
+//! then 2, 4, … up to 5 minutes) and per address (after 10), and the right
+//! password still signs in once the wait is over. Sign-ins last
+//! `[console] session_seconds` (8 hours by default).
+//!
+//! Plain HTTP only on loopback (`tls.rs`): on any other address the
+//! console serves HTTPS only, with the config's `tls_cert` and `tls_key`
+//! or a certificate it makes when it starts (`self_signed = true`; it
+//! prints the SHA-256 fingerprint to compare with the browser's), and
+//! refuses to start otherwise, in one line.
 //!
 //! # When to barge: call signals
 //!
@@ -43,33 +83,39 @@
 //! # Architecture
 //!
 //! ```text
-//!            HTTP (one thread per connection)          media loop (one thread)
-//!  browser ── GET /  /state  /events (SSE) ─────────── state snapshot (JSON) ◄──┐
-//!          ── POST /calls/N/{monitor,whisper,barge,leave,silence,talk}          │
-//!          ── POST /offer (SDP) ───── commands (mpsc) ─►  every 20 ms:           │
-//!                                                          4 × Session::mix ─────┘
-//!          ◄═ UDP: ICE, DTLS-SRTP, Opus RTP ══════════►  str0m Rtc + opus-rs
+//!            axum on tokio (web.rs)                     media loop (one thread, media.rs)
+//!  browser ── POST /login, GET /me ── sign-ins, throttle
+//!          ── GET /  /state  /events (SSE) ◄─────────── published every 200 ms (watch) ◄──┐
+//!          ── POST /calls/N/{monitor,whisper,barge,leave,silence,talk}                   │
+//!          ── POST /offer (SDP), /hangup ─ commands (mpsc) ─►  every 20 ms:               │
+//!                                                              4 × Session::mix_frames ───┘
+//!          ◄═ UDP: ICE, DTLS-SRTP, Opus RTP ══════════════►  one str0m Rtc + opus-rs per browser
 //! ```
 //!
 //! - **One media loop** owns all four [`barge::Session`]s, the UDP socket
-//!   and the WebRTC peer. It ticks every 20 ms on a deadline (late ticks are
-//!   not made up in a burst: the schedule restarts from now). Between
-//!   ticks it waits on the socket for at most the time to the next tick or
-//!   to str0m's next timeout, feeds what arrives to str0m
-//!   (`Input::Receive`), and drains `poll_output` (datagrams to send,
-//!   events, the next timeout): both libraries are sans-IO, and this loop
-//!   is their host. At each tick every call mixes one frame with
-//!   [`barge::Session::mix_frames`], borrowing the scripted voices where
-//!   they lie; the supervisor's call also gets the supervisor's decoded
-//!   frame, and what the supervisor heard is Opus-encoded and sent. Each
-//!   call then takes its alerts and updates what needs attention.
-//! - **HTTP threads** parse one request each (a tiny server on `std::net`)
-//!   and send the media loop a command with a reply channel; the loop
-//!   applies it between two ticks, so a mode change takes effect at the
-//!   next mix, as `barge` specifies. The loop publishes a JSON snapshot every
-//!   200 ms; `/state` returns it and `/events` streams it (server-sent
+//!   and every signed-in browser's WebRTC peer. It ticks every 20 ms on a
+//!   deadline (late ticks are not made up in a burst: the schedule
+//!   restarts from now). Between ticks it waits on the socket for at most
+//!   the time to the next tick or to str0m's next timeout, hands what
+//!   arrives to the peer that accepts it (`Rtc::accepts`), and drains
+//!   `poll_output` (datagrams to send, events, the next timeout): both
+//!   libraries are sans-IO, and this loop is their host. At each tick every
+//!   call mixes one frame with [`barge::Session::mix_frames`], borrowing the
+//!   scripted voices where they lie, with the decoded frame of each
+//!   supervisor on it; what each supervisor heard is Opus-encoded and sent
+//!   to its browser. Each call then takes its alerts and updates what needs
+//!   attention. Several supervisors may be on one call or on different
+//!   calls; one who hangs up (or whose browser goes away, or whose sign-in
+//!   ends) leaves its call, which goes on.
+//! - **The web server** (axum on tokio, with rustls through axum-server
+//!   where it serves TLS) checks the sign-in of each request and sends the
+//!   media loop a command with a reply channel; the loop applies it between
+//!   two ticks, so a mode change takes effect at the next mix, as `barge`
+//!   specifies. The loop publishes the calls, and for each supervisor
+//!   where it is and what it may do, every 200 ms; `/state` returns the
+//!   signed-in supervisor's view and `/events` streams it (server-sent
 //!   events) to the page.
-//! - **The 48 kHz leg**: the call mixes at 8 kHz; the supervisor joins it
+//! - **The 48 kHz leg**: the call mixes at 8 kHz; each supervisor joins it
 //!   with [`barge::Join::supervisor`] on a leg ([`barge::Join::leg`]) at
 //!   48 kHz / 20 ms, the format of the
 //!   browser's Opus. It hands in 960 samples a tick and hears 960: the
@@ -93,9 +139,29 @@
 //!   address is learnt from its connectivity checks (no trickle, no STUN
 //!   server). On a loopback address the loop answers loopback peers only.
 //!
+//! # Live calls: `--pbx`
+//!
+//! With `--pbx IP:PORT` the console runs the SIP example's PBX in its own
+//! process, on the same config, listening for SIP there
+//! ([`barge_sip::start`], on the console's tokio runtime), and lists the
+//! PBX's live calls instead of the simulated ones: each bridged call with
+//! its extension, caller, parties (the phones' and the console's
+//! supervisors), their modes and levels, its call signals, its consent
+//! state and the last lines of its timeline. The calls ARE the PBX's
+//! sessions: each call's own task publishes its view five times a second
+//! and takes the console's joins, mode changes and leaves between two of
+//! its ticks, as the supervisor's identity under the config's policy
+//! (`live.rs`). A supervisor on a live call has its 48 kHz leg in that
+//! call's session; the media loop hands the call the browser's frames and
+//! takes what the supervisor hears through bounded channels, never
+//! waiting on the call (nor the call on it). Leaving or hanging up takes
+//! the supervisor off; the phones' call goes on. A live call is numbered
+//! 100 + the PBX's number for it on the page and in `/calls/N/…`.
+//!
 //! `--record DIR` (for `tests/browser.rs`) writes what every party
 //! said and heard, and a log of requests and audit events; `POST /quit`
-//! then completes the files and ends the program (see `dashboard/record.rs`).
+//! (signed in) then completes the files and ends the program (see
+//! `record.rs`).
 
 /// `println!` that does not panic when stdout is closed early.
 macro_rules! say {
@@ -108,88 +174,160 @@ macro_rules! say {
 }
 
 mod attention;
+mod auth;
 mod calls;
 #[path = "../../common/mod.rs"]
 mod common;
-mod http;
+mod live;
+mod media;
 mod peer;
 mod record;
 mod script;
+mod tls;
+mod web;
 
-use std::fmt::Write as _;
-use std::io::{ErrorKind, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::io::BufRead as _;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
-use barge::Mode;
-use calls::{json_string, SimCall, CALLS, LEVEL_TICKS, SUPERVISOR_SPF};
-use peer::Peer;
+use barge::{Identity, Label};
+use barge_sip::config::Config;
+use calls::{SimCall, CALLS};
+use media::{Live, MediaLoop, Published};
 use record::Recorder;
 
 const USAGE: &str =
-    "usage: dashboard [--listen ADDR] [--record DIR]   (default ADDR: 127.0.0.1:8000)";
-const PAGE: &str = include_str!("index.html");
+    "usage: dashboard --config FILE [--listen ADDR] [--record DIR] [--pbx IP:PORT]   \
+     (ADDR: the config's [console] listen, else 127.0.0.1:8000; --pbx: run the SIP example's PBX \
+     there and list its live calls)\n       \
+     dashboard hash-password   (reads a password on stdin, prints its argon2 hash)";
 const TICK: Duration = Duration::from_millis(20);
+/// How long a sign-in lasts unless the config says otherwise: 8 hours.
+const SIGN_IN_LASTS: Duration = Duration::from_secs(8 * 3600);
 
 /// The command line.
 #[derive(Debug, PartialEq)]
-struct Args {
-    listen: SocketAddr,
-    record: Option<PathBuf>,
+enum Args {
+    /// Serve the console.
+    Serve {
+        config: PathBuf,
+        listen: Option<SocketAddr>,
+        record: Option<PathBuf>,
+        /// Run the PBX, listening for SIP here.
+        pbx: Option<SocketAddr>,
+    },
+    /// Print the hash of the password on stdin.
+    HashPassword,
+    /// Print the usage.
+    Help,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut config = None;
     let mut listen = None;
     let mut record = None;
+    let mut pbx = None;
+    let mut first = true;
     while let Some(arg) = args.next() {
+        if first && arg == "hash-password" {
+            return match args.next() {
+                None => Ok(Args::HashPassword),
+                Some(other) => Err(format!("hash-password takes no argument, got {other:?}")),
+            };
+        }
+        first = false;
         let (flag, value) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg, None),
         };
         match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--listen" | "--record" => {
+            "-h" | "--help" => return Ok(Args::Help),
+            "--listen" | "--record" | "--config" | "--pbx" => {
                 let value = match value.or_else(|| args.next()) {
                     Some(v) if !v.is_empty() => v,
                     _ => return Err(format!("{flag} needs a value")),
                 };
-                if flag == "--listen" {
-                    let addr = value.parse().map_err(|_| {
-                        format!("--listen {value:?} is not an address like 127.0.0.1:8000")
-                    })?;
-                    if listen.replace(addr).is_some() {
-                        return Err("--listen is given twice".into());
+                let twice = match flag.as_str() {
+                    "--listen" => {
+                        let addr = value.parse().map_err(|_| {
+                            format!("--listen {value:?} is not an address like 127.0.0.1:8000")
+                        })?;
+                        listen.replace(addr).is_some()
                     }
-                } else if record.replace(PathBuf::from(value)).is_some() {
-                    return Err("--record is given twice".into());
+                    "--pbx" => {
+                        let addr: SocketAddr = value.parse().map_err(|_| {
+                            format!("--pbx {value:?} is not an address like 127.0.0.1:5060")
+                        })?;
+                        if addr.ip().is_unspecified() {
+                            return Err(format!(
+                                "--pbx {value:?}: expected an address of this host (the SIP stack \
+                                 advertises the address it listens on)"
+                            ));
+                        }
+                        pbx.replace(addr).is_some()
+                    }
+                    "--config" => config.replace(PathBuf::from(value)).is_some(),
+                    _ => record.replace(PathBuf::from(value)).is_some(),
+                };
+                if twice {
+                    return Err(format!("{flag} is given twice"));
                 }
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Some(Args {
-        listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+    let config = config.ok_or(
+        "expected --config FILE: the deployment's config, with the supervisors who may sign in \
+         (examples/sip/pbx.toml is a sample)",
+    )?;
+    Ok(Args::Serve {
+        config,
+        listen,
         record,
-    }))
+        pbx,
+    })
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
+    let (config, listen, record, pbx) = match parse_args(std::env::args().skip(1)) {
+        Ok(Args::Serve {
+            config,
+            listen,
+            record,
+            pbx,
+        }) => (config, listen, record, pbx),
+        Ok(Args::Help) => {
             say!("{USAGE}");
             return ExitCode::SUCCESS;
         }
+        Ok(Args::HashPassword) => return hash_password(),
         Err(message) => {
-            eprintln!("dashboard: {message} ({USAGE})");
+            eprintln!("dashboard: {message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    match run(args) {
+    let config = match std::fs::read_to_string(&config)
+        .map_err(|e| format!("cannot read {}: {e}", config.display()))
+        .and_then(|text| Config::parse(&text).map_err(|e| format!("{}: {e}", config.display())))
+    {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("dashboard: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listen = listen
+        .or(config.console.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)));
+    // Before anything listens: plain HTTP on loopback only.
+    if let Some(why) = tls::refusal(listen, &config.console) {
+        eprintln!("dashboard: {why}");
+        return ExitCode::from(2);
+    }
+    match run(config, listen, record, pbx) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("dashboard: {message}");
@@ -198,80 +336,112 @@ fn main() -> ExitCode {
     }
 }
 
-/// What an HTTP thread asks of the media loop; each carries where to send
-/// the answer.
-enum Command {
-    /// Put the supervisor on call `call` (0-based) in `mode`.
-    Mode(usize, Mode, Sender<Result<String, String>>),
-    /// Take the supervisor off call `call`.
-    Leave(usize, Sender<Result<String, String>>),
-    /// Make call `call`'s parties go silent (`true`) or talk again.
-    Silence(usize, bool, Sender<Result<String, String>>),
-    /// A browser's SDP offer; the answer is the SDP answer.
-    Offer(String, Sender<Result<String, String>>),
-    /// Complete the recording (`--record`) and stop.
-    Quit(Sender<Result<String, String>>),
-}
-
-/// The latest snapshot, for `/state` and `/events`.
-struct Snapshot {
-    state: Mutex<(u64, Arc<str>)>,
-    changed: Condvar,
-}
-
-impl Snapshot {
-    fn publish(&self, json: String) {
-        if let Ok(mut s) = self.state.lock() {
-            *s = (s.0 + 1, json.into());
-        }
-        self.changed.notify_all();
+/// `dashboard hash-password`: the argon2id hash (PHC string) of the first
+/// line of stdin, for a supervisor's `password_hash`.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        eprintln!("dashboard: cannot read a password from stdin");
+        return ExitCode::from(1);
     }
-
-    fn latest(&self) -> (u64, Arc<str>) {
-        match self.state.lock() {
-            Ok(s) => s.clone(),
-            Err(_) => (0, "{}".into()),
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("dashboard: expected a password on stdin, got an empty line");
+        return ExitCode::from(2);
+    }
+    match auth::hash_password(password) {
+        Ok(hash) => {
+            say!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("dashboard: {e}");
+            ExitCode::from(1)
         }
     }
-
-    /// The first snapshot after `version`, or `None` after a second.
-    fn after(&self, version: u64) -> Option<(u64, Arc<str>)> {
-        let guard = self.state.lock().ok()?;
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, Duration::from_secs(1), |s| s.0 <= version)
-            .ok()?;
-        (guard.0 > version).then(|| guard.clone())
-    }
 }
 
-fn run(args: Args) -> Result<(), String> {
-    let listener = TcpListener::bind(args.listen)
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+/// The simulated calls' agents: the config's extensions' agents in turn
+/// (call 1 the first extension's, …), or demo agents on team `team-a`
+/// where the config has no extension.
+fn agents(config: &Config) -> Result<Vec<Identity>, String> {
+    let from_config: Vec<Identity> = config.extensions.values().map(|e| e.agent).collect();
+    (0..CALLS)
+        .map(|i| match from_config.get(i % from_config.len().max(1)) {
+            Some(agent) => Ok(*agent),
+            None => {
+                let key = Label::new(&format!("agent-{}", i + 1)).map_err(|e| e.to_string())?;
+                let team = Label::new("team-a").map_err(|e| e.to_string())?;
+                Identity::new(key)
+                    .with_group(team)
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .collect()
+}
+
+fn run(
+    config: Config,
+    listen: SocketAddr,
+    record: Option<PathBuf>,
+    pbx: Option<SocketAddr>,
+) -> Result<(), String> {
+    let users = auth::Users::new(&config)?;
+    if users.len() == 0 {
+        return Err(
+            "no supervisor in the config has a password_hash: nobody could sign in \
+             (make one with `dashboard hash-password`)"
+                .into(),
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let serving = runtime.block_on(tls::serving(listen, &config.console))?;
+    let listener =
+        TcpListener::bind(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // The media socket: the one ICE candidate the browser is told of.
+    // The media socket: the one ICE candidate every browser is told of.
     let socket = UdpSocket::bind(SocketAddr::new(addr.ip(), 0))
         .map_err(|e| format!("cannot bind a UDP socket on {}: {e}", addr.ip()))?;
-    let recorder = args.record.as_deref().map(Recorder::new).transpose()?;
+    let recorder = record.as_deref().map(Recorder::new).transpose()?;
     let recording = recorder.is_some();
-    let calls = (1..=CALLS)
-        .map(SimCall::new)
+    // With a PBX, its live calls; else the simulated ones.
+    let simulated = if pbx.is_some() { 0 } else { CALLS };
+    let calls = agents(&config)?
+        .into_iter()
+        .take(simulated)
+        .enumerate()
+        .map(|(i, agent)| {
+            let disclose = config.needs_disclosure(calls::CALLERS[i]);
+            SimCall::new(i + 1, agent, config.policy.clone(), disclose)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    let snapshot = Arc::new(Snapshot {
-        state: Mutex::new((0, "{}".into())),
-        changed: Condvar::new(),
-    });
+    let (published, snapshot) = tokio::sync::watch::channel(Arc::new(Published::default()));
     let (commands, inbox) = mpsc::channel();
-    let media = MediaLoop {
-        calls,
-        seat: None,
-        peer: None,
-        socket,
-        recorder,
-        snapshot: Arc::clone(&snapshot),
-        skipped: 0,
+    // The PBX runs as long as the console (its tasks on the runtime).
+    let (live, _pbx) = match pbx {
+        Some(sip) => {
+            let running = runtime.block_on(barge_sip::start(config.clone(), sip))?;
+            say!(
+                "dashboard: the PBX listens for SIP on udp {sip}: {} extensions; \
+                 its live calls are listed",
+                config.extensions.len()
+            );
+            let live = Live {
+                pbx: running.pbx.clone(),
+                runtime: runtime.handle().clone(),
+                inbox: commands.clone(),
+                policy: config.policy.clone(),
+            };
+            (Some(live), Some(running))
+        }
+        None => (None, None),
     };
+    let media = MediaLoop::new(calls, socket, recorder, published, live);
     std::thread::Builder::new()
         .name("media".into())
         .spawn(move || {
@@ -289,370 +459,105 @@ fn run(args: Args) -> Result<(), String> {
         })
         .map_err(|e| format!("cannot start the media loop: {e}"))?;
 
-    say!("dashboard: {CALLS} calls; open http://{addr}/ in a browser (Ctrl-C to stop)");
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let commands = commands.clone();
-        let snapshot = Arc::clone(&snapshot);
-        let _ = std::thread::Builder::new()
-            .name("http".into())
-            .spawn(move || serve(&stream, &commands, &snapshot, recording));
+    let tls = matches!(serving, tls::Serving::Tls { .. });
+    let app = Arc::new(web::App {
+        users,
+        sign_ins: Mutex::default(),
+        throttle: Mutex::default(),
+        checks: tokio::sync::Semaphore::new(web::CHECKS),
+        tls,
+        hostnames: config.console.hostnames.clone(),
+        sign_in_lasts: config
+            .console
+            .session_seconds
+            .map_or(SIGN_IN_LASTS, Duration::from_secs),
+        commands,
+        snapshot,
+        recording,
+        stop: axum_server::Handle::new(),
+    });
+    let scheme = if tls { "https" } else { "http" };
+    if let tls::Serving::Tls { about, .. } = &serving {
+        say!("dashboard: HTTPS with {about}");
     }
-    Ok(())
+    say!(
+        "dashboard: {}, {} supervisors may sign in; open {scheme}://{addr}/ in a browser (Ctrl-C to stop)",
+        if pbx.is_some() {
+            "the PBX's live calls".to_string()
+        } else {
+            format!("{CALLS} simulated calls")
+        },
+        app.users.len()
+    );
+    runtime.block_on(web::serve(app, listener, serving))
 }
-
-/// Sends `command` (made with a reply channel) and waits for the answer.
-fn ask(
-    commands: &Sender<Command>,
-    command: impl FnOnce(Sender<Result<String, String>>) -> Command,
-) -> Result<String, String> {
-    let (reply, answer) = mpsc::channel();
-    commands
-        .send(command(reply))
-        .map_err(|_| "the media loop has stopped".to_string())?;
-    answer
-        .recv_timeout(Duration::from_secs(5))
-        .map_err(|_| "the media loop did not answer".to_string())?
-}
-
-/// Serves one HTTP request.
-fn serve(stream: &TcpStream, commands: &Sender<Command>, snapshot: &Snapshot, recording: bool) {
-    let request = match http::read_request(stream) {
-        Ok(r) => r,
-        Err(status) => return http::respond(stream, status, "text/plain", status.as_bytes()),
-    };
-    let text = "text/plain; charset=utf-8";
-    let reply = |result: Result<String, String>, content_type: &str| match result {
-        Ok(body) => http::respond(stream, "200 OK", content_type, body.as_bytes()),
-        Err(e) => http::respond(stream, "409 Conflict", text, e.as_bytes()),
-    };
-    let parts: Vec<&str> = request.path.split('/').filter(|p| !p.is_empty()).collect();
-    match (request.method.as_str(), parts.as_slice()) {
-        ("GET", [] | ["index.html"]) => http::respond(
-            stream,
-            "200 OK",
-            "text/html; charset=utf-8",
-            PAGE.as_bytes(),
-        ),
-        ("GET", ["state"]) => {
-            let (_, json) = snapshot.latest();
-            http::respond(stream, "200 OK", "application/json", json.as_bytes());
-        }
-        ("GET", ["events"]) => {
-            if http::start_events(stream).is_err() {
-                return;
-            }
-            let (mut version, mut json) = snapshot.latest();
-            let mut out = stream;
-            loop {
-                if out
-                    .write_all(format!("data: {json}\n\n").as_bytes())
-                    .and_then(|()| out.flush())
-                    .is_err()
-                {
-                    return; // the page went away
-                }
-                // A comment line every second keeps an idle stream open.
-                while snapshot.after(version).is_none() {
-                    if out.write_all(b": idle\n\n").is_err() {
-                        return;
-                    }
-                }
-                (version, json) = snapshot.latest();
-            }
-        }
-        ("POST", ["calls", n, action]) => {
-            let call = match n.parse::<usize>() {
-                Ok(n) if (1..=CALLS).contains(&n) => n - 1,
-                _ => return http::respond(stream, "404 Not Found", text, b"no such call"),
-            };
-            let mode = match *action {
-                "monitor" => Mode::Monitor,
-                "whisper" => Mode::Whisper,
-                "barge" => Mode::Barge,
-                "leave" => return reply(ask(commands, |r| Command::Leave(call, r)), text),
-                "silence" | "talk" => {
-                    let silent = *action == "silence";
-                    return reply(ask(commands, |r| Command::Silence(call, silent, r)), text);
-                }
-                _ => return http::respond(stream, "404 Not Found", text, b"no such action"),
-            };
-            reply(ask(commands, |r| Command::Mode(call, mode, r)), text);
-        }
-        ("POST", ["offer"]) => {
-            let offer = request.body;
-            reply(
-                ask(commands, |r| Command::Offer(offer, r)),
-                "application/sdp",
-            );
-        }
-        ("POST", ["quit"]) if recording => {
-            let result = ask(commands, Command::Quit);
-            let ok = result.is_ok();
-            reply(result, text);
-            std::process::exit(if ok { 0 } else { 1 });
-        }
-        _ => http::respond(stream, "404 Not Found", text, b"not found"),
-    }
-}
-
-/// The media loop's state: everything that runs on the 20 ms clock.
-struct MediaLoop {
-    calls: Vec<SimCall>,
-    /// The call the supervisor is on (0-based).
-    seat: Option<usize>,
-    peer: Option<Peer>,
-    socket: UdpSocket,
-    recorder: Option<Recorder>,
-    snapshot: Arc<Snapshot>,
-    /// Ticks not mixed because the loop fell far behind.
-    skipped: u64,
-}
-
-impl MediaLoop {
-    fn run(mut self, inbox: Receiver<Command>) -> Result<(), String> {
-        let local = self.socket.local_addr().map_err(|e| e.to_string())?;
-        let loopback_only = local.ip().is_loopback();
-        let mut datagram = vec![0u8; 2048];
-        let mut from_supervisor = vec![0i16; SUPERVISOR_SPF];
-        let mut to_supervisor = vec![0i16; SUPERVISOR_SPF];
-        let silence = vec![0i16; SUPERVISOR_SPF];
-        let mut next_tick = Instant::now();
-        let mut ticks = 0u64;
-        loop {
-            // Until the tick is due: commands, datagrams, str0m's timers.
-            loop {
-                while let Ok(command) = inbox.try_recv() {
-                    if self.command(command, local)? {
-                        return Ok(());
-                    }
-                }
-                let now = Instant::now();
-                let mut wake = next_tick;
-                if let Some(p) = self.peer.as_mut() {
-                    wake = wake.min(p.poll(now, &self.socket));
-                    if p.is_closed() {
-                        self.peer_gone()?;
-                    }
-                }
-                if now >= next_tick {
-                    break;
-                }
-                let wait = wake
-                    .saturating_duration_since(now)
-                    .max(Duration::from_millis(1));
-                self.socket
-                    .set_read_timeout(Some(wait))
-                    .map_err(|e| e.to_string())?;
-                match self.socket.recv_from(&mut datagram) {
-                    Ok((n, source)) => {
-                        if loopback_only && !source.ip().is_loopback() {
-                            continue;
-                        }
-                        if let Some(p) = self.peer.as_mut() {
-                            p.receive(Instant::now(), source, local, &datagram[..n]);
-                        }
-                    }
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                    // A port unreachable from a peer that went away.
-                    Err(e) if e.kind() == ErrorKind::ConnectionRefused => {}
-                    Err(e) => return Err(format!("the media socket failed: {e}")),
-                }
-            }
-
-            // The tick: every call mixes one frame.
-            match self.peer.as_mut() {
-                Some(p) => p.take_frame(&mut from_supervisor),
-                None => from_supervisor.fill(0),
-            }
-            let mut heard = false;
-            for call in &mut self.calls {
-                heard |= call
-                    .tick(&from_supervisor, &mut to_supervisor, self.recorder.as_mut())
-                    .map_err(|e| format!("call {}: {e}", call.n))?;
-                call.drain_events(self.recorder.as_mut());
-            }
-            if !heard {
-                to_supervisor.fill(0);
-            }
-            if let Some(r) = self.recorder.as_mut() {
-                let said = if heard { &from_supervisor } else { &silence };
-                r.supervisor_frame(said, &to_supervisor);
-            }
-            if let (true, Some(p)) = (heard, self.peer.as_mut()) {
-                p.send_frame(&to_supervisor, Instant::now());
-            }
-            ticks += 1;
-            if ticks % LEVEL_TICKS == 0 {
-                self.publish(ticks);
-            }
-            next_tick += TICK;
-            let now = Instant::now();
-            if now > next_tick + 5 * TICK {
-                // Far behind (the machine stalled): no burst of ticks.
-                self.skipped += ((now - next_tick).as_millis() / TICK.as_millis()) as u64;
-                next_tick = now;
-            }
-        }
-    }
-
-    /// Applies one command between two ticks; `true` to stop.
-    fn command(&mut self, command: Command, local: SocketAddr) -> Result<bool, String> {
-        let tick = self.calls.first().map_or(0, SimCall::next_tick);
-        match command {
-            Command::Mode(call, mode, reply) => {
-                let result = self.seat_supervisor(call, mode);
-                if result.is_ok() {
-                    if let Some(r) = self.recorder.as_mut() {
-                        r.request(tick, call + 1, &mode.to_string());
-                    }
-                }
-                let _ = reply.send(result.map(|()| format!("call {}: {mode}", call + 1)));
-            }
-            Command::Leave(call, reply) => {
-                let result = if self.seat == Some(call) {
-                    self.seat = None;
-                    if let Some(r) = self.recorder.as_mut() {
-                        r.request(tick, call + 1, "leave");
-                    }
-                    self.calls[call]
-                        .remove_supervisor()
-                        .map(|_| format!("call {}: left", call + 1))
-                        .map_err(|e| e.to_string())
-                } else {
-                    Err(format!("the supervisor is not on call {}", call + 1))
-                };
-                let _ = reply.send(result);
-            }
-            Command::Silence(call, silent, reply) => {
-                self.calls[call].set_silent(silent);
-                let _ = reply.send(Ok(format!(
-                    "call {}: {}",
-                    call + 1,
-                    if silent { "silent" } else { "talking" }
-                )));
-            }
-            Command::Offer(sdp, reply) => {
-                let result = Peer::accept(&sdp, local, Instant::now()).map(|(peer, answer)| {
-                    self.peer = Some(peer);
-                    answer
-                });
-                let _ = reply.send(result);
-            }
-            Command::Quit(reply) => {
-                // What the last tick's changes logged, before the files close.
-                for call in &mut self.calls {
-                    call.drain_events(self.recorder.as_mut());
-                }
-                let result = match self.recorder.take() {
-                    Some(r) => r.finish().map(|()| "recorded".to_string()),
-                    None => Ok("stopped".to_string()),
-                };
-                let stop = result.is_ok();
-                let _ = reply.send(result);
-                return Ok(stop);
-            }
-        }
-        Ok(false)
-    }
-
-    /// Puts the supervisor on call `call` in `mode`, off any other.
-    fn seat_supervisor(&mut self, call: usize, mode: Mode) -> Result<(), String> {
-        if let Some(was) = self.seat.filter(|&s| s != call) {
-            self.calls[was]
-                .remove_supervisor()
-                .map_err(|e| e.to_string())?;
-            self.seat = None;
-        }
-        self.calls[call]
-            .set_supervisor(mode)
-            .map_err(|e| e.to_string())?;
-        self.seat = Some(call);
-        Ok(())
-    }
-
-    /// The browser went away: the supervisor leaves its call.
-    fn peer_gone(&mut self) -> Result<(), String> {
-        self.peer = None;
-        if let Some(call) = self.seat.take() {
-            self.calls[call]
-                .remove_supervisor()
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-
-    fn publish(&mut self, ticks: u64) {
-        let mut json = String::with_capacity(8192);
-        let _ = write!(
-            json,
-            "{{\"tick\":{ticks},\"seconds\":{:.2},\"ticks_skipped\":{},\"supervisor\":{{\"call\":{},\"mode\":",
-            ticks as f64 * TICK.as_secs_f64(),
-            self.skipped,
-            self.seat.map_or("null".into(), |c| (c + 1).to_string()),
-        );
-        match self.seat.and_then(|c| self.calls[c].supervisor_mode()) {
-            Some(m) => json_string(&mut json, &m.to_string()),
-            None => json.push_str("null"),
-        }
-        json.push_str(",\"webrtc\":");
-        match &self.peer {
-            Some(p) => {
-                let s = p.stats;
-                let _ = write!(
-                    json,
-                    "\"{}\",\"packets_in\":{},\"packets_out\":{},\"underruns\":{},\"dropped\":{},\"decode_errors\":{},\"empty\":{}",
-                    p.state, s.packets_in, s.packets_out, s.underruns, s.dropped, s.decode_errors, s.empty
-                );
-            }
-            None => json.push_str("\"none\""),
-        }
-        json.push_str("},\"rule\":");
-        json_string(&mut json, &attention::rule());
-        let urgent: Vec<_> = self
-            .calls
-            .iter()
-            .map(|c| (c.n, c.reasons().first().copied()))
-            .collect();
-        let order = attention::order(&urgent);
-        let _ = write!(json, ",\"order\":{order:?},\"calls\":[");
-        for (i, call) in self.calls.iter_mut().enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            call.json(&mut json);
-        }
-        json.push_str("]}");
-        self.snapshot.publish(json);
-    }
-}
-
 #[cfg(test)]
 mod test {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
+    fn parse(args: &[&str]) -> Result<Args, String> {
         parse_args(args.iter().map(|s| s.to_string()))
     }
 
     #[test]
-    fn listens_on_loopback_unless_told_otherwise() {
-        let args = parse(&[]).unwrap().unwrap();
-        assert_eq!(args.listen, "127.0.0.1:8000".parse().unwrap());
-        assert_eq!(args.record, None);
-        let args = parse(&["--listen", "0.0.0.0:9000", "--record=out"])
-            .unwrap()
-            .unwrap();
-        assert_eq!(args.listen, "0.0.0.0:9000".parse().unwrap());
-        assert_eq!(args.record, Some(PathBuf::from("out")));
+    fn a_config_is_needed_and_the_rest_is_optional() {
+        let args = parse(&["--config", "pbx.toml"]).unwrap();
+        assert_eq!(
+            args,
+            Args::Serve {
+                config: PathBuf::from("pbx.toml"),
+                listen: None,
+                record: None,
+                pbx: None
+            }
+        );
+        let args = parse(&[
+            "--listen",
+            "192.0.2.1:9000",
+            "--record=out",
+            "--config=c.toml",
+        ])
+        .unwrap();
+        assert_eq!(
+            args,
+            Args::Serve {
+                config: PathBuf::from("c.toml"),
+                listen: Some("192.0.2.1:9000".parse().unwrap()),
+                record: Some(PathBuf::from("out")),
+                pbx: None
+            }
+        );
+        assert_eq!(parse(&["hash-password"]), Ok(Args::HashPassword));
     }
 
     #[test]
     fn bad_arguments_are_refused() {
-        assert!(parse(&["--listen", "nowhere"]).is_err());
-        assert!(parse(&["--listen"]).is_err());
-        assert!(parse(&["--record", "a", "--record", "b"]).is_err());
-        assert!(parse(&["--loud"]).is_err());
-        assert_eq!(parse(&["-h"]), Ok(None));
+        assert!(parse(&[]).unwrap_err().contains("expected --config FILE"));
+        assert!(parse(&["--config", "c", "--listen", "nowhere"]).is_err());
+        assert!(parse(&["--config", "c", "--listen"]).is_err());
+        assert!(parse(&["--config", "c", "--record", "a", "--record", "b"]).is_err());
+        assert!(parse(&["--config", "c", "--loud"]).is_err());
+        assert!(parse(&["hash-password", "x"]).is_err());
+        assert!(parse(&["--config", "c", "--pbx", "0.0.0.0:5060"])
+            .unwrap_err()
+            .contains("an address of this host"));
+        assert!(matches!(
+            parse(&["--config", "c", "--pbx", "127.0.0.1:5060"]),
+            Ok(Args::Serve { pbx: Some(_), .. })
+        ));
+        assert_eq!(parse(&["-h"]), Ok(Args::Help));
+    }
+
+    #[test]
+    fn simulated_calls_take_the_configs_agents_in_turn() {
+        let config = Config::parse(include_str!("../../sip/pbx.toml")).unwrap();
+        let keys: Vec<String> = agents(&config)
+            .unwrap()
+            .iter()
+            .map(|a| a.key().to_string())
+            .collect();
+        assert_eq!(keys, ["alex", "blake", "casey", "drew"]);
+        let none = agents(&Config::parse("").unwrap()).unwrap();
+        assert_eq!(none[3].key().as_str(), "agent-4");
     }
 }

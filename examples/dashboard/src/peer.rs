@@ -97,10 +97,17 @@ impl Peer {
         !self.rtc.is_alive()
     }
 
-    /// A datagram from the socket.
-    pub fn receive(&mut self, now: Instant, source: SocketAddr, local: SocketAddr, data: &[u8]) {
+    /// A datagram from the socket: `false` if it is not this peer's (each
+    /// supervisor's browser has a peer of its own on the one socket).
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        local: SocketAddr,
+        data: &[u8],
+    ) -> bool {
         let Ok(contents) = data.try_into() else {
-            return; // neither STUN, DTLS nor RTP: not for us
+            return false; // neither STUN, DTLS nor RTP: not for us
         };
         let input = Input::Receive(
             now,
@@ -111,9 +118,19 @@ impl Peer {
                 contents,
             },
         );
+        if !self.rtc.accepts(&input) {
+            return false;
+        }
         if let Err(e) = self.rtc.handle_input(input) {
             eprintln!("dashboard: webrtc: {e}");
         }
+        true
+    }
+
+    /// Ends the connection (the supervisor hung up or signed out).
+    pub fn close(&mut self) {
+        self.rtc.disconnect();
+        self.state = "closed";
     }
 
     /// Lets time pass to `now`, sends what is due, handles events; returns

@@ -8,7 +8,10 @@
 //!   and what the session handed back, silence while it is on no call;
 //! - `log.txt`, one line per entry, `TICK CALL WHAT…`: `request MODE|leave`
 //!   (the tick whose mix first follows the request), `joined ROLE MODE|-`,
-//!   `left ROLE`, `mode FROM TO`, each at the tick it takes effect.
+//!   `left ROLE`, `mode FROM TO`, each at the tick it takes effect, and
+//!   `refused MODE` (a request barge's policy refused: nothing changed);
+//! - the supervisor's files are those of the first supervisor whose browser
+//!   connected.
 //!
 //! Writing is buffered; [`Recorder::finish`] completes the WAV headers.
 
@@ -125,6 +128,7 @@ impl Recorder {
                 word(from.to_string()),
                 word(to.to_string())
             ),
+            Event::Refused { at, ref refusal } => format!("{at} {call} refused {}", refusal.mode),
             _ => return,
         };
         self.line(&line);

@@ -85,7 +85,7 @@ fn which(name: &str) -> Option<PathBuf> {
 #[derive(Default)]
 struct Processes {
     children: Vec<(String, Child)>,
-    webdriver_session: Option<(SocketAddr, String)>,
+    webdriver_sessions: Vec<(SocketAddr, String)>,
 }
 
 impl Processes {
@@ -101,7 +101,7 @@ impl Processes {
 
 impl Drop for Processes {
     fn drop(&mut self) {
-        if let Some((driver, session)) = self.webdriver_session.take() {
+        for (driver, session) in self.webdriver_sessions.drain(..) {
             let _ = http(driver, "DELETE", &format!("/session/{session}"), "", 10);
         }
         for (_, child) in self.children.iter_mut().rev() {
@@ -126,14 +126,30 @@ fn http(
     body: &str,
     timeout_s: u64,
 ) -> std::io::Result<(u16, String)> {
+    http_with(to, method, path, &[], body, timeout_s)
+}
+
+/// [`http`] with more headers.
+fn http_with(
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout_s: u64,
+) -> std::io::Result<(u16, String)> {
     let timeout = Duration::from_secs(timeout_s);
     let mut stream = TcpStream::connect_timeout(&to, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {to}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut response = Vec::new();
@@ -228,6 +244,73 @@ impl Driver {
 
     fn script(&self, js: &str) -> Value {
         self.call("POST", "/execute/sync", json!({"script": js, "args": []}))
+    }
+
+    /// Types `text` into the element `css`.
+    fn type_into(&self, css: &str, text: &str, deadline: Instant) {
+        let id = wait_for(deadline, &format!("{css} on the page"), || {
+            self.find(css).ok_or(())
+        });
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    /// Signs in on the page as `user` with `password`, and waits until the
+    /// console shows.
+    fn sign_in(&self, user: &str, password: &str, deadline: Instant) {
+        self.type_into("#user", user, deadline);
+        self.type_into("#password", password, deadline);
+        self.click("#btn-signin", deadline);
+        wait_for(deadline, &format!("{user} signed in"), || {
+            let me = self.script("return window.dashboard.me && window.dashboard.me.user;");
+            let listed = self
+                .script("return !!(window.dashboard.state && window.dashboard.state.supervisor);");
+            if me == json!(user) && listed == json!(true) {
+                Ok(())
+            } else {
+                Err((me, listed))
+            }
+        });
+    }
+
+    /// The state as the page last received it (for its supervisor).
+    fn state(&self) -> Value {
+        self.script("return window.dashboard.state;")
+    }
+
+    /// The page's session cookie (`name=value`), as WebDriver reads it
+    /// (it is `HttpOnly`: the page's script cannot).
+    fn cookie(&self) -> String {
+        let c = self.call("GET", "/cookie/barge_session", Value::Null);
+        format!(
+            "barge_session={}",
+            c["value"].as_str().expect("the session cookie")
+        )
+    }
+
+    /// A `POST` with this browser's sign-in (cookie and CSRF token) sent
+    /// from outside the page, as one forced past it would be.
+    fn forced_post(&self, app: SocketAddr, path: &str) -> (u16, String) {
+        let cookie = self.cookie();
+        let csrf = self.script("return window.dashboard.me.csrf;");
+        let csrf = csrf.as_str().expect("a CSRF token").to_string();
+        let origin = format!("http://{app}");
+        http_with(
+            app,
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("X-CSRF-Token", &csrf),
+                ("Origin", &origin),
+            ],
+            "",
+            10,
+        )
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 }
 
@@ -379,121 +462,163 @@ struct Dashboard {
     app: SocketAddr,
 }
 
+/// The SIP example's sample config: its supervisors and their passwords
+/// (`USER-sample-password`), teams and grants; the calls' agents are its
+/// extensions' (calls 1 and 2 team A's, 3 and 4 team B's).
+fn sample_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sip/pbx.toml")
+}
+
 impl Dashboard {
-    /// Starts the example with `args` (beside `--listen`), chromedriver and
-    /// a headless Chromium (profile in `profile`, microphone playing `mic`)
-    /// on its page, each by `deadline`.
+    /// Starts the example with `args` (beside `--listen` and the sample
+    /// config), chromedriver and a headless Chromium (profile in
+    /// `profile`, microphone playing `mic`) on its page, signed in as
+    /// `user`, each by `deadline`.
     fn open(
         chromium: &Path,
         chromedriver: &Path,
         args: &[&str],
         profile: &Path,
         mic: Option<&Path>,
+        user: &str,
         deadline: Instant,
     ) -> Dashboard {
-        let mut processes = Processes::default();
-        let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
-        let dashboard = processes.spawn(
-            "dashboard",
-            Command::new(exe)
-                .args(["--listen", "127.0.0.1:0"])
-                .args(args)
-                .stdout(Stdio::piped()),
+        let (mut processes, app, page) = start_example(args, deadline);
+        let browser = open_browser(
+            &mut processes,
+            chromium,
+            chromedriver,
+            &page,
+            profile,
+            mic,
+            deadline,
         );
-        let stdout = dashboard.stdout.take().expect("piped stdout");
-        let (lines, said) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = lines.send(line);
-            }
-        });
-        let page = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = said
-                .recv_timeout(left.min(Duration::from_secs(30)))
-                .expect("the dashboard printed no address");
-            if let Some(at) = line.find("http://") {
-                let url = line[at..].split_whitespace().next().unwrap().to_string();
-                break url;
-            }
-        };
-        let app: SocketAddr = page
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .expect("a socket address");
-
-        let port = free_port();
-        processes.spawn(
-            "chromedriver",
-            Command::new(chromedriver)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
-        loop {
-            if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
-                if body.contains("\"ready\":true") {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not start in time"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let mut chromium_args = vec![
-            "--headless=new".to_string(),
-            "--no-sandbox".to_string(),
-            "--disable-gpu".to_string(),
-            "--disable-quic".to_string(),
-            "--no-first-run".to_string(),
-            "--disable-background-networking".to_string(),
-            "--disable-component-update".to_string(),
-            "--disable-sync".to_string(),
-            format!("--user-data-dir={}", profile.display()),
-            "--window-size=1280,800".to_string(),
-            "--use-fake-ui-for-media-stream".to_string(),
-            "--use-fake-device-for-media-stream".to_string(),
-            "--autoplay-policy=no-user-gesture-required".to_string(),
-            // The page's server is on loopback, and so is its media.
-            "--allow-loopback-in-peer-connection".to_string(),
-        ];
-        if let Some(mic) = mic {
-            chromium_args.push(format!(
-                "--use-file-for-fake-audio-capture={}",
-                mic.display()
-            ));
-        }
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium.to_string_lossy(),
-                "args": chromium_args,
-            }
-        }}});
-        let (status, text) = http(driver_at, "POST", "/session", &caps.to_string(), 60)
-            .expect("new WebDriver session");
-        assert_eq!(status, 200, "chromedriver refused the session: {text}");
-        let created: Value = serde_json::from_str(&text).expect("JSON");
-        let session = created["value"]["sessionId"]
-            .as_str()
-            .expect("a session id")
-            .to_string();
-        processes.webdriver_session = Some((driver_at, session.clone()));
-        let browser = Driver {
-            at: driver_at,
-            session,
-        };
-        browser.call("POST", "/url", json!({ "url": page }));
+        browser.sign_in(user, &format!("{user}-sample-password"), deadline);
         Dashboard {
             processes,
             browser,
             app,
         }
     }
+}
+
+/// Starts the example with `args` beside `--listen` and the sample
+/// config: its processes, its address and its page's URL.
+fn start_example(args: &[&str], deadline: Instant) -> (Processes, SocketAddr, String) {
+    let mut processes = Processes::default();
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_dashboard"));
+    let dashboard = processes.spawn(
+        "dashboard",
+        Command::new(exe)
+            .args(["--listen", "127.0.0.1:0", "--config"])
+            .arg(sample_config())
+            .args(args)
+            .stdout(Stdio::piped()),
+    );
+    let stdout = dashboard.stdout.take().expect("piped stdout");
+    let (lines, said) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let page = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = said
+            .recv_timeout(left.min(Duration::from_secs(30)))
+            .expect("the dashboard printed no address");
+        if let Some(at) = line.find("http://") {
+            let url = line[at..].split_whitespace().next().unwrap().to_string();
+            break url;
+        }
+    };
+    let app: SocketAddr = page
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("a socket address");
+    (processes, app, page)
+}
+
+/// Starts chromedriver and a headless Chromium (profile in `profile`,
+/// microphone playing `mic`) on `page`, by `deadline`.
+fn open_browser(
+    processes: &mut Processes,
+    chromium: &Path,
+    chromedriver: &Path,
+    page: &str,
+    profile: &Path,
+    mic: Option<&Path>,
+    deadline: Instant,
+) -> Driver {
+    let port = free_port();
+    processes.spawn(
+        "chromedriver",
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
+            if body.contains("\"ready\":true") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start in time"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut chromium_args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".to_string(),
+        "--disable-gpu".to_string(),
+        "--disable-quic".to_string(),
+        "--no-first-run".to_string(),
+        "--disable-background-networking".to_string(),
+        "--disable-component-update".to_string(),
+        "--disable-sync".to_string(),
+        format!("--user-data-dir={}", profile.display()),
+        "--window-size=1280,800".to_string(),
+        "--use-fake-ui-for-media-stream".to_string(),
+        "--use-fake-device-for-media-stream".to_string(),
+        "--autoplay-policy=no-user-gesture-required".to_string(),
+        // The page's server is on loopback, and so is its media.
+        "--allow-loopback-in-peer-connection".to_string(),
+    ];
+    if let Some(mic) = mic {
+        chromium_args.push(format!(
+            "--use-file-for-fake-audio-capture={}",
+            mic.display()
+        ));
+    }
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium.to_string_lossy(),
+            "args": chromium_args,
+        }
+    }}});
+    let (status, text) =
+        http(driver_at, "POST", "/session", &caps.to_string(), 60).expect("new WebDriver session");
+    assert_eq!(status, 200, "chromedriver refused the session: {text}");
+    let created: Value = serde_json::from_str(&text).expect("JSON");
+    let session = created["value"]["sessionId"]
+        .as_str()
+        .expect("a session id")
+        .to_string();
+    processes
+        .webdriver_sessions
+        .push((driver_at, session.clone()));
+    let browser = Driver {
+        at: driver_at,
+        session,
+    };
+    browser.call("POST", "/url", json!({ "url": page }));
+    browser
 }
 
 /// Chromium and chromedriver, or `None` (said) where they are missing and
@@ -547,13 +672,12 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
         &["--record", &record.to_string_lossy()],
         &profile,
         Some(&mic),
+        // A team lead of team A, on a call of team A.
+        "sam",
         deadline,
     );
 
-    let state = || -> Value {
-        let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
-        serde_json::from_str(&body).expect("the state is JSON")
-    };
+    let state = || browser.state();
     // Waits until the supervisor is on the call in `mode` and its browser
     // has sent PHASE_PACKETS packets since.
     let hold = |mode: &str| {
@@ -590,6 +714,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     let shown = browser.script(&format!(
         "return document.querySelector('#call-{CALL}').innerText;"
     ));
+    let audit = browser.script("return document.querySelector('#audit').innerText;");
     let png = browser.call("GET", "/screenshot", Value::Null);
     let png = base64(png.as_str().expect("base64 PNG"));
     assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
@@ -598,7 +723,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     let end_state = state();
 
     // Stop the example: it completes its recording and exits.
-    let (status, body) = http(app, "POST", "/quit", "", 10).unwrap_or((0, String::new()));
+    let (status, body) = browser.forced_post(app, "/quit");
     assert!(status == 200 || status == 0, "POST /quit: {status} {body}");
     let left = deadline.saturating_duration_since(Instant::now());
     let exit = processes.children[0]
@@ -616,6 +741,19 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
         shown.contains("supervisor") && shown.contains("monitor"),
         "call {CALL}'s card does not show the monitoring supervisor: {shown:?}"
     );
+    // The audit trail names the person.
+    let audit = audit.as_str().unwrap_or_default().to_string();
+    for change in [
+        "supervisor sam #",
+        "joined in whisper",
+        "whisper → barge",
+        "barge → monitor",
+    ] {
+        assert!(
+            audit.contains(change),
+            "the trail lacks {change:?}: {audit}"
+        );
+    }
     assert!(
         received > HEARD_DBFS,
         "the browser received the call at {received:.1} dBFS at most while monitoring"
@@ -831,8 +969,16 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
     let Dashboard {
         processes,
         browser,
-        app,
-    } = Dashboard::open(&chromium, &chromedriver, &[], &profile, None, deadline);
+        app: _,
+    } = Dashboard::open(
+        &chromium,
+        &chromedriver,
+        &[],
+        &profile,
+        None,
+        "sam",
+        deadline,
+    );
 
     // The last call listed that needs no attention goes silent.
     let before = wait_for(deadline, "the page listed every call", || {
@@ -871,8 +1017,7 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
         .trim_start_matches("call-")
         .parse()
         .expect("a call's number");
-    let (_, body) = http(app, "GET", "/state", "", 10).expect("GET /state");
-    let state: Value = serde_json::from_str(&body).expect("the state is JSON");
+    let state = browser.state();
     let card = &state["calls"][n - 1];
     assert_eq!(card["silent"], json!(true), "{card}");
     assert!(
@@ -928,4 +1073,265 @@ fn base64(text: &str) -> Vec<u8> {
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
     out
+}
+
+/// Waits until `browser`'s supervisor is on call `call` in `mode`, its
+/// WebRTC leg connected, and its browser has sent `packets` packets since.
+fn hold_on(browser: &Driver, call: usize, mode: &str, packets: u64, deadline: Instant) -> Value {
+    let mut since = None;
+    wait_for(
+        deadline,
+        &format!("{mode} on call {call} with audio"),
+        || {
+            let state = browser.state();
+            let s = &state["supervisor"];
+            if s["call"] == json!(call) && s["mode"] == json!(mode) && s["webrtc"] == "connected" {
+                let n = s["packets_in"].as_u64().unwrap_or(0);
+                if n >= *since.get_or_insert(n) + packets {
+                    return Ok(state);
+                }
+            }
+            Err(s.clone())
+        },
+    )
+}
+
+/// The ticks of call `call` in the recording at which the other party's
+/// voice is not exactly what `heard` holds, from `from` on: none while a
+/// party hears only the other party.
+fn beyond_the_other(record: &Path, call: usize, from: u64) -> [usize; 2] {
+    let read = |name: &str| {
+        read_mono16(&record.join(format!("call{call}-{name}.wav")))
+            .expect(name)
+            .1
+    };
+    let (cs, ch) = (read("customer-said"), read("customer-heard"));
+    let (as_, ah) = (read("agent-said"), read("agent-heard"));
+    let ticks = (ch.len() / SPF) as u64;
+    let count = |heard: &[i16], said: &[i16]| {
+        residual(heard, said, from, ticks)
+            .iter()
+            .filter(|&&d| d != 0)
+            .count()
+    };
+    [count(&ch, &as_), count(&ah, &cs)]
+}
+
+/// Stops the example (it completes its recording) through `browser`'s
+/// sign-in, and waits for it to exit.
+fn quit(processes: &mut Processes, browser: &Driver, app: SocketAddr, deadline: Instant) {
+    let (status, body) = browser.forced_post(app, "/quit");
+    assert_eq!(status, 200, "POST /quit: {body}");
+    let left = deadline.saturating_duration_since(Instant::now());
+    let exit = processes.children[0]
+        .1
+        .wait_timeout(left)
+        .expect("wait for the dashboard")
+        .expect("the dashboard did not stop in time");
+    assert!(exit.success(), "the dashboard exited with {exit}");
+}
+
+#[test]
+fn a_qa_supervisor_may_only_listen_and_a_forced_whisper_changes_nothing() {
+    let Some((chromium, chromedriver)) = browser_tools("dashboard_qa") else {
+        return;
+    };
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(120);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-qa");
+    let record = out.join("record");
+    let profile = out.join("chromium-profile");
+    let _ = std::fs::remove_dir_all(&record);
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-qa");
+    let mic = out.join("supervisor-mic.wav");
+    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    let Dashboard {
+        mut processes,
+        browser,
+        app,
+    } = Dashboard::open(
+        &chromium,
+        &chromedriver,
+        &["--record", &record.to_string_lossy()],
+        &profile,
+        Some(&mic),
+        "quinn",
+        deadline,
+    );
+
+    // Whisper and Barge are disabled, saying why; Monitor is not.
+    browser.click(&format!("#call-{CALL}"), deadline);
+    let buttons = wait_for(deadline, "the buttons for call 2", || {
+        let b = browser.script(
+            "return ['monitor', 'whisper', 'barge'].map((a) => { \
+               const b = document.querySelector('#btn-' + a); return [b.disabled, b.title]; });",
+        );
+        if b[1][0] == json!(true) {
+            Ok(b)
+        } else {
+            Err(b)
+        }
+    });
+    assert_eq!(buttons[0][0], json!(false), "{buttons}");
+    for i in [1, 2] {
+        assert_eq!(buttons[i][0], json!(true), "{buttons}");
+        let why = buttons[i][1].as_str().unwrap_or_default();
+        assert!(why.contains("may not use"), "{buttons}");
+    }
+    let shown = browser.script("return document.querySelector('#why').innerText;");
+    assert!(
+        shown
+            .as_str()
+            .unwrap_or_default()
+            .contains("Whisper: supervisor \"quinn\" may not use whisper"),
+        "{shown}"
+    );
+
+    // Quinn monitors; the same requests forced past the page are refused.
+    browser.click("#btn-monitor", deadline);
+    hold_on(&browser, CALL, "monitor", 100, deadline);
+    let mut refused = Vec::new();
+    for mode in ["whisper", "barge"] {
+        refused.push(browser.forced_post(app, &format!("/calls/{CALL}/{mode}")));
+    }
+    let state = hold_on(&browser, CALL, "monitor", 100, deadline);
+    let events = state["calls"][CALL - 1]["events"].to_string();
+    quit(&mut processes, &browser, app, deadline);
+    drop(processes);
+    let _ = std::fs::remove_dir_all(&profile);
+
+    for (status, body) in &refused {
+        assert_eq!(*status, 403, "{body}");
+        assert!(body.contains("may not use"), "{body}");
+    }
+    assert_eq!(events.matches("REFUSED").count(), 2, "{events}");
+    // Who hears whom, from the legs: quinn only ever monitored, and the
+    // customer and the agent heard only each other, sample for sample.
+    let log = std::fs::read_to_string(record.join("log.txt")).expect("log.txt");
+    let ticks = read_mono16(&record.join(format!("call{CALL}-customer-heard.wav")))
+        .expect("customer-heard")
+        .1
+        .len() as u64
+        / SPF as u64;
+    let modes: Vec<String> = phases(&log, ticks).into_iter().map(|p| p.2).collect();
+    assert_eq!(modes, ["monitor"], "log:\n{log}");
+    assert_eq!(log.matches(" refused ").count(), 2, "log:\n{log}");
+    assert_eq!(beyond_the_other(&record, CALL, 1), [0, 0], "log:\n{log}");
+    let heard = read_mono16(&record.join("supervisor-heard.wav"))
+        .expect("supervisor-heard")
+        .1;
+    assert!(rms(&heard) > 100.0, "quinn heard nothing of the call");
+    println!(
+        "dashboard_qa: refused {refused:?}; log:\n  {}\n{:.1} s in all",
+        log.lines().collect::<Vec<_>>().join("\n  "),
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn two_supervisors_on_two_calls_and_one_hangs_up() {
+    let Some((chromium, chromedriver)) = browser_tools("dashboard_two") else {
+        return;
+    };
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(150);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-two");
+    let record = out.join("record");
+    let _ = std::fs::remove_dir_all(&record);
+    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-two");
+    let mic = out.join("supervisor-mic.wav");
+    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    let (mut processes, app, page) =
+        start_example(&["--record", &record.to_string_lossy()], deadline);
+    // Sam (team A's lead) whispers on call 2; lee (team B's) barges on call 3.
+    let mut browsers = Vec::new();
+    for (user, call, mode) in [("sam", 2, "whisper"), ("lee", 3, "barge")] {
+        let profile = out.join(format!("chromium-profile-{user}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        let b = open_browser(
+            &mut processes,
+            &chromium,
+            &chromedriver,
+            &page,
+            &profile,
+            Some(&mic),
+            deadline,
+        );
+        b.sign_in(user, &format!("{user}-sample-password"), deadline);
+        b.click(&format!("#call-{call}"), deadline);
+        b.click(&format!("#btn-{mode}"), deadline);
+        browsers.push((b, call, mode, profile));
+    }
+    for (b, call, mode, _) in &browsers {
+        hold_on(b, *call, mode, 100, deadline);
+    }
+    let (sam, lee) = (&browsers[0].0, &browsers[1].0);
+    // Each page shows the other supervisor on the other call.
+    let seen = lee.state();
+    let on = |state: &Value, n: usize| -> Vec<String> {
+        state["calls"][n - 1]["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["role"] == "supervisor")
+            .map(|p| format!("{} {}", p["who"], p["mode"]))
+            .collect()
+    };
+    assert_eq!(on(&seen, 2), ["\"sam\" \"whisper\""], "{seen}");
+    assert_eq!(on(&seen, 3), ["\"lee\" \"barge\""], "{seen}");
+
+    // Sam hangs up: call 2 goes on without a supervisor, lee stays on call 3.
+    sam.click("#btn-hangup", deadline);
+    let after = wait_for(deadline, "call 2 without sam", || {
+        let s = lee.state();
+        if on(&s, 2).is_empty() {
+            Ok(s)
+        } else {
+            Err(on(&s, 2))
+        }
+    });
+    let tick_then = after["calls"][1]["tick"].as_u64().expect("a tick");
+    let later = hold_on(lee, 3, "barge", 150, deadline);
+    assert!(later["calls"][1]["tick"].as_u64().unwrap_or(0) > tick_then + 100);
+    assert_eq!(on(&later, 3), ["\"lee\" \"barge\""], "{later}");
+    assert_eq!(sam.state()["supervisor"]["webrtc"], json!("none"));
+    quit(&mut processes, lee, app, deadline);
+    drop(processes);
+    for (_, _, _, profile) in &browsers {
+        let _ = std::fs::remove_dir_all(profile);
+    }
+
+    // From the legs: after sam left, call 2's customer and agent heard each
+    // other and nothing else, to the end; call 3's customer heard lee.
+    let log = std::fs::read_to_string(record.join("log.txt")).expect("log.txt");
+    let left = log
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.len() >= 4 && w[1] == "2" && w[2] == "left" && w[3] == "supervisor")
+                .then(|| w[0].parse::<u64>().expect("a tick"))
+        })
+        .next()
+        .unwrap_or_else(|| panic!("sam never left call 2; log:\n{log}"));
+    let ticks2 = read_mono16(&record.join("call2-customer-heard.wav"))
+        .expect("call 2")
+        .1
+        .len()
+        / SPF;
+    assert!(ticks2 as u64 > left + 100, "call 2 went on after sam left");
+    // From the tick after the leave: barge's routes ramp closed within it.
+    assert_eq!(
+        beyond_the_other(&record, 2, left + 1),
+        [0, 0],
+        "log:\n{log}"
+    );
+    let [c3, a3] = beyond_the_other(&record, 3, left + 1);
+    assert!(c3 > 0 && a3 > 0, "call 3's parties no longer heard lee");
+    println!(
+        "dashboard_two: sam left call 2 at tick {left}; call 2 went on to tick {ticks2}; {:.1} s in all",
+        start.elapsed().as_secs_f64()
+    );
 }

@@ -6,11 +6,16 @@
 //! (missed ticks run back to back), takes commands from the signalling
 //! (a supervisor who dialled the feature code) and the state of its
 //! dialogs (BYE, INFO, re-INVITE), and ends when the customer hangs up, or
-//! when nobody is left to talk to the customer.
+//! when nobody is left to talk to the customer. A console in the same
+//! process puts supervisors on it on legs of their own (see `console`),
+//! whose frames it takes and hands over through bounded channels without
+//! waiting, and it publishes what the console shows of it five times a
+//! second.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::mpsc::{TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +24,7 @@ use barge::keypad::DtmfMap;
 use barge::tone::Cadence;
 use barge::{
     Audience, BeforeDisclosure, Error, Event, Format, Identity, Join, Label, Mode, PartyId, Role,
-    Session, ToneSpec,
+    Session, SignalConfig, ToneSpec,
 };
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TransactionHandle};
 use rsipstack::dialog::invitation::InviteOption;
@@ -28,6 +33,7 @@ use rsipstack::sip::{Header, StatusCode};
 use tokio::sync::mpsc;
 
 use crate::config::Extension;
+use crate::console::{CallView, ConsoleCommand, ConsoleLeg, PartyView};
 use crate::dtmf_relay;
 use crate::media::{LegSetup, RtpLeg, PAYLOAD};
 use crate::pbx::Pbx;
@@ -45,6 +51,59 @@ pub const COMMANDS: usize = 16;
 
 /// The most lines a call's timeline keeps (the oldest go first).
 const TIMELINE: usize = 2000;
+
+/// Every this many ticks (200 ms) the call publishes its view for a
+/// console.
+pub const VIEW_TICKS: u64 = 10;
+
+/// The timeline lines a call's view carries.
+const VIEW_LINES: usize = 40;
+
+/// The most console legs on a call.
+pub const MAX_CONSOLE_LEGS: usize = 8;
+
+/// A level meter: the mean square of the frames since it was last read.
+#[derive(Debug, Default, Clone, Copy)]
+struct Meter {
+    sum: f64,
+    frames: u32,
+    last_db: f64,
+}
+
+impl Meter {
+    fn add(&mut self, frame: &[i16]) {
+        let sum: f64 = frame.iter().map(|&s| f64::from(s).powi(2)).sum();
+        self.sum += sum / frame.len().max(1) as f64 / 32768.0f64.powi(2);
+        self.frames += 1;
+    }
+
+    /// The level in dBFS since the last call (−90 for silence).
+    fn take_db(&mut self) -> f64 {
+        if self.frames > 0 {
+            let ms = self.sum / f64::from(self.frames);
+            self.last_db = if ms > 1e-9 { 10.0 * ms.log10() } else { -90.0 };
+            self.sum = 0.0;
+            self.frames = 0;
+        }
+        self.last_db.max(-90.0)
+    }
+}
+
+/// What a party said and heard since the last view.
+#[derive(Debug, Default, Clone, Copy)]
+struct Levels {
+    said: Meter,
+    heard: Meter,
+}
+
+/// A supervisor on a console's leg.
+struct Hosted {
+    id: PartyId,
+    name: String,
+    leg: ConsoleLeg,
+    frame: Vec<i16>,
+    levels: Levels,
+}
 
 /// The keys a supervisor presses: Asterisk ChanSpy's 4 5 6 and FreeSWITCH
 /// eavesdrop's 0 1 2 3 (they do not overlap).
@@ -108,6 +167,8 @@ struct Party {
     /// When its RFC 4733 key presses came, oldest first, until they play
     /// out (at most `KEYS_PENDING`).
     key_arrivals: VecDeque<Instant>,
+    /// What it said and heard, for the console.
+    levels: Levels,
 }
 
 /// Parties that left whose names the timeline keeps (the oldest go
@@ -140,6 +201,13 @@ struct Call {
     keys: VecDeque<Key>,
     start: Instant,
     ended: Option<&'static str>,
+    /// Who called, and the extension's agent (for the console's view).
+    caller: String,
+    agent: Identity,
+    /// Supervisors on a console's legs.
+    hosted: Vec<Hosted>,
+    /// Where a console's commands come in.
+    console_tx: mpsc::Sender<ConsoleCommand>,
 }
 
 /// A key for barge's audit trail from a SIP user or number: the text if
@@ -286,6 +354,7 @@ pub async fn run(
         Ok(f) => f,
         Err(_) => return,
     };
+    let (console_tx, console) = mpsc::channel(COMMANDS);
     let mut call = Call {
         pbx: pbx.clone(),
         number,
@@ -298,8 +367,14 @@ pub async fn run(
         keys: VecDeque::new(),
         start: Instant::now(),
         ended: None,
+        caller: caller.clone(),
+        agent: ext.agent,
+        hosted: Vec::new(),
+        console_tx,
     };
     call.session.set_dtmf_map(KEYS);
+    // The call signals, for a console (barge's defaults, no alerts).
+    let _ = call.session.enable_signals(SignalConfig::new());
     if let Some(policy) = &pbx.config.policy {
         let _ = call.session.set_policy(Some(policy.clone()));
     }
@@ -346,7 +421,7 @@ pub async fn run(
         call.parties[1].leg.format().rate(),
         rate
     ));
-    call.run(states, commands).await;
+    call.run(states, commands, console).await;
 }
 
 /// `Content-Type: application/sdp`.
@@ -380,6 +455,7 @@ impl Call {
             dialog,
             sdp,
             key_arrivals: VecDeque::new(),
+            levels: Levels::default(),
         });
         Ok(id)
     }
@@ -434,12 +510,19 @@ impl Call {
         self.parties
             .iter()
             .map(|p| (p.id, &p.name))
+            .chain(self.hosted.iter().map(|h| (h.id, &h.name)))
             .chain(self.gone.iter().map(|(id, n)| (*id, n)))
             .find(|(p, _)| *p == id)
             .map_or_else(|| id.to_string(), |(_, n)| n.clone())
     }
 
-    async fn run(mut self, mut states: DialogStateReceiver, mut commands: mpsc::Receiver<Command>) {
+    async fn run(
+        mut self,
+        mut states: DialogStateReceiver,
+        mut commands: mpsc::Receiver<Command>,
+        mut console: mpsc::Receiver<ConsoleCommand>,
+    ) {
+        self.publish();
         let ptime = self.session.format().ptime().duration();
         // Tick 0 runs now: the call's media time starts here.
         self.start = Instant::now();
@@ -451,6 +534,7 @@ impl Call {
                 _ = ticker.tick() => self.tick(),
                 Some(state) = states.recv() => self.dialog_state(state).await,
                 Some(command) = commands.recv() => self.command(command),
+                Some(command) = console.recv() => self.console_command(command),
             }
         }
         self.end().await;
@@ -494,16 +578,183 @@ impl Call {
             p.frame.fill(0);
             if p.leg.fill(&mut p.frame) == barge::media::Fill::Frame {
                 let _ = self.session.put_frame(p.id, &p.frame);
+            } else {
+                p.frame.fill(0);
             }
+            p.levels.said.add(&p.frame);
+        }
+        // The console's legs: the frame waiting, if any; never a wait.
+        let mut ended = Vec::new();
+        for h in &mut self.hosted {
+            h.frame.fill(0);
+            match h.leg.said.try_recv() {
+                Ok(frame) if frame.len() == h.frame.len() => {
+                    h.frame.copy_from_slice(&frame);
+                    let _ = self.session.put_frame(h.id, &frame);
+                }
+                Ok(_) | Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => ended.push(h.id),
+            }
+            h.levels.said.add(&h.frame);
         }
         self.session.mix();
         for p in &mut self.parties {
             use barge::media::Sink as _;
             if let Ok(out) = self.session.output(p.id) {
+                p.levels.heard.add(out);
                 p.leg.take(out);
             }
         }
+        for h in &mut self.hosted {
+            if let Ok(out) = self.session.output(h.id) {
+                h.levels.heard.add(out);
+                // Dropped when the console has not taken the last ones.
+                if let Err(TrySendError::Disconnected(_)) = h.leg.heard.try_send(out.to_vec()) {
+                    ended.push(h.id);
+                }
+            }
+        }
         self.events();
+        if !ended.is_empty() {
+            ended.dedup();
+            for id in ended {
+                if let Some(i) = self.hosted.iter().position(|h| h.id == id) {
+                    let h = self.hosted.remove(i);
+                    let _ = self.session.leave(h.id);
+                    self.note(format!("{} (console) hangs up: its leg ended", h.name));
+                    self.forget(h.id, h.name);
+                }
+            }
+            self.events();
+            self.check_alone();
+        }
+        if self.session.tick() % VIEW_TICKS == 0 {
+            self.publish();
+        }
+    }
+
+    /// Keeps the name of a party that left, for the timeline.
+    fn forget(&mut self, id: PartyId, name: String) {
+        if self.gone.len() == GONE {
+            self.gone.remove(0);
+        }
+        self.gone.push((id, name));
+    }
+
+    /// Publishes the call as a console shows it.
+    fn publish(&mut self) {
+        let view = self.view();
+        self.pbx.publish(view, &self.console_tx);
+    }
+
+    fn view(&mut self) -> CallView {
+        let mut parties = Vec::new();
+        let infos: Vec<_> = self.session.parties().collect();
+        for info in infos {
+            let (name, levels, console) = if Some(info.id) == self.disclosure {
+                continue;
+            } else if let Some(p) = self.parties.iter_mut().find(|p| p.id == info.id) {
+                (p.name.clone(), &mut p.levels, false)
+            } else if let Some(h) = self.hosted.iter_mut().find(|h| h.id == info.id) {
+                (format!("supervisor {}", h.name), &mut h.levels, true)
+            } else {
+                continue;
+            };
+            let modes = match self.session.modes_for(info.id) {
+                Ok(modes) => modes.collect(),
+                Err(_) => Vec::new(),
+            };
+            parties.push(PartyView {
+                id: info.id,
+                role: info.role,
+                name,
+                mode: info.mode,
+                said_db: levels.said.take_db(),
+                heard_db: levels.heard.take_db(),
+                console,
+                modes,
+            });
+        }
+        let tick = self.session.tick();
+        CallView {
+            number: self.number,
+            ext: self.ext.clone(),
+            caller: self.caller.clone(),
+            agent: self.agent,
+            tick,
+            seconds: self.session.media_time(tick).as_secs_f64(),
+            consent: self.session.consent(),
+            signals: self.session.signals().copied().unwrap_or_default(),
+            parties,
+            timeline: self
+                .timeline
+                .iter()
+                .skip(self.timeline.len().saturating_sub(VIEW_LINES))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// A console's request: a supervisor on a leg of the console's own.
+    fn console_command(&mut self, command: ConsoleCommand) {
+        let on_call = |hosted: &[Hosted], party: PartyId| {
+            if hosted.iter().any(|h| h.id == party) {
+                Ok(())
+            } else {
+                Err(Error::PartyLeft { party })
+            }
+        };
+        match command {
+            ConsoleCommand::Join {
+                identity,
+                name,
+                mode,
+                leg,
+                reply,
+            } => {
+                let joined = if self.hosted.len() >= MAX_CONSOLE_LEGS {
+                    Err(Error::TooManyParties {
+                        max: MAX_CONSOLE_LEGS,
+                    })
+                } else {
+                    // Checked whole: a refused join leaves the call as it
+                    // was and puts the refusal on its audit trail.
+                    self.session
+                        .join(Join::supervisor(mode).identity(*identity).leg(leg.format))
+                };
+                if let Ok(id) = joined {
+                    let samples = leg.format.samples_per_frame();
+                    self.hosted.push(Hosted {
+                        id,
+                        name: name.clone(),
+                        leg,
+                        frame: vec![0; samples],
+                        levels: Levels::default(),
+                    });
+                    self.note(format!("supervisor {name} joins from the console"));
+                }
+                let _ = reply.send(joined);
+            }
+            ConsoleCommand::SetMode { party, mode, reply } => {
+                let result =
+                    on_call(&self.hosted, party).and_then(|()| self.session.set_mode(party, mode));
+                let _ = reply.send(result);
+            }
+            ConsoleCommand::Leave { party, reply } => {
+                let result = on_call(&self.hosted, party).and_then(|()| {
+                    if let Some(i) = self.hosted.iter().position(|h| h.id == party) {
+                        let h = self.hosted.remove(i);
+                        self.forget(h.id, h.name);
+                    }
+                    self.session.leave(party)
+                });
+                let _ = reply.send(result);
+            }
+        }
+        self.events();
+        self.check_alone();
+        // The console sees the change at once.
+        self.publish();
     }
 
     /// A key from a supervisor: switches its mode if the keypad map and the
@@ -639,10 +890,7 @@ impl Call {
                 self.pbx.dialogs.remove_dialog(&p.dialog.id());
                 let _ = self.session.leave(p.id);
                 self.note(format!("{} hangs up ({reason:?})", p.name));
-                if self.gone.len() == GONE {
-                    self.gone.remove(0);
-                }
-                self.gone.push((p.id, p.name));
+                self.forget(p.id, p.name);
                 self.events();
                 match p.role {
                     Role::Customer => self.ended = Some("the customer hung up"),
@@ -706,12 +954,17 @@ impl Call {
     /// agent has gone and no supervisor is in barge (or customer only).
     fn check_alone(&mut self) {
         let agent = self.parties.iter().any(|p| p.role == Role::Agent);
-        let talking = self.parties.iter().any(|p| {
-            p.role == Role::Supervisor
-                && matches!(
-                    self.session.mode(p.id),
-                    Ok(Some(Mode::Barge | Mode::CustomerOnly))
-                )
+        let phones = self
+            .parties
+            .iter()
+            .filter(|p| p.role == Role::Supervisor)
+            .map(|p| p.id);
+        let console = self.hosted.iter().map(|h| h.id);
+        let talking = phones.chain(console).any(|id| {
+            matches!(
+                self.session.mode(id),
+                Ok(Some(Mode::Barge | Mode::CustomerOnly))
+            )
         });
         if !agent && !talking {
             self.ended = Some("nobody is left to talk to the customer");
@@ -732,7 +985,9 @@ impl Call {
                 p.name, s.packets, s.frames_played, s.frames_missing, s.late, p.leg.sender.sent
             ));
         }
+        self.hosted.clear();
         self.pbx.release(&self.ext);
+        self.pbx.unpublish(self.number);
         let mut out = format!(
             "call {} (ext {}) timeline, {} lines:\n",
             self.number,

@@ -12,6 +12,7 @@
 //! [[supervisor]]
 //! user = "sam"                           # the SIP user of the From header
 //! groups = ["team-lead", "team-a"]
+//! password_hash = "$argon2id$v=19$…"     # the console's sign-in (PHC string)
 //!
 //! [policy]                               # barge::Policy, as its serde form
 //! grants = [
@@ -20,14 +21,27 @@
 //!
 //! [consent]                              # all-party-consent callers, by prefix
 //! prefixes = ["+1415", "1415"]
+//!
+//! [console]                              # the supervisor console (examples/dashboard)
+//! listen = "127.0.0.1:8000"
+//! self_signed = true                     # or tls_cert and tls_key (PEM files)
+//! hostnames = ["console.example.com"]    # names the page is reached by
+//! session_seconds = 28800                # how long a sign-in lasts
 //! ```
 //!
 //! Without `[policy]` every supervisor may use every mode on every agent.
-//! A file that does not parse is one line: where, and what was wrong.
+//! The PBX reads no password and no `[console]`: they are the supervisor
+//! console's (the dashboard example, which runs this PBX in its own process
+//! and signs supervisors in as the identities of this file). A supervisor
+//! without a `password_hash` cannot sign in to the console; the console
+//! checks the hash itself (argon2, as a PHC string), the PBX only that it
+//! looks like one. A file that does not parse is one line: where, and what
+//! was wrong.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use barge::{Identity, Label, Policy};
@@ -47,6 +61,8 @@ struct File {
     policy: Option<Policy>,
     #[serde(default)]
     consent: ConsentEntry,
+    #[serde(default)]
+    console: ConsoleSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +83,8 @@ struct SupervisorEntry {
     key: Option<Label>,
     #[serde(default)]
     groups: Vec<Label>,
+    #[serde(default)]
+    password_hash: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +92,82 @@ struct SupervisorEntry {
 struct ConsentEntry {
     #[serde(default)]
     prefixes: Vec<String>,
+}
+
+/// The most names `[console] hostnames` may list.
+pub const MAX_HOSTNAMES: usize = 16;
+
+/// The longest sign-in `[console] session_seconds` may give: a week.
+pub const MAX_SESSION_SECONDS: u64 = 7 * 24 * 3600;
+
+/// `[console]`: the supervisor console's settings. The PBX does not read
+/// them; the console (examples/dashboard) does, beside the supervisors'
+/// identities and password hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Where the console listens (its `--listen` overrides it).
+    pub listen: Option<SocketAddr>,
+    /// HTTPS: the certificate chain (PEM), with `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: the certificate's private key (PEM), with `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// HTTPS with a certificate the console makes when it starts (and
+    /// prints the SHA-256 fingerprint of), instead of `tls_cert`.
+    #[serde(default)]
+    pub self_signed: bool,
+    /// Host names the page may be reached by, besides IP addresses and
+    /// `localhost` (a request naming another host is refused: DNS
+    /// rebinding); they go in a self-signed certificate too.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// How long a sign-in lasts, in seconds (default 8 hours).
+    pub session_seconds: Option<u64>,
+}
+
+/// Whether `name` is a DNS host name: labels of letters, digits and `-`.
+fn host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+impl ConsoleSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(error(
+                "console: tls_cert and tls_key go together: expected both or neither",
+            ));
+        }
+        if self.self_signed && self.tls_cert.is_some() {
+            return Err(error(
+                "console: expected self_signed or tls_cert and tls_key, not both",
+            ));
+        }
+        if self.hostnames.len() > MAX_HOSTNAMES {
+            return Err(error(format!(
+                "console: hostnames: expected at most {MAX_HOSTNAMES}, got {}",
+                self.hostnames.len()
+            )));
+        }
+        if let Some(bad) = self.hostnames.iter().find(|h| !host_name(h)) {
+            return Err(error(format!(
+                "console: hostnames: {bad:?} is not a host name"
+            )));
+        }
+        match self.session_seconds {
+            Some(s) if s == 0 || s > MAX_SESSION_SECONDS => Err(error(format!(
+                "console: session_seconds: expected 1 to {MAX_SESSION_SECONDS}, got {s}"
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One extension: the agent who answers it.
@@ -96,6 +190,11 @@ pub struct Config {
     pub policy: Option<Arc<Policy>>,
     /// Callers whose number starts with one of these need a disclosure.
     pub consent_prefixes: Vec<String>,
+    /// The supervisors' password hashes (PHC strings), by SIP user: who
+    /// may sign in to the console.
+    pub password_hashes: BTreeMap<String, String>,
+    /// The console's settings.
+    pub console: ConsoleSettings,
 }
 
 /// Why a config file was refused: where, and what.
@@ -198,7 +297,21 @@ impl Config {
             }
         }
         let mut supervisors = BTreeMap::new();
+        let mut password_hashes = BTreeMap::new();
         for s in file.supervisor {
+            if let Some(hash) = s.password_hash {
+                // The PHC string format: `$algorithm$…`; the console
+                // parses the rest.
+                if !hash.starts_with('$') || hash.len() > 512 || hash.contains(char::is_whitespace)
+                {
+                    return Err(error(format!(
+                        "supervisor {}: password_hash: expected a PHC string such as \"$argon2id$v=19$…\" \
+                         (make one with `dashboard hash-password`)",
+                        s.user
+                    )));
+                }
+                password_hashes.insert(s.user.clone(), hash);
+            }
             let key = match s.key {
                 Some(key) => key,
                 None => Label::new(&s.user)
@@ -221,11 +334,14 @@ impl Config {
                 )));
             }
         }
+        file.console.check()?;
         Ok(Config {
             extensions,
             supervisors,
             policy: file.policy.map(Arc::new),
             consent_prefixes: file.consent.prefixes,
+            password_hashes,
+            console: file.console,
         })
     }
 
@@ -301,6 +417,24 @@ prefixes = ["+1415"]
                 "[[extension]]\nnumber = \"1\"\nagent = \"a\"\ncontact = \"tel:1\"\n",
                 "extension 1: contact: expected sip:user@ip:port",
             ),
+            (
+                "[[supervisor]]\nuser = \"sam\"\npassword_hash = \"hunter2\"\n",
+                "supervisor sam: password_hash: expected a PHC string",
+            ),
+            (
+                "[console]\ntls_cert = \"a.pem\"\n",
+                "tls_cert and tls_key go together",
+            ),
+            (
+                "[console]\nself_signed = true\ntls_cert = \"a.pem\"\ntls_key = \"k.pem\"\n",
+                "not both",
+            ),
+            ("[console]\nhostnames = [\"a b\"]\n", "is not a host name"),
+            (
+                "[console]\nsession_seconds = 0\n",
+                "session_seconds: expected 1",
+            ),
+            ("[console]\nlisten = \"here\"\n", "line 2"),
         ] {
             let e = Config::parse(text).expect_err(text).to_string();
             assert!(e.contains(says), "{text:?}: {e}");
@@ -311,8 +445,10 @@ prefixes = ["+1415"]
     #[test]
     fn the_readmes_config_reads() {
         let c = Config::parse(include_str!("../pbx.toml")).unwrap();
-        assert_eq!((c.extensions.len(), c.supervisors.len()), (1, 2));
+        assert_eq!((c.extensions.len(), c.supervisors.len()), (4, 3));
+        assert_eq!(c.password_hashes.len(), 3);
         assert!(c.policy.is_some() && c.needs_disclosure("+14155550100"));
+        assert_eq!(c.console.listen, Some("127.0.0.1:8000".parse().unwrap()));
     }
 
     #[test]

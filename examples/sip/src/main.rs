@@ -24,26 +24,10 @@
 //! arguments or a config file that does not parse (one line saying
 //! where), 1 if it cannot listen.
 
-mod call;
-mod config;
-mod dtmf_relay;
-mod g722;
-mod media;
-mod pbx;
-mod sdp;
-
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use rsipstack::dialog::dialog_layer::DialogLayer;
-use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::TransportLayer;
-use rsipstack::EndpointBuilder;
-use tokio_util::sync::CancellationToken;
-
-use config::Config;
-use pbx::Pbx;
+use barge_sip::config::Config;
 
 const USAGE: &str = "usage: barge-sip --config FILE [--listen IP:PORT]   (default 127.0.0.1:5060)";
 
@@ -130,23 +114,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config, listen: SocketAddr) -> Result<(), String> {
-    let token = CancellationToken::new();
-    let transport = TransportLayer::new(token.clone());
-    let udp = UdpConnection::create_connection(listen, None, Some(token.child_token()))
-        .await
-        .map_err(|e| format!("cannot listen on udp {listen}: {e}"))?;
-    transport.add_transport(udp.into());
-    let endpoint = EndpointBuilder::new()
-        .with_cancel_token(token.clone())
-        .with_transport_layer(transport)
-        .with_user_agent("barge-sip")
-        .build();
-    let incoming = endpoint
-        .incoming_transactions()
-        .map_err(|e| format!("the SIP endpoint: {e}"))?;
-    let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
     let (extensions, supervisors) = (config.extensions.len(), config.supervisors.len());
-    let pbx = Arc::new(Pbx::new(config, listen, dialogs));
+    let mut running = barge_sip::start(config, listen).await?;
     println!(
         "barge-sip: listening on udp {listen}: {extensions} extensions, {supervisors} supervisors; \
          supervisors dial *222<ext> or 88<ext>"
@@ -161,12 +130,11 @@ async fn run(config: Config, listen: SocketAddr) -> Result<(), String> {
         Ok::<(), String>(())
     };
     tokio::select! {
-        _ = endpoint.serve() => {}
-        _ = pbx::serve(pbx.clone(), incoming) => {}
+        _ = running.stopped() => {}
         r = stop => r?,
     }
-    println!("barge-sip: stopping with {} calls up", pbx.active());
-    token.cancel();
+    println!("barge-sip: stopping with {} calls up", running.pbx.active());
+    running.stop().await;
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 //! | BYE, re-INVITE, OPTIONS in a call | handled by the call |
 //! | a request in no dialog we know | 481 |
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::call::{self, Command, COMMANDS};
 use crate::config::Config;
+use crate::console::{CallView, ConsoleCommand, LiveCall};
 use crate::media::LegSetup;
 use crate::sdp::{self, SdpError};
 
@@ -54,6 +55,10 @@ pub struct Pbx {
     /// rsipstack's dialogs.
     pub dialogs: Arc<DialogLayer>,
     calls: Mutex<HashMap<String, Slot>>,
+    /// The bridged calls as a console shows them, by number: each call
+    /// replaces its own entry five times a second (never on its media
+    /// path's way: it holds the lock only to swap the entry).
+    live: Mutex<BTreeMap<u64, LiveCall>>,
     next: AtomicU64,
 }
 
@@ -81,6 +86,7 @@ impl Pbx {
             contact,
             dialogs,
             calls: Mutex::new(HashMap::new()),
+            live: Mutex::new(BTreeMap::new()),
             next: AtomicU64::new(1),
         }
     }
@@ -100,6 +106,37 @@ impl Pbx {
     pub fn bridged(&self, ext: &str, commands: mpsc::Sender<Command>, states: DialogStateSender) {
         self.calls()
             .insert(ext.to_string(), Slot::Bridged { commands, states });
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, LiveCall>> {
+        // Each change is one insert or remove.
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A bridged call shows `view`, and takes a console's commands on
+    /// `commands`.
+    pub fn publish(&self, view: CallView, commands: &mpsc::Sender<ConsoleCommand>) {
+        let number = view.number;
+        let live = LiveCall {
+            view: Arc::new(view),
+            commands: commands.clone(),
+        };
+        self.live().insert(number, live);
+    }
+
+    /// Call `number` has ended.
+    pub fn unpublish(&self, number: u64) {
+        self.live().remove(&number);
+    }
+
+    /// The live bridged calls, oldest first, as of their last views.
+    pub fn live_calls(&self) -> Vec<LiveCall> {
+        self.live().values().cloned().collect()
+    }
+
+    /// Live call `number`, as of its last view.
+    pub fn live_call(&self, number: u64) -> Option<LiveCall> {
+        self.live().get(&number).cloned()
     }
 
     /// How many calls are up or ringing.

@@ -1,0 +1,657 @@
+//! The console with the PBX in its own process (`--pbx`), real SIP phones
+//! and a real browser: the SIP example's baresip phones (a customer dials
+//! extension 1001, the agent's phone answers), headless Chromium driven
+//! over WebDriver, in a network namespace of the test's own where nothing
+//! but loopback exists (the SIP example's `tests/common`).
+//!
+//! - A team lead (sam, team A's) signs in and finds the live call listed
+//!   with its parties and its call signals; picks it and monitors, barges,
+//!   monitors again from the browser, whose fake microphone plays the
+//!   supervisor's voice (a chord no phone's voice uses); then hangs up, and
+//!   the phones' call goes on without the supervisor.
+//! - A QA user (quinn) on the same console, in a second browser, finds
+//!   Whisper and Barge disabled on that call, saying why; the same barge
+//!   forced past the page is refused with 403.
+//! - From the customer's phone's own recording: the supervisor's voice is
+//!   there in barge (at least −20 dB of it as the browser sent it) and not
+//!   in monitor (below −30 dB, and 20 dB under its level in barge); the
+//!   agent's phone hears it in barge too.
+//! - When the customer hangs up, the call leaves the list.
+//!
+//! It takes a screenshot of sam's page in barge
+//! (`target/tmp/dashboard-live/screenshot.png`).
+//!
+//! Needs baresip, chromium and chromedriver, and `unshare`; where one is
+//! missing the test says so and passes, unless `CI` is set (as in
+//! `.ci/run`, which installs them): then it fails.
+
+#[path = "../../sip/tests/common/mod.rs"]
+mod sip;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sip::{db, in_own_netns, write_wav, Baresip, Lines, PhoneSetup, Processes, Voice};
+use sip::{AGENT, CUSTOMER, SUPERVISOR};
+
+/// The live call's number on the page: the PBX's first call.
+const CALL: u64 = 101;
+/// Packets of 20 ms the browser receives in each phase (4 s).
+const PHASE_PACKETS: u64 = 200;
+/// Left out of each phase's measurement after it starts (the switch, the
+/// jitter buffers, WebRTC's delay) and before it ends.
+const SETTLE: f64 = 1.0;
+const BEFORE_END: f64 = 0.5;
+/// The supervisor's voice where a phone must hear it, and where not,
+/// relative to its level as the browser's microphone plays it.
+const HEARD: f64 = 0.1;
+const ABSENT: f64 = 0.0316;
+
+/// One HTTP/1.1 request on loopback: the status and the body.
+fn http(
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let timeout = Duration::from_secs(60);
+    let mut stream = TcpStream::connect_timeout(&to, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nContent-Type: application/json\r\n\
+         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line)?;
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut length = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let mut response = Vec::new();
+    match length {
+        Some(n) => {
+            response.resize(n, 0);
+            reader.read_exact(&mut response)?;
+        }
+        None => {
+            reader.read_to_end(&mut response)?;
+        }
+    }
+    Ok((status, String::from_utf8_lossy(&response).into_owned()))
+}
+
+/// Waits until `ready` gives a value, polling every 100 ms; fails with
+/// `what` (and the last thing `ready` saw) at `deadline`.
+fn wait_for<T, S: std::fmt::Debug>(
+    deadline: Instant,
+    what: &str,
+    mut ready: impl FnMut() -> Result<T, S>,
+) -> T {
+    loop {
+        match ready() {
+            Ok(value) => return value,
+            Err(seen) => assert!(Instant::now() < deadline, "{what} in time; last: {seen:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A W3C WebDriver session on chromedriver.
+struct Browser {
+    driver: SocketAddr,
+    session: String,
+}
+
+impl Browser {
+    /// A headless Chromium on `page` (profile in `profile`, microphone
+    /// playing `mic`).
+    fn open(driver: SocketAddr, chromium: &Path, page: &str, profile: &Path, mic: &Path) -> Self {
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    "--window-size=1280,800",
+                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                    format!("--use-file-for-fake-audio-capture={}", mic.display()),
+                    "--autoplay-policy=no-user-gesture-required",
+                    "--allow-loopback-in-peer-connection",
+                ],
+            }
+        }}});
+        let (status, text) = http(driver, "POST", "/session", &[], &caps.to_string())
+            .expect("a new WebDriver session");
+        assert_eq!(status, 200, "chromedriver refused the session: {text}");
+        let created: Value = serde_json::from_str(&text).expect("JSON");
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_string();
+        let browser = Browser { driver, session };
+        browser.call("POST", "/url", json!({ "url": page }));
+        browser
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let body = if method == "GET" {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let (status, text) = http(self.driver, method, &path, &[], &body)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+        let value: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {text}"));
+        assert_eq!(status, 200, "WebDriver {method} {path}: {text}");
+        value["value"].clone()
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let path = format!("/session/{}/element", self.session);
+        let body = json!({"using": "css selector", "value": css}).to_string();
+        let (status, text) = http(self.driver, "POST", &path, &[], &body).ok()?;
+        if status != 200 {
+            return None;
+        }
+        let value: Value = serde_json::from_str(&text).ok()?;
+        value["value"]
+            .as_object()?
+            .values()
+            .next()?
+            .as_str()
+            .map(String::from)
+    }
+
+    /// Clicks `css` as a user would, once it is there and enabled.
+    fn click(&self, css: &str, deadline: Instant) {
+        let id = wait_for(deadline, &format!("an enabled {css}"), || {
+            let id = self.find(css).ok_or("not there")?;
+            match self.call("GET", &format!("/element/{id}/enabled"), Value::Null) {
+                Value::Bool(true) => Ok(id),
+                _ => Err("disabled"),
+            }
+        });
+        self.call("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    fn script(&self, js: &str) -> Value {
+        self.call("POST", "/execute/sync", json!({"script": js, "args": []}))
+    }
+
+    fn sign_in(&self, user: &str, deadline: Instant) {
+        for (css, text) in [
+            ("#user", user.to_string()),
+            ("#password", format!("{user}-sample-password")),
+        ] {
+            let id = wait_for(deadline, &format!("{css} on the page"), || {
+                self.find(css).ok_or(())
+            });
+            self.call(
+                "POST",
+                &format!("/element/{id}/value"),
+                json!({ "text": text }),
+            );
+        }
+        self.click("#btn-signin", deadline);
+        wait_for(deadline, &format!("{user} signed in"), || {
+            let shown = self.script(
+                "return !!(window.dashboard.me && window.dashboard.state \
+                 && window.dashboard.state.supervisor);",
+            );
+            if shown == json!(true) {
+                Ok(())
+            } else {
+                Err(shown)
+            }
+        });
+    }
+
+    /// The state as the page last received it.
+    fn state(&self) -> Value {
+        self.script("return window.dashboard.state;")
+    }
+
+    /// The live call as the page last received it, if it is listed.
+    fn live_call(&self) -> Option<Value> {
+        let state = self.state();
+        state["calls"]
+            .as_array()?
+            .iter()
+            .find(|c| c["n"] == json!(CALL))
+            .cloned()
+    }
+
+    /// Waits until the supervisor is on the call in `mode`, then until
+    /// its browser has received `packets` more packets of it; returns
+    /// when the mode showed.
+    fn hold(&self, mode: &str, packets: u64, deadline: Instant) -> Instant {
+        let (at, from) = wait_for(deadline, &format!("{mode} on call {CALL}"), || {
+            let me = self.state()["supervisor"].clone();
+            if me["call"] == json!(CALL) && me["mode"] == json!(mode) && me["webrtc"] == "connected"
+            {
+                Ok((Instant::now(), me["packets_in"].as_u64().unwrap_or(0)))
+            } else {
+                Err(me)
+            }
+        });
+        wait_for(deadline, &format!("{packets} packets in {mode}"), || {
+            let me = self.state()["supervisor"].clone();
+            let now = me["packets_in"].as_u64().unwrap_or(0);
+            if me["mode"] != json!(mode) {
+                panic!("the mode changed by itself: {me}");
+            }
+            if now >= from + packets {
+                Ok(())
+            } else {
+                Err(now)
+            }
+        });
+        at
+    }
+
+    /// A `POST` with this browser's sign-in (cookie and CSRF token) from
+    /// outside the page, as one forced past it would be.
+    fn forced_post(&self, app: SocketAddr, path: &str) -> (u16, String) {
+        let cookie = self.call("GET", "/cookie/barge_session", Value::Null);
+        let cookie = format!(
+            "barge_session={}",
+            cookie["value"].as_str().expect("the session cookie")
+        );
+        let csrf = self.script("return window.dashboard.me.csrf;");
+        let csrf = csrf.as_str().expect("a CSRF token").to_string();
+        let origin = format!("http://{app}");
+        http(
+            app,
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("X-CSRF-Token", &csrf),
+                ("Origin", &origin),
+            ],
+            "",
+        )
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+}
+
+/// A phone's recording from when its call was established.
+struct Recording {
+    rate: u32,
+    samples: Vec<i16>,
+    start: Instant,
+}
+
+impl Recording {
+    fn of(phone: &Baresip, start: Instant) -> Recording {
+        let (rate, samples) = phone.heard();
+        Recording {
+            rate,
+            samples,
+            start,
+        }
+    }
+
+    /// The samples between `from` and `to`, less the settling margins.
+    fn window(&self, from: Instant, to: Instant) -> &[i16] {
+        let at = |t: Instant, margin: f64| {
+            let s = t.saturating_duration_since(self.start).as_secs_f64() + margin;
+            ((s.max(0.0) * f64::from(self.rate)) as usize).min(self.samples.len())
+        };
+        let (a, b) = (at(from, SETTLE), at(to, -BEFORE_END));
+        &self.samples[a..b.max(a)]
+    }
+}
+
+/// Decodes standard base64 (a WebDriver screenshot).
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (i, &d) in chunk.iter().enumerate() {
+            n |= u32::from(d) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+fn phone<'a>(name: &'a str, user: &'a str, port: u16, voice: Voice) -> PhoneSetup<'a> {
+    PhoneSetup {
+        name,
+        user,
+        sip_port: port,
+        ctrl_port: port - 1000,
+        codec: "PCMU/8000/1",
+        voice,
+        seconds: 240.0,
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    sip::which(name)
+}
+
+#[test]
+fn a_team_lead_barges_into_a_live_call_from_the_browser_and_qa_may_only_listen() {
+    let test = "a_team_lead_barges_into_a_live_call_from_the_browser_and_qa_may_only_listen";
+    if !in_own_netns(test, &["baresip", "chromedriver"]) {
+        return;
+    }
+    let chromium = which("chromium")
+        .or_else(|| which("chromium-browser"))
+        .expect("chromium (Debian: apt-get install chromium chromium-driver)");
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-live");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the test's directory");
+    let mic = dir.join("supervisor-mic.wav");
+    write_wav(&mic, 48000, &SUPERVISOR.samples(48000, 20.0));
+    let mut p = Processes::default();
+
+    // The console, with the PBX in it, on the sample config.
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sip/pbx.toml");
+    let console = p.spawn(
+        "dashboard",
+        Command::new(env!("CARGO_BIN_EXE_dashboard"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--pbx",
+                "127.0.0.1:5060",
+                "--config",
+            ])
+            .arg(&config)
+            .stdout(Stdio::piped()),
+    );
+    let mut out = Lines::new(console.stdout.take().expect("piped"));
+    out.wait_for("the PBX listens for SIP", deadline, "the console");
+    let (_, line) = out.wait_for("http://", deadline, "the console");
+    let page = line[line.find("http://").expect("a URL")..]
+        .split_whitespace()
+        .next()
+        .expect("a URL")
+        .to_string();
+    let app: SocketAddr = page
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("the console's address");
+
+    // Two phones in a call through it.
+    let mut agent = Baresip::start(&mut p, &dir, &phone("agent", "alex", 5072, AGENT));
+    let mut customer = Baresip::start(&mut p, &dir, &phone("customer", "5550100", 5070, CUSTOMER));
+    customer.command("dial", "sip:1001@127.0.0.1:5060");
+    let (c0, _) = customer.wait_event("CALL_ESTABLISHED", deadline);
+    let (a0, _) = agent.wait_event("CALL_ESTABLISHED", deadline);
+    out.wait_for("bridged", deadline, "the console's PBX");
+
+    // Two browsers: the team lead's and QA's.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    p.spawn(
+        "chromedriver",
+        Command::new(which("chromedriver").expect("chromedriver"))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let driver = SocketAddr::from(([127, 0, 0, 1], port));
+    wait_for(deadline, "chromedriver ready", || {
+        match http(driver, "GET", "/status", &[], "") {
+            Ok((200, body)) if body.contains("\"ready\":true") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let sam = Browser::open(driver, &chromium, &page, &dir.join("sam-profile"), &mic);
+    sam.sign_in("sam", deadline);
+    let quinn = Browser::open(driver, &chromium, &page, &dir.join("quinn-profile"), &mic);
+    quinn.sign_in("quinn", deadline);
+
+    // The live call is listed, with its parties and its signals.
+    // (The phones' steady chords are not speech to barge's voice activity
+    // detector: the signals count the call's time, and no talk.)
+    let listed = wait_for(deadline, "the live call listed with 1 s of signals", || {
+        let call = sam.live_call().ok_or_else(|| sam.state())?;
+        if call["signals"]["elapsed_ms"].as_u64().unwrap_or(0) >= 1000 {
+            Ok(call)
+        } else {
+            Err(call)
+        }
+    });
+    println!("{test}: listed: {listed}");
+    for field in ["customer", "agent", "dead_air_ms", "agent_share"] {
+        assert!(
+            listed["signals"].get(field).is_some(),
+            "no {field} in the signals: {listed}"
+        );
+    }
+    assert_eq!(listed["live"], json!(true), "{listed}");
+    assert_eq!(listed["caller"], json!("5550100"), "{listed}");
+    let parties: Vec<(String, String)> = listed["parties"]
+        .as_array()
+        .expect("parties")
+        .iter()
+        .map(|p| {
+            (
+                p["role"].as_str().unwrap_or_default().to_string(),
+                p["who"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parties,
+        [
+            ("customer".to_string(), "5550100".to_string()),
+            ("agent".to_string(), "alex".to_string())
+        ],
+        "{listed}"
+    );
+    assert!(sam.find(&format!("#call-{CALL}")).is_some(), "no card");
+
+    // QA may only listen: Whisper and Barge disabled, saying why, and a
+    // forced barge refused.
+    quinn.click(&format!("#call-{CALL}"), deadline);
+    let buttons = wait_for(deadline, "quinn's buttons on the live call", || {
+        let b = quinn.script(
+            "return ['monitor', 'whisper', 'barge'].map((a) => { \
+               const b = document.querySelector('#btn-' + a); return [b.disabled, b.title]; });",
+        );
+        if b[2][0] == json!(true) {
+            Ok(b)
+        } else {
+            Err(b)
+        }
+    });
+    assert_eq!(buttons[0][0], json!(false), "{buttons}");
+    for i in [1, 2] {
+        assert_eq!(buttons[i][0], json!(true), "{buttons}");
+        assert!(
+            buttons[i][1]
+                .as_str()
+                .unwrap_or_default()
+                .contains("may not use"),
+            "{buttons}"
+        );
+    }
+    let (status, body) = quinn.forced_post(app, &format!("/calls/{CALL}/barge"));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("may not use"), "{body}");
+
+    // The team lead monitors, barges, monitors, from the browser.
+    sam.click(&format!("#call-{CALL}"), deadline);
+    sam.click("#btn-monitor", deadline);
+    let mut phases = vec![(sam.hold("monitor", PHASE_PACKETS, deadline), "monitor")];
+    sam.click("#btn-barge", deadline);
+    phases.push((sam.hold("barge", PHASE_PACKETS, deadline), "barge"));
+    let png = sam.call("GET", "/screenshot", Value::Null);
+    let png = base64(png.as_str().expect("a screenshot"));
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    std::fs::write(dir.join("screenshot.png"), &png).expect("write the screenshot");
+    sam.click("#btn-monitor", deadline);
+    phases.push((sam.hold("monitor", PHASE_PACKETS, deadline), "monitor"));
+    let end = Instant::now();
+
+    // Sam hangs up: the phones' call goes on without a supervisor.
+    sam.click("#btn-hangup", deadline);
+    let after = wait_for(deadline, "sam off the call", || {
+        let call = sam.live_call().ok_or("the call is gone")?;
+        let roles: Vec<&str> = call["parties"]
+            .as_array()
+            .map(|ps| ps.iter().filter_map(|p| p["role"].as_str()).collect())
+            .unwrap_or_default();
+        if roles == ["customer", "agent"] {
+            Ok(call)
+        } else {
+            Err("sam is still on it")
+        }
+    });
+    assert!(
+        !customer
+            .seen
+            .iter()
+            .any(|(_, v)| v["type"] == "CALL_CLOSED"),
+        "the customer's call closed: {after}"
+    );
+    let events = after["events"].to_string();
+    assert!(events.contains("refused"), "quinn's refusal: {events}");
+    // The phones talk on for 3 s of the call's audio.
+    let left = Instant::now();
+    let elapsed = |c: &Value| c["signals"]["elapsed_ms"].as_u64().unwrap_or(0);
+    let since = elapsed(&after);
+    wait_for(deadline, "3 s more of the call", || {
+        let call = sam.live_call().ok_or("the call is gone")?;
+        if elapsed(&call) >= since + 3000 {
+            Ok(())
+        } else {
+            Err("not yet")
+        }
+    });
+    let hung = Instant::now();
+
+    // The customer hangs up: the call leaves the list.
+    customer.command("hangup", "");
+    agent.wait_event("CALL_CLOSED", deadline);
+    wait_for(
+        deadline,
+        "the ended call gone from the list",
+        || match sam.live_call() {
+            None if sam.find(&format!("#call-{CALL}")).is_none() => Ok(()),
+            other => Err(other),
+        },
+    );
+    for ph in [&mut customer, &mut agent] {
+        ph.command("quit", "");
+    }
+    for name in ["customer", "agent"] {
+        p.wait(name, deadline);
+    }
+
+    // Who heard the supervisor, from the phones' own recordings.
+    let recordings = [
+        ("customer", Recording::of(&customer, c0)),
+        ("agent", Recording::of(&agent, a0)),
+    ];
+    let mut levels = Vec::new();
+    for (i, (from, mode)) in phases.iter().enumerate() {
+        let to = phases.get(i + 1).map_or(end, |p| p.0);
+        for (name, r) in &recordings {
+            let x = r.window(*from, to);
+            assert!(
+                x.len() as f64 >= f64::from(r.rate) * 1.5,
+                "{name}'s recording is short in phase {i} ({mode})"
+            );
+            let level = SUPERVISOR.level_in(x, r.rate);
+            println!(
+                "{test}: phase {i} {mode:>7}: {name:>8} hears the supervisor at {:6.1} dB, \
+                 the customer at {:6.1} dB, the agent at {:6.1} dB",
+                db(level),
+                db(CUSTOMER.level_in(x, r.rate)),
+                db(AGENT.level_in(x, r.rate))
+            );
+            levels.push((i, *mode, *name, level));
+        }
+    }
+    let at = |phase: usize, name: &str| {
+        levels
+            .iter()
+            .find(|l| l.0 == phase && l.2 == name)
+            .map(|l| l.3)
+            .expect("measured")
+    };
+    for name in ["customer", "agent"] {
+        assert!(
+            at(1, name) >= HEARD,
+            "the {name} does not hear the supervisor in barge: {:.1} dB",
+            db(at(1, name))
+        );
+        for phase in [0, 2] {
+            assert!(
+                at(phase, name) <= ABSENT,
+                "the {name} hears the supervisor in monitor (phase {phase}): {:.1} dB",
+                db(at(phase, name))
+            );
+            assert!(at(phase, name) * 10.0 <= at(1, name));
+        }
+    }
+    // The call went on after sam left: the customer and the agent hear
+    // each other, and nobody else.
+    for (name, r) in &recordings {
+        let x = r.window(left, hung);
+        let other = if *name == "customer" { AGENT } else { CUSTOMER };
+        let (heard, sup) = (other.level_in(x, r.rate), SUPERVISOR.level_in(x, r.rate));
+        println!(
+            "{test}: after the hang-up: {name:>8} hears the other at {:.1} dB, the supervisor at {:.1} dB",
+            db(heard),
+            db(sup)
+        );
+        assert!(
+            heard >= 0.5,
+            "the {name} hears the other at {:.1} dB",
+            db(heard)
+        );
+        assert!(sup <= ABSENT, "the {name} still hears the supervisor");
+    }
+}
