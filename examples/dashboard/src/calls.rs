@@ -478,50 +478,63 @@ impl SimCall {
             }
             json_string(out, e);
         }
-        let s = self.signals();
         let _ = write!(
             out,
-            "],\"silent\":{},\"scenario\":\"{}\",\"consent\":\"{}\",\"signals\":{{",
+            "],\"silent\":{},\"scenario\":\"{}\",",
             self.silent,
             self.scenario.name(),
-            match self.session.consent() {
-                Consent::NotRequired => "not required",
-                Consent::Pending(_) => "pending: a disclosure must play before anyone listens",
-                Consent::Given => "given",
-            }
         );
-        for (name, t) in [("customer", &s.customer), ("agent", &s.agent)] {
-            let _ = write!(
-                out,
-                "\"{name}\":{{\"talking\":{},\"in_turn\":{},\"talk_ms\":{},\"turn_ms\":{},\"longest_turn_ms\":{},\"interruptions\":{},\"backchannels\":{}}},",
-                t.talking, t.in_turn, t.talk_ms, t.turn_ms, t.longest_turn_ms, t.interruptions, t.backchannels
-            );
+        signals_json(
+            out,
+            self.session.consent(),
+            &self.signals(),
+            &self.reasons(),
+        );
+    }
+}
+
+/// A call's `"consent"`, `"signals"` and `"attention"` members and the
+/// closing brace, as the page reads them for simulated and live calls.
+pub fn signals_json(out: &mut String, consent: Consent, s: &CallSignals, reasons: &[Reason]) {
+    let _ = write!(
+        out,
+        "\"consent\":\"{}\",\"signals\":{{",
+        match consent {
+            Consent::NotRequired => "not required",
+            Consent::Pending(_) => "pending: a disclosure must play before anyone listens",
+            Consent::Given => "given",
         }
-        let role = |r: Option<Role>| r.map_or("null".into(), |r| format!("\"{r}\""));
+    );
+    for (name, t) in [("customer", &s.customer), ("agent", &s.agent)] {
         let _ = write!(
             out,
-            "\"agent_share\":{},\"dead_air_ms\":{},\"longest_monologue\":{},\"overtalk\":{},\"elapsed_ms\":{}}},\"attention\":[",
-            s.agent_talk_ratio()
-                .map_or("null".into(), |r| format!("{r:.3}")),
-            s.dead_air_ms,
-            s.longest_monologue().map_or("null".into(), |(r, ms)| format!(
-                "{{\"role\":\"{r}\",\"ms\":{ms}}}"
-            )),
-            role(s.overtalk),
-            s.elapsed_ms,
+            "\"{name}\":{{\"talking\":{},\"in_turn\":{},\"talk_ms\":{},\"turn_ms\":{},\"longest_turn_ms\":{},\"interruptions\":{},\"backchannels\":{}}},",
+            t.talking, t.in_turn, t.talk_ms, t.turn_ms, t.longest_turn_ms, t.interruptions, t.backchannels
         );
-        for (i, r) in self.reasons().iter().enumerate() {
-            let _ = write!(
-                out,
-                "{}{{\"kind\":\"{}\",\"text\":",
-                if i > 0 { "," } else { "" },
-                r.kind()
-            );
-            json_string(out, &r.text());
-            out.push('}');
-        }
-        out.push_str("]}");
     }
+    let role = |r: Option<Role>| r.map_or("null".into(), |r| format!("\"{r}\""));
+    let _ = write!(
+        out,
+        "\"agent_share\":{},\"dead_air_ms\":{},\"longest_monologue\":{},\"overtalk\":{},\"elapsed_ms\":{}}},\"attention\":[",
+        s.agent_talk_ratio()
+            .map_or("null".into(), |r| format!("{r:.3}")),
+        s.dead_air_ms,
+        s.longest_monologue()
+            .map_or("null".into(), |(r, ms)| format!("{{\"role\":\"{r}\",\"ms\":{ms}}}")),
+        role(s.overtalk),
+        s.elapsed_ms,
+    );
+    for (i, r) in reasons.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}{{\"kind\":\"{}\",\"text\":",
+            if i > 0 { "," } else { "" },
+            r.kind()
+        );
+        json_string(out, &r.text());
+        out.push('}');
+    }
+    out.push_str("]}");
 }
 
 /// Appends `s` as a JSON string literal.

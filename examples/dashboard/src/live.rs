@@ -20,7 +20,7 @@ use barge::{
 use barge_sip::console::CallView;
 
 use crate::attention::{Reason, DEAD_AIR, MONOLOGUE};
-use crate::calls::json_string;
+use crate::calls::{json_string, signals_json};
 
 /// A live call's number on the page: this plus the PBX's number for it.
 pub const LIVE_BASE: usize = 100;
@@ -126,46 +126,8 @@ pub fn json(view: &CallView, out: &mut String) {
         }
         json_string(out, line);
     }
-    let s = &view.signals;
-    let _ = write!(
-        out,
-        "],\"silent\":false,\"scenario\":\"live\",\"consent\":\"{}\",\"signals\":{{",
-        match view.consent {
-            Consent::NotRequired => "not required",
-            Consent::Pending(_) => "pending: a disclosure must play before anyone listens",
-            Consent::Given => "given",
-        }
-    );
-    for (name, t) in [("customer", &s.customer), ("agent", &s.agent)] {
-        let _ = write!(
-            out,
-            "\"{name}\":{{\"talking\":{},\"in_turn\":{},\"talk_ms\":{},\"turn_ms\":{},\"longest_turn_ms\":{},\"interruptions\":{},\"backchannels\":{}}},",
-            t.talking, t.in_turn, t.talk_ms, t.turn_ms, t.longest_turn_ms, t.interruptions, t.backchannels
-        );
-    }
-    let role = |r: Option<Role>| r.map_or("null".into(), |r| format!("\"{r}\""));
-    let _ = write!(
-        out,
-        "\"agent_share\":{},\"dead_air_ms\":{},\"longest_monologue\":{},\"overtalk\":{},\"elapsed_ms\":{}}},\"attention\":[",
-        s.agent_talk_ratio()
-            .map_or("null".into(), |r| format!("{r:.3}")),
-        s.dead_air_ms,
-        s.longest_monologue()
-            .map_or("null".into(), |(r, ms)| format!("{{\"role\":\"{r}\",\"ms\":{ms}}}")),
-        role(s.overtalk),
-        s.elapsed_ms,
-    );
-    for (i, r) in reasons(s).iter().enumerate() {
-        let _ = write!(
-            out,
-            "{}{{\"kind\":\"{}\",\"text\":",
-            if i > 0 { "," } else { "" },
-            r.kind()
-        );
-        json_string(out, &r.text());
-        out.push('}');
-    }
-    out.push_str("]}");
+    out.push_str("],\"silent\":false,\"scenario\":\"live\",");
+    signals_json(out, view.consent, &view.signals, &reasons(&view.signals));
 }
 
 #[cfg(test)]
