@@ -12,7 +12,8 @@
 //! For every row of DIR/manifest.csv (first column: a stem), reads
 //! DIR/STEM.s16 (8 kHz mono, 16-bit little-endian), hands it to the
 //! detector in frames of 20 ms as a session does, and writes
-//! DIR/STEM.barge. For every pair of stems `CALL-COND-CODEC-customer` and
+//! DIR/STEM.barge (bit 0: voice; bit 1: the detector called the noise
+//! [busy](VoiceDetector::busy) before the frame). For every pair of stems `CALL-COND-CODEC-customer` and
 //! `CALL-COND-CODEC-agent`, runs the two legs through an 8 kHz, 20 ms
 //! session (signals on: dead air after 3 s, a monologue of 10 s, one
 //! interruption a minute) and writes DIR/CALL-COND-CODEC.alerts, one line
@@ -40,7 +41,10 @@ fn label(dir: &Path, stem: &str) -> std::io::Result<()> {
     let mut vad = VoiceDetector::new(SampleRate::Hz8000);
     let mut out = Vec::with_capacity(samples.len() / 80 + 1);
     for frame in samples.chunks(160) {
-        vad.push(frame, |voice| out.push(u8::from(voice)));
+        let busy = vad.busy();
+        vad.push(frame, |voice| {
+            out.push(u8::from(voice) | u8::from(busy) << 1)
+        });
     }
     std::fs::write(dir.join(format!("{stem}.barge")), out)
 }

@@ -508,8 +508,8 @@ pub fn signals_json(out: &mut String, consent: Consent, s: &CallSignals, reasons
     for (name, t) in [("customer", &s.customer), ("agent", &s.agent)] {
         let _ = write!(
             out,
-            "\"{name}\":{{\"talking\":{},\"in_turn\":{},\"talk_ms\":{},\"turn_ms\":{},\"longest_turn_ms\":{},\"interruptions\":{},\"backchannels\":{}}},",
-            t.talking, t.in_turn, t.talk_ms, t.turn_ms, t.longest_turn_ms, t.interruptions, t.backchannels
+            "\"{name}\":{{\"talking\":{},\"in_turn\":{},\"talk_ms\":{},\"turn_ms\":{},\"longest_turn_ms\":{},\"interruptions\":{},\"backchannels\":{},\"busy_noise\":{}}},",
+            t.talking, t.in_turn, t.talk_ms, t.turn_ms, t.longest_turn_ms, t.interruptions, t.backchannels, t.busy_noise
         );
     }
     let role = |r: Option<Role>| r.map_or("null".into(), |r| format!("\"{r}\""));
