@@ -39,9 +39,10 @@
 
 #[path = "../../common/mod.rs"]
 mod common;
+mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,6 +55,7 @@ use common::measure::fit;
 use common::voice::Voice;
 use common::wav::{read_mono16, write_mono16};
 use serde_json::{json, Value};
+use support::{chromedriver_ready, http, sample_config, wait_for, which, Browser};
 use wait_timeout::ChildExt;
 
 /// The call the test supervises (1-based, as on the page).
@@ -70,14 +72,6 @@ const SPF: usize = 160;
 const CORRELATED: f64 = 0.6;
 /// A level at least this high in the browser means it hears the call.
 const HEARD_DBFS: f64 = -40.0;
-
-/// Finds `name` on the PATH.
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
 
 /// Stops every process started when dropped: the WebDriver session first
 /// (so that chromedriver closes the browser), then each child's process
@@ -102,7 +96,14 @@ impl Processes {
 impl Drop for Processes {
     fn drop(&mut self) {
         for (driver, session) in self.webdriver_sessions.drain(..) {
-            let _ = http(driver, "DELETE", &format!("/session/{session}"), "", 10);
+            let _ = http(
+                driver,
+                "DELETE",
+                &format!("/session/{session}"),
+                &[],
+                "",
+                10,
+            );
         }
         for (_, child) in self.children.iter_mut().rev() {
             if let Ok(None) = child.try_wait() {
@@ -115,202 +116,6 @@ impl Drop for Processes {
                 let _ = child.wait();
             }
         }
-    }
-}
-
-/// One HTTP/1.1 request on loopback; the status and the body.
-fn http(
-    to: SocketAddr,
-    method: &str,
-    path: &str,
-    body: &str,
-    timeout_s: u64,
-) -> std::io::Result<(u16, String)> {
-    http_with(to, method, path, &[], body, timeout_s)
-}
-
-/// [`http`] with more headers.
-fn http_with(
-    to: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-    timeout_s: u64,
-) -> std::io::Result<(u16, String)> {
-    let timeout = Duration::from_secs(timeout_s);
-    let mut stream = TcpStream::connect_timeout(&to, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nContent-Type: application/json\r\n\
-         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut response = Vec::new();
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line)?;
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut length = None;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>().ok();
-            }
-        }
-    }
-    match length {
-        Some(n) => {
-            response.resize(n, 0);
-            reader.read_exact(&mut response)?;
-        }
-        None => {
-            reader.read_to_end(&mut response)?;
-        }
-    }
-    Ok((status, String::from_utf8_lossy(&response).into_owned()))
-}
-
-/// A W3C WebDriver session on chromedriver.
-struct Driver {
-    at: SocketAddr,
-    session: String,
-}
-
-impl Driver {
-    fn call(&self, method: &str, path: &str, body: Value) -> Value {
-        let path = format!("/session/{}{path}", self.session);
-        let body = if method == "GET" {
-            String::new()
-        } else {
-            body.to_string()
-        };
-        let (status, text) = http(self.at, method, &path, &body, 60)
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
-        let value: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {text}"));
-        assert_eq!(status, 200, "WebDriver {method} {path}: {text}");
-        value["value"].clone()
-    }
-
-    fn find(&self, css: &str) -> Option<String> {
-        let path = format!("/session/{}/element", self.session);
-        let body = json!({"using": "css selector", "value": css}).to_string();
-        let (status, text) = http(self.at, "POST", &path, &body, 60).ok()?;
-        let value: Value = serde_json::from_str(&text).ok()?;
-        if status != 200 {
-            return None;
-        }
-        value["value"]
-            .as_object()?
-            .values()
-            .next()?
-            .as_str()
-            .map(String::from)
-    }
-
-    /// Clicks the element `css` as a user would, once it is there and
-    /// enabled (until `deadline`).
-    fn click(&self, css: &str, deadline: Instant) {
-        loop {
-            if let Some(id) = self.find(css) {
-                let enabled = self.call("GET", &format!("/element/{id}/enabled"), Value::Null);
-                if enabled == Value::Bool(true) {
-                    self.call("POST", &format!("/element/{id}/click"), json!({}));
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no enabled {css} on the page in time"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn script(&self, js: &str) -> Value {
-        self.call("POST", "/execute/sync", json!({"script": js, "args": []}))
-    }
-
-    /// Types `text` into the element `css`.
-    fn type_into(&self, css: &str, text: &str, deadline: Instant) {
-        let id = wait_for(deadline, &format!("{css} on the page"), || {
-            self.find(css).ok_or(())
-        });
-        self.call(
-            "POST",
-            &format!("/element/{id}/value"),
-            json!({ "text": text }),
-        );
-    }
-
-    /// Signs in on the page as `user` with `password`, and waits until the
-    /// console shows.
-    fn sign_in(&self, user: &str, password: &str, deadline: Instant) {
-        self.type_into("#user", user, deadline);
-        self.type_into("#password", password, deadline);
-        self.click("#btn-signin", deadline);
-        wait_for(deadline, &format!("{user} signed in"), || {
-            let me = self.script("return window.dashboard.me && window.dashboard.me.user;");
-            let listed = self
-                .script("return !!(window.dashboard.state && window.dashboard.state.supervisor);");
-            if me == json!(user) && listed == json!(true) {
-                Ok(())
-            } else {
-                Err((me, listed))
-            }
-        });
-    }
-
-    /// The state as the page last received it (for its supervisor).
-    fn state(&self) -> Value {
-        self.script("return window.dashboard.state;")
-    }
-
-    /// The page's session cookie (`name=value`), as WebDriver reads it
-    /// (it is `HttpOnly`: the page's script cannot).
-    fn cookie(&self) -> String {
-        let c = self.call("GET", "/cookie/barge_session", Value::Null);
-        format!(
-            "barge_session={}",
-            c["value"].as_str().expect("the session cookie")
-        )
-    }
-
-    /// A `POST` with this browser's sign-in (cookie and CSRF token) sent
-    /// from outside the page, as one forced past it would be.
-    fn forced_post(&self, app: SocketAddr, path: &str) -> (u16, String) {
-        let cookie = self.cookie();
-        let csrf = self.script("return window.dashboard.me.csrf;");
-        let csrf = csrf.as_str().expect("a CSRF token").to_string();
-        let origin = format!("http://{app}");
-        http_with(
-            app,
-            "POST",
-            path,
-            &[
-                ("Cookie", &cookie),
-                ("X-CSRF-Token", &csrf),
-                ("Origin", &origin),
-            ],
-            "",
-            10,
-        )
-        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 }
 
@@ -457,16 +262,9 @@ fn correlation(x: &[i32], voice: &[i16]) -> f64 {
 struct Dashboard {
     /// The example first, then chromedriver.
     processes: Processes,
-    browser: Driver,
+    browser: Browser,
     /// The example's HTTP address.
     app: SocketAddr,
-}
-
-/// The SIP example's sample config: its supervisors and their passwords
-/// (`USER-sample-password`), teams and grants; the calls' agents are its
-/// extensions' (calls 1 and 2 team A's, 3 and 4 team B's).
-fn sample_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sip/pbx.toml")
 }
 
 impl Dashboard {
@@ -550,7 +348,7 @@ fn open_browser(
     profile: &Path,
     mic: Option<&Path>,
     deadline: Instant,
-) -> Driver {
+) -> Browser {
     let port = free_port();
     processes.spawn(
         "chromedriver",
@@ -560,64 +358,11 @@ fn open_browser(
             .stderr(Stdio::null()),
     );
     let driver_at = SocketAddr::from(([127, 0, 0, 1], port));
-    loop {
-        if let Ok((200, body)) = http(driver_at, "GET", "/status", "", 5) {
-            if body.contains("\"ready\":true") {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not start in time"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let mut chromium_args = vec![
-        "--headless=new".to_string(),
-        "--no-sandbox".to_string(),
-        "--disable-gpu".to_string(),
-        "--disable-quic".to_string(),
-        "--no-first-run".to_string(),
-        "--disable-background-networking".to_string(),
-        "--disable-component-update".to_string(),
-        "--disable-sync".to_string(),
-        format!("--user-data-dir={}", profile.display()),
-        "--window-size=1280,800".to_string(),
-        "--use-fake-ui-for-media-stream".to_string(),
-        "--use-fake-device-for-media-stream".to_string(),
-        "--autoplay-policy=no-user-gesture-required".to_string(),
-        // The page's server is on loopback, and so is its media.
-        "--allow-loopback-in-peer-connection".to_string(),
-    ];
-    if let Some(mic) = mic {
-        chromium_args.push(format!(
-            "--use-file-for-fake-audio-capture={}",
-            mic.display()
-        ));
-    }
-    let caps = json!({"capabilities": {"alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium.to_string_lossy(),
-            "args": chromium_args,
-        }
-    }}});
-    let (status, text) =
-        http(driver_at, "POST", "/session", &caps.to_string(), 60).expect("new WebDriver session");
-    assert_eq!(status, 200, "chromedriver refused the session: {text}");
-    let created: Value = serde_json::from_str(&text).expect("JSON");
-    let session = created["value"]["sessionId"]
-        .as_str()
-        .expect("a session id")
-        .to_string();
+    chromedriver_ready(driver_at, deadline);
+    let browser = Browser::open(driver_at, chromium, page, profile, mic);
     processes
         .webdriver_sessions
-        .push((driver_at, session.clone()));
-    let browser = Driver {
-        at: driver_at,
-        session,
-    };
-    browser.call("POST", "/url", json!({ "url": page }));
+        .push((driver_at, browser.session.clone()));
     browser
 }
 
@@ -715,10 +460,7 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
         "return document.querySelector('#call-{CALL}').innerText;"
     ));
     let audit = browser.script("return document.querySelector('#audit').innerText;");
-    let png = browser.call("GET", "/screenshot", Value::Null);
-    let png = base64(png.as_str().expect("base64 PNG"));
-    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-    std::fs::write(out.join("screenshot.png"), &png).expect("write the screenshot");
+    browser.screenshot(&out.join("screenshot.png"));
     browser.click("#btn-leave", deadline);
     let end_state = state();
 
@@ -918,25 +660,9 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     );
 }
 
-/// Waits until `ready` gives a value, polling every 100 ms; fails with
-/// `what` (and the last thing `ready` saw) at `deadline`.
-fn wait_for<T, S: std::fmt::Debug>(
-    deadline: Instant,
-    what: &str,
-    mut ready: impl FnMut() -> Result<T, S>,
-) -> T {
-    loop {
-        match ready() {
-            Ok(value) => return value,
-            Err(seen) => assert!(Instant::now() < deadline, "{what} in time; last: {seen:?}"),
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// The calls as the page lists them, top first: each card's id and the
 /// reasons it shows for attention.
-fn listed(browser: &Driver) -> Vec<(String, String)> {
+fn listed(browser: &Browser) -> Vec<(String, String)> {
     let list = browser.script(
         "return Array.from(document.querySelectorAll('#calls > .call'), \
          (c) => [c.id, c.querySelector('.reasons') ? c.querySelector('.reasons').innerText : '']);",
@@ -1024,9 +750,7 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
         card["signals"]["dead_air_ms"].as_u64().unwrap_or(0) >= 5_000,
         "{card}"
     );
-    let png = browser.call("GET", "/screenshot", Value::Null);
-    let png = base64(png.as_str().expect("base64 PNG"));
-    std::fs::write(out.join("screenshot.png"), &png).expect("write the screenshot");
+    browser.screenshot(&out.join("screenshot.png"));
 
     // When its parties talk again, the reason goes.
     browser.click("#btn-talk", deadline);
@@ -1052,32 +776,9 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
     );
 }
 
-/// Decodes standard base64 (the WebDriver screenshot).
-fn base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        let mut n = 0u32;
-        for (i, &d) in chunk.iter().enumerate() {
-            n |= u32::from(d) << (18 - 6 * i);
-        }
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    out
-}
-
 /// Waits until `browser`'s supervisor is on call `call` in `mode`, its
 /// WebRTC leg connected, and its browser has sent `packets` packets since.
-fn hold_on(browser: &Driver, call: usize, mode: &str, packets: u64, deadline: Instant) -> Value {
+fn hold_on(browser: &Browser, call: usize, mode: &str, packets: u64, deadline: Instant) -> Value {
     let mut since = None;
     wait_for(
         deadline,
@@ -1119,7 +820,7 @@ fn beyond_the_other(record: &Path, call: usize, from: u64) -> [usize; 2] {
 
 /// Stops the example (it completes its recording) through `browser`'s
 /// sign-in, and waits for it to exit.
-fn quit(processes: &mut Processes, browser: &Driver, app: SocketAddr, deadline: Instant) {
+fn quit(processes: &mut Processes, browser: &Browser, app: SocketAddr, deadline: Instant) {
     let (status, body) = browser.forced_post(app, "/quit");
     assert_eq!(status, 200, "POST /quit: {body}");
     let left = deadline.saturating_duration_since(Instant::now());

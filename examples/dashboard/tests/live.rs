@@ -27,16 +27,17 @@
 
 #[path = "../../sip/tests/common/mod.rs"]
 mod sip;
+mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sip::{db, in_own_netns, write_wav, Baresip, Lines, PhoneSetup, Processes, Voice};
 use sip::{AGENT, CUSTOMER, SUPERVISOR};
+use support::{chromedriver_ready, wait_for, which, Browser};
 
 /// The live call's number on the page: the PBX's first call.
 const CALL: u64 = 101;
@@ -51,196 +52,8 @@ const BEFORE_END: f64 = 0.5;
 const HEARD: f64 = 0.1;
 const ABSENT: f64 = 0.0316;
 
-/// One HTTP/1.1 request on loopback: the status and the body.
-fn http(
-    to: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let timeout = Duration::from_secs(60);
-    let mut stream = TcpStream::connect_timeout(&to, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nContent-Type: application/json\r\n\
-         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line)?;
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut length = None;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>().ok();
-            }
-        }
-    }
-    let mut response = Vec::new();
-    match length {
-        Some(n) => {
-            response.resize(n, 0);
-            reader.read_exact(&mut response)?;
-        }
-        None => {
-            reader.read_to_end(&mut response)?;
-        }
-    }
-    Ok((status, String::from_utf8_lossy(&response).into_owned()))
-}
-
-/// Waits until `ready` gives a value, polling every 100 ms; fails with
-/// `what` (and the last thing `ready` saw) at `deadline`.
-fn wait_for<T, S: std::fmt::Debug>(
-    deadline: Instant,
-    what: &str,
-    mut ready: impl FnMut() -> Result<T, S>,
-) -> T {
-    loop {
-        match ready() {
-            Ok(value) => return value,
-            Err(seen) => assert!(Instant::now() < deadline, "{what} in time; last: {seen:?}"),
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A W3C WebDriver session on chromedriver.
-struct Browser {
-    driver: SocketAddr,
-    session: String,
-}
-
+/// What this test asks of the page beyond the shared WebDriver session.
 impl Browser {
-    /// A headless Chromium on `page` (profile in `profile`, microphone
-    /// playing `mic`).
-    fn open(driver: SocketAddr, chromium: &Path, page: &str, profile: &Path, mic: &Path) -> Self {
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium.to_string_lossy(),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    format!("--user-data-dir={}", profile.display()),
-                    "--window-size=1280,800",
-                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                    format!("--use-file-for-fake-audio-capture={}", mic.display()),
-                    "--autoplay-policy=no-user-gesture-required",
-                    "--allow-loopback-in-peer-connection",
-                ],
-            }
-        }}});
-        let (status, text) = http(driver, "POST", "/session", &[], &caps.to_string())
-            .expect("a new WebDriver session");
-        assert_eq!(status, 200, "chromedriver refused the session: {text}");
-        let created: Value = serde_json::from_str(&text).expect("JSON");
-        let session = created["value"]["sessionId"]
-            .as_str()
-            .expect("a session id")
-            .to_string();
-        let browser = Browser { driver, session };
-        browser.call("POST", "/url", json!({ "url": page }));
-        browser
-    }
-
-    fn call(&self, method: &str, path: &str, body: Value) -> Value {
-        let path = format!("/session/{}{path}", self.session);
-        let body = if method == "GET" {
-            String::new()
-        } else {
-            body.to_string()
-        };
-        let (status, text) = http(self.driver, method, &path, &[], &body)
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
-        let value: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {text}"));
-        assert_eq!(status, 200, "WebDriver {method} {path}: {text}");
-        value["value"].clone()
-    }
-
-    fn find(&self, css: &str) -> Option<String> {
-        let path = format!("/session/{}/element", self.session);
-        let body = json!({"using": "css selector", "value": css}).to_string();
-        let (status, text) = http(self.driver, "POST", &path, &[], &body).ok()?;
-        if status != 200 {
-            return None;
-        }
-        let value: Value = serde_json::from_str(&text).ok()?;
-        value["value"]
-            .as_object()?
-            .values()
-            .next()?
-            .as_str()
-            .map(String::from)
-    }
-
-    /// Clicks `css` as a user would, once it is there and enabled.
-    fn click(&self, css: &str, deadline: Instant) {
-        let id = wait_for(deadline, &format!("an enabled {css}"), || {
-            let id = self.find(css).ok_or("not there")?;
-            match self.call("GET", &format!("/element/{id}/enabled"), Value::Null) {
-                Value::Bool(true) => Ok(id),
-                _ => Err("disabled"),
-            }
-        });
-        self.call("POST", &format!("/element/{id}/click"), json!({}));
-    }
-
-    fn script(&self, js: &str) -> Value {
-        self.call("POST", "/execute/sync", json!({"script": js, "args": []}))
-    }
-
-    fn sign_in(&self, user: &str, deadline: Instant) {
-        for (css, text) in [
-            ("#user", user.to_string()),
-            ("#password", format!("{user}-sample-password")),
-        ] {
-            let id = wait_for(deadline, &format!("{css} on the page"), || {
-                self.find(css).ok_or(())
-            });
-            self.call(
-                "POST",
-                &format!("/element/{id}/value"),
-                json!({ "text": text }),
-            );
-        }
-        self.click("#btn-signin", deadline);
-        wait_for(deadline, &format!("{user} signed in"), || {
-            let shown = self.script(
-                "return !!(window.dashboard.me && window.dashboard.state \
-                 && window.dashboard.state.supervisor);",
-            );
-            if shown == json!(true) {
-                Ok(())
-            } else {
-                Err(shown)
-            }
-        });
-    }
-
-    /// The state as the page last received it.
-    fn state(&self) -> Value {
-        self.script("return window.dashboard.state;")
-    }
-
     /// The live call as the page last received it, if it is listed.
     fn live_call(&self) -> Option<Value> {
         let state = self.state();
@@ -278,31 +91,6 @@ impl Browser {
         });
         at
     }
-
-    /// A `POST` with this browser's sign-in (cookie and CSRF token) from
-    /// outside the page, as one forced past it would be.
-    fn forced_post(&self, app: SocketAddr, path: &str) -> (u16, String) {
-        let cookie = self.call("GET", "/cookie/barge_session", Value::Null);
-        let cookie = format!(
-            "barge_session={}",
-            cookie["value"].as_str().expect("the session cookie")
-        );
-        let csrf = self.script("return window.dashboard.me.csrf;");
-        let csrf = csrf.as_str().expect("a CSRF token").to_string();
-        let origin = format!("http://{app}");
-        http(
-            app,
-            "POST",
-            path,
-            &[
-                ("Cookie", &cookie),
-                ("X-CSRF-Token", &csrf),
-                ("Origin", &origin),
-            ],
-            "",
-        )
-        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
-    }
 }
 
 /// A phone's recording from when its call was established.
@@ -333,29 +121,6 @@ impl Recording {
     }
 }
 
-/// Decodes standard base64 (a WebDriver screenshot).
-fn base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        let mut n = 0u32;
-        for (i, &d) in chunk.iter().enumerate() {
-            n |= u32::from(d) << (18 - 6 * i);
-        }
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    out
-}
-
 fn phone<'a>(name: &'a str, user: &'a str, port: u16, voice: Voice) -> PhoneSetup<'a> {
     PhoneSetup {
         name,
@@ -366,10 +131,6 @@ fn phone<'a>(name: &'a str, user: &'a str, port: u16, voice: Voice) -> PhoneSetu
         voice,
         seconds: 240.0,
     }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    sip::which(name)
 }
 
 #[test]
@@ -439,16 +200,23 @@ fn a_team_lead_barges_into_a_live_call_from_the_browser_and_qa_may_only_listen()
             .stderr(Stdio::null()),
     );
     let driver = SocketAddr::from(([127, 0, 0, 1], port));
-    wait_for(deadline, "chromedriver ready", || {
-        match http(driver, "GET", "/status", &[], "") {
-            Ok((200, body)) if body.contains("\"ready\":true") => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
-    let sam = Browser::open(driver, &chromium, &page, &dir.join("sam-profile"), &mic);
-    sam.sign_in("sam", deadline);
-    let quinn = Browser::open(driver, &chromium, &page, &dir.join("quinn-profile"), &mic);
-    quinn.sign_in("quinn", deadline);
+    chromedriver_ready(driver, deadline);
+    let sam = Browser::open(
+        driver,
+        &chromium,
+        &page,
+        &dir.join("sam-profile"),
+        Some(&mic),
+    );
+    sam.sign_in("sam", "sam-sample-password", deadline);
+    let quinn = Browser::open(
+        driver,
+        &chromium,
+        &page,
+        &dir.join("quinn-profile"),
+        Some(&mic),
+    );
+    quinn.sign_in("quinn", "quinn-sample-password", deadline);
 
     // The live call is listed, with its parties and its signals.
     // (The phones' steady chords are not speech to barge's voice activity
@@ -526,10 +294,7 @@ fn a_team_lead_barges_into_a_live_call_from_the_browser_and_qa_may_only_listen()
     let mut phases = vec![(sam.hold("monitor", PHASE_PACKETS, deadline), "monitor")];
     sam.click("#btn-barge", deadline);
     phases.push((sam.hold("barge", PHASE_PACKETS, deadline), "barge"));
-    let png = sam.call("GET", "/screenshot", Value::Null);
-    let png = base64(png.as_str().expect("a screenshot"));
-    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-    std::fs::write(dir.join("screenshot.png"), &png).expect("write the screenshot");
+    sam.screenshot(&dir.join("screenshot.png"));
     sam.click("#btn-monitor", deadline);
     phases.push((sam.hold("monitor", PHASE_PACKETS, deadline), "monitor"));
     let end = Instant::now();

@@ -13,20 +13,18 @@
 //! - On an address that is not loopback, without TLS in the config, the
 //!   console refuses to start, in one line.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::sample_config;
 use wait_timeout::ChildExt;
-
-/// The sample config.
-fn sample_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sip/pbx.toml")
-}
 
 /// The console, killed when dropped.
 struct Console {
@@ -175,14 +173,9 @@ impl Console {
 
 /// Polls `ready` every 100 ms until it gives a value or `within` passes.
 fn wait_for<T>(within: Duration, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = ready() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what} in time");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    support::wait_for(Instant::now() + within, what, || {
+        ready().ok_or("nothing yet")
+    })
 }
 
 /// Every supervisor on every call, as `state` lists them.
