@@ -5,6 +5,7 @@
 //! agent of the config) and each call the config's policy, so that barge
 //! decides what each supervisor may do.
 
+pub use barge_sip::call::Meter;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -50,35 +51,10 @@ const EVENTS_KEPT: usize = 40;
 pub const LEVEL_TICKS: u64 = 10;
 
 /// Mean square of a frame, in full scale units.
+#[cfg(test)]
 fn mean_square(frame: &[i16]) -> f64 {
     let sum: f64 = frame.iter().map(|&s| f64::from(s).powi(2)).sum();
     sum / frame.len().max(1) as f64 / 32768.0f64.powi(2)
-}
-
-/// A level meter: the mean square over the ticks since it was last read.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Meter {
-    sum: f64,
-    frames: u32,
-    last_db: f64,
-}
-
-impl Meter {
-    pub fn add(&mut self, frame: &[i16]) {
-        self.sum += mean_square(frame);
-        self.frames += 1;
-    }
-
-    /// The level in dBFS since the last call (−90 for silence).
-    pub fn take_db(&mut self) -> f64 {
-        if self.frames > 0 {
-            let ms = self.sum / f64::from(self.frames);
-            self.last_db = if ms > 1e-9 { 10.0 * ms.log10() } else { -90.0 };
-            self.sum = 0.0;
-            self.frames = 0;
-        }
-        self.last_db.max(-90.0)
-    }
 }
 
 /// The levels of one party as the page shows them.

@@ -62,23 +62,25 @@ const VIEW_LINES: usize = 40;
 /// The most console legs on a call.
 pub const MAX_CONSOLE_LEGS: usize = 8;
 
-/// A level meter: the mean square of the frames since it was last read.
+/// A level meter: the mean square of the frames since it was last read
+/// (the PBX's call view and the console's).
 #[derive(Debug, Default, Clone, Copy)]
-struct Meter {
+pub struct Meter {
     sum: f64,
     frames: u32,
     last_db: f64,
 }
 
 impl Meter {
-    fn add(&mut self, frame: &[i16]) {
+    /// Adds a frame.
+    pub fn add(&mut self, frame: &[i16]) {
         let sum: f64 = frame.iter().map(|&s| f64::from(s).powi(2)).sum();
         self.sum += sum / frame.len().max(1) as f64 / 32768.0f64.powi(2);
         self.frames += 1;
     }
 
     /// The level in dBFS since the last call (−90 for silence).
-    fn take_db(&mut self) -> f64 {
+    pub fn take_db(&mut self) -> f64 {
         if self.frames > 0 {
             let ms = self.sum / f64::from(self.frames);
             self.last_db = if ms > 1e-9 { 10.0 * ms.log10() } else { -90.0 };
