@@ -40,9 +40,10 @@
 //!   differ, can be voice-like one in two;
 //! - busy noise: out of a voice, the detector follows the share of blocks
 //!   more than 6 dB over the floor and the median of their rise over it.
-//!   Where more than a fifth of them are (other voices in the room, whose
-//!   troughs the floor follows; a steady hiss or hum stays under 5 %), a
-//!   voice begins only 9 dB over that median, and
+//!   Where more than a fifth of them are and their median is 3 dB or
+//!   more (other voices in the room, whose troughs the floor follows; a
+//!   steady hiss or hum stays under 5 %), a voice begins only 9 dB over
+//!   that median, and
 //!   [`busy`](VoiceDetector::busy) says so: energy alone cannot tell the
 //!   party's voice from the others', and its talk is over-counted;
 //! - hangover: a voice stays for [`HANGOVER_MS`] after its last
@@ -397,13 +398,8 @@ impl VoiceDetector {
         // So far under in either band, the voice has ended: no hangover.
         let gone = faint || self.voiced >= 10 && db1 - self.bands[1].floor < self.clear - REL_DB;
         let like = over > 0.0 && !faint;
-        // Only a voice-like block beside another, or far over the margin,
-        // begins a voice or renews it: a lone one keeps a voice on for
-        // itself alone. A hum of 50 Hz, whose half periods differ, can
-        // make every other block voice-like.
-        // Out of a voice, how the noise moves: in busy noise (other
-        // voices), whose troughs the floor follows, a voice begins only
-        // well over the noise's typical rise.
+        // Out of a voice, how the noise moves: the share of its blocks
+        // far over the floor, and their median rise.
         let rise = db0 - self.bands[0].floor;
         if !self.voice {
             self.busy += BUSY_RATE * (f32::from(u8::from(rise > BUSY_DB)) - self.busy);
@@ -413,7 +409,13 @@ impl VoiceDetector {
                 -NOISE_STEP
             };
         }
-        // A voice begins only where the band-passed energy rises too.
+        // Only a voice-like block beside another, or far over the margin,
+        // begins a voice or renews it: a lone one keeps a voice on for
+        // itself alone. A hum of 50 Hz, whose half periods differ, can
+        // make every other block voice-like.
+        // A voice begins only where the band-passed energy rises too, and
+        // in busy noise (other voices), whose troughs the floor follows,
+        // only well over the noise's typical rise.
         let cue = self.voice
             || (db1 - self.bands[1].floor > ONSET_BAND
                 && (!self.busy() || rise >= self.noise + BUSY_ONSET));
