@@ -13,6 +13,10 @@
 //!   [`barge::TalkSignals::interruptions`], as the signals keep their own
 //!   window to themselves).
 //!
+//! A live call's alerts stay in its own task: the console follows the
+//! signals it publishes instead ([`Attention::follow`]), against the same
+//! thresholds.
+//!
 //! The list shows the calls that need attention first: dead air before a
 //! monologue before interruptions, and within each the longest (or the
 //! most) first; then the others, and ties, by number.
@@ -45,8 +49,9 @@ pub fn rule() -> String {
         "Calls that need attention come first, each saying why: dead air of {} s \
          (neither party talking), then a monologue (one turn) of {} s, then {} \
          interruptions by one party within a minute; within each the longest \
-         (or most) first. These are barge's call-signal alerts, each held while \
-         what raised it lasts. Then the other calls by number.",
+         (or most) first. These are barge's call-signal alerts (on a live call, \
+         its signals against the same thresholds), each held while what raised \
+         it lasts. Then the other calls by number.",
         DEAD_AIR.as_secs(),
         MONOLOGUE.as_secs(),
         INTERRUPTIONS
@@ -166,6 +171,27 @@ impl Attention {
             }
             if self.recent[k].len() < INTERRUPTIONS as usize {
                 self.interrupting[k] = false;
+            }
+        }
+    }
+
+    /// Follows the signals of a call whose alerts the console does not
+    /// see (a live call: only the signals it publishes reach the console),
+    /// raising each reason where its alert would be raised: dead air of
+    /// [`DEAD_AIR`], a turn of [`MONOLOGUE`], [`INTERRUPTIONS`] by one
+    /// party in the last minute. It lets them go as [`update`](Self::update)
+    /// does.
+    pub fn follow(&mut self, s: &CallSignals) {
+        self.update(s);
+        if s.dead_air_ms >= DEAD_AIR.as_millis() as u64 {
+            self.dead_air = true;
+        }
+        for (k, t) in [&s.customer, &s.agent].into_iter().enumerate() {
+            if t.in_turn && t.turn_ms >= MONOLOGUE.as_millis() as u64 {
+                self.monologue[k] = true;
+            }
+            if self.recent[k].len() >= INTERRUPTIONS as usize {
+                self.interrupting[k] = true;
             }
         }
     }
@@ -292,6 +318,53 @@ mod test {
         // The first falls out of the minute.
         s.elapsed_ms = 61_000;
         a.update(&s);
+        assert_eq!(a.reasons(&s), []);
+    }
+
+    #[test]
+    fn a_call_followed_by_its_signals_alone_raises_each_reason_at_its_threshold() {
+        let mut a = Attention::default();
+        let mut s = signals();
+        // Dead air: from 5 s until someone talks.
+        s.dead_air_ms = 4_990;
+        a.follow(&s);
+        assert_eq!(a.reasons(&s), []);
+        s.dead_air_ms = 5_000;
+        a.follow(&s);
+        assert_eq!(a.reasons(&s), [Reason::DeadAir { ms: 5_000 }]);
+        s.dead_air_ms = 0;
+        // The agent's turn: a monologue from 30 s until it ends.
+        s.agent.in_turn = true;
+        s.agent.turn_ms = 29_980;
+        a.follow(&s);
+        assert_eq!(a.reasons(&s), []);
+        s.agent.turn_ms = 30_000;
+        a.follow(&s);
+        let monologue = Reason::Monologue {
+            role: Role::Agent,
+            ms: 30_000,
+        };
+        assert_eq!(a.reasons(&s), [monologue]);
+        s.agent.in_turn = false;
+        s.agent.turn_ms = 0;
+        // The customer's interruptions: the third within a minute raises
+        // it; it goes when the first leaves the minute.
+        for (at, count) in [(100_000, 1), (110_000, 2)] {
+            s.elapsed_ms = at;
+            s.customer.interruptions = count;
+            a.follow(&s);
+            assert_eq!(a.reasons(&s), [], "{count} interruptions");
+        }
+        s.elapsed_ms = 159_000;
+        s.customer.interruptions = 3;
+        a.follow(&s);
+        let interrupting = Reason::Interruptions {
+            role: Role::Customer,
+            count: 3,
+        };
+        assert_eq!(a.reasons(&s), [interrupting]);
+        s.elapsed_ms = 160_000;
+        a.follow(&s);
         assert_eq!(a.reasons(&s), []);
     }
 

@@ -13,13 +13,10 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use barge::{
-    BeforeDisclosure, CallSignals, Consent, Identity, Mode, PartyId, Policy, Reason as Why,
-    Refusal, Role,
-};
+use barge::{BeforeDisclosure, Consent, Identity, Mode, PartyId, Policy, Reason as Why, Refusal};
 use barge_sip::console::CallView;
 
-use crate::attention::{Reason, DEAD_AIR, MONOLOGUE};
+use crate::attention::Reason;
 use crate::calls::{json_string, signals_json};
 
 /// A live call's number on the page: this plus the PBX's number for it.
@@ -35,25 +32,6 @@ pub fn pbx_number(n: usize) -> Option<u64> {
     n.checked_sub(LIVE_BASE)
         .filter(|&k| k > 0)
         .map(|k| k as u64)
-}
-
-/// Why a live call needs attention now, from its signals: dead air and a
-/// monologue past the console's thresholds (as the simulated calls'
-/// alerts raise them).
-pub fn reasons(s: &CallSignals) -> Vec<Reason> {
-    let mut reasons = Vec::new();
-    if s.dead_air_ms >= DEAD_AIR.as_millis() as u64 {
-        reasons.push(Reason::DeadAir { ms: s.dead_air_ms });
-    }
-    for (role, t) in [(Role::Customer, &s.customer), (Role::Agent, &s.agent)] {
-        if t.in_turn && t.turn_ms >= MONOLOGUE.as_millis() as u64 {
-            reasons.push(Reason::Monologue {
-                role,
-                ms: t.turn_ms,
-            });
-        }
-    }
-    reasons
 }
 
 /// What supervisor `identity` may do on the live call `view` in `mode`:
@@ -87,10 +65,10 @@ pub fn may(
     }
 }
 
-/// The live call `view` as JSON for the page (the simulated calls'
-/// fields; `live` is true, and a party on a console's leg is named by its
-/// user).
-pub fn json(view: &CallView, out: &mut String) {
+/// The live call `view` as JSON for the page, with its `reasons` for
+/// attention (the simulated calls' fields; `live` is true, and a party on
+/// a console's leg is named by its user).
+pub fn json(view: &CallView, reasons: &[Reason], out: &mut String) {
     let n = page_number(view.number);
     let _ = write!(out, "{{\"n\":{n},\"live\":true,\"name\":");
     json_string(out, &format!("Ext {} (call {})", view.ext, view.number));
@@ -127,7 +105,7 @@ pub fn json(view: &CallView, out: &mut String) {
         json_string(out, line);
     }
     out.push_str("],\"silent\":false,\"scenario\":\"live\",");
-    signals_json(out, view.consent, &view.signals, &reasons(&view.signals));
+    signals_json(out, view.consent, &view.signals, reasons);
 }
 
 #[cfg(test)]

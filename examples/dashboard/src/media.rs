@@ -23,7 +23,7 @@ use barge_sip::console::{ConsoleCommand, ConsoleLeg, LiveCall, LEG_FRAMES};
 use barge_sip::Pbx;
 use tokio::sync::{oneshot, watch};
 
-use crate::attention;
+use crate::attention::{self, Attention};
 use crate::calls::{json_string, SimCall, LEVEL_TICKS, SUPERVISOR_FORMAT, SUPERVISOR_SPF};
 use crate::live;
 use crate::peer::Peer;
@@ -195,6 +195,9 @@ pub struct MediaLoop {
     skipped: u64,
     /// The PBX's calls, with `--pbx`.
     live: Option<Live>,
+    /// Each live call's reasons for attention, by the PBX's number,
+    /// followed from the signals it publishes.
+    live_attention: HashMap<u64, Attention>,
 }
 
 /// The buttons the page shows, in order.
@@ -226,6 +229,7 @@ impl MediaLoop {
             published,
             skipped: 0,
             live,
+            live_attention: HashMap::new(),
         }
     }
 
@@ -738,14 +742,26 @@ impl MediaLoop {
             .live
             .as_ref()
             .map_or_else(Vec::new, |l| l.pbx.live_calls());
+        self.live_attention
+            .retain(|number, _| live_calls.iter().any(|c| c.view.number == *number));
+        let live_reasons: Vec<_> = live_calls
+            .iter()
+            .map(|c| {
+                let a = self.live_attention.entry(c.view.number).or_default();
+                a.follow(&c.view.signals);
+                a.reasons(&c.view.signals)
+            })
+            .collect();
         let urgent: Vec<_> = self
             .calls
             .iter()
             .map(|c| (c.n, c.reasons().first().copied()))
-            .chain(live_calls.iter().map(|c| {
-                let n = live::page_number(c.view.number);
-                (n, live::reasons(&c.view.signals).first().copied())
-            }))
+            .chain(
+                live_calls
+                    .iter()
+                    .zip(&live_reasons)
+                    .map(|(c, r)| (live::page_number(c.view.number), r.first().copied())),
+            )
             .collect();
         let order = attention::order(&urgent);
         let _ = write!(json, ",\"order\":{order:?},\"calls\":[");
@@ -755,11 +771,11 @@ impl MediaLoop {
             }
             call.json(&mut json);
         }
-        for (i, call) in live_calls.iter().enumerate() {
+        for (i, (call, reasons)) in live_calls.iter().zip(&live_reasons).enumerate() {
             if i > 0 || !self.calls.is_empty() {
                 json.push(',');
             }
-            live::json(&call.view, &mut json);
+            live::json(&call.view, reasons, &mut json);
         }
         json.push(']');
         let policy = self.live.as_ref().and_then(|l| l.policy.as_ref());
