@@ -132,6 +132,23 @@ fn supervisor_voice() -> Vec<i16> {
     Voice::Supervisor.speak(MIC_RATE, MIC_SECONDS, &plan)
 }
 
+/// `target/tmp/NAME`, emptied for one test's run (the example's
+/// recording, the browsers' profiles, the screenshot).
+fn fresh_dir(name: &str) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap_or_else(|e| panic!("create {}: {e}", out.display()));
+    out
+}
+
+/// Writes the supervisor's voice to `dir/supervisor-mic.wav`, the file
+/// Chromium's fake microphone plays; its path.
+fn supervisor_mic(dir: &Path) -> PathBuf {
+    let mic = dir.join("supervisor-mic.wav");
+    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    mic
+}
+
 /// `x` at 48 kHz, as the session's 48 kHz leg carries it into the 8 kHz
 /// call: 20 ms frames through a fresh resampler.
 fn to_call_rate(x: &[i16]) -> Vec<i16> {
@@ -397,15 +414,11 @@ fn a_supervisor_in_the_browser_whispers_barges_and_monitors() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(120);
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let out = fresh_dir("dashboard");
     let record = out.join("record");
     let profile = out.join("chromium-profile");
-    let _ = std::fs::remove_dir_all(&record);
-    let _ = std::fs::remove_dir_all(&profile);
-    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard");
-    let mic = out.join("supervisor-mic.wav");
+    let mic = supervisor_mic(&out);
     let voice = supervisor_voice();
-    write_mono16(&mic, MIC_RATE, &voice).expect("write the microphone's file");
 
     let Dashboard {
         mut processes,
@@ -688,10 +701,8 @@ fn a_call_that_goes_silent_rises_to_the_top_of_the_list() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(90);
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-attention");
+    let out = fresh_dir("dashboard-attention");
     let profile = out.join("chromium-profile");
-    let _ = std::fs::remove_dir_all(&profile);
-    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-attention");
     let Dashboard {
         processes,
         browser,
@@ -840,14 +851,10 @@ fn a_qa_supervisor_may_only_listen_and_a_forced_whisper_changes_nothing() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(120);
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-qa");
+    let out = fresh_dir("dashboard-qa");
     let record = out.join("record");
     let profile = out.join("chromium-profile");
-    let _ = std::fs::remove_dir_all(&record);
-    let _ = std::fs::remove_dir_all(&profile);
-    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-qa");
-    let mic = out.join("supervisor-mic.wav");
-    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    let mic = supervisor_mic(&out);
     let Dashboard {
         mut processes,
         browser,
@@ -864,23 +871,7 @@ fn a_qa_supervisor_may_only_listen_and_a_forced_whisper_changes_nothing() {
 
     // Whisper and Barge are disabled, saying why; Monitor is not.
     browser.click(&format!("#call-{CALL}"), deadline);
-    let buttons = wait_for(deadline, "the buttons for call 2", || {
-        let b = browser.script(
-            "return ['monitor', 'whisper', 'barge'].map((a) => { \
-               const b = document.querySelector('#btn-' + a); return [b.disabled, b.title]; });",
-        );
-        if b[1][0] == json!(true) {
-            Ok(b)
-        } else {
-            Err(b)
-        }
-    });
-    assert_eq!(buttons[0][0], json!(false), "{buttons}");
-    for i in [1, 2] {
-        assert_eq!(buttons[i][0], json!(true), "{buttons}");
-        let why = buttons[i][1].as_str().unwrap_or_default();
-        assert!(why.contains("may not use"), "{buttons}");
-    }
+    browser.assert_may_only_listen(deadline);
     let shown = browser.script("return document.querySelector('#why').innerText;");
     assert!(
         shown
@@ -939,19 +930,15 @@ fn two_supervisors_on_two_calls_and_one_hangs_up() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(150);
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-two");
+    let out = fresh_dir("dashboard-two");
     let record = out.join("record");
-    let _ = std::fs::remove_dir_all(&record);
-    std::fs::create_dir_all(&out).expect("create target/tmp/dashboard-two");
-    let mic = out.join("supervisor-mic.wav");
-    write_mono16(&mic, MIC_RATE, &supervisor_voice()).expect("write the microphone's file");
+    let mic = supervisor_mic(&out);
     let (mut processes, app, page) =
         start_example(&["--record", &record.to_string_lossy()], deadline);
     // Sam (team A's lead) whispers on call 2; lee (team B's) barges on call 3.
     let mut browsers = Vec::new();
     for (user, call, mode) in [("sam", 2, "whisper"), ("lee", 3, "barge")] {
         let profile = out.join(format!("chromium-profile-{user}"));
-        let _ = std::fs::remove_dir_all(&profile);
         let b = open_browser(
             &mut processes,
             &chromium,

@@ -35,7 +35,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use sip::{db, in_own_netns, write_wav, Baresip, Lines, PhoneSetup, Processes, Voice};
+use sip::{db, in_own_netns, write_wav, Baresip, Lines, PhoneSetup, Processes, Recording, Voice};
 use sip::{AGENT, CUSTOMER, SUPERVISOR};
 use support::{chromedriver_ready, wait_for, which, Browser};
 
@@ -43,10 +43,6 @@ use support::{chromedriver_ready, wait_for, which, Browser};
 const CALL: u64 = 101;
 /// Packets of 20 ms the browser receives in each phase (4 s).
 const PHASE_PACKETS: u64 = 200;
-/// Left out of each phase's measurement after it starts (the switch, the
-/// jitter buffers, WebRTC's delay) and before it ends.
-const SETTLE: f64 = 1.0;
-const BEFORE_END: f64 = 0.5;
 /// The supervisor's voice where a phone must hear it, and where not,
 /// relative to its level as the browser's microphone plays it.
 const HEARD: f64 = 0.1;
@@ -90,34 +86,6 @@ impl Browser {
             }
         });
         at
-    }
-}
-
-/// A phone's recording from when its call was established.
-struct Recording {
-    rate: u32,
-    samples: Vec<i16>,
-    start: Instant,
-}
-
-impl Recording {
-    fn of(phone: &Baresip, start: Instant) -> Recording {
-        let (rate, samples) = phone.heard();
-        Recording {
-            rate,
-            samples,
-            start,
-        }
-    }
-
-    /// The samples between `from` and `to`, less the settling margins.
-    fn window(&self, from: Instant, to: Instant) -> &[i16] {
-        let at = |t: Instant, margin: f64| {
-            let s = t.saturating_duration_since(self.start).as_secs_f64() + margin;
-            ((s.max(0.0) * f64::from(self.rate)) as usize).min(self.samples.len())
-        };
-        let (a, b) = (at(from, SETTLE), at(to, -BEFORE_END));
-        &self.samples[a..b.max(a)]
     }
 }
 
@@ -262,28 +230,7 @@ fn a_team_lead_barges_into_a_live_call_from_the_browser_and_qa_may_only_listen()
     // QA may only listen: Whisper and Barge disabled, saying why, and a
     // forced barge refused.
     quinn.click(&format!("#call-{CALL}"), deadline);
-    let buttons = wait_for(deadline, "quinn's buttons on the live call", || {
-        let b = quinn.script(
-            "return ['monitor', 'whisper', 'barge'].map((a) => { \
-               const b = document.querySelector('#btn-' + a); return [b.disabled, b.title]; });",
-        );
-        if b[2][0] == json!(true) {
-            Ok(b)
-        } else {
-            Err(b)
-        }
-    });
-    assert_eq!(buttons[0][0], json!(false), "{buttons}");
-    for i in [1, 2] {
-        assert_eq!(buttons[i][0], json!(true), "{buttons}");
-        assert!(
-            buttons[i][1]
-                .as_str()
-                .unwrap_or_default()
-                .contains("may not use"),
-            "{buttons}"
-        );
-    }
+    quinn.assert_may_only_listen(deadline);
     let (status, body) = quinn.forced_post(app, &format!("/calls/{CALL}/barge"));
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("may not use"), "{body}");

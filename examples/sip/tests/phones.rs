@@ -65,10 +65,6 @@ prefixes = ["+1415"]
 
 /// How long each mode is held.
 const PHASE: Duration = Duration::from_secs(4);
-/// Left out of each phase's measurement after it starts (the switch, the
-/// jitter buffers, the recordings' alignment) and before it ends.
-const SETTLE: f64 = 1.0;
-const BEFORE_END: f64 = 0.5;
 /// A voice a phone must hear is at least this level (relative to the
 /// voice as sent); one it must not hear is below `ABSENT` (−30 dB).
 const HEARD: f64 = 0.5;
@@ -104,26 +100,6 @@ fn phone<'a>(
         codec,
         voice,
         seconds: 90.0,
-    }
-}
-
-/// A phone's recording and when it started.
-struct Recording {
-    rate: u32,
-    samples: Vec<i16>,
-    start: Instant,
-}
-
-impl Recording {
-    /// The samples between `from` and `to` (instants), shortened by the
-    /// settling margins.
-    fn window(&self, from: Instant, to: Instant) -> &[i16] {
-        let at = |t: Instant, margin: f64| {
-            let s = t.saturating_duration_since(self.start).as_secs_f64() + margin;
-            ((s.max(0.0) * f64::from(self.rate)) as usize).min(self.samples.len())
-        };
-        let (a, b) = (at(from, SETTLE), at(to, -BEFORE_END));
-        &self.samples[a..b.max(a)]
     }
 }
 
@@ -214,15 +190,11 @@ fn three_phones(test: &str, agent_codec: &str) {
     pbx.out.drain();
     println!("{test}: the PBX said:\n{}", pbx.out.all());
 
-    let rec = |ph: &Baresip, start: Instant| {
-        let (rate, samples) = ph.heard();
-        Recording {
-            rate,
-            samples,
-            start,
-        }
-    };
-    let recordings = [rec(&customer, c0), rec(&agent, a0), rec(&sup, s0)];
+    let recordings = [
+        Recording::of(&customer, c0),
+        Recording::of(&agent, a0),
+        Recording::of(&sup, s0),
+    ];
     println!(
         "{test}: recordings: customer {} Hz {:.1} s, agent {} Hz {:.1} s, supervisor {} Hz {:.1} s",
         recordings[0].rate,

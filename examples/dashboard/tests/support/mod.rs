@@ -311,6 +311,29 @@ impl Browser {
         .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// Waits until the selected call's Whisper and Barge buttons are
+    /// disabled (by `deadline`), and checks that each says why ("may not
+    /// use") while Monitor stays enabled: a supervisor who may only
+    /// listen.
+    pub fn assert_may_only_listen(&self, deadline: Instant) {
+        let buttons = wait_for(deadline, "Whisper and Barge disabled", || {
+            let b = self.script(
+                "return ['monitor', 'whisper', 'barge'].map((a) => { \
+                   const b = document.querySelector('#btn-' + a); return [b.disabled, b.title]; });",
+            );
+            if b[1][0] == json!(true) && b[2][0] == json!(true) {
+                Ok(b)
+            } else {
+                Err(b)
+            }
+        });
+        assert_eq!(buttons[0][0], json!(false), "{buttons}");
+        for i in [1, 2] {
+            let why = buttons[i][1].as_str().unwrap_or_default();
+            assert!(why.contains("may not use"), "{buttons}");
+        }
+    }
+
     /// A screenshot of the page, written to `path` as PNG.
     pub fn screenshot(&self, path: &Path) {
         let png = self.call("GET", "/screenshot", Value::Null);

@@ -656,3 +656,39 @@ pub fn headers(message: &str) -> HashMap<String, String> {
     }
     map
 }
+
+/// Left out of each phase's measurement after it starts (the switch, the
+/// jitter buffers, the recordings' alignment) and before it ends, in
+/// seconds.
+pub const SETTLE: f64 = 1.0;
+pub const BEFORE_END: f64 = 0.5;
+
+/// A phone's recording and when it started.
+pub struct Recording {
+    pub rate: u32,
+    pub samples: Vec<i16>,
+    pub start: Instant,
+}
+
+impl Recording {
+    /// What `phone` heard, recorded from `start` (its call's answer).
+    pub fn of(phone: &Baresip, start: Instant) -> Recording {
+        let (rate, samples) = phone.heard();
+        Recording {
+            rate,
+            samples,
+            start,
+        }
+    }
+
+    /// The samples between `from` and `to` (instants), shortened by
+    /// [`SETTLE`] and [`BEFORE_END`].
+    pub fn window(&self, from: Instant, to: Instant) -> &[i16] {
+        let at = |t: Instant, margin: f64| {
+            let s = t.saturating_duration_since(self.start).as_secs_f64() + margin;
+            ((s.max(0.0) * f64::from(self.rate)) as usize).min(self.samples.len())
+        };
+        let (a, b) = (at(from, SETTLE), at(to, -BEFORE_END));
+        &self.samples[a..b.max(a)]
+    }
+}
